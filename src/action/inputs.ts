@@ -1,0 +1,182 @@
+import { existsSync } from 'node:fs'
+import ssh2 from 'ssh2'
+import { envPrefix, parseEnv, type EnvVar } from '../engine/env.js'
+import { parseHosts, resolveTargets } from '../engine/hosts.js'
+import { parseFingerprints, parseKnownHosts, type FingerprintRule, type KnownHosts } from '../engine/known-hosts.js'
+import { parseBoolean, parseDuration, parsePositiveInt, parseSize, parseThreshold, type Threshold } from '../engine/parse.js'
+import type { HostTarget } from '../engine/result.js'
+import type { Credentials } from '../engine/session.js'
+
+/** Everything the action needs, validated and typed. Built before any host is contacted. */
+export interface Settings {
+  targets: HostTarget[]
+  /** The user's command as given. */
+  command: string
+  env: EnvVar[]
+  /** What is sent to every host: the environment prefix, then the command. */
+  remoteCommand: string
+  credentials: Credentials
+  strictHostKeyChecking: boolean
+  knownHosts: KnownHosts | null
+  fingerprints: FingerprintRule[]
+  concurrency: number
+  connectTimeoutMs: number
+  commandTimeoutMs: number
+  maxFailures: Threshold
+  failFast: boolean
+  retries: number
+  maxOutputBytes: number
+}
+
+/** A user mistake in an input. Its message names the input and says what is accepted; no stack trace is shown. */
+export class InputError extends Error {
+  constructor(
+    readonly input: string,
+    message: string,
+  ) {
+    super(`Input "${input}": ${message}`)
+    this.name = 'InputError'
+  }
+}
+
+/** The defaults of action.yml, applied when an input is empty (e.g. when run outside the runner). */
+export const DEFAULTS: Readonly<Record<string, string>> = {
+  username: '',
+  port: '22',
+  'strict-host-key-checking': 'true',
+  concurrency: '10',
+  'connect-timeout': '30s',
+  'command-timeout': '10m',
+  'max-failures': '0',
+  'fail-fast': 'true',
+  retries: '2',
+  'max-output': '10MB',
+}
+
+/** Reads one input's raw value (the runner passes `INPUT_<NAME>`). */
+export type InputReader = (name: string) => string
+
+/** Reads inputs the way the runner passes them: `INPUT_<NAME upper-cased, spaces as _>`. Not trimmed. */
+export function readInputFromEnv(name: string): string {
+  return process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? ''
+}
+
+/** The secret inputs, whose values must be masked before anything is printed. */
+export function secretValues(read: InputReader): string[] {
+  const key = read('private-key')
+  const lines = key.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0)
+  return [read('password'), read('passphrase'), ...lines].filter((v) => v.trim().length > 0)
+}
+
+export function getSettings(read: InputReader, env: NodeJS.ProcessEnv = process.env): Settings {
+  const get = (name: string) => {
+    const value = read(name).trim()
+    return value === '' ? (DEFAULTS[name] ?? '') : value
+  }
+  const parse = <T>(name: string, parser: (text: string) => T): T => {
+    try {
+      return parser(get(name))
+    } catch (err) {
+      throw err instanceof InputError ? err : new InputError(name, (err as Error).message)
+    }
+  }
+
+  const port = parse('port', (t) => {
+    const n = parsePositiveInt(t, 1)
+    if (n > 65535) throw new Error(`port ${t} is out of range; use a port from 1 to 65535`)
+    return n
+  })
+  const entries = parse('hosts', parseHosts)
+  const username = get('username')
+  const targets = parse('hosts', () => {
+    try {
+      return resolveTargets(entries, { username, port })
+    } catch (err) {
+      throw new InputError('username', (err as Error).message)
+    }
+  })
+
+  const command = get('command')
+  if (command === '') throw new InputError('command', 'is required: give the command (or a multi-line script) to run on every host')
+  // env values are kept byte for byte: not trimmed.
+  const envVars = parse('env', () => parseEnv(read('env')))
+
+  const credentials = readCredentials(read, env)
+  const strict = parse('strict-host-key-checking', parseBoolean)
+  const knownHosts = get('known-hosts') === '' ? null : parseKnownHosts(read('known-hosts'))
+  const fingerprints = parse('fingerprints', parseFingerprints)
+  if (strict && knownHosts === null && fingerprints.length === 0) {
+    throw new InputError(
+      'known-hosts',
+      'strict-host-key-checking is on, but neither known-hosts nor fingerprints is set, so no host key can be trusted. ' +
+        'Put the output of `ssh-keyscan -p PORT HOST` (verified out of band) into known-hosts, or the host key fingerprints ' +
+        '(`ssh-keygen -l -f key.pub`, or those printed by a run with strict-host-key-checking: false) into fingerprints',
+    )
+  }
+
+  const commandTimeoutMs = parse('command-timeout', parseDuration)
+  const connectTimeoutMs = parse('connect-timeout', parseDuration)
+  if (connectTimeoutMs <= 0) throw new InputError('connect-timeout', 'must be more than 0 (e.g. 30s)')
+
+  return {
+    targets,
+    command,
+    env: envVars,
+    remoteCommand: envPrefix(envVars) + command,
+    credentials,
+    strictHostKeyChecking: strict,
+    knownHosts,
+    fingerprints,
+    concurrency: parse('concurrency', (t) => parsePositiveInt(t, 1)),
+    connectTimeoutMs,
+    commandTimeoutMs,
+    maxFailures: parse('max-failures', parseThreshold),
+    failFast: parse('fail-fast', parseBoolean),
+    retries: parse('retries', (t) => parsePositiveInt(t, 0)),
+    maxOutputBytes: parse('max-output', parseSize),
+  }
+}
+
+function readCredentials(read: InputReader, env: NodeJS.ProcessEnv): Credentials {
+  const privateKey = read('private-key').trim()
+  const passphrase = read('passphrase')
+  const password = read('password')
+  const agent = env.SSH_AUTH_SOCK && existsSync(env.SSH_AUTH_SOCK) ? env.SSH_AUTH_SOCK : undefined
+  const credentials: Credentials = {}
+  if (privateKey !== '') {
+    checkPrivateKey(privateKey, passphrase)
+    credentials.privateKey = `${privateKey}\n`
+    if (passphrase !== '') credentials.passphrase = passphrase
+  } else if (passphrase !== '') {
+    throw new InputError('passphrase', 'is set but private-key is empty; give the encrypted private key in private-key')
+  }
+  if (agent) credentials.agent = agent
+  if (password !== '') credentials.password = password
+  if (!credentials.privateKey && !credentials.agent && !credentials.password) {
+    throw new InputError(
+      'private-key',
+      'no credentials: set private-key (recommended, from a secret), or password, or run with an SSH agent (SSH_AUTH_SOCK)',
+    )
+  }
+  return credentials
+}
+
+/** Parses the key once up front so a bad key or passphrase fails before any host is contacted. */
+function checkPrivateKey(text: string, passphrase: string): void {
+  const parsed = ssh2.utils.parseKey(text, passphrase === '' ? undefined : passphrase)
+  const error = parsed instanceof Error ? parsed : null
+  if (error) {
+    if (/passphrase|decrypt|bad decrypt|integrity/i.test(error.message)) {
+      const what = passphrase === '' ? 'the key is encrypted and passphrase is empty' : 'passphrase does not decrypt the key'
+      throw new InputError(passphrase === '' ? 'passphrase' : 'passphrase', `${what}; set passphrase to the key's passphrase (from a secret)`)
+    }
+    throw new InputError(
+      'private-key',
+      `could not be read (${error.message}). Give the whole private key text, BEGIN and END lines included: OpenSSH, PEM or PuTTY (.ppk) format; RSA, ECDSA or Ed25519`,
+    )
+  }
+  const key = Array.isArray(parsed) ? parsed[0] : parsed
+  if (!key || key.isPrivateKey() !== true) {
+    throw new InputError('private-key', 'holds a public key, not a private key. Give the private key text (the file without .pub)')
+  }
+}

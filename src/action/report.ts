@@ -1,0 +1,219 @@
+import { randomBytes } from 'node:crypto'
+import { StringDecoder } from 'node:string_decoder'
+import * as core from '@actions/core'
+import type { FanoutResult, Progress, Reporter } from '../engine/fanout.js'
+import type { OutputSpool } from '../engine/output.js'
+import { describeThreshold, type Threshold } from '../engine/parse.js'
+import { isFailure, type HostResult, type HostStatus, type HostTarget } from '../engine/result.js'
+import type { SessionOutcome } from '../engine/session.js'
+import { formatSeconds } from '../engine/session.js'
+import { buildSummary } from './summary.js'
+
+/** GitHub shows at most 10 error annotations per step, the setFailed one included. */
+export const MAX_ERROR_ANNOTATIONS = 10
+/** GitHub's limit for one output is 1 MB; stay well below it. */
+export const MAX_OUTPUT_BYTES = 900_000
+
+const ICONS: Record<HostStatus, string> = {
+  success: '✅',
+  failed: '❌',
+  error: '⛔',
+  timeout: '⏱️',
+  skipped: '⏭️',
+  cancelled: '🚫',
+}
+
+/** Writes to stdout, waiting for 'drain' when the pipe is full, so nothing is lost or reordered. */
+export async function writeOut(text: string): Promise<void> {
+  if (process.stdout.write(text)) return
+  await new Promise<void>((resolve) => process.stdout.once('drain', resolve))
+}
+
+/** Turns engine events into the job log: one group per host, progress lines, retry notices. */
+export class ActionReporter implements Reporter {
+  /** Everything is printed through one queue, so groups never interleave with each other or with progress lines. */
+  private queue: Promise<void> = Promise.resolve()
+  private readonly showHostKeys: boolean
+
+  constructor(opts: { showHostKeys: boolean }) {
+    this.showHostKeys = opts.showHostKeys
+  }
+
+  hostFinished(result: HostResult, output: OutputSpool): Promise<void> {
+    return this.enqueue(() => printGroup(result, output, this.showHostKeys))
+  }
+
+  progress(p: Progress): void {
+    const parts = (Object.keys(p.counts) as HostStatus[]).filter((s) => p.counts[s] > 0).map((s) => `${p.counts[s]} ${s}`)
+    const line = `ssh-fanout: ${p.finished}/${p.total} hosts done, ${p.running} running${parts.length ? ` (${parts.join(', ')})` : ''}\n`
+    void this.enqueue(() => writeOut(line))
+  }
+
+  retrying(target: HostTarget, outcome: SessionOutcome, attempt: number, delayMs: number): void {
+    const line = `ssh-fanout: ${target.label}: attempt ${attempt} failed (${oneLine(outcome.error ?? '')}); retrying in ${formatSeconds(delayMs)}\n`
+    void this.enqueue(() => writeOut(line))
+  }
+
+  /** Resolves when everything queued so far is written. */
+  idle(): Promise<void> {
+    return this.queue
+  }
+
+  private enqueue(job: () => Promise<void>): Promise<void> {
+    this.queue = this.queue.then(job, job)
+    return this.queue
+  }
+}
+
+export function groupTitle(r: HostResult): string {
+  const detail =
+    r.status === 'success' || r.status === 'failed'
+      ? r.signal
+        ? `killed by SIG${r.signal}`
+        : `exit ${r.exitCode}`
+      : oneLine(r.error ?? r.status)
+  const attempts = r.attempts > 1 ? `, ${r.attempts} attempts` : ''
+  return `${ICONS[r.status]} ${r.status} ${r.target.label}: ${detail} (${formatSeconds(r.durationMs)}${attempts})`
+}
+
+/**
+ * Prints one host's group. The host's output sits between stop-commands markers with a fresh
+ * random token, so nothing it prints can act as a workflow command.
+ */
+async function printGroup(result: HostResult, output: OutputSpool, showHostKey: boolean): Promise<void> {
+  await writeOut(`::group::${escapeData(groupTitle(result))}\n`)
+  if (result.hostKey && showHostKey) {
+    await writeOut(`host key: ${result.hostKey.type} ${result.hostKey.fingerprint} (pin it with fingerprints: "${result.target.label} ${result.hostKey.fingerprint}")\n`)
+  }
+  if (result.error && result.status !== 'success') await writeOut(`${escapeLine(result.error)}\n`)
+  if (output.totalBytes > 0) {
+    const token = randomBytes(16).toString('hex')
+    await writeOut(`::stop-commands::${token}\n`)
+    let endsWithNewline = true
+    const decoder = new StringDecoder('utf8')
+    for await (const chunk of output.chunks()) {
+      const text = sanitizeLog(decoder.write(chunk))
+      if (text.length > 0) {
+        endsWithNewline = /[\r\n]$/.test(text)
+        await writeOut(text)
+      }
+    }
+    const rest = sanitizeLog(decoder.end())
+    if (rest.length > 0) endsWithNewline = /[\r\n]$/.test(rest)
+    await writeOut(`${rest}${endsWithNewline ? '' : '\n'}::${token}::\n`)
+  } else if (result.status !== 'skipped') {
+    await writeOut('(no output)\n')
+  }
+  await writeOut('::endgroup::\n')
+}
+
+/** Control characters other than tab, newline, CR and ESC (colours) are shown as U+FFFD. */
+export function sanitizeLog(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001a\u001c-\u001f\u007f]/g, '\ufffd')
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim()
+}
+
+/** Our own lines must not start a workflow command either (an error message can quote host text). */
+function escapeLine(text: string): string {
+  return oneLine(text).replace(/^::/, ': :')
+}
+
+/** The escaping the runner expects in a workflow command's data. */
+function escapeData(text: string): string {
+  return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')
+}
+
+export interface Verdict {
+  failed: boolean
+  message: string
+}
+
+export function verdict(run: FanoutResult, threshold: Threshold): Verdict {
+  const total = run.results.length
+  const failed = run.results.filter((r) => isFailure(r.status))
+  const allowed = describeThreshold(threshold, total)
+  if (run.cancelled) {
+    return { failed: true, message: `The job was cancelled: ${failed.length} of ${total} hosts did not finish successfully (${namesOf(failed)})` }
+  }
+  if (run.thresholdExceeded) {
+    const skipped = run.results.filter((r) => r.status === 'skipped').length
+    const tail = skipped > 0 ? `; ${skipped} hosts were not started (fail-fast)` : ''
+    return { failed: true, message: `${failed.length} of ${total} hosts failed, more than max-failures (${allowed}): ${namesOf(failed)}${tail}` }
+  }
+  if (failed.length > 0) {
+    return { failed: false, message: `${failed.length} of ${total} hosts failed, within max-failures (${allowed}): ${namesOf(failed)}` }
+  }
+  return { failed: false, message: `All ${total} hosts succeeded` }
+}
+
+function namesOf(results: HostResult[], max = 20): string {
+  const names = results.slice(0, max).map((r) => `${r.target.label} (${r.status === 'failed' ? (r.signal ? `SIG${r.signal}` : `exit ${r.exitCode}`) : r.status})`)
+  const more = results.length > max ? `, and ${results.length - max} more` : ''
+  return names.join(', ') + more
+}
+
+/** One error annotation per failed host, aggregated past GitHub's cap (which counts the setFailed one). */
+export function annotateFailures(run: FanoutResult, stepFails: boolean): void {
+  const failed = run.results.filter((r) => isFailure(r.status))
+  const budget = MAX_ERROR_ANNOTATIONS - (stepFails ? 1 : 0)
+  const individual = failed.length <= budget ? failed : failed.slice(0, budget - 1)
+  for (const r of individual) {
+    const why = r.status === 'failed' ? (r.signal ? `killed by SIG${r.signal}` : `exit code ${r.exitCode}`) : oneLine(r.error ?? r.status)
+    core.error(`${r.target.label}: ${r.status}: ${why}`, { title: `ssh-fanout: ${r.target.label} ${r.status}` })
+  }
+  const rest = failed.slice(individual.length)
+  if (rest.length > 0) {
+    const names = rest.slice(0, 50).map((r) => r.target.label).join(', ')
+    core.error(`${rest.length} more hosts failed: ${names}${rest.length > 50 ? ', …' : ''} (see the job summary)`, { title: `ssh-fanout: ${rest.length} more hosts failed` })
+  }
+}
+
+/** The `results` entries as JSON, trimming output tails if needed to stay under GitHub's output limit. */
+export function resultsJson(results: HostResult[]): { json: string; tailLines: number } {
+  for (const lines of [20, 10, 5, 2, 1, 0]) {
+    const json = JSON.stringify(results.map((r) => resultEntry(r, lines)))
+    if (Buffer.byteLength(json) <= MAX_OUTPUT_BYTES || lines === 0) return { json, tailLines: lines }
+  }
+  throw new Error('unreachable')
+}
+
+export function resultEntry(r: HostResult, tailLines = 20) {
+  return {
+    host: r.target.host,
+    port: r.target.port,
+    username: r.target.username,
+    status: r.status,
+    exitCode: r.exitCode,
+    signal: r.signal,
+    error: r.error,
+    durationMs: r.durationMs,
+    output: tailLines > 0 ? r.tail.slice(-tailLines).join('\n') : '',
+    attempts: r.attempts,
+  }
+}
+
+/** Sets every output: results, succeeded, failed and their counts. */
+export function setOutputs(results: HostResult[]): { tailLines: number } {
+  const { json, tailLines } = resultsJson(results)
+  const succeeded = results.filter((r) => r.status === 'success').map((r) => r.target.label)
+  const failed = results.filter((r) => isFailure(r.status)).map((r) => r.target.label)
+  core.setOutput('results', json)
+  core.setOutput('succeeded', succeeded.join('\n'))
+  core.setOutput('failed', failed.join('\n'))
+  core.setOutput('succeeded-count', String(succeeded.length))
+  core.setOutput('failed-count', String(failed.length))
+  return { tailLines }
+}
+
+/** Writes the job summary when the runner provides a summary file. */
+export async function writeSummary(run: FanoutResult, v: Verdict, tailLines: number, extra: { hostKeysShown: boolean }): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) {
+    core.info('ssh-fanout: GITHUB_STEP_SUMMARY is not set, so no job summary was written')
+    return
+  }
+  await core.summary.addRaw(buildSummary(run, v, { tailLines, ...extra }), true).write()
+}

@@ -1,0 +1,81 @@
+import * as core from '@actions/core'
+import { fanout, type FanoutResult } from '../engine/fanout.js'
+import { SpoolDir } from '../engine/output.js'
+import { hostKeyPolicy } from '../engine/trust.js'
+import { getSettings, secretValues, type InputReader, type Settings } from './inputs.js'
+import { ActionReporter, annotateFailures, setOutputs, verdict, writeOut, writeSummary } from './report.js'
+
+/** Runs the action. Returns true when the step succeeds. Throws InputError for bad inputs, before any host is contacted. */
+export async function run(read: InputReader): Promise<boolean> {
+  for (const secret of secretValues(read)) core.setSecret(secret)
+  const settings = getSettings(read)
+  for (const warning of settings.knownHosts?.warnings ?? []) core.warning(`known-hosts: ${warning}`)
+
+  const cancel = new AbortController()
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (cancel.signal.aborted) return
+    void writeOut(`ssh-fanout: received ${signal}: the job is being cancelled; stopping every running command on its host\n`)
+    cancel.abort()
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+
+  const spoolDir = new SpoolDir(process.env.RUNNER_TEMP || undefined)
+  const reporter = new ActionReporter({ showHostKeys: !settings.strictHostKeyChecking })
+  await writeOut(startLine(settings))
+  let result: FanoutResult
+  try {
+    result = await fanout({
+      targets: settings.targets,
+      concurrency: settings.concurrency,
+      threshold: settings.maxFailures,
+      failFast: settings.failFast,
+      retries: settings.retries,
+      maxOutputBytes: settings.maxOutputBytes,
+      spoolDir,
+      signal: cancel.signal,
+      reporter,
+      session: {
+        command: settings.remoteCommand,
+        credentials: settings.credentials,
+        hostKeys: hostKeyPolicy({ strict: settings.strictHostKeyChecking, knownHosts: settings.knownHosts, fingerprints: settings.fingerprints }),
+        connectTimeoutMs: settings.connectTimeoutMs,
+        commandTimeoutMs: settings.commandTimeoutMs,
+      },
+    })
+  } finally {
+    spoolDir.remove()
+  }
+  await reporter.idle()
+  return finish(result, settings)
+}
+
+function startLine(s: Settings): string {
+  const timeout = s.commandTimeoutMs > 0 ? `${s.commandTimeoutMs / 1000} s` : 'none'
+  return `ssh-fanout: running on ${s.targets.length} hosts, ${Math.min(s.concurrency, s.targets.length)} at a time (command-timeout ${timeout}, fail-fast ${s.failFast ? 'on' : 'off'})\n`
+}
+
+async function finish(result: FanoutResult, settings: Settings): Promise<boolean> {
+  if (!settings.strictHostKeyChecking) await printHostKeys(result)
+  const v = verdict(result, settings.maxFailures)
+  const { tailLines } = setOutputs(result.results)
+  annotateFailures(result, v.failed)
+  await writeSummary(result, v, tailLines, { hostKeysShown: !settings.strictHostKeyChecking })
+  if (v.failed) {
+    core.setFailed(v.message)
+  } else if (result.failures > 0) {
+    core.warning(v.message)
+  } else {
+    core.info(v.message)
+  }
+  return !v.failed
+}
+
+/** With checking off, list every key seen in the form the fingerprints input takes, ready to pin. */
+async function printHostKeys(result: FanoutResult): Promise<void> {
+  const seen = result.results.filter((r) => r.hostKey)
+  if (seen.length === 0) return
+  core.warning('strict-host-key-checking is off: host keys were accepted without checking. Pin them with the fingerprints input (the lines below).')
+  await writeOut('Host keys seen (fingerprints input format):\n')
+  for (const r of seen) await writeOut(`${r.target.label} ${r.hostKey!.fingerprint}\n`)
+}

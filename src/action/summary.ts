@@ -1,0 +1,105 @@
+import { context } from '@actions/github'
+import type { FanoutResult } from '../engine/fanout.js'
+import { isFailure, TAIL_LINES, type HostResult, type HostStatus } from '../engine/result.js'
+import { formatSeconds } from '../engine/session.js'
+import type { Verdict } from './report.js'
+
+/** GitHub's job summary limit is 1 MiB per step; leave room for the header and the closing notes. */
+export const SUMMARY_BUDGET = 900 * 1024
+const STATUS_ORDER: HostStatus[] = ['error', 'timeout', 'failed', 'cancelled', 'skipped', 'success']
+const CELL_CHARS = 2000
+
+export function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;')
+}
+
+/** Removes ANSI escape sequences (colours, cursor movement) and other control characters. */
+export function stripAnsi(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-_]/g, '').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '')
+}
+
+/** The run's repository, commit and link, from the workflow context (when the runner provides it). */
+function contextLine(): string {
+  const repo = process.env.GITHUB_REPOSITORY
+  if (!repo) return ''
+  const sha = context.sha ? ` at <code>${escapeHtml(context.sha.slice(0, 12))}</code>` : ''
+  const run = context.runId ? `, <a href="${escapeHtml(`${context.serverUrl}/${repo}/actions/runs/${context.runId}`)}">run ${context.runId}</a>` : ''
+  const workflow = context.workflow ? ` (${escapeHtml(context.workflow)}` + (context.job ? ` / ${escapeHtml(context.job)})` : ')') : ''
+  return `<p>${escapeHtml(repo)}${sha}${workflow}${run}</p>\n`
+}
+
+function detailCell(r: HostResult, lines: number): string {
+  const parts: string[] = []
+  if (r.error && r.status !== 'success') parts.push(`<strong>${escapeHtml(r.error)}</strong>`)
+  const tail = r.tail.slice(-lines).map(stripAnsi)
+  if (tail.length > 0) {
+    let text = tail.join('\n')
+    if (text.length > CELL_CHARS) text = `…${text.slice(-CELL_CHARS)}`
+    parts.push(`<pre>${escapeHtml(text)}</pre>`)
+  }
+  return parts.join('')
+}
+
+function exitCell(r: HostResult): string {
+  if (r.signal) return `SIG${escapeHtml(r.signal)}`
+  return r.exitCode === null ? '' : String(r.exitCode)
+}
+
+function row(r: HostResult, lines: number): string {
+  const cells = [
+    `<code>${escapeHtml(r.target.label)}</code>`,
+    r.status,
+    exitCell(r),
+    r.status === 'skipped' ? '' : formatSeconds(r.durationMs),
+    detailCell(r, lines),
+  ]
+  return `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>\n`
+}
+
+/** Failures first (errors, timeouts, failed, cancelled), then skipped, then successes; host order within each. */
+export function sortForSummary(results: HostResult[]): HostResult[] {
+  return results
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => STATUS_ORDER.indexOf(a.r.status) - STATUS_ORDER.indexOf(b.r.status) || a.i - b.i)
+    .map(({ r }) => r)
+}
+
+/** The job summary as HTML: verdict, counts, context and the results table, kept under the 1 MiB limit. */
+export function buildSummary(run: FanoutResult, verdict: Verdict, opts: { tailLines: number; hostKeysShown: boolean }): string {
+  const icon = verdict.failed ? '❌' : run.failures > 0 ? '⚠️' : '✅'
+  const counts = STATUS_ORDER.map((s) => [s, run.results.filter((r) => r.status === s).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([s, n]) => `${n} ${s}`)
+    .join(' · ')
+  let html = `<h2>${icon} ssh-fanout</h2>\n<p><strong>${escapeHtml(verdict.message)}</strong></p>\n<p>${counts}</p>\n${contextLine()}`
+  const notes: string[] = []
+  if (opts.tailLines < TAIL_LINES) notes.push(`The <code>output</code> field of the <code>results</code> output keeps only the last ${opts.tailLines} lines per host, to stay under GitHub's 1 MB output limit.`)
+  if (opts.hostKeysShown) notes.push('strict-host-key-checking is off: host keys were accepted without checking. Each host\'s key fingerprint is in its log group; pin them with <code>fingerprints</code>.')
+
+  const header = '<table>\n<tr><th>Host</th><th>Status</th><th>Exit</th><th>Duration</th><th>Error / last output</th></tr>\n'
+  const sorted = sortForSummary(run.results)
+  // Fewer output lines per row for big fleets, so the table fits.
+  let lines = TAIL_LINES
+  let rows = sorted.map((r) => row(r, lines))
+  while (lines > 1 && size(rows) + html.length > SUMMARY_BUDGET) {
+    lines = Math.max(1, Math.floor(lines / 2))
+    rows = sorted.map((r) => row(r, isFailure(r.status) ? lines : Math.min(lines, 1)))
+  }
+  let used = html.length + header.length
+  let shown = 0
+  for (const r of rows) {
+    if (used + Buffer.byteLength(r) > SUMMARY_BUDGET) break
+    used += Buffer.byteLength(r)
+    shown += 1
+  }
+  html += header + rows.slice(0, shown).join('') + '</table>\n'
+  if (shown < rows.length) notes.push(`${rows.length - shown} more hosts are not shown, to stay under GitHub's 1 MiB summary limit; the <code>results</code> output lists every host.`)
+  if (lines < TAIL_LINES) notes.push(`Rows show at most the last ${lines} output lines, to fit the summary.`)
+  for (const n of notes) html += `<p>${n}</p>\n`
+  return html
+}
+
+function size(rows: string[]): number {
+  return rows.reduce((n, r) => n + Buffer.byteLength(r), 0)
+}

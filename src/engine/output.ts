@@ -1,0 +1,176 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { open, type FileHandle } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { TAIL_LINES } from './result.js'
+
+/** Bytes of the most recent output kept in memory for the result's last lines. */
+const TAIL_MEMORY_BYTES = 16 * 1024
+/** A single line in `results[].output` longer than this is cut. */
+const MAX_TAIL_LINE_CHARS = 1000
+const READ_CHUNK = 64 * 1024
+
+/**
+ * One host's output, spooled to disk so memory does not grow with output size or concurrency.
+ *
+ * The first half of `maxBytes` is kept as the head; after that, the file's second half is
+ * a ring buffer holding the most recent bytes. Reading it back yields the whole output
+ * when it fit, else the head, a line saying how much was left out, and the tail.
+ * Writes are queued in arrival order; `write()` resolves when the chunk is on disk,
+ * so the caller can pause its stream until then (backpressure).
+ */
+export class OutputSpool {
+  readonly path: string
+  private readonly headBytes: number
+  private readonly ringBytes: number
+  private file: Promise<FileHandle> | null = null
+  private queue: Promise<void> = Promise.resolve()
+  private failure: Error | null = null
+  private written = 0
+  private recent: Buffer = Buffer.alloc(0)
+
+  constructor(path: string, readonly maxBytes: number) {
+    this.path = path
+    this.headBytes = Math.floor(maxBytes / 2)
+    this.ringBytes = maxBytes - this.headBytes
+  }
+
+  /** Total bytes the host printed (including any left out of the log). */
+  get totalBytes(): number {
+    return this.written
+  }
+
+  get omittedBytes(): number {
+    return Math.max(0, this.written - this.maxBytes)
+  }
+
+  write(chunk: Buffer): Promise<void> {
+    if (chunk.length === 0) return this.queue
+    const start = this.written
+    this.written += chunk.length
+    this.remember(chunk)
+    this.queue = this.queue.then(() => this.store(chunk, start)).catch((err: Error) => {
+      this.failure ??= err
+    })
+    return this.queue
+  }
+
+  /** Resolves when every queued chunk is on disk. */
+  flush(): Promise<void> {
+    return this.queue
+  }
+
+  /** The last `TAIL_LINES` lines, decoded as UTF-8 (invalid bytes replaced), each line capped. */
+  tailLines(count = TAIL_LINES): string[] {
+    const text = this.recent.toString('utf8')
+    const lines = text.split(/\r?\n|\r/)
+    if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop()
+    // When the memory window started mid-line, the first line is partial: drop it unless it is all we have.
+    if (this.written > this.recent.length && lines.length > 1) lines.shift()
+    return lines.slice(-count).map((line) => (line.length > MAX_TAIL_LINE_CHARS ? `${line.slice(0, MAX_TAIL_LINE_CHARS)}…` : line))
+  }
+
+  /** The log in order: head, then (when output passed maxBytes) a notice and the tail. */
+  async *chunks(): AsyncGenerator<Buffer> {
+    await this.flush()
+    if (this.written === 0) return
+    if (this.failure) {
+      yield Buffer.from(`[ssh-fanout] the output could not be spooled to ${this.path}: ${this.failure.message}\n`)
+      return
+    }
+    const fh = await this.handle()
+    if (this.written <= this.maxBytes) {
+      yield* readRange(fh, 0, this.written)
+      return
+    }
+    yield* readRange(fh, 0, this.headBytes)
+    yield Buffer.from(
+      `\n[ssh-fanout] … ${this.omittedBytes} bytes of output left out here (the log keeps the first and last ${formatBytes(this.headBytes)}; raise max-output to keep more) …\n`,
+    )
+    const ringStart = (this.written - this.headBytes) % this.ringBytes
+    yield* readRange(fh, this.headBytes + ringStart, this.ringBytes - ringStart)
+    yield* readRange(fh, this.headBytes, ringStart)
+  }
+
+  /** Closes and deletes the spool file. Safe to call more than once. */
+  async dispose(): Promise<void> {
+    await this.flush()
+    const file = this.file
+    this.file = null
+    if (file) await (await file).close().catch(() => undefined)
+    rmSync(this.path, { force: true })
+  }
+
+  private remember(chunk: Buffer): void {
+    const joined = this.recent.length === 0 ? chunk : Buffer.concat([this.recent, chunk])
+    this.recent = joined.length > TAIL_MEMORY_BYTES ? Buffer.from(joined.subarray(joined.length - TAIL_MEMORY_BYTES)) : joined
+  }
+
+  private handle(): Promise<FileHandle> {
+    this.file ??= open(this.path, 'w+', 0o600)
+    return this.file
+  }
+
+  /** Writes `chunk`, which starts at output offset `start`, into the head or the ring. */
+  private async store(chunk: Buffer, start: number): Promise<void> {
+    const fh = await this.handle()
+    let offset = 0
+    if (start < this.headBytes) {
+      const n = Math.min(chunk.length, this.headBytes - start)
+      await writeAll(fh, chunk.subarray(0, n), start)
+      offset = n
+    }
+    // Only the last ringBytes of what remains can survive in the ring.
+    if (chunk.length - offset > this.ringBytes) offset = chunk.length - this.ringBytes
+    while (offset < chunk.length) {
+      const ringPos = (start + offset - this.headBytes) % this.ringBytes
+      const n = Math.min(chunk.length - offset, this.ringBytes - ringPos)
+      await writeAll(fh, chunk.subarray(offset, offset + n), this.headBytes + ringPos)
+      offset += n
+    }
+  }
+}
+
+async function writeAll(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
+  let done = 0
+  while (done < buf.length) {
+    const { bytesWritten } = await fh.write(buf, done, buf.length - done, position + done)
+    done += bytesWritten
+  }
+}
+
+async function* readRange(fh: FileHandle, position: number, length: number): AsyncGenerator<Buffer> {
+  let done = 0
+  while (done < length) {
+    const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, length - done))
+    const { bytesRead } = await fh.read(buf, 0, buf.length, position + done)
+    if (bytesRead === 0) return
+    done += bytesRead
+    yield buf.subarray(0, bytesRead)
+  }
+}
+
+export function formatBytes(n: number): string {
+  if (n >= 1024 * 1024) return `${+(n / (1024 * 1024)).toFixed(1)} MiB`
+  if (n >= 1024) return `${+(n / 1024).toFixed(1)} KiB`
+  return `${n} B`
+}
+
+/** A private directory for spool files (under RUNNER_TEMP in Actions), removed by `remove()`. */
+export class SpoolDir {
+  readonly path: string
+  private count = 0
+
+  constructor(parent: string = tmpdir()) {
+    this.path = mkdtempSync(join(parent, 'ssh-fanout-'))
+  }
+
+  spool(maxBytes: number): OutputSpool {
+    this.count += 1
+    return new OutputSpool(join(this.path, `host-${this.count}.log`), maxBytes)
+  }
+
+  remove(): void {
+    rmSync(this.path, { recursive: true, force: true })
+  }
+}
