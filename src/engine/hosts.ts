@@ -46,7 +46,7 @@ export function parseHosts(text: string): HostEntry[] {
       entries.push(entry)
     }
     if (entries.length > MAX_HOSTS) {
-      throw new Error(`more than ${MAX_HOSTS} hosts in total after expanding ranges (the limit); split them across several steps`)
+      throw new Error(`more than ${MAX_HOSTS} hosts in total after expanding ranges; at most ${MAX_HOSTS} are allowed, so split them across several steps`)
     }
   }
   if (entries.length === 0) {
@@ -90,7 +90,7 @@ export function resolveTargets(entries: HostEntry[], defaults: { username: strin
   for (const t of targets) {
     const key = entryKey(t.username, t.host, t.port)
     if (seen.has(key)) {
-      throw new Error(`${t.username}@${t.label} is listed twice once the default username and port are applied; list each host once`)
+      throw new Error(`${t.username}@${t.label} appears twice after applying the default username and port; list each host once`)
     }
     seen.add(key)
   }

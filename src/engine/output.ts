@@ -60,14 +60,14 @@ export class OutputSpool {
     return this.queue
   }
 
-  /** The last `TAIL_LINES` lines, decoded as UTF-8 (invalid bytes replaced), each line capped. */
+  /** The last `TAIL_LINES` lines, decoded as UTF-8 (invalid bytes replaced); a very long line keeps its end. */
   tailLines(count = TAIL_LINES): string[] {
     const text = this.recent.toString('utf8')
     const lines = text.split(/\r?\n|\r/)
     if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop()
     // When the memory window started mid-line, the first line is partial: drop it unless it is all we have.
     if (this.written > this.recent.length && lines.length > 1) lines.shift()
-    return lines.slice(-count).map((line) => (line.length > MAX_TAIL_LINE_CHARS ? `${line.slice(0, MAX_TAIL_LINE_CHARS)}…` : line))
+    return lines.slice(-count).map((line) => (line.length > MAX_TAIL_LINE_CHARS ? `…${line.slice(-MAX_TAIL_LINE_CHARS)}` : line))
   }
 
   /** The log in order: head, then (when output passed maxBytes) a notice and the tail. */

@@ -59,7 +59,7 @@ export function parseThreshold(text: string): Threshold {
 /**
  * How many failures are tolerated. For percentages this is exactly
  * floor(value * total / 100), computed on the decimal digits so that e.g.
- * 4.35% of 2000 hosts is 87, not 86 as floating point would give.
+ * 1.14% of 5000 hosts is 57, not 56 as floating point would give.
  */
 export function toleratedFailures(t: Threshold, total: number): number {
   if (t.kind === 'count') return t.value

@@ -203,7 +203,7 @@ describe('parseHosts: ranges', () => {
 
   it('limits the total across entries', () => {
     assert.equal(parseHosts('a[1-5000] b[1-5000]').length, 10000)
-    throwsWith(() => parseHosts('a[1-5000] b[1-5000] c'), `more than ${MAX_HOSTS} hosts in total`)
+    throwsWith(() => parseHosts('a[1-5000] b[1-5000] c'), `more than ${MAX_HOSTS} hosts in total`, `at most ${MAX_HOSTS}`)
     throwsWith(() => parseHosts('a[1-20000]'), 'entry "a[1-20000]" on line 1', 'expands to 20000 hosts')
   })
 })
@@ -265,8 +265,8 @@ describe('resolveTargets', () => {
   })
 
   it('rejects entries that become the same target once defaults apply', () => {
-    throwsWith(() => resolveTargets(parseHosts('web1 web1:22'), defaults), 'deploy@web1 is listed twice', 'list each host once')
-    throwsWith(() => resolveTargets(parseHosts('web1 deploy@web1'), defaults), 'deploy@web1 is listed twice')
-    throwsWith(() => resolveTargets(parseHosts('WEB1:2222 web1'), { username: 'deploy', port: 2222 }), 'deploy@web1:2222 is listed twice')
+    throwsWith(() => resolveTargets(parseHosts('web1 web1:22'), defaults), 'deploy@web1 appears twice', 'list each host once')
+    throwsWith(() => resolveTargets(parseHosts('web1 deploy@web1'), defaults), 'deploy@web1 appears twice')
+    throwsWith(() => resolveTargets(parseHosts('WEB1:2222 web1'), { username: 'deploy', port: 2222 }), 'deploy@web1:2222 appears twice')
   })
 })

@@ -127,19 +127,21 @@ describe('thresholdExceeded', () => {
   })
 
   it('percent: exact where floating point would round the wrong way', () => {
-    // 4.35 * 2000 is 8699.999999999998 in floating point; exactly it is 8700.
-    assert.ok(4.35 * 2000 < 8700)
-    assert.equal(thresholdExceeded(percent(4.35), 87, 2000), false)
-    assert.equal(thresholdExceeded(percent(4.35), 88, 2000), true)
-    assert.equal(toleratedFailures(percent(4.35), 2000), 87)
+    // 1.14 * 5000 is 5699.999999999999 in floating point; exactly it is 5700, so 57 failures are tolerated.
+    assert.ok(1.14 * 5000 < 5700)
+    assert.equal(thresholdExceeded(percent(1.14), 57, 5000), false)
+    assert.equal(thresholdExceeded(percent(1.14), 58, 5000), true)
+    assert.equal(toleratedFailures(percent(1.14), 5000), 57)
+    assert.equal(describeThreshold(percent(1.14), 5000), '1.14% of 5000 hosts (57)')
   })
 
   it('agrees with exact rational arithmetic on a grid of cases', () => {
-    for (const tenths of [0, 1, 5, 33, 125, 435, 999, 1000]) {
-      const value = tenths / 10
-      for (const total of [1, 3, 7, 40, 100, 2000, 9999]) {
-        for (const failures of [0, 1, Math.floor(total / 10), Math.floor(total / 3), total]) {
-          const expected = BigInt(failures) * 1000n > BigInt(tenths) * BigInt(total)
+    for (let hundredths = 0; hundredths <= 10000; hundredths += 7) {
+      const value = hundredths / 100
+      for (const total of [1, 3, 7, 40, 100, 2000, 5000, 9999]) {
+        const exactTolerated = Number(BigInt(hundredths * total) / 10000n)
+        for (const failures of [0, exactTolerated, exactTolerated + 1, total]) {
+          const expected = BigInt(failures) * 10000n > BigInt(hundredths) * BigInt(total)
           assert.equal(thresholdExceeded(percent(value), failures, total), expected, `${value}% ${failures}/${total}`)
         }
       }

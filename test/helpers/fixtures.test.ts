@@ -13,7 +13,7 @@ import net from 'node:net'
 import { setTimeout as delay } from 'node:timers/promises'
 import ssh2 from 'ssh2'
 import type { ClientChannel, ConnectConfig } from 'ssh2'
-import { requireSshd, startSshd, type Sshd } from './sshd.js'
+import { ensureLoginUser, requireSshd, startSshd, type Sshd } from './sshd.js'
 import { fingerprintOf, generateClientKey, startFakeServer, type FakeServer } from './ssh2-server.js'
 
 // ---------------------------------------------------------------------------
@@ -121,7 +121,7 @@ function runSsh(args: string[]): Promise<{ stdout: string; stderr: string; code:
 
 // ---------------------------------------------------------------------------
 
-describe('sshd fixture (real OpenSSH)', { skip: !requireSshd() && 'sshd not installed' }, () => {
+describe('sshd fixture (real OpenSSH)', { skip: !requireSshd() && 'sshd not installed', timeout: 120_000 }, () => {
   let sshd: Sshd
 
   before(async () => {
@@ -199,44 +199,85 @@ describe('sshd fixture (real OpenSSH)', { skip: !requireSshd() && 'sshd not inst
     }
   })
 
-  test('raw TERM signal after end of stdin kills the remote command', async () => {
+  test('root login: OpenSSH ignores signal requests (root sessions run in the privsep monitor)', {
+    skip: process.getuid?.() !== 0 && 'not running as root',
+  }, async () => {
     const client = await connect(clientConfig())
     try {
       const stream = await execStream(client, 'echo $$; exec sleep 30')
       const pid = Number(await firstLine(stream))
-      assert.ok(Number.isInteger(pid) && pid > 1, `bad pid ${pid}`)
-      assert.ok(isAlive(pid), 'remote command should be running')
       const closed = collect(stream)
-      const started = Date.now()
       stream.end()
       rawSignal(client, stream, 'TERM')
+      await sshd.waitForLog(/session signalling requires privilege separation/)
+      assert.ok(isAlive(pid), 'the signal should not have been delivered')
+      process.kill(pid, 'SIGTERM') // sshd still reports how the command ended
       const res = await closed
-      assert.equal(res.signal, 'SIGTERM', `closed with code ${res.code} signal ${res.signal}`)
-      assert.equal(res.code, null)
-      assert.ok(Date.now() - started < 10_000)
-      // sshd reaped it before sending exit-signal
-      assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' })
+      assert.equal(res.signal, 'SIGTERM')
     } finally {
       client.end()
     }
   })
 
-  test('the signal goes to the whole process group of the command', async () => {
-    const client = await connect(clientConfig())
-    try {
-      // a background job of a non-interactive shell stays in the shell's process group
-      const stream = await execStream(client, 'sleep 30 & echo $!; wait')
-      const sleepPid = Number(await firstLine(stream))
-      assert.ok(isAlive(sleepPid))
-      const closed = collect(stream)
-      stream.end()
-      rawSignal(client, stream, 'TERM')
-      const res = await closed
-      assert.equal(res.signal, 'SIGTERM')
-      await waitForPidGone(sleepPid)
-    } finally {
-      client.end()
-    }
+  describe('signals, logged in as an unprivileged user', () => {
+    let target: Sshd
+    before(async () => {
+      // as root, log in as a dedicated account (created if missing); otherwise as ourselves.
+      // DEBUG1 makes sshd log how it delivers the signal
+      const user = process.getuid?.() === 0 ? await ensureLoginUser() : undefined
+      target = await startSshd({ user, hostKeyTypes: ['ed25519'], extraConfig: ['LogLevel DEBUG1'] })
+    })
+    after(async () => {
+      await target?.stop()
+    })
+    const targetConfig = (): ConnectConfig => ({
+      host: target.host,
+      port: target.port,
+      username: target.username,
+      privateKey: target.clientKey,
+    })
+
+    test('raw TERM signal after end of stdin kills the remote command', async () => {
+      const client = await connect(targetConfig())
+      try {
+        const stream = await execStream(client, 'echo $$; exec sleep 30')
+        const pid = Number(await firstLine(stream))
+        assert.ok(Number.isInteger(pid) && pid > 1, `bad pid ${pid}`)
+        assert.ok(isAlive(pid), 'remote command should be running')
+        const closed = collect(stream)
+        const started = Date.now()
+        stream.end()
+        rawSignal(client, stream, 'TERM')
+        const res = await closed
+        assert.equal(res.signal, 'SIGTERM', `closed with code ${res.code} signal ${res.signal}\n${target.log()}`)
+        assert.equal(res.code, null)
+        assert.ok(Date.now() - started < 10_000)
+        // sshd reaped it before sending exit-signal
+        assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' })
+        // sshd signals the process group, whose id is the command's pid (sshd calls setsid() for it)
+        await target.waitForLog(new RegExp(`session_signal_req: signal TERM, killpg\\(${pid}, 15\\)`))
+      } finally {
+        client.end()
+      }
+    })
+
+    test('the signal goes to the whole process group of the command', async () => {
+      const client = await connect(targetConfig())
+      try {
+        // a background job of a non-interactive shell stays in the shell's process group
+        const stream = await execStream(client, 'sleep 30 & echo $!; wait')
+        const sleepPid = Number(await firstLine(stream))
+        assert.ok(isAlive(sleepPid))
+        const closed = collect(stream)
+        stream.end()
+        rawSignal(client, stream, 'TERM')
+        const res = await closed
+        assert.equal(res.signal, 'SIGTERM')
+        await waitForPidGone(sleepPid)
+      } finally {
+        client.end()
+      }
+    })
   })
 
   test('several fixtures run at once on different ports', async () => {
@@ -256,7 +297,7 @@ describe('sshd fixture (real OpenSSH)', { skip: !requireSshd() && 'sshd not inst
   })
 })
 
-describe('fake ssh2 server fixture', () => {
+describe('fake ssh2 server fixture', { timeout: 60_000 }, () => {
   const servers: FakeServer[] = []
   const start = async (...args: Parameters<typeof startFakeServer>): Promise<FakeServer> => {
     const s = await startFakeServer(...args)

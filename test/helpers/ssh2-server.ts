@@ -133,6 +133,35 @@ function defaultOnExec(command: string, stream: ServerChannel): void {
   stream.end()
 }
 
+/**
+ * ssh2.Server drops every channel request that arrives after the client sent
+ * EOF (it marks the session `_ending`), so a client that closed stdin could
+ * never signal the command. OpenSSH accepts such signals; do the same here by
+ * letting 'signal' requests through. Relies on ssh2 1.x internals and fails
+ * loudly if they change.
+ */
+function acceptSignalsAfterEof(conn: Connection): void {
+  type RequestHandler = (p: unknown, recipient: number, type: string, wantReply: boolean, data: unknown) => void
+  const internals = conn as unknown as {
+    _protocol?: { _handlers?: { CHANNEL_REQUEST?: RequestHandler } }
+    _chanMgr?: { get(id: number): unknown }
+  }
+  const handlers = internals._protocol?._handlers
+  const original = handlers?.CHANNEL_REQUEST
+  const channels = internals._chanMgr
+  if (!handlers || !original || !channels) throw new Error('ssh2 internals changed: cannot patch CHANNEL_REQUEST')
+  handlers.CHANNEL_REQUEST = (p, recipient, type, wantReply, data) => {
+    const session = channels.get(recipient) as { _ending?: boolean } | undefined
+    if (type !== 'signal' || !session?._ending) return original(p, recipient, type, wantReply, data)
+    session._ending = false
+    try {
+      original(p, recipient, type, wantReply, data)
+    } finally {
+      session._ending = true
+    }
+  }
+}
+
 function setUpSessions(conn: Connection, commands: string[], onExec: NonNullable<FakeServerOptions['onExec']>): void {
   conn.on('session', (acceptSession) => {
     const session = acceptSession()
@@ -171,6 +200,7 @@ export async function startFakeServer(opts: FakeServerOptions = {}): Promise<Fak
     sshServer = new ssh2.Server({ hostKeys: [hostKeyText] }, (conn) => {
       // a client vanishing mid-handshake must not crash the test process
       conn.on('error', () => {})
+      acceptSignalsAfterEof(conn)
       conn.on('authentication', (ctx) => {
         if (opts.stall === 'auth') return // never answer
         handleAuth(ctx, opts.auth, allowedKey)

