@@ -56099,7 +56099,7 @@ function parseHosts(text) {
             entries.push(entry);
         }
         if (entries.length > MAX_HOSTS) {
-            throw new Error(`more than ${MAX_HOSTS} hosts in total after expanding ranges (the limit); split them across several steps`);
+            throw new Error(`more than ${MAX_HOSTS} hosts in total after expanding ranges; at most ${MAX_HOSTS} are allowed, so split them across several steps`);
         }
     }
     if (entries.length === 0) {
@@ -56139,7 +56139,7 @@ function resolveTargets(entries, defaults) {
     for (const t of targets) {
         const key = entryKey(t.username, t.host, t.port);
         if (seen.has(key)) {
-            throw new Error(`${t.username}@${t.label} is listed twice once the default username and port are applied; list each host once`);
+            throw new Error(`${t.username}@${t.label} appears twice after applying the default username and port; list each host once`);
         }
         seen.add(key);
     }
@@ -56671,7 +56671,7 @@ function parseThreshold(text) {
 /**
  * How many failures are tolerated. For percentages this is exactly
  * floor(value * total / 100), computed on the decimal digits so that e.g.
- * 4.35% of 2000 hosts is 87, not 86 as floating point would give.
+ * 1.14% of 5000 hosts is 57, not 56 as floating point would give.
  */
 function toleratedFailures(t, total) {
     if (t.kind === 'count')
@@ -57714,7 +57714,7 @@ class Session {
         this.pipe(channel);
         this.pipe(channel.stderr);
         channel.on('exit', (code, signal) => {
-            this.exit = { code: typeof code === 'number' ? code : null, signal: signal ?? null };
+            this.exit = { code: typeof code === 'number' ? code : null, signal: signal ? normalizeSignal(signal) : null };
         });
         channel.on('close', () => this.onChannelClose());
         // stdin is closed at once: the command reads end-of-file.
@@ -57904,6 +57904,10 @@ function classifySocketError(err) {
         default:
             return ['connection lost', `connection lost: ${err.message}`];
     }
+}
+/** Signal names as Node writes them: `SIGKILL` (OpenSSH sends `KILL`). */
+function normalizeSignal(name) {
+    return name.startsWith('SIG') ? name : `SIG${name}`;
 }
 function formatSeconds(ms) {
     if (ms < 1000)
@@ -58098,7 +58102,7 @@ class OutputSpool {
     flush() {
         return this.queue;
     }
-    /** The last `TAIL_LINES` lines, decoded as UTF-8 (invalid bytes replaced), each line capped. */
+    /** The last `TAIL_LINES` lines, decoded as UTF-8 (invalid bytes replaced); a very long line keeps its end. */
     tailLines(count = TAIL_LINES) {
         const text = this.recent.toString('utf8');
         const lines = text.split(/\r?\n|\r/);
@@ -58107,7 +58111,7 @@ class OutputSpool {
         // When the memory window started mid-line, the first line is partial: drop it unless it is all we have.
         if (this.written > this.recent.length && lines.length > 1)
             lines.shift();
-        return lines.slice(-count).map((line) => (line.length > MAX_TAIL_LINE_CHARS ? `${line.slice(0, MAX_TAIL_LINE_CHARS)}…` : line));
+        return lines.slice(-count).map((line) => (line.length > MAX_TAIL_LINE_CHARS ? `…${line.slice(-MAX_TAIL_LINE_CHARS)}` : line));
     }
     /** The log in order: head, then (when output passed maxBytes) a notice and the tail. */
     async *chunks() {
@@ -63277,7 +63281,7 @@ function detailCell(r, lines) {
 }
 function exitCell(r) {
     if (r.signal)
-        return `SIG${escapeHtml(r.signal)}`;
+        return escapeHtml(r.signal);
     return r.exitCode === null ? '' : String(r.exitCode);
 }
 function row(r, lines) {
@@ -63398,7 +63402,7 @@ class ActionReporter {
 function groupTitle(r) {
     const detail = r.status === 'success' || r.status === 'failed'
         ? r.signal
-            ? `killed by SIG${r.signal}`
+            ? `killed by ${r.signal}`
             : `exit ${r.exitCode}`
         : oneLine(r.error ?? r.status);
     const attempts = r.attempts > 1 ? `, ${r.attempts} attempts` : '';
@@ -63471,7 +63475,7 @@ function verdict(run, threshold) {
     return { failed: false, message: `All ${total} hosts succeeded` };
 }
 function namesOf(results, max = 20) {
-    const names = results.slice(0, max).map((r) => `${r.target.label} (${r.status === 'failed' ? (r.signal ? `SIG${r.signal}` : `exit ${r.exitCode}`) : r.status})`);
+    const names = results.slice(0, max).map((r) => `${r.target.label} (${r.status === 'failed' ? (r.signal ?? `exit ${r.exitCode}`) : r.status})`);
     const more = results.length > max ? `, and ${results.length - max} more` : '';
     return names.join(', ') + more;
 }
@@ -63481,7 +63485,7 @@ function annotateFailures(run, stepFails) {
     const budget = MAX_ERROR_ANNOTATIONS - (stepFails ? 1 : 0);
     const individual = failed.length <= budget ? failed : failed.slice(0, budget - 1);
     for (const r of individual) {
-        const why = r.status === 'failed' ? (r.signal ? `killed by SIG${r.signal}` : `exit code ${r.exitCode}`) : oneLine(r.error ?? r.status);
+        const why = r.status === 'failed' ? (r.signal ? `killed by ${r.signal}` : `exit code ${r.exitCode}`) : oneLine(r.error ?? r.status);
         error(`${r.target.label}: ${r.status}: ${why}`, { title: `ssh-fanout: ${r.target.label} ${r.status}` });
     }
     const rest = failed.slice(individual.length);

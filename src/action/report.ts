@@ -69,7 +69,7 @@ export function groupTitle(r: HostResult): string {
   const detail =
     r.status === 'success' || r.status === 'failed'
       ? r.signal
-        ? `killed by SIG${r.signal}`
+        ? `killed by ${r.signal}`
         : `exit ${r.exitCode}`
       : oneLine(r.error ?? r.status)
   const attempts = r.attempts > 1 ? `, ${r.attempts} attempts` : ''
@@ -151,7 +151,7 @@ export function verdict(run: FanoutResult, threshold: Threshold): Verdict {
 }
 
 function namesOf(results: HostResult[], max = 20): string {
-  const names = results.slice(0, max).map((r) => `${r.target.label} (${r.status === 'failed' ? (r.signal ? `SIG${r.signal}` : `exit ${r.exitCode}`) : r.status})`)
+  const names = results.slice(0, max).map((r) => `${r.target.label} (${r.status === 'failed' ? (r.signal ?? `exit ${r.exitCode}`) : r.status})`)
   const more = results.length > max ? `, and ${results.length - max} more` : ''
   return names.join(', ') + more
 }
@@ -162,7 +162,7 @@ export function annotateFailures(run: FanoutResult, stepFails: boolean): void {
   const budget = MAX_ERROR_ANNOTATIONS - (stepFails ? 1 : 0)
   const individual = failed.length <= budget ? failed : failed.slice(0, budget - 1)
   for (const r of individual) {
-    const why = r.status === 'failed' ? (r.signal ? `killed by SIG${r.signal}` : `exit code ${r.exitCode}`) : oneLine(r.error ?? r.status)
+    const why = r.status === 'failed' ? (r.signal ? `killed by ${r.signal}` : `exit code ${r.exitCode}`) : oneLine(r.error ?? r.status)
     core.error(`${r.target.label}: ${r.status}: ${why}`, { title: `ssh-fanout: ${r.target.label} ${r.status}` })
   }
   const rest = failed.slice(individual.length)

@@ -42,7 +42,7 @@ function detailCell(r: HostResult, lines: number): string {
 }
 
 function exitCell(r: HostResult): string {
-  if (r.signal) return `SIG${escapeHtml(r.signal)}`
+  if (r.signal) return escapeHtml(r.signal)
   return r.exitCode === null ? '' : String(r.exitCode)
 }
 

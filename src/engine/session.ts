@@ -214,7 +214,7 @@ class Session {
     this.pipe(channel)
     this.pipe(channel.stderr)
     channel.on('exit', (code: number | null, signal?: string) => {
-      this.exit = { code: typeof code === 'number' ? code : null, signal: signal ?? null }
+      this.exit = { code: typeof code === 'number' ? code : null, signal: signal ? normalizeSignal(signal) : null }
     })
     channel.on('close', () => this.onChannelClose())
     // stdin is closed at once: the command reads end-of-file.
@@ -404,6 +404,11 @@ function classifySocketError(err: NodeJS.ErrnoException): [ErrorKind, string] {
     default:
       return ['connection lost', `connection lost: ${err.message}`]
   }
+}
+
+/** Signal names as Node writes them: `SIGKILL` (OpenSSH sends `KILL`). */
+function normalizeSignal(name: string): string {
+  return name.startsWith('SIG') ? name : `SIG${name}`
 }
 
 export function formatSeconds(ms: number): string {

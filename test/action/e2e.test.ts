@@ -4,18 +4,22 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { commandsOf, results, runAction } from '../helpers/action.js'
-import { requireSshd, startSshd, type Sshd } from '../helpers/sshd.js'
+import { startFleet, type Fleet } from '../helpers/fleet.js'
+import { requireSshd, type Sshd } from '../helpers/sshd.js'
 
 const haveSshd = requireSshd()
 
 describe('action end to end against real sshd', { skip: !haveSshd && 'sshd not installed' }, () => {
+  let fleet: Fleet
   let a: Sshd
   let b: Sshd
+  let c: Sshd
   before(async () => {
-    ;[a, b] = await Promise.all([startSshd({ host: '127.0.0.1' }), startSshd({ host: '127.0.0.2' })])
+    fleet = await startFleet(['127.0.0.1', '127.0.0.2', '127.0.0.3'])
+    ;[a, b, c] = fleet.servers
   })
   after(async () => {
-    await Promise.all([a?.stop(), b?.stop()])
+    await fleet?.stop()
   })
 
   const base = () => ({
@@ -122,7 +126,7 @@ describe('action end to end against real sshd', { skip: !haveSshd && 'sshd not i
   })
 
   it('refuses an unknown host key, naming the host, key type and fingerprint', async () => {
-    const run = await runAction({ ...base(), 'known-hosts': a.knownHosts, command: 'touch /tmp/should-not-run' })
+    const run = await runAction({ ...base(), 'known-hosts': a.knownHosts, command: 'true' })
     assert.equal(run.code, 1)
     const res = results(run)
     assert.equal(res[0].status, 'success')
@@ -170,17 +174,18 @@ describe('action end to end against real sshd', { skip: !haveSshd && 'sshd not i
     assert.equal(run.code, 1)
     const r = results(run)[0]
     assert.equal(r.status, 'failed')
-    assert.equal(r.signal, 'KILL')
+    assert.equal(r.signal, 'SIGKILL')
+    assert.match(run.groups[0].title, /failed .*: killed by SIGKILL/)
     assert.equal(r.exitCode, null)
   })
 
   it('stops further hosts once max-failures is exceeded (fail-fast), and runs all with fail-fast off', async () => {
-    const hosts = `${a.host}:${a.port}\n${b.host}:${b.port}\nroot@${a.host}:${a.port}`
-    const run = await runAction({ ...base(), hosts, concurrency: '1', command: 'exit 1' })
+    const hosts = `${a.host}:${a.port}\n${b.host}:${b.port}\n${c.host}:${c.port}`
+    const run = await runAction({ ...base(), hosts, 'known-hosts': fleet.knownHosts, concurrency: '1', command: 'exit 1' })
     assert.equal(run.code, 1)
     assert.deepEqual(results(run).map((r) => r.status), ['failed', 'skipped', 'skipped'])
     assert.equal(results(run)[1].attempts, 0)
-    const all = await runAction({ ...base(), hosts, concurrency: '1', command: 'exit 1', 'fail-fast': 'false' })
+    const all = await runAction({ ...base(), hosts, 'known-hosts': fleet.knownHosts, concurrency: '1', command: 'exit 1', 'fail-fast': 'false' })
     assert.deepEqual(results(all).map((r) => r.status), ['failed', 'failed', 'failed'])
   })
 })

@@ -98,6 +98,8 @@ export interface SshdOptions {
   clientKeyType?: SshKeyType
   /** encrypt the client key with this passphrase */
   clientKeyPassphrase?: string
+  /** more public key lines authorized for the login user (e.g. another fixture's client key, to share one key across a fleet) */
+  authorizedKeys?: string[]
   /** log in as this existing account instead of the current user (root only); see ensureLoginUser() */
   user?: string
 }
@@ -603,7 +605,8 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     )
     const clientKey = await readFile(clientKeyPath, 'utf8')
     const authorizedKeysPath = join(dir, 'authorized_keys')
-    await writeFile(authorizedKeysPath, await readFile(`${clientKeyPath}.pub`, 'utf8'))
+    const extraKeys = (opts.authorizedKeys ?? []).map((k) => `${k.trim()}\n`).join('')
+    await writeFile(authorizedKeysPath, (await readFile(`${clientKeyPath}.pub`, 'utf8')) + extraKeys)
     const home = join(dir, 'home')
     await mkdir(home)
     if (account) {

@@ -1,0 +1,213 @@
+/**
+ * The built bundle, run as the runner runs it, with hostile hosts: cancellation, floods,
+ * binary output, many failures (annotation cap), and a mixed fleet.
+ */
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { createServer, type Socket } from 'node:net'
+import { after, before, describe, it } from 'node:test'
+import { commandsOf, results, runAction } from '../helpers/action.js'
+import { startFleet, type Fleet } from '../helpers/fleet.js'
+import { startFakeServer, type FakeServer, type FakeServerOptions } from '../helpers/ssh2-server.js'
+import { requireSshd } from '../helpers/sshd.js'
+
+function gone(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+  } catch {
+    return true
+  }
+  try {
+    return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+  } catch {
+    return true
+  }
+}
+
+async function fakeFleet(n: number, opts: FakeServerOptions): Promise<{ servers: FakeServer[]; hosts: string; knownHosts: string; close(): Promise<void> }> {
+  const servers = await Promise.all(Array.from({ length: n }, () => startFakeServer({ auth: { password: 'pw' }, ...opts })))
+  return {
+    servers,
+    hosts: servers.map((s) => `${s.host}:${s.port}`).join('\n'),
+    knownHosts: servers.map((s) => s.hostKeyPublic.knownHostsLine).join('\n'),
+    close: async () => void (await Promise.all(servers.map((s) => s.close()))),
+  }
+}
+
+describe('cancellation of the built action (SIGINT, as the runner sends it)', { skip: !requireSshd() && 'sshd not installed' }, () => {
+  let fleet: Fleet
+  before(async () => {
+    fleet = await startFleet(['127.0.0.1', '127.0.0.2', '127.0.0.3'])
+  })
+  after(async () => {
+    await fleet?.stop()
+  })
+
+  it('stops running commands on their hosts, marks cancelled/skipped, writes outputs and summary, exits non-zero within 5 s', async () => {
+    let signalledAt = 0
+    const run = await runAction(
+      {
+        hosts: fleet.hosts.join('\n'),
+        username: fleet.username,
+        'private-key': fleet.clientKey,
+        'known-hosts': fleet.knownHosts,
+        concurrency: '2',
+        command: 'echo pid=$$; sleep 120 & echo child=$!; wait',
+      },
+      {
+        onStdout: (text, child) => {
+          if (signalledAt === 0 && text.includes('ssh-fanout: running on')) {
+            setTimeout(() => {
+              signalledAt = Date.now()
+              child.kill('SIGINT')
+            }, 1_500)
+          }
+        },
+      },
+    )
+    const sinceSignal = Date.now() - signalledAt
+    assert.ok(signalledAt > 0, run.stdout)
+    assert.notEqual(run.code, 0)
+    assert.ok(sinceSignal < 5_000, `exited ${sinceSignal} ms after SIGINT`)
+    const res = results(run)
+    assert.deepEqual(res.map((r) => r.status), ['cancelled', 'cancelled', 'skipped'])
+    assert.equal(run.outputs['failed-count'], '2')
+    assert.match(run.summary, /cancelled/)
+    assert.equal(commandsOf(run, 'endgroup').length, run.groups.length)
+    assert.equal(run.groups.length, 2)
+    const pids = res.flatMap((r) => String(r.output).split('\n')).flatMap((l) => /^(?:pid|child)=(\d+)$/.exec(l)?.[1] ?? []).map(Number)
+    assert.equal(pids.length, 4, JSON.stringify(res))
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    for (const pid of pids) assert.ok(gone(pid), `remote process ${pid} is still running`)
+    const failure = commandsOf(run, 'error').at(-1)
+    assert.match(failure!.message, /cancelled/)
+  })
+})
+
+describe('hostile hosts against the built action', () => {
+  it('aggregates error annotations past GitHub cap of 10 per step (setFailed included)', async () => {
+    const f = await fakeFleet(12, { onExec: (_c, s) => (s.exit(1), s.end()) })
+    try {
+      const run = await runAction({ hosts: f.hosts, username: 'u', password: 'pw', 'known-hosts': f.knownHosts, command: 'x', 'fail-fast': 'false', concurrency: '12' })
+      assert.equal(run.code, 1)
+      const errors = commandsOf(run, 'error')
+      assert.equal(errors.length, 10)
+      assert.match(errors[8].message, /4 more hosts failed/)
+      assert.match(errors[9].message, /12 of 12 hosts failed/)
+      assert.equal(results(run).length, 12)
+    } finally {
+      await f.close()
+    }
+  })
+
+  it('a flood is cut to max-output with head, notice and tail, and every group still closes', async () => {
+    const total = 3 * 1024 * 1024
+    const f = await fakeFleet(2, {
+      onExec: (_c, stream) => {
+        let sent = 0
+        const line = Buffer.from(`${'z'.repeat(99)}\n`)
+        const block = Buffer.concat(Array.from({ length: 640 }, () => line))
+        const pump = () => {
+          while (sent < total) {
+            sent += block.length
+            if (!stream.write(block)) return void stream.once('drain', pump)
+          }
+          stream.write('::error::last line\nTHE END\n')
+          stream.exit(0)
+          stream.end()
+        }
+        pump()
+      },
+    })
+    try {
+      const run = await runAction({ hosts: f.hosts, username: 'u', password: 'pw', 'known-hosts': f.knownHosts, command: 'flood', 'max-output': '64KB' })
+      assert.equal(run.code, 0, run.stderr)
+      assert.equal(run.groups.length, 2)
+      assert.equal(commandsOf(run, 'endgroup').length, 2)
+      assert.equal(commandsOf(run, 'error').length, 0)
+      for (const g of run.groups) {
+        const text = g.lines.join('\n')
+        assert.ok(text.length < 80 * 1024, `group has ${text.length} chars`)
+        assert.match(text, /bytes of output left out/)
+        assert.ok(g.lines.includes('THE END'))
+      }
+      for (const r of results(run)) assert.match(String(r.output), /THE END$/)
+    } finally {
+      await f.close()
+    }
+  })
+
+  it('binary, invalid UTF-8, CR and ANSI colour output break neither the log, the JSON nor the summary', async () => {
+    const f = await fakeFleet(1, {
+      onExec: (_c, s) => {
+        s.write(Buffer.from([0x00, 0xff, 0xfe, 0x1b, 0x5b, 0x33, 0x31, 0x6d, 0x72, 0x65, 0x64, 0x1b, 0x5b, 0x30, 0x6d, 0x0d, 0x0a]))
+        s.write('progress 10%\rprogress 100%\r\n<script>alert(1)</script>\n')
+        s.stderr.write(Buffer.from([0xc3]))
+        s.exit(3)
+        s.end()
+      },
+    })
+    try {
+      const run = await runAction({ hosts: f.hosts, username: 'u', password: 'pw', 'known-hosts': f.knownHosts, command: 'x' })
+      assert.equal(run.code, 1)
+      const r = results(run)[0]
+      assert.equal(r.status, 'failed')
+      assert.equal(r.exitCode, 3)
+      assert.match(String(r.output), /<script>/)
+      assert.ok(!run.summary.includes('\u001b'), 'colour codes are stripped in the summary')
+      assert.ok(!run.summary.includes('<script>'), 'output is HTML-escaped in the summary')
+      assert.match(run.summary, /&lt;script&gt;/)
+      assert.match(run.summary, /red/)
+      assert.equal(commandsOf(run, 'endgroup').length, 1)
+    } finally {
+      await f.close()
+    }
+  })
+
+  it('a mixed hostile fleet ends with exactly one result per host, in host order', async () => {
+    const good = await fakeFleet(2, {})
+    const hang = await fakeFleet(1, { onExec: (_c, s) => void s.resume() })
+    const stall = await fakeFleet(1, { stall: 'auth' })
+    const sockets: Socket[] = []
+    const pit = createServer((s) => sockets.push(s))
+    await new Promise<void>((r) => pit.listen(0, '127.0.0.1', r))
+    const pitPort = (pit.address() as { port: number }).port
+    try {
+      const hosts = [good.servers[0], hang.servers[0], stall.servers[0]].map((s) => `${s.host}:${s.port}`)
+      hosts.splice(1, 0, `127.0.0.1:${pitPort}`)
+      hosts.push(`${good.servers[1].host}:${good.servers[1].port}`, 'no-such-host.invalid')
+      const run = await runAction({
+        hosts: hosts.join('\n'),
+        username: 'u',
+        password: 'pw',
+        'known-hosts': [good.knownHosts, hang.knownHosts, stall.knownHosts].join('\n'),
+        fingerprints: '',
+        command: 'x',
+        'connect-timeout': '1s',
+        'command-timeout': '1s',
+        retries: '0',
+        'max-failures': '100%',
+      })
+      assert.equal(run.code, 0, run.stdout)
+      const res = results(run)
+      assert.equal(res.length, hosts.length)
+      assert.deepEqual(
+        res.map((r) => [r.status, String(r.error ?? '').split(':')[0]]),
+        [
+          ['success', ''],
+          ['error', 'connect timeout'],
+          ['timeout', 'command timed out after 1 s; stopped on the host (TERM, then KILL)'],
+          ['error', 'connect timeout'],
+          ['success', ''],
+          ['error', 'dns'],
+        ],
+      )
+      assert.equal(run.groups.length, hosts.length)
+      assert.equal(run.outputs['failed-count'], '4')
+    } finally {
+      for (const s of sockets) s.destroy()
+      await new Promise((r) => pit.close(r))
+      await Promise.all([good.close(), hang.close(), stall.close()])
+    }
+  })
+})
