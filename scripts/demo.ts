@@ -9,7 +9,8 @@ import { execFileSync, spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 import { runAction } from '../test/helpers/action.js'
 import { startFakeServer, type FakeServer } from '../test/helpers/ssh2-server.js'
-import { sshdPath, startSshd, type Sshd } from '../test/helpers/sshd.js'
+import { startFleet } from '../test/helpers/fleet.js'
+import { sshdPath } from '../test/helpers/sshd.js'
 
 interface Fleet {
   kind: string
@@ -44,22 +45,14 @@ function ensureSshd(): boolean {
 }
 
 async function sshdFleet(): Promise<Fleet> {
-  const servers: Sshd[] = []
-  try {
-    for (const host of ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4']) servers.push(await startSshd({ host }))
-  } catch (err) {
-    await Promise.all(servers.map((s) => s.stop()))
-    throw err
-  }
-  const first = servers[0]
-  // One client key for the whole fleet: authorize the first server's client key on the others.
+  const fleet = await startFleet(['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4'])
   return {
     kind: 'real OpenSSH sshd servers',
-    hosts: servers.map((s) => `${s.host}:${s.port}`),
-    knownHosts: servers.map((s) => s.knownHosts).join('\n'),
-    username: first.username,
-    privateKey: first.clientKey,
-    stop: async () => void (await Promise.all(servers.map((s) => s.stop()))),
+    hosts: fleet.hosts,
+    knownHosts: fleet.knownHosts,
+    username: fleet.username,
+    privateKey: fleet.clientKey,
+    stop: fleet.stop,
   }
 }
 
@@ -86,7 +79,7 @@ async function fakeFleet(): Promise<Fleet> {
     )
   }
   return {
-    kind: 'in-process ssh2 servers (sshd is not available here) that run the command with the local shell',
+    kind: 'in-process ssh2 servers (no sshd was started) that run the command with the local shell',
     hosts: servers.map((s) => `${s.host}:${s.port}`),
     knownHosts: servers.map((s) => s.hostKeyPublic.knownHostsLine).join('\n'),
     username: 'demo',
@@ -151,7 +144,7 @@ function summaryAsText(html: string): string {
 
 async function main(): Promise<void> {
   let fleet: Fleet
-  if (ensureSshd()) {
+  if (process.env.DEMO_SERVERS !== 'ssh2' && ensureSshd()) {
     try {
       fleet = await sshdFleet()
     } catch (err) {
