@@ -57611,7 +57611,7 @@ class Session {
     }
     connectTcp() {
         const { host, port } = this.opts.target;
-        const socket = (0,external_node_net_.connect)({ host, port });
+        const socket = (0,external_node_net_.connect)({ host, port, noDelay: true });
         this.socket = socket;
         socket.once('connect', () => {
             this.phase = 'handshake';

@@ -111,7 +111,7 @@ class Session {
 
   private connectTcp(): void {
     const { host, port } = this.opts.target
-    const socket = tcpConnect({ host, port })
+    const socket = tcpConnect({ host, port, noDelay: true })
     this.socket = socket
     socket.once('connect', () => {
       this.phase = 'handshake'

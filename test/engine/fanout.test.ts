@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
-import { createServer, type Server, type Socket } from 'node:net'
+import { connect, createServer, type Server, type Socket } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { fanout, type FanoutOptions, type Reporter } from '../../src/engine/fanout.js'
 import { parseKnownHosts } from '../../src/engine/known-hosts.js'
@@ -317,6 +317,41 @@ describe('engine against in-process ssh2 servers', () => {
       assert.ok(log.endsWith('END\n'))
       assert.match(r.tail.at(-1)!, /END$/)
     } finally {
+      await server.close()
+    }
+  })
+
+  it('a host that goes silent mid-command (no FIN, no RST) ends error via keepalive, not at command-timeout', async () => {
+    // A relay that, once the command has started, silently drops everything in both directions (a partition).
+    let partitioned = false
+    const server = await startFakeServer({
+      auth: { password: 'pw' },
+      onExec: (_c, s) => {
+        s.write('started\n')
+        setTimeout(() => (partitioned = true), 100)
+      }, // never exits
+    })
+    const relays: Socket[] = []
+    const proxy = createServer((client) => {
+      const upstream = connect(server.port, server.host)
+      relays.push(client, upstream)
+      client.on('data', (d) => void (partitioned || upstream.write(d)))
+      upstream.on('data', (d) => void (partitioned || client.write(d)))
+      client.on('error', () => undefined)
+      upstream.on('error', () => undefined)
+    })
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r))
+    try {
+      const port = (proxy.address() as { port: number }).port
+      const res = await run([target('127.0.0.1', port)], { session: { keepaliveIntervalMs: 200, keepaliveCountMax: 2, commandTimeoutMs: 60_000 } })
+      const r = res.results[0]
+      assert.equal(r.status, 'error', JSON.stringify(r))
+      assert.equal(r.errorKind, 'connection lost')
+      assert.match(r.error!, /^connection lost after .* \(no keepalive reply\)$/)
+      assert.ok(r.durationMs < 5_000, `took ${r.durationMs} ms`)
+    } finally {
+      for (const s of relays) s.destroy()
+      await new Promise((r) => proxy.close(r))
       await server.close()
     }
   })

@@ -1,0 +1,161 @@
+/**
+ * `npm run bench`: prints speed and memory figures for the built action (dist/index.js),
+ * run as the runner runs it against hosts on loopback. Figures only: nothing is asserted,
+ * since shared machines are noisy. Compare ratios within one run.
+ *
+ * 1. Scheduling: 40 hosts whose command takes 500 ms, at concurrency 1, 10 and 40.
+ * 2. Output flood: 4 hosts printing 80 MB each at once; peak RSS of the action process.
+ * 3. Cancellation: SIGINT while 4 commands run; time until the process has exited.
+ * 4. Real sshd: 8 hosts running `true`, wall time per run.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { cpus } from 'node:os'
+import { runAction } from '../test/helpers/action.js'
+import { startFleet } from '../test/helpers/fleet.js'
+import { startFakeServer, type FakeServer, type FakeServerOptions } from '../test/helpers/ssh2-server.js'
+import { sshdPath } from '../test/helpers/sshd.js'
+
+async function fleet(n: number, opts: FakeServerOptions): Promise<{ servers: FakeServer[]; inputs: Record<string, string>; close(): Promise<void> }> {
+  const servers: FakeServer[] = []
+  for (let i = 0; i < n; i++) servers.push(await startFakeServer({ auth: { password: 'pw' }, ...opts }))
+  return {
+    servers,
+    inputs: {
+      hosts: servers.map((s) => `${s.host}:${s.port}`).join('\n'),
+      username: 'bench',
+      password: 'pw',
+      'known-hosts': servers.map((s) => s.hostKeyPublic.knownHostsLine).join('\n'),
+      command: 'bench',
+    },
+    close: async () => void (await Promise.all(servers.map((s) => s.close()))),
+  }
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`
+
+async function scheduling(): Promise<void> {
+  const f = await fleet(40, {
+    onExec: (_c, s) =>
+      void setTimeout(() => {
+        s.write('done\n')
+        s.exit(0)
+        s.end()
+      }, 500),
+  })
+  try {
+    console.log('\n1. scheduling: 40 hosts, each command takes 500 ms')
+    const times: Record<string, number> = {}
+    for (const concurrency of ['1', '10', '40']) {
+      const run = await runAction({ ...f.inputs, concurrency })
+      times[concurrency] = run.durationMs
+      const ok = run.outputs['succeeded-count']
+      console.log(`   concurrency ${concurrency.padStart(2)}: ${seconds(run.durationMs)} wall (${ok}/40 succeeded; ideal ${seconds((40 / Number(concurrency)) * 500)})`)
+    }
+    console.log(`   ratio concurrency 1 / 10: ${(times['1'] / times['10']).toFixed(1)}x; 1 / 40: ${(times['1'] / times['40']).toFixed(1)}x`)
+  } finally {
+    await f.close()
+  }
+}
+
+/** Peak RSS (VmHWM) of a child process, polled until it exits. */
+function watchPeakRss(pid: number): () => number {
+  let peak = 0
+  const timer = setInterval(() => {
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+      const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0)
+      peak = Math.max(peak, kb)
+    } catch {
+      clearInterval(timer)
+    }
+  }, 20)
+  return () => {
+    clearInterval(timer)
+    return peak
+  }
+}
+
+async function flood(): Promise<void> {
+  const perHost = 80 * 1024 * 1024
+  const f = await fleet(4, {
+    onExec: (_c, stream) => {
+      let sent = 0
+      const block = Buffer.alloc(256 * 1024, 'x\n'.repeat(128 * 1024))
+      const pump = () => {
+        while (sent < perHost) {
+          sent += block.length
+          if (!stream.write(block)) return void stream.once('drain', pump)
+        }
+        stream.exit(0)
+        stream.end()
+      }
+      pump()
+    },
+  })
+  try {
+    console.log('\n2. output flood: 4 hosts printing 80 MB each at once (max-output 10MB default)')
+    let stop: (() => number) | null = null
+    const run = await runAction(f.inputs, { onSpawn: (child) => (stop = watchPeakRss(child.pid!)), timeoutMs: 600_000 })
+    const peakKb = stop ? (stop as () => number)() : 0
+    const logBytes = Buffer.byteLength(run.stdout)
+    console.log(`   ${seconds(run.durationMs)} wall, ${((4 * perHost) / 1024 / 1024 / (run.durationMs / 1000)).toFixed(0)} MB/s received in total`)
+    console.log(`   peak RSS of the action process: ${(peakKb / 1024).toFixed(0)} MB (VmHWM, polled every 20 ms); target < 250 MB`)
+    console.log(`   log written: ${(logBytes / 1024 / 1024).toFixed(1)} MB for 320 MB of output (head and tail kept per host); exit ${run.code}`)
+  } finally {
+    await f.close()
+  }
+}
+
+async function cancellation(): Promise<void> {
+  console.log('\n3. cancellation: SIGINT while 4 commands run on hosts that ignore signals (worst case: TERM, grace, KILL, close)')
+  const f = await fleet(4, { onExec: (_c, s) => void s.resume() })
+  try {
+    let sentAt = 0
+    const run = await runAction(f.inputs, {
+      onStdout: (text, child) => {
+        if (sentAt === 0 && text.includes('running on')) {
+          setTimeout(() => {
+            sentAt = Date.now()
+            child.kill('SIGINT')
+          }, 1_000)
+        }
+      },
+    })
+    console.log(`   exited ${seconds(Date.now() - sentAt)} after SIGINT (runner kills at 10 s; target 5 s); exit ${run.code}; statuses ${JSON.parse(run.outputs.results ?? '[]').map((r: { status: string }) => r.status).join(',')}`)
+  } finally {
+    await f.close()
+  }
+}
+
+async function realSshd(): Promise<void> {
+  if (!sshdPath()) {
+    console.log('\n4. real sshd: skipped (sshd not installed)')
+    return
+  }
+  const addresses = Array.from({ length: 8 }, (_, i) => `127.0.0.${i + 1}`)
+  const f = await startFleet(addresses)
+  try {
+    console.log('\n4. real sshd: 8 hosts, command `true`, concurrency 8 (three runs)')
+    for (let i = 0; i < 3; i++) {
+      const run = await runAction({ hosts: f.hosts.join('\n'), username: f.username, 'private-key': f.clientKey, 'known-hosts': f.knownHosts, command: 'true', concurrency: '8' })
+      const per = JSON.parse(run.outputs.results ?? '[]').map((r: { durationMs: number }) => r.durationMs) as number[]
+      console.log(`   run ${i + 1}: ${seconds(run.durationMs)} wall for the whole step; per host ${Math.min(...per)}–${Math.max(...per)} ms`)
+    }
+  } finally {
+    await f.stop()
+  }
+}
+
+async function main(): Promise<void> {
+  if (!existsSync('dist/index.js')) throw new Error('run from the repository root')
+  console.log(`ssh-fanout bench: dist/index.js run by node_modules/.bin/node (Node 24); ${cpus().length} cores`)
+  await scheduling()
+  await flood()
+  await cancellation()
+  await realSshd()
+}
+
+main().catch((err) => {
+  console.error(err)
+  process.exit(1)
+})

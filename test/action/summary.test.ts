@@ -1,0 +1,388 @@
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import type { FanoutResult } from '../../src/engine/fanout.js'
+import type { Threshold } from '../../src/engine/parse.js'
+import { isFailure, TAIL_LINES, type HostResult, type HostStatus, type HostTarget } from '../../src/engine/result.js'
+import { groupTitle, MAX_OUTPUT_BYTES, resultEntry, resultsJson, sanitizeLog, verdict, type Verdict } from '../../src/action/report.js'
+import { buildSummary, escapeHtml, SUMMARY_BUDGET, sortForSummary, stripAnsi } from '../../src/action/summary.js'
+
+const MiB = 1024 * 1024
+
+// The summary adds a context line when GITHUB_REPOSITORY is set (as on a runner); keep it out.
+let savedRepo: string | undefined
+before(() => {
+  savedRepo = process.env.GITHUB_REPOSITORY
+  delete process.env.GITHUB_REPOSITORY
+})
+after(() => {
+  if (savedRepo !== undefined) process.env.GITHUB_REPOSITORY = savedRepo
+})
+
+// ---- builders ---------------------------------------------------------------
+
+function target(host: string, port = 22, username = 'deploy'): HostTarget {
+  return { host, port, username, label: port === 22 ? host : `${host}:${port}` }
+}
+
+const STATUS_DEFAULTS: Record<HostStatus, Partial<HostResult>> = {
+  success: { exitCode: 0 },
+  failed: { exitCode: 1 },
+  error: { error: 'connection refused', errorKind: 'refused' },
+  timeout: { error: 'command timed out after 10 s', exitCode: null },
+  skipped: { error: 'not started: max-failures was exceeded and fail-fast is on', attempts: 0, durationMs: 0 },
+  cancelled: { error: 'cancelled: the job was cancelled', errorKind: 'cancelled' },
+}
+
+/** A host result with sensible fields for its status; `over` replaces any of them. */
+function result(host: string | HostTarget, status: HostStatus, over: Partial<HostResult> = {}): HostResult {
+  return {
+    target: typeof host === 'string' ? target(host) : host,
+    status,
+    exitCode: null,
+    signal: null,
+    error: null,
+    errorKind: null,
+    durationMs: 1234,
+    tail: [],
+    attempts: 1,
+    hostKey: null,
+    ...STATUS_DEFAULTS[status],
+    ...over,
+  }
+}
+
+function fanoutResult(results: HostResult[], over: Partial<FanoutResult> = {}): FanoutResult {
+  return {
+    results,
+    failures: results.filter((r) => isFailure(r.status)).length,
+    thresholdExceeded: false,
+    stoppedEarly: false,
+    cancelled: false,
+    ...over,
+  }
+}
+
+const count = (value: number): Threshold => ({ kind: 'count', value })
+const percent = (value: number): Threshold => ({ kind: 'percent', value })
+
+/** `n` lines of `width` characters, distinct per host and line. */
+function longLines(host: number, n = 20, width = 200): string[] {
+  return Array.from({ length: n }, (_, i) => `h${host} line ${i} `.padEnd(width, 'x'))
+}
+
+/** A big fleet: every 10th host failed, every host printed `lines` long lines. */
+function fleet(size: number, lines = 20, width = 200): HostResult[] {
+  return Array.from({ length: size }, (_, i) => {
+    const name = `host-${String(i).padStart(5, '0')}.example.com`
+    return result(name, i % 10 === 3 ? 'failed' : 'success', { tail: longLines(i, lines, width) })
+  })
+}
+
+const OK: Verdict = { failed: false, message: 'ok' }
+const summarize = (results: HostResult[], v: Verdict = OK, tailLines = TAIL_LINES, hostKeysShown = false) =>
+  buildSummary(fanoutResult(results), v, { tailLines, hostKeysShown })
+
+/** Rows of the results table (not the header). */
+const rowCount = (html: string) => html.split('<tr><td>').length - 1
+
+// ---- verdict ----------------------------------------------------------------
+
+describe('verdict', () => {
+  it('all succeeded', () => {
+    const run = fanoutResult([result('a', 'success'), result('b', 'success'), result('c', 'success')])
+    assert.deepEqual(verdict(run, count(0)), { failed: false, message: 'All 3 hosts succeeded' })
+  })
+
+  it('failures within the threshold do not fail the step and are named', () => {
+    const run = fanoutResult([result('web1', 'success'), result('web2', 'failed', { exitCode: 3 }), result(target('web3', 2222), 'error')])
+    assert.deepEqual(verdict(run, count(2)), {
+      failed: false,
+      message: '2 of 3 hosts failed, within max-failures (2): web2 (exit 3), web3:2222 (error)',
+    })
+    assert.equal(verdict(run, percent(50)).message, '2 of 3 hosts failed, within max-failures (50% of 3 hosts (1)): web2 (exit 3), web3:2222 (error)')
+  })
+
+  it('exceeded: names the failed hosts and counts the skipped ones', () => {
+    const run = fanoutResult(
+      [result('web1', 'failed', { signal: 'SIGKILL', exitCode: null }), result('web2', 'timeout'), result('web3', 'skipped'), result('web4', 'success')],
+      { thresholdExceeded: true, stoppedEarly: true },
+    )
+    assert.deepEqual(verdict(run, count(1)), {
+      failed: true,
+      message: '2 of 4 hosts failed, more than max-failures (1): web1 (SIGKILL), web2 (timeout); 1 hosts were not started (fail-fast)',
+    })
+  })
+
+  it('exceeded: names at most 20 hosts', () => {
+    const failed = Array.from({ length: 25 }, (_, i) => result(`h${i}`, 'failed'))
+    const message = verdict(fanoutResult(failed, { thresholdExceeded: true }), count(0)).message
+    assert.ok(message.startsWith('25 of 25 hosts failed, more than max-failures (0): h0 (exit 1), h1 (exit 1),'), message)
+    assert.ok(message.endsWith('h19 (exit 1), and 5 more'), message)
+    assert.ok(!message.includes('h20 '), message)
+  })
+
+  it('cancelled', () => {
+    const run = fanoutResult([result('web1', 'success'), result('web2', 'cancelled'), result('web3', 'skipped')], { cancelled: true, thresholdExceeded: true })
+    assert.deepEqual(verdict(run, count(5)), {
+      failed: true,
+      message: 'The job was cancelled: 1 of 3 hosts did not finish successfully (web2 (cancelled))',
+    })
+  })
+})
+
+// ---- sortForSummary ---------------------------------------------------------
+
+describe('sortForSummary', () => {
+  it('puts failures first, then skipped, then successes, keeping host order within a status', () => {
+    const input = [
+      result('s1', 'success'),
+      result('k1', 'skipped'),
+      result('f1', 'failed'),
+      result('e1', 'error'),
+      result('s2', 'success'),
+      result('t1', 'timeout'),
+      result('c1', 'cancelled'),
+      result('f2', 'failed'),
+      result('k2', 'skipped'),
+      result('e2', 'error'),
+    ]
+    const before = input.map((r) => r.target.label)
+    assert.deepEqual(
+      sortForSummary(input).map((r) => r.target.label),
+      ['e1', 'e2', 't1', 'f1', 'f2', 'c1', 'k1', 'k2', 's1', 's2'],
+    )
+    assert.deepEqual(input.map((r) => r.target.label), before, 'the input is not reordered')
+  })
+})
+
+// ---- buildSummary -----------------------------------------------------------
+
+describe('buildSummary', () => {
+  it('escapes HTML in output, errors and the verdict', () => {
+    const html = summarize(
+      [
+        result('web1', 'failed', { tail: ['<script>alert("x")</script> & \'more\''] }),
+        result('web2', 'error', { error: 'banner said <b>go away</b>' }),
+      ],
+      { failed: true, message: 'web1 <failed>' },
+    )
+    assert.ok(html.includes('<pre>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;more&#39;</pre>'), html)
+    assert.ok(html.includes('<strong>banner said &lt;b&gt;go away&lt;/b&gt;</strong>'), html)
+    assert.ok(html.includes('<p><strong>web1 &lt;failed&gt;</strong></p>'), html)
+    assert.ok(!html.includes('<script>') && !html.includes('<b>'), html)
+  })
+
+  it('strips ANSI colour codes and control characters from output', () => {
+    const html = summarize([result('web1', 'success', { tail: ['\u001b[1;31mred\u001b[0m and \u001b]0;title\u0007plain\u0000'] })])
+    assert.ok(html.includes('<pre>red and plain</pre>'), html)
+    assert.ok(!html.includes('\u001b'))
+  })
+
+  it('shows the exit code or the signal, and one exact row per host', () => {
+    const html = summarize([
+      result('ok', 'success', { tail: ['done'], durationMs: 500 }),
+      result('bad', 'failed', { exitCode: 3, tail: ['line1', 'line2'] }),
+      result(target('killed', 2222), 'failed', { signal: 'SIGKILL', exitCode: null, durationMs: 65_000 }),
+      result('down', 'error'),
+      result('later', 'skipped'),
+    ])
+    assert.ok(html.includes('<tr><td><code>bad</code></td><td>failed</td><td>3</td><td>1.2 s</td><td><pre>line1\nline2</pre></td></tr>\n'), html)
+    assert.ok(html.includes('<tr><td><code>killed:2222</code></td><td>failed</td><td>SIGKILL</td><td>1 min 5 s</td><td></td></tr>\n'), html)
+    assert.ok(html.includes('<tr><td><code>down</code></td><td>error</td><td></td><td>1.2 s</td><td><strong>connection refused</strong></td></tr>\n'), html)
+    assert.ok(html.includes('<tr><td><code>later</code></td><td>skipped</td><td></td><td></td><td><strong>not started: max-failures was exceeded and fail-fast is on</strong></td></tr>\n'), html)
+    assert.ok(html.includes('<tr><td><code>ok</code></td><td>success</td><td>0</td><td>500 ms</td><td><pre>done</pre></td></tr>\n'), html)
+    assert.equal(rowCount(html), 5)
+    // Sorted: error, failed, failed, skipped, success.
+    const order = ['down', 'bad', 'killed:2222', 'later', 'ok'].map((l) => html.indexOf(`<code>${l}</code>`))
+    assert.deepEqual([...order].sort((a, b) => a - b), order)
+  })
+
+  it('heading icon and counts follow the verdict', () => {
+    const mixed = [result('a', 'error'), result('b', 'failed'), result('c', 'success'), result('d', 'success')]
+    const failed = buildSummary(fanoutResult(mixed), { failed: true, message: 'm' }, { tailLines: 20, hostKeysShown: false })
+    assert.ok(failed.startsWith('<h2>❌ ssh-fanout</h2>\n<p><strong>m</strong></p>\n<p>1 error · 1 failed · 2 success</p>\n'), failed)
+    const warned = buildSummary(fanoutResult(mixed), { failed: false, message: 'm' }, { tailLines: 20, hostKeysShown: false })
+    assert.ok(warned.startsWith('<h2>⚠️ ssh-fanout</h2>'), warned)
+    const ok = summarize([result('a', 'success')])
+    assert.ok(ok.startsWith('<h2>✅ ssh-fanout</h2>'), ok)
+    assert.ok(!ok.includes('not shown') && !ok.includes('keeps only'), ok)
+  })
+
+  it('notes trimmed results output and unchecked host keys', () => {
+    const html = summarize([result('a', 'success')], OK, 5, true)
+    assert.ok(html.includes('keeps only the last 5 lines per host'), html)
+    assert.ok(html.includes('strict-host-key-checking is off'), html)
+  })
+
+  it('a 10,000-host fleet with 20 long lines each stays under 1 MiB and says what was left out', () => {
+    const results = fleet(10_000)
+    const html = summarize(results, { failed: true, message: '1000 of 10000 hosts failed' })
+    const bytes = Buffer.byteLength(html)
+    assert.ok(bytes < MiB, `summary is ${bytes} bytes`)
+    assert.ok(bytes <= SUMMARY_BUDGET + 2048, `summary is ${bytes} bytes, budget ${SUMMARY_BUDGET}`)
+    const shown = rowCount(html)
+    const left = /<p>(\d+) more hosts are not shown/.exec(html)
+    assert.ok(left, 'says hosts were left out')
+    assert.equal(shown + Number(left[1]), 10_000)
+    assert.match(html, /Rows show at most the last \d+ output lines/)
+    // Failures come first, so the rows that fit are the failed hosts.
+    assert.ok(html.indexOf('<code>host-00003.example.com</code>') > 0)
+    assert.ok(html.indexOf('<code>host-00003.example.com</code>') < html.indexOf('<td>success</td>') || !html.includes('<td>success</td>'))
+  })
+
+  it('a fleet that fits with fewer lines is cut by lines, not by hosts', () => {
+    const html = summarize(fleet(300))
+    assert.ok(Buffer.byteLength(html) <= SUMMARY_BUDGET + 2048)
+    assert.equal(rowCount(html), 300)
+    assert.ok(!html.includes('not shown'), 'every host is shown')
+    assert.match(html, /Rows show at most the last (10|5|2|1) output lines/)
+  })
+
+  it('stays under 1 MiB when output escapes to many bytes (quotes, multi-byte text)', () => {
+    const results = Array.from({ length: 2_000 }, (_, i) =>
+      result(`q${i}`, 'failed', { tail: Array.from({ length: 20 }, (_, j) => (j % 2 ? '"'.repeat(1000) : '€'.repeat(1000))) }),
+    )
+    const bytes = Buffer.byteLength(summarize(results, { failed: true, message: 'x' }))
+    assert.ok(bytes < MiB, `summary is ${bytes} bytes`)
+  })
+
+  it('escapeHtml and stripAnsi', () => {
+    assert.equal(escapeHtml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;')
+    assert.equal(stripAnsi('\u001b[32mok\u001b[0m\ttab\u001b[2K\u001b(Bz'), 'ok\ttabz')
+  })
+})
+
+// ---- results output ---------------------------------------------------------
+
+describe('resultsJson', () => {
+  it('keeps 20 lines when they fit', () => {
+    const results = [result('a', 'success', { tail: ['1', '2'] }), result('b', 'failed', { tail: [] })]
+    const { json, tailLines } = resultsJson(results)
+    assert.equal(tailLines, 20)
+    assert.deepEqual(JSON.parse(json), results.map((r) => resultEntry(r, 20)))
+  })
+
+  it('trims output tails of a big fleet to stay under the output limit, keeping every host in order', () => {
+    const results = fleet(2_000)
+    const { json, tailLines } = resultsJson(results)
+    assert.ok(Buffer.byteLength(json) <= MAX_OUTPUT_BYTES, `${Buffer.byteLength(json)} bytes`)
+    assert.equal(tailLines, 2) // 20 lines: 8 MB, 10: 4 MB, 5: 2 MB, 2: ~0.85 MB
+    const entries = JSON.parse(json) as Array<{ host: string; output: string }>
+    assert.equal(entries.length, 2_000)
+    assert.deepEqual(entries.map((e) => e.host), results.map((r) => r.target.host))
+    assert.equal(entries[7].output, longLines(7).slice(-2).join('\n'))
+  })
+
+  it(
+    '10,000 hosts with 20 lines of 200 chars stay under MAX_OUTPUT_BYTES',
+    { todo: 'even with tailLines 0 the JSON of 10,000 entries is ~1.5 MB; resultsJson returns it anyway (over the 1 MB output limit)' },
+    () => {
+      const results = fleet(10_000)
+      const { json, tailLines } = resultsJson(results)
+      assert.ok(tailLines < TAIL_LINES)
+      const entries = JSON.parse(json) as Array<{ host: string }>
+      assert.equal(entries.length, 10_000)
+      assert.deepEqual(entries.map((e) => e.host), results.map((r) => r.target.host))
+      const html = summarize(results, OK, tailLines)
+      assert.ok(html.includes(`keeps only the last ${tailLines} lines per host`))
+      assert.ok(Buffer.byteLength(json) <= MAX_OUTPUT_BYTES, `results JSON is ${Buffer.byteLength(json)} bytes`)
+    },
+  )
+
+  it('the summary mentions the trimming reported by resultsJson', () => {
+    const results = fleet(2_000)
+    const { tailLines } = resultsJson(results)
+    assert.ok(summarize(results, OK, tailLines).includes(`<code>output</code> field of the <code>results</code> output keeps only the last ${tailLines} lines per host`))
+  })
+})
+
+describe('resultEntry', () => {
+  const r = result(target('web2', 2222, 'ops'), 'failed', {
+    exitCode: 7,
+    durationMs: 4321,
+    attempts: 2,
+    tail: Array.from({ length: 20 }, (_, i) => `line ${i}`),
+    errorKind: 'channel',
+    hostKey: { type: 'ssh-ed25519', fingerprint: 'SHA256:abc' },
+  })
+
+  it('has exactly the documented fields, in order', () => {
+    assert.deepEqual(Object.keys(resultEntry(r)), ['host', 'port', 'username', 'status', 'exitCode', 'signal', 'error', 'durationMs', 'output', 'attempts'])
+    assert.deepEqual(resultEntry(r, 3), {
+      host: 'web2',
+      port: 2222,
+      username: 'ops',
+      status: 'failed',
+      exitCode: 7,
+      signal: null,
+      error: null,
+      durationMs: 4321,
+      output: 'line 17\nline 18\nline 19',
+      attempts: 2,
+    })
+  })
+
+  it('output is the last N lines (20 by default, none for 0)', () => {
+    assert.equal(resultEntry(r).output, r.tail.join('\n'))
+    assert.equal(resultEntry(r, 1).output, 'line 19')
+    assert.equal(resultEntry(r, 0).output, '')
+    assert.equal(resultEntry(result('x', 'skipped')).output, '')
+  })
+})
+
+// ---- job log ----------------------------------------------------------------
+
+describe('groupTitle', () => {
+  it('success shows exit 0', () => {
+    assert.equal(groupTitle(result('web1', 'success')), '✅ success web1: exit 0 (1.2 s)')
+  })
+
+  it('failed shows the exit code', () => {
+    assert.equal(groupTitle(result(target('web2', 2222), 'failed', { exitCode: 3, durationMs: 250 })), '❌ failed web2:2222: exit 3 (250 ms)')
+  })
+
+  it('killed by a signal', () => {
+    assert.equal(groupTitle(result('web3', 'failed', { signal: 'SIGKILL', exitCode: null, durationMs: 65_000 })), '❌ failed web3: killed by SIGKILL (1 min 5 s)')
+  })
+
+  it('error message on one line', () => {
+    assert.equal(
+      groupTitle(result('web4', 'error', { error: 'connection lost\n  remote said:\r\n bye\n', durationMs: 2000 })),
+      '⛔ error web4: connection lost remote said: bye (2 s)',
+    )
+    assert.equal(groupTitle(result('web5', 'timeout', { durationMs: 10_000 })), '⏱️ timeout web5: command timed out after 10 s (10 s)')
+    assert.equal(groupTitle(result('web6', 'skipped', { error: 'not started' })), '⏭️ skipped web6: not started (0 ms)')
+    assert.equal(groupTitle(result('web7', 'cancelled', { error: null })), '🚫 cancelled web7: cancelled (1.2 s)')
+  })
+
+  it('shows attempts only when more than one', () => {
+    assert.equal(groupTitle(result('web8', 'error', { attempts: 3, durationMs: 4500 })), '⛔ error web8: connection refused (4.5 s, 3 attempts)')
+    assert.equal(groupTitle(result('web8', 'error', { attempts: 1, durationMs: 4500 })), '⛔ error web8: connection refused (4.5 s)')
+  })
+})
+
+describe('sanitizeLog', () => {
+  it('replaces NUL and other control characters with U+FFFD', () => {
+    assert.equal(sanitizeLog('a\u0000b\u0007c\u0008d\u000be\u000cf\u001ag\u001ch\u007fi'), 'a\ufffdb\ufffdc\ufffdd\ufffde\ufffdf\ufffdg\ufffdh\ufffdi')
+  })
+
+  it('keeps tab, newline, CR and ESC (colours)', () => {
+    const text = 'col1\tcol2\r\n\u001b[31mred\u001b[0m\n'
+    assert.equal(sanitizeLog(text), text)
+  })
+
+  it('over every C0 character and DEL, only \\t \\n \\r and ESC survive', () => {
+    const kept: number[] = []
+    for (const code of [...Array.from({ length: 0x20 }, (_, i) => i), 0x7f]) {
+      const ch = String.fromCharCode(code)
+      const out = sanitizeLog(ch)
+      if (out === ch) kept.push(code)
+      else assert.equal(out, '\ufffd', `U+${code.toString(16)}`)
+    }
+    assert.deepEqual(kept, [0x09, 0x0a, 0x0d, 0x1b])
+  })
+
+  it('leaves printable and non-ASCII text alone', () => {
+    assert.equal(sanitizeLog('héllo € ✅ ::warning::x'), 'héllo € ✅ ::warning::x')
+  })
+})
