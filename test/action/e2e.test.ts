@@ -190,6 +190,23 @@ describe('action end to end against real sshd', { skip: !haveSshd && 'sshd not i
   })
 })
 
+describe('IPv6 hosts against real sshd on ::1', { skip: !haveSshd && 'sshd not installed' }, () => {
+  it('connects to [::1]:port, names it in brackets, and matches its [::1]:port known_hosts entry', async () => {
+    const fleet = await startFleet(['::1'])
+    try {
+      const [s] = fleet.servers
+      const run = await runAction({ hosts: `[::1]:${s.port}`, username: fleet.username, 'private-key': fleet.clientKey, 'known-hosts': fleet.knownHosts, command: 'echo v6' })
+      assert.equal(run.code, 0, run.stdout)
+      const r = results(run)[0]
+      assert.deepEqual([r.host, r.port, r.status, r.output], ['::1', s.port, 'success', 'v6'])
+      assert.equal(run.outputs['succeeded'], `[::1]:${s.port}`)
+      assert.match(fleet.knownHosts, /^\[::1\]:\d+ /m)
+    } finally {
+      await fleet.stop()
+    }
+  })
+})
+
 describe('bad inputs fail before any host is contacted', () => {
   const cases: Array<[string, Record<string, string>, RegExp]> = [
     ['no hosts', { hosts: ' # only a comment' }, /Input "hosts"/],

@@ -150,7 +150,8 @@ describe('engine against in-process ssh2 servers', () => {
     const good = await startFakeServer({ auth: { password: 'pw' } })
     try {
       const started = Date.now()
-      const res = await run([target('127.0.0.1', pit.port), target(good.host, good.port)], { session: { connectTimeoutMs: 800 } })
+      const res = await run([target('127.0.0.1', pit.port), target(good.host, good.port)], { progressIntervalMs: 100, session: { connectTimeoutMs: 800 } })
+      assert.ok(res.reporter.progressCalls >= 3, 'progress is reported while hosts run')
       const [stalled, ok] = res.results
       assert.equal(stalled.status, 'error')
       assert.equal(stalled.errorKind, 'connect timeout')
