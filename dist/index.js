@@ -56081,7 +56081,8 @@ var external_node_net_ = __nccwpck_require__(7030);
  */
 
 /** Most hosts one run may target, after expanding ranges. */
-const MAX_HOSTS = 10000;
+/** Keeps the `results` output (one entry per host) under GitHub's 1 MB output limit. */
+const MAX_HOSTS = 5000;
 const ENTRY_FORM = 'write [user@]host[:port], e.g. deploy@web1.example.com:2222';
 const RANGE_FORM = 'ranges look like [1-3], [01-12] or [1-3,7]';
 const PORT_RANGE = 'ports are whole numbers from 1 to 65535';
@@ -56126,6 +56127,14 @@ function hostLabel(host, port) {
         return host;
     return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
+/** Raised by resolveTargets: `missing-username` (fix the username) or `duplicate` (fix the host list). */
+class TargetError extends Error {
+    reason;
+    constructor(message, reason) {
+        super(message);
+        this.reason = reason;
+    }
+}
 function resolveTargets(entries, defaults) {
     const targets = entries.map((entry) => {
         const port = entry.port ?? defaults.port;
@@ -56134,12 +56143,12 @@ function resolveTargets(entries, defaults) {
     });
     const missing = targets.filter((t) => t.username === '');
     if (missing.length > 0)
-        throw new Error(missingUserMessage(missing.map((t) => t.label)));
+        throw new TargetError(missingUserMessage(missing.map((t) => t.label)), 'missing-username');
     const seen = new Set();
     for (const t of targets) {
         const key = entryKey(t.username, t.host, t.port);
         if (seen.has(key)) {
-            throw new Error(`${t.username}@${t.label} appears twice after applying the default username and port; list each host once`);
+            throw new TargetError(`${t.username}@${t.label} appears twice after applying the default username and port; list each host once`, 'duplicate');
         }
         seen.add(key);
     }
@@ -56789,9 +56798,9 @@ function getSettings(read, env = process.env) {
         }
     };
     const port = parse('port', (t) => {
-        const n = parsePositiveInt(t, 1);
-        if (n > 65535)
-            throw new Error(`port ${t} is out of range; use a port from 1 to 65535`);
+        const n = /^\d+$/.test(t) ? Number(t) : NaN;
+        if (!(n >= 1 && n <= 65535))
+            throw new Error(`"${t}" is not a valid port; use a whole number from 1 to 65535`);
         return n;
     });
     const entries = parse('hosts', parseHosts);
@@ -56801,7 +56810,7 @@ function getSettings(read, env = process.env) {
             return resolveTargets(entries, { username, port });
         }
         catch (err) {
-            throw new InputError('username', err.message);
+            throw err instanceof TargetError && err.reason === 'missing-username' ? new InputError('username', err.message) : err;
         }
     });
     const command = get('command');
@@ -56813,6 +56822,9 @@ function getSettings(read, env = process.env) {
     const strict = parse('strict-host-key-checking', parseBoolean);
     const knownHosts = get('known-hosts') === '' ? null : parseKnownHosts(read('known-hosts'));
     const fingerprints = parse('fingerprints', parseFingerprints);
+    if (strict && knownHosts !== null && knownHosts.entries.length === 0 && fingerprints.length === 0) {
+        throw new InputError('known-hosts', `has no usable known_hosts line (${knownHosts.warnings.join('; ') || 'only comments'}). Each line is "HOST-PATTERNS KEY-TYPE BASE64-KEY", as ssh-keyscan prints it`);
+    }
     if (strict && knownHosts === null && fingerprints.length === 0) {
         throw new InputError('known-hosts', 'strict-host-key-checking is on, but neither known-hosts nor fingerprints is set, so no host key can be trusted. ' +
             'Put the output of `ssh-keyscan -p PORT HOST` (verified out of band) into known-hosts, or the host key fingerprints ' +
@@ -63254,7 +63266,8 @@ function escapeHtml(text) {
 /** Removes ANSI escape sequences (colours, cursor movement) and other control characters. */
 function stripAnsi(text) {
     // eslint-disable-next-line no-control-regex
-    return text.replace(/\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-_]/g, '').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '');
+    // CSI (colours, cursor), OSC (titles, links), then any other escape: nF (ESC ( B), Fp (ESC 7), Fe, Fs.
+    return text.replace(/\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[ -/]*[0-~]/g, '').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '');
 }
 /** The run's repository, commit and link, from the workflow context (when the runner provides it). */
 function contextLine() {
@@ -63312,6 +63325,8 @@ function buildSummary(run, verdict, opts) {
     const notes = [];
     if (opts.tailLines < TAIL_LINES)
         notes.push(`The <code>output</code> field of the <code>results</code> output keeps only the last ${opts.tailLines} lines per host, to stay under GitHub's 1 MB output limit.`);
+    if (opts.errorsShortened)
+        notes.push('The <code>error</code> field of the <code>results</code> output is shortened too, for the same reason.');
     if (opts.hostKeysShown)
         notes.push('strict-host-key-checking is off: host keys were accepted without checking. Each host\'s key fingerprint is in its log group; pin them with <code>fingerprints</code>.');
     const header = '<table>\n<tr><th>Host</th><th>Status</th><th>Exit</th><th>Duration</th><th>Error / last output</th></tr>\n';
@@ -63466,7 +63481,7 @@ function verdict(run, threshold) {
     }
     if (run.thresholdExceeded) {
         const skipped = run.results.filter((r) => r.status === 'skipped').length;
-        const tail = skipped > 0 ? `; ${skipped} hosts were not started (fail-fast)` : '';
+        const tail = skipped > 0 ? `; ${skipped} ${skipped === 1 ? 'host was' : 'hosts were'} not started (fail-fast)` : '';
         return { failed: true, message: `${failed.length} of ${total} hosts failed, more than max-failures (${allowed}): ${namesOf(failed)}${tail}` };
     }
     if (failed.length > 0) {
@@ -63494,14 +63509,32 @@ function annotateFailures(run, stepFails) {
         error(`${rest.length} more hosts failed: ${names}${rest.length > 50 ? ', …' : ''} (see the job summary)`, { title: `ssh-fanout: ${rest.length} more hosts failed` });
     }
 }
-/** The `results` entries as JSON, trimming output tails if needed to stay under GitHub's output limit. */
+/**
+ * The `results` entries as JSON, under GitHub's output limit: output tails are trimmed first,
+ * then long error messages are shortened. Every host keeps its entry, in host order.
+ */
 function resultsJson(results) {
+    const fits = (json) => Buffer.byteLength(json) <= MAX_OUTPUT_BYTES;
+    let json = '';
     for (const lines of [20, 10, 5, 2, 1, 0]) {
-        const json = JSON.stringify(results.map((r) => resultEntry(r, lines)));
-        if (Buffer.byteLength(json) <= MAX_OUTPUT_BYTES || lines === 0)
-            return { json, tailLines: lines };
+        json = JSON.stringify(results.map((r) => resultEntry(r, lines)));
+        if (fits(json))
+            return { json, tailLines: lines, errorsShortened: false };
     }
-    throw new Error('unreachable');
+    for (const maxError of [80, 0]) {
+        json = JSON.stringify(results.map((r) => ({ ...resultEntry(r, 0), error: shorten(r, maxError) })));
+        if (fits(json))
+            break;
+    }
+    return { json, tailLines: 0, errorsShortened: true };
+}
+/** An error message cut to `max` characters; with 0, just its class (e.g. `refused`). */
+function shorten(r, max) {
+    if (r.error === null)
+        return null;
+    if (max === 0)
+        return r.errorKind ?? r.error.split(':')[0];
+    return r.error.length > max ? `${r.error.slice(0, max - 1)}…` : r.error;
 }
 function resultEntry(r, tailLines = 20) {
     return {
@@ -63519,7 +63552,7 @@ function resultEntry(r, tailLines = 20) {
 }
 /** Sets every output: results, succeeded, failed and their counts. */
 function setOutputs(results) {
-    const { json, tailLines } = resultsJson(results);
+    const { json, tailLines, errorsShortened } = resultsJson(results);
     const succeeded = results.filter((r) => r.status === 'success').map((r) => r.target.label);
     const failed = results.filter((r) => isFailure(r.status)).map((r) => r.target.label);
     setOutput('results', json);
@@ -63527,15 +63560,15 @@ function setOutputs(results) {
     setOutput('failed', failed.join('\n'));
     setOutput('succeeded-count', String(succeeded.length));
     setOutput('failed-count', String(failed.length));
-    return { tailLines };
+    return { tailLines, errorsShortened };
 }
 /** Writes the job summary when the runner provides a summary file. */
-async function writeSummary(run, v, tailLines, extra) {
+async function writeSummary(run, v, extra) {
     if (!process.env.GITHUB_STEP_SUMMARY) {
         info('ssh-fanout: GITHUB_STEP_SUMMARY is not set, so no job summary was written');
         return;
     }
-    await summary.addRaw(buildSummary(run, v, { tailLines, ...extra }), true).write();
+    await summary.addRaw(buildSummary(run, v, extra), true).write();
 }
 
 ;// CONCATENATED MODULE: ./lib/action/run.js
@@ -63599,9 +63632,9 @@ async function finish(result, settings) {
     if (!settings.strictHostKeyChecking)
         await printHostKeys(result);
     const v = verdict(result, settings.maxFailures);
-    const { tailLines } = setOutputs(result.results);
+    const trimmed = setOutputs(result.results);
     annotateFailures(result, v.failed);
-    await writeSummary(result, v, tailLines, { hostKeysShown: !settings.strictHostKeyChecking });
+    await writeSummary(result, v, { ...trimmed, hostKeysShown: !settings.strictHostKeyChecking });
     if (v.failed) {
         setFailed(v.message);
     }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import ssh2 from 'ssh2'
 import { envPrefix, parseEnv, type EnvVar } from '../engine/env.js'
-import { parseHosts, resolveTargets } from '../engine/hosts.js'
+import { parseHosts, resolveTargets, TargetError } from '../engine/hosts.js'
 import { parseFingerprints, parseKnownHosts, type FingerprintRule, type KnownHosts } from '../engine/known-hosts.js'
 import { parseBoolean, parseDuration, parsePositiveInt, parseSize, parseThreshold, type Threshold } from '../engine/parse.js'
 import type { HostTarget } from '../engine/result.js'
@@ -82,8 +82,8 @@ export function getSettings(read: InputReader, env: NodeJS.ProcessEnv = process.
   }
 
   const port = parse('port', (t) => {
-    const n = parsePositiveInt(t, 1)
-    if (n > 65535) throw new Error(`port ${t} is out of range; use a port from 1 to 65535`)
+    const n = /^\d+$/.test(t) ? Number(t) : NaN
+    if (!(n >= 1 && n <= 65535)) throw new Error(`"${t}" is not a valid port; use a whole number from 1 to 65535`)
     return n
   })
   const entries = parse('hosts', parseHosts)
@@ -92,7 +92,7 @@ export function getSettings(read: InputReader, env: NodeJS.ProcessEnv = process.
     try {
       return resolveTargets(entries, { username, port })
     } catch (err) {
-      throw new InputError('username', (err as Error).message)
+      throw err instanceof TargetError && err.reason === 'missing-username' ? new InputError('username', err.message) : err
     }
   })
 
@@ -105,6 +105,12 @@ export function getSettings(read: InputReader, env: NodeJS.ProcessEnv = process.
   const strict = parse('strict-host-key-checking', parseBoolean)
   const knownHosts = get('known-hosts') === '' ? null : parseKnownHosts(read('known-hosts'))
   const fingerprints = parse('fingerprints', parseFingerprints)
+  if (strict && knownHosts !== null && knownHosts.entries.length === 0 && fingerprints.length === 0) {
+    throw new InputError(
+      'known-hosts',
+      `has no usable known_hosts line (${knownHosts.warnings.join('; ') || 'only comments'}). Each line is "HOST-PATTERNS KEY-TYPE BASE64-KEY", as ssh-keyscan prints it`,
+    )
+  }
   if (strict && knownHosts === null && fingerprints.length === 0) {
     throw new InputError(
       'known-hosts',

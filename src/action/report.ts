@@ -141,7 +141,7 @@ export function verdict(run: FanoutResult, threshold: Threshold): Verdict {
   }
   if (run.thresholdExceeded) {
     const skipped = run.results.filter((r) => r.status === 'skipped').length
-    const tail = skipped > 0 ? `; ${skipped} hosts were not started (fail-fast)` : ''
+    const tail = skipped > 0 ? `; ${skipped} ${skipped === 1 ? 'host was' : 'hosts were'} not started (fail-fast)` : ''
     return { failed: true, message: `${failed.length} of ${total} hosts failed, more than max-failures (${allowed}): ${namesOf(failed)}${tail}` }
   }
   if (failed.length > 0) {
@@ -172,13 +172,29 @@ export function annotateFailures(run: FanoutResult, stepFails: boolean): void {
   }
 }
 
-/** The `results` entries as JSON, trimming output tails if needed to stay under GitHub's output limit. */
-export function resultsJson(results: HostResult[]): { json: string; tailLines: number } {
+/**
+ * The `results` entries as JSON, under GitHub's output limit: output tails are trimmed first,
+ * then long error messages are shortened. Every host keeps its entry, in host order.
+ */
+export function resultsJson(results: HostResult[]): { json: string; tailLines: number; errorsShortened: boolean } {
+  const fits = (json: string) => Buffer.byteLength(json) <= MAX_OUTPUT_BYTES
+  let json = ''
   for (const lines of [20, 10, 5, 2, 1, 0]) {
-    const json = JSON.stringify(results.map((r) => resultEntry(r, lines)))
-    if (Buffer.byteLength(json) <= MAX_OUTPUT_BYTES || lines === 0) return { json, tailLines: lines }
+    json = JSON.stringify(results.map((r) => resultEntry(r, lines)))
+    if (fits(json)) return { json, tailLines: lines, errorsShortened: false }
   }
-  throw new Error('unreachable')
+  for (const maxError of [80, 0]) {
+    json = JSON.stringify(results.map((r) => ({ ...resultEntry(r, 0), error: shorten(r, maxError) })))
+    if (fits(json)) break
+  }
+  return { json, tailLines: 0, errorsShortened: true }
+}
+
+/** An error message cut to `max` characters; with 0, just its class (e.g. `refused`). */
+function shorten(r: HostResult, max: number): string | null {
+  if (r.error === null) return null
+  if (max === 0) return r.errorKind ?? r.error.split(':')[0]
+  return r.error.length > max ? `${r.error.slice(0, max - 1)}…` : r.error
 }
 
 export function resultEntry(r: HostResult, tailLines = 20) {
@@ -197,8 +213,8 @@ export function resultEntry(r: HostResult, tailLines = 20) {
 }
 
 /** Sets every output: results, succeeded, failed and their counts. */
-export function setOutputs(results: HostResult[]): { tailLines: number } {
-  const { json, tailLines } = resultsJson(results)
+export function setOutputs(results: HostResult[]): { tailLines: number; errorsShortened: boolean } {
+  const { json, tailLines, errorsShortened } = resultsJson(results)
   const succeeded = results.filter((r) => r.status === 'success').map((r) => r.target.label)
   const failed = results.filter((r) => isFailure(r.status)).map((r) => r.target.label)
   core.setOutput('results', json)
@@ -206,14 +222,14 @@ export function setOutputs(results: HostResult[]): { tailLines: number } {
   core.setOutput('failed', failed.join('\n'))
   core.setOutput('succeeded-count', String(succeeded.length))
   core.setOutput('failed-count', String(failed.length))
-  return { tailLines }
+  return { tailLines, errorsShortened }
 }
 
 /** Writes the job summary when the runner provides a summary file. */
-export async function writeSummary(run: FanoutResult, v: Verdict, tailLines: number, extra: { hostKeysShown: boolean }): Promise<void> {
+export async function writeSummary(run: FanoutResult, v: Verdict, extra: { tailLines: number; errorsShortened: boolean; hostKeysShown: boolean }): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) {
     core.info('ssh-fanout: GITHUB_STEP_SUMMARY is not set, so no job summary was written')
     return
   }
-  await core.summary.addRaw(buildSummary(run, v, { tailLines, ...extra }), true).write()
+  await core.summary.addRaw(buildSummary(run, v, extra), true).write()
 }

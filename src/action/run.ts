@@ -58,9 +58,9 @@ function startLine(s: Settings): string {
 async function finish(result: FanoutResult, settings: Settings): Promise<boolean> {
   if (!settings.strictHostKeyChecking) await printHostKeys(result)
   const v = verdict(result, settings.maxFailures)
-  const { tailLines } = setOutputs(result.results)
+  const trimmed = setOutputs(result.results)
   annotateFailures(result, v.failed)
-  await writeSummary(result, v, tailLines, { hostKeysShown: !settings.strictHostKeyChecking })
+  await writeSummary(result, v, { ...trimmed, hostKeysShown: !settings.strictHostKeyChecking })
   if (v.failed) {
     core.setFailed(v.message)
   } else if (result.failures > 0) {

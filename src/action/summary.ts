@@ -16,7 +16,8 @@ export function escapeHtml(text: string): string {
 /** Removes ANSI escape sequences (colours, cursor movement) and other control characters. */
 export function stripAnsi(text: string): string {
   // eslint-disable-next-line no-control-regex
-  return text.replace(/\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-_]/g, '').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '')
+  // CSI (colours, cursor), OSC (titles, links), then any other escape: nF (ESC ( B), Fp (ESC 7), Fe, Fs.
+  return text.replace(/\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[ -/]*[0-~]/g, '').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '')
 }
 
 /** The run's repository, commit and link, from the workflow context (when the runner provides it). */
@@ -66,7 +67,7 @@ export function sortForSummary(results: HostResult[]): HostResult[] {
 }
 
 /** The job summary as HTML: verdict, counts, context and the results table, kept under the 1 MiB limit. */
-export function buildSummary(run: FanoutResult, verdict: Verdict, opts: { tailLines: number; hostKeysShown: boolean }): string {
+export function buildSummary(run: FanoutResult, verdict: Verdict, opts: { tailLines: number; errorsShortened?: boolean; hostKeysShown: boolean }): string {
   const icon = verdict.failed ? '❌' : run.failures > 0 ? '⚠️' : '✅'
   const counts = STATUS_ORDER.map((s) => [s, run.results.filter((r) => r.status === s).length] as const)
     .filter(([, n]) => n > 0)
@@ -75,6 +76,7 @@ export function buildSummary(run: FanoutResult, verdict: Verdict, opts: { tailLi
   let html = `<h2>${icon} ssh-fanout</h2>\n<p><strong>${escapeHtml(verdict.message)}</strong></p>\n<p>${counts}</p>\n${contextLine()}`
   const notes: string[] = []
   if (opts.tailLines < TAIL_LINES) notes.push(`The <code>output</code> field of the <code>results</code> output keeps only the last ${opts.tailLines} lines per host, to stay under GitHub's 1 MB output limit.`)
+  if (opts.errorsShortened) notes.push('The <code>error</code> field of the <code>results</code> output is shortened too, for the same reason.')
   if (opts.hostKeysShown) notes.push('strict-host-key-checking is off: host keys were accepted without checking. Each host\'s key fingerprint is in its log group; pin them with <code>fingerprints</code>.')
 
   const header = '<table>\n<tr><th>Host</th><th>Status</th><th>Exit</th><th>Duration</th><th>Error / last output</th></tr>\n'

@@ -13,7 +13,8 @@ export interface HostEntry {
 }
 
 /** Most hosts one run may target, after expanding ranges. */
-export const MAX_HOSTS = 10000
+/** Keeps the `results` output (one entry per host) under GitHub's 1 MB output limit. */
+export const MAX_HOSTS = 5000
 
 const ENTRY_FORM = 'write [user@]host[:port], e.g. deploy@web1.example.com:2222'
 const RANGE_FORM = 'ranges look like [1-3], [01-12] or [1-3,7]'
@@ -78,6 +79,16 @@ export function hostLabel(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
 }
 
+/** Raised by resolveTargets: `missing-username` (fix the username) or `duplicate` (fix the host list). */
+export class TargetError extends Error {
+  constructor(
+    message: string,
+    readonly reason: 'missing-username' | 'duplicate',
+  ) {
+    super(message)
+  }
+}
+
 export function resolveTargets(entries: HostEntry[], defaults: { username: string; port: number }): HostTarget[] {
   const targets = entries.map((entry): HostTarget => {
     const port = entry.port ?? defaults.port
@@ -85,12 +96,12 @@ export function resolveTargets(entries: HostEntry[], defaults: { username: strin
     return { host: entry.host, port, username, label: hostLabel(entry.host, port) }
   })
   const missing = targets.filter((t) => t.username === '')
-  if (missing.length > 0) throw new Error(missingUserMessage(missing.map((t) => t.label)))
+  if (missing.length > 0) throw new TargetError(missingUserMessage(missing.map((t) => t.label)), 'missing-username')
   const seen = new Set<string>()
   for (const t of targets) {
     const key = entryKey(t.username, t.host, t.port)
     if (seen.has(key)) {
-      throw new Error(`${t.username}@${t.label} appears twice after applying the default username and port; list each host once`)
+      throw new TargetError(`${t.username}@${t.label} appears twice after applying the default username and port; list each host once`, 'duplicate')
     }
     seen.add(key)
   }
