@@ -53060,6 +53060,8 @@ var external_node_url_ = __nccwpck_require__(3136);
 const g = globalThis;
 g.__dirname ??= (0,external_node_path_namespaceObject.dirname)((0,external_node_url_.fileURLToPath)(import.meta.url));
 
+// EXTERNAL MODULE: external "node:events"
+var external_node_events_ = __nccwpck_require__(8474);
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
@@ -57706,7 +57708,7 @@ class Session {
         this.execSent = true;
         this.client.exec(this.opts.command, (err, channel) => {
             if (err) {
-                this.fail('channel', `could not start the command: ${err.message}`);
+                this.fail('channel', `channel: could not start the command: ${err.message}`);
                 return;
             }
             this.onChannel(channel);
@@ -63672,7 +63674,9 @@ async function main() {
         const message = err instanceof InputError ? err.message : `ssh-fanout failed unexpectedly: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
         setFailed(message);
     }
-    await writeOut('');
+    // Exit only once stdout has drained: the end of the log (closing groups and markers) must not be lost.
+    if (process.stdout.writableLength > 0)
+        await (0,external_node_events_.once)(process.stdout, 'drain');
     // Anything still holding the event loop (a socket a host never closed) must not keep the step alive.
     setTimeout(() => process.exit(), 3_000).unref();
 }

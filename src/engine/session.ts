@@ -194,7 +194,7 @@ class Session {
     this.execSent = true
     this.client.exec(this.opts.command, (err, channel) => {
       if (err) {
-        this.fail('channel', `could not start the command: ${err.message}`)
+        this.fail('channel', `channel: could not start the command: ${err.message}`)
         return
       }
       this.onChannel(channel)

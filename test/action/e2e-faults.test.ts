@@ -120,18 +120,22 @@ describe('hostile hosts against the built action', () => {
       },
     })
     try {
-      const run = await runAction({ hosts: f.hosts, username: 'u', password: 'pw', 'known-hosts': f.knownHosts, command: 'flood', 'max-output': '64KB' })
+      // The runner's stdout pipe fills up while nobody reads it: nothing may be lost (EAGAIN) or reordered.
+      const run = await runAction({ hosts: f.hosts, username: 'u', password: 'pw', 'known-hosts': f.knownHosts, command: 'flood', 'max-output': '1MB' }, { pauseStdoutMs: 1_500 })
+      assert.ok(run.durationMs >= 1_500, 'the log (2 MB) did not fit in the pipe, so the action had to wait for drain')
       assert.equal(run.code, 0, run.stderr)
       assert.equal(run.groups.length, 2)
       assert.equal(commandsOf(run, 'endgroup').length, 2)
       assert.equal(commandsOf(run, 'error').length, 0)
       for (const g of run.groups) {
         const text = g.lines.join('\n')
-        assert.ok(text.length < 80 * 1024, `group has ${text.length} chars`)
+        assert.ok(text.length < 1024 * 1024 + 1024, `group has ${text.length} chars`)
+        assert.ok(text.length > 1000 * 1024, `group has ${text.length} chars`)
         assert.match(text, /bytes of output left out/)
         assert.ok(g.lines.includes('THE END'))
       }
       for (const r of results(run)) assert.match(String(r.output), /THE END$/)
+      assert.match(run.stdout, /All 2 hosts succeeded\n$/)
     } finally {
       await f.close()
     }

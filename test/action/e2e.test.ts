@@ -162,6 +162,55 @@ describe('action end to end against real sshd', { skip: !haveSshd && 'sshd not i
     }
   })
 
+  it('authenticates with an encrypted key and its passphrase, a PEM RSA key, and an SSH agent', async () => {
+    const { execFileSync, spawn } = await import('node:child_process')
+    const { mkdtempSync, readFileSync, writeFileSync, rmSync, chmodSync } = await import('node:fs')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const dir = mkdtempSync(join(tmpdir(), 'keys-'))
+    try {
+      const keyFile = join(dir, 'id')
+      writeFileSync(keyFile, fleet.clientKey, { mode: 0o600 })
+      chmodSync(keyFile, 0o600)
+      execFileSync('ssh-keygen', ['-q', '-p', '-N', 'open sesame', '-f', keyFile])
+      const encrypted = readFileSync(keyFile, 'utf8')
+      const one = { ...base(), hosts: `${a.host}:${a.port}`, command: 'echo in' }
+      const enc = await runAction({ ...one, 'private-key': encrypted, passphrase: 'open sesame' })
+      assert.equal(enc.code, 0, enc.stdout)
+      assert.ok(commandsOf(enc, 'add-mask').some((m) => m.message === 'open sesame'))
+
+      const rsaFile = join(dir, 'rsa')
+      execFileSync('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-m', 'PEM', '-N', '', '-f', rsaFile])
+      const pem = readFileSync(rsaFile, 'utf8')
+      assert.match(pem, /^-----BEGIN RSA PRIVATE KEY-----/)
+      const rsaFleet = await startFleet(['127.0.0.9'], { authorizedKeys: [readFileSync(`${rsaFile}.pub`, 'utf8')] })
+      try {
+        const s = rsaFleet.servers[0]
+        const rsa = await runAction({ hosts: `${s.host}:${s.port}`, username: rsaFleet.username, 'private-key': pem, 'known-hosts': rsaFleet.knownHosts, command: 'echo rsa' })
+        assert.equal(rsa.code, 0, rsa.stdout)
+        assert.equal(results(rsa)[0].output, 'rsa')
+      } finally {
+        await rsaFleet.stop()
+      }
+
+      const sock = join(dir, 'agent.sock')
+      const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' })
+      try {
+        for (let i = 0; i < 50 && !(await import('node:fs')).existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50))
+        execFileSync('ssh-add', ['-q', rsaFile], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' })
+        execFileSync('ssh-keygen', ['-q', '-p', '-P', 'open sesame', '-N', '', '-f', keyFile])
+        execFileSync('ssh-add', ['-q', keyFile], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' })
+        const viaAgent = await runAction({ ...one, 'private-key': '' }, { env: { SSH_AUTH_SOCK: sock } })
+        assert.equal(viaAgent.code, 0, viaAgent.stdout)
+        assert.equal(results(viaAgent)[0].output, 'in')
+      } finally {
+        agent.kill()
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   it('passes env values byte for byte', async () => {
     const value = `it's "quoted" $HOME \`id\` \\ back; $(echo no) ünï`
     const run = await runAction({ ...base(), hosts: `${a.host}:${a.port}`, env: `DEPLOY_VALUE=${value}\nEMPTY=`, command: 'printf "%s|%s" "$DEPLOY_VALUE" "${EMPTY-unset}"' })

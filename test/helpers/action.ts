@@ -65,6 +65,8 @@ export interface RunOptions {
   /** Called for each stdout chunk as it arrives. */
   onStdout?: (text: string, child: ChildProcess) => void
   timeoutMs?: number
+  /** Stop reading the action's stdout for this long at the start, so its pipe fills (as a slow runner would). */
+  pauseStdoutMs?: number
 }
 
 export async function runAction(inputs: Record<string, string>, opts: RunOptions = {}): Promise<ActionRun> {
@@ -100,6 +102,10 @@ export async function runAction(inputs: Record<string, string>, opts: RunOptions
     opts.onStdout?.(t, child)
   })
   child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t))
+  if (opts.pauseStdoutMs) {
+    child.stdout.pause()
+    setTimeout(() => child.stdout.resume(), opts.pauseStdoutMs)
+  }
   const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000)
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((res) => child.on('close', (c, s) => res([c, s])))
   clearTimeout(timer)
