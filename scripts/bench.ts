@@ -11,24 +11,14 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { runAction } from '../test/helpers/action.js'
-import { startFleet } from '../test/helpers/fleet.js'
-import { startFakeServer, type FakeServer, type FakeServerOptions } from '../test/helpers/ssh2-server.js'
+import { startFakeFleet, startFleet } from '../test/helpers/fleet.js'
+import type { FakeServerOptions } from '../test/helpers/ssh2-server.js'
 import { sshdPath } from '../test/helpers/sshd.js'
 
-async function fleet(n: number, opts: FakeServerOptions): Promise<{ servers: FakeServer[]; inputs: Record<string, string>; close(): Promise<void> }> {
-  const servers: FakeServer[] = []
-  for (let i = 0; i < n; i++) servers.push(await startFakeServer({ auth: { password: 'pw' }, ...opts }))
-  return {
-    servers,
-    inputs: {
-      hosts: servers.map((s) => `${s.host}:${s.port}`).join('\n'),
-      username: 'bench',
-      password: 'pw',
-      'known-hosts': servers.map((s) => s.hostKeyPublic.knownHostsLine).join('\n'),
-      command: 'bench',
-    },
-    close: async () => void (await Promise.all(servers.map((s) => s.close()))),
-  }
+async function fleet(n: number, opts: FakeServerOptions) {
+  const f = await startFakeFleet(n, opts)
+  const inputs = { hosts: f.hosts.join('\n'), username: 'bench', password: 'pw', 'known-hosts': f.knownHosts, command: 'bench' }
+  return { ...f, inputs }
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`
@@ -110,18 +100,8 @@ async function cancellation(): Promise<void> {
   console.log('\n3. cancellation: SIGINT while 4 commands run on hosts that ignore signals (worst case: TERM, grace, KILL, close)')
   const f = await fleet(4, { onExec: (_c, s) => void s.resume() })
   try {
-    let sentAt = 0
-    const run = await runAction(f.inputs, {
-      onStdout: (text, child) => {
-        if (sentAt === 0 && text.includes('running on')) {
-          setTimeout(() => {
-            sentAt = Date.now()
-            child.kill('SIGINT')
-          }, 1_000)
-        }
-      },
-    })
-    console.log(`   exited ${seconds(Date.now() - sentAt)} after SIGINT (runner kills at 10 s; target 5 s); exit ${run.code}; statuses ${JSON.parse(run.outputs.results ?? '[]').map((r: { status: string }) => r.status).join(',')}`)
+    const run = await runAction(f.inputs, { interruptAfterMs: 1_000 })
+    console.log(`   exited ${seconds(run.exitAfterSignalMs ?? NaN)} after SIGINT (runner kills at 10 s; target 5 s); exit ${run.code}; statuses ${JSON.parse(run.outputs.results ?? '[]').map((r: { status: string }) => r.status).join(',')}`)
   } finally {
     await f.close()
   }

@@ -6,10 +6,10 @@
  * running as root); in-process ssh2 servers that run the command with the local shell otherwise.
  */
 import { execFileSync, spawn } from 'node:child_process'
-import { createServer } from 'node:net'
 import { runAction } from '../test/helpers/action.js'
 import { startFakeServer, type FakeServer } from '../test/helpers/ssh2-server.js'
 import { startFleet } from '../test/helpers/fleet.js'
+import { closedPort } from '../test/helpers/net.js'
 import { sshdPath } from '../test/helpers/sshd.js'
 
 interface Fleet {
@@ -89,15 +89,6 @@ async function fakeFleet(): Promise<Fleet> {
   }
 }
 
-/** A port on 127.0.0.5 where nothing listens: that host is refused. */
-async function closedPort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.5', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
 /** Shows the log as the Actions UI would: groups folded into headings, workflow commands as labels. */
 function render(line: string, state: { stop: string | null }): string | null {
   const m = /^::([^\s:]+)(?: [^:]*)?::(.*)$/.exec(line)
@@ -154,7 +145,7 @@ async function main(): Promise<void> {
   } else {
     fleet = await fakeFleet()
   }
-  const dead = `127.0.0.5:${await closedPort()}`
+  const dead = `127.0.0.5:${await closedPort('127.0.0.5')}`
   console.log(`demo: a fleet of ${fleet.hosts.length} hosts on loopback: ${fleet.kind}, plus ${dead} where nothing listens.`)
   console.log('demo: running dist/index.js as the runner would, with concurrency 2, max-failures 2, retries 1:\n')
   console.log(`  command: |\n${COMMAND.replace(/^/gm, '    ')}\n`)

@@ -3,35 +3,16 @@
  * binary output, many failures (annotation cap), and a mixed fleet.
  */
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
-import { createServer, type Socket } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { commandsOf, results, runAction } from '../helpers/action.js'
-import { startFleet, type Fleet } from '../helpers/fleet.js'
-import { startFakeServer, type FakeServer, type FakeServerOptions } from '../helpers/ssh2-server.js'
+import { startFakeFleet, startFleet, type Fleet } from '../helpers/fleet.js'
+import { processGone, tarpit } from '../helpers/net.js'
+import type { FakeServerOptions } from '../helpers/ssh2-server.js'
 import { requireSshd } from '../helpers/sshd.js'
 
-function gone(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-  } catch {
-    return true
-  }
-  try {
-    return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
-  } catch {
-    return true
-  }
-}
-
-async function fakeFleet(n: number, opts: FakeServerOptions): Promise<{ servers: FakeServer[]; hosts: string; knownHosts: string; close(): Promise<void> }> {
-  const servers = await Promise.all(Array.from({ length: n }, () => startFakeServer({ auth: { password: 'pw' }, ...opts })))
-  return {
-    servers,
-    hosts: servers.map((s) => `${s.host}:${s.port}`).join('\n'),
-    knownHosts: servers.map((s) => s.hostKeyPublic.knownHostsLine).join('\n'),
-    close: async () => void (await Promise.all(servers.map((s) => s.close()))),
-  }
+async function fakeFleet(n: number, opts: FakeServerOptions) {
+  const f = await startFakeFleet(n, opts)
+  return { ...f, hosts: f.hosts.join('\n') }
 }
 
 describe('cancellation of the built action (SIGINT, as the runner sends it)', { skip: !requireSshd() && 'sshd not installed' }, () => {
@@ -43,8 +24,8 @@ describe('cancellation of the built action (SIGINT, as the runner sends it)', { 
     await fleet?.stop()
   })
 
-  it('stops running commands on their hosts, marks cancelled/skipped, writes outputs and summary, exits non-zero within 5 s', async () => {
-    let signalledAt = 0
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  it(`${signal}: stops running commands on their hosts, marks cancelled/skipped, writes outputs and summary, exits non-zero within 5 s`, async () => {
     const run = await runAction(
       {
         hosts: fleet.hosts.join('\n'),
@@ -54,19 +35,10 @@ describe('cancellation of the built action (SIGINT, as the runner sends it)', { 
         concurrency: '2',
         command: 'echo pid=$$; sleep 120 & echo child=$!; wait',
       },
-      {
-        onStdout: (text, child) => {
-          if (signalledAt === 0 && text.includes('ssh-fanout: running on')) {
-            setTimeout(() => {
-              signalledAt = Date.now()
-              child.kill('SIGINT')
-            }, 1_500)
-          }
-        },
-      },
+      { interruptAfterMs: 1_500, interruptSignal: signal },
     )
-    const sinceSignal = Date.now() - signalledAt
-    assert.ok(signalledAt > 0, run.stdout)
+    const sinceSignal = run.exitAfterSignalMs
+    assert.ok(sinceSignal !== null, run.stdout)
     assert.notEqual(run.code, 0)
     assert.ok(sinceSignal < 5_000, `exited ${sinceSignal} ms after SIGINT`)
     const res = results(run)
@@ -78,7 +50,7 @@ describe('cancellation of the built action (SIGINT, as the runner sends it)', { 
     const pids = res.flatMap((r) => String(r.output).split('\n')).flatMap((l) => /^(?:pid|child)=(\d+)$/.exec(l)?.[1] ?? []).map(Number)
     assert.equal(pids.length, 4, JSON.stringify(res))
     await new Promise((resolve) => setTimeout(resolve, 300))
-    for (const pid of pids) assert.ok(gone(pid), `remote process ${pid} is still running`)
+    for (const pid of pids) assert.ok(processGone(pid), `remote process ${pid} is still running`)
     const failure = commandsOf(run, 'error').at(-1)
     assert.match(failure!.message, /cancelled/)
   })
@@ -172,10 +144,8 @@ describe('hostile hosts against the built action', () => {
     const good = await fakeFleet(2, {})
     const hang = await fakeFleet(1, { onExec: (_c, s) => void s.resume() })
     const stall = await fakeFleet(1, { stall: 'auth' })
-    const sockets: Socket[] = []
-    const pit = createServer((s) => sockets.push(s))
-    await new Promise<void>((r) => pit.listen(0, '127.0.0.1', r))
-    const pitPort = (pit.address() as { port: number }).port
+    const pit = await tarpit()
+    const pitPort = pit.port
     try {
       const hosts = [good.servers[0], hang.servers[0], stall.servers[0]].map((s) => `${s.host}:${s.port}`)
       hosts.splice(1, 0, `127.0.0.1:${pitPort}`)
@@ -209,9 +179,7 @@ describe('hostile hosts against the built action', () => {
       assert.equal(run.groups.length, hosts.length)
       assert.equal(run.outputs['failed-count'], '4')
     } finally {
-      for (const s of sockets) s.destroy()
-      await new Promise((r) => pit.close(r))
-      await Promise.all([good.close(), hang.close(), stall.close()])
+      await Promise.all([pit.close(), good.close(), hang.close(), stall.close()])
     }
   })
 })

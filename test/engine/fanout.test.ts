@@ -3,8 +3,7 @@
  * authentication, host keys, timeouts, retries, fail-fast, cancellation, floods.
  */
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
-import { connect, createServer, type Server, type Socket } from 'node:net'
+import { connect, createServer, type Socket } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { fanout, type FanoutOptions, type Reporter } from '../../src/engine/fanout.js'
 import { parseKnownHosts } from '../../src/engine/known-hosts.js'
@@ -13,6 +12,7 @@ import type { HostResult, HostTarget } from '../../src/engine/result.js'
 import { hostKeyPolicy } from '../../src/engine/trust.js'
 import { generateClientKey, startFakeServer, type FakeServer } from '../helpers/ssh2-server.js'
 import { loginUser } from '../helpers/fleet.js'
+import { closedPort, processGone, tarpit } from '../helpers/net.js'
 import { requireSshd, startSshd, type Sshd } from '../helpers/sshd.js'
 
 function target(host: string, port: number, username = 'deploy'): HostTarget {
@@ -64,40 +64,6 @@ async function run(targets: HostTarget[], overrides: Overrides = {}) {
   })
   spoolDir.remove()
   return { ...result, reporter }
-}
-
-/** A TCP server that accepts and never says anything (a tarpit). */
-async function tarpit(): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets: Socket[] = []
-  const server: Server = createServer((s) => sockets.push(s))
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  return {
-    port: (server.address() as { port: number }).port,
-    close: async () => {
-      for (const s of sockets) s.destroy()
-      await new Promise((r) => server.close(r))
-    },
-  }
-}
-
-/** True when the process is gone (or a zombie: PID 1 here does not always reap orphans). */
-function gone(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-  } catch {
-    return true
-  }
-  try {
-    return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
-  } catch {
-    return true
-  }
-}
-
-async function closedPort(): Promise<number> {
-  const t = await tarpit()
-  await t.close()
-  return t.port
 }
 
 describe('engine against in-process ssh2 servers', () => {
@@ -424,7 +390,7 @@ describe('engine against real sshd', { skip: !requireSshd() && 'sshd not install
     const pids = r.tail.flatMap((l) => /=(\d+)$/.exec(l)?.[1] ?? []).map(Number)
     assert.equal(pids.length, 2, r.tail.join('\n'))
     await new Promise((resolve) => setTimeout(resolve, 300))
-    for (const pid of pids) assert.ok(gone(pid), `process ${pid} still runs on the host`)
+    for (const pid of pids) assert.ok(processGone(pid), `process ${pid} still runs on the host`)
   })
 
   it('a session whose sshd process is killed mid-command ends error promptly', async () => {

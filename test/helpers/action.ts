@@ -56,6 +56,8 @@ export interface ActionRun {
   /** Log groups: title and the lines inside. */
   groups: Array<{ title: string; lines: string[] }>
   durationMs: number
+  /** With interruptAfterMs: ms from SIGINT until the process exited (null if it exited first). */
+  exitAfterSignalMs: number | null
 }
 
 export interface RunOptions {
@@ -65,6 +67,10 @@ export interface RunOptions {
   /** Called for each stdout chunk as it arrives. */
   onStdout?: (text: string, child: ChildProcess) => void
   timeoutMs?: number
+  /** Send SIGINT (as the runner does on cancel) this long after the action says it started running hosts. */
+  interruptAfterMs?: number
+  /** The signal for interruptAfterMs; default SIGINT (the runner sends SIGINT, then SIGTERM). */
+  interruptSignal?: NodeJS.Signals
   /** Stop reading the action's stdout for this long at the start, so its pipe fills (as a slow runner would). */
   pauseStdoutMs?: number
 }
@@ -97,8 +103,16 @@ export async function runAction(inputs: Record<string, string>, opts: RunOptions
   opts.onSpawn?.(child)
   let stdout = ''
   let stderr = ''
+  let interruptedAt = 0
   child.stdout.setEncoding('utf8').on('data', (t: string) => {
+    const starting = opts.interruptAfterMs !== undefined && !stdout.includes('ssh-fanout: running on') && (stdout + t).includes('ssh-fanout: running on')
     stdout += t
+    if (starting) {
+      setTimeout(() => {
+        interruptedAt = Date.now()
+        child.kill(opts.interruptSignal ?? 'SIGINT')
+      }, opts.interruptAfterMs)
+    }
     opts.onStdout?.(t, child)
   })
   child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t))
@@ -110,11 +124,12 @@ export async function runAction(inputs: Record<string, string>, opts: RunOptions
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((res) => child.on('close', (c, s) => res([c, s])))
   clearTimeout(timer)
   const durationMs = Date.now() - started
+  const exitAfterSignalMs = interruptedAt > 0 ? Date.now() - interruptedAt : null
   const outputs = parseOutputFile(readFileSync(outputFile, 'utf8'))
   const summary = readFileSync(summaryFile, 'utf8')
   rmSync(dir, { recursive: true, force: true })
   const { commands, groups } = parseLog(stdout)
-  return { code, signal, stdout, stderr, commands, outputs, summary, groups, durationMs }
+  return { code, signal, stdout, stderr, commands, outputs, summary, groups, durationMs, exitAfterSignalMs }
 }
 
 /** Parses the `name<<delimiter` blocks @actions/core writes to GITHUB_OUTPUT. */

@@ -4,6 +4,7 @@
  * sessions, and production fleets do not deploy as root either).
  */
 import { readFileSync } from 'node:fs'
+import { startFakeServer, type FakeServer, type FakeServerOptions } from './ssh2-server.js'
 import { ensureLoginUser, startSshd, type Sshd, type SshdOptions } from './sshd.js'
 
 export interface Fleet {
@@ -39,5 +40,24 @@ export async function startFleet(addresses: string[], opts: SshdOptions = {}): P
     knownHosts: servers.map((s) => s.knownHosts.trim()).join('\n'),
     hosts: servers.map((s) => `${s.host}:${s.port}`),
     stop: async () => void (await Promise.all(servers.map((s) => s.stop()))),
+  }
+}
+
+export interface FakeFleet {
+  servers: FakeServer[]
+  /** `host:port` entries for the hosts input */
+  hosts: string[]
+  knownHosts: string
+  close(): Promise<void>
+}
+
+/** `n` in-process ssh2 servers (password `pw` unless `opts.auth` says otherwise). */
+export async function startFakeFleet(n: number, opts: FakeServerOptions = {}): Promise<FakeFleet> {
+  const servers = await Promise.all(Array.from({ length: n }, () => startFakeServer({ auth: { password: 'pw' }, ...opts })))
+  return {
+    servers,
+    hosts: servers.map((s) => `${s.host}:${s.port}`),
+    knownHosts: servers.map((s) => s.hostKeyPublic.knownHostsLine).join('\n'),
+    close: async () => void (await Promise.all(servers.map((s) => s.close()))),
   }
 }
