@@ -57615,7 +57615,7 @@ class Session {
         return new Promise((resolve) => {
             this.settle = resolve;
             if (this.opts.signal?.aborted) {
-                this.finish(this.cancelledOutcome('cancelled before connecting'));
+                this.finish(this.cancelledOutcome('cancelled: the job was cancelled before this host connected'));
                 return;
             }
             this.opts.signal?.addEventListener('abort', this.onAbort, { once: true });
@@ -57769,7 +57769,7 @@ class Session {
         if (this.settled)
             return;
         if (this.phase !== 'running' && this.phase !== 'exec') {
-            this.finish(this.cancelledOutcome(`cancelled during ${this.phase}`));
+            this.finish(this.cancelledOutcome(`cancelled: the job was cancelled during ${this.phase === 'connect' ? 'TCP connect' : this.phase}`));
             return;
         }
         const graceMs = this.opts.cancelGraceMs ?? 2_000;
@@ -57780,7 +57780,7 @@ class Session {
         else {
             // The exec request is out but no channel yet: give it the grace period, then give up.
             this.clearTimers();
-            this.timers.push(setTimeout(() => this.finish(this.cancelledOutcome('cancelled while the command was starting')), graceMs + 2_000));
+            this.timers.push(setTimeout(() => this.finish(this.cancelledOutcome('cancelled: the job was cancelled while the command was starting')), graceMs + 2_000));
         }
     };
     /**
@@ -58012,7 +58012,7 @@ async function runHost(target, output, opts) {
         const delayMs = backoffDelay(attempts, opts.retryBaseDelayMs ?? 1_000);
         opts.reporter.retrying(target, outcome, attempts, delayMs);
         if (!(await sleep(delayMs, opts.signal))) {
-            return toResult(target, { ...outcome, status: 'cancelled', error: `cancelled while waiting to retry (last attempt: ${outcome.error})`, errorKind: 'cancelled' }, attempts, Date.now() - startedAt, output);
+            return toResult(target, { ...outcome, status: 'cancelled', error: `cancelled: the job was cancelled while waiting to retry (last attempt: ${outcome.error})`, errorKind: 'cancelled' }, attempts, Date.now() - startedAt, output);
         }
     }
 }

@@ -128,7 +128,7 @@ async function runHost(target: HostTarget, output: OutputSpool, opts: FanoutOpti
     const delayMs = backoffDelay(attempts, opts.retryBaseDelayMs ?? 1_000)
     opts.reporter.retrying(target, outcome, attempts, delayMs)
     if (!(await sleep(delayMs, opts.signal))) {
-      return toResult(target, { ...outcome, status: 'cancelled', error: `cancelled while waiting to retry (last attempt: ${outcome.error})`, errorKind: 'cancelled' }, attempts, Date.now() - startedAt, output)
+      return toResult(target, { ...outcome, status: 'cancelled', error: `cancelled: the job was cancelled while waiting to retry (last attempt: ${outcome.error})`, errorKind: 'cancelled' }, attempts, Date.now() - startedAt, output)
     }
   }
 }

@@ -100,7 +100,7 @@ class Session {
     return new Promise((resolve) => {
       this.settle = resolve
       if (this.opts.signal?.aborted) {
-        this.finish(this.cancelledOutcome('cancelled before connecting'))
+        this.finish(this.cancelledOutcome('cancelled: the job was cancelled before this host connected'))
         return
       }
       this.opts.signal?.addEventListener('abort', this.onAbort, { once: true })
@@ -256,7 +256,7 @@ class Session {
   private readonly onAbort = (): void => {
     if (this.settled) return
     if (this.phase !== 'running' && this.phase !== 'exec') {
-      this.finish(this.cancelledOutcome(`cancelled during ${this.phase}`))
+      this.finish(this.cancelledOutcome(`cancelled: the job was cancelled during ${this.phase === 'connect' ? 'TCP connect' : this.phase}`))
       return
     }
     const graceMs = this.opts.cancelGraceMs ?? 2_000
@@ -266,7 +266,7 @@ class Session {
     } else {
       // The exec request is out but no channel yet: give it the grace period, then give up.
       this.clearTimers()
-      this.timers.push(setTimeout(() => this.finish(this.cancelledOutcome('cancelled while the command was starting')), graceMs + 2_000))
+      this.timers.push(setTimeout(() => this.finish(this.cancelledOutcome('cancelled: the job was cancelled while the command was starting')), graceMs + 2_000))
     }
   }
 
