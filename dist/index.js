@@ -57625,7 +57625,7 @@ class Session {
     }
     connectTcp() {
         const { host, port } = this.opts.target;
-        const socket = (0,external_node_net_.connect)({ host, port, noDelay: true });
+        const socket = (0,external_node_net_.connect)({ host, port, noDelay: true, ...(this.opts.lookup ? { lookup: this.opts.lookup } : {}) });
         this.socket = socket;
         socket.once('connect', () => {
             this.phase = 'handshake';

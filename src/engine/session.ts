@@ -1,4 +1,4 @@
-import { connect as tcpConnect, type Socket } from 'node:net'
+import { connect as tcpConnect, type LookupFunction, type Socket } from 'node:net'
 import ssh2 from 'ssh2'
 import type { ClientChannel, ConnectConfig, AuthenticationType } from 'ssh2'
 import { fingerprintOf, hostKeyFromBlob, type HostKey } from './known-hosts.js'
@@ -39,6 +39,8 @@ export interface SessionOptions {
   killGraceMs?: number
   /** Shorter grace used when the job is cancelled, to fit the runner's deadline. */
   cancelGraceMs?: number
+  /** Name resolution (default: the system's, as dns.lookup). */
+  lookup?: LookupFunction
 }
 
 /** How one attempt ended. `commandStarted` tells the caller whether a retry is allowed. */
@@ -111,7 +113,7 @@ class Session {
 
   private connectTcp(): void {
     const { host, port } = this.opts.target
-    const socket = tcpConnect({ host, port, noDelay: true })
+    const socket = tcpConnect({ host, port, noDelay: true, ...(this.opts.lookup ? { lookup: this.opts.lookup } : {}) })
     this.socket = socket
     socket.once('connect', () => {
       this.phase = 'handshake'

@@ -3,7 +3,7 @@
  * authentication, host keys, timeouts, retries, fail-fast, cancellation, floods.
  */
 import assert from 'node:assert/strict'
-import { connect, createServer, type Socket } from 'node:net'
+import { connect, createServer, type LookupFunction, type Socket } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { fanout, type FanoutOptions, type Reporter } from '../../src/engine/fanout.js'
 import { parseKnownHosts } from '../../src/engine/known-hosts.js'
@@ -64,6 +64,12 @@ async function run(targets: HostTarget[], overrides: Overrides = {}) {
   })
   spoolDir.remove()
   return { ...result, reporter }
+}
+
+/** Name resolution replaced (no DNS query may leave the machine): fails as the system resolver does. */
+function failingLookup(code: string): LookupFunction {
+  return (hostname, _opts, callback) =>
+    process.nextTick(() => callback(Object.assign(new Error(`getaddrinfo ${code} ${hostname}`), { code, errno: -3008, syscall: 'getaddrinfo' }), '', 4))
 }
 
 describe('engine against in-process ssh2 servers', () => {
@@ -143,6 +149,29 @@ describe('engine against in-process ssh2 servers', () => {
       }
     })
   }
+
+  it('counts connect-timeout from when a host gets its slot, not while it waits in the queue', async () => {
+    const slow = await startFakeServer({ auth: { password: 'pw' }, onExec: (_c, s) => void setTimeout(() => (s.exit(0), s.end()), 1_200) })
+    try {
+      // concurrency 1: the second host waits ~1.2 s for its slot, longer than its 700 ms connect-timeout.
+      const res = await run([target(slow.host, slow.port, 'first'), target(slow.host, slow.port, 'second')], { concurrency: 1, session: { connectTimeoutMs: 700 } })
+      assert.deepEqual(res.results.map((r) => r.status), ['success', 'success'])
+    } finally {
+      await slow.close()
+    }
+  })
+
+  it('does not retry a name that does not resolve', async () => {
+    const res = await run([target('web1.example.test', 22)], { retries: 2, retryBaseDelayMs: 10, session: { lookup: failingLookup('ENOTFOUND') } })
+    assert.deepEqual([res.results[0].errorKind, res.results[0].attempts], ['dns', 1])
+    assert.equal(res.results[0].error, 'dns: the host name could not be resolved (ENOTFOUND)')
+  })
+
+  it('retries a temporary DNS failure', async () => {
+    const res = await run([target('web1.example.test', 22)], { retries: 2, retryBaseDelayMs: 10, session: { lookup: failingLookup('EAI_AGAIN') } })
+    assert.deepEqual([res.results[0].errorKind, res.results[0].attempts], ['dns', 3])
+    assert.match(res.results[0].error!, /^dns: temporary failure/)
+  })
 
   it('retries refused connections with backoff and counts attempts', async () => {
     const port = await closedPort()
@@ -336,9 +365,9 @@ describe('engine against in-process ssh2 servers', () => {
         target(failing.host, failing.port),
         target('127.0.0.1', refused),
         target(hang.host, hang.port),
-        target('no-such-host.invalid', 22),
+        target('web1.example.test', 22),
       ]
-      const res = await run(targets, { concurrency: 3, session: { connectTimeoutMs: 700, commandTimeoutMs: 700, killGraceMs: 100 } })
+      const res = await run(targets, { concurrency: 3, session: { connectTimeoutMs: 700, commandTimeoutMs: 700, killGraceMs: 100, lookup: failingLookup('ENOTFOUND') } })
       assert.equal(res.results.length, targets.length)
       assert.deepEqual(res.results.map((r) => r.target), targets)
       assert.deepEqual(res.results.map((r) => [r.status, r.errorKind]), [

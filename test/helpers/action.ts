@@ -5,7 +5,7 @@
  * runner reads them (honouring ::stop-commands::).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -56,6 +56,8 @@ export interface ActionRun {
   /** Log groups: title and the lines inside. */
   groups: Array<{ title: string; lines: string[] }>
   durationMs: number
+  /** Files the action left behind in RUNNER_TEMP (its output spools must be removed). */
+  leftoverTempFiles: string[]
   /** With interruptAfterMs: ms from SIGINT until the process exited (null if it exited first). */
   exitAfterSignalMs: number | null
 }
@@ -127,9 +129,10 @@ export async function runAction(inputs: Record<string, string>, opts: RunOptions
   const exitAfterSignalMs = interruptedAt > 0 ? Date.now() - interruptedAt : null
   const outputs = parseOutputFile(readFileSync(outputFile, 'utf8'))
   const summary = readFileSync(summaryFile, 'utf8')
+  const leftoverTempFiles = readdirSync(dir, { recursive: true }).map(String).filter((f) => f !== 'output' && f !== 'summary')
   rmSync(dir, { recursive: true, force: true })
   const { commands, groups } = parseLog(stdout)
-  return { code, signal, stdout, stderr, commands, outputs, summary, groups, durationMs, exitAfterSignalMs }
+  return { code, signal, stdout, stderr, commands, outputs, summary, groups, durationMs, exitAfterSignalMs, leftoverTempFiles }
 }
 
 /** Parses the `name<<delimiter` blocks @actions/core writes to GITHUB_OUTPUT. */
