@@ -57973,7 +57973,15 @@ async function fanout(opts) {
             }
             running += 1;
             const spool = opts.spoolDir.spool(opts.maxOutputBytes);
-            const result = await runHost(target, spool, opts);
+            const started = Date.now();
+            let result;
+            try {
+                result = await runHost(target, spool, opts);
+            }
+            catch (err) {
+                // runSession never throws; this guards the promise that every host ends with one result.
+                result = { ...skippedResult(target, `internal error: ${err.message}`), status: 'error', durationMs: Date.now() - started, attempts: 1 };
+            }
             running -= 1;
             record(index, result, spool);
         }, { concurrency: opts.concurrency });
@@ -57982,18 +57990,21 @@ async function fanout(opts) {
         clearInterval(progress);
     }
     await reports;
-    const final = results.map((r, i) => r ?? skippedResult(opts.targets[i], 'not started'));
     return {
-        results: final,
+        results: results.map((r, i) => r ?? skippedResult(opts.targets[i], 'not started')),
         failures,
         thresholdExceeded: thresholdExceeded(opts.threshold, failures, opts.targets.length),
         stoppedEarly,
         cancelled: opts.signal?.aborted ?? false,
     };
 }
+/** Prints one host. A failure to print (e.g. a closed stdout) must not stop the other hosts' reports or the results. */
 async function report(reporter, result, spool) {
     try {
         await reporter.hostFinished(result, spool);
+    }
+    catch (err) {
+        process.stderr.write(`ssh-fanout: could not print the log of ${result.target.label}: ${err.message}\n`);
     }
     finally {
         await spool.dispose();
@@ -63400,12 +63411,14 @@ class ActionReporter {
     }
     progress(p) {
         const parts = Object.keys(p.counts).filter((s) => p.counts[s] > 0).map((s) => `${p.counts[s]} ${s}`);
-        const line = `ssh-fanout: ${p.finished}/${p.total} hosts done, ${p.running} running${parts.length ? ` (${parts.join(', ')})` : ''}\n`;
-        void this.enqueue(() => writeOut(line));
+        this.note(`ssh-fanout: ${p.finished}/${p.total} hosts done, ${p.running} running${parts.length ? ` (${parts.join(', ')})` : ''}`);
     }
     retrying(target, outcome, attempt, delayMs) {
-        const line = `ssh-fanout: ${target.label}: attempt ${attempt} failed (${oneLine(outcome.error ?? '')}); retrying in ${formatSeconds(delayMs)}\n`;
-        void this.enqueue(() => writeOut(line));
+        this.note(`ssh-fanout: ${target.label}: attempt ${attempt} failed (${oneLine(outcome.error ?? '')}); retrying in ${formatSeconds(delayMs)}`);
+    }
+    /** One line of our own, printed between host groups, never inside one. */
+    note(line) {
+        void this.enqueue(() => writeOut(`${escapeLine(line)}\n`));
     }
     /** Resolves when everything queued so far is written. */
     idle() {
@@ -63580,6 +63593,7 @@ async function writeSummary(run, v, extra) {
 
 
 
+
 /** Runs the action. Returns true when the step succeeds. Throws InputError for bad inputs, before any host is contacted. */
 async function run(read) {
     for (const secret of secretValues(read))
@@ -63587,18 +63601,18 @@ async function run(read) {
     const settings = getSettings(read);
     for (const warning of settings.knownHosts?.warnings ?? [])
         core_warning(`known-hosts: ${warning}`);
+    const reporter = new ActionReporter({ showHostKeys: !settings.strictHostKeyChecking });
     const cancel = new AbortController();
     const onSignal = (signal) => {
         if (cancel.signal.aborted)
             return;
-        void writeOut(`ssh-fanout: received ${signal}: the job is being cancelled; stopping every running command on its host\n`);
+        reporter.note(`ssh-fanout: received ${signal}: the job is being cancelled; stopping every running command on its host`);
         cancel.abort();
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     const spoolDir = new SpoolDir(process.env.RUNNER_TEMP || undefined);
-    const reporter = new ActionReporter({ showHostKeys: !settings.strictHostKeyChecking });
-    await writeOut(startLine(settings));
+    reporter.note(startLine(settings));
     let result;
     try {
         result = await fanout({
@@ -63627,8 +63641,8 @@ async function run(read) {
     return finish(result, settings);
 }
 function startLine(s) {
-    const timeout = s.commandTimeoutMs > 0 ? `${s.commandTimeoutMs / 1000} s` : 'none';
-    return `ssh-fanout: running on ${s.targets.length} hosts, ${Math.min(s.concurrency, s.targets.length)} at a time (command-timeout ${timeout}, fail-fast ${s.failFast ? 'on' : 'off'})\n`;
+    const timeout = s.commandTimeoutMs > 0 ? formatSeconds(s.commandTimeoutMs) : 'none';
+    return `ssh-fanout: running on ${s.targets.length} hosts, ${Math.min(s.concurrency, s.targets.length)} at a time (command-timeout ${timeout}, fail-fast ${s.failFast ? 'on' : 'off'})`;
 }
 async function finish(result, settings) {
     if (!settings.strictHostKeyChecking)

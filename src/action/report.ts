@@ -45,13 +45,16 @@ export class ActionReporter implements Reporter {
 
   progress(p: Progress): void {
     const parts = (Object.keys(p.counts) as HostStatus[]).filter((s) => p.counts[s] > 0).map((s) => `${p.counts[s]} ${s}`)
-    const line = `ssh-fanout: ${p.finished}/${p.total} hosts done, ${p.running} running${parts.length ? ` (${parts.join(', ')})` : ''}\n`
-    void this.enqueue(() => writeOut(line))
+    this.note(`ssh-fanout: ${p.finished}/${p.total} hosts done, ${p.running} running${parts.length ? ` (${parts.join(', ')})` : ''}`)
   }
 
   retrying(target: HostTarget, outcome: SessionOutcome, attempt: number, delayMs: number): void {
-    const line = `ssh-fanout: ${target.label}: attempt ${attempt} failed (${oneLine(outcome.error ?? '')}); retrying in ${formatSeconds(delayMs)}\n`
-    void this.enqueue(() => writeOut(line))
+    this.note(`ssh-fanout: ${target.label}: attempt ${attempt} failed (${oneLine(outcome.error ?? '')}); retrying in ${formatSeconds(delayMs)}`)
+  }
+
+  /** One line of our own, printed between host groups, never inside one. */
+  note(line: string): void {
+    void this.enqueue(() => writeOut(`${escapeLine(line)}\n`))
   }
 
   /** Resolves when everything queued so far is written. */

@@ -1,6 +1,7 @@
 import * as core from '@actions/core'
 import { fanout, type FanoutResult } from '../engine/fanout.js'
 import { SpoolDir } from '../engine/output.js'
+import { formatSeconds } from '../engine/session.js'
 import { hostKeyPolicy } from '../engine/trust.js'
 import { getSettings, secretValues, type InputReader, type Settings } from './inputs.js'
 import { ActionReporter, annotateFailures, setOutputs, verdict, writeOut, writeSummary } from './report.js'
@@ -11,18 +12,18 @@ export async function run(read: InputReader): Promise<boolean> {
   const settings = getSettings(read)
   for (const warning of settings.knownHosts?.warnings ?? []) core.warning(`known-hosts: ${warning}`)
 
+  const reporter = new ActionReporter({ showHostKeys: !settings.strictHostKeyChecking })
   const cancel = new AbortController()
   const onSignal = (signal: NodeJS.Signals) => {
     if (cancel.signal.aborted) return
-    void writeOut(`ssh-fanout: received ${signal}: the job is being cancelled; stopping every running command on its host\n`)
+    reporter.note(`ssh-fanout: received ${signal}: the job is being cancelled; stopping every running command on its host`)
     cancel.abort()
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
 
   const spoolDir = new SpoolDir(process.env.RUNNER_TEMP || undefined)
-  const reporter = new ActionReporter({ showHostKeys: !settings.strictHostKeyChecking })
-  await writeOut(startLine(settings))
+  reporter.note(startLine(settings))
   let result: FanoutResult
   try {
     result = await fanout({
@@ -51,8 +52,8 @@ export async function run(read: InputReader): Promise<boolean> {
 }
 
 function startLine(s: Settings): string {
-  const timeout = s.commandTimeoutMs > 0 ? `${s.commandTimeoutMs / 1000} s` : 'none'
-  return `ssh-fanout: running on ${s.targets.length} hosts, ${Math.min(s.concurrency, s.targets.length)} at a time (command-timeout ${timeout}, fail-fast ${s.failFast ? 'on' : 'off'})\n`
+  const timeout = s.commandTimeoutMs > 0 ? formatSeconds(s.commandTimeoutMs) : 'none'
+  return `ssh-fanout: running on ${s.targets.length} hosts, ${Math.min(s.concurrency, s.targets.length)} at a time (command-timeout ${timeout}, fail-fast ${s.failFast ? 'on' : 'off'})`
 }
 
 async function finish(result: FanoutResult, settings: Settings): Promise<boolean> {

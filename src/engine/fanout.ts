@@ -87,7 +87,14 @@ export async function fanout(opts: FanoutOptions): Promise<FanoutResult> {
         }
         running += 1
         const spool = opts.spoolDir.spool(opts.maxOutputBytes)
-        const result = await runHost(target, spool, opts)
+        const started = Date.now()
+        let result: HostResult
+        try {
+          result = await runHost(target, spool, opts)
+        } catch (err) {
+          // runSession never throws; this guards the promise that every host ends with one result.
+          result = { ...skippedResult(target, `internal error: ${(err as Error).message}`), status: 'error', durationMs: Date.now() - started, attempts: 1 }
+        }
         running -= 1
         record(index, result, spool)
       },
@@ -97,9 +104,8 @@ export async function fanout(opts: FanoutOptions): Promise<FanoutResult> {
     clearInterval(progress)
   }
   await reports
-  const final = results.map((r, i) => r ?? skippedResult(opts.targets[i], 'not started'))
   return {
-    results: final,
+    results: results.map((r, i) => r ?? skippedResult(opts.targets[i], 'not started')),
     failures,
     thresholdExceeded: thresholdExceeded(opts.threshold, failures, opts.targets.length),
     stoppedEarly,
@@ -107,9 +113,12 @@ export async function fanout(opts: FanoutOptions): Promise<FanoutResult> {
   }
 }
 
+/** Prints one host. A failure to print (e.g. a closed stdout) must not stop the other hosts' reports or the results. */
 async function report(reporter: Reporter, result: HostResult, spool: OutputSpool): Promise<void> {
   try {
     await reporter.hostFinished(result, spool)
+  } catch (err) {
+    process.stderr.write(`ssh-fanout: could not print the log of ${result.target.label}: ${(err as Error).message}\n`)
   } finally {
     await spool.dispose()
   }

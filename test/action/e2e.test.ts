@@ -211,6 +211,12 @@ describe('action end to end against real sshd', { skip: !haveSshd && 'sshd not i
     }
   })
 
+  it('closes stdin at once, so a command that reads it gets end-of-file instead of hanging', async () => {
+    const run = await runAction({ ...base(), hosts: `${a.host}:${a.port}`, command: 'cat; read line || echo "stdin closed"', 'command-timeout': '20s' })
+    assert.equal(run.code, 0, run.stdout)
+    assert.equal(results(run)[0].output, 'stdin closed')
+  })
+
   it('passes env values byte for byte', async () => {
     const value = `it's "quoted" $HOME \`id\` \\ back; $(echo no) ünï`
     const run = await runAction({ ...base(), hosts: `${a.host}:${a.port}`, env: `DEPLOY_VALUE=${value}\nEMPTY=`, command: 'printf "%s|%s" "$DEPLOY_VALUE" "${EMPTY-unset}"' })
