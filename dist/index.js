@@ -57845,7 +57845,10 @@ class Session {
         }
         if (err.level === 'client-timeout')
             return this.fail('connection lost', `connection lost during ${this.phase}: no keepalive reply`);
-        this.fail('handshake', `handshake: ${err.message}`);
+        // The host hung up mid-handshake (ssh2: "Connection lost before handshake"): transient, worth a retry.
+        // Anything else here is a protocol problem (no common algorithm, bad packet) that a retry won't fix.
+        const hungUp = /connection lost|closed|reset/i.test(err.message);
+        this.fail('handshake', `handshake: ${hungUp ? 'the host closed the connection during the SSH handshake' : err.message}`, hungUp);
     }
     onClose() {
         if (this.settled)

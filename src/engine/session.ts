@@ -332,7 +332,10 @@ class Session {
       return this.fail(kind === 'refused' ? kind : 'connection lost', `${message} (during ${this.phase})`)
     }
     if (err.level === 'client-timeout') return this.fail('connection lost', `connection lost during ${this.phase}: no keepalive reply`)
-    this.fail('handshake', `handshake: ${err.message}`)
+    // The host hung up mid-handshake (ssh2: "Connection lost before handshake"): transient, worth a retry.
+    // Anything else here is a protocol problem (no common algorithm, bad packet) that a retry won't fix.
+    const hungUp = /connection lost|closed|reset/i.test(err.message)
+    this.fail('handshake', `handshake: ${hungUp ? 'the host closed the connection during the SSH handshake' : err.message}`, hungUp)
   }
 
   private onClose(): void {

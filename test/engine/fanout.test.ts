@@ -183,6 +183,42 @@ describe('engine against in-process ssh2 servers', () => {
     assert.deepEqual(res.reporter.retries.map((x) => x.attempt), [1, 2])
   })
 
+  for (const when of ['before the banner', 'after the banner'] as const) {
+    it(`retries a host that drops the connection ${when}, then succeeds`, async () => {
+      const server = await startFakeServer({ auth: { password: 'pw' } })
+      // The first two connections are dropped; the third is relayed to a working server.
+      let accepted = 0
+      const relays: Socket[] = []
+      const flaky = createServer((client) => {
+        client.on('error', () => undefined)
+        relays.push(client)
+        if (++accepted <= 2) {
+          if (when === 'after the banner') client.end('SSH-2.0-OpenSSH_9.2\r\n')
+          else client.destroy()
+          return
+        }
+        const upstream = connect(server.port, server.host)
+        upstream.on('error', () => undefined)
+        relays.push(upstream)
+        client.pipe(upstream).pipe(client)
+      })
+      await new Promise<void>((r) => flaky.listen(0, '127.0.0.1', r))
+      try {
+        const port = (flaky.address() as { port: number }).port
+        const res = await run([target('127.0.0.1', port)], { retries: 2, retryBaseDelayMs: 20 })
+        const r = res.results[0]
+        assert.deepEqual([r.status, r.attempts], ['success', 3], JSON.stringify(r))
+        assert.equal(res.reporter.retries.length, 2)
+        const once = await run([target('127.0.0.1', port)], { retries: 0 })
+        assert.equal(once.results[0].status, 'success', 'the relay keeps working after the first two drops')
+      } finally {
+        for (const s of relays) s.destroy()
+        await new Promise((r) => flaky.close(r))
+        await server.close()
+      }
+    })
+  }
+
   it('never retries once the command started, even if the connection then drops', async () => {
     const server = await startFakeServer({
       auth: { password: 'pw' },
