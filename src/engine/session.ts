@@ -60,6 +60,17 @@ const RETRYABLE_KINDS: ReadonlySet<ErrorKind> = new Set<ErrorKind>(['refused', '
 
 type Phase = 'connect' | 'handshake' | 'auth' | 'exec' | 'running' | 'done'
 
+/** Kills, with KILL, every other process whose environment has this connection's SSH_CONNECTION. */
+const SWEEP_COMMAND = [
+  'me=$$',
+  'for p in /proc/[0-9]*; do',
+  '  pid=${p#/proc/}',
+  '  [ "$pid" = "$me" ] && continue',
+  '  tr "\\0" "\\n" < "$p/environ" 2>/dev/null | grep -qxF "SSH_CONNECTION=$SSH_CONNECTION" && kill -KILL "$pid" 2>/dev/null',
+  'done',
+  'exit 0',
+].join('\n')
+
 const SUPPORTED_HOST_KEY_ALGORITHMS = new Set([
   'ssh-ed25519',
   'ecdsa-sha2-nistp256',
@@ -284,9 +295,29 @@ class Session {
     this.timers.push(
       setTimeout(() => {
         this.sendSignal('KILL')
+        this.sweep()
         this.timers.push(setTimeout(() => this.forceClose(), 1_000))
       }, graceMs),
     )
+  }
+
+  /**
+   * OpenSSH ignores signal requests in root sessions ("session signalling requires privilege
+   * separation"). As a fallback, a second channel on the same connection kills every process
+   * that carries this connection's SSH_CONNECTION (Linux /proc; a no-op elsewhere).
+   */
+  private sweep(): void {
+    if (this.phase !== 'running') return
+    try {
+      this.client.exec(SWEEP_COMMAND, (err, channel) => {
+        if (err) return
+        channel.on('error', () => undefined).resume()
+        channel.stderr.resume()
+        channel.end()
+      })
+    } catch {
+      // The connection is gone already.
+    }
   }
 
   private sendSignal(name: string): void {

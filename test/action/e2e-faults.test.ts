@@ -16,45 +16,55 @@ async function fakeFleet(n: number, opts: FakeServerOptions) {
 }
 
 describe('cancellation of the built action (SIGINT, as the runner sends it)', { skip: !requireSshd() && 'sshd not installed' }, () => {
-  let fleet: Fleet
+  let userFleet: Fleet
+  let rootFleet: Fleet | null = null
   before(async () => {
-    fleet = await startFleet(['127.0.0.1', '127.0.0.2', '127.0.0.3'])
+    userFleet = await startFleet(['127.0.0.1', '127.0.0.2', '127.0.0.3'])
+    // OpenSSH ignores signal requests in root sessions: the action must stop those commands too.
+    if (process.getuid?.() === 0) rootFleet = await startFleet(['127.0.0.4', '127.0.0.5', '127.0.0.6'], { user: 'root' })
   })
   after(async () => {
-    await fleet?.stop()
+    await Promise.all([userFleet?.stop(), rootFleet?.stop()])
   })
 
-  for (const signal of ['SIGINT', 'SIGTERM'] as const)
-  it(`${signal}: stops running commands on their hosts, marks cancelled/skipped, writes outputs and summary, exits non-zero within 5 s`, async () => {
-    const run = await runAction(
-      {
-        hosts: fleet.hosts.join('\n'),
-        username: fleet.username,
-        'private-key': fleet.clientKey,
-        'known-hosts': fleet.knownHosts,
-        concurrency: '2',
-        command: 'echo pid=$$; sleep 120 & echo child=$!; wait',
-      },
-      { interruptAfterMs: 1_500, interruptSignal: signal },
-    )
-    const sinceSignal = run.exitAfterSignalMs
-    assert.ok(sinceSignal !== null, run.stdout)
-    assert.notEqual(run.code, 0)
-    assert.ok(sinceSignal < 5_000, `exited ${sinceSignal} ms after SIGINT`)
-    const res = results(run)
-    assert.deepEqual(res.map((r) => r.status), ['cancelled', 'cancelled', 'skipped'])
-    assert.equal(run.outputs['failed-count'], '2')
-    assert.match(run.summary, /cancelled/)
-    assert.equal(commandsOf(run, 'endgroup').length, run.groups.length)
-    assert.equal(run.groups.length, 2)
-    assert.deepEqual(run.leftoverTempFiles, [], 'output spools under RUNNER_TEMP are removed, even when cancelled')
-    const pids = res.flatMap((r) => String(r.output).split('\n')).flatMap((l) => /^(?:pid|child)=(\d+)$/.exec(l)?.[1] ?? []).map(Number)
-    assert.equal(pids.length, 4, JSON.stringify(res))
-    await new Promise((resolve) => setTimeout(resolve, 300))
-    for (const pid of pids) assert.ok(processGone(pid), `remote process ${pid} is still running`)
-    const failure = commandsOf(run, 'error').at(-1)
-    assert.match(failure!.message, /cancelled/)
-  })
+  const cases = [
+    ['SIGINT', 'an unprivileged user'],
+    ['SIGTERM', 'an unprivileged user'],
+    ['SIGINT', 'root'],
+  ] as const
+  for (const [signal, who] of cases) {
+    it(`${signal}, logged in as ${who}: stops running commands on their hosts, marks cancelled/skipped, writes outputs and summary, exits non-zero within 5 s`, { skip: who === 'root' && process.getuid?.() !== 0 && 'needs root' }, async () => {
+      const fleet = who === 'root' ? rootFleet! : userFleet
+      const run = await runAction(
+        {
+          hosts: fleet.hosts.join('\n'),
+          username: fleet.username,
+          'private-key': fleet.clientKey,
+          'known-hosts': fleet.knownHosts,
+          concurrency: '2',
+          command: 'echo pid=$$; sleep 120 & echo child=$!; wait',
+        },
+        { interruptAfterMs: 1_500, interruptSignal: signal },
+      )
+      const sinceSignal = run.exitAfterSignalMs
+      assert.ok(sinceSignal !== null, run.stdout)
+      assert.notEqual(run.code, 0)
+      assert.ok(sinceSignal < 5_000, `exited ${sinceSignal} ms after SIGINT`)
+      const res = results(run)
+      assert.deepEqual(res.map((r) => r.status), ['cancelled', 'cancelled', 'skipped'])
+      assert.equal(run.outputs['failed-count'], '2')
+      assert.match(run.summary, /cancelled/)
+      assert.equal(commandsOf(run, 'endgroup').length, run.groups.length)
+      assert.equal(run.groups.length, 2)
+      assert.deepEqual(run.leftoverTempFiles, [], 'output spools under RUNNER_TEMP are removed, even when cancelled')
+      const pids = res.flatMap((r) => String(r.output).split('\n')).flatMap((l) => /^(?:pid|child)=(\d+)$/.exec(l)?.[1] ?? []).map(Number)
+      assert.equal(pids.length, 4, JSON.stringify(res))
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      for (const pid of pids) assert.ok(processGone(pid), `remote process ${pid} is still running`)
+      const failure = commandsOf(run, 'error').at(-1)
+      assert.match(failure!.message, /cancelled/)
+    })
+  }
 })
 
 describe('hostile hosts against the built action', () => {

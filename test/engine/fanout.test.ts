@@ -458,6 +458,31 @@ describe('engine against real sshd', { skip: !requireSshd() && 'sshd not install
     for (const pid of pids) assert.ok(processGone(pid), `process ${pid} still runs on the host`)
   })
 
+  it('command-timeout also stops a root session, where OpenSSH ignores signal requests', { skip: process.getuid?.() !== 0 && 'needs root' }, async () => {
+    const rootSshd = await startSshd({})
+    try {
+      assert.equal(rootSshd.username, 'root')
+      const res = await run([target(rootSshd.host, rootSshd.port, 'root')], {
+        session: {
+          command: 'sleep 300 & echo child=$!; echo shell=$$; wait',
+          credentials: { privateKey: rootSshd.clientKey },
+          hostKeys: policy(rootSshd.knownHosts),
+          commandTimeoutMs: 1_000,
+          killGraceMs: 500,
+        },
+      })
+      const r = res.results[0]
+      assert.equal(r.status, 'timeout', JSON.stringify(r))
+      assert.match(rootSshd.log(), /session signalling requires privilege separation/)
+      const pids = r.tail.flatMap((l) => /=(\d+)$/.exec(l)?.[1] ?? []).map(Number)
+      assert.equal(pids.length, 2, r.tail.join('\n'))
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      for (const pid of pids) assert.ok(processGone(pid), `process ${pid} still runs on the host`)
+    } finally {
+      await rootSshd.stop()
+    }
+  })
+
   it('a session whose sshd process is killed mid-command ends error promptly', async () => {
     const res = await run([target(sshd.host, sshd.port, sshd.username)], {
       session: {
