@@ -55904,7 +55904,7 @@ function error(message, properties = {}) {
  * @param message warning issue message. Errors will be converted to string via toString()
  * @param properties optional properties to add to the annotation.
  */
-function core_warning(message, properties = {}) {
+function warning(message, properties = {}) {
     command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
@@ -63634,8 +63634,10 @@ async function run(read) {
     for (const secret of secretValues(read))
         core_setSecret(secret);
     const settings = getSettings(read);
-    for (const warning of settings.knownHosts?.warnings ?? [])
-        core_warning(`known-hosts: ${warning}`);
+    // One annotation for all of them: GitHub shows at most 10 warnings per step.
+    const khWarnings = settings.knownHosts?.warnings ?? [];
+    if (khWarnings.length > 0)
+        warning(`known-hosts: ${khWarnings.join('; ')}`);
     const reporter = new ActionReporter({ showHostKeys: !settings.strictHostKeyChecking });
     const cancel = new AbortController();
     const onSignal = (signal) => {
@@ -63690,7 +63692,7 @@ async function finish(result, settings) {
         setFailed(v.message);
     }
     else if (result.failures > 0) {
-        core_warning(v.message);
+        warning(v.message);
     }
     else {
         info(v.message);
@@ -63702,7 +63704,7 @@ async function printHostKeys(result) {
     const seen = result.results.filter((r) => r.hostKey);
     if (seen.length === 0)
         return;
-    core_warning('strict-host-key-checking is off: host keys were accepted without checking. Pin them with the fingerprints input (the lines below).');
+    warning('strict-host-key-checking is off: host keys were accepted without checking. Pin them with the fingerprints input (the lines below).');
     await writeOut('Host keys seen (fingerprints input format):\n');
     for (const r of seen)
         await writeOut(`${r.target.label} ${r.hostKey.fingerprint}\n`);

@@ -10,7 +10,9 @@ import { ActionReporter, annotateFailures, setOutputs, verdict, writeOut, writeS
 export async function run(read: InputReader): Promise<boolean> {
   for (const secret of secretValues(read)) core.setSecret(secret)
   const settings = getSettings(read)
-  for (const warning of settings.knownHosts?.warnings ?? []) core.warning(`known-hosts: ${warning}`)
+  // One annotation for all of them: GitHub shows at most 10 warnings per step.
+  const khWarnings = settings.knownHosts?.warnings ?? []
+  if (khWarnings.length > 0) core.warning(`known-hosts: ${khWarnings.join('; ')}`)
 
   const reporter = new ActionReporter({ showHostKeys: !settings.strictHostKeyChecking })
   const cancel = new AbortController()

@@ -138,6 +138,17 @@ describe('action end to end against real sshd', { skip: !haveSshd && 'sshd not i
     assert.equal(res[1].attempts, 1, 'host key failures are never retried')
   })
 
+  it('warns once about @cert-authority lines and never trusts them', async () => {
+    const caKey = a.hostKeys[0].publicLine
+    const ca = `@cert-authority * ${caKey}\n@cert-authority *.example.com ${caKey}`
+    const run = await runAction({ ...base(), 'known-hosts': `${ca}\n${a.knownHosts}`, command: 'true' })
+    assert.equal(run.code, 1)
+    const warnings = commandsOf(run, 'warning').filter((w) => /cert-authority/.test(w.message))
+    assert.equal(warnings.length, 1, JSON.stringify(commandsOf(run, 'warning')))
+    assert.deepEqual(results(run).map((r) => r.status), ['success', 'error'])
+    assert.match(String(results(run)[1].error), /^host key: .*not in known-hosts/)
+  })
+
   it('accepts hosts pinned by fingerprint, with or without a host pattern', async () => {
     const fp = (s: Sshd) => s.hostKeys.map((k) => k.fingerprint)
     const run = await runAction({
