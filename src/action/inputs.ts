@@ -3,6 +3,7 @@ import ssh2 from 'ssh2'
 import { envPrefix, parseEnv, type EnvVar } from '../engine/env.js'
 import { parseHosts, resolveTargets, TargetError } from '../engine/hosts.js'
 import { parseFingerprints, parseKnownHosts, type FingerprintRule, type KnownHosts } from '../engine/known-hosts.js'
+import { isPuttyKey, PuttyKeyError, puttyToOpenSSH } from '../engine/ppk.js'
 import { parseBoolean, parseDuration, parsePositiveInt, parseSize, parseThreshold, type Threshold } from '../engine/parse.js'
 import type { HostTarget } from '../engine/result.js'
 import type { Credentials } from '../engine/session.js'
@@ -149,7 +150,10 @@ function readCredentials(read: InputReader, env: NodeJS.ProcessEnv): Credentials
   const password = read('password')
   const agent = env.SSH_AUTH_SOCK && existsSync(env.SSH_AUTH_SOCK) ? env.SSH_AUTH_SOCK : undefined
   const credentials: Credentials = {}
-  if (privateKey !== '') {
+  if (privateKey !== '' && isPuttyKey(privateKey)) {
+    // ssh2 reads only PuTTY v2 RSA/DSA keys: convert every .ppk to an (unencrypted, in memory) OpenSSH key.
+    credentials.privateKey = convertPuttyKey(privateKey, passphrase)
+  } else if (privateKey !== '') {
     checkPrivateKey(privateKey, passphrase)
     credentials.privateKey = `${privateKey}\n`
     if (passphrase !== '') credentials.passphrase = passphrase
@@ -165,6 +169,15 @@ function readCredentials(read: InputReader, env: NodeJS.ProcessEnv): Credentials
     )
   }
   return credentials
+}
+
+function convertPuttyKey(text: string, passphrase: string): string {
+  try {
+    return puttyToOpenSSH(text, passphrase === '' ? undefined : passphrase)
+  } catch (err) {
+    if (!(err instanceof PuttyKeyError)) throw err
+    throw new InputError(err.reason === 'passphrase' ? 'passphrase' : 'private-key', err.message)
+  }
 }
 
 /** Parses the key once up front so a bad key or passphrase fails before any host is contacted. */

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test'
 import { commandsOf, results, runAction } from '../helpers/action.js'
 import { startFleet, type Fleet } from '../helpers/fleet.js'
 import { requireSshd, type Sshd } from '../helpers/sshd.js'
+import { havePuttygen } from '../helpers/tools.js'
 
 const haveSshd = requireSshd()
 
@@ -173,7 +174,7 @@ describe('action end to end against real sshd', { skip: !haveSshd && 'sshd not i
     }
   })
 
-  it('authenticates with an encrypted key and its passphrase, a PEM RSA key, and an SSH agent', async () => {
+  it('authenticates with an encrypted key and its passphrase, a PEM RSA key, a PuTTY key, and an SSH agent', async () => {
     const { execFileSync, spawn } = await import('node:child_process')
     const { mkdtempSync, readFileSync, writeFileSync, rmSync, chmodSync } = await import('node:fs')
     const { tmpdir } = await import('node:os')
@@ -189,6 +190,19 @@ describe('action end to end against real sshd', { skip: !haveSshd && 'sshd not i
       const enc = await runAction({ ...one, 'private-key': encrypted, passphrase: 'open sesame' })
       assert.equal(enc.code, 0, enc.stdout)
       assert.ok(commandsOf(enc, 'add-mask').some((m) => m.message === 'open sesame'))
+
+      if (havePuttygen()) {
+        // PuTTY: the same key as an encrypted .ppk (version 3, Argon2), as puttygen writes it.
+        const phraseFile = join(dir, 'phrase')
+        writeFileSync(phraseFile, 'open sesame\n')
+        execFileSync('puttygen', [keyFile, '--old-passphrase', phraseFile, '--new-passphrase', phraseFile, '-O', 'private', '-o', join(dir, 'id.ppk')])
+        const ppk = readFileSync(join(dir, 'id.ppk'), 'utf8')
+        assert.match(ppk, /^PuTTY-User-Key-File-3: ssh-ed25519/)
+        const putty = await runAction({ ...one, 'private-key': ppk, passphrase: 'open sesame' })
+        assert.equal(putty.code, 0, putty.stdout)
+        const wrong = await runAction({ ...one, 'private-key': ppk, passphrase: 'not it' })
+        assert.match(commandsOf(wrong, 'error')[0].message, /^Input "passphrase"/)
+      }
 
       const rsaFile = join(dir, 'rsa')
       execFileSync('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-m', 'PEM', '-N', '', '-f', rsaFile])
