@@ -58294,7 +58294,7 @@ class Session {
         return { ...this.base(), status: 'cancelled', exitCode: null, signal: null, error: message, errorKind: 'cancelled' };
     }
     base() {
-        return { hostKey: this.hostKey, commandStarted: this.execSent, retryable: false };
+        return { hostKey: this.hostKey, retryable: false };
     }
     finish(outcome) {
         if (this.settled)

@@ -49,7 +49,7 @@ export interface FanoutResult {
   cancelled: boolean
 }
 
-export function emptyCounts(): Record<HostStatus, number> {
+function emptyCounts(): Record<HostStatus, number> {
   return { success: 0, failed: 0, error: 0, timeout: 0, skipped: 0, cancelled: 0 }
 }
 

@@ -150,7 +150,7 @@ async function* readRange(fh: FileHandle, position: number, length: number): Asy
   }
 }
 
-export function formatBytes(n: number): string {
+function formatBytes(n: number): string {
   if (n >= 1024 * 1024) return `${+(n / (1024 * 1024)).toFixed(1)} MiB`
   if (n >= 1024) return `${+(n / 1024).toFixed(1)} KiB`
   return `${n} B`

@@ -43,7 +43,7 @@ export interface SessionOptions {
   lookup?: LookupFunction
 }
 
-/** How one attempt ended. `commandStarted` tells the caller whether a retry is allowed. */
+/** How one attempt ended. `retryable` tells the caller whether another attempt is allowed. */
 export interface SessionOutcome {
   status: Exclude<HostStatus, 'skipped'>
   exitCode: number | null
@@ -51,7 +51,6 @@ export interface SessionOutcome {
   error: string | null
   errorKind: ErrorKind | null
   hostKey: HostKeyInfo | null
-  commandStarted: boolean
   /** A transient failure before the command started (refused, reset, timeout, …): worth another attempt. */
   retryable: boolean
 }
@@ -396,8 +395,8 @@ class Session {
     return { ...this.base(), status: 'cancelled', exitCode: null, signal: null, error: message, errorKind: 'cancelled' }
   }
 
-  private base(): Pick<SessionOutcome, 'hostKey' | 'commandStarted' | 'retryable'> {
-    return { hostKey: this.hostKey, commandStarted: this.execSent, retryable: false }
+  private base(): Pick<SessionOutcome, 'hostKey' | 'retryable'> {
+    return { hostKey: this.hostKey, retryable: false }
   }
 
   private finish(outcome: SessionOutcome): void {
