@@ -57998,7 +57998,6 @@ class Session {
     /** Set when we stop the command ourselves (timeout or cancellation). */
     stopping = null;
     exit = null;
-    pendingWrites = [];
     /** Once the exec request is sent the command may be running: never retry after that. */
     execSent = false;
     lostReason = null;
@@ -58131,10 +58130,8 @@ class Session {
     /** Spools a stream's output to disk, pausing it until each chunk is written (backpressure). */
     pipe(stream) {
         stream.on('data', (chunk) => {
-            const write = this.opts.output.write(chunk);
-            this.pendingWrites.push(write);
             stream.pause();
-            void write.then(() => stream.resume());
+            void this.opts.output.write(chunk).then(() => stream.resume());
         });
     }
     onChannelClose() {
@@ -58310,7 +58307,7 @@ class Session {
             this.client.end();
         this.socket?.destroy();
         // Output already received is part of the result: wait until it is on disk.
-        void Promise.all(this.pendingWrites).then(() => this.settle(outcome));
+        void this.opts.output.flush().then(() => this.settle(outcome));
     }
     clearTimers() {
         for (const t of this.timers.splice(0))
@@ -58517,7 +58514,9 @@ class OutputSpool {
     queue = Promise.resolve();
     failure = null;
     written = 0;
-    recent = Buffer.alloc(0);
+    /** The most recent chunks, at least TAIL_MEMORY_BYTES of them when there are that many (kept by reference, not copied). */
+    recent = [];
+    recentBytes = 0;
     constructor(path, maxBytes) {
         this.maxBytes = maxBytes;
         this.path = path;
@@ -58548,12 +58547,14 @@ class OutputSpool {
     }
     /** The last `TAIL_LINES` lines, decoded as UTF-8 (invalid bytes replaced); a very long line keeps its end. */
     tailLines(count = TAIL_LINES) {
-        const text = this.recent.toString('utf8');
+        const joined = Buffer.concat(this.recent);
+        const window = joined.subarray(Math.max(0, joined.length - TAIL_MEMORY_BYTES));
+        const text = window.toString('utf8');
         const lines = text.split(/\r?\n|\r/);
         if (lines.length > 0 && lines[lines.length - 1] === '')
             lines.pop();
         // When the memory window started mid-line, the first line is partial: drop it unless it is all we have.
-        if (this.written > this.recent.length && lines.length > 1)
+        if (this.written > window.length && lines.length > 1)
             lines.shift();
         return lines.slice(-count).map((line) => (line.length > MAX_TAIL_LINE_CHARS ? `…${line.slice(-MAX_TAIL_LINE_CHARS)}` : line));
     }
@@ -58587,8 +58588,10 @@ class OutputSpool {
         (0,external_node_fs_namespaceObject.rmSync)(this.path, { force: true });
     }
     remember(chunk) {
-        const joined = this.recent.length === 0 ? chunk : Buffer.concat([this.recent, chunk]);
-        this.recent = joined.length > TAIL_MEMORY_BYTES ? Buffer.from(joined.subarray(joined.length - TAIL_MEMORY_BYTES)) : joined;
+        this.recent.push(chunk);
+        this.recentBytes += chunk.length;
+        while (this.recentBytes - this.recent[0].length >= TAIL_MEMORY_BYTES)
+            this.recentBytes -= this.recent.shift().length;
     }
     handle() {
         this.file ??= (0,promises_namespaceObject.open)(this.path, 'w+', 0o600);

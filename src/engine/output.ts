@@ -27,7 +27,9 @@ export class OutputSpool {
   private queue: Promise<void> = Promise.resolve()
   private failure: Error | null = null
   private written = 0
-  private recent: Buffer = Buffer.alloc(0)
+  /** The most recent chunks, at least TAIL_MEMORY_BYTES of them when there are that many (kept by reference, not copied). */
+  private recent: Buffer[] = []
+  private recentBytes = 0
 
   constructor(path: string, readonly maxBytes: number) {
     this.path = path
@@ -62,11 +64,13 @@ export class OutputSpool {
 
   /** The last `TAIL_LINES` lines, decoded as UTF-8 (invalid bytes replaced); a very long line keeps its end. */
   tailLines(count = TAIL_LINES): string[] {
-    const text = this.recent.toString('utf8')
+    const joined = Buffer.concat(this.recent)
+    const window = joined.subarray(Math.max(0, joined.length - TAIL_MEMORY_BYTES))
+    const text = window.toString('utf8')
     const lines = text.split(/\r?\n|\r/)
     if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop()
     // When the memory window started mid-line, the first line is partial: drop it unless it is all we have.
-    if (this.written > this.recent.length && lines.length > 1) lines.shift()
+    if (this.written > window.length && lines.length > 1) lines.shift()
     return lines.slice(-count).map((line) => (line.length > MAX_TAIL_LINE_CHARS ? `…${line.slice(-MAX_TAIL_LINE_CHARS)}` : line))
   }
 
@@ -102,8 +106,9 @@ export class OutputSpool {
   }
 
   private remember(chunk: Buffer): void {
-    const joined = this.recent.length === 0 ? chunk : Buffer.concat([this.recent, chunk])
-    this.recent = joined.length > TAIL_MEMORY_BYTES ? Buffer.from(joined.subarray(joined.length - TAIL_MEMORY_BYTES)) : joined
+    this.recent.push(chunk)
+    this.recentBytes += chunk.length
+    while (this.recentBytes - this.recent[0].length >= TAIL_MEMORY_BYTES) this.recentBytes -= this.recent.shift()!.length
   }
 
   private handle(): Promise<FileHandle> {

@@ -101,7 +101,6 @@ class Session {
   /** Set when we stop the command ourselves (timeout or cancellation). */
   private stopping: { status: 'timeout' | 'cancelled'; message: string } | null = null
   private exit: { code: number | null; signal: string | null } | null = null
-  private pendingWrites: Promise<void>[] = []
   /** Once the exec request is sent the command may be running: never retry after that. */
   private execSent = false
   private lostReason: string | null = null
@@ -236,10 +235,8 @@ class Session {
   /** Spools a stream's output to disk, pausing it until each chunk is written (backpressure). */
   private pipe(stream: NodeJS.ReadableStream): void {
     stream.on('data', (chunk: Buffer) => {
-      const write = this.opts.output.write(chunk)
-      this.pendingWrites.push(write)
       stream.pause()
-      void write.then(() => stream.resume())
+      void this.opts.output.write(chunk).then(() => stream.resume())
     })
   }
 
@@ -411,7 +408,7 @@ class Session {
     if (connected) this.client.end()
     this.socket?.destroy()
     // Output already received is part of the result: wait until it is on disk.
-    void Promise.all(this.pendingWrites).then(() => this.settle(outcome))
+    void this.opts.output.flush().then(() => this.settle(outcome))
   }
 
   private clearTimers(): void {

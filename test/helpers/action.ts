@@ -73,6 +73,8 @@ export interface RunOptions {
   interruptAfterMs?: number
   /** The signal for interruptAfterMs; default SIGINT (the runner sends SIGINT, then SIGTERM). */
   interruptSignal?: NodeJS.Signals
+  /** Run the action under this command, e.g. ['/usr/bin/time', '-v'] to measure peak RSS. */
+  wrapper?: string[]
   /** Stop reading the action's stdout for this long at the start, so its pipe fills (as a slow runner would). */
   pauseStdoutMs?: number
 }
@@ -101,7 +103,8 @@ export async function runAction(inputs: Record<string, string>, opts: RunOptions
   for (const [name, value] of Object.entries(all)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
 
   const started = Date.now()
-  const child = spawn(node24(), [DIST], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const [cmd, ...args] = [...(opts.wrapper ?? []), node24(), DIST]
+  const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
   opts.onSpawn?.(child)
   let stdout = ''
   let stderr = ''
