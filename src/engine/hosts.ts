@@ -12,8 +12,7 @@ export interface HostEntry {
   username?: string
 }
 
-/** Most hosts one run may target, after expanding ranges. */
-/** Keeps the `results` output (one entry per host) under GitHub's 1 MB output limit. */
+/** Most hosts one run may target, after expanding ranges: keeps `results` (an entry per host) under GitHub's 1 MB output limit. */
 export const MAX_HOSTS = 5000
 
 const ENTRY_FORM = 'write [user@]host[:port], e.g. deploy@web1.example.com:2222'
