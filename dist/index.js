@@ -56082,8 +56082,7 @@ var external_node_net_ = __nccwpck_require__(7030);
  * Errors are plain `Error`s; the caller prefixes the input name.
  */
 
-/** Most hosts one run may target, after expanding ranges. */
-/** Keeps the `results` output (one entry per host) under GitHub's 1 MB output limit. */
+/** Most hosts one run may target, after expanding ranges: keeps `results` (an entry per host) under GitHub's 1 MB output limit. */
 const MAX_HOSTS = 5000;
 const ENTRY_FORM = 'write [user@]host[:port], e.g. deploy@web1.example.com:2222';
 const RANGE_FORM = 'ranges look like [1-3], [01-12] or [1-3,7]';
