@@ -57268,7 +57268,7 @@ function checkPrivateKey(text, passphrase) {
     if (error) {
         if (/passphrase|decrypt|bad decrypt|integrity/i.test(error.message)) {
             const what = passphrase === '' ? 'the key is encrypted and passphrase is empty' : 'passphrase does not decrypt the key';
-            throw new InputError(passphrase === '' ? 'passphrase' : 'passphrase', `${what}; set passphrase to the key's passphrase (from a secret)`);
+            throw new InputError('passphrase', `${what}; set passphrase to the key's passphrase (from a secret)`);
         }
         throw new InputError('private-key', `could not be read (${error.message}). Give the whole private key text, BEGIN and END lines included: OpenSSH, PEM or PuTTY (.ppk) format; RSA, ECDSA or Ed25519`);
     }
@@ -57967,6 +57967,7 @@ const SWEEP_COMMAND = [
     'done',
     'exit 0',
 ].join('\n');
+const HUNG_UP_IN_HANDSHAKE = 'handshake: the host closed the connection during the SSH handshake';
 const SUPPORTED_HOST_KEY_ALGORITHMS = new Set([
     'ssh-ed25519',
     'ecdsa-sha2-nistp256',
@@ -58260,7 +58261,7 @@ class Session {
         // The host hung up mid-handshake (ssh2: "Connection lost before handshake"): transient, worth a retry.
         // Anything else here is a protocol problem (no common algorithm, bad packet) that a retry won't fix.
         const hungUp = /connection lost|closed|reset/i.test(err.message);
-        this.fail('handshake', `handshake: ${hungUp ? 'the host closed the connection during the SSH handshake' : err.message}`, hungUp);
+        this.fail('handshake', hungUp ? HUNG_UP_IN_HANDSHAKE : `handshake: ${err.message}`, hungUp);
     }
     onClose() {
         if (this.settled)
@@ -58275,7 +58276,7 @@ class Session {
             return this.fail('connection lost', `connection lost after ${elapsed}${why}`);
         }
         if (this.phase === 'handshake')
-            return this.fail('handshake', 'handshake: the host closed the connection during the SSH handshake', true);
+            return this.fail('handshake', HUNG_UP_IN_HANDSHAKE, true);
         this.fail('connection lost', `connection lost during ${this.phase}`);
     }
     authMessage() {

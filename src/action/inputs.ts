@@ -187,7 +187,7 @@ function checkPrivateKey(text: string, passphrase: string): void {
   if (error) {
     if (/passphrase|decrypt|bad decrypt|integrity/i.test(error.message)) {
       const what = passphrase === '' ? 'the key is encrypted and passphrase is empty' : 'passphrase does not decrypt the key'
-      throw new InputError(passphrase === '' ? 'passphrase' : 'passphrase', `${what}; set passphrase to the key's passphrase (from a secret)`)
+      throw new InputError('passphrase', `${what}; set passphrase to the key's passphrase (from a secret)`)
     }
     throw new InputError(
       'private-key',

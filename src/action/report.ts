@@ -5,8 +5,7 @@ import type { FanoutResult, Progress, Reporter } from '../engine/fanout.js'
 import type { OutputSpool } from '../engine/output.js'
 import { describeThreshold, type Threshold } from '../engine/parse.js'
 import { isFailure, type HostResult, type HostStatus, type HostTarget } from '../engine/result.js'
-import type { SessionOutcome } from '../engine/session.js'
-import { formatSeconds } from '../engine/session.js'
+import { formatSeconds, type SessionOutcome } from '../engine/session.js'
 import { buildSummary } from './summary.js'
 
 /** GitHub shows at most 10 error annotations per step, the setFailed one included. */

@@ -70,6 +70,8 @@ const SWEEP_COMMAND = [
   'exit 0',
 ].join('\n')
 
+const HUNG_UP_IN_HANDSHAKE = 'handshake: the host closed the connection during the SSH handshake'
+
 const SUPPORTED_HOST_KEY_ALGORITHMS = new Set([
   'ssh-ed25519',
   'ecdsa-sha2-nistp256',
@@ -362,7 +364,7 @@ class Session {
     // The host hung up mid-handshake (ssh2: "Connection lost before handshake"): transient, worth a retry.
     // Anything else here is a protocol problem (no common algorithm, bad packet) that a retry won't fix.
     const hungUp = /connection lost|closed|reset/i.test(err.message)
-    this.fail('handshake', `handshake: ${hungUp ? 'the host closed the connection during the SSH handshake' : err.message}`, hungUp)
+    this.fail('handshake', hungUp ? HUNG_UP_IN_HANDSHAKE : `handshake: ${err.message}`, hungUp)
   }
 
   private onClose(): void {
@@ -374,7 +376,7 @@ class Session {
       const why = this.lostReason ? ` (${this.lostReason})` : ''
       return this.fail('connection lost', `connection lost after ${elapsed}${why}`)
     }
-    if (this.phase === 'handshake') return this.fail('handshake', 'handshake: the host closed the connection during the SSH handshake', true)
+    if (this.phase === 'handshake') return this.fail('handshake', HUNG_UP_IN_HANDSHAKE, true)
     this.fail('connection lost', `connection lost during ${this.phase}`)
   }
 
