@@ -1,5 +1,5 @@
 // ssh2's Poly1305 loader reads `__dirname`, which an ESM bundle does not define.
-// This module is imported first by main.ts, so the global exists before ssh2 loads.
+// This module is imported first by index.ts, so the global exists before ssh2 loads.
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
