@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs'
 import ssh2 from 'ssh2'
 import { envPrefix, parseEnv, type EnvVar } from '../engine/env.js'
-import { parseHosts, resolveTargets, TargetError } from '../engine/hosts.js'
+import { MAX_RETRIES } from '../engine/fanout.js'
+import { checkUsername, parseHosts, resolveTargets, TargetError } from '../engine/hosts.js'
 import { parseFingerprints, parseKnownHosts, type FingerprintRule, type KnownHosts } from '../engine/known-hosts.js'
 import { isPuttyKey, PuttyKeyError, puttyToOpenSSH } from '../engine/ppk.js'
-import { parseBoolean, parseDuration, parsePositiveInt, parseSize, parseThreshold, type Threshold } from '../engine/parse.js'
+import { parseBoolean, parseDuration, parsePositiveInt, parseSize, parseThreshold, quote, type Threshold } from '../engine/parse.js'
 import type { HostTarget } from '../engine/result.js'
 import type { Credentials } from '../engine/session.js'
 
@@ -84,11 +85,11 @@ export function getSettings(read: InputReader, env: NodeJS.ProcessEnv = process.
 
   const port = parse('port', (t) => {
     const n = /^\d+$/.test(t) ? Number(t) : NaN
-    if (!(n >= 1 && n <= 65535)) throw new Error(`"${t}" is not a valid port; use a whole number from 1 to 65535`)
+    if (!(n >= 1 && n <= 65535)) throw new Error(`${quote(t)} is not a valid port; use a whole number from 1 to 65535`)
     return n
   })
   const entries = parse('hosts', parseHosts)
-  const username = get('username')
+  const username = get('username') === '' ? '' : parse('username', checkUsername)
   const targets = parse('hosts', () => {
     try {
       return resolveTargets(entries, { username, port })
@@ -106,12 +107,7 @@ export function getSettings(read: InputReader, env: NodeJS.ProcessEnv = process.
   const strict = parse('strict-host-key-checking', parseBoolean)
   const knownHosts = get('known-hosts') === '' ? null : parseKnownHosts(read('known-hosts'))
   const fingerprints = parse('fingerprints', parseFingerprints)
-  if (strict && knownHosts !== null && knownHosts.entries.length === 0 && fingerprints.length === 0) {
-    throw new InputError(
-      'known-hosts',
-      `has no usable known_hosts line (${knownHosts.warnings.join('; ') || 'only comments'}). Each line is "HOST-PATTERNS KEY-TYPE BASE64-KEY", as ssh-keyscan prints it`,
-    )
-  }
+  if (strict && knownHosts !== null && fingerprints.length === 0) checkTrustsSomeKey(knownHosts)
   if (strict && knownHosts === null && fingerprints.length === 0) {
     throw new InputError(
       'known-hosts',
@@ -139,9 +135,31 @@ export function getSettings(read: InputReader, env: NodeJS.ProcessEnv = process.
     commandTimeoutMs,
     maxFailures: parse('max-failures', parseThreshold),
     failFast: parse('fail-fast', parseBoolean),
-    retries: parse('retries', (t) => parsePositiveInt(t, 0)),
+    retries: parse('retries', (t) => parsePositiveInt(t, 0, MAX_RETRIES)),
     maxOutputBytes: parse('max-output', parseSize),
   }
+}
+
+/** With strict checking and no fingerprints, known-hosts must have a plain line: @revoked and @cert-authority lines trust no key. */
+function checkTrustsSomeKey(knownHosts: KnownHosts): void {
+  if (knownHosts.entries.some((e) => e.marker === null)) return
+  const form = 'Each line is "HOST-PATTERNS KEY-TYPE BASE64-KEY", as ssh-keyscan prints it'
+  const marked = knownHosts.entries.map((e) => e.line)
+  if (marked.length > 0) {
+    throw new InputError(
+      'known-hosts',
+      `has only @revoked or @cert-authority lines (${listLines(marked)}), which trust no host key, so every host would be refused. ` +
+        `Add the hosts' keys as plain lines (${form}), or pin them in fingerprints`,
+    )
+  }
+  const shown = knownHosts.warnings.slice(0, 3).join('; ')
+  const more = knownHosts.warnings.length > 3 ? `; and ${knownHosts.warnings.length - 3} more` : ''
+  throw new InputError('known-hosts', `has no usable known_hosts line (${shown + more || 'only comments'}). ${form}`)
+}
+
+function listLines(lines: number[]): string {
+  const shown = lines.slice(0, 5).join(', ')
+  return `line${lines.length > 1 ? 's' : ''} ${shown}${lines.length > 5 ? ` and ${lines.length - 5} more` : ''}`
 }
 
 function readCredentials(read: InputReader, env: NodeJS.ProcessEnv): Credentials {

@@ -142,9 +142,19 @@ async function runHost(target: HostTarget, output: OutputSpool, opts: FanoutOpti
   }
 }
 
-/** About base, 2×base, 4×base, … with ±50% jitter so a fleet does not retry in lockstep. */
+/** Most retries the `retries` input allows: with the capped backoff, at most about 3.5 minutes of waiting for one host. */
+export const MAX_RETRIES = 10
+
+/** Longest wait before one retry. */
+export const MAX_BACKOFF_MS = 30_000
+
+/**
+ * About base, 2×base, 4×base, … up to 20 s, with ±50% jitter so a fleet does not retry in lockstep;
+ * never more than MAX_BACKOFF_MS (30 s).
+ */
 export function backoffDelay(attempt: number, baseMs: number, random: () => number = Math.random): number {
-  return Math.round(baseMs * 2 ** (attempt - 1) * (0.5 + random()))
+  const mean = Math.min(baseMs * 2 ** (attempt - 1), MAX_BACKOFF_MS / 1.5)
+  return Math.round(mean * (0.5 + random()))
 }
 
 /** Resolves true after `ms`, or false as soon as the signal aborts. */

@@ -4,6 +4,7 @@
  * Errors are plain `Error`s; the caller prefixes the input name.
  */
 import { isIPv6 } from 'node:net'
+import { clip, quote } from './parse.js'
 import type { HostTarget } from './result.js'
 
 export interface HostEntry {
@@ -100,7 +101,7 @@ export function resolveTargets(entries: HostEntry[], defaults: { username: strin
   for (const t of targets) {
     const key = entryKey(t.username, t.host, t.port)
     if (seen.has(key)) {
-      throw new TargetError(`${t.username}@${t.label} appears twice after applying the default username and port; list each host once`, 'duplicate')
+      throw new TargetError(`${clip(`${t.username}@${t.label}`)} appears twice after applying the default username and port; list each host once`, 'duplicate')
     }
     seen.add(key)
   }
@@ -131,7 +132,7 @@ function tokenize(text: string): Token[] {
 }
 
 function where(token: Token): string {
-  return `entry "${token.text}" on line ${token.line}`
+  return `entry ${quote(token.text)} on line ${token.line}`
 }
 
 function parseToken(token: Token): HostEntry[] {
@@ -154,22 +155,60 @@ function parseEntry(text: string): HostEntry[] {
   }))
 }
 
+/** Splits at the last '@', as `ssh` does, so `user@domain@host` logs in as `user@domain`. */
 function splitUser(text: string): { username?: string; rest: string } {
-  const parts = text.split('@')
-  if (parts.length > 2) throw new Error(`there is more than one '@'; ${ENTRY_FORM}`)
-  if (parts.length === 1) return { rest: text }
-  const [username, rest] = parts
+  const at = text.lastIndexOf('@')
+  if (at === -1) return { rest: text }
+  const username = text.slice(0, at)
   if (username === '') throw new Error(`the user name before '@' is empty; ${ENTRY_FORM}`)
-  checkName('user name', username)
-  return { username, rest }
+  checkUsername(username)
+  return { username, rest: text.slice(at + 1) }
+}
+
+/**
+ * A login name `ssh` accepts on its command line (OpenSSH's valid_ruser): not starting with '-',
+ * no control characters, none of ' ` " ; & < > | ( ) { }, no '-' after a space, no trailing '\'.
+ * So `user@domain`, `DOMAIN\user` and `first.last` are fine. Throws a plain Error naming the problem.
+ */
+export function checkUsername(name: string): string {
+  const problem = usernameProblem(name)
+  if (problem !== null) {
+    throw new Error(`user name ${quote(name)} ${problem}; as with ssh, a user name may not start with '-', contain control characters or any of ' \` " ; & < > | ( ) { }, or end with '\\'`)
+  }
+  return name
+}
+
+function usernameProblem(name: string): string | null {
+  if (name.startsWith('-')) return "starts with '-'"
+  const bad = [...name].find((ch) => /[\p{Cc}'`";&<>|(){}]/u.test(ch))
+  if (bad !== undefined) return `contains ${describeChar(bad)}`
+  if (/\s-/.test(name)) return "has a '-' after a space"
+  if (name.endsWith('\\')) return "ends with '\\'"
+  return null
 }
 
 function parseHostPart(text: string): { hosts: string[]; port?: number } {
   if (isBracketedIPv6(text)) return parseBracketedIPv6(text)
   if (text.split(':').length > 2) return { hosts: [checkIPv6(text)] }
   const [pattern, portText] = text.split(':')
-  const hosts = expandRanges(pattern).map((host) => checkName('host name', host))
+  const hosts = expandRanges(pattern).map((host) => checkIPv4(checkHostName(host), pattern))
   return portText === undefined ? { hosts } : { hosts, port: parsePort(portText) }
+}
+
+/**
+ * Refuses zero-padded numbers in an IPv4 address (all digits and dots): the system resolver reads
+ * them as octal (10.0.0.010 is 10.0.0.8), and 10.0.0.01 would not count as a duplicate of 10.0.0.1.
+ */
+function checkIPv4(host: string, pattern: string): string {
+  if (!/^[\d.]+$/.test(host)) return host
+  const padded = host.split('.').find((part) => /^0\d/.test(part))
+  if (padded === undefined) return host
+  const unpadded = host.split('.').map((part) => (part === '' ? part : String(Number(part)))).join('.')
+  const inRange = pattern.includes('[') ? ' (in a range, write [1-10], not [01-10])' : ''
+  throw new Error(
+    `IPv4 address ${quote(host)} has the zero-padded number "${padded}", which the system resolver reads as octal (010 is 8); ` +
+      `write IPv4 numbers without leading zeros: ${unpadded}${inRange}`,
+  )
 }
 
 /** `[2001:db8::1]...`: the first bracket holds a ':', so it is an address, not a range. */
@@ -185,32 +224,32 @@ function parseBracketedIPv6(text: string): { hosts: string[]; port?: number } {
   const host = checkIPv6(text.slice(1, close))
   const after = text.slice(close + 1)
   if (after === '') return { hosts: [host] }
-  if (!after.startsWith(':')) throw new Error(`unexpected "${after}" after ']'; ${IPV6_FORM}`)
+  if (!after.startsWith(':')) throw new Error(`unexpected ${quote(after)} after ']'; ${IPV6_FORM}`)
   return { hosts: [host], port: parsePort(after.slice(1)) }
 }
 
 function checkIPv6(address: string): string {
   if (isIPv6(address)) return address
   const note = address.includes('[') ? ' (ranges are not supported in IPv6 addresses)' : ''
-  throw new Error(`"${address}" is not a valid IPv6 address${note}; ${IPV6_FORM}`)
+  throw new Error(`${quote(address)} is not a valid IPv6 address${note}; ${IPV6_FORM}`)
 }
 
 function parsePort(text: string): number {
   if (text === '') throw new Error(`the port after ':' is missing; ${PORT_RANGE}`)
-  if (!/^\d+$/.test(text)) throw new Error(`port "${text}" is not a number; ${PORT_RANGE}`)
+  if (!/^\d+$/.test(text)) throw new Error(`port ${quote(text)} is not a number; ${PORT_RANGE}`)
   const port = Number(text)
-  if (port < 1 || port > 65535) throw new Error(`port ${text} is out of range; ${PORT_RANGE}`)
+  if (port < 1 || port > 65535) throw new Error(`port ${clip(text)} is out of range; ${PORT_RANGE}`)
   return port
 }
 
-function checkName(kind: 'host name' | 'user name', name: string): string {
-  if (name === '') throw new Error(`the ${kind} is missing; ${ENTRY_FORM}`)
+function checkHostName(name: string): string {
+  if (name === '') throw new Error(`the host name is missing; ${ENTRY_FORM}`)
   const bad = [...name].find((ch) => !/[A-Za-z0-9._-]/.test(ch))
   if (bad !== undefined) {
-    throw new Error(`${kind} "${name}" contains ${describeChar(bad)}; ${kind}s may only use letters, digits, '.', '-' and '_'`)
+    throw new Error(`host name ${quote(name)} contains ${describeChar(bad)}; host names may only use letters, digits, '.', '-' and '_'`)
   }
   if (/^[-.]/.test(name)) {
-    throw new Error(`${kind} "${name}" starts with '${name[0]}'; it must start with a letter, digit or '_'`)
+    throw new Error(`host name ${quote(name)} starts with '${name[0]}'; it must start with a letter, digit or '_'`)
   }
   return name
 }
@@ -251,15 +290,15 @@ function parseRange(body: string): RangeItem[] {
 function parseRangeItem(item: string, body: string, alone: boolean): RangeItem {
   const match = /^(\d+)(?:-(\d+))?$/.exec(item)
   if (match === null) {
-    throw new Error(`[${body}] is not a range: "${item}" is not a number or start-end pair; ${RANGE_FORM}`)
+    throw new Error(`[${clip(body)}] is not a range: ${quote(item)} is not a number or start-end pair; ${RANGE_FORM}`)
   }
   const [, startText, endText = startText] = match
   const start = Number(startText)
   const end = Number(endText)
-  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end)) throw new Error(`[${body}] has a number that is too large`)
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end)) throw new Error(`[${clip(body)}] has a number that is too large`)
   if (start > end) {
-    const fix = `${endText}-${startText}`
-    throw new Error(alone ? `range [${item}] goes backwards; write [${fix}]` : `range ${item} in [${body}] goes backwards; write ${fix}`)
+    const fix = clip(`${endText}-${startText}`)
+    throw new Error(alone ? `range [${clip(item)}] goes backwards; write [${fix}]` : `range ${clip(item)} in [${clip(body)}] goes backwards; write ${fix}`)
   }
   const width = startText.length > 1 && startText.startsWith('0') ? startText.length : 1
   return { start, end, width }
@@ -295,7 +334,7 @@ function normalizeHost(host: string): string {
 
 function duplicateMessage(entry: HostEntry, first: Token, current: Token): string {
   const also = first === current ? 'listed twice by this entry' : `already listed by ${where(first)}`
-  return `${showEntry(entry)} is ${also}; list each host once`
+  return `${clip(showEntry(entry))} is ${also}; list each host once`
 }
 
 /** The entry as written after expansion: `[user@]host[:port]`, IPv6 bracketed when a port follows. */
@@ -306,7 +345,7 @@ function showEntry({ username, host, port }: HostEntry): string {
 }
 
 function missingUserMessage(labels: string[]): string {
-  const shown = labels.slice(0, 5).join(', ')
+  const shown = labels.slice(0, 5).map(clip).join(', ')
   const more = labels.length > 5 ? ` and ${labels.length - 5} more` : ''
   const count = labels.length === 1 ? '' : ` ${labels.length} hosts:`
   return `no username for${count} ${shown}${more}; give user@host or set the username`

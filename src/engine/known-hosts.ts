@@ -7,6 +7,7 @@
  * names. No @actions/* imports here.
  */
 import { createHash, createHmac } from 'node:crypto'
+import { clip, quote } from './parse.js'
 
 /** A public host key: its type name and the raw wire-format blob. */
 export interface HostKey {
@@ -151,7 +152,7 @@ function parseLine(text: string, line: number): KnownHostEntry | string {
   const fields = text.split(/[ \t]+/)
   let marker: KnownHostMarker = null
   if (fields[0].startsWith('@')) {
-    if (!(fields[0] in MARKERS)) return `unknown marker ${fields[0]}`
+    if (!(fields[0] in MARKERS)) return `unknown marker ${clip(fields[0])}`
     marker = MARKERS[fields[0]]
     fields.shift()
   }
@@ -166,7 +167,7 @@ function parseLine(text: string, line: number): KnownHostEntry | string {
   } catch {
     return 'key data is not a public key'
   }
-  if (key.type !== type) return `key type ${type} does not match the key data (${key.type})`
+  if (key.type !== type) return `key type ${clip(type)} does not match the key data (${key.type})`
   return { line, marker, hosts, key }
 }
 
@@ -201,12 +202,9 @@ function sameKey(a: HostKey, b: HostKey): boolean {
   return a.type === b.type && a.blob.equals(b.blob)
 }
 
-/**
- * Is the key listed on any @revoked line? Stricter than OpenSSH, which only
- * consults @revoked lines whose host field matches (they are usually `*`).
- */
-function isRevoked(kh: KnownHosts, key: HostKey): boolean {
-  return kh.entries.some((e) => e.marker === 'revoked' && sameKey(e.key, key))
+/** Is the key on a @revoked line whose host field matches this host? As OpenSSH, revocation is scoped to the line's patterns (write `*` for every host). */
+function isRevoked(kh: KnownHosts, host: string, port: number, key: HostKey): boolean {
+  return entriesFor(kh, host, port).some((e) => e.marker === 'revoked' && sameKey(e.key, key))
 }
 
 /** Plain (unmarked) entries that apply to this host. */
@@ -215,7 +213,7 @@ function plainEntriesFor(kh: KnownHosts, host: string, port: number): KnownHostE
 }
 
 export function checkHostKey(kh: KnownHosts, host: string, port: number, key: HostKey): HostKeyVerdict {
-  if (isRevoked(kh, key)) return 'revoked'
+  if (isRevoked(kh, host, port, key)) return 'revoked'
   const applicable = plainEntriesFor(kh, host, port)
   if (applicable.some((e) => sameKey(e.key, key))) return 'match'
   if (applicable.some((e) => e.key.type === key.type)) return 'changed'
@@ -225,7 +223,7 @@ export function checkHostKey(kh: KnownHosts, host: string, port: number, key: Ho
 /** Distinct key types of plain, non-revoked lines for this host, in file order. */
 export function knownKeyTypes(kh: KnownHosts, host: string, port: number): string[] {
   const types = plainEntriesFor(kh, host, port)
-    .filter((e) => !isRevoked(kh, e.key))
+    .filter((e) => !isRevoked(kh, host, port, e.key))
     .map((e) => e.key.type)
   return [...new Set(types)]
 }
@@ -263,6 +261,7 @@ export function parseFingerprints(text: string): FingerprintRule[] {
     const trimmed = raw.trim()
     if (trimmed === '' || trimmed.startsWith('#')) return
     const fields = trimmed.split(/\s+/)
+    if (looksLikeKeySize(fields)) throw new Error(`line ${index + 1}: ${keySizeHint(fields[0])}`)
     const fingerprint = fields.length <= 2 ? normalizeFingerprint(fields[fields.length - 1]) : null
     if (fingerprint === null) throw new Error(`line ${index + 1}: malformed fingerprint; ${FINGERPRINT_FORMS}`)
     rules.push({ pattern: fields.length === 2 ? fields[0] : null, fingerprint })
@@ -270,13 +269,25 @@ export function parseFingerprints(text: string): FingerprintRule[] {
   return rules
 }
 
+/** `256 SHA256:… [comment (TYPE)]`: a whole `ssh-keygen -l` line, whose first field is the key size in bits, not a host pattern. */
+function looksLikeKeySize(fields: string[]): boolean {
+  return fields.length >= 2 && /^\d+$/.test(fields[0]) && fields[1].startsWith('SHA256:')
+}
+
+function keySizeHint(bits: string): string {
+  return `${quote(bits)} before the fingerprint is the key size that ssh-keygen -l prints, not a host pattern; ` +
+    'keep only the SHA256:… field of the ssh-keygen -l line (drop the bit count before it and the comment and key type after it), ' +
+    'optionally after a host pattern, e.g. "web1.example.com SHA256:…"'
+}
+
 /**
  * Does a rule's pattern list apply to this host? Candidate names are the bare
- * host, the known_hosts name `[host]:port` and `host:port`; a `!` pattern
- * matching any of them vetoes the rule.
+ * host, the known_hosts name `[host]:port` and, except for IPv6 addresses,
+ * `host:port` (`2001:db8::1:2222` is itself an address, not 2001:db8::1 port 2222);
+ * a `!` pattern matching any of them vetoes the rule.
  */
 function ruleApplies(pattern: string, host: string, port: number): boolean {
-  const names = [host, lookupName(host, port), `${host}:${port}`]
+  const names = [host, lookupName(host, port), ...(host.includes(':') ? [] : [`${host}:${port}`])]
   const verdicts = names.map((name) => patternListVerdict(pattern, name))
   return !verdicts.includes('negated') && verdicts.includes('positive')
 }

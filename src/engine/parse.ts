@@ -9,19 +9,40 @@ const THRESHOLD_FORMS = 'use a number of hosts (0, 2) or a percentage of hosts f
 const SIZE_FORMS = 'use a number of bytes (1048576) or a number with a unit KB, MB or GB (512KB, 10MB, 1GB; KiB, MiB, GiB also accepted; 1 KB = 1024 bytes)'
 const BOOLEAN_FORMS = 'use true or false (True, TRUE, False and FALSE are also accepted)'
 
+/** Longest duration accepted: Node.js timers fire at once (after 1 ms) when asked to wait longer than 2^31 - 1 ms (about 24.8 days). */
+export const MAX_DURATION_MS = 2 ** 31 - 1
+const MAX_DURATION = 'at most 24 days (596h)'
+
+/** Longest piece of user text quoted in an error; longer text is cut so an error never repeats megabytes of input. */
+const QUOTE_LIMIT = 40
+
+/** User text in double quotes for an error message; text over 40 characters is cut to its start, with its length. */
+export function quote(text: string): string {
+  return text.length <= QUOTE_LIMIT ? `"${text}"` : `"${clip(text)}" (${text.length} characters)`
+}
+
+/** The text itself, or its first 40 characters and '…' when longer. */
+export function clip(text: string): string {
+  if (text.length <= QUOTE_LIMIT) return text
+  return Array.from(text.slice(0, QUOTE_LIMIT * 2)).slice(0, QUOTE_LIMIT).join('') + '…'
+}
+
 const NUMBER = String.raw`\d+(?:\.\d+)?`
 /** Units in order, each at most once; `m(?!s)` keeps minutes from eating the `m` of `ms`. */
 const BARE_NUMBER_RE = new RegExp(`^${NUMBER}$`)
 const DURATION_RE = new RegExp(`^(?:(${NUMBER})h)?(?:(${NUMBER})m(?!s))?(?:(${NUMBER})s)?(?:(\\d+)ms)?$`)
 
-/** Milliseconds. A bare number is seconds; `h`, `m`, `s` accept decimals (`1.5s`), `ms` does not. Zero is accepted. */
+/**
+ * Milliseconds. A bare number is seconds; `h`, `m`, `s` accept decimals (`1.5s`), `ms` does not.
+ * Zero is accepted; more than MAX_DURATION_MS is not (Node.js could not wait that long).
+ */
 export function parseDuration(text: string): number {
   const trimmed = text.trim()
   const parts = durationParts(trimmed.toLowerCase())
-  if (parts === null) throw new Error(`"${trimmed}" is not a duration; ${DURATION_FORMS}`)
+  if (parts === null) throw new Error(`${quote(trimmed)} is not a duration; ${DURATION_FORMS}`)
   const [h, m, s, ms] = parts
   const total = Math.round(h * 3_600_000 + m * 60_000 + s * 1000 + ms)
-  if (!Number.isSafeInteger(total)) throw new Error(`"${trimmed}" is too long a duration; ${DURATION_FORMS}`)
+  if (!(total <= MAX_DURATION_MS)) throw new Error(`${quote(trimmed)} is too long a duration; give ${MAX_DURATION}`)
   return total
 }
 
@@ -33,12 +54,14 @@ function durationParts(text: string): number[] | null {
   return match.slice(1).map((part) => Number(part ?? 0))
 }
 
-/** A whole number (digits only) that is at least `min`. */
-export function parsePositiveInt(text: string, min: number): number {
+/** A whole number (digits only) that is at least `min` (and at most `max` when given). */
+export function parsePositiveInt(text: string, min: number, max?: number): number {
   const trimmed = text.trim()
   const value = Number(trimmed)
-  if (!/^\d+$/.test(trimmed) || !Number.isSafeInteger(value) || value < min) {
-    throw new Error(`"${trimmed}" is not a whole number ≥ ${min}; use a whole number ≥ ${min}, e.g. ${Math.max(min, 10)}`)
+  const range = max === undefined ? `≥ ${min}` : `from ${min} to ${max}`
+  if (!/^\d+$/.test(trimmed) || !Number.isSafeInteger(value) || value < min || (max !== undefined && value > max)) {
+    const example = max === undefined ? Math.max(min, 10) : max
+    throw new Error(`${quote(trimmed)} is not a whole number ${range}; use a whole number ${range}, e.g. ${example}`)
   }
   return value
 }
@@ -50,9 +73,9 @@ export function parseThreshold(text: string): Threshold {
   const trimmed = text.trim()
   if (/^\d+$/.test(trimmed) && Number.isSafeInteger(Number(trimmed))) return { kind: 'count', value: Number(trimmed) }
   const percent = new RegExp(`^(${NUMBER})%$`).exec(trimmed)
-  if (percent === null) throw new Error(`"${trimmed}" is not a number of hosts or a percentage; ${THRESHOLD_FORMS}`)
+  if (percent === null) throw new Error(`${quote(trimmed)} is not a number of hosts or a percentage; ${THRESHOLD_FORMS}`)
   const value = Number(percent[1])
-  if (value > 100) throw new Error(`"${trimmed}" is more than 100%; ${THRESHOLD_FORMS}`)
+  if (value > 100) throw new Error(`${quote(trimmed)} is more than 100%; ${THRESHOLD_FORMS}`)
   return { kind: 'percent', value }
 }
 
@@ -106,11 +129,11 @@ export function parseSize(text: string): number {
   const match = new RegExp(`^(${NUMBER})\\s*([a-z]*)$`).exec(trimmed.toLowerCase())
   const unit = match === null ? undefined : SIZE_UNITS.get(match[2])
   if (match === null || unit === undefined || (unit === 1 && match[1].includes('.'))) {
-    throw new Error(`"${trimmed}" is not a size; ${SIZE_FORMS}`)
+    throw new Error(`${quote(trimmed)} is not a size; ${SIZE_FORMS}`)
   }
   const bytes = Math.floor(Number(match[1]) * unit)
-  if (bytes < 1) throw new Error(`"${trimmed}" is less than 1 byte; ${SIZE_FORMS}`)
-  if (!Number.isSafeInteger(bytes)) throw new Error(`"${trimmed}" is too large; ${SIZE_FORMS}`)
+  if (bytes < 1) throw new Error(`${quote(trimmed)} is less than 1 byte; ${SIZE_FORMS}`)
+  if (!Number.isSafeInteger(bytes)) throw new Error(`${quote(trimmed)} is too large; ${SIZE_FORMS}`)
   return bytes
 }
 
@@ -119,5 +142,5 @@ export function parseBoolean(text: string): boolean {
   const trimmed = text.trim()
   if (['true', 'True', 'TRUE'].includes(trimmed)) return true
   if (['false', 'False', 'FALSE'].includes(trimmed)) return false
-  throw new Error(`"${trimmed}" is not a boolean; ${BOOLEAN_FORMS}`)
+  throw new Error(`${quote(trimmed)} is not a boolean; ${BOOLEAN_FORMS}`)
 }

@@ -20,14 +20,15 @@ export interface TrustSettings {
 /**
  * Host key trust as OpenSSH's StrictHostKeyChecking=yes would decide it, plus pinned fingerprints.
  * A revoked or changed key is never accepted; an unknown key is accepted only when a fingerprint rule pins it.
+ * A key on a @revoked line for this host is refused even with checking off (OpenSSH would then still connect,
+ * only without password authentication; a revoked key means a stolen one, so no command is sent to it).
  */
 export function hostKeyPolicy(trust: TrustSettings): HostKeyPolicy {
   return {
     reject(target: HostTarget, key: HostKey): string | null {
-      if (!trust.strict) return null
       const verdict = trust.knownHosts ? checkHostKey(trust.knownHosts, target.host, target.port, key) : 'unknown'
-      if (verdict === 'match') return null
-      if (verdict === 'revoked') return 'which is marked @revoked in known-hosts'
+      if (verdict === 'revoked') return `which is marked @revoked in known-hosts${trust.strict ? '' : ' (refused even with strict-host-key-checking: false)'}`
+      if (!trust.strict || verdict === 'match') return null
       if (verdict === 'changed') {
         return 'which does NOT match the key of that type in known-hosts: the host key changed, or someone is intercepting the connection. Verify the new key out of band before updating known-hosts'
       }

@@ -167,6 +167,18 @@ describe('getSettings: hosts', () => {
     ])
   })
 
+  it('accepts the login names ssh accepts: user@domain@host, DOMAIN\\user@host, and in the username input', () => {
+    assert.deepEqual(
+      settings({ hosts: 'jane@corp.example@web1 CORP\\jane@web2 web3', username: 'svc@corp.example' }).targets.map((t) => [t.username, t.host]),
+      [['jane@corp.example', 'web1'], ['CORP\\jane', 'web2'], ['svc@corp.example', 'web3']],
+    )
+    assert.equal(settings({ username: 'CORP\\deploy' }).targets[0].username, 'CORP\\deploy')
+  })
+
+  it('zero-padded IPv4 numbers are a hosts error that says how to write them', () => {
+    rejects({ hosts: '10.0.0.1\n10.0.0.[01-10]' }, 'hosts', { says: ['entry "10.0.0.[01-10]" on line 2', 'zero-padded', 'octal', 'write [1-10], not [01-10]'] })
+  })
+
   it('needs no username input when every entry has user@', () => {
     assert.deepEqual(settings({ hosts: 'ops@a, ops@b:2022', username: '' }).targets.map((t) => t.username), ['ops', 'ops'])
   })
@@ -223,8 +235,37 @@ describe('getSettings: bad inputs', () => {
   })
 
   it('retries and max-output', () => {
-    rejects({ retries: 'twice' }, 'retries', { says: ['is not a whole number ≥ 0'] })
+    rejects({ retries: 'twice' }, 'retries', { says: ['"twice" is not a whole number from 0 to 10'] })
     rejects({ 'max-output': 'huge' }, 'max-output', { says: ['"huge" is not a size', '10MB'] })
+  })
+
+  it('retries above 10 (backoff would keep one host waiting for minutes)', () => {
+    rejects({ retries: '11' }, 'retries', { says: ['"11" is not a whole number from 0 to 10', 'use a whole number from 0 to 10'] })
+    assert.equal(settings({ retries: '10' }).retries, 10)
+  })
+
+  it('durations longer than Node.js timers can wait (they would fire at once), for every duration input', () => {
+    for (const input of ['connect-timeout', 'command-timeout']) {
+      rejects({ [input]: '600h' }, input, { says: ['"600h" is too long a duration', 'at most 24 days (596h)'] })
+      rejects({ [input]: '2147483648ms' }, input, { says: ['at most 24 days (596h)'] })
+    }
+    const s = settings({ 'connect-timeout': '596h', 'command-timeout': '596h' })
+    assert.equal(s.connectTimeoutMs, 596 * 3_600_000)
+    assert.equal(s.commandTimeoutMs, 596 * 3_600_000)
+  })
+
+  it('an oversized value is quoted short in the error, whatever the input', () => {
+    const huge = 'x'.repeat(1_000_000)
+    for (const input of ['hosts', 'port', 'concurrency', 'connect-timeout', 'command-timeout', 'max-failures', 'fail-fast', 'retries', 'max-output', 'strict-host-key-checking', 'username']) {
+      const value = input === 'hosts' ? `web1:${huge}` : input === 'username' ? `-${huge}` : huge
+      const err = rejects({ [input]: value }, input, { says: [`(${value.length} characters)`] })
+      assert.ok(err.message.length < 500, `${input}: ${err.message.length} characters`)
+    }
+  })
+
+  it('a username ssh would refuse', () => {
+    rejects({ username: '-oProxyCommand=x' }, 'username', { says: [`user name "-oProxyCommand=x" starts with '-'`, 'as with ssh'] })
+    rejects({ username: 'a;b' }, 'username', { says: ["contains ';'"] })
   })
 
   it('env bad lines never show the value', () => {
@@ -279,6 +320,17 @@ describe('getSettings: bad inputs', () => {
   it('strict checking with neither known-hosts nor fingerprints', () => {
     rejects({ fingerprints: '' }, 'known-hosts', { says: ['neither known-hosts nor fingerprints', 'ssh-keyscan', 'strict-host-key-checking: false'] })
     rejects({ fingerprints: '# just a comment\n' }, 'known-hosts', { says: ['ssh-keyscan'] })
+  })
+
+  it('strict checking with a known-hosts holding only @revoked or @cert-authority lines', () => {
+    const [type, blob] = plain.publicKey.trim().split(/\s+/)
+    for (const text of [`@revoked * ${type} ${blob}`, `@cert-authority *.example.com ${type} ${blob}`, `# x\n@revoked web1 ${type} ${blob}\n@cert-authority * ${type} ${blob}`]) {
+      rejects({ fingerprints: '', 'known-hosts': text }, 'known-hosts', { says: ['has only @revoked or @cert-authority lines', 'trust no host key', 'ssh-keyscan', 'fingerprints'] })
+    }
+    rejects({ fingerprints: '', 'known-hosts': `# x\n@revoked web1 ${type} ${blob}\n@revoked web2 ${type} ${blob}` }, 'known-hosts', { says: ['(lines 2, 3)'] })
+    // Fine once something can be trusted, or with checking off.
+    assert.equal(settings({ 'known-hosts': `@revoked * ${type} ${blob}` }).fingerprints.length, 1)
+    assert.equal(settings({ fingerprints: '', 'strict-host-key-checking': 'false', 'known-hosts': `@revoked * ${type} ${blob}` }).knownHosts?.entries.length, 1)
   })
 
   it('strict checking with a known-hosts that has no usable entry', () => {

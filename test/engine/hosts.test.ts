@@ -71,8 +71,22 @@ describe('parseHosts: user and port', () => {
     throwsWith(() => parseHosts('web1:-1'), 'port "-1" is not a number')
   })
 
-  it('rejects two @', () => {
-    throwsWith(() => parseHosts('a@b@web1'), 'entry "a@b@web1" on line 1', "more than one '@'", '[user@]host[:port]')
+  it("splits at the last '@' as ssh does: user@domain@host and DOMAIN\\user@host", () => {
+    assert.deepEqual(parseHosts('jane@corp.example@web1:2222 CORP\\jane@web2 first.last+ops@[::1]'), [
+      { host: 'web1', port: 2222, username: 'jane@corp.example' },
+      { host: 'web2', username: 'CORP\\jane' },
+      { host: '::1', username: 'first.last+ops' },
+    ])
+  })
+
+  it('accepts the user names ssh accepts (dé, a$b, a[1]) and only those', () => {
+    assert.deepEqual(
+      parseHosts('dé@web1 a$b@web2').map((e) => e.username),
+      ['dé', 'a$b'],
+    )
+    for (const [user, what] of [['-root', "starts with '-'"], ['a;b', "contains ';'"], ['a|b', "contains '|'"], ['a`b', "contains '`'"], ['a"b', `contains '"'`], ['a(b', "contains '('"], ['a\u0001b', 'contains the character U+0001'], ['dom\\', "ends with '\\'"]]) {
+      throwsWith(() => parseHosts(`${user}@web1`), `user name "${user}" ${what}`, "as with ssh, a user name may not start with '-'")
+    }
   })
 
   it('rejects an empty user or host', () => {
@@ -83,13 +97,11 @@ describe('parseHosts: user and port', () => {
 
   it('rejects invalid characters in host and user names', () => {
     throwsWith(() => parseHosts('web/1'), 'entry "web/1"', `host name "web/1" contains '/'`, "letters, digits, '.', '-' and '_'")
-    throwsWith(() => parseHosts('dé@web1'), 'entry "dé@web1"', `user name "dé" contains 'é'`)
     throwsWith(() => parseHosts('web$1'), `contains '$'`)
     throwsWith(() => parseHosts('web\u00001'), 'contains the character U+0000')
     throwsWith(() => parseHosts('-oProxyCommand=x'), `contains '='`)
     throwsWith(() => parseHosts('-web1'), `host name "-web1" starts with '-'`, "must start with a letter, digit or '_'")
     throwsWith(() => parseHosts('.web1'), `starts with '.'`)
-    throwsWith(() => parseHosts('-root@web1'), `user name "-root" starts with '-'`)
   })
 
   it('rejects a space inside brackets once expanded', () => {
@@ -206,6 +218,47 @@ describe('parseHosts: ranges', () => {
     assert.equal(parseHosts('a[1-2500] b[1-2500]').length, 5000)
     throwsWith(() => parseHosts('a[1-2500] b[1-2500] c'), `more than ${MAX_HOSTS} hosts in total`, `at most ${MAX_HOSTS}`)
     throwsWith(() => parseHosts('a[1-20000]'), 'entry "a[1-20000]" on line 1', 'expands to 20000 hosts')
+  })
+})
+
+describe('parseHosts: zero-padded IPv4 numbers', () => {
+  it('rejects them, naming the entry and the unpadded address (the resolver would read 010 as octal 8)', () => {
+    throwsWith(
+      () => parseHosts('web1\n10.0.0.010'),
+      'entry "10.0.0.010" on line 2',
+      'IPv4 address "10.0.0.010" has the zero-padded number "010"',
+      'reads as octal',
+      'write IPv4 numbers without leading zeros: 10.0.0.10',
+    )
+    throwsWith(() => parseHosts('deploy@010.0.0.1:2222'), 'has the zero-padded number "010"', ': 10.0.0.1')
+    throwsWith(() => parseHosts('10.0.0.1 10.0.0.01'), 'entry "10.0.0.01"', 'zero-padded number "01"')
+  })
+
+  it('rejects a zero-padded IPv4 range, saying how to write it', () => {
+    throwsWith(() => parseHosts('10.0.0.[01-10]'), 'entry "10.0.0.[01-10]" on line 1', 'IPv4 address "10.0.0.01"', 'write [1-10], not [01-10]')
+    throwsWith(() => parseHosts('10.0.[00-1].5'), 'zero-padded number "00"')
+  })
+
+  it('keeps zero-padded ranges in host names, and unpadded IPv4 (0 included)', () => {
+    assert.deepEqual(names('web[01-02].example.com 10.0.0.[0-1] 10.0.0.100 0.0.0.0 db-010'), [
+      'web01.example.com', 'web02.example.com', '10.0.0.0', '10.0.0.1', '10.0.0.100', '0.0.0.0', 'db-010',
+    ])
+  })
+})
+
+describe('parseHosts: long entries are quoted short in errors', () => {
+  it('an oversized entry is cut to its start and length', () => {
+    const huge = 'a'.repeat(1_000_000) + '/'
+    const message = throwsWith(() => parseHosts(`ok ${huge}`), `entry "${'a'.repeat(40)}…" (1000001 characters) on line 1`, 'host name "aaaa', "contains '/'")
+    assert.ok(message.length < 400, `message is ${message.length} characters`)
+  })
+
+  it('every quoted piece is short: ports, IPv6, ranges, user names, duplicates', () => {
+    const long = '9'.repeat(10_000)
+    for (const text of [`web1:${long}`, `web1:x${long}`, `[::1]:${long}`, `[::1]x${long}`, `${long}:${long}::zz`, `web[${long}-1]`, `web[1,x${long}]`, `-${long}@web1`, `a${long}b a${long}b`]) {
+      const message = throwsWith(() => parseHosts(text))
+      assert.ok(message.length < 400, `${message.length} characters for ${text.slice(0, 20)}…: ${message.slice(0, 400)}`)
+    }
   })
 })
 

@@ -242,14 +242,26 @@ describe('checkHostKey', () => {
     assert.equal(checkHostKey(kh, 'web', 22, keys.ed1.key), 'match')
   })
 
-  test('@revoked keys are rejected even when also listed as trusted, for any host', () => {
+  test('@revoked keys are rejected even when also listed as trusted, for the hosts the line names', () => {
     const kh = parseKnownHosts(
       [`web ${keys.ed1.text}`, `@revoked web ${keys.ed1.text}`, `other ${keys.ed2.text}`, `@revoked * ${keys.ed2.text}`].join('\n'),
     )
     assert.equal(checkHostKey(kh, 'web', 22, keys.ed1.key), 'revoked')
     assert.equal(checkHostKey(kh, 'other', 22, keys.ed2.key), 'revoked')
-    assert.equal(checkHostKey(kh, 'elsewhere', 2222, keys.ed1.key), 'revoked')
+    assert.equal(checkHostKey(kh, 'elsewhere', 2222, keys.ed2.key), 'revoked', '`*` revokes for every host')
     assert.equal(checkHostKey(kh, 'web', 22, keys.ecdsa.key), 'unknown')
+  })
+
+  test('@revoked applies only to the hosts its patterns match, as in OpenSSH', () => {
+    const kh = parseKnownHosts(
+      [`@revoked old.example.com,[db]:2222 ${keys.ed1.text}`, `new.example.com,db ${keys.ed1.text}`, `[db]:2222 ${keys.ed1.text}`].join('\n'),
+    )
+    assert.equal(checkHostKey(kh, 'old.example.com', 22, keys.ed1.key), 'revoked')
+    assert.equal(checkHostKey(kh, 'new.example.com', 22, keys.ed1.key), 'match', 'a key revoked for another host is still trusted here')
+    assert.equal(checkHostKey(kh, 'db', 22, keys.ed1.key), 'match', '[db]:2222 does not name db on port 22')
+    assert.equal(checkHostKey(kh, 'db', 2222, keys.ed1.key), 'revoked')
+    assert.deepEqual(knownKeyTypes(kh, 'new.example.com', 22), ['ssh-ed25519'])
+    assert.deepEqual(knownKeyTypes(kh, 'db', 2222), [])
   })
 
   test('@revoked and @cert-authority lines do not count as known keys', () => {
@@ -412,6 +424,35 @@ describe('fingerprints', () => {
         line,
       )
     }
+  })
+
+  test('a rule for an IPv6 address is not read as another address plus a port', () => {
+    const ed1 = keys.ed1.sshKeygenFingerprint
+    // 2001:db8::1:2222 and ::1:22 are addresses in their own right.
+    const rules = parseFingerprints(`2001:db8::1:2222 ${ed1}\n::1:22 ${ed1}\n`)
+    assert.equal(fingerprintAccepted(rules, '2001:db8::1:2222', 22, ed1), true)
+    assert.equal(fingerprintAccepted(rules, '2001:db8::1', 2222, ed1), false)
+    assert.equal(fingerprintAccepted(rules, '::1:22', 22, ed1), true)
+    assert.equal(fingerprintAccepted(rules, '::1', 22, ed1), false)
+    const bracketed = parseFingerprints(`[2001:db8::1]:2222 ${ed1}\n`)
+    assert.equal(fingerprintAccepted(bracketed, '2001:db8::1', 2222, ed1), true, '[host]:port names an IPv6 host and port')
+    assert.equal(fingerprintAccepted(bracketed, '2001:db8::1:2222', 22, ed1), false)
+    assert.equal(fingerprintAccepted(parseFingerprints(`10.0.0.1:2222 ${ed1}`), '10.0.0.1', 2222, ed1), true, 'host:port still works for IPv4')
+  })
+
+  test('an ssh-keygen -l line (key size first) is refused with a hint, not read as a rule for host "256"', () => {
+    const good = keys.ed1.sshKeygenFingerprint
+    for (const line of [`256 ${good}`, `256 ${good} root@web1 (ED25519)`, `3072 ${good} (RSA)`]) {
+      assert.throws(
+        () => parseFingerprints(`${good}\n${line}\n`),
+        (err: Error) =>
+          err.message.startsWith('line 2: ') &&
+          err.message.includes('is the key size that ssh-keygen -l prints, not a host pattern') &&
+          err.message.includes('drop the bit count'),
+        line,
+      )
+    }
+    assert.deepEqual(parseFingerprints(`web256 ${good}`), [{ pattern: 'web256', fingerprint: good }])
   })
 
   test('empty input gives no rules', () => {

@@ -2,11 +2,13 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import {
   describeThreshold,
+  MAX_DURATION_MS,
   parseBoolean,
   parseDuration,
   parsePositiveInt,
   parseSize,
   parseThreshold,
+  quote,
   thresholdExceeded,
   toleratedFailures,
   type Threshold,
@@ -62,6 +64,54 @@ describe('parseDuration', () => {
   it('rejects absurdly long durations', () => {
     throwsWith(() => parseDuration('99999999999999999999h'), 'too long')
   })
+
+  it('accepts up to 2^31 - 1 ms, the longest a Node.js timer waits (longer ones fire after 1 ms)', () => {
+    assert.equal(MAX_DURATION_MS, 2_147_483_647)
+    assert.equal(parseDuration('596h'), 596 * 3_600_000)
+    assert.equal(parseDuration('596h31m23s647ms'), MAX_DURATION_MS)
+    assert.equal(parseDuration('2147483.647s'), MAX_DURATION_MS)
+  })
+
+  for (const text of ['600h', '596h31m23s648ms', '2147483648ms', '2147484', '25000h']) {
+    it(`rejects ${text}: more than Node.js timers can wait`, () => {
+      throwsWith(() => parseDuration(text), `"${text}" is too long a duration`, 'at most 24 days (596h)')
+    })
+  }
+
+  it('Node.js takes the longest accepted duration as a timer delay without clamping it (no TimeoutOverflowWarning)', async () => {
+    const overflowWarnings = async (delay: number): Promise<number> => {
+      let count = 0
+      const onWarning = (w: Error) => {
+        if (w.name === 'TimeoutOverflowWarning') count++
+      }
+      process.on('warning', onWarning)
+      clearTimeout(setTimeout(() => {}, delay))
+      await new Promise((resolve) => setImmediate(resolve))
+      process.off('warning', onWarning)
+      return count
+    }
+    assert.equal(await overflowWarnings(MAX_DURATION_MS + 1), 1, 'control: one more millisecond is clamped')
+    assert.equal(await overflowWarnings(parseDuration('596h31m23s647ms')), 0)
+  })
+})
+
+describe('quote', () => {
+  it('quotes short text whole', () => {
+    assert.equal(quote('web1'), '"web1"')
+    assert.equal(quote('x'.repeat(40)), `"${'x'.repeat(40)}"`)
+  })
+
+  it('cuts long text to 40 characters and gives its length', () => {
+    assert.equal(quote('x'.repeat(41)), `"${'x'.repeat(40)}…" (41 characters)`)
+    assert.equal(quote('😀'.repeat(100)), `"${'😀'.repeat(40)}…" (200 characters)`)
+  })
+
+  it('keeps every parser error short whatever the input size', () => {
+    const huge = '9'.repeat(1_000_000) + 'x'
+    for (const parse of [parseDuration, (t: string) => parsePositiveInt(t, 0), parseThreshold, parseSize, parseBoolean]) {
+      assert.throws(() => parse(huge), (err: Error) => err.message.length < 400 && err.message.includes('(1000001 characters)'))
+    }
+  })
 })
 
 describe('parsePositiveInt', () => {
@@ -77,6 +127,13 @@ describe('parsePositiveInt', () => {
       throwsWith(() => parsePositiveInt(text, min), `"${text}"`, `a whole number ≥ ${min}`)
     })
   }
+
+  it('with a max, accepts min..max and says the range otherwise', () => {
+    assert.equal(parsePositiveInt('10', 0, 10), 10)
+    assert.equal(parsePositiveInt('0', 0, 10), 0)
+    throwsWith(() => parsePositiveInt('11', 0, 10), '"11" is not a whole number from 0 to 10', 'use a whole number from 0 to 10')
+    throwsWith(() => parsePositiveInt('x', 0, 10), 'from 0 to 10')
+  })
 })
 
 describe('parseThreshold', () => {
