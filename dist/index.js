@@ -56067,1211 +56067,6 @@ function envPrefix(vars) {
     return `${assignments}export ${vars.map((v) => v.name).join(' ')}\n`;
 }
 
-// EXTERNAL MODULE: external "node:net"
-var external_node_net_ = __nccwpck_require__(7030);
-;// CONCATENATED MODULE: ./lib/engine/hosts.js
-/**
- * Parsing of the `hosts` input: a list of `[user@]host[:port]` entries with
- * numeric ranges (`web[01-12].example.com`, `10.0.0.[1-3,7]`) and IPv6 literals.
- * Errors are plain `Error`s; the caller prefixes the input name.
- */
-
-/** Most hosts one run may target, after expanding ranges: keeps `results` (an entry per host) under GitHub's 1 MB output limit. */
-const MAX_HOSTS = 5000;
-const ENTRY_FORM = 'write [user@]host[:port], e.g. deploy@web1.example.com:2222';
-const RANGE_FORM = 'ranges look like [1-3], [01-12] or [1-3,7]';
-const PORT_RANGE = 'ports are whole numbers from 1 to 65535';
-const IPV6_FORM = 'write it like 2001:db8::1, or [2001:db8::1]:2222 with a port';
-function parseHosts(text) {
-    const entries = [];
-    const seen = new Map();
-    for (const token of tokenize(text)) {
-        for (const entry of parseToken(token)) {
-            const key = entryKey(entry.username, entry.host, entry.port);
-            const first = seen.get(key);
-            if (first !== undefined)
-                throw new Error(`${where(token)}: ${duplicateMessage(entry, first, token)}`);
-            seen.set(key, token);
-            entries.push(entry);
-        }
-        if (entries.length > MAX_HOSTS) {
-            throw new Error(`more than ${MAX_HOSTS} hosts in total after expanding ranges; at most ${MAX_HOSTS} are allowed, so split them across several steps`);
-        }
-    }
-    if (entries.length === 0) {
-        throw new Error('no hosts given; list hosts one per line or separated by commas or spaces, e.g. web1.example.com, deploy@10.0.0.5:2222');
-    }
-    return entries;
-}
-/** Expands numeric ranges in brackets; brackets holding a ':' (IPv6 literals) are kept as they are. */
-function expandRanges(pattern) {
-    const segments = splitPattern(pattern);
-    const total = segments.reduce((n, s) => n * (typeof s === 'string' ? 1 : rangeCount(s)), 1);
-    if (total > MAX_HOSTS) {
-        const count = Number.isSafeInteger(total) ? `${total} hosts` : 'too many hosts';
-        throw new Error(`expands to ${count}; at most ${MAX_HOSTS} hosts are allowed`);
-    }
-    return segments.reduce((prefixes, segment) => {
-        const options = typeof segment === 'string' ? [segment] : rangeValues(segment);
-        return prefixes.flatMap((prefix) => options.map((option) => prefix + option));
-    }, ['']);
-}
-/** `host` when port is 22, else `host:port`; IPv6 in brackets when a port is shown. */
-function hostLabel(host, port) {
-    if (port === 22)
-        return host;
-    return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
-/** Raised by resolveTargets: `missing-username` (fix the username) or `duplicate` (fix the host list). */
-class TargetError extends Error {
-    reason;
-    constructor(message, reason) {
-        super(message);
-        this.reason = reason;
-    }
-}
-function resolveTargets(entries, defaults) {
-    const targets = entries.map((entry) => {
-        const port = entry.port ?? defaults.port;
-        const username = entry.username ?? defaults.username;
-        return { host: entry.host, port, username, label: hostLabel(entry.host, port) };
-    });
-    const missing = targets.filter((t) => t.username === '');
-    if (missing.length > 0)
-        throw new TargetError(missingUserMessage(missing.map((t) => t.label)), 'missing-username');
-    const seen = new Set();
-    for (const t of targets) {
-        const key = entryKey(t.username, t.host, t.port);
-        if (seen.has(key)) {
-            throw new TargetError(`${t.username}@${t.label} appears twice after applying the default username and port; list each host once`, 'duplicate');
-        }
-        seen.add(key);
-    }
-    return targets;
-}
-// ---- tokenizing -------------------------------------------------------------
-/** Splits on newlines, commas and whitespace, except inside brackets; drops `#` comments. */
-function tokenize(text) {
-    const tokens = [];
-    text.split('\n').forEach((rawLine, index) => {
-        let current = '';
-        let depth = 0;
-        const push = () => {
-            if (current !== '')
-                tokens.push({ text: current, line: index + 1 });
-            current = '';
-        };
-        for (const ch of rawLine.split('#')[0]) {
-            if (ch === '[')
-                depth++;
-            if (ch === ']')
-                depth = Math.max(0, depth - 1);
-            if (depth === 0 && (ch === ',' || /\s/.test(ch)))
-                push();
-            else
-                current += ch;
-        }
-        push();
-    });
-    return tokens;
-}
-function where(token) {
-    return `entry "${token.text}" on line ${token.line}`;
-}
-function parseToken(token) {
-    try {
-        return parseEntry(token.text);
-    }
-    catch (err) {
-        throw new Error(`${where(token)}: ${err.message}`);
-    }
-}
-// ---- one entry --------------------------------------------------------------
-function parseEntry(text) {
-    const { username, rest } = splitUser(text);
-    const { hosts, port } = parseHostPart(rest);
-    return hosts.map((host) => ({
-        host,
-        ...(port !== undefined && { port }),
-        ...(username !== undefined && { username }),
-    }));
-}
-function splitUser(text) {
-    const parts = text.split('@');
-    if (parts.length > 2)
-        throw new Error(`there is more than one '@'; ${ENTRY_FORM}`);
-    if (parts.length === 1)
-        return { rest: text };
-    const [username, rest] = parts;
-    if (username === '')
-        throw new Error(`the user name before '@' is empty; ${ENTRY_FORM}`);
-    checkName('user name', username);
-    return { username, rest };
-}
-function parseHostPart(text) {
-    if (isBracketedIPv6(text))
-        return parseBracketedIPv6(text);
-    if (text.split(':').length > 2)
-        return { hosts: [checkIPv6(text)] };
-    const [pattern, portText] = text.split(':');
-    const hosts = expandRanges(pattern).map((host) => checkName('host name', host));
-    return portText === undefined ? { hosts } : { hosts, port: parsePort(portText) };
-}
-/** `[2001:db8::1]...`: the first bracket holds a ':', so it is an address, not a range. */
-function isBracketedIPv6(text) {
-    if (!text.startsWith('['))
-        return false;
-    const close = text.indexOf(']');
-    return (close === -1 ? text.slice(1) : text.slice(1, close)).includes(':');
-}
-function parseBracketedIPv6(text) {
-    const close = text.indexOf(']');
-    if (close === -1)
-        throw new Error(`'[' has no matching ']'; ${IPV6_FORM}`);
-    const host = checkIPv6(text.slice(1, close));
-    const after = text.slice(close + 1);
-    if (after === '')
-        return { hosts: [host] };
-    if (!after.startsWith(':'))
-        throw new Error(`unexpected "${after}" after ']'; ${IPV6_FORM}`);
-    return { hosts: [host], port: parsePort(after.slice(1)) };
-}
-function checkIPv6(address) {
-    if ((0,external_node_net_.isIPv6)(address))
-        return address;
-    const note = address.includes('[') ? ' (ranges are not supported in IPv6 addresses)' : '';
-    throw new Error(`"${address}" is not a valid IPv6 address${note}; ${IPV6_FORM}`);
-}
-function parsePort(text) {
-    if (text === '')
-        throw new Error(`the port after ':' is missing; ${PORT_RANGE}`);
-    if (!/^\d+$/.test(text))
-        throw new Error(`port "${text}" is not a number; ${PORT_RANGE}`);
-    const port = Number(text);
-    if (port < 1 || port > 65535)
-        throw new Error(`port ${text} is out of range; ${PORT_RANGE}`);
-    return port;
-}
-function checkName(kind, name) {
-    if (name === '')
-        throw new Error(`the ${kind} is missing; ${ENTRY_FORM}`);
-    const bad = [...name].find((ch) => !/[A-Za-z0-9._-]/.test(ch));
-    if (bad !== undefined) {
-        throw new Error(`${kind} "${name}" contains ${describeChar(bad)}; ${kind}s may only use letters, digits, '.', '-' and '_'`);
-    }
-    if (/^[-.]/.test(name)) {
-        throw new Error(`${kind} "${name}" starts with '${name[0]}'; it must start with a letter, digit or '_'`);
-    }
-    return name;
-}
-function describeChar(ch) {
-    if (ch === ' ')
-        return 'a space';
-    if (ch === '\t')
-        return 'a tab';
-    return /[\p{L}\p{N}\p{P}\p{S}]/u.test(ch) ? `'${ch}'` : `the character U+${ch.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
-}
-// ---- ranges -----------------------------------------------------------------
-function splitPattern(pattern) {
-    const segments = [];
-    let rest = pattern;
-    while (rest !== '') {
-        const open = rest.indexOf('[');
-        const close = rest.indexOf(']');
-        if (close !== -1 && (open === -1 || close < open))
-            throw new Error(`']' has no matching '['; ${RANGE_FORM}`);
-        if (open === -1) {
-            segments.push(rest);
-            break;
-        }
-        if (close === -1)
-            throw new Error(`'[' has no matching ']'; ${RANGE_FORM}`);
-        const body = rest.slice(open + 1, close);
-        segments.push(rest.slice(0, open), body.includes(':') ? `[${body}]` : parseRange(body));
-        rest = rest.slice(close + 1);
-    }
-    return segments;
-}
-function parseRange(body) {
-    if (body.trim() === '')
-        throw new Error(`empty brackets []; ${RANGE_FORM}`);
-    const items = body.split(',').map((item) => item.trim());
-    return items.map((item) => parseRangeItem(item, body, items.length === 1));
-}
-function parseRangeItem(item, body, alone) {
-    const match = /^(\d+)(?:-(\d+))?$/.exec(item);
-    if (match === null) {
-        throw new Error(`[${body}] is not a range: "${item}" is not a number or start-end pair; ${RANGE_FORM}`);
-    }
-    const [, startText, endText = startText] = match;
-    const start = Number(startText);
-    const end = Number(endText);
-    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end))
-        throw new Error(`[${body}] has a number that is too large`);
-    if (start > end) {
-        const fix = `${endText}-${startText}`;
-        throw new Error(alone ? `range [${item}] goes backwards; write [${fix}]` : `range ${item} in [${body}] goes backwards; write ${fix}`);
-    }
-    const width = startText.length > 1 && startText.startsWith('0') ? startText.length : 1;
-    return { start, end, width };
-}
-function rangeCount(items) {
-    return items.reduce((n, item) => n + item.end - item.start + 1, 0);
-}
-function rangeValues(items) {
-    const values = [];
-    for (const { start, end, width } of items) {
-        for (let n = start; n <= end; n++)
-            values.push(String(n).padStart(width, '0'));
-    }
-    return values;
-}
-// ---- duplicates and messages ------------------------------------------------
-function entryKey(username, host, port) {
-    return JSON.stringify([username ?? null, normalizeHost(host), port ?? null]);
-}
-/** Host names compare case-insensitively; IPv6 addresses compare in canonical form. */
-function normalizeHost(host) {
-    if (!host.includes(':'))
-        return host.toLowerCase();
-    try {
-        return new URL(`http://[${host}]/`).hostname;
-    }
-    catch {
-        return host.toLowerCase(); // e.g. a zone id (fe80::1%eth0), which URL does not accept
-    }
-}
-function duplicateMessage(entry, first, current) {
-    const also = first === current ? 'listed twice by this entry' : `already listed by ${where(first)}`;
-    return `${showEntry(entry)} is ${also}; list each host once`;
-}
-/** The entry as written after expansion: `[user@]host[:port]`, IPv6 bracketed when a port follows. */
-function showEntry({ username, host, port }) {
-    const user = username === undefined ? '' : `${username}@`;
-    if (port === undefined)
-        return user + host;
-    return `${user}${host.includes(':') ? `[${host}]` : host}:${port}`;
-}
-function missingUserMessage(labels) {
-    const shown = labels.slice(0, 5).join(', ');
-    const more = labels.length > 5 ? ` and ${labels.length - 5} more` : '';
-    const count = labels.length === 1 ? '' : ` ${labels.length} hosts:`;
-    return `no username for${count} ${shown}${more}; give user@host or set the username`;
-}
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./lib/engine/known-hosts.js
-/**
- * Host key verification against the `known-hosts` and `fingerprints` inputs.
- *
- * Matching follows OpenSSH (hostfile.c / match.c): comma-separated pattern
- * lists with `*` and `?` wildcards and `!` negation, hashed `|1|salt|hash`
- * names, `[host]:port` names for ports other than 22, case-insensitive host
- * names. No @actions/* imports here.
- */
-
-// ---------------------------------------------------------------------------
-// Keys and fingerprints
-/** Reads the key type (uint32 length + ASCII name) from a public key blob. */
-function hostKeyFromBlob(blob) {
-    if (blob.length < 4)
-        throw new Error('public key blob is too short');
-    const length = blob.readUInt32BE(0);
-    if (length === 0 || length > 128 || blob.length < 4 + length) {
-        throw new Error('public key blob has an invalid key type');
-    }
-    const type = blob.subarray(4, 4 + length).toString('latin1');
-    if (!/^[\x21-\x7e]+$/.test(type))
-        throw new Error('public key blob has an invalid key type');
-    return { type, blob };
-}
-/** `SHA256:` + base64(sha256(blob)) without padding, exactly as `ssh-keygen -l` prints it. */
-function fingerprintOf(blob) {
-    return 'SHA256:' + (0,external_node_crypto_.createHash)('sha256').update(blob).digest('base64').replace(/=+$/, '');
-}
-/** Decodes canonical base64 (padding optional), or returns null if `text` is not valid base64. */
-function decodeBase64(text) {
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text))
-        return null;
-    const bytes = Buffer.from(text, 'base64');
-    const unpadded = (s) => s.replace(/=+$/, '');
-    return unpadded(bytes.toString('base64')) === unpadded(text) ? bytes : null;
-}
-// ---------------------------------------------------------------------------
-// Pattern matching (OpenSSH match_pattern / match_pattern_list)
-/** `*` matches any run of characters, `?` exactly one; everything else is literal. */
-function matchPattern(name, pattern) {
-    let n = 0;
-    let p = 0;
-    let starP = -1;
-    let starN = 0;
-    while (n < name.length) {
-        if (p < pattern.length && (pattern[p] === '?' || pattern[p] === name[n])) {
-            n++;
-            p++;
-        }
-        else if (p < pattern.length && pattern[p] === '*') {
-            starP = p++;
-            starN = n;
-        }
-        else if (starP >= 0) {
-            p = starP + 1;
-            n = ++starN;
-        }
-        else {
-            return false;
-        }
-    }
-    while (p < pattern.length && pattern[p] === '*')
-        p++;
-    return p === pattern.length;
-}
-/** Like OpenSSH's match_pattern_list: any matching `!` pattern wins over positives. */
-function patternListVerdict(patterns, name) {
-    const lowered = name.toLowerCase();
-    let positive = false;
-    for (const raw of patterns.toLowerCase().split(',')) {
-        const negated = raw.startsWith('!');
-        if (!matchPattern(lowered, negated ? raw.slice(1) : raw))
-            continue;
-        if (negated)
-            return 'negated';
-        positive = true;
-    }
-    return positive ? 'positive' : 'none';
-}
-/** OpenSSH match_hostname semantics on a comma list: true only if a positive pattern matches and no negated one does. */
-function matchPatternList(patterns, name) {
-    return patternListVerdict(patterns, name) === 'positive';
-}
-// ---------------------------------------------------------------------------
-// known_hosts
-/** The name `ssh` looks up in known_hosts: the bare host for port 22, else `[host]:port`. */
-function lookupName(host, port) {
-    const lowered = host.toLowerCase();
-    return port === 22 ? lowered : `[${lowered}]:${port}`;
-}
-const HASH_MAGIC = '|1|';
-/** Salt of a `|1|salt|hash` field, or null if the field is not a well-formed hashed name. */
-function hashedSalt(hosts) {
-    if (!hosts.startsWith(HASH_MAGIC))
-        return null;
-    const parts = hosts.slice(HASH_MAGIC.length).split('|');
-    if (parts.length !== 2)
-        return null;
-    const salt = decodeBase64(parts[0]);
-    const hash = decodeBase64(parts[1]);
-    return salt?.length === 20 && hash?.length === 20 ? salt : null;
-}
-/** Does the host field of a line (pattern list or hashed name) match `name`? */
-function hostsMatch(hosts, name) {
-    if (!hosts.startsWith('|'))
-        return matchPatternList(hosts, name);
-    const salt = hashedSalt(hosts);
-    if (salt === null)
-        return false;
-    const hash = (0,external_node_crypto_.createHmac)('sha1', salt).update(name).digest('base64');
-    return hosts === `${HASH_MAGIC}${salt.toString('base64')}|${hash}`;
-}
-const MARKERS = { '@revoked': 'revoked', '@cert-authority': 'cert-authority' };
-/** Parses one non-comment line; returns the entry or a reason it is malformed. */
-function known_hosts_parseLine(text, line) {
-    const fields = text.split(/[ \t]+/);
-    let marker = null;
-    if (fields[0].startsWith('@')) {
-        if (!(fields[0] in MARKERS))
-            return `unknown marker ${fields[0]}`;
-        marker = MARKERS[fields[0]];
-        fields.shift();
-    }
-    if (fields.length < 3)
-        return 'expected host names, key type and base64 key';
-    const [hosts, type, base64] = fields;
-    if (hosts.startsWith('|') && hashedSalt(hosts) === null)
-        return 'malformed hashed host name';
-    const blob = decodeBase64(base64);
-    if (blob === null)
-        return 'key is not valid base64';
-    let key;
-    try {
-        key = hostKeyFromBlob(blob);
-    }
-    catch {
-        return 'key data is not a public key';
-    }
-    if (key.type !== type)
-        return `key type ${type} does not match the key data (${key.type})`;
-    return { line, marker, hosts, key };
-}
-/** Parses known_hosts text. Never throws: bad lines are skipped with a warning. */
-function parseKnownHosts(text) {
-    const entries = [];
-    const warnings = [];
-    text.split('\n').forEach((raw, index) => {
-        const trimmed = raw.replace(/\r$/, '').trim();
-        if (trimmed === '' || trimmed.startsWith('#'))
-            return;
-        const parsed = known_hosts_parseLine(trimmed, index + 1);
-        if (typeof parsed === 'string')
-            warnings.push(`line ${index + 1}: ${parsed}; line ignored`);
-        else
-            entries.push(parsed);
-    });
-    const caLines = entries.filter((e) => e.marker === 'cert-authority').map((e) => e.line);
-    if (caLines.length > 0) {
-        warnings.push(`@cert-authority lines are not supported and are ignored (line${caLines.length > 1 ? 's' : ''} ${caLines.join(', ')}); ` +
-            'host certificates are never trusted');
-    }
-    return { entries, warnings };
-}
-/** Entries (any marker) whose host field matches this host and port, in file order. */
-function entriesFor(kh, host, port) {
-    const name = lookupName(host, port);
-    return kh.entries.filter((e) => hostsMatch(e.hosts, name));
-}
-function sameKey(a, b) {
-    return a.type === b.type && a.blob.equals(b.blob);
-}
-/**
- * Is the key listed on any @revoked line? Stricter than OpenSSH, which only
- * consults @revoked lines whose host field matches (they are usually `*`).
- */
-function isRevoked(kh, key) {
-    return kh.entries.some((e) => e.marker === 'revoked' && sameKey(e.key, key));
-}
-/** Plain (unmarked) entries that apply to this host. */
-function plainEntriesFor(kh, host, port) {
-    return entriesFor(kh, host, port).filter((e) => e.marker === null);
-}
-function checkHostKey(kh, host, port, key) {
-    if (isRevoked(kh, key))
-        return 'revoked';
-    const applicable = plainEntriesFor(kh, host, port);
-    if (applicable.some((e) => sameKey(e.key, key)))
-        return 'match';
-    if (applicable.some((e) => e.key.type === key.type))
-        return 'changed';
-    return 'unknown';
-}
-/** Distinct key types of plain, non-revoked lines for this host, in file order. */
-function knownKeyTypes(kh, host, port) {
-    const types = plainEntriesFor(kh, host, port)
-        .filter((e) => !isRevoked(kh, e.key))
-        .map((e) => e.key.type);
-    return [...new Set(types)];
-}
-const ALGORITHMS_BY_KEY_TYPE = {
-    'ssh-ed25519': ['ssh-ed25519'],
-    'ecdsa-sha2-nistp256': ['ecdsa-sha2-nistp256'],
-    'ecdsa-sha2-nistp384': ['ecdsa-sha2-nistp384'],
-    'ecdsa-sha2-nistp521': ['ecdsa-sha2-nistp521'],
-    'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'],
-    'ssh-dss': ['ssh-dss'],
-};
-/** ssh2 host key algorithm names for these key types, in order; types ssh2 cannot verify are dropped. */
-function hostKeyAlgorithmsFor(types) {
-    return [...new Set(types.flatMap((t) => ALGORITHMS_BY_KEY_TYPE[t] ?? []))];
-}
-// ---------------------------------------------------------------------------
-// fingerprints
-const FINGERPRINT_FORMS = 'expected "SHA256:<base64>" or "HOST-PATTERN SHA256:<base64>" (as printed by ssh-keygen -l)';
-/** Canonical `SHA256:` fingerprint (unpadded), or null if `text` is not one. */
-function normalizeFingerprint(text) {
-    if (!text.startsWith('SHA256:'))
-        return null;
-    const digest = decodeBase64(text.slice('SHA256:'.length));
-    return digest?.length === 32 ? 'SHA256:' + digest.toString('base64').replace(/=+$/, '') : null;
-}
-/** Parses the `fingerprints` input. Throws on a malformed line, naming its line number. */
-function parseFingerprints(text) {
-    const rules = [];
-    text.split('\n').forEach((raw, index) => {
-        const trimmed = raw.trim();
-        if (trimmed === '' || trimmed.startsWith('#'))
-            return;
-        const fields = trimmed.split(/\s+/);
-        const fingerprint = fields.length <= 2 ? normalizeFingerprint(fields[fields.length - 1]) : null;
-        if (fingerprint === null)
-            throw new Error(`line ${index + 1}: malformed fingerprint; ${FINGERPRINT_FORMS}`);
-        rules.push({ pattern: fields.length === 2 ? fields[0] : null, fingerprint });
-    });
-    return rules;
-}
-/**
- * Does a rule's pattern list apply to this host? Candidate names are the bare
- * host, the known_hosts name `[host]:port` and `host:port`; a `!` pattern
- * matching any of them vetoes the rule.
- */
-function ruleApplies(pattern, host, port) {
-    const names = [host, lookupName(host, port), `${host}:${port}`];
-    const verdicts = names.map((name) => patternListVerdict(pattern, name));
-    return !verdicts.includes('negated') && verdicts.includes('positive');
-}
-function fingerprintAccepted(rules, host, port, fingerprint) {
-    const wanted = normalizeFingerprint(fingerprint);
-    if (wanted === null)
-        return false;
-    return rules.some((r) => r.fingerprint === wanted && (r.pattern === null || ruleApplies(r.pattern, host, port)));
-}
-
-;// CONCATENATED MODULE: ./lib/engine/ppk.js
-/**
- * PuTTY private key (.ppk) → unencrypted OpenSSH private key.
- *
- * ssh2 only parses `PuTTY-User-Key-File-2` files holding ssh-rsa or ssh-dss
- * keys, so PuTTY keys are converted to the `openssh-key-v1` format (cipher
- * "none", kdf "none") before they reach ssh2.
- *
- * The PPK format follows PuTTY's documentation (appendix "PPK file format",
- * doc/pubkeyfmt.but) and source (sshpubk.c, crypto/ecc-ssh.c):
- *
- *   PuTTY-User-Key-File-<2|3>: <algorithm>
- *   Encryption: none | aes256-cbc
- *   Comment: <text>
- *   Public-Lines: N, then N lines of base64 (the SSH wire public key blob)
- *   [v3, encrypted only] Key-Derivation: Argon2id|Argon2i|Argon2d,
- *     Argon2-Memory (KiB), Argon2-Passes, Argon2-Parallelism, Argon2-Salt (hex)
- *   Private-Lines: N, then N lines of base64 (private blob, maybe encrypted)
- *   Private-MAC: <hex>
- *
- * The MAC covers string(algorithm) string(encryption) string(comment)
- * string(public blob) string(decrypted private blob, padding included).
- * v2: HMAC-SHA1 keyed with SHA1("putty-private-key-file-mac-key" + passphrase);
- *     AES key = (SHA1(uint32 0 + pass) || SHA1(uint32 1 + pass))[0..32], IV 0.
- * v3: HMAC-SHA256; Argon2 (empty secret and associated data) gives 80 bytes:
- *     AES key 32, IV 16, MAC key 32. Unencrypted: zero-length MAC key.
- *
- * Private blobs (unused bytes after them are random padding):
- *   ssh-rsa      mpint d, mpint p, mpint q, mpint iqmp (q^-1 mod p)
- *   ssh-dss      mpint x
- *   ecdsa-sha2-* mpint private scalar
- *   ssh-ed25519  string of 32 bytes: the seed, "little-endian integer" —
- *                PuTTY's docs say mpint, but the code writes a fixed-length
- *                little-endian string, i.e. exactly OpenSSH's 32-byte seed.
- *
- * A MAC mismatch on an encrypted key is reported as reason 'passphrase' (a
- * wrong passphrase and a damaged file cannot be told apart); on an
- * unencrypted key it is reason 'format'. Passphrases are UTF-8 encoded.
- *
- * Only Node built-ins; no @actions/* imports.
- */
-
-class PuttyKeyError extends Error {
-    reason;
-    constructor(message, reason) {
-        super(message);
-        this.reason = reason;
-        this.name = 'PuttyKeyError';
-    }
-}
-const ACCEPTED_TYPES = 'ssh-rsa, ssh-ed25519, ecdsa-sha2-nistp256/384/521, ssh-dss';
-const ACCEPTED_VERSIONS = 'PuTTY-User-Key-File-2 or PuTTY-User-Key-File-3 (PuTTY 0.52 and later)';
-const CONVERT_HINT = 'convert it with `puttygen key.ppk -O private-openssh -o key`';
-/** True when `text` looks like a PPK v2 or v3 file. */
-function isPuttyKey(text) {
-    const t = text.trim();
-    return t.startsWith('PuTTY-User-Key-File-2:') || t.startsWith('PuTTY-User-Key-File-3:');
-}
-// ---------------------------------------------------------------------------
-// SSH wire format helpers (RFC 4251 §5)
-function formatError(what) {
-    return new PuttyKeyError(`PuTTY key: ${what}; expected a ${ACCEPTED_VERSIONS} file as saved by PuTTYgen`, 'format');
-}
-class WireReader {
-    buf;
-    what;
-    pos = 0;
-    constructor(buf, what) {
-        this.buf = buf;
-        this.what = what;
-    }
-    uint32() {
-        if (this.pos + 4 > this.buf.length)
-            throw formatError(`${this.what} is truncated`);
-        const n = this.buf.readUInt32BE(this.pos);
-        this.pos += 4;
-        return n;
-    }
-    string() {
-        const len = this.uint32();
-        if (this.pos + len > this.buf.length)
-            throw formatError(`${this.what} is truncated`);
-        const out = this.buf.subarray(this.pos, this.pos + len);
-        this.pos += len;
-        return out;
-    }
-    /** An unsigned mpint, returned as its magnitude without leading zero bytes. */
-    mpint() {
-        const b = this.string();
-        if (b.length > 0 && b[0] & 0x80)
-            throw formatError(`${this.what} holds a negative number`);
-        return stripZeros(b);
-    }
-    end() {
-        if (this.pos !== this.buf.length)
-            throw formatError(`${this.what} has unexpected trailing data`);
-    }
-}
-class WireWriter {
-    parts = [];
-    uint32(n) {
-        const b = Buffer.alloc(4);
-        b.writeUInt32BE(n);
-        this.parts.push(b);
-        return this;
-    }
-    string(data) {
-        const b = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-        return this.uint32(b.length).raw(b);
-    }
-    /** Writes a non-negative magnitude as a canonical mpint. */
-    mpint(magnitude) {
-        const m = stripZeros(magnitude);
-        return this.string(m.length > 0 && m[0] & 0x80 ? Buffer.concat([Buffer.from([0]), m]) : m);
-    }
-    raw(b) {
-        this.parts.push(b);
-        return this;
-    }
-    toBuffer() {
-        return Buffer.concat(this.parts);
-    }
-}
-function stripZeros(b) {
-    let i = 0;
-    while (i < b.length && b[i] === 0)
-        i++;
-    return b.subarray(i);
-}
-const ecdsa = (curve) => (pub, priv, out) => {
-    const curveName = pub.string().toString('latin1');
-    if (curveName !== curve)
-        throw formatError(`public key names curve '${curveName}', expected '${curve}'`);
-    const point = pub.string();
-    pub.end();
-    out.string(curve).string(point).mpint(priv.mpint());
-};
-const CONVERTERS = new Map([
-    [
-        'ssh-rsa',
-        (pub, priv, out) => {
-            const e = pub.mpint();
-            const n = pub.mpint();
-            pub.end();
-            const d = priv.mpint();
-            const p = priv.mpint();
-            const q = priv.mpint();
-            const iqmp = priv.mpint();
-            out.mpint(n).mpint(e).mpint(d).mpint(iqmp).mpint(p).mpint(q);
-        },
-    ],
-    [
-        'ssh-dss',
-        (pub, priv, out) => {
-            const [p, q, g, y] = [pub.mpint(), pub.mpint(), pub.mpint(), pub.mpint()];
-            pub.end();
-            out.mpint(p).mpint(q).mpint(g).mpint(y).mpint(priv.mpint());
-        },
-    ],
-    ['ecdsa-sha2-nistp256', ecdsa('nistp256')],
-    ['ecdsa-sha2-nistp384', ecdsa('nistp384')],
-    ['ecdsa-sha2-nistp521', ecdsa('nistp521')],
-    [
-        'ssh-ed25519',
-        (pub, priv, out) => {
-            const point = pub.string();
-            pub.end();
-            if (point.length !== 32)
-                throw formatError('Ed25519 public key is not 32 bytes');
-            // A little-endian integer: bytes beyond the 32nd must be zero, and a
-            // shorter string is zero-extended at the end.
-            const le = priv.string();
-            if (le.subarray(32).some((byte) => byte !== 0))
-                throw formatError('Ed25519 private key is longer than 32 bytes');
-            const seed = Buffer.alloc(32);
-            le.copy(seed, 0, 0, Math.min(32, le.length));
-            out.string(point).string(Buffer.concat([seed, point]));
-        },
-    ],
-]);
-// ---------------------------------------------------------------------------
-// Outer text layer
-class PpkLines {
-    lines;
-    i = 0;
-    constructor(lines) {
-        this.lines = lines;
-    }
-    /** Reads the next line, which must be `name: value`. */
-    header(name) {
-        const line = this.lines[this.i];
-        if (line === undefined)
-            throw formatError(`file ends before the '${name}' line`);
-        const m = /^([A-Za-z0-9-]+): ?(.*)$/.exec(line);
-        if (m === null || m[1] !== name)
-            throw formatError(`expected a '${name}:' line at line ${this.i + 1}`);
-        this.i++;
-        return m[2];
-    }
-    int(name) {
-        const v = this.header(name).trim();
-        if (!/^\d{1,9}$/.test(v))
-            throw formatError(`'${name}' is not a number`);
-        return Number(v);
-    }
-    /** `<name>: N` followed by N lines of base64. */
-    base64(name) {
-        const count = this.int(name);
-        if (this.i + count > this.lines.length)
-            throw formatError(`file ends inside the ${name} section`);
-        const text = this.lines
-            .slice(this.i, this.i + count)
-            .join('')
-            .replace(/\s+/g, '');
-        this.i += count;
-        if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text))
-            throw formatError(`${name} section is not valid base64`);
-        return Buffer.from(text, 'base64');
-    }
-    peekName() {
-        return /^([A-Za-z0-9-]+):/.exec(this.lines[this.i] ?? '')?.[1];
-    }
-}
-const ARGON2_FLAVOURS = new Map([
-    ['Argon2id', 'argon2id'],
-    ['Argon2i', 'argon2i'],
-    ['Argon2d', 'argon2d'],
-]);
-/** Sanity limit so a malformed file cannot make Argon2 exhaust the runner's memory. */
-const ARGON2_MAX_MEMORY_KIB = 1024 * 1024;
-/** The v3 Key-Derivation / Argon2-* header lines (present only on encrypted keys). */
-function readArgon2Params(lines) {
-    const flavour = lines.header('Key-Derivation');
-    const algorithm = ARGON2_FLAVOURS.get(flavour);
-    if (algorithm === undefined) {
-        throw new PuttyKeyError(`PuTTY key: unknown Key-Derivation '${flavour}'; accepted: Argon2id, Argon2i, Argon2d`, 'unsupported');
-    }
-    const memory = lines.int('Argon2-Memory');
-    if (memory > ARGON2_MAX_MEMORY_KIB) {
-        throw new PuttyKeyError(`PuTTY key: Argon2-Memory ${memory} KiB is above the accepted maximum of 1 GiB`, 'unsupported');
-    }
-    const passes = lines.int('Argon2-Passes');
-    const parallelism = lines.int('Argon2-Parallelism');
-    const saltHex = lines.header('Argon2-Salt').trim();
-    if (!/^(?:[0-9a-fA-F]{2})+$/.test(saltHex))
-        throw formatError('Argon2-Salt is not hex');
-    return { algorithm, memory, passes, parallelism, salt: Buffer.from(saltHex, 'hex') };
-}
-function v3Secrets(argon2, passphrase) {
-    const empty = Buffer.alloc(0);
-    if (argon2 === undefined)
-        return { cipherKey: empty, iv: empty, macKey: empty };
-    // Looked up at call time: crypto.argon2Sync only exists on Node >= 24.7.
-    const argon2Sync = external_node_crypto_.argon2Sync;
-    if (typeof argon2Sync !== 'function') {
-        throw new PuttyKeyError(`PuTTY key: this passphrase-protected PPK v3 key needs Argon2, which this Node.js (${process.version}) ` +
-            `does not provide (crypto.argon2Sync, Node 24.7 or later); ${CONVERT_HINT} ` +
-            'or remove its passphrase (puttygen key.ppk -P) and store the key as a secret', 'unsupported');
-    }
-    if (!passphrase)
-        throw missingPassphrase();
-    const { algorithm, memory, passes, parallelism, salt } = argon2;
-    let out;
-    try {
-        out = argon2Sync(algorithm, { message: Buffer.from(passphrase, 'utf8'), nonce: salt, memory, passes, parallelism, tagLength: 80 });
-    }
-    catch {
-        throw formatError(`invalid Argon2 parameters (memory ${memory}, passes ${passes}, parallelism ${parallelism})`);
-    }
-    return { cipherKey: out.subarray(0, 32), iv: out.subarray(32, 48), macKey: out.subarray(48, 80) };
-}
-function v2Secrets(encrypted, passphrase) {
-    if (encrypted && !passphrase)
-        throw missingPassphrase();
-    const pass = Buffer.from(encrypted ? passphrase : '', 'utf8');
-    const sha1 = (...parts) => external_node_crypto_.createHash('sha1').update(Buffer.concat(parts)).digest();
-    const seq = (n) => new WireWriter().uint32(n).toBuffer();
-    return {
-        cipherKey: encrypted ? Buffer.concat([sha1(seq(0), pass), sha1(seq(1), pass)]).subarray(0, 32) : Buffer.alloc(0),
-        iv: Buffer.alloc(16),
-        macKey: sha1(Buffer.from('putty-private-key-file-mac-key'), pass),
-    };
-}
-function missingPassphrase() {
-    return new PuttyKeyError('PuTTY key: the key is encrypted but no passphrase was given; set the passphrase input', 'passphrase');
-}
-// ---------------------------------------------------------------------------
-/**
- * Converts PuTTY .ppk text to an unencrypted OpenSSH private key
- * ("-----BEGIN OPENSSH PRIVATE KEY-----"). `passphrase` is needed only for
- * encrypted keys. Throws PuttyKeyError.
- */
-function puttyToOpenSSH(text, passphrase) {
-    const lines = new PpkLines(text.trim().split(/\r\n|\r|\n/));
-    const version = /^PuTTY-User-Key-File-(\d+)$/.exec(lines.peekName() ?? '')?.[1];
-    if (version === undefined)
-        throw formatError('not a PuTTY private key');
-    if (version !== '2' && version !== '3') {
-        throw new PuttyKeyError(`PuTTY key: file format version ${version} is not supported; accepted: ${ACCEPTED_VERSIONS}`, 'unsupported');
-    }
-    const algorithm = lines.header(`PuTTY-User-Key-File-${version}`);
-    const convert = CONVERTERS.get(algorithm);
-    if (convert === undefined) {
-        throw new PuttyKeyError(`PuTTY key: key type '${algorithm}' is not supported; accepted: ${ACCEPTED_TYPES}`, 'unsupported');
-    }
-    const encryption = lines.header('Encryption');
-    if (encryption !== 'none' && encryption !== 'aes256-cbc') {
-        throw new PuttyKeyError(`PuTTY key: encryption '${encryption}' is not supported; accepted: none, aes256-cbc`, 'unsupported');
-    }
-    const encrypted = encryption === 'aes256-cbc';
-    const comment = lines.header('Comment');
-    const publicBlob = lines.base64('Public-Lines');
-    const argon2 = version === '3' && encrypted ? readArgon2Params(lines) : undefined;
-    const privateData = lines.base64('Private-Lines');
-    const macHex = lines.header('Private-MAC').trim();
-    const macAlgorithm = version === '3' ? 'sha256' : 'sha1';
-    if (!new RegExp(`^[0-9a-fA-F]{${version === '3' ? 64 : 40}}$`).test(macHex)) {
-        throw formatError(`Private-MAC is not an HMAC-${macAlgorithm.toUpperCase()} value in hex`);
-    }
-    if (encrypted && (privateData.length === 0 || privateData.length % 16 !== 0)) {
-        throw formatError('encrypted private key is not a whole number of AES blocks');
-    }
-    // The file is well-formed; now the passphrase.
-    const secrets = version === '3' ? v3Secrets(argon2, passphrase) : v2Secrets(encrypted, passphrase);
-    let privateBlob = privateData;
-    if (encrypted) {
-        const decipher = external_node_crypto_.createDecipheriv('aes-256-cbc', secrets.cipherKey, secrets.iv).setAutoPadding(false);
-        privateBlob = Buffer.concat([decipher.update(privateData), decipher.final()]);
-    }
-    const macInput = new WireWriter()
-        .string(algorithm)
-        .string(encryption)
-        .string(comment)
-        .string(publicBlob)
-        .string(privateBlob)
-        .toBuffer();
-    const mac = external_node_crypto_.createHmac(macAlgorithm, secrets.macKey).update(macInput).digest();
-    if (!external_node_crypto_.timingSafeEqual(mac, Buffer.from(macHex, 'hex'))) {
-        if (encrypted) {
-            throw new PuttyKeyError('PuTTY key: wrong passphrase, or the key file is damaged (Private-MAC does not match)', 'passphrase');
-        }
-        throw formatError('Private-MAC does not match, the key file is damaged or was edited');
-    }
-    const pub = new WireReader(publicBlob, 'public key');
-    const pubType = pub.string().toString('latin1');
-    if (pubType !== algorithm)
-        throw formatError(`public key is '${pubType}' but the header says '${algorithm}'`);
-    const keyFields = new WireWriter().string(algorithm);
-    convert(pub, new WireReader(privateBlob, 'private key'), keyFields);
-    return openSSHPrivateKey(publicBlob, keyFields.toBuffer(), comment);
-}
-/** openssh-key-v1 (PROTOCOL.key), cipher and kdf "none", one key. */
-function openSSHPrivateKey(publicBlob, keyFields, comment) {
-    const check = external_node_crypto_.randomBytes(4);
-    const section = new WireWriter().raw(check).raw(check).raw(keyFields).string(comment).toBuffer();
-    const padding = Buffer.from(Array.from({ length: (8 - (section.length % 8)) % 8 }, (_, i) => i + 1));
-    const body = new WireWriter()
-        .raw(Buffer.from('openssh-key-v1\0', 'latin1'))
-        .string('none')
-        .string('none')
-        .string('')
-        .uint32(1)
-        .string(publicBlob)
-        .string(Buffer.concat([section, padding]))
-        .toBuffer();
-    const b64 = body.toString('base64').replace(/.{1,70}/g, '$&\n');
-    return `-----BEGIN OPENSSH PRIVATE KEY-----\n${b64}-----END OPENSSH PRIVATE KEY-----\n`;
-}
-
-;// CONCATENATED MODULE: ./lib/engine/parse.js
-/**
- * Parsers for scalar action inputs (durations, counts, thresholds, sizes, booleans).
- * Each throws a plain `Error` saying what is wrong and what is accepted; the caller
- * prefixes the input name.
- */
-const DURATION_FORMS = 'use seconds (45) or a number with units h, m, s, ms (45s, 5m, 1h, 1m30s, 500ms)';
-const THRESHOLD_FORMS = 'use a number of hosts (0, 2) or a percentage of hosts from 0% to 100% (10%, 12.5%)';
-const SIZE_FORMS = 'use a number of bytes (1048576) or a number with a unit KB, MB or GB (512KB, 10MB, 1GB; KiB, MiB, GiB also accepted; 1 KB = 1024 bytes)';
-const BOOLEAN_FORMS = 'use true or false (True, TRUE, False and FALSE are also accepted)';
-const NUMBER = String.raw `\d+(?:\.\d+)?`;
-/** Units in order, each at most once; `m(?!s)` keeps minutes from eating the `m` of `ms`. */
-const BARE_NUMBER_RE = new RegExp(`^${NUMBER}$`);
-const DURATION_RE = new RegExp(`^(?:(${NUMBER})h)?(?:(${NUMBER})m(?!s))?(?:(${NUMBER})s)?(?:(\\d+)ms)?$`);
-/** Milliseconds. A bare number is seconds; `h`, `m`, `s` accept decimals (`1.5s`), `ms` does not. Zero is accepted. */
-function parseDuration(text) {
-    const trimmed = text.trim();
-    const parts = durationParts(trimmed.toLowerCase());
-    if (parts === null)
-        throw new Error(`"${trimmed}" is not a duration; ${DURATION_FORMS}`);
-    const [h, m, s, ms] = parts;
-    const total = Math.round(h * 3_600_000 + m * 60_000 + s * 1000 + ms);
-    if (!Number.isSafeInteger(total))
-        throw new Error(`"${trimmed}" is too long a duration; ${DURATION_FORMS}`);
-    return total;
-}
-/** [hours, minutes, seconds, milliseconds], or null when the text is not a duration. */
-function durationParts(text) {
-    if (BARE_NUMBER_RE.test(text))
-        return [0, 0, Number(text), 0];
-    const match = DURATION_RE.exec(text);
-    if (match === null || text === '')
-        return null;
-    return match.slice(1).map((part) => Number(part ?? 0));
-}
-/** A whole number (digits only) that is at least `min`. */
-function parsePositiveInt(text, min) {
-    const trimmed = text.trim();
-    const value = Number(trimmed);
-    if (!/^\d+$/.test(trimmed) || !Number.isSafeInteger(value) || value < min) {
-        throw new Error(`"${trimmed}" is not a whole number ≥ ${min}; use a whole number ≥ ${min}, e.g. ${Math.max(min, 10)}`);
-    }
-    return value;
-}
-/** `2` (hosts) or `10%` / `12.5%` (of all hosts, 0..100). */
-function parseThreshold(text) {
-    const trimmed = text.trim();
-    if (/^\d+$/.test(trimmed) && Number.isSafeInteger(Number(trimmed)))
-        return { kind: 'count', value: Number(trimmed) };
-    const percent = new RegExp(`^(${NUMBER})%$`).exec(trimmed);
-    if (percent === null)
-        throw new Error(`"${trimmed}" is not a number of hosts or a percentage; ${THRESHOLD_FORMS}`);
-    const value = Number(percent[1]);
-    if (value > 100)
-        throw new Error(`"${trimmed}" is more than 100%; ${THRESHOLD_FORMS}`);
-    return { kind: 'percent', value };
-}
-/**
- * How many failures are tolerated. For percentages this is exactly
- * floor(value * total / 100), computed on the decimal digits so that e.g.
- * 1.14% of 5000 hosts is 57, not 56 as floating point would give.
- */
-function toleratedFailures(t, total) {
-    if (t.kind === 'count')
-        return t.value;
-    const exact = decimalParts(t.value);
-    if (exact === null || !Number.isSafeInteger(total))
-        return Math.floor((t.value * total) / 100);
-    const [digits, scale] = exact;
-    return Number((digits * BigInt(total)) / (100n * 10n ** scale));
-}
-/** True when failures are strictly more than tolerated (for percent: failures * 100 > value * total, exactly). */
-function thresholdExceeded(t, failures, total) {
-    return failures > toleratedFailures(t, total);
-}
-/** `2`, or `10% of 40 hosts (4)` with the tolerated count rounded down. */
-function describeThreshold(t, total) {
-    if (t.kind === 'count')
-        return String(t.value);
-    return `${t.value}% of ${total} ${total === 1 ? 'host' : 'hosts'} (${toleratedFailures(t, total)})`;
-}
-/** A non-negative number as digits / 10^scale, from its shortest decimal form; null if not finite or negative. */
-function decimalParts(value) {
-    const match = /^(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(String(value));
-    if (match === null)
-        return null;
-    const [, int, frac = '', exp = '0'] = match;
-    const scale = frac.length - Number(exp);
-    const digits = BigInt(int + frac);
-    return scale >= 0 ? [digits, BigInt(scale)] : [digits * 10n ** BigInt(-scale), 0n];
-}
-// Binary multiples: 1 KB = 1 KiB = 1024 bytes, 1 MB = 1024 KB, 1 GB = 1024 MB
-// (as most people mean them for buffer and output limits).
-const SIZE_UNITS = new Map([
-    ['', 1],
-    ['b', 1],
-    ...['k', 'kb', 'kib'].map((u) => [u, 1024]),
-    ...['m', 'mb', 'mib'].map((u) => [u, 1024 ** 2]),
-    ...['g', 'gb', 'gib'].map((u) => [u, 1024 ** 3]),
-]);
-/** Bytes, at least 1. Units are case-insensitive and binary (1 KB = 1024 bytes); decimals allowed with a unit (`1.5MB`), rounded down to whole bytes. */
-function parseSize(text) {
-    const trimmed = text.trim();
-    const match = new RegExp(`^(${NUMBER})\\s*([a-z]*)$`).exec(trimmed.toLowerCase());
-    const unit = match === null ? undefined : SIZE_UNITS.get(match[2]);
-    if (match === null || unit === undefined || (unit === 1 && match[1].includes('.'))) {
-        throw new Error(`"${trimmed}" is not a size; ${SIZE_FORMS}`);
-    }
-    const bytes = Math.floor(Number(match[1]) * unit);
-    if (bytes < 1)
-        throw new Error(`"${trimmed}" is less than 1 byte; ${SIZE_FORMS}`);
-    if (!Number.isSafeInteger(bytes))
-        throw new Error(`"${trimmed}" is too large; ${SIZE_FORMS}`);
-    return bytes;
-}
-/** YAML 1.2 core schema booleans, as `@actions/core` getBooleanInput accepts them. */
-function parseBoolean(text) {
-    const trimmed = text.trim();
-    if (['true', 'True', 'TRUE'].includes(trimmed))
-        return true;
-    if (['false', 'False', 'FALSE'].includes(trimmed))
-        return false;
-    throw new Error(`"${trimmed}" is not a boolean; ${BOOLEAN_FORMS}`);
-}
-
-;// CONCATENATED MODULE: ./lib/action/inputs.js
-
-
-
-
-
-
-
-/** A user mistake in an input. Its message names the input and says what is accepted; no stack trace is shown. */
-class InputError extends Error {
-    input;
-    constructor(input, message) {
-        super(`Input "${input}": ${message}`);
-        this.input = input;
-        this.name = 'InputError';
-    }
-}
-/** The defaults of action.yml, applied when an input is empty (e.g. when run outside the runner). */
-const DEFAULTS = {
-    username: '',
-    port: '22',
-    'strict-host-key-checking': 'true',
-    concurrency: '10',
-    'connect-timeout': '30s',
-    'command-timeout': '10m',
-    'max-failures': '0',
-    'fail-fast': 'true',
-    retries: '2',
-    'max-output': '10MB',
-};
-/** Reads inputs the way the runner passes them: `INPUT_<NAME upper-cased, spaces as _>`. Not trimmed. */
-function readInputFromEnv(name) {
-    return process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '';
-}
-/** The secret inputs, whose values must be masked before anything is printed. */
-function secretValues(read) {
-    const key = read('private-key');
-    const lines = key.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
-    return [read('password'), read('passphrase'), ...lines].filter((v) => v.trim().length > 0);
-}
-function getSettings(read, env = process.env) {
-    const get = (name) => {
-        const value = read(name).trim();
-        return value === '' ? (DEFAULTS[name] ?? '') : value;
-    };
-    const parse = (name, parser) => {
-        try {
-            return parser(get(name));
-        }
-        catch (err) {
-            throw err instanceof InputError ? err : new InputError(name, err.message);
-        }
-    };
-    const port = parse('port', (t) => {
-        const n = /^\d+$/.test(t) ? Number(t) : NaN;
-        if (!(n >= 1 && n <= 65535))
-            throw new Error(`"${t}" is not a valid port; use a whole number from 1 to 65535`);
-        return n;
-    });
-    const entries = parse('hosts', parseHosts);
-    const username = get('username');
-    const targets = parse('hosts', () => {
-        try {
-            return resolveTargets(entries, { username, port });
-        }
-        catch (err) {
-            throw err instanceof TargetError && err.reason === 'missing-username' ? new InputError('username', err.message) : err;
-        }
-    });
-    const command = get('command');
-    if (command === '')
-        throw new InputError('command', 'is required: give the command (or a multi-line script) to run on every host');
-    // env values are kept byte for byte: not trimmed.
-    const envVars = parse('env', () => parseEnv(read('env')));
-    const credentials = readCredentials(read, env);
-    const strict = parse('strict-host-key-checking', parseBoolean);
-    const knownHosts = get('known-hosts') === '' ? null : parseKnownHosts(read('known-hosts'));
-    const fingerprints = parse('fingerprints', parseFingerprints);
-    if (strict && knownHosts !== null && knownHosts.entries.length === 0 && fingerprints.length === 0) {
-        throw new InputError('known-hosts', `has no usable known_hosts line (${knownHosts.warnings.join('; ') || 'only comments'}). Each line is "HOST-PATTERNS KEY-TYPE BASE64-KEY", as ssh-keyscan prints it`);
-    }
-    if (strict && knownHosts === null && fingerprints.length === 0) {
-        throw new InputError('known-hosts', 'strict-host-key-checking is on, but neither known-hosts nor fingerprints is set, so no host key can be trusted. ' +
-            'Put the output of `ssh-keyscan -p PORT HOST` (verified out of band) into known-hosts, or the host key fingerprints ' +
-            '(`ssh-keygen -l -f key.pub`, or those printed by a run with strict-host-key-checking: false) into fingerprints');
-    }
-    const commandTimeoutMs = parse('command-timeout', parseDuration);
-    const connectTimeoutMs = parse('connect-timeout', parseDuration);
-    if (connectTimeoutMs <= 0)
-        throw new InputError('connect-timeout', 'must be more than 0 (e.g. 30s)');
-    return {
-        targets,
-        command,
-        env: envVars,
-        remoteCommand: envPrefix(envVars) + command,
-        credentials,
-        strictHostKeyChecking: strict,
-        knownHosts,
-        fingerprints,
-        concurrency: parse('concurrency', (t) => parsePositiveInt(t, 1)),
-        connectTimeoutMs,
-        commandTimeoutMs,
-        maxFailures: parse('max-failures', parseThreshold),
-        failFast: parse('fail-fast', parseBoolean),
-        retries: parse('retries', (t) => parsePositiveInt(t, 0)),
-        maxOutputBytes: parse('max-output', parseSize),
-    };
-}
-function readCredentials(read, env) {
-    const privateKey = read('private-key').trim();
-    const passphrase = read('passphrase');
-    const password = read('password');
-    const agent = env.SSH_AUTH_SOCK && (0,external_node_fs_namespaceObject.existsSync)(env.SSH_AUTH_SOCK) ? env.SSH_AUTH_SOCK : undefined;
-    const credentials = {};
-    if (privateKey !== '' && isPuttyKey(privateKey)) {
-        // ssh2 reads only PuTTY v2 RSA/DSA keys: convert every .ppk to an (unencrypted, in memory) OpenSSH key.
-        credentials.privateKey = convertPuttyKey(privateKey, passphrase);
-    }
-    else if (privateKey !== '') {
-        checkPrivateKey(privateKey, passphrase);
-        credentials.privateKey = `${privateKey}\n`;
-        if (passphrase !== '')
-            credentials.passphrase = passphrase;
-    }
-    else if (passphrase !== '') {
-        throw new InputError('passphrase', 'is set but private-key is empty; give the encrypted private key in private-key');
-    }
-    if (agent)
-        credentials.agent = agent;
-    if (password !== '')
-        credentials.password = password;
-    if (!credentials.privateKey && !credentials.agent && !credentials.password) {
-        throw new InputError('private-key', 'no credentials: set private-key (recommended, from a secret), or password, or run with an SSH agent (SSH_AUTH_SOCK)');
-    }
-    return credentials;
-}
-function convertPuttyKey(text, passphrase) {
-    try {
-        return puttyToOpenSSH(text, passphrase === '' ? undefined : passphrase);
-    }
-    catch (err) {
-        if (!(err instanceof PuttyKeyError))
-            throw err;
-        throw new InputError(err.reason === 'passphrase' ? 'passphrase' : 'private-key', err.message);
-    }
-}
-/** Parses the key once up front so a bad key or passphrase fails before any host is contacted. */
-function checkPrivateKey(text, passphrase) {
-    const parsed = lib.utils.parseKey(text, passphrase === '' ? undefined : passphrase);
-    const error = parsed instanceof Error ? parsed : null;
-    if (error) {
-        if (/passphrase|decrypt|bad decrypt|integrity/i.test(error.message)) {
-            const what = passphrase === '' ? 'the key is encrypted and passphrase is empty' : 'passphrase does not decrypt the key';
-            throw new InputError('passphrase', `${what}; set passphrase to the key's passphrase (from a secret)`);
-        }
-        throw new InputError('private-key', `could not be read (${error.message}). Give the whole private key text, BEGIN and END lines included: OpenSSH, PEM or PuTTY (.ppk) format; RSA, ECDSA or Ed25519`);
-    }
-    const key = Array.isArray(parsed) ? parsed[0] : parsed;
-    if (!key || key.isPrivateKey() !== true) {
-        throw new InputError('private-key', 'holds a public key, not a private key. Give the private key text (the file without .pub)');
-    }
-}
-
 ;// CONCATENATED MODULE: ./node_modules/p-map/index.js
 function pMap(iterable, mapper, options) {
 	return mapConcurrently(iterable, mapper, options, false);
@@ -57937,6 +56732,151 @@ function createPuller(iterator) {
 	};
 }
 
+;// CONCATENATED MODULE: ./lib/engine/parse.js
+/**
+ * Parsers for scalar action inputs (durations, counts, thresholds, sizes, booleans).
+ * Each throws a plain `Error` saying what is wrong and what is accepted; the caller
+ * prefixes the input name.
+ */
+const DURATION_FORMS = 'use seconds (45) or a number with units h, m, s, ms (45s, 5m, 1h, 1m30s, 500ms)';
+const THRESHOLD_FORMS = 'use a number of hosts (0, 2) or a percentage of hosts from 0% to 100% (10%, 12.5%)';
+const SIZE_FORMS = 'use a number of bytes (1048576) or a number with a unit KB, MB or GB (512KB, 10MB, 1GB; KiB, MiB, GiB also accepted; 1 KB = 1024 bytes)';
+const BOOLEAN_FORMS = 'use true or false (True, TRUE, False and FALSE are also accepted)';
+/** Longest duration accepted: Node.js timers fire at once (after 1 ms) when asked to wait longer than 2^31 - 1 ms (about 24.8 days). */
+const MAX_DURATION_MS = 2 ** 31 - 1;
+const MAX_DURATION = 'at most 24 days (596h)';
+/** Longest piece of user text quoted in an error; longer text is cut so an error never repeats megabytes of input. */
+const QUOTE_LIMIT = 40;
+/** User text in double quotes for an error message; text over 40 characters is cut to its start, with its length. */
+function quote(text) {
+    return text.length <= QUOTE_LIMIT ? `"${text}"` : `"${clip(text)}" (${text.length} characters)`;
+}
+/** The text itself, or its first 40 characters and '…' when longer. */
+function clip(text) {
+    if (text.length <= QUOTE_LIMIT)
+        return text;
+    return Array.from(text.slice(0, QUOTE_LIMIT * 2)).slice(0, QUOTE_LIMIT).join('') + '…';
+}
+const NUMBER = String.raw `\d+(?:\.\d+)?`;
+/** Units in order, each at most once; `m(?!s)` keeps minutes from eating the `m` of `ms`. */
+const BARE_NUMBER_RE = new RegExp(`^${NUMBER}$`);
+const DURATION_RE = new RegExp(`^(?:(${NUMBER})h)?(?:(${NUMBER})m(?!s))?(?:(${NUMBER})s)?(?:(\\d+)ms)?$`);
+/**
+ * Milliseconds. A bare number is seconds; `h`, `m`, `s` accept decimals (`1.5s`), `ms` does not.
+ * Zero is accepted; more than MAX_DURATION_MS is not (Node.js could not wait that long).
+ */
+function parseDuration(text) {
+    const trimmed = text.trim();
+    const parts = durationParts(trimmed.toLowerCase());
+    if (parts === null)
+        throw new Error(`${quote(trimmed)} is not a duration; ${DURATION_FORMS}`);
+    const [h, m, s, ms] = parts;
+    const total = Math.round(h * 3_600_000 + m * 60_000 + s * 1000 + ms);
+    if (!(total <= MAX_DURATION_MS))
+        throw new Error(`${quote(trimmed)} is too long a duration; give ${MAX_DURATION}`);
+    return total;
+}
+/** [hours, minutes, seconds, milliseconds], or null when the text is not a duration. */
+function durationParts(text) {
+    if (BARE_NUMBER_RE.test(text))
+        return [0, 0, Number(text), 0];
+    const match = DURATION_RE.exec(text);
+    if (match === null || text === '')
+        return null;
+    return match.slice(1).map((part) => Number(part ?? 0));
+}
+/** A whole number (digits only) that is at least `min` (and at most `max` when given). */
+function parsePositiveInt(text, min, max) {
+    const trimmed = text.trim();
+    const value = Number(trimmed);
+    const range = max === undefined ? `≥ ${min}` : `from ${min} to ${max}`;
+    if (!/^\d+$/.test(trimmed) || !Number.isSafeInteger(value) || value < min || (max !== undefined && value > max)) {
+        const example = max === undefined ? Math.max(min, 10) : max;
+        throw new Error(`${quote(trimmed)} is not a whole number ${range}; use a whole number ${range}, e.g. ${example}`);
+    }
+    return value;
+}
+/** `2` (hosts) or `10%` / `12.5%` (of all hosts, 0..100). */
+function parseThreshold(text) {
+    const trimmed = text.trim();
+    if (/^\d+$/.test(trimmed) && Number.isSafeInteger(Number(trimmed)))
+        return { kind: 'count', value: Number(trimmed) };
+    const percent = new RegExp(`^(${NUMBER})%$`).exec(trimmed);
+    if (percent === null)
+        throw new Error(`${quote(trimmed)} is not a number of hosts or a percentage; ${THRESHOLD_FORMS}`);
+    const value = Number(percent[1]);
+    if (value > 100)
+        throw new Error(`${quote(trimmed)} is more than 100%; ${THRESHOLD_FORMS}`);
+    return { kind: 'percent', value };
+}
+/**
+ * How many failures are tolerated. For percentages this is exactly
+ * floor(value * total / 100), computed on the decimal digits so that e.g.
+ * 1.14% of 5000 hosts is 57, not 56 as floating point would give.
+ */
+function toleratedFailures(t, total) {
+    if (t.kind === 'count')
+        return t.value;
+    const exact = decimalParts(t.value);
+    if (exact === null || !Number.isSafeInteger(total))
+        return Math.floor((t.value * total) / 100);
+    const [digits, scale] = exact;
+    return Number((digits * BigInt(total)) / (100n * 10n ** scale));
+}
+/** True when failures are strictly more than tolerated (for percent: failures * 100 > value * total, exactly). */
+function thresholdExceeded(t, failures, total) {
+    return failures > toleratedFailures(t, total);
+}
+/** `2`, or `10% of 40 hosts (4)` with the tolerated count rounded down. */
+function describeThreshold(t, total) {
+    if (t.kind === 'count')
+        return String(t.value);
+    return `${t.value}% of ${total} ${total === 1 ? 'host' : 'hosts'} (${toleratedFailures(t, total)})`;
+}
+/** A non-negative number as digits / 10^scale, from its shortest decimal form; null if not finite or negative. */
+function decimalParts(value) {
+    const match = /^(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(String(value));
+    if (match === null)
+        return null;
+    const [, int, frac = '', exp = '0'] = match;
+    const scale = frac.length - Number(exp);
+    const digits = BigInt(int + frac);
+    return scale >= 0 ? [digits, BigInt(scale)] : [digits * 10n ** BigInt(-scale), 0n];
+}
+// Binary multiples: 1 KB = 1 KiB = 1024 bytes, 1 MB = 1024 KB, 1 GB = 1024 MB
+// (as most people mean them for buffer and output limits).
+const SIZE_UNITS = new Map([
+    ['', 1],
+    ['b', 1],
+    ...['k', 'kb', 'kib'].map((u) => [u, 1024]),
+    ...['m', 'mb', 'mib'].map((u) => [u, 1024 ** 2]),
+    ...['g', 'gb', 'gib'].map((u) => [u, 1024 ** 3]),
+]);
+/** Bytes, at least 1. Units are case-insensitive and binary (1 KB = 1024 bytes); decimals allowed with a unit (`1.5MB`), rounded down to whole bytes. */
+function parseSize(text) {
+    const trimmed = text.trim();
+    const match = new RegExp(`^(${NUMBER})\\s*([a-z]*)$`).exec(trimmed.toLowerCase());
+    const unit = match === null ? undefined : SIZE_UNITS.get(match[2]);
+    if (match === null || unit === undefined || (unit === 1 && match[1].includes('.'))) {
+        throw new Error(`${quote(trimmed)} is not a size; ${SIZE_FORMS}`);
+    }
+    const bytes = Math.floor(Number(match[1]) * unit);
+    if (bytes < 1)
+        throw new Error(`${quote(trimmed)} is less than 1 byte; ${SIZE_FORMS}`);
+    if (!Number.isSafeInteger(bytes))
+        throw new Error(`${quote(trimmed)} is too large; ${SIZE_FORMS}`);
+    return bytes;
+}
+/** YAML 1.2 core schema booleans, as `@actions/core` getBooleanInput accepts them. */
+function parseBoolean(text) {
+    const trimmed = text.trim();
+    if (['true', 'True', 'TRUE'].includes(trimmed))
+        return true;
+    if (['false', 'False', 'FALSE'].includes(trimmed))
+        return false;
+    throw new Error(`${quote(trimmed)} is not a boolean; ${BOOLEAN_FORMS}`);
+}
+
 ;// CONCATENATED MODULE: ./lib/engine/result.js
 /** Types shared by the engine and the action layer. No @actions/* imports here. */
 /** Statuses that count as failures against `max-failures`. */
@@ -57945,6 +56885,274 @@ function isFailure(status) {
     return FAILURE_STATUSES.has(status);
 }
 const TAIL_LINES = 20;
+
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(7030);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./lib/engine/known-hosts.js
+/**
+ * Host key verification against the `known-hosts` and `fingerprints` inputs.
+ *
+ * Matching follows OpenSSH (hostfile.c / match.c): comma-separated pattern
+ * lists with `*` and `?` wildcards and `!` negation, hashed `|1|salt|hash`
+ * names, `[host]:port` names for ports other than 22, case-insensitive host
+ * names. No @actions/* imports here.
+ */
+
+
+// ---------------------------------------------------------------------------
+// Keys and fingerprints
+/** Reads the key type (uint32 length + ASCII name) from a public key blob. */
+function hostKeyFromBlob(blob) {
+    if (blob.length < 4)
+        throw new Error('public key blob is too short');
+    const length = blob.readUInt32BE(0);
+    if (length === 0 || length > 128 || blob.length < 4 + length) {
+        throw new Error('public key blob has an invalid key type');
+    }
+    const type = blob.subarray(4, 4 + length).toString('latin1');
+    if (!/^[\x21-\x7e]+$/.test(type))
+        throw new Error('public key blob has an invalid key type');
+    return { type, blob };
+}
+/** `SHA256:` + base64(sha256(blob)) without padding, exactly as `ssh-keygen -l` prints it. */
+function fingerprintOf(blob) {
+    return 'SHA256:' + (0,external_node_crypto_.createHash)('sha256').update(blob).digest('base64').replace(/=+$/, '');
+}
+/** Decodes canonical base64 (padding optional), or returns null if `text` is not valid base64. */
+function decodeBase64(text) {
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text))
+        return null;
+    const bytes = Buffer.from(text, 'base64');
+    const unpadded = (s) => s.replace(/=+$/, '');
+    return unpadded(bytes.toString('base64')) === unpadded(text) ? bytes : null;
+}
+// ---------------------------------------------------------------------------
+// Pattern matching (OpenSSH match_pattern / match_pattern_list)
+/** `*` matches any run of characters, `?` exactly one; everything else is literal. */
+function matchPattern(name, pattern) {
+    let n = 0;
+    let p = 0;
+    let starP = -1;
+    let starN = 0;
+    while (n < name.length) {
+        if (p < pattern.length && (pattern[p] === '?' || pattern[p] === name[n])) {
+            n++;
+            p++;
+        }
+        else if (p < pattern.length && pattern[p] === '*') {
+            starP = p++;
+            starN = n;
+        }
+        else if (starP >= 0) {
+            p = starP + 1;
+            n = ++starN;
+        }
+        else {
+            return false;
+        }
+    }
+    while (p < pattern.length && pattern[p] === '*')
+        p++;
+    return p === pattern.length;
+}
+/** Like OpenSSH's match_pattern_list: any matching `!` pattern wins over positives. */
+function patternListVerdict(patterns, name) {
+    const lowered = name.toLowerCase();
+    let positive = false;
+    for (const raw of patterns.toLowerCase().split(',')) {
+        const negated = raw.startsWith('!');
+        if (!matchPattern(lowered, negated ? raw.slice(1) : raw))
+            continue;
+        if (negated)
+            return 'negated';
+        positive = true;
+    }
+    return positive ? 'positive' : 'none';
+}
+/** OpenSSH match_hostname semantics on a comma list: true only if a positive pattern matches and no negated one does. */
+function matchPatternList(patterns, name) {
+    return patternListVerdict(patterns, name) === 'positive';
+}
+// ---------------------------------------------------------------------------
+// known_hosts
+/** The name `ssh` looks up in known_hosts: the bare host for port 22, else `[host]:port`. */
+function lookupName(host, port) {
+    const lowered = host.toLowerCase();
+    return port === 22 ? lowered : `[${lowered}]:${port}`;
+}
+const HASH_MAGIC = '|1|';
+/** Salt of a `|1|salt|hash` field, or null if the field is not a well-formed hashed name. */
+function hashedSalt(hosts) {
+    if (!hosts.startsWith(HASH_MAGIC))
+        return null;
+    const parts = hosts.slice(HASH_MAGIC.length).split('|');
+    if (parts.length !== 2)
+        return null;
+    const salt = decodeBase64(parts[0]);
+    const hash = decodeBase64(parts[1]);
+    return salt?.length === 20 && hash?.length === 20 ? salt : null;
+}
+/** Does the host field of a line (pattern list or hashed name) match `name`? */
+function hostsMatch(hosts, name) {
+    if (!hosts.startsWith('|'))
+        return matchPatternList(hosts, name);
+    const salt = hashedSalt(hosts);
+    if (salt === null)
+        return false;
+    const hash = (0,external_node_crypto_.createHmac)('sha1', salt).update(name).digest('base64');
+    return hosts === `${HASH_MAGIC}${salt.toString('base64')}|${hash}`;
+}
+const MARKERS = { '@revoked': 'revoked', '@cert-authority': 'cert-authority' };
+/** Parses one non-comment line; returns the entry or a reason it is malformed. */
+function known_hosts_parseLine(text, line) {
+    const fields = text.split(/[ \t]+/);
+    let marker = null;
+    if (fields[0].startsWith('@')) {
+        if (!(fields[0] in MARKERS))
+            return `unknown marker ${clip(fields[0])}`;
+        marker = MARKERS[fields[0]];
+        fields.shift();
+    }
+    if (fields.length < 3)
+        return 'expected host names, key type and base64 key';
+    const [hosts, type, base64] = fields;
+    if (hosts.startsWith('|') && hashedSalt(hosts) === null)
+        return 'malformed hashed host name';
+    const blob = decodeBase64(base64);
+    if (blob === null)
+        return 'key is not valid base64';
+    let key;
+    try {
+        key = hostKeyFromBlob(blob);
+    }
+    catch {
+        return 'key data is not a public key';
+    }
+    if (key.type !== type)
+        return `key type ${clip(type)} does not match the key data (${key.type})`;
+    return { line, marker, hosts, key };
+}
+/** Parses known_hosts text. Never throws: bad lines are skipped with a warning. */
+function parseKnownHosts(text) {
+    const entries = [];
+    const warnings = [];
+    text.split('\n').forEach((raw, index) => {
+        const trimmed = raw.replace(/\r$/, '').trim();
+        if (trimmed === '' || trimmed.startsWith('#'))
+            return;
+        const parsed = known_hosts_parseLine(trimmed, index + 1);
+        if (typeof parsed === 'string')
+            warnings.push(`line ${index + 1}: ${parsed}; line ignored`);
+        else
+            entries.push(parsed);
+    });
+    const caLines = entries.filter((e) => e.marker === 'cert-authority').map((e) => e.line);
+    if (caLines.length > 0) {
+        warnings.push(`@cert-authority lines are not supported and are ignored (line${caLines.length > 1 ? 's' : ''} ${caLines.join(', ')}); ` +
+            'host certificates are never trusted');
+    }
+    return { entries, warnings };
+}
+/** Entries (any marker) whose host field matches this host and port, in file order. */
+function entriesFor(kh, host, port) {
+    const name = lookupName(host, port);
+    return kh.entries.filter((e) => hostsMatch(e.hosts, name));
+}
+function sameKey(a, b) {
+    return a.type === b.type && a.blob.equals(b.blob);
+}
+/** Is the key on a @revoked line whose host field matches this host? As OpenSSH, revocation is scoped to the line's patterns (write `*` for every host). */
+function isRevoked(kh, host, port, key) {
+    return entriesFor(kh, host, port).some((e) => e.marker === 'revoked' && sameKey(e.key, key));
+}
+/** Plain (unmarked) entries that apply to this host. */
+function plainEntriesFor(kh, host, port) {
+    return entriesFor(kh, host, port).filter((e) => e.marker === null);
+}
+function checkHostKey(kh, host, port, key) {
+    if (isRevoked(kh, host, port, key))
+        return 'revoked';
+    const applicable = plainEntriesFor(kh, host, port);
+    if (applicable.some((e) => sameKey(e.key, key)))
+        return 'match';
+    if (applicable.some((e) => e.key.type === key.type))
+        return 'changed';
+    return 'unknown';
+}
+/** Distinct key types of plain, non-revoked lines for this host, in file order. */
+function knownKeyTypes(kh, host, port) {
+    const types = plainEntriesFor(kh, host, port)
+        .filter((e) => !isRevoked(kh, host, port, e.key))
+        .map((e) => e.key.type);
+    return [...new Set(types)];
+}
+const ALGORITHMS_BY_KEY_TYPE = {
+    'ssh-ed25519': ['ssh-ed25519'],
+    'ecdsa-sha2-nistp256': ['ecdsa-sha2-nistp256'],
+    'ecdsa-sha2-nistp384': ['ecdsa-sha2-nistp384'],
+    'ecdsa-sha2-nistp521': ['ecdsa-sha2-nistp521'],
+    'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'],
+    'ssh-dss': ['ssh-dss'],
+};
+/** ssh2 host key algorithm names for these key types, in order; types ssh2 cannot verify are dropped. */
+function hostKeyAlgorithmsFor(types) {
+    return [...new Set(types.flatMap((t) => ALGORITHMS_BY_KEY_TYPE[t] ?? []))];
+}
+// ---------------------------------------------------------------------------
+// fingerprints
+const FINGERPRINT_FORMS = 'expected "SHA256:<base64>" or "HOST-PATTERN SHA256:<base64>" (as printed by ssh-keygen -l)';
+/** Canonical `SHA256:` fingerprint (unpadded), or null if `text` is not one. */
+function normalizeFingerprint(text) {
+    if (!text.startsWith('SHA256:'))
+        return null;
+    const digest = decodeBase64(text.slice('SHA256:'.length));
+    return digest?.length === 32 ? 'SHA256:' + digest.toString('base64').replace(/=+$/, '') : null;
+}
+/** Parses the `fingerprints` input. Throws on a malformed line, naming its line number. */
+function parseFingerprints(text) {
+    const rules = [];
+    text.split('\n').forEach((raw, index) => {
+        const trimmed = raw.trim();
+        if (trimmed === '' || trimmed.startsWith('#'))
+            return;
+        const fields = trimmed.split(/\s+/);
+        if (looksLikeKeySize(fields))
+            throw new Error(`line ${index + 1}: ${keySizeHint(fields[0])}`);
+        const fingerprint = fields.length <= 2 ? normalizeFingerprint(fields[fields.length - 1]) : null;
+        if (fingerprint === null)
+            throw new Error(`line ${index + 1}: malformed fingerprint; ${FINGERPRINT_FORMS}`);
+        rules.push({ pattern: fields.length === 2 ? fields[0] : null, fingerprint });
+    });
+    return rules;
+}
+/** `256 SHA256:… [comment (TYPE)]`: a whole `ssh-keygen -l` line, whose first field is the key size in bits, not a host pattern. */
+function looksLikeKeySize(fields) {
+    return fields.length >= 2 && /^\d+$/.test(fields[0]) && fields[1].startsWith('SHA256:');
+}
+function keySizeHint(bits) {
+    return `${quote(bits)} before the fingerprint is the key size that ssh-keygen -l prints, not a host pattern; ` +
+        'keep only the SHA256:… field of the ssh-keygen -l line (drop the bit count before it and the comment and key type after it), ' +
+        'optionally after a host pattern, e.g. "web1.example.com SHA256:…"';
+}
+/**
+ * Does a rule's pattern list apply to this host? Candidate names are the bare
+ * host, the known_hosts name `[host]:port` and, except for IPv6 addresses,
+ * `host:port` (`2001:db8::1:2222` is itself an address, not 2001:db8::1 port 2222);
+ * a `!` pattern matching any of them vetoes the rule.
+ */
+function ruleApplies(pattern, host, port) {
+    const names = [host, lookupName(host, port), ...(host.includes(':') ? [] : [`${host}:${port}`])];
+    const verdicts = names.map((name) => patternListVerdict(pattern, name));
+    return !verdicts.includes('negated') && verdicts.includes('positive');
+}
+function fingerprintAccepted(rules, host, port, fingerprint) {
+    const wanted = normalizeFingerprint(fingerprint);
+    if (wanted === null)
+        return false;
+    return rules.some((r) => r.fingerprint === wanted && (r.pattern === null || ruleApplies(r.pattern, host, port)));
+}
 
 ;// CONCATENATED MODULE: ./lib/engine/session.js
 
@@ -58437,9 +57645,17 @@ async function runHost(target, output, opts) {
         }
     }
 }
-/** About base, 2×base, 4×base, … with ±50% jitter so a fleet does not retry in lockstep. */
+/** Most retries the `retries` input allows: with the capped backoff, at most about 3.5 minutes of waiting for one host. */
+const MAX_RETRIES = 10;
+/** Longest wait before one retry. */
+const MAX_BACKOFF_MS = 30_000;
+/**
+ * About base, 2×base, 4×base, … up to 20 s, with ±50% jitter so a fleet does not retry in lockstep;
+ * never more than MAX_BACKOFF_MS (30 s).
+ */
 function backoffDelay(attempt, baseMs, random = Math.random) {
-    return Math.round(baseMs * 2 ** (attempt - 1) * (0.5 + random()));
+    const mean = Math.min(baseMs * 2 ** (attempt - 1), MAX_BACKOFF_MS / 1.5);
+    return Math.round(mean * (0.5 + random()));
 }
 /** Resolves true after `ms`, or false as soon as the signal aborts. */
 function sleep(ms, signal) {
@@ -58473,6 +57689,885 @@ function toResult(target, outcome, attempts, durationMs, output) {
 }
 function skippedResult(target, reason) {
     return { target, status: 'skipped', exitCode: null, signal: null, error: reason, errorKind: null, durationMs: 0, tail: [], attempts: 0, hostKey: null };
+}
+
+;// CONCATENATED MODULE: ./lib/engine/hosts.js
+/**
+ * Parsing of the `hosts` input: a list of `[user@]host[:port]` entries with
+ * numeric ranges (`web[01-12].example.com`, `10.0.0.[1-3,7]`) and IPv6 literals.
+ * Errors are plain `Error`s; the caller prefixes the input name.
+ */
+
+
+/** Most hosts one run may target, after expanding ranges: keeps `results` (an entry per host) under GitHub's 1 MB output limit. */
+const MAX_HOSTS = 5000;
+const ENTRY_FORM = 'write [user@]host[:port], e.g. deploy@web1.example.com:2222';
+const RANGE_FORM = 'ranges look like [1-3], [01-12] or [1-3,7]';
+const PORT_RANGE = 'ports are whole numbers from 1 to 65535';
+const IPV6_FORM = 'write it like 2001:db8::1, or [2001:db8::1]:2222 with a port';
+function parseHosts(text) {
+    const entries = [];
+    const seen = new Map();
+    for (const token of tokenize(text)) {
+        for (const entry of parseToken(token)) {
+            const key = entryKey(entry.username, entry.host, entry.port);
+            const first = seen.get(key);
+            if (first !== undefined)
+                throw new Error(`${where(token)}: ${duplicateMessage(entry, first, token)}`);
+            seen.set(key, token);
+            entries.push(entry);
+        }
+        if (entries.length > MAX_HOSTS) {
+            throw new Error(`more than ${MAX_HOSTS} hosts in total after expanding ranges; at most ${MAX_HOSTS} are allowed, so split them across several steps`);
+        }
+    }
+    if (entries.length === 0) {
+        throw new Error('no hosts given; list hosts one per line or separated by commas or spaces, e.g. web1.example.com, deploy@10.0.0.5:2222');
+    }
+    return entries;
+}
+/** Expands numeric ranges in brackets; brackets holding a ':' (IPv6 literals) are kept as they are. */
+function expandRanges(pattern) {
+    const segments = splitPattern(pattern);
+    const total = segments.reduce((n, s) => n * (typeof s === 'string' ? 1 : rangeCount(s)), 1);
+    if (total > MAX_HOSTS) {
+        const count = Number.isSafeInteger(total) ? `${total} hosts` : 'too many hosts';
+        throw new Error(`expands to ${count}; at most ${MAX_HOSTS} hosts are allowed`);
+    }
+    return segments.reduce((prefixes, segment) => {
+        const options = typeof segment === 'string' ? [segment] : rangeValues(segment);
+        return prefixes.flatMap((prefix) => options.map((option) => prefix + option));
+    }, ['']);
+}
+/** `host` when port is 22, else `host:port`; IPv6 in brackets when a port is shown. */
+function hostLabel(host, port) {
+    if (port === 22)
+        return host;
+    return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+/** Raised by resolveTargets: `missing-username` (fix the username) or `duplicate` (fix the host list). */
+class TargetError extends Error {
+    reason;
+    constructor(message, reason) {
+        super(message);
+        this.reason = reason;
+    }
+}
+function resolveTargets(entries, defaults) {
+    const targets = entries.map((entry) => {
+        const port = entry.port ?? defaults.port;
+        const username = entry.username ?? defaults.username;
+        return { host: entry.host, port, username, label: hostLabel(entry.host, port) };
+    });
+    const missing = targets.filter((t) => t.username === '');
+    if (missing.length > 0)
+        throw new TargetError(missingUserMessage(missing.map((t) => t.label)), 'missing-username');
+    const seen = new Set();
+    for (const t of targets) {
+        const key = entryKey(t.username, t.host, t.port);
+        if (seen.has(key)) {
+            throw new TargetError(`${clip(`${t.username}@${t.label}`)} appears twice after applying the default username and port; list each host once`, 'duplicate');
+        }
+        seen.add(key);
+    }
+    return targets;
+}
+// ---- tokenizing -------------------------------------------------------------
+/** Splits on newlines, commas and whitespace, except inside brackets; drops `#` comments. */
+function tokenize(text) {
+    const tokens = [];
+    text.split('\n').forEach((rawLine, index) => {
+        let current = '';
+        let depth = 0;
+        const push = () => {
+            if (current !== '')
+                tokens.push({ text: current, line: index + 1 });
+            current = '';
+        };
+        for (const ch of rawLine.split('#')[0]) {
+            if (ch === '[')
+                depth++;
+            if (ch === ']')
+                depth = Math.max(0, depth - 1);
+            if (depth === 0 && (ch === ',' || /\s/.test(ch)))
+                push();
+            else
+                current += ch;
+        }
+        push();
+    });
+    return tokens;
+}
+function where(token) {
+    return `entry ${quote(token.text)} on line ${token.line}`;
+}
+function parseToken(token) {
+    try {
+        return parseEntry(token.text);
+    }
+    catch (err) {
+        throw new Error(`${where(token)}: ${err.message}`);
+    }
+}
+// ---- one entry --------------------------------------------------------------
+function parseEntry(text) {
+    const { username, rest } = splitUser(text);
+    const { hosts, port } = parseHostPart(rest);
+    return hosts.map((host) => ({
+        host,
+        ...(port !== undefined && { port }),
+        ...(username !== undefined && { username }),
+    }));
+}
+/** Splits at the last '@', as `ssh` does, so `user@domain@host` logs in as `user@domain`. */
+function splitUser(text) {
+    const at = text.lastIndexOf('@');
+    if (at === -1)
+        return { rest: text };
+    const username = text.slice(0, at);
+    if (username === '')
+        throw new Error(`the user name before '@' is empty; ${ENTRY_FORM}`);
+    checkUsername(username);
+    return { username, rest: text.slice(at + 1) };
+}
+/**
+ * A login name `ssh` accepts on its command line (OpenSSH's valid_ruser): not starting with '-',
+ * no control characters, none of ' ` " ; & < > | ( ) { }, no '-' after a space, no trailing '\'.
+ * So `user@domain`, `DOMAIN\user` and `first.last` are fine. Throws a plain Error naming the problem.
+ */
+function checkUsername(name) {
+    const problem = usernameProblem(name);
+    if (problem !== null) {
+        throw new Error(`user name ${quote(name)} ${problem}; as with ssh, a user name may not start with '-', contain control characters or any of ' \` " ; & < > | ( ) { }, or end with '\\'`);
+    }
+    return name;
+}
+function usernameProblem(name) {
+    if (name.startsWith('-'))
+        return "starts with '-'";
+    const bad = [...name].find((ch) => /[\p{Cc}'`";&<>|(){}]/u.test(ch));
+    if (bad !== undefined)
+        return `contains ${describeChar(bad)}`;
+    if (/\s-/.test(name))
+        return "has a '-' after a space";
+    if (name.endsWith('\\'))
+        return "ends with '\\'";
+    return null;
+}
+function parseHostPart(text) {
+    if (isBracketedIPv6(text))
+        return parseBracketedIPv6(text);
+    if (text.split(':').length > 2)
+        return { hosts: [checkIPv6(text)] };
+    const [pattern, portText] = text.split(':');
+    const hosts = expandRanges(pattern).map((host) => checkIPv4(checkHostName(host), pattern));
+    return portText === undefined ? { hosts } : { hosts, port: parsePort(portText) };
+}
+/**
+ * Refuses zero-padded numbers in an IPv4 address (all digits and dots): the system resolver reads
+ * them as octal (10.0.0.010 is 10.0.0.8), and 10.0.0.01 would not count as a duplicate of 10.0.0.1.
+ */
+function checkIPv4(host, pattern) {
+    if (!/^[\d.]+$/.test(host))
+        return host;
+    const padded = host.split('.').find((part) => /^0\d/.test(part));
+    if (padded === undefined)
+        return host;
+    const unpadded = host.split('.').map((part) => (part === '' ? part : String(Number(part)))).join('.');
+    const inRange = pattern.includes('[') ? ' (in a range, write [1-10], not [01-10])' : '';
+    throw new Error(`IPv4 address ${quote(host)} has the zero-padded number "${padded}", which the system resolver reads as octal (010 is 8); ` +
+        `write IPv4 numbers without leading zeros: ${unpadded}${inRange}`);
+}
+/** `[2001:db8::1]...`: the first bracket holds a ':', so it is an address, not a range. */
+function isBracketedIPv6(text) {
+    if (!text.startsWith('['))
+        return false;
+    const close = text.indexOf(']');
+    return (close === -1 ? text.slice(1) : text.slice(1, close)).includes(':');
+}
+function parseBracketedIPv6(text) {
+    const close = text.indexOf(']');
+    if (close === -1)
+        throw new Error(`'[' has no matching ']'; ${IPV6_FORM}`);
+    const host = checkIPv6(text.slice(1, close));
+    const after = text.slice(close + 1);
+    if (after === '')
+        return { hosts: [host] };
+    if (!after.startsWith(':'))
+        throw new Error(`unexpected ${quote(after)} after ']'; ${IPV6_FORM}`);
+    return { hosts: [host], port: parsePort(after.slice(1)) };
+}
+function checkIPv6(address) {
+    if ((0,external_node_net_.isIPv6)(address))
+        return address;
+    const note = address.includes('[') ? ' (ranges are not supported in IPv6 addresses)' : '';
+    throw new Error(`${quote(address)} is not a valid IPv6 address${note}; ${IPV6_FORM}`);
+}
+function parsePort(text) {
+    if (text === '')
+        throw new Error(`the port after ':' is missing; ${PORT_RANGE}`);
+    if (!/^\d+$/.test(text))
+        throw new Error(`port ${quote(text)} is not a number; ${PORT_RANGE}`);
+    const port = Number(text);
+    if (port < 1 || port > 65535)
+        throw new Error(`port ${clip(text)} is out of range; ${PORT_RANGE}`);
+    return port;
+}
+function checkHostName(name) {
+    if (name === '')
+        throw new Error(`the host name is missing; ${ENTRY_FORM}`);
+    const bad = [...name].find((ch) => !/[A-Za-z0-9._-]/.test(ch));
+    if (bad !== undefined) {
+        throw new Error(`host name ${quote(name)} contains ${describeChar(bad)}; host names may only use letters, digits, '.', '-' and '_'`);
+    }
+    if (/^[-.]/.test(name)) {
+        throw new Error(`host name ${quote(name)} starts with '${name[0]}'; it must start with a letter, digit or '_'`);
+    }
+    return name;
+}
+function describeChar(ch) {
+    if (ch === ' ')
+        return 'a space';
+    if (ch === '\t')
+        return 'a tab';
+    return /[\p{L}\p{N}\p{P}\p{S}]/u.test(ch) ? `'${ch}'` : `the character U+${ch.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+}
+// ---- ranges -----------------------------------------------------------------
+function splitPattern(pattern) {
+    const segments = [];
+    let rest = pattern;
+    while (rest !== '') {
+        const open = rest.indexOf('[');
+        const close = rest.indexOf(']');
+        if (close !== -1 && (open === -1 || close < open))
+            throw new Error(`']' has no matching '['; ${RANGE_FORM}`);
+        if (open === -1) {
+            segments.push(rest);
+            break;
+        }
+        if (close === -1)
+            throw new Error(`'[' has no matching ']'; ${RANGE_FORM}`);
+        const body = rest.slice(open + 1, close);
+        segments.push(rest.slice(0, open), body.includes(':') ? `[${body}]` : parseRange(body));
+        rest = rest.slice(close + 1);
+    }
+    return segments;
+}
+function parseRange(body) {
+    if (body.trim() === '')
+        throw new Error(`empty brackets []; ${RANGE_FORM}`);
+    const items = body.split(',').map((item) => item.trim());
+    return items.map((item) => parseRangeItem(item, body, items.length === 1));
+}
+function parseRangeItem(item, body, alone) {
+    const match = /^(\d+)(?:-(\d+))?$/.exec(item);
+    if (match === null) {
+        throw new Error(`[${clip(body)}] is not a range: ${quote(item)} is not a number or start-end pair; ${RANGE_FORM}`);
+    }
+    const [, startText, endText = startText] = match;
+    const start = Number(startText);
+    const end = Number(endText);
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end))
+        throw new Error(`[${clip(body)}] has a number that is too large`);
+    if (start > end) {
+        const fix = clip(`${endText}-${startText}`);
+        throw new Error(alone ? `range [${clip(item)}] goes backwards; write [${fix}]` : `range ${clip(item)} in [${clip(body)}] goes backwards; write ${fix}`);
+    }
+    const width = startText.length > 1 && startText.startsWith('0') ? startText.length : 1;
+    return { start, end, width };
+}
+function rangeCount(items) {
+    return items.reduce((n, item) => n + item.end - item.start + 1, 0);
+}
+function rangeValues(items) {
+    const values = [];
+    for (const { start, end, width } of items) {
+        for (let n = start; n <= end; n++)
+            values.push(String(n).padStart(width, '0'));
+    }
+    return values;
+}
+// ---- duplicates and messages ------------------------------------------------
+function entryKey(username, host, port) {
+    return JSON.stringify([username ?? null, normalizeHost(host), port ?? null]);
+}
+/** Host names compare case-insensitively; IPv6 addresses compare in canonical form. */
+function normalizeHost(host) {
+    if (!host.includes(':'))
+        return host.toLowerCase();
+    try {
+        return new URL(`http://[${host}]/`).hostname;
+    }
+    catch {
+        return host.toLowerCase(); // e.g. a zone id (fe80::1%eth0), which URL does not accept
+    }
+}
+function duplicateMessage(entry, first, current) {
+    const also = first === current ? 'listed twice by this entry' : `already listed by ${where(first)}`;
+    return `${clip(showEntry(entry))} is ${also}; list each host once`;
+}
+/** The entry as written after expansion: `[user@]host[:port]`, IPv6 bracketed when a port follows. */
+function showEntry({ username, host, port }) {
+    const user = username === undefined ? '' : `${username}@`;
+    if (port === undefined)
+        return user + host;
+    return `${user}${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+function missingUserMessage(labels) {
+    const shown = labels.slice(0, 5).map(clip).join(', ');
+    const more = labels.length > 5 ? ` and ${labels.length - 5} more` : '';
+    const count = labels.length === 1 ? '' : ` ${labels.length} hosts:`;
+    return `no username for${count} ${shown}${more}; give user@host or set the username`;
+}
+
+;// CONCATENATED MODULE: ./lib/engine/ppk.js
+/**
+ * PuTTY private key (.ppk) → unencrypted OpenSSH private key.
+ *
+ * ssh2 only parses `PuTTY-User-Key-File-2` files holding ssh-rsa or ssh-dss
+ * keys, so PuTTY keys are converted to the `openssh-key-v1` format (cipher
+ * "none", kdf "none") before they reach ssh2.
+ *
+ * The PPK format follows PuTTY's documentation (appendix "PPK file format",
+ * doc/pubkeyfmt.but) and source (sshpubk.c, crypto/ecc-ssh.c):
+ *
+ *   PuTTY-User-Key-File-<2|3>: <algorithm>
+ *   Encryption: none | aes256-cbc
+ *   Comment: <text>
+ *   Public-Lines: N, then N lines of base64 (the SSH wire public key blob)
+ *   [v3, encrypted only] Key-Derivation: Argon2id|Argon2i|Argon2d,
+ *     Argon2-Memory (KiB), Argon2-Passes, Argon2-Parallelism, Argon2-Salt (hex)
+ *   Private-Lines: N, then N lines of base64 (private blob, maybe encrypted)
+ *   Private-MAC: <hex>
+ *
+ * The MAC covers string(algorithm) string(encryption) string(comment)
+ * string(public blob) string(decrypted private blob, padding included).
+ * v2: HMAC-SHA1 keyed with SHA1("putty-private-key-file-mac-key" + passphrase);
+ *     AES key = (SHA1(uint32 0 + pass) || SHA1(uint32 1 + pass))[0..32], IV 0.
+ * v3: HMAC-SHA256; Argon2 (empty secret and associated data) gives 80 bytes:
+ *     AES key 32, IV 16, MAC key 32. Unencrypted: zero-length MAC key.
+ *
+ * Private blobs (unused bytes after them are random padding):
+ *   ssh-rsa      mpint d, mpint p, mpint q, mpint iqmp (q^-1 mod p)
+ *   ssh-dss      mpint x
+ *   ecdsa-sha2-* mpint private scalar
+ *   ssh-ed25519  string of 32 bytes: the seed, "little-endian integer" —
+ *                PuTTY's docs say mpint, but the code writes a fixed-length
+ *                little-endian string, i.e. exactly OpenSSH's 32-byte seed.
+ *
+ * A MAC mismatch on an encrypted key is reported as reason 'passphrase' (a
+ * wrong passphrase and a damaged file cannot be told apart); on an
+ * unencrypted key it is reason 'format'. Passphrases are UTF-8 encoded.
+ *
+ * Only Node built-ins; no @actions/* imports.
+ */
+
+class PuttyKeyError extends Error {
+    reason;
+    constructor(message, reason) {
+        super(message);
+        this.reason = reason;
+        this.name = 'PuttyKeyError';
+    }
+}
+const ACCEPTED_TYPES = 'ssh-rsa, ssh-ed25519, ecdsa-sha2-nistp256/384/521, ssh-dss';
+const ACCEPTED_VERSIONS = 'PuTTY-User-Key-File-2 or PuTTY-User-Key-File-3 (PuTTY 0.52 and later)';
+const CONVERT_HINT = 'convert it with `puttygen key.ppk -O private-openssh -o key`';
+/** True when `text` looks like a PPK v2 or v3 file. */
+function isPuttyKey(text) {
+    const t = text.trim();
+    return t.startsWith('PuTTY-User-Key-File-2:') || t.startsWith('PuTTY-User-Key-File-3:');
+}
+// ---------------------------------------------------------------------------
+// SSH wire format helpers (RFC 4251 §5)
+function formatError(what) {
+    return new PuttyKeyError(`PuTTY key: ${what}; expected a ${ACCEPTED_VERSIONS} file as saved by PuTTYgen`, 'format');
+}
+class WireReader {
+    buf;
+    what;
+    pos = 0;
+    constructor(buf, what) {
+        this.buf = buf;
+        this.what = what;
+    }
+    uint32() {
+        if (this.pos + 4 > this.buf.length)
+            throw formatError(`${this.what} is truncated`);
+        const n = this.buf.readUInt32BE(this.pos);
+        this.pos += 4;
+        return n;
+    }
+    string() {
+        const len = this.uint32();
+        if (this.pos + len > this.buf.length)
+            throw formatError(`${this.what} is truncated`);
+        const out = this.buf.subarray(this.pos, this.pos + len);
+        this.pos += len;
+        return out;
+    }
+    /** An unsigned mpint, returned as its magnitude without leading zero bytes. */
+    mpint() {
+        const b = this.string();
+        if (b.length > 0 && b[0] & 0x80)
+            throw formatError(`${this.what} holds a negative number`);
+        return stripZeros(b);
+    }
+    end() {
+        if (this.pos !== this.buf.length)
+            throw formatError(`${this.what} has unexpected trailing data`);
+    }
+}
+class WireWriter {
+    parts = [];
+    uint32(n) {
+        const b = Buffer.alloc(4);
+        b.writeUInt32BE(n);
+        this.parts.push(b);
+        return this;
+    }
+    string(data) {
+        const b = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+        return this.uint32(b.length).raw(b);
+    }
+    /** Writes a non-negative magnitude as a canonical mpint. */
+    mpint(magnitude) {
+        const m = stripZeros(magnitude);
+        return this.string(m.length > 0 && m[0] & 0x80 ? Buffer.concat([Buffer.from([0]), m]) : m);
+    }
+    raw(b) {
+        this.parts.push(b);
+        return this;
+    }
+    toBuffer() {
+        return Buffer.concat(this.parts);
+    }
+}
+function stripZeros(b) {
+    let i = 0;
+    while (i < b.length && b[i] === 0)
+        i++;
+    return b.subarray(i);
+}
+const ecdsa = (curve) => (pub, priv, out) => {
+    const curveName = pub.string().toString('latin1');
+    if (curveName !== curve)
+        throw formatError(`public key names curve '${curveName}', expected '${curve}'`);
+    const point = pub.string();
+    pub.end();
+    out.string(curve).string(point).mpint(priv.mpint());
+};
+const CONVERTERS = new Map([
+    [
+        'ssh-rsa',
+        (pub, priv, out) => {
+            const e = pub.mpint();
+            const n = pub.mpint();
+            pub.end();
+            const d = priv.mpint();
+            const p = priv.mpint();
+            const q = priv.mpint();
+            const iqmp = priv.mpint();
+            out.mpint(n).mpint(e).mpint(d).mpint(iqmp).mpint(p).mpint(q);
+        },
+    ],
+    [
+        'ssh-dss',
+        (pub, priv, out) => {
+            const [p, q, g, y] = [pub.mpint(), pub.mpint(), pub.mpint(), pub.mpint()];
+            pub.end();
+            out.mpint(p).mpint(q).mpint(g).mpint(y).mpint(priv.mpint());
+        },
+    ],
+    ['ecdsa-sha2-nistp256', ecdsa('nistp256')],
+    ['ecdsa-sha2-nistp384', ecdsa('nistp384')],
+    ['ecdsa-sha2-nistp521', ecdsa('nistp521')],
+    [
+        'ssh-ed25519',
+        (pub, priv, out) => {
+            const point = pub.string();
+            pub.end();
+            if (point.length !== 32)
+                throw formatError('Ed25519 public key is not 32 bytes');
+            // A little-endian integer: bytes beyond the 32nd must be zero, and a
+            // shorter string is zero-extended at the end.
+            const le = priv.string();
+            if (le.subarray(32).some((byte) => byte !== 0))
+                throw formatError('Ed25519 private key is longer than 32 bytes');
+            const seed = Buffer.alloc(32);
+            le.copy(seed, 0, 0, Math.min(32, le.length));
+            out.string(point).string(Buffer.concat([seed, point]));
+        },
+    ],
+]);
+// ---------------------------------------------------------------------------
+// Outer text layer
+class PpkLines {
+    lines;
+    i = 0;
+    constructor(lines) {
+        this.lines = lines;
+    }
+    /** Reads the next line, which must be `name: value`. */
+    header(name) {
+        const line = this.lines[this.i];
+        if (line === undefined)
+            throw formatError(`file ends before the '${name}' line`);
+        const m = /^([A-Za-z0-9-]+): ?(.*)$/.exec(line);
+        if (m === null || m[1] !== name)
+            throw formatError(`expected a '${name}:' line at line ${this.i + 1}`);
+        this.i++;
+        return m[2];
+    }
+    int(name) {
+        const v = this.header(name).trim();
+        if (!/^\d{1,9}$/.test(v))
+            throw formatError(`'${name}' is not a number`);
+        return Number(v);
+    }
+    /** `<name>: N` followed by N lines of base64. */
+    base64(name) {
+        const count = this.int(name);
+        if (this.i + count > this.lines.length)
+            throw formatError(`file ends inside the ${name} section`);
+        const text = this.lines
+            .slice(this.i, this.i + count)
+            .join('')
+            .replace(/\s+/g, '');
+        this.i += count;
+        if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text))
+            throw formatError(`${name} section is not valid base64`);
+        return Buffer.from(text, 'base64');
+    }
+    peekName() {
+        return /^([A-Za-z0-9-]+):/.exec(this.lines[this.i] ?? '')?.[1];
+    }
+}
+const ARGON2_FLAVOURS = new Map([
+    ['Argon2id', 'argon2id'],
+    ['Argon2i', 'argon2i'],
+    ['Argon2d', 'argon2d'],
+]);
+/** Sanity limit so a malformed file cannot make Argon2 exhaust the runner's memory. */
+const ARGON2_MAX_MEMORY_KIB = 1024 * 1024;
+/** The v3 Key-Derivation / Argon2-* header lines (present only on encrypted keys). */
+function readArgon2Params(lines) {
+    const flavour = lines.header('Key-Derivation');
+    const algorithm = ARGON2_FLAVOURS.get(flavour);
+    if (algorithm === undefined) {
+        throw new PuttyKeyError(`PuTTY key: unknown Key-Derivation '${flavour}'; accepted: Argon2id, Argon2i, Argon2d`, 'unsupported');
+    }
+    const memory = lines.int('Argon2-Memory');
+    if (memory > ARGON2_MAX_MEMORY_KIB) {
+        throw new PuttyKeyError(`PuTTY key: Argon2-Memory ${memory} KiB is above the accepted maximum of 1 GiB`, 'unsupported');
+    }
+    const passes = lines.int('Argon2-Passes');
+    const parallelism = lines.int('Argon2-Parallelism');
+    const saltHex = lines.header('Argon2-Salt').trim();
+    if (!/^(?:[0-9a-fA-F]{2})+$/.test(saltHex))
+        throw formatError('Argon2-Salt is not hex');
+    return { algorithm, memory, passes, parallelism, salt: Buffer.from(saltHex, 'hex') };
+}
+function v3Secrets(argon2, passphrase) {
+    const empty = Buffer.alloc(0);
+    if (argon2 === undefined)
+        return { cipherKey: empty, iv: empty, macKey: empty };
+    // Looked up at call time: crypto.argon2Sync only exists on Node >= 24.7.
+    const argon2Sync = external_node_crypto_.argon2Sync;
+    if (typeof argon2Sync !== 'function') {
+        throw new PuttyKeyError(`PuTTY key: this passphrase-protected PPK v3 key needs Argon2, which this Node.js (${process.version}) ` +
+            `does not provide (crypto.argon2Sync, Node 24.7 or later); ${CONVERT_HINT} ` +
+            'or remove its passphrase (puttygen key.ppk -P) and store the key as a secret', 'unsupported');
+    }
+    if (!passphrase)
+        throw missingPassphrase();
+    const { algorithm, memory, passes, parallelism, salt } = argon2;
+    let out;
+    try {
+        out = argon2Sync(algorithm, { message: Buffer.from(passphrase, 'utf8'), nonce: salt, memory, passes, parallelism, tagLength: 80 });
+    }
+    catch {
+        throw formatError(`invalid Argon2 parameters (memory ${memory}, passes ${passes}, parallelism ${parallelism})`);
+    }
+    return { cipherKey: out.subarray(0, 32), iv: out.subarray(32, 48), macKey: out.subarray(48, 80) };
+}
+function v2Secrets(encrypted, passphrase) {
+    if (encrypted && !passphrase)
+        throw missingPassphrase();
+    const pass = Buffer.from(encrypted ? passphrase : '', 'utf8');
+    const sha1 = (...parts) => external_node_crypto_.createHash('sha1').update(Buffer.concat(parts)).digest();
+    const seq = (n) => new WireWriter().uint32(n).toBuffer();
+    return {
+        cipherKey: encrypted ? Buffer.concat([sha1(seq(0), pass), sha1(seq(1), pass)]).subarray(0, 32) : Buffer.alloc(0),
+        iv: Buffer.alloc(16),
+        macKey: sha1(Buffer.from('putty-private-key-file-mac-key'), pass),
+    };
+}
+function missingPassphrase() {
+    return new PuttyKeyError('PuTTY key: the key is encrypted but no passphrase was given; set the passphrase input', 'passphrase');
+}
+// ---------------------------------------------------------------------------
+/**
+ * Converts PuTTY .ppk text to an unencrypted OpenSSH private key
+ * ("-----BEGIN OPENSSH PRIVATE KEY-----"). `passphrase` is needed only for
+ * encrypted keys. Throws PuttyKeyError.
+ */
+function puttyToOpenSSH(text, passphrase) {
+    const lines = new PpkLines(text.trim().split(/\r\n|\r|\n/));
+    const version = /^PuTTY-User-Key-File-(\d+)$/.exec(lines.peekName() ?? '')?.[1];
+    if (version === undefined)
+        throw formatError('not a PuTTY private key');
+    if (version !== '2' && version !== '3') {
+        throw new PuttyKeyError(`PuTTY key: file format version ${version} is not supported; accepted: ${ACCEPTED_VERSIONS}`, 'unsupported');
+    }
+    const algorithm = lines.header(`PuTTY-User-Key-File-${version}`);
+    const convert = CONVERTERS.get(algorithm);
+    if (convert === undefined) {
+        throw new PuttyKeyError(`PuTTY key: key type '${algorithm}' is not supported; accepted: ${ACCEPTED_TYPES}`, 'unsupported');
+    }
+    const encryption = lines.header('Encryption');
+    if (encryption !== 'none' && encryption !== 'aes256-cbc') {
+        throw new PuttyKeyError(`PuTTY key: encryption '${encryption}' is not supported; accepted: none, aes256-cbc`, 'unsupported');
+    }
+    const encrypted = encryption === 'aes256-cbc';
+    const comment = lines.header('Comment');
+    const publicBlob = lines.base64('Public-Lines');
+    const argon2 = version === '3' && encrypted ? readArgon2Params(lines) : undefined;
+    const privateData = lines.base64('Private-Lines');
+    const macHex = lines.header('Private-MAC').trim();
+    const macAlgorithm = version === '3' ? 'sha256' : 'sha1';
+    if (!new RegExp(`^[0-9a-fA-F]{${version === '3' ? 64 : 40}}$`).test(macHex)) {
+        throw formatError(`Private-MAC is not an HMAC-${macAlgorithm.toUpperCase()} value in hex`);
+    }
+    if (encrypted && (privateData.length === 0 || privateData.length % 16 !== 0)) {
+        throw formatError('encrypted private key is not a whole number of AES blocks');
+    }
+    // The file is well-formed; now the passphrase.
+    const secrets = version === '3' ? v3Secrets(argon2, passphrase) : v2Secrets(encrypted, passphrase);
+    let privateBlob = privateData;
+    if (encrypted) {
+        const decipher = external_node_crypto_.createDecipheriv('aes-256-cbc', secrets.cipherKey, secrets.iv).setAutoPadding(false);
+        privateBlob = Buffer.concat([decipher.update(privateData), decipher.final()]);
+    }
+    const macInput = new WireWriter()
+        .string(algorithm)
+        .string(encryption)
+        .string(comment)
+        .string(publicBlob)
+        .string(privateBlob)
+        .toBuffer();
+    const mac = external_node_crypto_.createHmac(macAlgorithm, secrets.macKey).update(macInput).digest();
+    if (!external_node_crypto_.timingSafeEqual(mac, Buffer.from(macHex, 'hex'))) {
+        if (encrypted) {
+            throw new PuttyKeyError('PuTTY key: wrong passphrase, or the key file is damaged (Private-MAC does not match)', 'passphrase');
+        }
+        throw formatError('Private-MAC does not match, the key file is damaged or was edited');
+    }
+    const pub = new WireReader(publicBlob, 'public key');
+    const pubType = pub.string().toString('latin1');
+    if (pubType !== algorithm)
+        throw formatError(`public key is '${pubType}' but the header says '${algorithm}'`);
+    const keyFields = new WireWriter().string(algorithm);
+    convert(pub, new WireReader(privateBlob, 'private key'), keyFields);
+    return openSSHPrivateKey(publicBlob, keyFields.toBuffer(), comment);
+}
+/** openssh-key-v1 (PROTOCOL.key), cipher and kdf "none", one key. */
+function openSSHPrivateKey(publicBlob, keyFields, comment) {
+    const check = external_node_crypto_.randomBytes(4);
+    const section = new WireWriter().raw(check).raw(check).raw(keyFields).string(comment).toBuffer();
+    const padding = Buffer.from(Array.from({ length: (8 - (section.length % 8)) % 8 }, (_, i) => i + 1));
+    const body = new WireWriter()
+        .raw(Buffer.from('openssh-key-v1\0', 'latin1'))
+        .string('none')
+        .string('none')
+        .string('')
+        .uint32(1)
+        .string(publicBlob)
+        .string(Buffer.concat([section, padding]))
+        .toBuffer();
+    const b64 = body.toString('base64').replace(/.{1,70}/g, '$&\n');
+    return `-----BEGIN OPENSSH PRIVATE KEY-----\n${b64}-----END OPENSSH PRIVATE KEY-----\n`;
+}
+
+;// CONCATENATED MODULE: ./lib/action/inputs.js
+
+
+
+
+
+
+
+
+/** A user mistake in an input. Its message names the input and says what is accepted; no stack trace is shown. */
+class InputError extends Error {
+    input;
+    constructor(input, message) {
+        super(`Input "${input}": ${message}`);
+        this.input = input;
+        this.name = 'InputError';
+    }
+}
+/** The defaults of action.yml, applied when an input is empty (e.g. when run outside the runner). */
+const DEFAULTS = {
+    username: '',
+    port: '22',
+    'strict-host-key-checking': 'true',
+    concurrency: '10',
+    'connect-timeout': '30s',
+    'command-timeout': '10m',
+    'max-failures': '0',
+    'fail-fast': 'true',
+    retries: '2',
+    'max-output': '10MB',
+};
+/** Reads inputs the way the runner passes them: `INPUT_<NAME upper-cased, spaces as _>`. Not trimmed. */
+function readInputFromEnv(name) {
+    return process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '';
+}
+/** The secret inputs, whose values must be masked before anything is printed. */
+function secretValues(read) {
+    const key = read('private-key');
+    const lines = key.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
+    return [read('password'), read('passphrase'), ...lines].filter((v) => v.trim().length > 0);
+}
+function getSettings(read, env = process.env) {
+    const get = (name) => {
+        const value = read(name).trim();
+        return value === '' ? (DEFAULTS[name] ?? '') : value;
+    };
+    const parse = (name, parser) => {
+        try {
+            return parser(get(name));
+        }
+        catch (err) {
+            throw err instanceof InputError ? err : new InputError(name, err.message);
+        }
+    };
+    const port = parse('port', (t) => {
+        const n = /^\d+$/.test(t) ? Number(t) : NaN;
+        if (!(n >= 1 && n <= 65535))
+            throw new Error(`${quote(t)} is not a valid port; use a whole number from 1 to 65535`);
+        return n;
+    });
+    const entries = parse('hosts', parseHosts);
+    const username = get('username') === '' ? '' : parse('username', checkUsername);
+    const targets = parse('hosts', () => {
+        try {
+            return resolveTargets(entries, { username, port });
+        }
+        catch (err) {
+            throw err instanceof TargetError && err.reason === 'missing-username' ? new InputError('username', err.message) : err;
+        }
+    });
+    const command = get('command');
+    if (command === '')
+        throw new InputError('command', 'is required: give the command (or a multi-line script) to run on every host');
+    // env values are kept byte for byte: not trimmed.
+    const envVars = parse('env', () => parseEnv(read('env')));
+    const credentials = readCredentials(read, env);
+    const strict = parse('strict-host-key-checking', parseBoolean);
+    const knownHosts = get('known-hosts') === '' ? null : parseKnownHosts(read('known-hosts'));
+    const fingerprints = parse('fingerprints', parseFingerprints);
+    if (strict && knownHosts !== null && fingerprints.length === 0)
+        checkTrustsSomeKey(knownHosts);
+    if (strict && knownHosts === null && fingerprints.length === 0) {
+        throw new InputError('known-hosts', 'strict-host-key-checking is on, but neither known-hosts nor fingerprints is set, so no host key can be trusted. ' +
+            'Put the output of `ssh-keyscan -p PORT HOST` (verified out of band) into known-hosts, or the host key fingerprints ' +
+            '(`ssh-keygen -l -f key.pub`, or those printed by a run with strict-host-key-checking: false) into fingerprints');
+    }
+    const commandTimeoutMs = parse('command-timeout', parseDuration);
+    const connectTimeoutMs = parse('connect-timeout', parseDuration);
+    if (connectTimeoutMs <= 0)
+        throw new InputError('connect-timeout', 'must be more than 0 (e.g. 30s)');
+    return {
+        targets,
+        command,
+        env: envVars,
+        remoteCommand: envPrefix(envVars) + command,
+        credentials,
+        strictHostKeyChecking: strict,
+        knownHosts,
+        fingerprints,
+        concurrency: parse('concurrency', (t) => parsePositiveInt(t, 1)),
+        connectTimeoutMs,
+        commandTimeoutMs,
+        maxFailures: parse('max-failures', parseThreshold),
+        failFast: parse('fail-fast', parseBoolean),
+        retries: parse('retries', (t) => parsePositiveInt(t, 0, MAX_RETRIES)),
+        maxOutputBytes: parse('max-output', parseSize),
+    };
+}
+/** With strict checking and no fingerprints, known-hosts must have a plain line: @revoked and @cert-authority lines trust no key. */
+function checkTrustsSomeKey(knownHosts) {
+    if (knownHosts.entries.some((e) => e.marker === null))
+        return;
+    const form = 'Each line is "HOST-PATTERNS KEY-TYPE BASE64-KEY", as ssh-keyscan prints it';
+    const marked = knownHosts.entries.map((e) => e.line);
+    if (marked.length > 0) {
+        throw new InputError('known-hosts', `has only @revoked or @cert-authority lines (${listLines(marked)}), which trust no host key, so every host would be refused. ` +
+            `Add the hosts' keys as plain lines (${form}), or pin them in fingerprints`);
+    }
+    const shown = knownHosts.warnings.slice(0, 3).join('; ');
+    const more = knownHosts.warnings.length > 3 ? `; and ${knownHosts.warnings.length - 3} more` : '';
+    throw new InputError('known-hosts', `has no usable known_hosts line (${shown + more || 'only comments'}). ${form}`);
+}
+function listLines(lines) {
+    const shown = lines.slice(0, 5).join(', ');
+    return `line${lines.length > 1 ? 's' : ''} ${shown}${lines.length > 5 ? ` and ${lines.length - 5} more` : ''}`;
+}
+function readCredentials(read, env) {
+    const privateKey = read('private-key').trim();
+    const passphrase = read('passphrase');
+    const password = read('password');
+    const agent = env.SSH_AUTH_SOCK && (0,external_node_fs_namespaceObject.existsSync)(env.SSH_AUTH_SOCK) ? env.SSH_AUTH_SOCK : undefined;
+    const credentials = {};
+    if (privateKey !== '' && isPuttyKey(privateKey)) {
+        // ssh2 reads only PuTTY v2 RSA/DSA keys: convert every .ppk to an (unencrypted, in memory) OpenSSH key.
+        credentials.privateKey = convertPuttyKey(privateKey, passphrase);
+    }
+    else if (privateKey !== '') {
+        checkPrivateKey(privateKey, passphrase);
+        credentials.privateKey = `${privateKey}\n`;
+        if (passphrase !== '')
+            credentials.passphrase = passphrase;
+    }
+    else if (passphrase !== '') {
+        throw new InputError('passphrase', 'is set but private-key is empty; give the encrypted private key in private-key');
+    }
+    if (agent)
+        credentials.agent = agent;
+    if (password !== '')
+        credentials.password = password;
+    if (!credentials.privateKey && !credentials.agent && !credentials.password) {
+        throw new InputError('private-key', 'no credentials: set private-key (recommended, from a secret), or password, or run with an SSH agent (SSH_AUTH_SOCK)');
+    }
+    return credentials;
+}
+function convertPuttyKey(text, passphrase) {
+    try {
+        return puttyToOpenSSH(text, passphrase === '' ? undefined : passphrase);
+    }
+    catch (err) {
+        if (!(err instanceof PuttyKeyError))
+            throw err;
+        throw new InputError(err.reason === 'passphrase' ? 'passphrase' : 'private-key', err.message);
+    }
+}
+/** Parses the key once up front so a bad key or passphrase fails before any host is contacted. */
+function checkPrivateKey(text, passphrase) {
+    const parsed = lib.utils.parseKey(text, passphrase === '' ? undefined : passphrase);
+    const error = parsed instanceof Error ? parsed : null;
+    if (error) {
+        if (/passphrase|decrypt|bad decrypt|integrity/i.test(error.message)) {
+            const what = passphrase === '' ? 'the key is encrypted and passphrase is empty' : 'passphrase does not decrypt the key';
+            throw new InputError('passphrase', `${what}; set passphrase to the key's passphrase (from a secret)`);
+        }
+        throw new InputError('private-key', `could not be read (${error.message}). Give the whole private key text, BEGIN and END lines included: OpenSSH, PEM or PuTTY (.ppk) format; RSA, ECDSA or Ed25519`);
+    }
+    const key = Array.isArray(parsed) ? parsed[0] : parsed;
+    if (!key || key.isPrivateKey() !== true) {
+        throw new InputError('private-key', 'holds a public key, not a private key. Give the private key text (the file without .pub)');
+    }
 }
 
 ;// CONCATENATED MODULE: external "node:fs/promises"
@@ -58659,17 +58754,17 @@ class SpoolDir {
 /**
  * Host key trust as OpenSSH's StrictHostKeyChecking=yes would decide it, plus pinned fingerprints.
  * A revoked or changed key is never accepted; an unknown key is accepted only when a fingerprint rule pins it.
+ * A key on a @revoked line for this host is refused even with checking off (OpenSSH would then still connect,
+ * only without password authentication; a revoked key means a stolen one, so no command is sent to it).
  */
 function hostKeyPolicy(trust) {
     return {
         reject(target, key) {
-            if (!trust.strict)
-                return null;
             const verdict = trust.knownHosts ? checkHostKey(trust.knownHosts, target.host, target.port, key) : 'unknown';
-            if (verdict === 'match')
-                return null;
             if (verdict === 'revoked')
-                return 'which is marked @revoked in known-hosts';
+                return `which is marked @revoked in known-hosts${trust.strict ? '' : ' (refused even with strict-host-key-checking: false)'}`;
+            if (!trust.strict || verdict === 'match')
+                return null;
             if (verdict === 'changed') {
                 return 'which does NOT match the key of that type in known-hosts: the host key changed, or someone is intercepting the connection. Verify the new key out of band before updating known-hosts';
             }
