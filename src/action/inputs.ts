@@ -7,11 +7,21 @@ import { parseFingerprints, parseKnownHosts, type FingerprintRule, type KnownHos
 import { isPuttyKey, PuttyKeyError, puttyToOpenSSH } from '../engine/ppk.js'
 import { parseBoolean, parseDuration, parsePositiveInt, parseSize, parseThreshold, quote, type Threshold } from '../engine/parse.js'
 import type { HostTarget } from '../engine/result.js'
+import { parseBatchSize, parseShard, shardSlice, type BatchSpec, type Shard } from '../engine/rollout.js'
 import type { Credentials } from '../engine/session.js'
 
 /** Everything the action needs, validated and typed. Built before any host is contacted. */
 export interface Settings {
+  /** The hosts this job runs: the expanded host list, or this shard's slice of it. */
   targets: HostTarget[]
+  /** Hosts in the whole list, before sharding. */
+  totalHosts: number
+  shard: Shard | null
+  /** Rolling batches; null runs every host in one pool. */
+  batchSize: BatchSpec | null
+  batchPauseMs: number
+  /** The bastion every target is reached through, or null. */
+  jumpHost: HostTarget | null
   /** The user's command as given. */
   command: string
   env: EnvVar[]
@@ -53,6 +63,10 @@ export const DEFAULTS: Readonly<Record<string, string>> = {
   'fail-fast': 'true',
   retries: '2',
   'max-output': '10MB',
+  'batch-size': '',
+  'batch-pause': '0',
+  'jump-host': '',
+  shard: '',
 }
 
 /** Reads one input's raw value (the runner passes `INPUT_<NAME>`). */
@@ -90,13 +104,15 @@ export function getSettings(read: InputReader, env: NodeJS.ProcessEnv = process.
   })
   const entries = parse('hosts', parseHosts)
   const username = get('username') === '' ? '' : parse('username', checkUsername)
-  const targets = parse('hosts', () => {
+  const allTargets = parse('hosts', () => {
     try {
       return resolveTargets(entries, { username, port })
     } catch (err) {
       throw err instanceof TargetError && err.reason === 'missing-username' ? new InputError('username', err.message) : err
     }
   })
+  const shard = parse('shard', parseShard)
+  const jumpHost = get('jump-host') === '' ? null : parse('jump-host', (t) => parseJumpHost(t, username))
 
   const command = get('command')
   if (command === '') throw new InputError('command', 'is required: give the command (or a multi-line script) to run on every host')
@@ -122,7 +138,12 @@ export function getSettings(read: InputReader, env: NodeJS.ProcessEnv = process.
   if (connectTimeoutMs <= 0) throw new InputError('connect-timeout', 'must be more than 0 (e.g. 30s)')
 
   return {
-    targets,
+    targets: shardSlice(allTargets, shard),
+    totalHosts: allTargets.length,
+    shard,
+    batchSize: parse('batch-size', parseBatchSize),
+    batchPauseMs: parse('batch-pause', parseDuration),
+    jumpHost,
     command,
     env: envVars,
     remoteCommand: envPrefix(envVars) + command,
@@ -137,6 +158,25 @@ export function getSettings(read: InputReader, env: NodeJS.ProcessEnv = process.
     failFast: parse('fail-fast', parseBoolean),
     retries: parse('retries', (t) => parsePositiveInt(t, 0, MAX_RETRIES)),
     maxOutputBytes: parse('max-output', parseSize),
+  }
+}
+
+const JUMP_HOST_FORM = 'write [user@]host[:port] of one bastion, e.g. deploy@bastion.example.com:2222'
+
+/** One `[user@]host[:port]`: its own user, else the username input; port 22 unless given (as `ssh -J`). */
+function parseJumpHost(text: string, username: string): HostTarget {
+  let entries
+  try {
+    entries = parseHosts(text)
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; ${JUMP_HOST_FORM}`)
+  }
+  if (entries.length !== 1) throw new Error(`${quote(text)} names ${entries.length} hosts; ${JUMP_HOST_FORM}`)
+  try {
+    return resolveTargets(entries, { username, port: 22 })[0]
+  } catch (err) {
+    if (err instanceof TargetError && err.reason === 'missing-username') throw new Error(`${quote(text)} has no user; ${JUMP_HOST_FORM}, or set the username input`)
+    throw err
   }
 }
 
