@@ -436,3 +436,66 @@ describe('secretValues', () => {
     assert.deepEqual(secretValues(reader({ 'private-key': 'garbage', password: 'p' })), ['p', 'garbage'])
   })
 })
+
+describe('rollout inputs: batch-size, batch-pause, jump-host, shard', () => {
+  it('default to one pool, no pause, no bastion, every host', () => {
+    const s = settings({ hosts: 'web[1-5]' })
+    assert.equal(s.batchSize, null)
+    assert.equal(s.batchPauseMs, 0)
+    assert.equal(s.jumpHost, null)
+    assert.equal(s.shard, null)
+    assert.equal(s.targets.length, 5)
+    assert.equal(s.totalHosts, 5)
+  })
+
+  it('shard keeps its slice of the expanded list and counts the whole list', () => {
+    const s = settings({ hosts: 'web[1-10]', shard: '2/3' })
+    assert.deepEqual(
+      s.targets.map((t) => t.label),
+      ['web4', 'web5', 'web6'],
+    )
+    assert.equal(s.totalHosts, 10)
+    assert.deepEqual(s.shard, { index: 2, count: 3 })
+  })
+
+  it('jump-host: its own user and port, else the username input and port 22 (not the port input)', () => {
+    assert.deepEqual(settings({ 'jump-host': 'ops@bastion.example.com:2222', port: '2200' }).jumpHost, {
+      host: 'bastion.example.com',
+      port: 2222,
+      username: 'ops',
+      label: 'bastion.example.com:2222',
+    })
+    assert.deepEqual(settings({ 'jump-host': 'bastion', port: '2200' }).jumpHost, { host: 'bastion', port: 22, username: 'deploy', label: 'bastion' })
+  })
+
+  it('batch-size and batch-pause are parsed', () => {
+    const s = settings({ 'batch-size': '1, 10%, 50%', 'batch-pause': '2m' })
+    assert.deepEqual(
+      s.batchSize?.items.map((i) => `${i.value}${i.kind === 'percent' ? '%' : ''}`),
+      ['1', '10%', '50%'],
+    )
+    assert.equal(s.batchPauseMs, 120_000)
+  })
+
+  const bad: Array<[string, string, RegExp]> = [
+    ['batch-size', '0', /e\.g\.|\(5\)/],
+    ['batch-size', '0%', /25%/],
+    ['batch-size', '1,,2', /1, 10%, 50%/],
+    ['batch-pause', 'soon', /45s, 5m/],
+    ['batch-pause', '600h', /596h/],
+    ['shard', '4/3', /2\/4/],
+    ['shard', '1/0', /2\/4/],
+    ['shard', '0/3', /2\/4/],
+    ['jump-host', 'bastion:99999', /deploy@bastion\.example\.com:2222/],
+    ['jump-host', 'b[1-2]', /one bastion/],
+  ]
+  for (const [input, value, example] of bad) {
+    it(`${input}: ${value} is refused with an accepted example`, () => {
+      rejects({ [input]: value }, input, { says: [value, example] })
+    })
+  }
+
+  it('jump-host with no user anywhere names the fix', () => {
+    rejects({ 'jump-host': 'bastion', username: '', hosts: 'deploy@web1' }, 'jump-host', { says: ['has no user', 'username input'] })
+  })
+})
