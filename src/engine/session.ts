@@ -413,7 +413,7 @@ class Session {
   }
 
   private stopWaitMs(): number {
-    return this.opts.stopWaitMs ?? 1_500
+    return this.opts.stopWaitMs ?? 1_000
   }
 
   /**
