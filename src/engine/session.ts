@@ -1,7 +1,7 @@
 import { connect as tcpConnect, type LookupFunction, type Socket } from 'node:net'
 import ssh2 from 'ssh2'
 import type { ClientChannel, ConnectConfig, AuthenticationType } from 'ssh2'
-import { fingerprintOf, hostKeyFromBlob, type HostKey } from './known-hosts.js'
+import { fingerprintOf, hostKeyAlgorithmsFor, hostKeyFromBlob, type HostKey } from './known-hosts.js'
 import type { OutputSpool } from './output.js'
 import type { ErrorKind, HostKeyInfo, HostStatus, HostTarget } from './result.js'
 
@@ -19,6 +19,12 @@ export interface HostKeyPolicy {
   reject(target: HostTarget, key: HostKey): string | null
   /** Host key algorithms to prefer for this host (from the key types already known for it). */
   preferredAlgorithms(target: HostTarget): string[]
+  /**
+   * True when `key` was refused only for being unknown and a key of another type could still be
+   * trusted (pinned by fingerprint, which names no key type): the session then asks the host
+   * for its other key types before refusing it.
+   */
+  askForOtherKeyTypes(target: HostTarget, key: HostKey): boolean
 }
 
 export interface SessionOptions {
@@ -39,6 +45,8 @@ export interface SessionOptions {
   killGraceMs?: number
   /** Shorter grace used when the job is cancelled, to fit the runner's deadline. */
   cancelGraceMs?: number
+  /** After KILL: how long to wait for the host to confirm the command ended before giving up on it. */
+  stopWaitMs?: number
   /** Name resolution (default: the system's, as dns.lookup). */
   lookup?: LookupFunction
 }
@@ -59,20 +67,39 @@ const RETRYABLE_KINDS: ReadonlySet<ErrorKind> = new Set<ErrorKind>(['refused', '
 
 type Phase = 'connect' | 'handshake' | 'auth' | 'exec' | 'running' | 'done'
 
-/** Kills, with KILL, every other process whose environment has this connection's SSH_CONNECTION. */
-const SWEEP_COMMAND = [
-  'me=$$',
-  'for p in /proc/[0-9]*; do',
-  '  pid=${p#/proc/}',
-  '  [ "$pid" = "$me" ] && continue',
-  '  tr "\\0" "\\n" < "$p/environ" 2>/dev/null | grep -qxF "SSH_CONNECTION=$SSH_CONNECTION" && kill -KILL "$pid" 2>/dev/null',
+/**
+ * Run by the sweep (below) without SSH_CONNECTION in its own environment, so that neither it nor
+ * its children (subshells, grep, tr) match. Each pass lists the processes whose environment has
+ * SSH_CONNECTION=$FANOUT_SWEEP (one `grep -z` over /proc where grep has -z, else tr | grep per
+ * process) and KILLs them; it exits 0 once a pass finds none (killed processes are gone or
+ * zombies by then: their environment reads empty), 1 after 10 passes. No single quotes here.
+ */
+const SWEEP_SCRIPT = [
+  '[ -n "$FANOUT_SWEEP" ] || exit 0',
+  't="SSH_CONNECTION=$FANOUT_SWEEP"',
+  'if printf "%s\\0" "$t" | grep -qzxF "$t" 2>/dev/null; then',
+  '  list() { grep -lzxF "$t" /proc/[0-9]*/environ 2>/dev/null; }',
+  'else',
+  '  list() { for f in /proc/[0-9]*/environ; do tr "\\0" "\\n" < "$f" 2>/dev/null | grep -qxF "$t" && echo "$f"; done; }',
+  'fi',
+  'n=0',
+  'while [ $n -lt 10 ]; do',
+  '  pids=',
+  '  for f in $(list); do p=${f#/proc/}; pids="$pids ${p%/environ}"; done',
+  '  [ -z "$pids" ] && exit 0',
+  '  kill -KILL $pids 2>/dev/null',
+  '  n=$((n + 1))',
   'done',
-  'exit 0',
+  'exit 1',
 ].join('\n')
+
+/** Kills every process that carries this connection's SSH_CONNECTION (Linux /proc; finds nothing elsewhere). */
+const SWEEP_COMMAND = `exec env SSH_CONNECTION= FANOUT_SWEEP="$SSH_CONNECTION" sh -c '${SWEEP_SCRIPT}'`
 
 const HUNG_UP_IN_HANDSHAKE = 'handshake: the host closed the connection during the SSH handshake'
 
-const SUPPORTED_HOST_KEY_ALGORITHMS = new Set([
+/** Host key algorithms ssh2 verifies, in its default order of preference. */
+const SUPPORTED_HOST_KEY_ALGORITHMS = [
   'ssh-ed25519',
   'ecdsa-sha2-nistp256',
   'ecdsa-sha2-nistp384',
@@ -80,11 +107,61 @@ const SUPPORTED_HOST_KEY_ALGORITHMS = new Set([
   'rsa-sha2-512',
   'rsa-sha2-256',
   'ssh-rsa',
-])
+]
 
-/** Runs the command on one host once: connect, verify, authenticate, exec, collect. Never throws. */
-export function runSession(opts: SessionOptions): Promise<SessionOutcome> {
-  return new Session(opts).run()
+/** ssh2's error when the client's host key algorithms and the server's keys have nothing in common. */
+const NO_COMMON_HOST_KEY = /no matching host key format/
+
+/** SSH_DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE (RFC 4253). */
+const NO_MORE_AUTH_METHODS = 14
+
+/**
+ * Runs the command on one host once: connect, verify, authenticate, exec, collect. Never throws.
+ * When the host key is refused for being unknown while a pinned fingerprint (which names no key
+ * type) may be another of the host's keys, new handshakes ask for each other key type in turn.
+ */
+export async function runSession(opts: SessionOptions): Promise<SessionOutcome> {
+  const deadline = Date.now() + opts.connectTimeoutMs
+  const refused: Array<{ info: HostKeyInfo; outcome: SessionOutcome }> = []
+  for (;;) {
+    const excluded = hostKeyAlgorithmsFor(refused.map((r) => r.info.type))
+    if (refused.length > 0 && SUPPORTED_HOST_KEY_ALGORITHMS.every((a) => excluded.includes(a))) return refusedKeysOutcome(refused)
+    const session = new Session(opts, { deadline, excludedHostKeyAlgorithms: excluded })
+    const outcome = await session.run()
+    if (refused.length > 0 && (session.noCommonHostKey || opts.signal?.aborted)) return refusedKeysOutcome(refused)
+    if (!session.refusedUnknownKey) return outcome
+    refused.push({ info: session.refusedUnknownKey, outcome })
+  }
+}
+
+/** The first refusal, with every key the host presented named in its message. */
+function refusedKeysOutcome(refused: Array<{ info: HostKeyInfo; outcome: SessionOutcome }>): SessionOutcome {
+  const [first, ...others] = refused
+  if (others.length === 0) return first.outcome
+  const also = others.map((r) => `${r.info.type} ${r.info.fingerprint}`).join(', ')
+  const error = first.outcome.error!.replace(
+    `presented ${first.info.type} ${first.info.fingerprint}`,
+    `presented ${first.info.type} ${first.info.fingerprint} (and ${also} when asked for its other key types)`,
+  )
+  return { ...first.outcome, error }
+}
+
+interface Attempt {
+  /** connect-timeout deadline, shared by every handshake of one run. */
+  deadline: number
+  /** Host key algorithms not to offer (their keys were refused already). */
+  excludedHostKeyAlgorithms: string[]
+}
+
+/** A stop we started (command timeout or cancellation). */
+interface Stop {
+  status: 'timeout' | 'cancelled'
+  /** Why, e.g. `command timed out after 1 s`. */
+  what: string
+  /** The command had already exited when the stop began: its exit status decides the outcome. */
+  afterExit: boolean
+  /** Signals sent so far, in order. */
+  signals: string[]
 }
 
 class Session {
@@ -94,20 +171,36 @@ class Session {
   private channel: ClientChannel | null = null
   private hostKey: HostKeyInfo | null = null
   private hostKeyProblem: string | null = null
+  /** The host key presented, when it was refused for being unknown and another of the host's key types may be trusted. */
+  refusedUnknownKey: HostKeyInfo | null = null
+  /** The handshake failed because no host key algorithm was left in common. */
+  noCommonHostKey = false
   private authTried: string[] = []
   private serverMethods: string[] | null = null
   private commandStartedAt = 0
   private readonly timers: NodeJS.Timeout[] = []
   private settle!: (outcome: SessionOutcome) => void
   private settled = false
-  /** Set when we stop the command ourselves (timeout or cancellation). */
-  private stopping: { status: 'timeout' | 'cancelled'; message: string } | null = null
+  private stopping: Stop | null = null
+  /** The sweep channel was requested and has not ended yet. */
+  private sweeping = false
+  /** The host answered after KILL (the sweep channel opened). */
+  private answeredStop = false
+  /** The connection closed while we were stopping the command. */
+  private lostWhileStopping = false
+  /** The command's channel closed and its stdout and stderr ended. */
+  private channelClosed = false
   private exit: { code: number | null; signal: string | null } | null = null
   /** Once the exec request is sent the command may be running: never retry after that. */
   private execSent = false
   private lostReason: string | null = null
+  /** Resolves once the command's stdout and stderr ended and every chunk was handed to the spool. */
+  private outputEnded: Promise<unknown> = Promise.resolve()
 
-  constructor(private readonly opts: SessionOptions) {}
+  constructor(
+    private readonly opts: SessionOptions,
+    private readonly attempt: Attempt,
+  ) {}
 
   run(): Promise<SessionOutcome> {
     return new Promise((resolve) => {
@@ -117,7 +210,7 @@ class Session {
         return
       }
       this.opts.signal?.addEventListener('abort', this.onAbort, { once: true })
-      this.timers.push(setTimeout(() => this.onConnectTimeout(), this.opts.connectTimeoutMs))
+      this.timers.push(setTimeout(() => this.onConnectTimeout(), Math.max(0, this.attempt.deadline - Date.now())))
       this.connectTcp()
     })
   }
@@ -146,7 +239,7 @@ class Session {
     client.on('ready', () => this.onReady())
     client.on('error', (err: Error & { level?: string }) => this.onClientError(err))
     client.on('close', () => this.onClose())
-    const preferred = this.opts.hostKeys.preferredAlgorithms(target).filter((a) => SUPPORTED_HOST_KEY_ALGORITHMS.has(a))
+    const serverHostKey = this.hostKeyAlgorithms()
     const config: ConnectConfig = {
       sock: socket,
       username: target.username,
@@ -156,7 +249,7 @@ class Session {
       hostVerifier: (blob: Buffer) => this.verifyHostKey(blob),
       authHandler: (methodsLeft, _partial, next) => next(this.nextAuth(methodsLeft) as never),
       tryKeyboard: credentials.password !== undefined,
-      ...(preferred.length > 0 ? { algorithms: { serverHostKey: { remove: preferred, prepend: preferred } as never } } : {}),
+      ...(serverHostKey ? { algorithms: { serverHostKey: serverHostKey as never } } : {}),
     }
     try {
       client.connect(config)
@@ -165,12 +258,21 @@ class Session {
     }
   }
 
+  /** The known key types' algorithms first, without those already refused; null for ssh2's default list. */
+  private hostKeyAlgorithms(): string[] | null {
+    const preferred = this.opts.hostKeys.preferredAlgorithms(this.opts.target).filter((a) => SUPPORTED_HOST_KEY_ALGORITHMS.includes(a))
+    const excluded = this.attempt.excludedHostKeyAlgorithms
+    if (preferred.length === 0 && excluded.length === 0) return null
+    return [...new Set([...preferred, ...SUPPORTED_HOST_KEY_ALGORITHMS])].filter((a) => !excluded.includes(a))
+  }
+
   private verifyHostKey(blob: Buffer): boolean {
     const key = hostKeyFromBlob(blob)
     this.hostKey = { type: key.type, fingerprint: fingerprintOf(blob) }
     const reason = this.opts.hostKeys.reject(this.opts.target, key)
     if (reason !== null) {
       this.hostKeyProblem = `host key: ${this.opts.target.label} presented ${key.type} ${this.hostKey.fingerprint}, ${reason}`
+      if (this.opts.hostKeys.askForOtherKeyTypes(this.opts.target, key)) this.refusedUnknownKey = this.hostKey
       return false
     }
     return true
@@ -219,40 +321,63 @@ class Session {
     this.channel = channel
     this.phase = 'running'
     this.commandStartedAt = Date.now()
+    this.outputEnded = Promise.all([this.pipe(channel), this.pipe(channel.stderr)])
+    channel.on('exit', (code: number | null, signal?: string) => {
+      this.exit = { code: typeof code === 'number' ? code : null, signal: signal ? normalizeSignal(signal) : null }
+    })
+    // ssh2 emits 'close' once stdout ended: stderr may still hold chunks, so wait for both.
+    channel.on('close', () => void this.outputEnded.then(() => this.onChannelClose()))
+    // stdin is closed at once: the command reads end-of-file.
+    channel.end()
     if (this.stopping) {
       this.stopCommand(this.opts.cancelGraceMs ?? 2_000)
     } else if (this.opts.commandTimeoutMs > 0) {
       this.timers.push(setTimeout(() => this.onCommandTimeout(), this.opts.commandTimeoutMs))
     }
-    this.pipe(channel)
-    this.pipe(channel.stderr)
-    channel.on('exit', (code: number | null, signal?: string) => {
-      this.exit = { code: typeof code === 'number' ? code : null, signal: signal ? normalizeSignal(signal) : null }
-    })
-    channel.on('close', () => this.onChannelClose())
-    // stdin is closed at once: the command reads end-of-file.
-    channel.end()
   }
 
-  /** Spools a stream's output to disk, pausing it until each chunk is written (backpressure). */
-  private pipe(stream: NodeJS.ReadableStream): void {
+  /**
+   * Spools a stream's output to disk, pausing it until each chunk is written (backpressure).
+   * Resolves when the stream ended and all its chunks were handed to the spool.
+   */
+  private pipe(stream: NodeJS.ReadableStream): Promise<void> {
     stream.on('data', (chunk: Buffer) => {
       stream.pause()
       void this.opts.output.write(chunk).then(() => stream.resume())
     })
+    return new Promise((resolve) => {
+      stream.once('end', resolve)
+      stream.once('error', () => resolve())
+    })
   }
 
   private onChannelClose(): void {
-    const elapsed = formatSeconds(Date.now() - this.commandStartedAt)
-    if (this.stopping) {
-      this.finish({ ...this.base(), status: this.stopping.status, ...this.exitFields(), error: this.stopping.message, errorKind: this.stopping.status === 'cancelled' ? 'cancelled' : null })
-    } else if (this.exit === null) {
-      this.finish({ ...this.base(), status: 'error', exitCode: null, signal: null, error: `connection lost after ${elapsed}: the channel closed without an exit status`, errorKind: 'connection lost' })
-    } else if (this.exit.code === 0) {
-      this.finish({ ...this.base(), status: 'success', exitCode: 0, signal: null, error: null, errorKind: null })
-    } else {
-      this.finish({ ...this.base(), status: 'failed', ...this.exitFields(), error: null, errorKind: null })
+    this.channelClosed = true
+    // A running sweep may still be killing the command's other processes: its end finishes the host.
+    if (!this.sweeping) this.finish(this.outcome())
+  }
+
+  /** The outcome once the command's channel closed (or we gave up waiting for it). */
+  private outcome(): SessionOutcome {
+    const stop = this.stopping
+    if (stop && !stop.afterExit) {
+      return { ...this.base(), status: stop.status, ...this.exitFields(), error: `${stop.what}; ${this.stopReport(stop)}`, errorKind: stop.status === 'cancelled' ? 'cancelled' : null }
     }
+    if (this.exit === null) {
+      const elapsed = formatSeconds(Date.now() - this.commandStartedAt)
+      return { ...this.base(), status: 'error', exitCode: null, signal: null, error: `connection lost after ${elapsed}: the channel closed without an exit status`, errorKind: 'connection lost' }
+    }
+    if (this.exit.code === 0) return { ...this.base(), status: 'success', exitCode: 0, signal: null, error: null, errorKind: null }
+    return { ...this.base(), status: 'failed', ...this.exitFields(), error: null, errorKind: null }
+  }
+
+  /** What is known about the command after we tried to stop it. */
+  private stopReport(stop: Stop): string {
+    const sent = stop.signals.join(', then ')
+    if (this.exit !== null) return `stopped on the host (${sent})`
+    if (this.lostWhileStopping) return `${sent} sent; the connection closed before the command ended, so whether it stopped is unknown`
+    if (this.answeredStop) return `${sent} sent, but the command had not ended when the session was closed, so it may still be running on the host`
+    return `${sent} sent; the host did not answer, so whether the command stopped is unknown`
   }
 
   private exitFields(): { exitCode: number | null; signal: string | null } {
@@ -260,7 +385,7 @@ class Session {
   }
 
   private onCommandTimeout(): void {
-    this.stopping = { status: 'timeout', message: `command timed out after ${formatSeconds(this.opts.commandTimeoutMs)}; stopped on the host (TERM, then KILL)` }
+    this.beginStop('timeout', `command timed out after ${formatSeconds(this.opts.commandTimeoutMs)}`)
     this.stopCommand(this.opts.killGraceMs ?? 5_000)
   }
 
@@ -271,21 +396,31 @@ class Session {
       return
     }
     const graceMs = this.opts.cancelGraceMs ?? 2_000
-    this.stopping = { status: 'cancelled', message: 'cancelled: the job was cancelled while the command ran; stopped on the host (TERM, then KILL)' }
+    const killSent = this.stopping?.signals.includes('KILL') ?? false
+    this.beginStop('cancelled', 'cancelled: the job was cancelled while the command ran')
     if (this.phase === 'running') {
-      this.stopCommand(graceMs)
+      if (!killSent) this.stopCommand(graceMs)
     } else {
       // The exec request is out but no channel yet: give it the grace period, then give up.
       this.clearTimers()
-      this.timers.push(setTimeout(() => this.finish(this.cancelledOutcome('cancelled: the job was cancelled while the command was starting')), graceMs + 2_000))
+      this.timers.push(setTimeout(() => this.finish(this.cancelledOutcome('cancelled: the job was cancelled while the command was starting')), graceMs + this.stopWaitMs()))
     }
   }
 
+  /** Records why we stop the command; a cancellation during a timeout's stop takes over its status. */
+  private beginStop(status: Stop['status'], what: string): void {
+    this.stopping = { status, what, afterExit: this.stopping?.afterExit ?? this.exit !== null, signals: this.stopping?.signals ?? [] }
+  }
+
+  private stopWaitMs(): number {
+    return this.opts.stopWaitMs ?? 1_000
+  }
+
   /**
-   * Stops the remote command: a TERM signal request, KILL after the grace period, then closes
-   * the channel and the connection. ssh2's `channel.signal()` does nothing once stdin is
-   * closed, so the request goes through the protocol directly; OpenSSH signals the command's
-   * whole process group.
+   * Stops the remote command: a TERM signal request, then after the grace period KILL and the
+   * sweep; the host is finished when the channel and the sweep ended, or after stopWaitMs.
+   * ssh2's `channel.signal()` does nothing once stdin is closed, so the requests go through the
+   * protocol directly; OpenSSH signals the command's whole process group.
    */
   private stopCommand(graceMs: number): void {
     this.clearTimers()
@@ -294,27 +429,35 @@ class Session {
       setTimeout(() => {
         this.sendSignal('KILL')
         this.sweep()
-        this.timers.push(setTimeout(() => this.forceClose(), 1_000))
+        this.timers.push(setTimeout(() => this.finish(this.outcome()), this.stopWaitMs()))
       }, graceMs),
     )
   }
 
   /**
    * OpenSSH ignores signal requests in root sessions ("session signalling requires privilege
-   * separation"). As a fallback, a second channel on the same connection kills every process
-   * that carries this connection's SSH_CONNECTION (Linux /proc; a no-op elsewhere).
+   * separation"), and a command's children may have left its process group. A second channel
+   * on the same connection KILLs every process that carries this connection's SSH_CONNECTION
+   * (Linux /proc; a no-op elsewhere) and ends once they are gone.
    */
   private sweep(): void {
-    if (this.phase !== 'running') return
+    const ended = (): void => {
+      if (!this.sweeping) return
+      this.sweeping = false
+      if (this.channelClosed) this.finish(this.outcome())
+    }
+    this.sweeping = true
     try {
       this.client.exec(SWEEP_COMMAND, (err, channel) => {
-        if (err) return
+        if (err) return ended()
+        this.answeredStop = true
         channel.on('error', () => undefined).resume()
         channel.stderr.resume()
+        channel.on('close', ended)
         channel.end()
       })
     } catch {
-      // The connection is gone already.
+      ended() // the connection is gone already
     }
   }
 
@@ -324,21 +467,10 @@ class Session {
     if (!channel?.outgoing || channel.outgoing.state === 'closed' || !protocol) return
     try {
       protocol.signal(channel.outgoing.id, name)
+      if (this.stopping && !this.stopping.signals.includes(name)) this.stopping.signals.push(name)
     } catch {
-      // The connection is already gone; forceClose covers it.
+      // The connection is already gone: the outcome says so.
     }
-  }
-
-  private forceClose(): void {
-    try {
-      this.channel?.close()
-    } catch {
-      // ignore: closing is best effort
-    }
-    this.client.end()
-    this.timers.push(setTimeout(() => this.client.destroy(), 1_000))
-    // If the server never answers the close, finish anyway.
-    this.timers.push(setTimeout(() => this.onChannelClose(), 2_000))
   }
 
   private onConnectTimeout(): void {
@@ -347,7 +479,7 @@ class Session {
     this.fail('connect timeout', `connect timeout: no session within ${formatSeconds(this.opts.connectTimeoutMs)} (stalled during ${stage})`)
   }
 
-  private onClientError(err: Error & { level?: string; code?: string }): void {
+  private onClientError(err: Error & { level?: string; code?: unknown }): void {
     if (this.settled) return
     if (this.hostKeyProblem) return this.fail('host key', this.hostKeyProblem)
     if (this.phase === 'running') {
@@ -356,11 +488,16 @@ class Session {
       return
     }
     if (err.level === 'client-authentication') return this.fail('authentication', this.authMessage())
+    // The server disconnected during authentication, e.g. OpenSSH's "Too many authentication failures" (MaxAuthTries).
+    if (this.phase === 'auth' && (err.code === NO_MORE_AUTH_METHODS || /authentication/i.test(err.message))) {
+      return this.fail('authentication', `${this.authMessage()}; the server disconnected: ${err.message}`)
+    }
     if (err.level === 'client-socket') {
       const [kind, message] = classifySocketError(err as NodeJS.ErrnoException)
       return this.fail(kind === 'refused' ? kind : 'connection lost', `${message} (during ${this.phase})`)
     }
     if (err.level === 'client-timeout') return this.fail('connection lost', `connection lost during ${this.phase}: no keepalive reply`)
+    this.noCommonHostKey = NO_COMMON_HOST_KEY.test(err.message)
     // The host hung up mid-handshake (ssh2: "Connection lost before handshake"): transient, worth a retry.
     // Anything else here is a protocol problem (no common algorithm, bad packet) that a retry won't fix.
     const hungUp = /connection lost|closed|reset/i.test(err.message)
@@ -371,7 +508,12 @@ class Session {
     if (this.settled) return
     if (this.hostKeyProblem) return this.fail('host key', this.hostKeyProblem)
     if (this.phase === 'running') {
-      if (this.stopping) return this.onChannelClose()
+      if (this.stopping) {
+        this.lostWhileStopping = true
+        return this.finish(this.outcome())
+      }
+      // The exit status arrived before the connection closed: it decides, whatever the close.
+      if (this.exit !== null) return this.finish(this.outcome())
       const elapsed = formatSeconds(Date.now() - this.commandStartedAt)
       const why = this.lostReason ? ` (${this.lostReason})` : ''
       return this.fail('connection lost', `connection lost after ${elapsed}${why}`)
@@ -409,8 +551,9 @@ class Session {
     this.client.on('error', () => undefined)
     if (connected) this.client.end()
     this.socket?.destroy()
-    // Output already received is part of the result: wait until it is on disk.
-    void this.opts.output.flush().then(() => this.settle(outcome))
+    // Everything the host printed is part of the result: wait until both streams ended (closing
+    // the connection ends them) and every chunk is on disk.
+    void this.outputEnded.then(() => this.opts.output.flush()).then(() => this.settle(outcome))
   }
 
   private clearTimers(): void {

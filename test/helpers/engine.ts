@@ -1,0 +1,67 @@
+/** Runs the engine (fanout + session) in-process with a reporter that records every host's log. */
+import { fanout, type FanoutOptions, type Reporter } from '../../src/engine/fanout.js'
+import { parseKnownHosts } from '../../src/engine/known-hosts.js'
+import { SpoolDir, type OutputSpool } from '../../src/engine/output.js'
+import type { HostResult, HostTarget } from '../../src/engine/result.js'
+import type { HostKeyPolicy } from '../../src/engine/session.js'
+import { hostKeyPolicy } from '../../src/engine/trust.js'
+
+export function target(host: string, port: number, username = 'deploy'): HostTarget {
+  return { host, port, username, label: port === 22 ? host : `${host}:${port}` }
+}
+
+export class RecordingReporter implements Reporter {
+  finished: Array<{ result: HostResult; log: string }> = []
+  retries: Array<{ label: string; attempt: number; delayMs: number }> = []
+  progressCalls = 0
+  async hostFinished(result: HostResult, output: OutputSpool): Promise<void> {
+    const parts: Buffer[] = []
+    for await (const c of output.chunks()) parts.push(c)
+    this.finished.push({ result, log: Buffer.concat(parts).toString() })
+  }
+  progress(): void {
+    this.progressCalls += 1
+  }
+  retrying(t: HostTarget, _o: unknown, attempt: number, delayMs: number): void {
+    this.retries.push({ label: t.label, attempt, delayMs })
+  }
+}
+
+export type Overrides = Partial<Omit<FanoutOptions, 'session'>> & { session?: Partial<FanoutOptions['session']> }
+
+/** fanout() with test defaults: password `pw`, host keys unchecked, no retries, concurrency 4. */
+export async function runEngine(targets: HostTarget[], overrides: Overrides = {}) {
+  const reporter = new RecordingReporter()
+  const spoolDir = new SpoolDir()
+  const { session, ...rest } = overrides
+  try {
+    const result = await fanout({
+      targets,
+      concurrency: 4,
+      threshold: { kind: 'count', value: 0 },
+      failFast: false,
+      retries: 0,
+      retryBaseDelayMs: 50,
+      maxOutputBytes: 1 << 20,
+      spoolDir,
+      reporter,
+      ...rest,
+      session: {
+        command: 'echo hi',
+        credentials: { password: 'pw' },
+        hostKeys: hostKeyPolicy({ strict: false, knownHosts: null, fingerprints: [] }),
+        connectTimeoutMs: 5_000,
+        commandTimeoutMs: 0,
+        ...session,
+      },
+    })
+    return { ...result, reporter }
+  } finally {
+    spoolDir.remove()
+  }
+}
+
+/** Strict checking against known_hosts text only. */
+export function knownHostsPolicy(knownHosts: string): HostKeyPolicy {
+  return hostKeyPolicy({ strict: true, knownHosts: parseKnownHosts(knownHosts), fingerprints: [] })
+}
