@@ -1,6 +1,6 @@
 /** Small loopback helpers shared by the fault tests, the demo and the bench. */
 import { readFileSync } from 'node:fs'
-import { createServer, type Socket } from 'node:net'
+import { connect, createServer, type Socket } from 'node:net'
 
 /** A TCP server that accepts connections and never sends a byte (a tarpit). */
 export async function tarpit(host = '127.0.0.1'): Promise<{ port: number; close(): Promise<void> }> {
@@ -34,5 +34,49 @@ export function processGone(pid: number): boolean {
     return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
   } catch {
     return true
+  }
+}
+
+export interface TcpProxy {
+  host: string
+  port: number
+  /** Connections accepted so far. */
+  readonly accepted: number
+  /** Destroys every open connection, both sides, without closing the listener (a network cut). */
+  cut(): void
+  close(): Promise<void>
+}
+
+/** Listens on `host` (a free port unless `port` is given) and pipes every connection to `to`. */
+export async function tcpProxy(to: { host: string; port: number }, host = '127.0.0.1', port = 0): Promise<TcpProxy> {
+  const open = new Set<Socket>()
+  let accepted = 0
+  const server = createServer((client) => {
+    accepted += 1
+    const upstream = connect({ host: to.host, port: to.port })
+    for (const s of [client, upstream]) {
+      open.add(s)
+      s.on('error', () => undefined).on('close', () => {
+        open.delete(s)
+        client.destroy()
+        upstream.destroy()
+      })
+    }
+    client.pipe(upstream).pipe(client)
+  })
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve))
+  return {
+    host,
+    port: (server.address() as { port: number }).port,
+    get accepted() {
+      return accepted
+    },
+    cut: () => {
+      for (const s of open) s.destroy()
+    },
+    close: async () => {
+      for (const s of open) s.destroy()
+      await new Promise((resolve) => server.close(resolve))
+    },
   }
 }

@@ -1,0 +1,62 @@
+import type { AuthenticationType } from 'ssh2'
+import { fingerprintOf, hostKeyFromBlob } from './known-hosts.js'
+import type { HostKeyInfo, HostTarget } from './result.js'
+import type { Credentials, HostKeyPolicy } from './session.js'
+
+/**
+ * One SSH login's authentication: tries the key, the agent, then the password (also through
+ * keyboard-interactive), skipping what the server does not offer; remembers what it tried and
+ * what the server offered, for the error message.
+ */
+export class Authenticator {
+  readonly tried: string[] = []
+  private serverMethods: string[] | null = null
+
+  constructor(
+    private readonly credentials: Credentials,
+    private readonly username: string,
+  ) {}
+
+  /** ssh2's `authHandler`: the next method to try, or false when none is left. */
+  next(methodsLeft: AuthenticationType[] | null): unknown {
+    if (methodsLeft) this.serverMethods = methodsLeft
+    const { credentials, username } = this
+    const offered = (m: string) => methodsLeft === null || methodsLeft.includes(m as AuthenticationType)
+    const candidates: Array<[string, string, string | undefined, () => unknown]> = [
+      ['key', 'publickey', credentials.privateKey, () => ({ type: 'publickey', username, key: credentials.privateKey, passphrase: credentials.passphrase })],
+      ['agent', 'publickey', credentials.agent, () => ({ type: 'agent', username, agent: credentials.agent })],
+      ['password', 'password', credentials.password, () => ({ type: 'password', username, password: credentials.password })],
+      [
+        'keyboard-interactive',
+        'keyboard-interactive',
+        credentials.password,
+        () => ({
+          type: 'keyboard-interactive',
+          username,
+          prompt: (_n: string, _i: string, _l: string, prompts: unknown[], finish: (answers: string[]) => void) => finish(prompts.map(() => credentials.password ?? '')),
+        }),
+      ],
+    ]
+    for (const [name, method, have, make] of candidates) {
+      if (this.tried.includes(name) || !offered(method) || have === undefined) continue
+      this.tried.push(name)
+      return make()
+    }
+    return false
+  }
+
+  /** `authentication failed for user "u" (tried: key, password; the server offers: publickey)` */
+  failureMessage(): string {
+    const tried = this.tried.length > 0 ? this.tried.join(', ') : 'nothing that the server offers'
+    const offered = this.serverMethods ? this.serverMethods.join(', ') : 'unknown'
+    return `authentication failed for user "${this.username}" (tried: ${tried}; the server offers: ${offered})`
+  }
+}
+
+/** Checks a presented host key against the policy: the key seen, and why it is refused (null when trusted). */
+export function verifyHostKey(policy: HostKeyPolicy, target: HostTarget, blob: Buffer): { key: HostKeyInfo; problem: string | null } {
+  const parsed = hostKeyFromBlob(blob)
+  const key = { type: parsed.type, fingerprint: fingerprintOf(blob) }
+  const reason = policy.reject(target, parsed)
+  return { key, problem: reason === null ? null : `host key: ${target.label} presented ${key.type} ${key.fingerprint}, ${reason}` }
+}

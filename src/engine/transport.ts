@@ -1,0 +1,342 @@
+/**
+ * How a host's byte stream is obtained: a TCP connection of our own (DirectTransport), or a
+ * direct-tcpip channel through ONE shared SSH session to a bastion (JumpTransport, as `ssh -J`).
+ * The session is given a transport and runs SSH over whatever stream it returns.
+ */
+import { connect as tcpConnect, type LookupFunction, type Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
+import ssh2 from 'ssh2'
+import type { ConnectConfig } from 'ssh2'
+import { Authenticator, verifyHostKey } from './auth.js'
+import type { ErrorKind, HostKeyInfo, HostTarget } from './result.js'
+import type { Credentials, HostKeyPolicy } from './session.js'
+
+/** A failure to obtain a stream, classified as a session error would be. */
+export class TransportError extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message)
+    this.name = 'TransportError'
+  }
+}
+
+/** An open stream to a host's SSH server. */
+export interface Link {
+  stream: Duplex
+  /** Why the stream was cut, when the transport knows better than the stream (the bastion went away). */
+  lostReason(): string | null
+}
+
+export interface Transport {
+  /**
+   * Resolves when streams can be opened (the bastion session is up). Time spent here is not part
+   * of a host's connect-timeout. Rejects with a TransportError naming the bastion when it cannot be had.
+   */
+  ready(): Promise<void>
+  /** A stream to the target's SSH server. Aborting `signal` gives up and destroys what was opened. */
+  open(target: HostTarget, signal: AbortSignal): Promise<Link>
+  /** Releases what the transport holds (the bastion session, pending retries). */
+  close(): void
+}
+
+const RETRYABLE: ReadonlySet<ErrorKind> = new Set<ErrorKind>(['refused', 'connect timeout', 'connection lost', 'unreachable'])
+
+export function socketError(err: NodeJS.ErrnoException): TransportError {
+  const [kind, message] = classifySocketError(err)
+  return new TransportError(kind, message, kind === 'dns' ? err.code === 'EAI_AGAIN' : RETRYABLE.has(kind))
+}
+
+export function classifySocketError(err: NodeJS.ErrnoException): [ErrorKind, string] {
+  switch (err.code) {
+    case 'ENOTFOUND':
+    case 'EAI_NONAME':
+    case 'EAI_NODATA':
+      return ['dns', `dns: the host name could not be resolved (${err.code})`]
+    case 'EAI_AGAIN':
+      return ['dns', `dns: temporary failure resolving the host name (${err.code})`]
+    case 'ECONNREFUSED':
+      return ['refused', 'refused: nothing accepts connections on that port (ECONNREFUSED)']
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EADDRNOTAVAIL':
+      return ['unreachable', `unreachable: no route to the host (${err.code})`]
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return ['connection lost', `connection lost: reset by the host (${err.code})`]
+    default:
+      return ['connection lost', `connection lost: ${err.message}`]
+  }
+}
+
+/** Our own TCP connection to each host (TCP_NODELAY on: SSH's small packets must not wait). */
+export class DirectTransport implements Transport {
+  constructor(private readonly lookup?: LookupFunction) {}
+
+  ready(): Promise<void> {
+    return Promise.resolve()
+  }
+
+  open(target: HostTarget, signal: AbortSignal): Promise<Link> {
+    return tcpOpen(target, signal, this.lookup)
+  }
+
+  close(): void {}
+}
+
+function tcpOpen(target: HostTarget, signal: AbortSignal, lookup?: LookupFunction): Promise<Link> {
+  return new Promise((resolve, reject) => {
+    const socket: Socket = tcpConnect({ host: target.host, port: target.port, noDelay: true, ...(lookup ? { lookup } : {}) })
+    const onAbort = () => {
+      socket.destroy()
+      reject(new TransportError('cancelled', 'cancelled', false))
+    }
+    if (signal.aborted) return onAbort()
+    signal.addEventListener('abort', onAbort, { once: true })
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      signal.removeEventListener('abort', onAbort)
+      reject(socketError(err))
+    })
+    socket.once('connect', () => {
+      signal.removeEventListener('abort', onAbort)
+      // From here on ssh2 reports socket errors; this keeps one in the gap from becoming uncaught.
+      socket.on('error', () => undefined)
+      resolve({ stream: socket, lostReason: () => null })
+    })
+  })
+}
+
+export interface JumpHostOptions {
+  /** The bastion, with its own user and port. */
+  bastion: HostTarget
+  credentials: Credentials
+  hostKeys: HostKeyPolicy
+  /** For each attempt: TCP connect, handshake and authentication. */
+  connectTimeoutMs: number
+  /** Extra attempts for transient failures (as for targets). */
+  retries: number
+  /** Wait before attempt `attempt + 1` (the fan-out's backoff). */
+  backoff: (attempt: number) => number
+  keepaliveIntervalMs?: number
+  keepaliveCountMax?: number
+  lookup?: LookupFunction
+  /** What the bastion session does, for the log. */
+  onEvent?: (event: JumpEvent) => void
+}
+
+export type JumpEvent =
+  | { type: 'connected'; attempts: number; hostKey: HostKeyInfo }
+  | { type: 'retrying'; error: string; attempt: number; delayMs: number }
+  | { type: 'lost'; reason: string }
+  | { type: 'failed'; error: string }
+
+interface BastionSession {
+  client: ssh2.Client
+  hostKey: HostKeyInfo
+  /** Set when this session ended: why, for the streams that went through it. */
+  lost: string | null
+}
+
+/**
+ * Every target through ONE SSH session to a bastion (direct-tcpip channels), so a large fleet
+ * costs the bastion one login, not one per host (OpenSSH's MaxStartups counts unauthenticated
+ * connections). If the session drops, the next `ready()` reconnects once (with retries);
+ * if that fails, every later host fails at once, naming the bastion.
+ */
+export class JumpTransport implements Transport {
+  private current: Promise<BastionSession> | null = null
+  /** The session `current` resolved to, while it is up. */
+  private live: BastionSession | null = null
+  private failure: TransportError | null = null
+  private closed = false
+  private readonly cleanups = new Set<() => void>()
+
+  constructor(private readonly opts: JumpHostOptions) {}
+
+  get label(): string {
+    return this.opts.bastion.label
+  }
+
+  async ready(): Promise<void> {
+    await this.session()
+  }
+
+  async open(target: HostTarget, signal: AbortSignal): Promise<Link> {
+    const session = await this.session()
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) return reject(new TransportError('cancelled', 'cancelled', false))
+      let settled = false
+      const onAbort = () => {
+        settled = true
+        reject(new TransportError('cancelled', 'cancelled', false))
+      }
+      signal.addEventListener('abort', onAbort, { once: true })
+      try {
+        session.client.forwardOut('127.0.0.1', 0, target.host, target.port, (err, channel) => {
+          signal.removeEventListener('abort', onAbort)
+          if (settled) {
+            channel?.destroy()
+            return
+          }
+          if (err) return reject(this.forwardError(err as Error & { reason?: number }, target))
+          resolve({ stream: channel, lostReason: () => session.lost })
+        })
+      } catch (err) {
+        signal.removeEventListener('abort', onAbort)
+        reject(new TransportError('connection lost', `connection lost: jump host ${this.label}: ${(err as Error).message}`, true))
+      }
+    })
+  }
+
+  close(): void {
+    this.closed = true
+    for (const cleanup of this.cleanups) cleanup()
+    this.cleanups.clear()
+    void this.current?.then(
+      (s) => s.client.end(),
+      () => undefined,
+    )
+  }
+
+  private session(): Promise<BastionSession> {
+    if (this.failure) return Promise.reject(this.failure)
+    this.current ??= this.connectWithRetries().catch((err: TransportError) => {
+      this.failure = err
+      this.opts.onEvent?.({ type: 'failed', error: err.message })
+      throw err
+    })
+    return this.current
+  }
+
+  private async connectWithRetries(): Promise<BastionSession> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const session = await this.connectOnce()
+        this.live = session
+        this.opts.onEvent?.({ type: 'connected', attempts: attempt, hostKey: session.hostKey })
+        return session
+      } catch (err) {
+        const error = err as TransportError
+        if (!error.retryable || attempt > this.opts.retries || this.closed) throw this.unavailable(error)
+        const delayMs = this.opts.backoff(attempt)
+        this.opts.onEvent?.({ type: 'retrying', error: error.message, attempt, delayMs })
+        if (!(await this.sleep(delayMs))) throw this.unavailable(error)
+      }
+    }
+  }
+
+  private unavailable(err: TransportError): TransportError {
+    return new TransportError(err.kind, `jump host ${this.label} unavailable: ${err.message}`, false)
+  }
+
+  private sleep(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer)
+        this.cleanups.delete(cancel)
+        resolve(ok)
+      }
+      const cancel = () => done(false)
+      const timer = setTimeout(() => done(true), ms)
+      this.cleanups.add(cancel)
+    })
+  }
+
+  /** One attempt: TCP, handshake with the host key checked, authentication, all within connectTimeoutMs. */
+  private connectOnce(): Promise<BastionSession> {
+    const { bastion, credentials, hostKeys } = this.opts
+    return new Promise((resolve, reject) => {
+      if (this.closed) return reject(new TransportError('cancelled', 'cancelled: the run ended', false))
+      const abort = new AbortController()
+      const client = new ssh2.Client()
+      const auth = new Authenticator(credentials, bastion.username)
+      let phase = 'TCP connect'
+      let hostKeyProblem: string | null = null
+      let settled = false
+      const fail = (err: TransportError) => {
+        if (settled) return
+        settled = true
+        clearTimeout(timer)
+        this.cleanups.delete(cancel)
+        abort.abort()
+        client.removeAllListeners('close')
+        client.on('error', () => undefined)
+        client.destroy()
+        reject(err)
+      }
+      const cancel = () => fail(new TransportError('cancelled', 'cancelled: the run ended', false))
+      this.cleanups.add(cancel)
+      const timer = setTimeout(
+        () => fail(new TransportError('connect timeout', `connect timeout: no session within ${this.opts.connectTimeoutMs} ms (stalled during ${phase})`, true)),
+        this.opts.connectTimeoutMs,
+      )
+      let hostKey: HostKeyInfo | null = null
+      client.on('handshake', () => (phase = 'authentication'))
+      client.on('error', (err: Error & { level?: string }) => {
+        if (hostKeyProblem) return fail(new TransportError('host key', hostKeyProblem, false))
+        if (err.level === 'client-authentication') return fail(new TransportError('authentication', auth.failureMessage(), false))
+        if (err.level === 'client-socket') return fail(socketError(err as NodeJS.ErrnoException))
+        if (!settled) return fail(new TransportError('handshake', `handshake: ${err.message}`, /connection lost|closed|reset/i.test(err.message)))
+        if (session) session.lost ??= `connection lost: jump host ${this.label}: ${err.level === 'client-timeout' ? 'no keepalive reply' : err.message}`
+      })
+      let session: BastionSession | null = null
+      client.on('close', () => {
+        if (!session) return fail(new TransportError('connection lost', `connection lost during ${phase}`, true))
+        this.onLost(session)
+      })
+      client.on('ready', () => {
+        settled = true
+        clearTimeout(timer)
+        this.cleanups.delete(cancel)
+        session = { client, hostKey: hostKey!, lost: null }
+        resolve(session)
+      })
+      tcpOpen(bastion, abort.signal, this.opts.lookup).then(
+        ({ stream }) => {
+          phase = 'SSH handshake'
+          const config: ConnectConfig = {
+            sock: stream,
+            username: bastion.username,
+            readyTimeout: 0,
+            keepaliveInterval: this.opts.keepaliveIntervalMs ?? 15_000,
+            keepaliveCountMax: this.opts.keepaliveCountMax ?? 3,
+            hostVerifier: (blob: Buffer) => {
+              const { key, problem } = verifyHostKey(hostKeys, bastion, blob)
+              hostKey = key
+              hostKeyProblem = problem
+              return problem === null
+            },
+            authHandler: (methodsLeft, _partial, next) => next(auth.next(methodsLeft) as never),
+            tryKeyboard: credentials.password !== undefined,
+          }
+          client.connect(config)
+        },
+        (err: TransportError) => fail(err),
+      )
+    })
+  }
+
+  private onLost(session: BastionSession): void {
+    session.lost ??= `connection lost: jump host ${this.label} closed the connection`
+    this.opts.onEvent?.({ type: 'lost', reason: session.lost })
+    // The next host to start reconnects (once, with retries); streams through the old session are gone.
+    if (this.live === session) {
+      this.live = null
+      this.current = null
+    }
+  }
+
+  private forwardError(err: Error & { reason?: number }, target: HostTarget): TransportError {
+    const why = err.message.replace(/^\(SSH\) Channel open failure: /, '')
+    const through = `through jump host ${this.label}`
+    if (err.reason === 1) {
+      return new TransportError('channel', `channel: jump host ${this.label} refused to forward to ${target.label} (${why || 'administratively prohibited'}: is AllowTcpForwarding off for this user?)`, false)
+    }
+    if (/refused/i.test(why)) return new TransportError('refused', `refused: nothing accepts connections on that port (${through}: ${why})`, true)
+    if (/name|resolve|getaddrinfo|not known/i.test(why)) return new TransportError('dns', `dns: the host name could not be resolved ${through} (${why})`, false)
+    if (/unreachable|no route/i.test(why)) return new TransportError('unreachable', `unreachable: no route to the host ${through} (${why})`, true)
+    return new TransportError('connection lost', `connection lost: could not open a channel to ${target.label} ${through} (${why || 'no reason given'})`, true)
+  }
+}

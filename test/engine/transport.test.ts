@@ -1,0 +1,214 @@
+/**
+ * Transports: our own TCP connection, and direct-tcpip channels through one SSH session to a
+ * real OpenSSH bastion.
+ */
+import assert from 'node:assert/strict'
+import { once } from 'node:events'
+import type { Duplex } from 'node:stream'
+import { after, before, describe, it } from 'node:test'
+import { parseKnownHosts } from '../../src/engine/known-hosts.js'
+import type { HostTarget } from '../../src/engine/result.js'
+import { DirectTransport, JumpTransport, TransportError, type JumpEvent, type JumpHostOptions } from '../../src/engine/transport.js'
+import { hostKeyPolicy } from '../../src/engine/trust.js'
+import { startFleet, type Fleet } from '../helpers/fleet.js'
+import { closedPort, tarpit, tcpProxy } from '../helpers/net.js'
+import { requireSshd } from '../helpers/sshd.js'
+
+function target(host: string, port: number, username = 'nobody'): HostTarget {
+  return { host, port, username, label: port === 22 ? host : `${host}:${port}` }
+}
+
+/** The first line the stream delivers (an SSH server's banner); the stream stays open and flowing. */
+function firstLine(stream: Duplex): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = ''
+    const onData = (chunk: Buffer) => {
+      text += chunk.toString('latin1')
+      if (!text.includes('\n')) return
+      stream.off('data', onData)
+      resolve(text.split('\n')[0].trim())
+    }
+    stream.on('data', onData).once('error', reject)
+  })
+}
+
+async function rejection(p: Promise<unknown>): Promise<TransportError> {
+  try {
+    await p
+  } catch (err) {
+    assert.ok(err instanceof TransportError, String(err))
+    return err
+  }
+  assert.fail('expected a rejection')
+}
+
+describe('DirectTransport', () => {
+  it('opens a TCP stream; a closed port is refused (retryable)', async () => {
+    const t = new DirectTransport()
+    await t.ready()
+    const port = await closedPort()
+    const err = await rejection(t.open(target('127.0.0.1', port), new AbortController().signal))
+    assert.equal(err.kind, 'refused')
+    assert.equal(err.retryable, true)
+  })
+
+  it('gives up when aborted before the connection is made', async () => {
+    const t = new DirectTransport()
+    const abort = new AbortController()
+    abort.abort()
+    const err = await rejection(t.open(target('127.0.0.1', 9), abort.signal))
+    assert.equal(err.kind, 'cancelled')
+  })
+})
+
+describe('JumpTransport through a real OpenSSH bastion', { skip: !requireSshd() && 'sshd not installed' }, () => {
+  let fleet: Fleet
+  before(async () => {
+    fleet = await startFleet(['127.0.0.1', '127.0.0.2'], { extraConfig: ['LogLevel DEBUG1'] })
+  })
+  after(async () => {
+    await fleet?.stop()
+  })
+
+  const bastionOf = (f: Fleet) => target(f.servers[0].host, f.servers[0].port, f.username)
+  const targetOf = (f: Fleet) => target(f.servers[1].host, f.servers[1].port, f.username)
+  function jump(overrides: Partial<JumpHostOptions> = {}, events: JumpEvent[] = []): JumpTransport {
+    return new JumpTransport({
+      bastion: bastionOf(fleet),
+      credentials: { privateKey: fleet.clientKey },
+      hostKeys: hostKeyPolicy({ strict: true, knownHosts: parseKnownHosts(fleet.knownHosts), fingerprints: [] }),
+      connectTimeoutMs: 10_000,
+      retries: 2,
+      backoff: () => 10,
+      onEvent: (e) => events.push(e),
+      ...overrides,
+    })
+  }
+
+  it('carries many streams over ONE login: the bastion logs one session and a forward per stream', async () => {
+    const events: JumpEvent[] = []
+    const t = jump({}, events)
+    try {
+      const before = (fleet.servers[0].log().match(/Accepted publickey/g) ?? []).length
+      const links = await Promise.all(Array.from({ length: 5 }, () => t.open(targetOf(fleet), new AbortController().signal)))
+      for (const link of links) assert.match(await firstLine(link.stream), /^SSH-2\.0-OpenSSH/)
+      for (const link of links) link.stream.destroy()
+      const log = await fleet.servers[0].waitForLog(/(?:direct-tcpip[\s\S]*){5}/)
+      assert.equal((log.match(/Accepted publickey/g) ?? []).length - before, 1, log)
+      assert.deepEqual(
+        events.map((e) => e.type),
+        ['connected'],
+      )
+    } finally {
+      t.close()
+    }
+  })
+
+  it('a forward to a closed port is refused, naming the jump host', async () => {
+    const t = jump()
+    try {
+      const port = await closedPort('127.0.0.2')
+      const err = await rejection(t.open(target('127.0.0.2', port), new AbortController().signal))
+      assert.equal(err.kind, 'refused')
+      assert.match(err.message, /jump host 127\.0\.0\.1:\d+/)
+    } finally {
+      t.close()
+    }
+  })
+
+  it('an untrusted bastion key fails at once, without retries, naming the bastion and its key', async () => {
+    const events: JumpEvent[] = []
+    const t = jump({ hostKeys: hostKeyPolicy({ strict: true, knownHosts: parseKnownHosts(''), fingerprints: [] }) }, events)
+    try {
+      const err = await rejection(t.ready())
+      assert.equal(err.kind, 'host key')
+      assert.match(err.message, /^jump host 127\.0\.0\.1:\d+ unavailable: host key: 127\.0\.0\.1:\d+ presented ssh-\S+ SHA256:/)
+      assert.deepEqual(
+        events.map((e) => e.type),
+        ['failed'],
+      )
+      // Every later host fails the same way, without a new attempt.
+      const again = await rejection(t.open(targetOf(fleet), new AbortController().signal))
+      assert.equal(again, err)
+    } finally {
+      t.close()
+    }
+  })
+
+  it('a bastion refusing our login fails without retries, listing the methods', async () => {
+    const t = jump({ bastion: { ...bastionOf(fleet), username: 'no-such-user-here' } })
+    try {
+      const err = await rejection(t.ready())
+      assert.equal(err.kind, 'authentication')
+      assert.match(err.message, /unavailable: authentication failed for user "no-such-user-here" \(tried: key/)
+    } finally {
+      t.close()
+    }
+  })
+
+  it('an unreachable bastion is retried, then fails naming it', async () => {
+    const events: JumpEvent[] = []
+    const port = await closedPort()
+    const t = jump({ bastion: target('127.0.0.1', port, fleet.username), retries: 2 }, events)
+    try {
+      const err = await rejection(t.ready())
+      assert.equal(err.kind, 'refused')
+      assert.match(err.message, new RegExp(`^jump host 127\\.0\\.0\\.1:${port} unavailable: refused`))
+      assert.deepEqual(
+        events.map((e) => e.type),
+        ['retrying', 'retrying', 'failed'],
+      )
+    } finally {
+      t.close()
+    }
+  })
+
+  it('a bastion that stalls times out per attempt', async () => {
+    const pit = await tarpit()
+    const t = jump({ bastion: target('127.0.0.1', pit.port, fleet.username), retries: 0, connectTimeoutMs: 300 })
+    try {
+      const err = await rejection(t.ready())
+      assert.equal(err.kind, 'connect timeout')
+      assert.match(err.message, /stalled during SSH handshake/)
+    } finally {
+      t.close()
+      await pit.close()
+    }
+  })
+
+  it('when the bastion session drops, its streams say so, and the next host reconnects', async () => {
+    const proxy = await tcpProxy({ host: fleet.servers[0].host, port: fleet.servers[0].port })
+    const events: JumpEvent[] = []
+    let onLost = () => undefined as void
+    // The proxy forwards to the bastion; its known_hosts name is [127.0.0.1]:bastionPort, so trust by fingerprint.
+    const fingerprints = fleet.servers[0].hostKeys.map((k) => ({ pattern: null, fingerprint: k.fingerprint }))
+    const t = jump({
+      bastion: target(proxy.host, proxy.port, fleet.username),
+      hostKeys: hostKeyPolicy({ strict: true, knownHosts: null, fingerprints }),
+      onEvent: (e) => {
+        events.push(e)
+        if (e.type === 'lost') onLost()
+      },
+    })
+    try {
+      const link = await t.open(targetOf(fleet), new AbortController().signal)
+      assert.match(await firstLine(link.stream), /^SSH-2\.0-OpenSSH/)
+      const closed = once(link.stream, 'close')
+      const lost = new Promise<void>((resolve) => (onLost = resolve))
+      proxy.cut()
+      await Promise.all([closed, lost])
+      assert.match(link.lostReason() ?? '', /^connection lost: jump host 127\.0\.0\.1:\d+/)
+      const next = await t.open(targetOf(fleet), new AbortController().signal)
+      assert.match(await firstLine(next.stream), /^SSH-2\.0-OpenSSH/)
+      next.stream.destroy()
+      assert.equal(proxy.accepted, 2)
+      assert.deepEqual(
+        events.map((e) => e.type),
+        ['connected', 'lost', 'connected'],
+      )
+    } finally {
+      t.close()
+      await proxy.close()
+    }
+  })
+})
