@@ -1,5 +1,5 @@
 import type { AuthenticationType } from 'ssh2'
-import { fingerprintOf, hostKeyFromBlob } from './known-hosts.js'
+import { fingerprintOf, hostKeyFromBlob, type HostKey } from './known-hosts.js'
 import type { HostKeyInfo, HostTarget } from './result.js'
 import type { Credentials, HostKeyPolicy } from './session.js'
 
@@ -54,9 +54,9 @@ export class Authenticator {
 }
 
 /** Checks a presented host key against the policy: the key seen, and why it is refused (null when trusted). */
-export function verifyHostKey(policy: HostKeyPolicy, target: HostTarget, blob: Buffer): { key: HostKeyInfo; problem: string | null } {
+export function verifyHostKey(policy: HostKeyPolicy, target: HostTarget, blob: Buffer): { key: HostKeyInfo; parsed: HostKey; problem: string | null } {
   const parsed = hostKeyFromBlob(blob)
   const key = { type: parsed.type, fingerprint: fingerprintOf(blob) }
   const reason = policy.reject(target, parsed)
-  return { key, problem: reason === null ? null : `host key: ${target.label} presented ${key.type} ${key.fingerprint}, ${reason}` }
+  return { key, parsed, problem: reason === null ? null : `host key: ${target.label} presented ${key.type} ${key.fingerprint}, ${reason}` }
 }

@@ -1,9 +1,11 @@
-import { connect as tcpConnect, type LookupFunction, type Socket } from 'node:net'
+import type { LookupFunction } from 'node:net'
 import ssh2 from 'ssh2'
-import type { ClientChannel, ConnectConfig, AuthenticationType } from 'ssh2'
-import { fingerprintOf, hostKeyAlgorithmsFor, hostKeyFromBlob, type HostKey } from './known-hosts.js'
+import type { ClientChannel, ConnectConfig } from 'ssh2'
+import { Authenticator, verifyHostKey } from './auth.js'
+import { hostKeyAlgorithmsFor, type HostKey } from './known-hosts.js'
 import type { OutputSpool } from './output.js'
 import type { ErrorKind, HostKeyInfo, HostStatus, HostTarget } from './result.js'
+import { classifySocketError, DirectTransport, type Link, type Transport, type TransportError } from './transport.js'
 
 /** Credentials, tried in this order: key, agent, password (also via keyboard-interactive). */
 export interface Credentials {
@@ -47,8 +49,10 @@ export interface SessionOptions {
   cancelGraceMs?: number
   /** After KILL: how long to wait for the host to confirm the command ended before giving up on it. */
   stopWaitMs?: number
-  /** Name resolution (default: the system's, as dns.lookup). */
+  /** Name resolution (default: the system's, as dns.lookup), for the default transport. */
   lookup?: LookupFunction
+  /** How the host's byte stream is obtained (default: a TCP connection of our own). */
+  transport?: Transport
 }
 
 /** How one attempt ended. `retryable` tells the caller whether another attempt is allowed. */
@@ -167,7 +171,10 @@ interface Stop {
 class Session {
   private phase: Phase = 'connect'
   private readonly client = new ssh2.Client()
-  private socket: Socket | null = null
+  /** The stream to the host, once the transport opened it. */
+  private link: Link | null = null
+  /** Aborted when the session ends: gives up a stream still being opened. */
+  private readonly linkAbort = new AbortController()
   private channel: ClientChannel | null = null
   private hostKey: HostKeyInfo | null = null
   private hostKeyProblem: string | null = null
@@ -175,8 +182,7 @@ class Session {
   refusedUnknownKey: HostKeyInfo | null = null
   /** The handshake failed because no host key algorithm was left in common. */
   noCommonHostKey = false
-  private authTried: string[] = []
-  private serverMethods: string[] | null = null
+  private readonly auth: Authenticator
   private commandStartedAt = 0
   private readonly timers: NodeJS.Timeout[] = []
   private settle!: (outcome: SessionOutcome) => void
@@ -200,7 +206,9 @@ class Session {
   constructor(
     private readonly opts: SessionOptions,
     private readonly attempt: Attempt,
-  ) {}
+  ) {
+    this.auth = new Authenticator(opts.credentials, opts.target.username)
+  }
 
   run(): Promise<SessionOutcome> {
     return new Promise((resolve) => {
@@ -211,26 +219,26 @@ class Session {
       }
       this.opts.signal?.addEventListener('abort', this.onAbort, { once: true })
       this.timers.push(setTimeout(() => this.onConnectTimeout(), Math.max(0, this.attempt.deadline - Date.now())))
-      this.connectTcp()
+      this.openStream()
     })
   }
 
-  private connectTcp(): void {
-    const { host, port } = this.opts.target
-    const socket = tcpConnect({ host, port, noDelay: true, ...(this.opts.lookup ? { lookup: this.opts.lookup } : {}) })
-    this.socket = socket
-    socket.once('connect', () => {
-      this.phase = 'handshake'
-      this.startSsh(socket)
-    })
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      if (this.phase !== 'connect') return
-      const [kind, message] = classifySocketError(err)
-      this.fail(kind, message, kind !== 'dns' || err.code === 'EAI_AGAIN')
-    })
+  private openStream(): void {
+    const transport = this.opts.transport ?? new DirectTransport(this.opts.lookup)
+    transport.open(this.opts.target, this.linkAbort.signal).then(
+      (link) => {
+        if (this.settled) return void link.stream.destroy()
+        this.link = link
+        this.phase = 'handshake'
+        this.startSsh(link.stream)
+      },
+      (err: TransportError) => {
+        if (!this.settled) this.fail(err.kind, err.message, err.retryable)
+      },
+    )
   }
 
-  private startSsh(socket: Socket): void {
+  private startSsh(socket: NodeJS.ReadWriteStream): void {
     const { target, credentials } = this.opts
     const client = this.client
     client.on('handshake', () => {
@@ -241,13 +249,13 @@ class Session {
     client.on('close', () => this.onClose())
     const serverHostKey = this.hostKeyAlgorithms()
     const config: ConnectConfig = {
-      sock: socket,
+      sock: socket as never,
       username: target.username,
       readyTimeout: 0,
       keepaliveInterval: this.opts.keepaliveIntervalMs ?? 15_000,
       keepaliveCountMax: this.opts.keepaliveCountMax ?? 3,
       hostVerifier: (blob: Buffer) => this.verifyHostKey(blob),
-      authHandler: (methodsLeft, _partial, next) => next(this.nextAuth(methodsLeft) as never),
+      authHandler: (methodsLeft, _partial, next) => next(this.auth.next(methodsLeft) as never),
       tryKeyboard: credentials.password !== undefined,
       ...(serverHostKey ? { algorithms: { serverHostKey: serverHostKey as never } } : {}),
     }
@@ -267,40 +275,11 @@ class Session {
   }
 
   private verifyHostKey(blob: Buffer): boolean {
-    const key = hostKeyFromBlob(blob)
-    this.hostKey = { type: key.type, fingerprint: fingerprintOf(blob) }
-    const reason = this.opts.hostKeys.reject(this.opts.target, key)
-    if (reason !== null) {
-      this.hostKeyProblem = `host key: ${this.opts.target.label} presented ${key.type} ${this.hostKey.fingerprint}, ${reason}`
-      if (this.opts.hostKeys.askForOtherKeyTypes(this.opts.target, key)) this.refusedUnknownKey = this.hostKey
-      return false
-    }
-    return true
-  }
-
-  /** Picks the next authentication method: key, agent, password, keyboard-interactive; skips what the server does not offer. */
-  private nextAuth(methodsLeft: AuthenticationType[] | null): unknown {
-    if (methodsLeft) this.serverMethods = methodsLeft
-    const { credentials, target } = this.opts
-    const offered = (m: string) => methodsLeft === null || methodsLeft.includes(m as AuthenticationType)
-    const candidates: Array<[string, string, () => unknown]> = [
-      ['key', 'publickey', () => ({ type: 'publickey', username: target.username, key: credentials.privateKey, passphrase: credentials.passphrase })],
-      ['agent', 'publickey', () => ({ type: 'agent', username: target.username, agent: credentials.agent })],
-      ['password', 'password', () => ({ type: 'password', username: target.username, password: credentials.password })],
-      ['keyboard-interactive', 'keyboard-interactive', () => ({
-        type: 'keyboard-interactive',
-        username: target.username,
-        prompt: (_n: string, _i: string, _l: string, prompts: unknown[], finish: (answers: string[]) => void) =>
-          finish(prompts.map(() => credentials.password ?? '')),
-      })],
-    ]
-    for (const [name, method, make] of candidates) {
-      if (this.authTried.includes(name) || !offered(method)) continue
-      const have = name === 'key' ? credentials.privateKey : name === 'agent' ? credentials.agent : credentials.password
-      if (have === undefined) continue
-      this.authTried.push(name)
-      return make()
-    }
+    const { key, parsed, problem } = verifyHostKey(this.opts.hostKeys, this.opts.target, blob)
+    this.hostKey = key
+    if (problem === null) return true
+    this.hostKeyProblem = problem
+    if (this.opts.hostKeys.askForOtherKeyTypes(this.opts.target, parsed)) this.refusedUnknownKey = key
     return false
   }
 
@@ -487,10 +466,10 @@ class Session {
       this.lostReason = err.level === 'client-timeout' ? 'no keepalive reply' : err.message
       return
     }
-    if (err.level === 'client-authentication') return this.fail('authentication', this.authMessage())
+    if (err.level === 'client-authentication') return this.fail('authentication', this.auth.failureMessage())
     // The server disconnected during authentication, e.g. OpenSSH's "Too many authentication failures" (MaxAuthTries).
     if (this.phase === 'auth' && (err.code === NO_MORE_AUTH_METHODS || /authentication/i.test(err.message))) {
-      return this.fail('authentication', `${this.authMessage()}; the server disconnected: ${err.message}`)
+      return this.fail('authentication', `${this.auth.failureMessage()}; the server disconnected: ${err.message}`)
     }
     if (err.level === 'client-socket') {
       const [kind, message] = classifySocketError(err as NodeJS.ErrnoException)
@@ -515,17 +494,15 @@ class Session {
       // The exit status arrived before the connection closed: it decides, whatever the close.
       if (this.exit !== null) return this.finish(this.outcome())
       const elapsed = formatSeconds(Date.now() - this.commandStartedAt)
+      const jumpLost = this.link?.lostReason()
+      if (jumpLost) return this.fail('connection lost', `${jumpLost} (the command had run ${elapsed})`)
       const why = this.lostReason ? ` (${this.lostReason})` : ''
       return this.fail('connection lost', `connection lost after ${elapsed}${why}`)
     }
+    const jumpLost = this.link?.lostReason()
+    if (jumpLost) return this.fail('connection lost', `${jumpLost} (during ${this.phase})`, true)
     if (this.phase === 'handshake') return this.fail('handshake', HUNG_UP_IN_HANDSHAKE, true)
     this.fail('connection lost', `connection lost during ${this.phase}`)
-  }
-
-  private authMessage(): string {
-    const tried = this.authTried.length > 0 ? this.authTried.join(', ') : 'nothing that the server offers'
-    const offered = this.serverMethods ? this.serverMethods.join(', ') : 'unknown'
-    return `authentication failed for user "${this.opts.target.username}" (tried: ${tried}; the server offers: ${offered})`
   }
 
   private fail(kind: ErrorKind, message: string, retryable = RETRYABLE_KINDS.has(kind)): void {
@@ -550,7 +527,8 @@ class Session {
     this.client.removeAllListeners('close')
     this.client.on('error', () => undefined)
     if (connected) this.client.end()
-    this.socket?.destroy()
+    this.linkAbort.abort()
+    this.link?.stream.destroy()
     // Everything the host printed is part of the result: wait until both streams ended (closing
     // the connection ends them) and every chunk is on disk.
     void this.outputEnded.then(() => this.opts.output.flush()).then(() => this.settle(outcome))
@@ -558,28 +536,6 @@ class Session {
 
   private clearTimers(): void {
     for (const t of this.timers.splice(0)) clearTimeout(t)
-  }
-}
-
-function classifySocketError(err: NodeJS.ErrnoException): [ErrorKind, string] {
-  switch (err.code) {
-    case 'ENOTFOUND':
-    case 'EAI_NONAME':
-    case 'EAI_NODATA':
-      return ['dns', `dns: the host name could not be resolved (${err.code})`]
-    case 'EAI_AGAIN':
-      return ['dns', `dns: temporary failure resolving the host name (${err.code})`]
-    case 'ECONNREFUSED':
-      return ['refused', 'refused: nothing accepts connections on that port (ECONNREFUSED)']
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-    case 'EADDRNOTAVAIL':
-      return ['unreachable', `unreachable: no route to the host (${err.code})`]
-    case 'ECONNRESET':
-    case 'EPIPE':
-      return ['connection lost', `connection lost: reset by the host (${err.code})`]
-    default:
-      return ['connection lost', `connection lost: ${err.message}`]
   }
 }
 
