@@ -2,7 +2,8 @@ import pMap from 'p-map'
 import type { OutputSpool, SpoolDir } from './output.js'
 import { thresholdExceeded, type Threshold } from './parse.js'
 import { isFailure, type HostResult, type HostStatus, type HostTarget } from './result.js'
-import { runSession, type SessionOptions, type SessionOutcome } from './session.js'
+import { formatSeconds, runSession, type SessionOptions, type SessionOutcome } from './session.js'
+import { DirectTransport, TransportError, type Transport } from './transport.js'
 
 /** What the engine tells the outside world. The action layer implements it with @actions/core. */
 export interface Reporter {
@@ -12,6 +13,10 @@ export interface Reporter {
   progress(progress: Progress): void
   /** A connection attempt failed in a way worth retrying; the next one starts after `delayMs`. */
   retrying(target: HostTarget, outcome: SessionOutcome, attempt: number, delayMs: number): void
+  /** A rolling batch starts (1-based `batch` of `batches`). */
+  batchStarted?(batch: number, batches: number, hosts: number): void
+  /** Waiting `batch-pause` before the next batch, until `until`. */
+  pausing?(nextBatch: number, batches: number, until: Date): void
 }
 
 export interface Progress {
@@ -37,6 +42,12 @@ export interface FanoutOptions {
   signal?: AbortSignal
   reporter: Reporter
   progressIntervalMs?: number
+  /** Rolling batch sizes in host order (summing to the number of targets); omitted: one pool. */
+  batches?: number[]
+  /** Bake time between batches. */
+  batchPauseMs?: number
+  /** How hosts are reached (default: a TCP connection of our own to each). */
+  transport?: Transport
 }
 
 export interface FanoutResult {
@@ -44,7 +55,7 @@ export interface FanoutResult {
   results: HostResult[]
   failures: number
   thresholdExceeded: boolean
-  /** Hosts left unstarted because fail-fast tripped. */
+  /** Hosts left unstarted because fail-fast tripped or a batch exceeded max-failures. */
   stoppedEarly: boolean
   cancelled: boolean
 }
@@ -53,64 +64,103 @@ function emptyCounts(): Record<HostStatus, number> {
   return { success: 0, failed: 0, error: 0, timeout: 0, skipped: 0, cancelled: 0 }
 }
 
-/** Runs the session on every target with bounded concurrency. Every target ends with exactly one result. */
+/**
+ * Runs the session on every target with bounded concurrency, batch after batch when rolling
+ * batches are given. Every target ends with exactly one result.
+ */
 export async function fanout(opts: FanoutOptions): Promise<FanoutResult> {
-  const results: Array<HostResult | undefined> = new Array(opts.targets.length)
+  const total = opts.targets.length
+  const results: Array<HostResult | undefined> = new Array(total)
   const counts = emptyCounts()
+  const batches = opts.batches ?? [total]
+  const batchOf = (i: number): number | null => (opts.batches ? i + 1 : null)
   let running = 0
   let failures = 0
   let stoppedEarly = false
   let reports: Promise<void> = Promise.resolve()
 
-  const tripped = () => opts.failFast && thresholdExceeded(opts.threshold, failures, opts.targets.length)
+  const exceeded = () => thresholdExceeded(opts.threshold, failures, total)
   const record = (index: number, result: HostResult, spool: OutputSpool | null) => {
     results[index] = result
     counts[result.status] += 1
     if (isFailure(result.status)) failures += 1
     if (spool) reports = reports.then(() => report(opts.reporter, result, spool))
   }
+  const skipFrom = (start: number, reason: string) => {
+    for (let i = start; i < total; i += 1) record(i, { ...skippedResult(opts.targets[i], reason), batch: null }, null)
+  }
 
   const progress = setInterval(() => {
     const finished = Object.values(counts).reduce((a, b) => a + b, 0)
-    opts.reporter.progress({ total: opts.targets.length, finished, running, counts: { ...counts } })
+    opts.reporter.progress({ total, finished, running, counts: { ...counts } })
   }, opts.progressIntervalMs ?? 15_000)
   progress.unref()
 
+  const runOne = async (index: number, target: HostTarget, batch: number | null) => {
+    if (opts.signal?.aborted || (opts.failFast && exceeded())) {
+      stoppedEarly ||= !opts.signal?.aborted
+      record(index, { ...skippedResult(target, opts.signal?.aborted ? 'not started: the job was cancelled' : 'not started: max-failures was exceeded and fail-fast is on'), batch }, null)
+      return
+    }
+    running += 1
+    const spool = opts.spoolDir.spool(opts.maxOutputBytes)
+    const started = Date.now()
+    let result: Omit<HostResult, 'batch'>
+    try {
+      result = await runHost(target, spool, opts)
+    } catch (err) {
+      // runSession never throws; this guards the promise that every host ends with one result.
+      result = { ...skippedResult(target, `internal error: ${(err as Error).message}`), status: 'error', durationMs: Date.now() - started, attempts: 1 }
+    }
+    running -= 1
+    record(index, { ...result, batch }, spool)
+  }
+
   try {
-    await pMap(
-      opts.targets.entries(),
-      async ([index, target]) => {
-        if (opts.signal?.aborted || tripped()) {
-          stoppedEarly ||= !opts.signal?.aborted
-          record(index, skippedResult(target, opts.signal?.aborted ? 'not started: the job was cancelled' : 'not started: max-failures was exceeded and fail-fast is on'), null)
-          return
-        }
-        running += 1
-        const spool = opts.spoolDir.spool(opts.maxOutputBytes)
-        const started = Date.now()
-        let result: HostResult
-        try {
-          result = await runHost(target, spool, opts)
-        } catch (err) {
-          // runSession never throws; this guards the promise that every host ends with one result.
-          result = { ...skippedResult(target, `internal error: ${(err as Error).message}`), status: 'error', durationMs: Date.now() - started, attempts: 1 }
-        }
-        running -= 1
-        record(index, result, spool)
-      },
-      { concurrency: opts.concurrency },
-    )
+    let start = 0
+    for (const [b, size] of batches.entries()) {
+      if (b > 0 && !(await betweenBatches(opts, b, batches.length, exceeded(), (reason) => skipFrom(start, reason)))) {
+        stoppedEarly ||= !opts.signal?.aborted
+        break
+      }
+      if (opts.batches) opts.reporter.batchStarted?.(b + 1, batches.length, size)
+      const slice = opts.targets.slice(start, start + size).map((target, i) => [start + i, target] as const)
+      await pMap(slice, ([index, target]) => runOne(index, target, batchOf(b)), { concurrency: opts.concurrency })
+      start += size
+    }
   } finally {
     clearInterval(progress)
   }
   await reports
   return {
-    results: results.map((r, i) => r ?? skippedResult(opts.targets[i], 'not started')),
+    results: results.map((r, i) => r ?? { ...skippedResult(opts.targets[i], 'not started'), batch: null }),
     failures,
-    thresholdExceeded: thresholdExceeded(opts.threshold, failures, opts.targets.length),
+    thresholdExceeded: exceeded(),
     stoppedEarly,
     cancelled: opts.signal?.aborted ?? false,
   }
+}
+
+/**
+ * Before batch `b` (0-based, b > 0): stops the rollout when the threshold is exceeded or the job
+ * was cancelled (skipping every later host with the reason), else waits `batchPauseMs`.
+ * Resolves true when the next batch may start.
+ */
+async function betweenBatches(opts: FanoutOptions, b: number, batches: number, exceeded: boolean, skipRest: (reason: string) => void): Promise<boolean> {
+  if (exceeded) {
+    skipRest(`not started: max-failures was exceeded by batch ${b}/${batches}, so later batches do not start`)
+    return false
+  }
+  const pauseMs = opts.batchPauseMs ?? 0
+  if (pauseMs > 0 && !opts.signal?.aborted) {
+    opts.reporter.pausing?.(b + 1, batches, new Date(Date.now() + pauseMs))
+    await sleep(pauseMs, opts.signal)
+  }
+  if (opts.signal?.aborted) {
+    skipRest('not started: the job was cancelled')
+    return false
+  }
+  return true
 }
 
 /** Prints one host. A failure to print (e.g. a closed stdout) must not stop the other hosts' reports or the results. */
@@ -125,12 +175,20 @@ async function report(reporter: Reporter, result: HostResult, spool: OutputSpool
 }
 
 /** One host, with retries for transient failures before the command started. */
-async function runHost(target: HostTarget, output: OutputSpool, opts: FanoutOptions): Promise<HostResult> {
+async function runHost(target: HostTarget, output: OutputSpool, opts: FanoutOptions): Promise<Omit<HostResult, 'batch'>> {
   const startedAt = Date.now()
+  const transport = opts.transport ?? new DirectTransport(opts.session.lookup)
   let attempts = 0
   for (;;) {
+    // Waiting for a (re)connecting bastion is not part of the host's connect-timeout.
+    const unavailable = await untilReady(transport, opts.signal)
+    if (unavailable === 'cancelled') return { ...skippedResult(target, 'not started: the job was cancelled while waiting for the jump host'), durationMs: Date.now() - startedAt, attempts }
+    if (unavailable) {
+      const outcome: SessionOutcome = { status: 'error', exitCode: null, signal: null, error: unavailable.message, errorKind: unavailable.kind, hostKey: null, retryable: false }
+      return toResult(target, outcome, attempts, Date.now() - startedAt, output)
+    }
     attempts += 1
-    const outcome = await runSession({ ...opts.session, target, output, signal: opts.signal })
+    const outcome = await runSession({ ...opts.session, target, output, signal: opts.signal, transport })
     if (!outcome.retryable || attempts > opts.retries || opts.signal?.aborted) {
       return toResult(target, outcome, attempts, Date.now() - startedAt, output)
     }
@@ -140,6 +198,19 @@ async function runHost(target: HostTarget, output: OutputSpool, opts: FanoutOpti
       return toResult(target, { ...outcome, status: 'cancelled', error: `cancelled: the job was cancelled while waiting to retry (last attempt: ${outcome.error})`, errorKind: 'cancelled' }, attempts, Date.now() - startedAt, output)
     }
   }
+}
+
+/** null once the transport can open streams; its error when it cannot; 'cancelled' when the job is cancelled first. */
+function untilReady(transport: Transport, signal?: AbortSignal): Promise<TransportError | 'cancelled' | null> {
+  if (signal?.aborted) return Promise.resolve('cancelled')
+  return new Promise((resolve) => {
+    const onAbort = () => resolve('cancelled')
+    signal?.addEventListener('abort', onAbort, { once: true })
+    transport.ready().then(
+      () => resolve(null),
+      (err: unknown) => resolve(err instanceof TransportError ? err : new TransportError('jump host', String(err), false)),
+    ).finally(() => signal?.removeEventListener('abort', onAbort))
+  })
 }
 
 /** Most retries the `retries` input allows: with the capped backoff, at most about 3.5 minutes of waiting for one host. */
@@ -173,7 +244,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
   })
 }
 
-function toResult(target: HostTarget, outcome: SessionOutcome, attempts: number, durationMs: number, output: OutputSpool): HostResult {
+function toResult(target: HostTarget, outcome: SessionOutcome, attempts: number, durationMs: number, output: OutputSpool): Omit<HostResult, 'batch'> {
   return {
     target,
     status: outcome.status,
@@ -188,6 +259,6 @@ function toResult(target: HostTarget, outcome: SessionOutcome, attempts: number,
   }
 }
 
-function skippedResult(target: HostTarget, reason: string): HostResult {
+function skippedResult(target: HostTarget, reason: string): Omit<HostResult, 'batch'> {
   return { target, status: 'skipped', exitCode: null, signal: null, error: reason, errorKind: null, durationMs: 0, tail: [], attempts: 0, hostKey: null }
 }

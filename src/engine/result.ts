@@ -31,6 +31,7 @@ export type ErrorKind =
   | 'unreachable'
   | 'channel'
   | 'cancelled'
+  | 'jump host'
 
 export interface HostKeyInfo {
   /** e.g. `ssh-ed25519` */
@@ -52,6 +53,8 @@ export interface HostResult {
   tail: string[]
   /** Connection attempts made (0 when skipped). */
   attempts: number
+  /** The rolling batch the host ran in (1-based), or null without batches. */
+  batch: number | null
   /** Host key the server presented, when the handshake got that far. */
   hostKey: HostKeyInfo | null
 }

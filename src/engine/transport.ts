@@ -228,7 +228,7 @@ export class JumpTransport implements Transport {
   }
 
   private unavailable(err: TransportError): TransportError {
-    return new TransportError(err.kind, `jump host ${this.label} unavailable: ${err.message}`, false)
+    return new TransportError('jump host', `jump host ${this.label} unavailable: ${err.message}`, false)
   }
 
   private sleep(ms: number): Promise<boolean> {

@@ -46,6 +46,7 @@ function result(host: string | HostTarget, status: HostStatus, over: Partial<Hos
     durationMs: 1234,
     tail: [],
     attempts: 1,
+    batch: null,
     hostKey: null,
     ...STATUS_DEFAULTS[status],
     ...over,

@@ -14,6 +14,8 @@ export class RecordingReporter implements Reporter {
   finished: Array<{ result: HostResult; log: string }> = []
   retries: Array<{ label: string; attempt: number; delayMs: number }> = []
   progressCalls = 0
+  /** `batch N/M: K hosts` and `pause before N/M` lines, in order. */
+  rollout: string[] = []
   async hostFinished(result: HostResult, output: OutputSpool): Promise<void> {
     const parts: Buffer[] = []
     for await (const c of output.chunks()) parts.push(c)
@@ -25,13 +27,22 @@ export class RecordingReporter implements Reporter {
   retrying(t: HostTarget, _o: unknown, attempt: number, delayMs: number): void {
     this.retries.push({ label: t.label, attempt, delayMs })
   }
+  batchStarted(batch: number, batches: number, hosts: number): void {
+    this.rollout.push(`batch ${batch}/${batches}: ${hosts} hosts`)
+    this.onRollout?.()
+  }
+  pausing(nextBatch: number, batches: number): void {
+    this.rollout.push(`pause before ${nextBatch}/${batches}`)
+    this.onRollout?.()
+  }
+  /** Called after each rollout line (tests use it to act at a given point). */
+  onRollout?: () => void
 }
 
 export type Overrides = Partial<Omit<FanoutOptions, 'session'>> & { session?: Partial<FanoutOptions['session']> }
 
 /** fanout() with test defaults: password `pw`, host keys unchecked, no retries, concurrency 4. */
-export async function runEngine(targets: HostTarget[], overrides: Overrides = {}) {
-  const reporter = new RecordingReporter()
+export async function runEngine(targets: HostTarget[], overrides: Overrides = {}, reporter = new RecordingReporter()) {
   const spoolDir = new SpoolDir()
   const { session, ...rest } = overrides
   try {
