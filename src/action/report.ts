@@ -48,12 +48,12 @@ export class ActionReporter implements Reporter {
   }
 
   retrying(target: HostTarget, outcome: SessionOutcome, attempt: number, delayMs: number): void {
-    this.note(`ssh-fanout: ${target.label}: attempt ${attempt} failed (${oneLine(outcome.error ?? '')}); retrying in ${formatSeconds(delayMs)}`)
+    this.note(`ssh-fanout: ${target.label}: attempt ${attempt} failed (${outcome.error ?? ''}); retrying in ${formatSeconds(delayMs)}`)
   }
 
   /** One line of our own, printed between host groups, never inside one. */
   note(line: string): void {
-    void this.enqueue(() => writeOut(`${escapeLine(line)}\n`))
+    void this.enqueue(() => writeOut(`${inert(line)}\n`))
   }
 
   /** Resolves when everything queued so far is written. */
@@ -73,9 +73,9 @@ export function groupTitle(r: HostResult): string {
       ? r.signal
         ? `killed by ${r.signal}`
         : `exit ${r.exitCode}`
-      : oneLine(r.error ?? r.status)
+      : (r.error ?? r.status)
   const attempts = r.attempts > 1 ? `, ${r.attempts} attempts` : ''
-  return `${ICONS[r.status]} ${r.status} ${r.target.label}: ${detail} (${formatSeconds(r.durationMs)}${attempts})`
+  return inert(`${ICONS[r.status]} ${r.status} ${r.target.label}: ${detail} (${formatSeconds(r.durationMs)}${attempts})`)
 }
 
 /**
@@ -85,9 +85,9 @@ export function groupTitle(r: HostResult): string {
 async function printGroup(result: HostResult, output: OutputSpool, showHostKey: boolean): Promise<void> {
   await writeOut(`::group::${escapeData(groupTitle(result))}\n`)
   if (result.hostKey && showHostKey) {
-    await writeOut(`host key: ${result.hostKey.type} ${result.hostKey.fingerprint} (pin it with fingerprints: "${result.target.label} ${result.hostKey.fingerprint}")\n`)
+    await writeOut(`${inert(`host key: ${result.hostKey.type} ${result.hostKey.fingerprint} (pin it with fingerprints: "${result.target.label} ${result.hostKey.fingerprint}")`)}\n`)
   }
-  if (result.error && result.status !== 'success') await writeOut(`${escapeLine(result.error)}\n`)
+  if (result.error && result.status !== 'success') await writeOut(`${inert(result.error)}\n`)
   if (output.totalBytes > 0) {
     const token = randomBytes(16).toString('hex')
     await writeOut(`::stop-commands::${token}\n`)
@@ -119,9 +119,14 @@ function oneLine(text: string): string {
   return text.replace(/\s*[\r\n]+\s*/g, ' ').trim()
 }
 
-/** Our own lines must not start a workflow command either (an error message can quote host text). */
-function escapeLine(text: string): string {
-  return oneLine(text).replace(/^::/, ': :')
+/**
+ * Text for one line of our own (an error message can quote a host, or anyone on the network
+ * path): a single line in which the runner finds no workflow command. The runner reads
+ * `::cmd::` at the start of a line and the legacy `##[cmd]` anywhere in it, so `::` at the start
+ * becomes `: :` and every `##[` becomes `## [`. Used for titles and annotation text too.
+ */
+export function inert(text: string): string {
+  return sanitizeLog(oneLine(text)).replace(/##\[/g, '## [').replace(/^::/, ': :')
 }
 
 /** The escaping the runner expects in a workflow command's data. */
@@ -164,13 +169,13 @@ export function annotateFailures(run: FanoutResult, stepFails: boolean): void {
   const budget = MAX_ERROR_ANNOTATIONS - (stepFails ? 1 : 0)
   const individual = failed.length <= budget ? failed : failed.slice(0, budget - 1)
   for (const r of individual) {
-    const why = r.status === 'failed' ? (r.signal ? `killed by ${r.signal}` : `exit code ${r.exitCode}`) : oneLine(r.error ?? r.status)
-    core.error(`${r.target.label}: ${r.status}: ${why}`, { title: `ssh-fanout: ${r.target.label} ${r.status}` })
+    const why = r.status === 'failed' ? (r.signal ? `killed by ${r.signal}` : `exit code ${r.exitCode}`) : (r.error ?? r.status)
+    core.error(inert(`${r.target.label}: ${r.status}: ${why}`), { title: inert(`ssh-fanout: ${r.target.label} ${r.status}`) })
   }
   const rest = failed.slice(individual.length)
   if (rest.length > 0) {
     const names = rest.slice(0, 50).map((r) => r.target.label).join(', ')
-    core.error(`${rest.length} more hosts failed: ${names}${rest.length > 50 ? ', …' : ''} (see the job summary)`, { title: `ssh-fanout: ${rest.length} more hosts failed` })
+    core.error(inert(`${rest.length} more hosts failed: ${names}${rest.length > 50 ? ', …' : ''} (see the job summary)`), { title: `ssh-fanout: ${rest.length} more hosts failed` })
   }
 }
 

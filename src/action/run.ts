@@ -4,7 +4,7 @@ import { SpoolDir } from '../engine/output.js'
 import { formatSeconds } from '../engine/session.js'
 import { hostKeyPolicy } from '../engine/trust.js'
 import { getSettings, secretValues, type InputReader, type Settings } from './inputs.js'
-import { ActionReporter, annotateFailures, setOutputs, verdict, writeOut, writeSummary } from './report.js'
+import { ActionReporter, annotateFailures, inert, setOutputs, verdict, writeOut, writeSummary } from './report.js'
 
 /** Runs the action. Returns true when the step succeeds. Throws InputError for bad inputs, before any host is contacted. */
 export async function run(read: InputReader): Promise<boolean> {
@@ -12,7 +12,7 @@ export async function run(read: InputReader): Promise<boolean> {
   const settings = getSettings(read)
   // One annotation for all of them: GitHub shows at most 10 warnings per step.
   const khWarnings = settings.knownHosts?.warnings ?? []
-  if (khWarnings.length > 0) core.warning(`known-hosts: ${khWarnings.join('; ')}`)
+  if (khWarnings.length > 0) core.warning(inert(`known-hosts: ${khWarnings.join('; ')}`))
 
   const reporter = new ActionReporter({ showHostKeys: !settings.strictHostKeyChecking })
   const cancel = new AbortController()
@@ -64,12 +64,13 @@ async function finish(result: FanoutResult, settings: Settings): Promise<boolean
   const trimmed = setOutputs(result.results)
   annotateFailures(result, v.failed)
   await writeSummary(result, v, { ...trimmed, hostKeysShown: !settings.strictHostKeyChecking })
+  const message = inert(v.message)
   if (v.failed) {
-    core.setFailed(v.message)
+    core.setFailed(message)
   } else if (result.failures > 0) {
-    core.warning(v.message)
+    core.warning(message)
   } else {
-    core.info(v.message)
+    core.info(message)
   }
   return !v.failed
 }
@@ -80,5 +81,5 @@ async function printHostKeys(result: FanoutResult): Promise<void> {
   if (seen.length === 0) return
   core.warning('strict-host-key-checking is off: host keys were accepted without checking. Pin them with the fingerprints input (the lines below).')
   await writeOut('Host keys seen (fingerprints input format):\n')
-  for (const r of seen) await writeOut(`${r.target.label} ${r.hostKey!.fingerprint}\n`)
+  for (const r of seen) await writeOut(`${inert(`${r.target.label} ${r.hostKey!.fingerprint}`)}\n`)
 }
