@@ -6,12 +6,10 @@ import type { OutputSpool } from '../engine/output.js'
 import { describeThreshold, type Threshold } from '../engine/parse.js'
 import { isFailure, type HostResult, type HostStatus, type HostTarget } from '../engine/result.js'
 import { formatSeconds, type SessionOutcome } from '../engine/session.js'
-import { buildSummary } from './summary.js'
+import { buildSummary, type SummaryOptions } from './summary.js'
 
 /** GitHub shows at most 10 error annotations per step, the setFailed one included. */
 export const MAX_ERROR_ANNOTATIONS = 10
-/** GitHub's limit for one output is 1 MB; stay well below it. */
-export const MAX_OUTPUT_BYTES = 900_000
 
 const ICONS: Record<HostStatus, string> = {
   success: '✅',
@@ -179,61 +177,8 @@ export function annotateFailures(run: FanoutResult, stepFails: boolean): void {
   }
 }
 
-/**
- * The `results` entries as JSON, under GitHub's output limit: output tails are trimmed first,
- * then long error messages are shortened. Every host keeps its entry, in host order.
- */
-export function resultsJson(results: HostResult[]): { json: string; tailLines: number; errorsShortened: boolean } {
-  const fits = (json: string) => Buffer.byteLength(json) <= MAX_OUTPUT_BYTES
-  let json = ''
-  for (const lines of [20, 10, 5, 2, 1, 0]) {
-    json = JSON.stringify(results.map((r) => resultEntry(r, lines)))
-    if (fits(json)) return { json, tailLines: lines, errorsShortened: false }
-  }
-  for (const maxError of [80, 0]) {
-    json = JSON.stringify(results.map((r) => ({ ...resultEntry(r, 0), error: shorten(r, maxError) })))
-    if (fits(json)) break
-  }
-  return { json, tailLines: 0, errorsShortened: true }
-}
-
-/** An error message cut to `max` characters; with 0, just its class (e.g. `refused`). */
-function shorten(r: HostResult, max: number): string | null {
-  if (r.error === null) return null
-  if (max === 0) return r.errorKind ?? r.error.split(':')[0]
-  return r.error.length > max ? `${r.error.slice(0, max - 1)}…` : r.error
-}
-
-export function resultEntry(r: HostResult, tailLines = 20) {
-  return {
-    host: r.target.host,
-    port: r.target.port,
-    username: r.target.username,
-    status: r.status,
-    exitCode: r.exitCode,
-    signal: r.signal,
-    error: r.error,
-    durationMs: r.durationMs,
-    output: tailLines > 0 ? r.tail.slice(-tailLines).join('\n') : '',
-    attempts: r.attempts,
-  }
-}
-
-/** Sets every output: results, succeeded, failed and their counts. */
-export function setOutputs(results: HostResult[]): { tailLines: number; errorsShortened: boolean } {
-  const { json, tailLines, errorsShortened } = resultsJson(results)
-  const succeeded = results.filter((r) => r.status === 'success').map((r) => r.target.label)
-  const failed = results.filter((r) => isFailure(r.status)).map((r) => r.target.label)
-  core.setOutput('results', json)
-  core.setOutput('succeeded', succeeded.join('\n'))
-  core.setOutput('failed', failed.join('\n'))
-  core.setOutput('succeeded-count', String(succeeded.length))
-  core.setOutput('failed-count', String(failed.length))
-  return { tailLines, errorsShortened }
-}
-
 /** Writes the job summary when the runner provides a summary file. */
-export async function writeSummary(run: FanoutResult, v: Verdict, extra: { tailLines: number; errorsShortened: boolean; hostKeysShown: boolean }): Promise<void> {
+export async function writeSummary(run: FanoutResult, v: Verdict, extra: SummaryOptions): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) {
     core.info('ssh-fanout: GITHUB_STEP_SUMMARY is not set, so no job summary was written')
     return
