@@ -36,7 +36,7 @@ export class ActionReporter implements Reporter {
     this.showHostKeys = opts.showHostKeys
   }
 
-  hostFinished(result: HostResult, output: OutputSpool): Promise<void> {
+  hostFinished(result: HostResult, output: OutputSpool | null): Promise<void> {
     return this.enqueue(() => printGroup(result, output, this.showHostKeys))
   }
 
@@ -73,20 +73,21 @@ export function groupTitle(r: HostResult): string {
         : `exit ${r.exitCode}`
       : (r.error ?? r.status)
   const attempts = r.attempts > 1 ? `, ${r.attempts} attempts` : ''
-  return inert(`${ICONS[r.status]} ${r.status} ${r.target.label}: ${detail} (${formatSeconds(r.durationMs)}${attempts})`)
+  const took = r.status === 'skipped' ? '' : ` (${formatSeconds(r.durationMs)}${attempts})`
+  return inert(`${ICONS[r.status]} ${r.status} ${r.target.label}: ${detail}${took}`)
 }
 
 /**
- * Prints one host's group. The host's output sits between stop-commands markers with a fresh
- * random token, so nothing it prints can act as a workflow command.
+ * Prints one host's group (a skipped host has no output spool). The host's output sits between
+ * stop-commands markers with a fresh random token, so nothing it prints can act as a workflow command.
  */
-async function printGroup(result: HostResult, output: OutputSpool, showHostKey: boolean): Promise<void> {
+async function printGroup(result: HostResult, output: OutputSpool | null, showHostKey: boolean): Promise<void> {
   await writeOut(`::group::${escapeData(groupTitle(result))}\n`)
   if (result.hostKey && showHostKey) {
     await writeOut(`${inert(`host key: ${result.hostKey.type} ${result.hostKey.fingerprint} (pin it with fingerprints: "${result.target.label} ${result.hostKey.fingerprint}")`)}\n`)
   }
   if (result.error && result.status !== 'success') await writeOut(`${inert(result.error)}\n`)
-  if (output.totalBytes > 0) {
+  if (output && output.totalBytes > 0) {
     const token = randomBytes(16).toString('hex')
     await writeOut(`::stop-commands::${token}\n`)
     let endsWithNewline = true

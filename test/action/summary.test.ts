@@ -368,7 +368,7 @@ describe('groupTitle', () => {
       '⛔ error web4: connection lost remote said: bye (2 s)',
     )
     assert.equal(groupTitle(result('web5', 'timeout', { durationMs: 10_000 })), '⏱️ timeout web5: command timed out after 10 s (10 s)')
-    assert.equal(groupTitle(result('web6', 'skipped', { error: 'not started' })), '⏭️ skipped web6: not started (0 ms)')
+    assert.equal(groupTitle(result('web6', 'skipped', { error: 'not started' })), '⏭️ skipped web6: not started')
     assert.equal(groupTitle(result('web7', 'cancelled', { error: null })), '🚫 cancelled web7: cancelled (1.2 s)')
   })
 
