@@ -17,11 +17,12 @@ describe('remote text never acts as a workflow command (built action)', () => {
   const servers: Listening[] = []
   let run: ActionRun
   before(async () => {
-    const early = await disconnectBeforeKex(`${EVIL} ::error::early`)
-    const auth = await startHostileSsh2({ authMethods: ['password', EVIL] })
-    const channel = await startHostileSsh2({ channelOpenFailure: `${EVIL} ##[error]channel` })
-    const during = await startHostileSsh2({ disconnectDuringCommand: `${EVIL} ##[warning]during` })
-    servers.push(early, auth, channel, during)
+    // Each server is listed as soon as it listens, so that `after` closes it whatever fails next.
+    const started = <T extends Listening>(s: T): T => (servers.push(s), s)
+    started(await disconnectBeforeKex(`${EVIL} ::error::early`))
+    const auth = started(await startHostileSsh2({ authMethods: ['password', EVIL] }))
+    const channel = started(await startHostileSsh2({ channelOpenFailure: `${EVIL} ##[error]channel` }))
+    const during = started(await startHostileSsh2({ disconnectDuringCommand: `${EVIL} ##[warning]during` }))
     run = await runAction({
       hosts: servers.map((s) => `${s.host}:${s.port}`).join('\n'),
       'known-hosts': [auth, channel, during].map((s) => s.knownHostsLine).join('\n'),

@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module'
 import net from 'node:net'
 import ssh2 from 'ssh2'
-import type { Connection } from 'ssh2'
+import type { Connection, ParsedKey } from 'ssh2'
 
 const require = createRequire(import.meta.url)
 
@@ -78,6 +78,19 @@ function sendDisconnect(conn: Connection, description: string): void {
   sendPacket(proto, writer.finalize(packet))
 }
 
+/**
+ * A fresh ed25519 host key. ssh2's generateKeyPairSync now and then (about 1 in 100) returns a
+ * key its own parseKey calls malformed: generate again until it parses.
+ */
+function newHostKey(): { hostKey: { private: string }; parsed: ParsedKey } {
+  for (let attempt = 0; ; attempt++) {
+    const hostKey = ssh2.utils.generateKeyPairSync('ed25519')
+    const parsed = ssh2.utils.parseKey(hostKey.private)
+    if (!(parsed instanceof Error)) return { hostKey, parsed }
+    if (attempt >= 20) throw parsed
+  }
+}
+
 export interface HostileSsh2Options {
   /** Authentication fails, offering these method names. */
   authMethods?: string[]
@@ -93,9 +106,7 @@ export interface HostileSsh2 extends Listening {
 
 /** An ssh2 server (any password accepted unless authMethods is set) that misbehaves as told. */
 export async function startHostileSsh2(opts: HostileSsh2Options, host = '127.0.0.1'): Promise<HostileSsh2> {
-  const hostKey = ssh2.utils.generateKeyPairSync('ed25519')
-  const parsed = ssh2.utils.parseKey(hostKey.private)
-  if (parsed instanceof Error) throw parsed
+  const { hostKey, parsed } = newHostKey()
   const sshServer = new ssh2.Server({ hostKeys: [hostKey.private] }, (conn) => {
     conn.on('error', () => undefined)
     conn.on('authentication', (ctx) => (opts.authMethods ? ctx.reject(opts.authMethods as never) : ctx.accept()))
