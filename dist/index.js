@@ -53030,7 +53030,7 @@ g.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node_url__
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _esm_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3012);
 /* harmony import */ var node_events__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8474);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9718);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8467);
 // The entry point the runner starts (dist/index.js): it only calls run().
 
 
@@ -53047,7 +53047,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9718:
+/***/ 8467:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -56886,8 +56886,6 @@ function isFailure(status) {
 }
 const TAIL_LINES = 20;
 
-// EXTERNAL MODULE: external "node:net"
-var external_node_net_ = __nccwpck_require__(7030);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./lib/engine/known-hosts.js
@@ -57154,367 +57152,92 @@ function fingerprintAccepted(rules, host, port, fingerprint) {
     return rules.some((r) => r.fingerprint === wanted && (r.pattern === null || ruleApplies(r.pattern, host, port)));
 }
 
-;// CONCATENATED MODULE: ./lib/engine/session.js
+;// CONCATENATED MODULE: ./lib/engine/auth.js
 
-
-
-const RETRYABLE_KINDS = new Set(['refused', 'connect timeout', 'connection lost', 'unreachable']);
-/** Kills, with KILL, every other process whose environment has this connection's SSH_CONNECTION. */
-const SWEEP_COMMAND = [
-    'me=$$',
-    'for p in /proc/[0-9]*; do',
-    '  pid=${p#/proc/}',
-    '  [ "$pid" = "$me" ] && continue',
-    '  tr "\\0" "\\n" < "$p/environ" 2>/dev/null | grep -qxF "SSH_CONNECTION=$SSH_CONNECTION" && kill -KILL "$pid" 2>/dev/null',
-    'done',
-    'exit 0',
-].join('\n');
-const HUNG_UP_IN_HANDSHAKE = 'handshake: the host closed the connection during the SSH handshake';
-const SUPPORTED_HOST_KEY_ALGORITHMS = new Set([
-    'ssh-ed25519',
-    'ecdsa-sha2-nistp256',
-    'ecdsa-sha2-nistp384',
-    'ecdsa-sha2-nistp521',
-    'rsa-sha2-512',
-    'rsa-sha2-256',
-    'ssh-rsa',
-]);
-/** Runs the command on one host once: connect, verify, authenticate, exec, collect. Never throws. */
-function runSession(opts) {
-    return new Session(opts).run();
-}
-class Session {
-    opts;
-    phase = 'connect';
-    client = new lib.Client();
-    socket = null;
-    channel = null;
-    hostKey = null;
-    hostKeyProblem = null;
-    authTried = [];
+/**
+ * One SSH login's authentication: tries the key, the agent, then the password (also through
+ * keyboard-interactive), skipping what the server does not offer; remembers what it tried and
+ * what the server offered, for the error message.
+ */
+class auth_Authenticator {
+    credentials;
+    username;
+    tried = [];
     serverMethods = null;
-    commandStartedAt = 0;
-    timers = [];
-    settle;
-    settled = false;
-    /** Set when we stop the command ourselves (timeout or cancellation). */
-    stopping = null;
-    exit = null;
-    /** Once the exec request is sent the command may be running: never retry after that. */
-    execSent = false;
-    lostReason = null;
-    constructor(opts) {
-        this.opts = opts;
+    constructor(credentials, username) {
+        this.credentials = credentials;
+        this.username = username;
     }
-    run() {
-        return new Promise((resolve) => {
-            this.settle = resolve;
-            if (this.opts.signal?.aborted) {
-                this.finish(this.cancelledOutcome('cancelled: the job was cancelled before this host connected'));
-                return;
-            }
-            this.opts.signal?.addEventListener('abort', this.onAbort, { once: true });
-            this.timers.push(setTimeout(() => this.onConnectTimeout(), this.opts.connectTimeoutMs));
-            this.connectTcp();
-        });
-    }
-    connectTcp() {
-        const { host, port } = this.opts.target;
-        const socket = (0,external_node_net_.connect)({ host, port, noDelay: true, ...(this.opts.lookup ? { lookup: this.opts.lookup } : {}) });
-        this.socket = socket;
-        socket.once('connect', () => {
-            this.phase = 'handshake';
-            this.startSsh(socket);
-        });
-        socket.on('error', (err) => {
-            if (this.phase !== 'connect')
-                return;
-            const [kind, message] = classifySocketError(err);
-            this.fail(kind, message, kind !== 'dns' || err.code === 'EAI_AGAIN');
-        });
-    }
-    startSsh(socket) {
-        const { target, credentials } = this.opts;
-        const client = this.client;
-        client.on('handshake', () => {
-            this.phase = 'auth';
-        });
-        client.on('ready', () => this.onReady());
-        client.on('error', (err) => this.onClientError(err));
-        client.on('close', () => this.onClose());
-        const preferred = this.opts.hostKeys.preferredAlgorithms(target).filter((a) => SUPPORTED_HOST_KEY_ALGORITHMS.has(a));
-        const config = {
-            sock: socket,
-            username: target.username,
-            readyTimeout: 0,
-            keepaliveInterval: this.opts.keepaliveIntervalMs ?? 15_000,
-            keepaliveCountMax: this.opts.keepaliveCountMax ?? 3,
-            hostVerifier: (blob) => this.verifyHostKey(blob),
-            authHandler: (methodsLeft, _partial, next) => next(this.nextAuth(methodsLeft)),
-            tryKeyboard: credentials.password !== undefined,
-            ...(preferred.length > 0 ? { algorithms: { serverHostKey: { remove: preferred, prepend: preferred } } } : {}),
-        };
-        try {
-            client.connect(config);
-        }
-        catch (err) {
-            this.fail('handshake', `could not start the SSH session: ${err.message}`);
-        }
-    }
-    verifyHostKey(blob) {
-        const key = hostKeyFromBlob(blob);
-        this.hostKey = { type: key.type, fingerprint: fingerprintOf(blob) };
-        const reason = this.opts.hostKeys.reject(this.opts.target, key);
-        if (reason !== null) {
-            this.hostKeyProblem = `host key: ${this.opts.target.label} presented ${key.type} ${this.hostKey.fingerprint}, ${reason}`;
-            return false;
-        }
-        return true;
-    }
-    /** Picks the next authentication method: key, agent, password, keyboard-interactive; skips what the server does not offer. */
-    nextAuth(methodsLeft) {
+    /** ssh2's `authHandler`: the next method to try, or false when none is left. */
+    next(methodsLeft) {
         if (methodsLeft)
             this.serverMethods = methodsLeft;
-        const { credentials, target } = this.opts;
+        const { credentials, username } = this;
         const offered = (m) => methodsLeft === null || methodsLeft.includes(m);
         const candidates = [
-            ['key', 'publickey', () => ({ type: 'publickey', username: target.username, key: credentials.privateKey, passphrase: credentials.passphrase })],
-            ['agent', 'publickey', () => ({ type: 'agent', username: target.username, agent: credentials.agent })],
-            ['password', 'password', () => ({ type: 'password', username: target.username, password: credentials.password })],
-            ['keyboard-interactive', 'keyboard-interactive', () => ({
+            ['key', 'publickey', credentials.privateKey, () => ({ type: 'publickey', username, key: credentials.privateKey, passphrase: credentials.passphrase })],
+            ['agent', 'publickey', credentials.agent, () => ({ type: 'agent', username, agent: credentials.agent })],
+            ['password', 'password', credentials.password, () => ({ type: 'password', username, password: credentials.password })],
+            [
+                'keyboard-interactive',
+                'keyboard-interactive',
+                credentials.password,
+                () => ({
                     type: 'keyboard-interactive',
-                    username: target.username,
+                    username,
                     prompt: (_n, _i, _l, prompts, finish) => finish(prompts.map(() => credentials.password ?? '')),
-                })],
+                }),
+            ],
         ];
-        for (const [name, method, make] of candidates) {
-            if (this.authTried.includes(name) || !offered(method))
+        for (const [name, method, have, make] of candidates) {
+            if (this.tried.includes(name) || !offered(method) || have === undefined)
                 continue;
-            const have = name === 'key' ? credentials.privateKey : name === 'agent' ? credentials.agent : credentials.password;
-            if (have === undefined)
-                continue;
-            this.authTried.push(name);
+            this.tried.push(name);
             return make();
         }
         return false;
     }
-    onReady() {
-        this.phase = 'exec';
-        this.execSent = true;
-        this.client.exec(this.opts.command, (err, channel) => {
-            if (err) {
-                this.fail('channel', `channel: could not start the command: ${err.message}`);
-                return;
-            }
-            this.onChannel(channel);
-        });
-    }
-    onChannel(channel) {
-        this.clearTimers();
-        this.channel = channel;
-        this.phase = 'running';
-        this.commandStartedAt = Date.now();
-        if (this.stopping) {
-            this.stopCommand(this.opts.cancelGraceMs ?? 2_000);
-        }
-        else if (this.opts.commandTimeoutMs > 0) {
-            this.timers.push(setTimeout(() => this.onCommandTimeout(), this.opts.commandTimeoutMs));
-        }
-        this.pipe(channel);
-        this.pipe(channel.stderr);
-        channel.on('exit', (code, signal) => {
-            this.exit = { code: typeof code === 'number' ? code : null, signal: signal ? normalizeSignal(signal) : null };
-        });
-        channel.on('close', () => this.onChannelClose());
-        // stdin is closed at once: the command reads end-of-file.
-        channel.end();
-    }
-    /** Spools a stream's output to disk, pausing it until each chunk is written (backpressure). */
-    pipe(stream) {
-        stream.on('data', (chunk) => {
-            stream.pause();
-            void this.opts.output.write(chunk).then(() => stream.resume());
-        });
-    }
-    onChannelClose() {
-        const elapsed = formatSeconds(Date.now() - this.commandStartedAt);
-        if (this.stopping) {
-            this.finish({ ...this.base(), status: this.stopping.status, ...this.exitFields(), error: this.stopping.message, errorKind: this.stopping.status === 'cancelled' ? 'cancelled' : null });
-        }
-        else if (this.exit === null) {
-            this.finish({ ...this.base(), status: 'error', exitCode: null, signal: null, error: `connection lost after ${elapsed}: the channel closed without an exit status`, errorKind: 'connection lost' });
-        }
-        else if (this.exit.code === 0) {
-            this.finish({ ...this.base(), status: 'success', exitCode: 0, signal: null, error: null, errorKind: null });
-        }
-        else {
-            this.finish({ ...this.base(), status: 'failed', ...this.exitFields(), error: null, errorKind: null });
-        }
-    }
-    exitFields() {
-        return { exitCode: this.exit?.code ?? null, signal: this.exit?.signal ?? null };
-    }
-    onCommandTimeout() {
-        this.stopping = { status: 'timeout', message: `command timed out after ${formatSeconds(this.opts.commandTimeoutMs)}; stopped on the host (TERM, then KILL)` };
-        this.stopCommand(this.opts.killGraceMs ?? 5_000);
-    }
-    onAbort = () => {
-        if (this.settled)
-            return;
-        if (this.phase !== 'running' && this.phase !== 'exec') {
-            this.finish(this.cancelledOutcome(`cancelled: the job was cancelled during ${this.phase === 'connect' ? 'TCP connect' : this.phase}`));
-            return;
-        }
-        const graceMs = this.opts.cancelGraceMs ?? 2_000;
-        this.stopping = { status: 'cancelled', message: 'cancelled: the job was cancelled while the command ran; stopped on the host (TERM, then KILL)' };
-        if (this.phase === 'running') {
-            this.stopCommand(graceMs);
-        }
-        else {
-            // The exec request is out but no channel yet: give it the grace period, then give up.
-            this.clearTimers();
-            this.timers.push(setTimeout(() => this.finish(this.cancelledOutcome('cancelled: the job was cancelled while the command was starting')), graceMs + 2_000));
-        }
-    };
-    /**
-     * Stops the remote command: a TERM signal request, KILL after the grace period, then closes
-     * the channel and the connection. ssh2's `channel.signal()` does nothing once stdin is
-     * closed, so the request goes through the protocol directly; OpenSSH signals the command's
-     * whole process group.
-     */
-    stopCommand(graceMs) {
-        this.clearTimers();
-        this.sendSignal('TERM');
-        this.timers.push(setTimeout(() => {
-            this.sendSignal('KILL');
-            this.sweep();
-            this.timers.push(setTimeout(() => this.forceClose(), 1_000));
-        }, graceMs));
-    }
-    /**
-     * OpenSSH ignores signal requests in root sessions ("session signalling requires privilege
-     * separation"). As a fallback, a second channel on the same connection kills every process
-     * that carries this connection's SSH_CONNECTION (Linux /proc; a no-op elsewhere).
-     */
-    sweep() {
-        if (this.phase !== 'running')
-            return;
-        try {
-            this.client.exec(SWEEP_COMMAND, (err, channel) => {
-                if (err)
-                    return;
-                channel.on('error', () => undefined).resume();
-                channel.stderr.resume();
-                channel.end();
-            });
-        }
-        catch {
-            // The connection is gone already.
-        }
-    }
-    sendSignal(name) {
-        const channel = this.channel;
-        const protocol = this.client._protocol;
-        if (!channel?.outgoing || channel.outgoing.state === 'closed' || !protocol)
-            return;
-        try {
-            protocol.signal(channel.outgoing.id, name);
-        }
-        catch {
-            // The connection is already gone; forceClose covers it.
-        }
-    }
-    forceClose() {
-        try {
-            this.channel?.close();
-        }
-        catch {
-            // ignore: closing is best effort
-        }
-        this.client.end();
-        this.timers.push(setTimeout(() => this.client.destroy(), 1_000));
-        // If the server never answers the close, finish anyway.
-        this.timers.push(setTimeout(() => this.onChannelClose(), 2_000));
-    }
-    onConnectTimeout() {
-        if (this.phase === 'running' || this.settled)
-            return;
-        const stage = this.phase === 'connect' ? 'TCP connect' : this.phase === 'handshake' ? 'SSH handshake' : this.phase === 'auth' ? 'authentication' : 'opening the command channel';
-        this.fail('connect timeout', `connect timeout: no session within ${formatSeconds(this.opts.connectTimeoutMs)} (stalled during ${stage})`);
-    }
-    onClientError(err) {
-        if (this.settled)
-            return;
-        if (this.hostKeyProblem)
-            return this.fail('host key', this.hostKeyProblem);
-        if (this.phase === 'running') {
-            // Let the channel close handler decide, but remember why the connection died.
-            this.lostReason = err.level === 'client-timeout' ? 'no keepalive reply' : err.message;
-            return;
-        }
-        if (err.level === 'client-authentication')
-            return this.fail('authentication', this.authMessage());
-        if (err.level === 'client-socket') {
-            const [kind, message] = classifySocketError(err);
-            return this.fail(kind === 'refused' ? kind : 'connection lost', `${message} (during ${this.phase})`);
-        }
-        if (err.level === 'client-timeout')
-            return this.fail('connection lost', `connection lost during ${this.phase}: no keepalive reply`);
-        // The host hung up mid-handshake (ssh2: "Connection lost before handshake"): transient, worth a retry.
-        // Anything else here is a protocol problem (no common algorithm, bad packet) that a retry won't fix.
-        const hungUp = /connection lost|closed|reset/i.test(err.message);
-        this.fail('handshake', hungUp ? HUNG_UP_IN_HANDSHAKE : `handshake: ${err.message}`, hungUp);
-    }
-    onClose() {
-        if (this.settled)
-            return;
-        if (this.hostKeyProblem)
-            return this.fail('host key', this.hostKeyProblem);
-        if (this.phase === 'running') {
-            if (this.stopping)
-                return this.onChannelClose();
-            const elapsed = formatSeconds(Date.now() - this.commandStartedAt);
-            const why = this.lostReason ? ` (${this.lostReason})` : '';
-            return this.fail('connection lost', `connection lost after ${elapsed}${why}`);
-        }
-        if (this.phase === 'handshake')
-            return this.fail('handshake', HUNG_UP_IN_HANDSHAKE, true);
-        this.fail('connection lost', `connection lost during ${this.phase}`);
-    }
-    authMessage() {
-        const tried = this.authTried.length > 0 ? this.authTried.join(', ') : 'nothing that the server offers';
+    /** `authentication failed for user "u" (tried: key, password; the server offers: publickey)` */
+    failureMessage() {
+        const tried = this.tried.length > 0 ? this.tried.join(', ') : 'nothing that the server offers';
         const offered = this.serverMethods ? this.serverMethods.join(', ') : 'unknown';
-        return `authentication failed for user "${this.opts.target.username}" (tried: ${tried}; the server offers: ${offered})`;
+        return `authentication failed for user "${this.username}" (tried: ${tried}; the server offers: ${offered})`;
     }
-    fail(kind, message, retryable = RETRYABLE_KINDS.has(kind)) {
-        this.finish({ ...this.base(), status: 'error', exitCode: null, signal: null, error: message, errorKind: kind, retryable: retryable && !this.execSent });
+}
+/** Checks a presented host key against the policy: the key seen, and why it is refused (null when trusted). */
+function auth_verifyHostKey(policy, target, blob) {
+    const parsed = hostKeyFromBlob(blob);
+    const key = { type: parsed.type, fingerprint: fingerprintOf(blob) };
+    const reason = policy.reject(target, parsed);
+    return { key, parsed, problem: reason === null ? null : `host key: ${target.label} presented ${key.type} ${key.fingerprint}, ${reason}` };
+}
+
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(7030);
+;// CONCATENATED MODULE: ./lib/engine/transport.js
+/**
+ * How a host's byte stream is obtained: a TCP connection of our own (DirectTransport), or a
+ * direct-tcpip channel through ONE shared SSH session to a bastion (JumpTransport, as `ssh -J`).
+ * The session is given a transport and runs SSH over whatever stream it returns.
+ */
+
+
+
+/** A failure to obtain a stream, classified as a session error would be. */
+class TransportError extends Error {
+    kind;
+    retryable;
+    constructor(kind, message, retryable) {
+        super(message);
+        this.kind = kind;
+        this.retryable = retryable;
+        this.name = 'TransportError';
     }
-    cancelledOutcome(message) {
-        return { ...this.base(), status: 'cancelled', exitCode: null, signal: null, error: message, errorKind: 'cancelled' };
-    }
-    base() {
-        return { hostKey: this.hostKey, retryable: false };
-    }
-    finish(outcome) {
-        if (this.settled)
-            return;
-        this.settled = true;
-        const connected = this.phase !== 'connect';
-        this.phase = 'done';
-        this.clearTimers();
-        this.opts.signal?.removeEventListener('abort', this.onAbort);
-        this.client.removeAllListeners('close');
-        this.client.on('error', () => undefined);
-        if (connected)
-            this.client.end();
-        this.socket?.destroy();
-        // Output already received is part of the result: wait until it is on disk.
-        void this.opts.output.flush().then(() => this.settle(outcome));
-    }
-    clearTimers() {
-        for (const t of this.timers.splice(0))
-            clearTimeout(t);
-    }
+}
+const RETRYABLE = new Set(['refused', 'connect timeout', 'connection lost', 'unreachable']);
+function socketError(err) {
+    const [kind, message] = classifySocketError(err);
+    return new TransportError(kind, message, kind === 'dns' ? err.code === 'EAI_AGAIN' : RETRYABLE.has(kind));
 }
 function classifySocketError(err) {
     switch (err.code) {
@@ -57537,18 +57260,711 @@ function classifySocketError(err) {
             return ['connection lost', `connection lost: ${err.message}`];
     }
 }
+/** Our own TCP connection to each host (TCP_NODELAY on: SSH's small packets must not wait). */
+class DirectTransport {
+    lookup;
+    constructor(lookup) {
+        this.lookup = lookup;
+    }
+    ready() {
+        return Promise.resolve();
+    }
+    open(target, signal) {
+        return tcpOpen(target, signal, this.lookup);
+    }
+    close() { }
+}
+function tcpOpen(target, signal, lookup) {
+    return new Promise((resolve, reject) => {
+        const socket = (0,external_node_net_.connect)({ host: target.host, port: target.port, noDelay: true, ...(lookup ? { lookup } : {}) });
+        const onAbort = () => {
+            socket.destroy();
+            reject(new TransportError('cancelled', 'cancelled', false));
+        };
+        if (signal.aborted)
+            return onAbort();
+        signal.addEventListener('abort', onAbort, { once: true });
+        socket.once('error', (err) => {
+            signal.removeEventListener('abort', onAbort);
+            reject(socketError(err));
+        });
+        socket.once('connect', () => {
+            signal.removeEventListener('abort', onAbort);
+            // From here on ssh2 reports socket errors; this keeps one in the gap from becoming uncaught.
+            socket.on('error', () => undefined);
+            resolve({ stream: socket, lostReason: () => null });
+        });
+    });
+}
+/**
+ * Every target through ONE SSH session to a bastion (direct-tcpip channels), so a large fleet
+ * costs the bastion one login, not one per host (OpenSSH's MaxStartups counts unauthenticated
+ * connections). If the session drops, the next `ready()` reconnects once (with retries);
+ * if that fails, every later host fails at once, naming the bastion.
+ */
+class JumpTransport {
+    opts;
+    current = null;
+    /** The session `current` resolved to, while it is up. */
+    live = null;
+    failure = null;
+    closed = false;
+    cleanups = new Set();
+    constructor(opts) {
+        this.opts = opts;
+    }
+    get label() {
+        return this.opts.bastion.label;
+    }
+    async ready() {
+        await this.session();
+    }
+    async open(target, signal) {
+        const session = await this.session();
+        return new Promise((resolve, reject) => {
+            if (signal.aborted)
+                return reject(new TransportError('cancelled', 'cancelled', false));
+            let settled = false;
+            const onAbort = () => {
+                settled = true;
+                reject(new TransportError('cancelled', 'cancelled', false));
+            };
+            signal.addEventListener('abort', onAbort, { once: true });
+            try {
+                session.client.forwardOut('127.0.0.1', 0, target.host, target.port, (err, channel) => {
+                    signal.removeEventListener('abort', onAbort);
+                    if (settled) {
+                        channel?.destroy();
+                        return;
+                    }
+                    if (err)
+                        return reject(this.forwardError(err, target));
+                    resolve({ stream: channel, lostReason: () => session.lost });
+                });
+            }
+            catch (err) {
+                signal.removeEventListener('abort', onAbort);
+                reject(new TransportError('connection lost', `connection lost: jump host ${this.label}: ${err.message}`, true));
+            }
+        });
+    }
+    close() {
+        this.closed = true;
+        for (const cleanup of this.cleanups)
+            cleanup();
+        this.cleanups.clear();
+        void this.current?.then((s) => s.client.end(), () => undefined);
+    }
+    session() {
+        if (this.failure)
+            return Promise.reject(this.failure);
+        this.current ??= this.connectWithRetries().catch((err) => {
+            this.failure = err;
+            this.opts.onEvent?.({ type: 'failed', error: err.message });
+            throw err;
+        });
+        return this.current;
+    }
+    async connectWithRetries() {
+        for (let attempt = 1;; attempt += 1) {
+            try {
+                const session = await this.connectOnce();
+                this.live = session;
+                this.opts.onEvent?.({ type: 'connected', attempts: attempt, hostKey: session.hostKey });
+                return session;
+            }
+            catch (err) {
+                const error = err;
+                if (!error.retryable || attempt > this.opts.retries || this.closed)
+                    throw this.unavailable(error);
+                const delayMs = this.opts.backoff(attempt);
+                this.opts.onEvent?.({ type: 'retrying', error: error.message, attempt, delayMs });
+                if (!(await this.sleep(delayMs)))
+                    throw this.unavailable(error);
+            }
+        }
+    }
+    unavailable(err) {
+        return new TransportError('jump host', `jump host ${this.label} unavailable: ${err.message}`, false);
+    }
+    sleep(ms) {
+        return new Promise((resolve) => {
+            const done = (ok) => {
+                clearTimeout(timer);
+                this.cleanups.delete(cancel);
+                resolve(ok);
+            };
+            const cancel = () => done(false);
+            const timer = setTimeout(() => done(true), ms);
+            this.cleanups.add(cancel);
+        });
+    }
+    /** One attempt: TCP, handshake with the host key checked, authentication, all within connectTimeoutMs. */
+    connectOnce() {
+        const { bastion, credentials, hostKeys } = this.opts;
+        return new Promise((resolve, reject) => {
+            if (this.closed)
+                return reject(new TransportError('cancelled', 'cancelled: the run ended', false));
+            const abort = new AbortController();
+            const client = new ssh2.Client();
+            const auth = new Authenticator(credentials, bastion.username);
+            let phase = 'TCP connect';
+            let hostKeyProblem = null;
+            let settled = false;
+            const fail = (err) => {
+                if (settled)
+                    return;
+                settled = true;
+                clearTimeout(timer);
+                this.cleanups.delete(cancel);
+                abort.abort();
+                client.removeAllListeners('close');
+                client.on('error', () => undefined);
+                client.destroy();
+                reject(err);
+            };
+            const cancel = () => fail(new TransportError('cancelled', 'cancelled: the run ended', false));
+            this.cleanups.add(cancel);
+            const timer = setTimeout(() => fail(new TransportError('connect timeout', `connect timeout: no session within ${this.opts.connectTimeoutMs} ms (stalled during ${phase})`, true)), this.opts.connectTimeoutMs);
+            let hostKey = null;
+            client.on('handshake', () => (phase = 'authentication'));
+            client.on('error', (err) => {
+                if (hostKeyProblem)
+                    return fail(new TransportError('host key', hostKeyProblem, false));
+                if (err.level === 'client-authentication')
+                    return fail(new TransportError('authentication', auth.failureMessage(), false));
+                if (err.level === 'client-socket')
+                    return fail(socketError(err));
+                if (!settled)
+                    return fail(new TransportError('handshake', `handshake: ${err.message}`, /connection lost|closed|reset/i.test(err.message)));
+                if (session)
+                    session.lost ??= `connection lost: jump host ${this.label}: ${err.level === 'client-timeout' ? 'no keepalive reply' : err.message}`;
+            });
+            let session = null;
+            client.on('close', () => {
+                if (!session)
+                    return fail(new TransportError('connection lost', `connection lost during ${phase}`, true));
+                this.onLost(session);
+            });
+            client.on('ready', () => {
+                settled = true;
+                clearTimeout(timer);
+                this.cleanups.delete(cancel);
+                session = { client, hostKey: hostKey, lost: null };
+                resolve(session);
+            });
+            tcpOpen(bastion, abort.signal, this.opts.lookup).then(({ stream }) => {
+                phase = 'SSH handshake';
+                const config = {
+                    sock: stream,
+                    username: bastion.username,
+                    readyTimeout: 0,
+                    keepaliveInterval: this.opts.keepaliveIntervalMs ?? 15_000,
+                    keepaliveCountMax: this.opts.keepaliveCountMax ?? 3,
+                    hostVerifier: (blob) => {
+                        const { key, problem } = verifyHostKey(hostKeys, bastion, blob);
+                        hostKey = key;
+                        hostKeyProblem = problem;
+                        return problem === null;
+                    },
+                    authHandler: (methodsLeft, _partial, next) => next(auth.next(methodsLeft)),
+                    tryKeyboard: credentials.password !== undefined,
+                };
+                client.connect(config);
+            }, (err) => fail(err));
+        });
+    }
+    onLost(session) {
+        session.lost ??= `connection lost: jump host ${this.label} closed the connection`;
+        this.opts.onEvent?.({ type: 'lost', reason: session.lost });
+        // The next host to start reconnects (once, with retries); streams through the old session are gone.
+        if (this.live === session) {
+            this.live = null;
+            this.current = null;
+        }
+    }
+    forwardError(err, target) {
+        const why = err.message.replace(/^\(SSH\) Channel open failure: /, '');
+        const through = `through jump host ${this.label}`;
+        if (err.reason === 1) {
+            return new TransportError('channel', `channel: jump host ${this.label} refused to forward to ${target.label} (${why || 'administratively prohibited'}: is AllowTcpForwarding off for this user?)`, false);
+        }
+        if (/refused/i.test(why))
+            return new TransportError('refused', `refused: nothing accepts connections on that port (${through}: ${why})`, true);
+        if (/name|resolve|getaddrinfo|not known/i.test(why))
+            return new TransportError('dns', `dns: the host name could not be resolved ${through} (${why})`, false);
+        if (/unreachable|no route/i.test(why))
+            return new TransportError('unreachable', `unreachable: no route to the host ${through} (${why})`, true);
+        return new TransportError('connection lost', `connection lost: could not open a channel to ${target.label} ${through} (${why || 'no reason given'})`, true);
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/engine/session.js
+
+
+
+
+const RETRYABLE_KINDS = new Set(['refused', 'connect timeout', 'connection lost', 'unreachable']);
+/**
+ * Run by the sweep (below) without SSH_CONNECTION in its own environment, so that neither it nor
+ * its children (subshells, grep, tr) match. Each pass lists the processes whose environment has
+ * SSH_CONNECTION=$FANOUT_SWEEP (one `grep -z` over /proc where grep has -z, else tr | grep per
+ * process) and KILLs them; it exits 0 once a pass finds none (killed processes are gone or
+ * zombies by then: their environment reads empty), 1 after 10 passes. No single quotes here.
+ */
+const SWEEP_SCRIPT = [
+    '[ -n "$FANOUT_SWEEP" ] || exit 0',
+    't="SSH_CONNECTION=$FANOUT_SWEEP"',
+    'if printf "%s\\0" "$t" | grep -qzxF "$t" 2>/dev/null; then',
+    '  list() { grep -lzxF "$t" /proc/[0-9]*/environ 2>/dev/null; }',
+    'else',
+    '  list() { for f in /proc/[0-9]*/environ; do tr "\\0" "\\n" < "$f" 2>/dev/null | grep -qxF "$t" && echo "$f"; done; }',
+    'fi',
+    'n=0',
+    'while [ $n -lt 10 ]; do',
+    '  pids=',
+    '  for f in $(list); do p=${f#/proc/}; pids="$pids ${p%/environ}"; done',
+    '  [ -z "$pids" ] && exit 0',
+    '  kill -KILL $pids 2>/dev/null',
+    '  n=$((n + 1))',
+    'done',
+    'exit 1',
+].join('\n');
+/** Kills every process that carries this connection's SSH_CONNECTION (Linux /proc; finds nothing elsewhere). */
+const SWEEP_COMMAND = `exec env SSH_CONNECTION= FANOUT_SWEEP="$SSH_CONNECTION" sh -c '${SWEEP_SCRIPT}'`;
+const HUNG_UP_IN_HANDSHAKE = 'handshake: the host closed the connection during the SSH handshake';
+/** Host key algorithms ssh2 verifies, in its default order of preference. */
+const SUPPORTED_HOST_KEY_ALGORITHMS = [
+    'ssh-ed25519',
+    'ecdsa-sha2-nistp256',
+    'ecdsa-sha2-nistp384',
+    'ecdsa-sha2-nistp521',
+    'rsa-sha2-512',
+    'rsa-sha2-256',
+    'ssh-rsa',
+];
+/** ssh2's error when the client's host key algorithms and the server's keys have nothing in common. */
+const NO_COMMON_HOST_KEY = /no matching host key format/;
+/** SSH_DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE (RFC 4253). */
+const NO_MORE_AUTH_METHODS = 14;
+/**
+ * Runs the command on one host once: connect, verify, authenticate, exec, collect. Never throws.
+ * When the host key is refused for being unknown while a pinned fingerprint (which names no key
+ * type) may be another of the host's keys, new handshakes ask for each other key type in turn.
+ */
+async function runSession(opts) {
+    const deadline = Date.now() + opts.connectTimeoutMs;
+    const refused = [];
+    for (;;) {
+        const excluded = hostKeyAlgorithmsFor(refused.map((r) => r.info.type));
+        if (refused.length > 0 && SUPPORTED_HOST_KEY_ALGORITHMS.every((a) => excluded.includes(a)))
+            return refusedKeysOutcome(refused);
+        const session = new Session(opts, { deadline, excludedHostKeyAlgorithms: excluded });
+        const outcome = await session.run();
+        if (refused.length > 0 && (session.noCommonHostKey || opts.signal?.aborted))
+            return refusedKeysOutcome(refused);
+        if (!session.refusedUnknownKey)
+            return outcome;
+        refused.push({ info: session.refusedUnknownKey, outcome });
+    }
+}
+/** The first refusal, with every key the host presented named in its message. */
+function refusedKeysOutcome(refused) {
+    const [first, ...others] = refused;
+    if (others.length === 0)
+        return first.outcome;
+    const also = others.map((r) => `${r.info.type} ${r.info.fingerprint}`).join(', ');
+    const error = first.outcome.error.replace(`presented ${first.info.type} ${first.info.fingerprint}`, `presented ${first.info.type} ${first.info.fingerprint} (and ${also} when asked for its other key types)`);
+    return { ...first.outcome, error };
+}
+class Session {
+    opts;
+    attempt;
+    phase = 'connect';
+    client = new lib.Client();
+    /** The stream to the host, once the transport opened it. */
+    link = null;
+    /** Aborted when the session ends: gives up a stream still being opened. */
+    linkAbort = new AbortController();
+    channel = null;
+    hostKey = null;
+    hostKeyProblem = null;
+    /** The host key presented, when it was refused for being unknown and another of the host's key types may be trusted. */
+    refusedUnknownKey = null;
+    /** The handshake failed because no host key algorithm was left in common. */
+    noCommonHostKey = false;
+    auth;
+    commandStartedAt = 0;
+    timers = [];
+    settle;
+    settled = false;
+    stopping = null;
+    /** The sweep channel was requested and has not ended yet. */
+    sweeping = false;
+    /** The host answered after KILL (the sweep channel opened). */
+    answeredStop = false;
+    /** The connection closed while we were stopping the command. */
+    lostWhileStopping = false;
+    /** The command's channel closed and its stdout and stderr ended. */
+    channelClosed = false;
+    exit = null;
+    /** Once the exec request is sent the command may be running: never retry after that. */
+    execSent = false;
+    lostReason = null;
+    /** Resolves once the command's stdout and stderr ended and every chunk was handed to the spool. */
+    outputEnded = Promise.resolve();
+    constructor(opts, attempt) {
+        this.opts = opts;
+        this.attempt = attempt;
+        this.auth = new auth_Authenticator(opts.credentials, opts.target.username);
+    }
+    run() {
+        return new Promise((resolve) => {
+            this.settle = resolve;
+            if (this.opts.signal?.aborted) {
+                this.finish(this.cancelledOutcome('cancelled: the job was cancelled before this host connected'));
+                return;
+            }
+            this.opts.signal?.addEventListener('abort', this.onAbort, { once: true });
+            this.timers.push(setTimeout(() => this.onConnectTimeout(), Math.max(0, this.attempt.deadline - Date.now())));
+            this.openStream();
+        });
+    }
+    openStream() {
+        const transport = this.opts.transport ?? new DirectTransport(this.opts.lookup);
+        transport.open(this.opts.target, this.linkAbort.signal).then((link) => {
+            if (this.settled)
+                return void link.stream.destroy();
+            this.link = link;
+            this.phase = 'handshake';
+            this.startSsh(link.stream);
+        }, (err) => {
+            if (!this.settled)
+                this.fail(err.kind, err.message, err.retryable);
+        });
+    }
+    startSsh(socket) {
+        const { target, credentials } = this.opts;
+        const client = this.client;
+        client.on('handshake', () => {
+            this.phase = 'auth';
+        });
+        client.on('ready', () => this.onReady());
+        client.on('error', (err) => this.onClientError(err));
+        client.on('close', () => this.onClose());
+        const serverHostKey = this.hostKeyAlgorithms();
+        const config = {
+            sock: socket,
+            username: target.username,
+            readyTimeout: 0,
+            keepaliveInterval: this.opts.keepaliveIntervalMs ?? 15_000,
+            keepaliveCountMax: this.opts.keepaliveCountMax ?? 3,
+            hostVerifier: (blob) => this.verifyHostKey(blob),
+            authHandler: (methodsLeft, _partial, next) => next(this.auth.next(methodsLeft)),
+            tryKeyboard: credentials.password !== undefined,
+            ...(serverHostKey ? { algorithms: { serverHostKey: serverHostKey } } : {}),
+        };
+        try {
+            client.connect(config);
+        }
+        catch (err) {
+            this.fail('handshake', `could not start the SSH session: ${err.message}`);
+        }
+    }
+    /** The known key types' algorithms first, without those already refused; null for ssh2's default list. */
+    hostKeyAlgorithms() {
+        const preferred = this.opts.hostKeys.preferredAlgorithms(this.opts.target).filter((a) => SUPPORTED_HOST_KEY_ALGORITHMS.includes(a));
+        const excluded = this.attempt.excludedHostKeyAlgorithms;
+        if (preferred.length === 0 && excluded.length === 0)
+            return null;
+        return [...new Set([...preferred, ...SUPPORTED_HOST_KEY_ALGORITHMS])].filter((a) => !excluded.includes(a));
+    }
+    verifyHostKey(blob) {
+        const { key, parsed, problem } = auth_verifyHostKey(this.opts.hostKeys, this.opts.target, blob);
+        this.hostKey = key;
+        if (problem === null)
+            return true;
+        this.hostKeyProblem = problem;
+        if (this.opts.hostKeys.askForOtherKeyTypes(this.opts.target, parsed))
+            this.refusedUnknownKey = key;
+        return false;
+    }
+    onReady() {
+        this.phase = 'exec';
+        this.execSent = true;
+        this.client.exec(this.opts.command, (err, channel) => {
+            if (err) {
+                this.fail('channel', `channel: could not start the command: ${err.message}`);
+                return;
+            }
+            this.onChannel(channel);
+        });
+    }
+    onChannel(channel) {
+        this.clearTimers();
+        this.channel = channel;
+        this.phase = 'running';
+        this.commandStartedAt = Date.now();
+        this.outputEnded = Promise.all([this.pipe(channel), this.pipe(channel.stderr)]);
+        channel.on('exit', (code, signal) => {
+            this.exit = { code: typeof code === 'number' ? code : null, signal: signal ? normalizeSignal(signal) : null };
+        });
+        // ssh2 emits 'close' once stdout ended: stderr may still hold chunks, so wait for both.
+        channel.on('close', () => void this.outputEnded.then(() => this.onChannelClose()));
+        // stdin is closed at once: the command reads end-of-file.
+        channel.end();
+        if (this.stopping) {
+            this.stopCommand(this.opts.cancelGraceMs ?? 2_000);
+        }
+        else if (this.opts.commandTimeoutMs > 0) {
+            this.timers.push(setTimeout(() => this.onCommandTimeout(), this.opts.commandTimeoutMs));
+        }
+    }
+    /**
+     * Spools a stream's output to disk, pausing it until each chunk is written (backpressure).
+     * Resolves when the stream ended and all its chunks were handed to the spool.
+     */
+    pipe(stream) {
+        stream.on('data', (chunk) => {
+            stream.pause();
+            void this.opts.output.write(chunk).then(() => stream.resume());
+        });
+        return new Promise((resolve) => {
+            stream.once('end', resolve);
+            stream.once('error', () => resolve());
+        });
+    }
+    onChannelClose() {
+        this.channelClosed = true;
+        // A running sweep may still be killing the command's other processes: its end finishes the host.
+        if (!this.sweeping)
+            this.finish(this.outcome());
+    }
+    /** The outcome once the command's channel closed (or we gave up waiting for it). */
+    outcome() {
+        const stop = this.stopping;
+        if (stop && !stop.afterExit) {
+            return { ...this.base(), status: stop.status, ...this.exitFields(), error: `${stop.what}; ${this.stopReport(stop)}`, errorKind: stop.status === 'cancelled' ? 'cancelled' : null };
+        }
+        if (this.exit === null) {
+            const elapsed = formatSeconds(Date.now() - this.commandStartedAt);
+            return { ...this.base(), status: 'error', exitCode: null, signal: null, error: `connection lost after ${elapsed}: the channel closed without an exit status`, errorKind: 'connection lost' };
+        }
+        if (this.exit.code === 0)
+            return { ...this.base(), status: 'success', exitCode: 0, signal: null, error: null, errorKind: null };
+        return { ...this.base(), status: 'failed', ...this.exitFields(), error: null, errorKind: null };
+    }
+    /** What is known about the command after we tried to stop it. */
+    stopReport(stop) {
+        const sent = stop.signals.join(', then ');
+        if (this.exit !== null)
+            return `stopped on the host (${sent})`;
+        if (this.lostWhileStopping)
+            return `${sent} sent; the connection closed before the command ended, so whether it stopped is unknown`;
+        if (this.answeredStop)
+            return `${sent} sent, but the command had not ended when the session was closed, so it may still be running on the host`;
+        return `${sent} sent; the host did not answer, so whether the command stopped is unknown`;
+    }
+    exitFields() {
+        return { exitCode: this.exit?.code ?? null, signal: this.exit?.signal ?? null };
+    }
+    onCommandTimeout() {
+        this.beginStop('timeout', `command timed out after ${formatSeconds(this.opts.commandTimeoutMs)}`);
+        this.stopCommand(this.opts.killGraceMs ?? 5_000);
+    }
+    onAbort = () => {
+        if (this.settled)
+            return;
+        if (this.phase !== 'running' && this.phase !== 'exec') {
+            this.finish(this.cancelledOutcome(`cancelled: the job was cancelled during ${this.phase === 'connect' ? 'TCP connect' : this.phase}`));
+            return;
+        }
+        const graceMs = this.opts.cancelGraceMs ?? 2_000;
+        const killSent = this.stopping?.signals.includes('KILL') ?? false;
+        this.beginStop('cancelled', 'cancelled: the job was cancelled while the command ran');
+        if (this.phase === 'running') {
+            if (!killSent)
+                this.stopCommand(graceMs);
+        }
+        else {
+            // The exec request is out but no channel yet: give it the grace period, then give up.
+            this.clearTimers();
+            this.timers.push(setTimeout(() => this.finish(this.cancelledOutcome('cancelled: the job was cancelled while the command was starting')), graceMs + this.stopWaitMs()));
+        }
+    };
+    /** Records why we stop the command; a cancellation during a timeout's stop takes over its status. */
+    beginStop(status, what) {
+        this.stopping = { status, what, afterExit: this.stopping?.afterExit ?? this.exit !== null, signals: this.stopping?.signals ?? [] };
+    }
+    stopWaitMs() {
+        return this.opts.stopWaitMs ?? 1_000;
+    }
+    /**
+     * Stops the remote command: a TERM signal request, then after the grace period KILL and the
+     * sweep; the host is finished when the channel and the sweep ended, or after stopWaitMs.
+     * ssh2's `channel.signal()` does nothing once stdin is closed, so the requests go through the
+     * protocol directly; OpenSSH signals the command's whole process group.
+     */
+    stopCommand(graceMs) {
+        this.clearTimers();
+        this.sendSignal('TERM');
+        this.timers.push(setTimeout(() => {
+            this.sendSignal('KILL');
+            this.sweep();
+            this.timers.push(setTimeout(() => this.finish(this.outcome()), this.stopWaitMs()));
+        }, graceMs));
+    }
+    /**
+     * OpenSSH ignores signal requests in root sessions ("session signalling requires privilege
+     * separation"), and a command's children may have left its process group. A second channel
+     * on the same connection KILLs every process that carries this connection's SSH_CONNECTION
+     * (Linux /proc; a no-op elsewhere) and ends once they are gone.
+     */
+    sweep() {
+        const ended = () => {
+            if (!this.sweeping)
+                return;
+            this.sweeping = false;
+            if (this.channelClosed)
+                this.finish(this.outcome());
+        };
+        this.sweeping = true;
+        try {
+            this.client.exec(SWEEP_COMMAND, (err, channel) => {
+                if (err)
+                    return ended();
+                this.answeredStop = true;
+                channel.on('error', () => undefined).resume();
+                channel.stderr.resume();
+                channel.on('close', ended);
+                channel.end();
+            });
+        }
+        catch {
+            ended(); // the connection is gone already
+        }
+    }
+    sendSignal(name) {
+        const channel = this.channel;
+        const protocol = this.client._protocol;
+        if (!channel?.outgoing || channel.outgoing.state === 'closed' || !protocol)
+            return;
+        try {
+            protocol.signal(channel.outgoing.id, name);
+            if (this.stopping && !this.stopping.signals.includes(name))
+                this.stopping.signals.push(name);
+        }
+        catch {
+            // The connection is already gone: the outcome says so.
+        }
+    }
+    onConnectTimeout() {
+        if (this.phase === 'running' || this.settled)
+            return;
+        const stage = this.phase === 'connect' ? 'TCP connect' : this.phase === 'handshake' ? 'SSH handshake' : this.phase === 'auth' ? 'authentication' : 'opening the command channel';
+        this.fail('connect timeout', `connect timeout: no session within ${formatSeconds(this.opts.connectTimeoutMs)} (stalled during ${stage})`);
+    }
+    onClientError(err) {
+        if (this.settled)
+            return;
+        if (this.hostKeyProblem)
+            return this.fail('host key', this.hostKeyProblem);
+        if (this.phase === 'running') {
+            // Let the channel close handler decide, but remember why the connection died.
+            this.lostReason = err.level === 'client-timeout' ? 'no keepalive reply' : err.message;
+            return;
+        }
+        if (err.level === 'client-authentication')
+            return this.fail('authentication', this.auth.failureMessage());
+        // The server disconnected during authentication, e.g. OpenSSH's "Too many authentication failures" (MaxAuthTries).
+        if (this.phase === 'auth' && (err.code === NO_MORE_AUTH_METHODS || /authentication/i.test(err.message))) {
+            return this.fail('authentication', `${this.auth.failureMessage()}; the server disconnected: ${err.message}`);
+        }
+        if (err.level === 'client-socket') {
+            const [kind, message] = classifySocketError(err);
+            return this.fail(kind === 'refused' ? kind : 'connection lost', `${message} (during ${this.phase})`);
+        }
+        if (err.level === 'client-timeout')
+            return this.fail('connection lost', `connection lost during ${this.phase}: no keepalive reply`);
+        this.noCommonHostKey = NO_COMMON_HOST_KEY.test(err.message);
+        // The host hung up mid-handshake (ssh2: "Connection lost before handshake"): transient, worth a retry.
+        // Anything else here is a protocol problem (no common algorithm, bad packet) that a retry won't fix.
+        const hungUp = /connection lost|closed|reset/i.test(err.message);
+        this.fail('handshake', hungUp ? HUNG_UP_IN_HANDSHAKE : `handshake: ${err.message}`, hungUp);
+    }
+    onClose() {
+        if (this.settled)
+            return;
+        if (this.hostKeyProblem)
+            return this.fail('host key', this.hostKeyProblem);
+        if (this.phase === 'running') {
+            if (this.stopping) {
+                this.lostWhileStopping = true;
+                return this.finish(this.outcome());
+            }
+            // The exit status arrived before the connection closed: it decides, whatever the close.
+            if (this.exit !== null)
+                return this.finish(this.outcome());
+            const elapsed = formatSeconds(Date.now() - this.commandStartedAt);
+            const jumpLost = this.link?.lostReason();
+            if (jumpLost)
+                return this.fail('connection lost', `${jumpLost} (the command had run ${elapsed})`);
+            const why = this.lostReason ? ` (${this.lostReason})` : '';
+            return this.fail('connection lost', `connection lost after ${elapsed}${why}`);
+        }
+        const jumpLost = this.link?.lostReason();
+        if (jumpLost)
+            return this.fail('connection lost', `${jumpLost} (during ${this.phase})`, true);
+        if (this.phase === 'handshake')
+            return this.fail('handshake', HUNG_UP_IN_HANDSHAKE, true);
+        this.fail('connection lost', `connection lost during ${this.phase}`);
+    }
+    fail(kind, message, retryable = RETRYABLE_KINDS.has(kind)) {
+        this.finish({ ...this.base(), status: 'error', exitCode: null, signal: null, error: message, errorKind: kind, retryable: retryable && !this.execSent });
+    }
+    cancelledOutcome(message) {
+        return { ...this.base(), status: 'cancelled', exitCode: null, signal: null, error: message, errorKind: 'cancelled' };
+    }
+    base() {
+        return { hostKey: this.hostKey, retryable: false };
+    }
+    finish(outcome) {
+        if (this.settled)
+            return;
+        this.settled = true;
+        const connected = this.phase !== 'connect';
+        this.phase = 'done';
+        this.clearTimers();
+        this.opts.signal?.removeEventListener('abort', this.onAbort);
+        this.client.removeAllListeners('close');
+        this.client.on('error', () => undefined);
+        if (connected)
+            this.client.end();
+        this.linkAbort.abort();
+        this.link?.stream.destroy();
+        // Everything the host printed is part of the result: wait until both streams ended (closing
+        // the connection ends them) and every chunk is on disk.
+        void this.outputEnded.then(() => this.opts.output.flush()).then(() => this.settle(outcome));
+    }
+    clearTimers() {
+        for (const t of this.timers.splice(0))
+            clearTimeout(t);
+    }
+}
 /** Signal names as Node writes them: `SIGKILL` (OpenSSH sends `KILL`). */
 function normalizeSignal(name) {
     return name.startsWith('SIG') ? name : `SIG${name}`;
 }
+/** A duration for people: `850 ms`, `12.3 s` (below a minute), `2 min`, `1 min 5 s` (whole seconds, never `60 s`). */
 function formatSeconds(ms) {
     if (ms < 1000)
         return `${ms} ms`;
-    const s = Math.round(ms / 100) / 10;
-    if (s < 60)
-        return `${s} s`;
-    const m = Math.floor(s / 60);
-    const rest = Math.round(s - m * 60);
+    const tenths = Math.round(ms / 100);
+    if (tenths < 600)
+        return `${tenths / 10} s`;
+    const seconds = Math.round(ms / 1000);
+    const m = Math.floor(seconds / 60);
+    const rest = seconds % 60;
     return rest === 0 ? `${m} min` : `${m} min ${rest} s`;
 }
 
@@ -57557,64 +57973,107 @@ function formatSeconds(ms) {
 
 
 
+
 function emptyCounts() {
     return { success: 0, failed: 0, error: 0, timeout: 0, skipped: 0, cancelled: 0 };
 }
-/** Runs the session on every target with bounded concurrency. Every target ends with exactly one result. */
+/**
+ * Runs the session on every target with bounded concurrency, batch after batch when rolling
+ * batches are given. Every target ends with exactly one result.
+ */
 async function fanout(opts) {
-    const results = new Array(opts.targets.length);
+    const total = opts.targets.length;
+    const results = new Array(total);
     const counts = emptyCounts();
+    const batches = opts.batches ?? [total];
+    const batchOf = (i) => (opts.batches ? i + 1 : null);
     let running = 0;
     let failures = 0;
     let stoppedEarly = false;
     let reports = Promise.resolve();
-    const tripped = () => opts.failFast && thresholdExceeded(opts.threshold, failures, opts.targets.length);
+    const exceeded = () => thresholdExceeded(opts.threshold, failures, total);
     const record = (index, result, spool) => {
         results[index] = result;
         counts[result.status] += 1;
         if (isFailure(result.status))
             failures += 1;
-        if (spool)
-            reports = reports.then(() => report(opts.reporter, result, spool));
+        reports = reports.then(() => report(opts.reporter, result, spool));
+    };
+    const skipFrom = (start, reason) => {
+        for (let i = start; i < total; i += 1)
+            record(i, { ...skippedResult(opts.targets[i], reason), batch: null }, null);
     };
     const progress = setInterval(() => {
         const finished = Object.values(counts).reduce((a, b) => a + b, 0);
-        opts.reporter.progress({ total: opts.targets.length, finished, running, counts: { ...counts } });
+        opts.reporter.progress({ total, finished, running, counts: { ...counts } });
     }, opts.progressIntervalMs ?? 15_000);
     progress.unref();
+    const runOne = async (index, target, batch) => {
+        if (opts.signal?.aborted || (opts.failFast && exceeded())) {
+            stoppedEarly ||= !opts.signal?.aborted;
+            record(index, { ...skippedResult(target, opts.signal?.aborted ? 'not started: the job was cancelled' : 'not started: max-failures was exceeded and fail-fast is on'), batch }, null);
+            return;
+        }
+        running += 1;
+        const spool = opts.spoolDir.spool(opts.maxOutputBytes);
+        const started = Date.now();
+        let result;
+        try {
+            result = await runHost(target, spool, opts);
+        }
+        catch (err) {
+            // runSession never throws; this guards the promise that every host ends with one result.
+            result = { ...skippedResult(target, `internal error: ${err.message}`), status: 'error', durationMs: Date.now() - started, attempts: 1 };
+        }
+        running -= 1;
+        record(index, { ...result, batch }, spool);
+    };
     try {
-        await pMap(opts.targets.entries(), async ([index, target]) => {
-            if (opts.signal?.aborted || tripped()) {
+        let start = 0;
+        for (const [b, size] of batches.entries()) {
+            if (b > 0 && !(await betweenBatches(opts, b, batches.length, exceeded(), (reason) => skipFrom(start, reason)))) {
                 stoppedEarly ||= !opts.signal?.aborted;
-                record(index, skippedResult(target, opts.signal?.aborted ? 'not started: the job was cancelled' : 'not started: max-failures was exceeded and fail-fast is on'), null);
-                return;
+                break;
             }
-            running += 1;
-            const spool = opts.spoolDir.spool(opts.maxOutputBytes);
-            const started = Date.now();
-            let result;
-            try {
-                result = await runHost(target, spool, opts);
-            }
-            catch (err) {
-                // runSession never throws; this guards the promise that every host ends with one result.
-                result = { ...skippedResult(target, `internal error: ${err.message}`), status: 'error', durationMs: Date.now() - started, attempts: 1 };
-            }
-            running -= 1;
-            record(index, result, spool);
-        }, { concurrency: opts.concurrency });
+            if (opts.batches)
+                opts.reporter.batchStarted?.(b + 1, batches.length, size);
+            const slice = opts.targets.slice(start, start + size).map((target, i) => [start + i, target]);
+            await pMap(slice, ([index, target]) => runOne(index, target, batchOf(b)), { concurrency: opts.concurrency });
+            start += size;
+        }
     }
     finally {
         clearInterval(progress);
     }
     await reports;
     return {
-        results: results.map((r, i) => r ?? skippedResult(opts.targets[i], 'not started')),
+        results: results.map((r, i) => r ?? { ...skippedResult(opts.targets[i], 'not started'), batch: null }),
         failures,
-        thresholdExceeded: thresholdExceeded(opts.threshold, failures, opts.targets.length),
+        thresholdExceeded: exceeded(),
         stoppedEarly,
         cancelled: opts.signal?.aborted ?? false,
     };
+}
+/**
+ * Before batch `b` (0-based, b > 0): stops the rollout when the threshold is exceeded or the job
+ * was cancelled (skipping every later host with the reason), else waits `batchPauseMs`.
+ * Resolves true when the next batch may start.
+ */
+async function betweenBatches(opts, b, batches, exceeded, skipRest) {
+    if (exceeded) {
+        skipRest(`not started: max-failures was exceeded by batch ${b}/${batches}, so later batches do not start`);
+        return false;
+    }
+    const pauseMs = opts.batchPauseMs ?? 0;
+    if (pauseMs > 0 && !opts.signal?.aborted) {
+        opts.reporter.pausing?.(b + 1, batches, new Date(Date.now() + pauseMs));
+        await sleep(pauseMs, opts.signal);
+    }
+    if (opts.signal?.aborted) {
+        skipRest('not started: the job was cancelled');
+        return false;
+    }
+    return true;
 }
 /** Prints one host. A failure to print (e.g. a closed stdout) must not stop the other hosts' reports or the results. */
 async function report(reporter, result, spool) {
@@ -57625,16 +58084,25 @@ async function report(reporter, result, spool) {
         process.stderr.write(`ssh-fanout: could not print the log of ${result.target.label}: ${err.message}\n`);
     }
     finally {
-        await spool.dispose();
+        await spool?.dispose();
     }
 }
 /** One host, with retries for transient failures before the command started. */
 async function runHost(target, output, opts) {
     const startedAt = Date.now();
+    const transport = opts.transport ?? new DirectTransport(opts.session.lookup);
     let attempts = 0;
     for (;;) {
+        // Waiting for a (re)connecting bastion is not part of the host's connect-timeout.
+        const unavailable = await untilReady(transport, opts.signal);
+        if (unavailable === 'cancelled')
+            return { ...skippedResult(target, 'not started: the job was cancelled while waiting for the jump host'), durationMs: Date.now() - startedAt, attempts };
+        if (unavailable) {
+            const outcome = { status: 'error', exitCode: null, signal: null, error: unavailable.message, errorKind: unavailable.kind, hostKey: null, retryable: false };
+            return toResult(target, outcome, attempts, Date.now() - startedAt, output);
+        }
         attempts += 1;
-        const outcome = await runSession({ ...opts.session, target, output, signal: opts.signal });
+        const outcome = await runSession({ ...opts.session, target, output, signal: opts.signal, transport });
         if (!outcome.retryable || attempts > opts.retries || opts.signal?.aborted) {
             return toResult(target, outcome, attempts, Date.now() - startedAt, output);
         }
@@ -57644,6 +58112,16 @@ async function runHost(target, output, opts) {
             return toResult(target, { ...outcome, status: 'cancelled', error: `cancelled: the job was cancelled while waiting to retry (last attempt: ${outcome.error})`, errorKind: 'cancelled' }, attempts, Date.now() - startedAt, output);
         }
     }
+}
+/** null once the transport can open streams; its error when it cannot; 'cancelled' when the job is cancelled first. */
+function untilReady(transport, signal) {
+    if (signal?.aborted)
+        return Promise.resolve('cancelled');
+    return new Promise((resolve) => {
+        const onAbort = () => resolve('cancelled');
+        signal?.addEventListener('abort', onAbort, { once: true });
+        transport.ready().then(() => resolve(null), (err) => resolve(err instanceof TransportError ? err : new TransportError('jump host', String(err), false))).finally(() => signal?.removeEventListener('abort', onAbort));
+    });
 }
 /** Most retries the `retries` input allows: with the capped backoff, at most about 3.5 minutes of waiting for one host. */
 const MAX_RETRIES = 10;
@@ -58389,7 +58867,149 @@ function openSSHPrivateKey(publicBlob, keyFields, comment) {
     return `-----BEGIN OPENSSH PRIVATE KEY-----\n${b64}-----END OPENSSH PRIVATE KEY-----\n`;
 }
 
+;// CONCATENATED MODULE: ./lib/engine/rollout.js
+/**
+ * Rollout shape: the `batch-size` input (rolling batches) and the `shard` input
+ * (one deterministic slice of the host list per job). Parsers throw a plain `Error`
+ * saying what is wrong and what is accepted; the caller prefixes the input name.
+ */
+const BATCH_FORMS = 'use a number of hosts (5), a percentage of the hosts (25%, 12.5%; rounded up, at least 1 host), ' +
+    'or a comma list that sizes the first, second, … batch, its last item repeating (1, 10%, 50%)';
+const SHARD_FORM = 'write i/n with whole numbers 1 ≤ i ≤ n, e.g. 2/4 for the second of 4 slices of the hosts';
+/** Most shards: GitHub runs at most 256 jobs per matrix. */
+const MAX_SHARDS = 256;
+// ---- batch-size ---------------------------------------------------------------
+/** `5`, `25%`, `12.5%` or a ramp `1, 10%, 50%`; null for empty text (one pool of all hosts). */
+function parseBatchSize(text) {
+    const trimmed = text.trim();
+    if (trimmed === '')
+        return null;
+    const parts = trimmed.split(',').map((part) => part.trim());
+    if (parts.includes(''))
+        throw new Error(`"${trimmed}" has an empty item between commas; ${BATCH_FORMS}`);
+    const items = parts.map((part, i) => {
+        try {
+            return parseBatchItem(part);
+        }
+        catch (err) {
+            const where = parts.length === 1 ? '' : ` (item ${i + 1} of "${trimmed}")`;
+            throw new Error(`"${part}"${where} ${err.message}; ${BATCH_FORMS}`);
+        }
+    });
+    return { items };
+}
+/** Throws with the problem only ("is …"); parseBatchSize adds where and what is accepted. */
+function parseBatchItem(text) {
+    const percent = /^(\d+(?:\.\d+)?)%$/.exec(text);
+    if (percent !== null)
+        return parsePercent(percent[1]);
+    if (/^\d+$/.test(text)) {
+        const value = Number(text);
+        if (value < 1)
+            throw new Error('is not a batch size: a batch needs at least 1 host');
+        if (!Number.isSafeInteger(value))
+            throw new Error('is too large a number of hosts');
+        return { kind: 'count', value };
+    }
+    if (/^\d+\.\d+$/.test(text))
+        throw new Error('is not a whole number of hosts');
+    if (/\s/.test(text))
+        throw new Error('is not one batch size (separate the items of a ramp with commas)');
+    throw new Error('is not a number of hosts or a percentage');
+}
+function parsePercent(exact) {
+    const [digits, scale] = decimalDigits(exact);
+    if (digits === 0n)
+        throw new Error('is not a batch size: a percentage must be more than 0%');
+    if (digits > 100n * 10n ** scale)
+        throw new Error('is more than 100%');
+    return { kind: 'percent', value: Number(exact), exact };
+}
+/** `12.5` as [125n, 1n]: the number is digits / 10^scale. */
+function decimalDigits(text) {
+    const [int, frac = ''] = text.split('.');
+    return [BigInt(int + frac), BigInt(frac.length)];
+}
+/**
+ * Batch sizes for `total` hosts: they sum to `total`, each is ≥ 1, and only the last
+ * may be smaller than its item asks. `[total]` for null (one pool), `[]` for 0 hosts.
+ * A percentage is of `total` (the hosts being run, after sharding), rounded up exactly:
+ * ceil(p × total / 100) on the decimal digits, so 10% of 30 is 3.
+ */
+function planBatches(spec, total) {
+    if (!Number.isSafeInteger(total) || total < 0)
+        throw new Error(`planBatches: total must be a whole number ≥ 0, got ${total}`);
+    if (total === 0)
+        return [];
+    if (spec === null)
+        return [total];
+    const sizes = spec.items.map((item) => batchSize(item, total));
+    const batches = [];
+    for (let left = total; left > 0;) {
+        const size = Math.min(sizes[Math.min(batches.length, sizes.length - 1)], left);
+        batches.push(size);
+        left -= size;
+    }
+    return batches;
+}
+/** Hosts in a batch sized by `item` when `total` hosts are run (≥ 1; may exceed total). */
+function batchSize(item, total) {
+    if (item.kind === 'count')
+        return item.value;
+    const [digits, scale] = decimalDigits(item.exact);
+    const denominator = 100n * 10n ** scale;
+    const rounded = (digits * BigInt(total) + denominator - 1n) / denominator;
+    return Math.max(1, Number(rounded));
+}
+// ---- shard --------------------------------------------------------------------
+/** `i/n` with 1 ≤ i ≤ n ≤ MAX_SHARDS; spaces around `/` are allowed (`2 / 4`). Null for empty text (no sharding). */
+function parseShard(text) {
+    const trimmed = text.trim();
+    if (trimmed === '')
+        return null;
+    const match = /^(\d+)\s*\/\s*(\d+)$/.exec(trimmed);
+    if (match === null)
+        throw new Error(`"${trimmed}" is not a shard; ${SHARD_FORM}`);
+    const index = Number(match[1]);
+    const count = Number(match[2]);
+    if (count < 1)
+        throw new Error(`"${trimmed}" asks for 0 shards; the number after '/' must be at least 1; ${SHARD_FORM}`);
+    if (count > MAX_SHARDS) {
+        throw new Error(`"${trimmed}" asks for more than ${MAX_SHARDS} shards (GitHub runs at most ${MAX_SHARDS} jobs per matrix); ${SHARD_FORM}`);
+    }
+    if (index < 1 || index > count) {
+        throw new Error(`"${trimmed}": there is no shard ${index} of ${count}, they are numbered 1 to ${count}; ${SHARD_FORM}`);
+    }
+    return { index, count };
+}
+/** Indices [start, end) of the shard's slice of `total` items: [floor((i-1)·N/n), floor(i·N/n)). Empty when n > N leaves it none. */
+function shardBounds(shard, total) {
+    return { start: Math.floor(((shard.index - 1) * total) / shard.count), end: Math.floor((shard.index * total) / shard.count) };
+}
+/**
+ * The shard's contiguous slice of `items` (a copy; all of them for null). Shards of one
+ * list are disjoint, cover it in order, and differ in size by at most one; a shard may be
+ * empty when there are more shards than items.
+ */
+function shardSlice(items, shard) {
+    if (shard === null)
+        return [...items];
+    const { start, end } = shardBounds(shard, items.length);
+    return items.slice(start, end);
+}
+/** For the log: `shard 2/4: hosts 11-20 of 40`, `shard 3/4: host 3 of 4`, or `shard 6/8: no hosts (8 shards over 5 hosts)`. */
+function describeShard(shard, total) {
+    const name = `shard ${shard.index}/${shard.count}`;
+    const { start, end } = shardBounds(shard, total);
+    if (end === start)
+        return `${name}: no hosts (${shard.count} shards over ${total} ${total === 1 ? 'host' : 'hosts'})`;
+    if (end - start === 1)
+        return `${name}: host ${end} of ${total}`;
+    return `${name}: hosts ${start + 1}-${end} of ${total}`;
+}
+
 ;// CONCATENATED MODULE: ./lib/action/inputs.js
+
 
 
 
@@ -58419,6 +59039,10 @@ const DEFAULTS = {
     'fail-fast': 'true',
     retries: '2',
     'max-output': '10MB',
+    'batch-size': '',
+    'batch-pause': '0',
+    'jump-host': '',
+    shard: '',
 };
 /** Reads inputs the way the runner passes them: `INPUT_<NAME upper-cased, spaces as _>`. Not trimmed. */
 function readInputFromEnv(name) {
@@ -58451,7 +59075,7 @@ function getSettings(read, env = process.env) {
     });
     const entries = parse('hosts', parseHosts);
     const username = get('username') === '' ? '' : parse('username', checkUsername);
-    const targets = parse('hosts', () => {
+    const allTargets = parse('hosts', () => {
         try {
             return resolveTargets(entries, { username, port });
         }
@@ -58459,6 +59083,8 @@ function getSettings(read, env = process.env) {
             throw err instanceof TargetError && err.reason === 'missing-username' ? new InputError('username', err.message) : err;
         }
     });
+    const shard = parse('shard', parseShard);
+    const jumpHost = get('jump-host') === '' ? null : parse('jump-host', (t) => parseJumpHost(t, username));
     const command = get('command');
     if (command === '')
         throw new InputError('command', 'is required: give the command (or a multi-line script) to run on every host');
@@ -58480,7 +59106,12 @@ function getSettings(read, env = process.env) {
     if (connectTimeoutMs <= 0)
         throw new InputError('connect-timeout', 'must be more than 0 (e.g. 30s)');
     return {
-        targets,
+        targets: shardSlice(allTargets, shard),
+        totalHosts: allTargets.length,
+        shard,
+        batchSize: parse('batch-size', parseBatchSize),
+        batchPauseMs: parse('batch-pause', parseDuration),
+        jumpHost,
         command,
         env: envVars,
         remoteCommand: envPrefix(envVars) + command,
@@ -58496,6 +59127,27 @@ function getSettings(read, env = process.env) {
         retries: parse('retries', (t) => parsePositiveInt(t, 0, MAX_RETRIES)),
         maxOutputBytes: parse('max-output', parseSize),
     };
+}
+const JUMP_HOST_FORM = 'write [user@]host[:port] of one bastion, e.g. deploy@bastion.example.com:2222';
+/** One `[user@]host[:port]`: its own user, else the username input; port 22 unless given (as `ssh -J`). */
+function parseJumpHost(text, username) {
+    let entries;
+    try {
+        entries = parseHosts(text);
+    }
+    catch (err) {
+        throw new Error(`${err.message}; ${JUMP_HOST_FORM}`);
+    }
+    if (entries.length !== 1)
+        throw new Error(`${quote(text)} names ${entries.length} hosts; ${JUMP_HOST_FORM}`);
+    try {
+        return resolveTargets(entries, { username, port: 22 })[0];
+    }
+    catch (err) {
+        if (err instanceof TargetError && err.reason === 'missing-username')
+            throw new Error(`${quote(text)} has no user; ${JUMP_HOST_FORM}, or set the username input`);
+        throw err;
+    }
 }
 /** With strict checking and no fingerprints, known-hosts must have a plain line: @revoked and @cert-authority lines trust no key. */
 function checkTrustsSomeKey(knownHosts) {
@@ -58576,7 +59228,57 @@ const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.ur
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
+;// CONCATENATED MODULE: ./lib/engine/secrets.js
+/**
+ * Secret values (password, passphrase, private key lines) in text we keep or cut. The runner
+ * masks whole secrets in what it shows, but not a part of one: wherever we cut text, a secret
+ * must be masked first, or the cut must not split one.
+ */
+/** What the runner shows for a secret. */
+const MASK = '***';
+/** Every occurrence of a secret replaced by `***`, longest secrets first. */
+function maskSecrets(text, secrets) {
+    for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
+        if (secret.length > 0 && text.includes(secret))
+            text = text.split(secret).join(MASK);
+    }
+    return text;
+}
+/**
+ * Bytes at the end of `head` that could be the start of a secret cut off right after them:
+ * the length of the longest proper prefix of any secret that `head` ends with (0 if none).
+ */
+function secretStartAtEnd(head, secrets) {
+    let longest = 0;
+    for (const secret of secrets) {
+        for (let n = Math.min(secret.length - 1, head.length); n > longest; n--) {
+            if (head.subarray(head.length - n).equals(secret.subarray(0, n))) {
+                longest = n;
+                break;
+            }
+        }
+    }
+    return longest;
+}
+/**
+ * Bytes at the start of `tail` that could be the end of a secret cut off right before them:
+ * the length of the longest proper suffix of any secret that `tail` starts with (0 if none).
+ */
+function secretEndAtStart(tail, secrets) {
+    let longest = 0;
+    for (const secret of secrets) {
+        for (let n = Math.min(secret.length - 1, tail.length); n > longest; n--) {
+            if (tail.subarray(0, n).equals(secret.subarray(secret.length - n))) {
+                longest = n;
+                break;
+            }
+        }
+    }
+    return longest;
+}
+
 ;// CONCATENATED MODULE: ./lib/engine/output.js
+
 
 
 
@@ -58595,6 +59297,9 @@ const READ_CHUNK = 64 * 1024;
  * when it fit, else the head, a line saying how much was left out, and the tail.
  * Writes are queued in arrival order; `write()` resolves when the chunk is on disk,
  * so the caller can pause its stream until then (backpressure).
+ *
+ * `secrets` are values the runner masks: no cut made here leaves a part of one (the log's cuts
+ * do not split one; the last lines are masked before a long line is cut).
  */
 class OutputSpool {
     maxBytes;
@@ -58608,11 +59313,15 @@ class OutputSpool {
     /** The most recent chunks, at least TAIL_MEMORY_BYTES of them when there are that many (kept by reference, not copied). */
     recent = [];
     recentBytes = 0;
-    constructor(path, maxBytes) {
+    secrets;
+    secretBytes;
+    constructor(path, maxBytes, secrets = []) {
         this.maxBytes = maxBytes;
         this.path = path;
         this.headBytes = Math.floor(maxBytes / 2);
         this.ringBytes = maxBytes - this.headBytes;
+        this.secrets = secrets.filter((v) => v.length > 0);
+        this.secretBytes = this.secrets.map((v) => Buffer.from(v));
     }
     /** Total bytes the host printed (including any left out of the log). */
     get totalBytes() {
@@ -58636,11 +59345,13 @@ class OutputSpool {
     flush() {
         return this.queue;
     }
-    /** The last `TAIL_LINES` lines, decoded as UTF-8 (invalid bytes replaced); a very long line keeps its end. */
+    /** The last `TAIL_LINES` lines, decoded as UTF-8 (invalid bytes replaced), secrets masked; a very long line keeps its end. */
     tailLines(count = TAIL_LINES) {
         const joined = Buffer.concat(this.recent);
         const window = joined.subarray(Math.max(0, joined.length - TAIL_MEMORY_BYTES));
-        const text = window.toString('utf8');
+        // Masked before any cut. (When the window starts inside a line, that line is dropped, or it is
+        // the only one: then it is longer than the window and keeps only its end.)
+        const text = maskSecrets(window.toString('utf8'), this.secrets);
         const lines = text.split(/\r?\n|\r/);
         if (lines.length > 0 && lines[lines.length - 1] === '')
             lines.pop();
@@ -58663,11 +59374,23 @@ class OutputSpool {
             yield* readRange(fh, 0, this.written);
             return;
         }
-        yield* readRange(fh, 0, this.headBytes);
-        yield Buffer.from(`\n[ssh-fanout] … ${this.omittedBytes} bytes of output left out here (the log keeps the first and last ${formatBytes(this.headBytes)}; raise max-output to keep more) …\n`);
         const ringStart = (this.written - this.headBytes) % this.ringBytes;
-        yield* readRange(fh, this.headBytes + ringStart, this.ringBytes - ringStart);
-        yield* readRange(fh, this.headBytes, ringStart);
+        // The ring in output order, as [position, length] ranges of the file.
+        let tail = [
+            [this.headBytes + ringStart, this.ringBytes - ringStart],
+            [this.headBytes, ringStart],
+        ];
+        // Neither cut may split a secret: leave out what could be a secret's start or end there.
+        const edge = Math.max(0, ...this.secretBytes.map((b) => b.length - 1));
+        const headEdge = Math.min(this.headBytes, edge);
+        const headEnd = this.headBytes - secretStartAtEnd(await readRanges(fh, [[this.headBytes - headEdge, headEdge]]), this.secretBytes);
+        const tailSkip = secretEndAtStart(await readRanges(fh, take(tail, edge)), this.secretBytes);
+        tail = drop(tail, tailSkip);
+        yield* readRange(fh, 0, headEnd);
+        const omitted = this.omittedBytes + (this.headBytes - headEnd) + tailSkip;
+        yield Buffer.from(`\n[ssh-fanout] … ${omitted} bytes of output left out here (the log keeps the first and last ${formatBytes(this.headBytes)}; raise max-output to keep more) …\n`);
+        for (const [position, length] of tail)
+            yield* readRange(fh, position, length);
     }
     /** Closes and deletes the spool file. Safe to call more than once. */
     async dispose() {
@@ -58726,6 +59449,35 @@ async function* readRange(fh, position, length) {
         yield buf.subarray(0, bytesRead);
     }
 }
+/** The first `n` bytes of a list of file ranges. */
+function take(ranges, n) {
+    const out = [];
+    for (const [position, length] of ranges) {
+        if (n <= 0)
+            break;
+        out.push([position, Math.min(length, n)]);
+        n -= length;
+    }
+    return out;
+}
+/** A list of file ranges without its first `n` bytes. */
+function drop(ranges, n) {
+    const out = [];
+    for (const [position, length] of ranges) {
+        const skip = Math.min(length, n);
+        n -= skip;
+        if (length > skip)
+            out.push([position + skip, length - skip]);
+    }
+    return out;
+}
+async function readRanges(fh, ranges) {
+    const parts = [];
+    for (const [position, length] of ranges)
+        for await (const chunk of readRange(fh, position, length))
+            parts.push(Buffer.from(chunk));
+    return Buffer.concat(parts);
+}
 function formatBytes(n) {
     if (n >= 1024 * 1024)
         return `${+(n / (1024 * 1024)).toFixed(1)} MiB`;
@@ -58735,14 +59487,17 @@ function formatBytes(n) {
 }
 /** A private directory for spool files (under RUNNER_TEMP in Actions), removed by `remove()`. */
 class SpoolDir {
+    secrets;
     path;
     count = 0;
-    constructor(parent = (0,external_node_os_namespaceObject.tmpdir)()) {
+    /** `secrets`: values the runner masks (see OutputSpool). */
+    constructor(parent = (0,external_node_os_namespaceObject.tmpdir)(), secrets = []) {
+        this.secrets = secrets;
         this.path = (0,external_node_fs_namespaceObject.mkdtempSync)((0,external_node_path_.join)(parent, 'ssh-fanout-'));
     }
     spool(maxBytes) {
         this.count += 1;
-        return new OutputSpool((0,external_node_path_.join)(this.path, `host-${this.count}.log`), maxBytes);
+        return new OutputSpool((0,external_node_path_.join)(this.path, `host-${this.count}.log`), maxBytes, this.secrets);
     }
     remove() {
         (0,external_node_fs_namespaceObject.rmSync)(this.path, { recursive: true, force: true });
@@ -58775,7 +59530,151 @@ function hostKeyPolicy(trust) {
         preferredAlgorithms(target) {
             return trust.knownHosts ? hostKeyAlgorithmsFor(knownKeyTypes(trust.knownHosts, target.host, target.port)) : [];
         },
+        askForOtherKeyTypes(target, key) {
+            // Only where fingerprints are the sole trust: a known-hosts line for the host already steers the negotiation.
+            if (!trust.strict || trust.fingerprints.length === 0)
+                return false;
+            if (!trust.knownHosts)
+                return true;
+            return knownKeyTypes(trust.knownHosts, target.host, target.port).length === 0 && checkHostKey(trust.knownHosts, target.host, target.port, key) === 'unknown';
+        },
     };
+}
+
+;// CONCATENATED MODULE: ./lib/action/outputs.js
+
+
+
+
+
+
+
+/** GitHub's limit for one output is 1 MB; every output stays at or below this many bytes. */
+const MAX_OUTPUT_BYTES = 900_000;
+/**
+ * When the `results` entries do not fit even with no output lines and errors cut to their
+ * class, these fields are dropped from every entry, in this order, until they fit.
+ * `host` and `status` are always kept.
+ */
+const DROP_ORDER = ['output', 'error', 'signal', 'attempts', 'durationMs', 'username', 'port', 'exitCode'];
+function resultEntry(r, tailLines = TAIL_LINES, secrets = []) {
+    return {
+        host: r.target.host,
+        port: r.target.port,
+        username: r.target.username,
+        status: r.status,
+        exitCode: r.exitCode,
+        signal: r.signal,
+        error: r.error === null ? null : maskSecrets(r.error, secrets),
+        durationMs: r.durationMs,
+        output: tailLines > 0 ? maskSecrets(r.tail.slice(-tailLines).join('\n'), secrets) : '',
+        attempts: r.attempts,
+    };
+}
+const fits = (text) => Buffer.byteLength(text) <= MAX_OUTPUT_BYTES;
+/**
+ * The `results` entries as JSON, at most MAX_OUTPUT_BYTES, in host order. Cut step by step
+ * until they fit: fewer output lines (20, 10, 5, 2, 1, 0), errors cut to 80 characters then
+ * to their class, fields dropped in DROP_ORDER, and last the hosts at the end of the list.
+ */
+function resultsJson(results, secrets = []) {
+    const done = (entries, tailLines, errorsShortened, droppedFields = []) => {
+        const json = JSON.stringify(entries);
+        return fits(json) ? { json, tailLines, errorsShortened, droppedFields, hostsLeftOut: 0 } : null;
+    };
+    for (const lines of [20, 10, 5, 2, 1, 0]) {
+        const found = done(results.map((r) => resultEntry(r, lines, secrets)), lines, false);
+        if (found)
+            return found;
+    }
+    let entries = [];
+    for (const maxError of [80, 0]) {
+        entries = results.map((r) => ({ ...resultEntry(r, 0, secrets), error: shorten(r, maxError, secrets) }));
+        const found = done(entries, 0, true);
+        if (found)
+            return found;
+    }
+    const dropped = [];
+    for (const field of DROP_ORDER) {
+        dropped.push(field);
+        entries = entries.map(({ [field]: _, ...rest }) => rest);
+        const found = done(entries, 0, true, [...dropped]);
+        if (found)
+            return found;
+    }
+    // Even `host` and `status` alone are too much: keep the hosts that fit, in order.
+    const kept = howManyFit(entries.map((e) => Buffer.byteLength(JSON.stringify(e))), 2);
+    return { json: JSON.stringify(entries.slice(0, kept)), tailLines: 0, errorsShortened: true, droppedFields: dropped, hostsLeftOut: entries.length - kept };
+}
+/** An error message cut to `max` characters (secrets masked first); with 0, just its class (e.g. `refused`). */
+function shorten(r, max, secrets) {
+    if (r.error === null)
+        return null;
+    if (max === 0)
+        return r.errorKind ?? maskSecrets(r.error.split(':')[0], secrets);
+    const error = maskSecrets(r.error, secrets);
+    return error.length > max ? `${error.slice(0, max - 1)}…` : error;
+}
+/** How many items, in order, fit in MAX_OUTPUT_BYTES: `overhead` bytes, plus one separator between items. */
+function howManyFit(sizes, overhead) {
+    let used = overhead;
+    for (let i = 0; i < sizes.length; i++) {
+        used += sizes[i] + (i > 0 ? 1 : 0);
+        if (used > MAX_OUTPUT_BYTES)
+            return i;
+    }
+    return sizes.length;
+}
+/** Names one per line, as many whole lines as fit in MAX_OUTPUT_BYTES. */
+function nameList(names) {
+    const kept = howManyFit(names.map((n) => Buffer.byteLength(n)), 0);
+    return { text: names.slice(0, kept).join('\n'), cut: kept < names.length };
+}
+/** Every output's value, each at most MAX_OUTPUT_BYTES whatever the host names. */
+function buildOutputs(results, secrets = []) {
+    const { json, tailLines, errorsShortened, droppedFields, hostsLeftOut } = resultsJson(results, secrets);
+    const succeeded = results.filter((r) => r.status === 'success').map((r) => r.target.label);
+    const failed = results.filter((r) => isFailure(r.status)).map((r) => r.target.label);
+    const succeededList = nameList(succeeded);
+    const failedList = nameList(failed);
+    return {
+        values: {
+            results: json,
+            succeeded: succeededList.text,
+            failed: failedList.text,
+            'succeeded-count': String(succeeded.length),
+            'failed-count': String(failed.length),
+            'results-file': '',
+        },
+        trim: {
+            tailLines,
+            errorsShortened,
+            droppedFields,
+            hostsLeftOut,
+            listsCut: [...(succeededList.cut ? ['succeeded'] : []), ...(failedList.cut ? ['failed'] : [])],
+        },
+        fullJson: JSON.stringify(results.map((r) => resultEntry(r, TAIL_LINES, secrets))),
+    };
+}
+/** True when some output does not carry everything: then the full results go to a file. */
+function isTrimmed(trim) {
+    return trim.tailLines < TAIL_LINES || trim.errorsShortened || trim.droppedFields.length > 0 || trim.hostsLeftOut > 0 || trim.listsCut.length > 0;
+}
+/**
+ * Sets every output. When any was trimmed to fit GitHub's limit, every host's full entry is
+ * written to a JSON file under RUNNER_TEMP, named by the `results-file` output.
+ */
+function setOutputs(results, secrets = []) {
+    const { values, trim, fullJson } = buildOutputs(results, secrets);
+    let resultsFile = null;
+    if (isTrimmed(trim)) {
+        resultsFile = (0,external_node_path_.join)(process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), `ssh-fanout-results-${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.json`);
+        (0,external_node_fs_namespaceObject.writeFileSync)(resultsFile, fullJson, { mode: 0o600 });
+        values['results-file'] = resultsFile;
+    }
+    for (const [name, value] of Object.entries(values))
+        setOutput(name, value);
+    return { ...trim, resultsFile };
 }
 
 ;// CONCATENATED MODULE: external "node:string_decoder"
@@ -63782,12 +64681,26 @@ function getOctokit(token, options, ...additionalPlugins) {
 
 
 
+
 /** GitHub's job summary limit is 1 MiB per step; leave room for the header and the closing notes. */
 const SUMMARY_BUDGET = 900 * 1024;
 const STATUS_ORDER = ['error', 'timeout', 'failed', 'cancelled', 'skipped', 'success'];
 const CELL_CHARS = 2000;
+/**
+ * Escapes text for HTML exactly as the runner XML-escapes a secret (.NET SecurityElement.Escape:
+ * `&amp; &lt; &gt; &quot; &apos;`), so that the runner, which masks a secret's raw and
+ * XML-escaped forms, still finds a secret here.
+ */
 function escapeHtml(text) {
-    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+}
+/**
+ * Text for the summary: escaped, and on one source line (line breaks as `&#10;`). The summary is
+ * one HTML block, which a blank line would end: GitHub would then read the rest as Markdown, and
+ * a host's output could add links, images and headings.
+ */
+function htmlText(text) {
+    return escapeHtml(text).replace(/\r\n|\r|\n/g, '&#10;');
 }
 /** Removes ANSI escape sequences (colours, cursor movement) and other control characters. */
 function stripAnsi(text) {
@@ -63800,36 +64713,37 @@ function contextLine() {
     const repo = process.env.GITHUB_REPOSITORY;
     if (!repo)
         return '';
-    const sha = github_context.sha ? ` at <code>${escapeHtml(github_context.sha.slice(0, 12))}</code>` : '';
-    const run = github_context.runId ? `, <a href="${escapeHtml(`${github_context.serverUrl}/${repo}/actions/runs/${github_context.runId}`)}">run ${github_context.runId}</a>` : '';
-    const workflow = github_context.workflow ? ` (${escapeHtml(github_context.workflow)}` + (github_context.job ? ` / ${escapeHtml(github_context.job)})` : ')') : '';
-    return `<p>${escapeHtml(repo)}${sha}${workflow}${run}</p>\n`;
+    const sha = github_context.sha ? ` at <code>${htmlText(github_context.sha.slice(0, 12))}</code>` : '';
+    const run = github_context.runId ? `, <a href="${htmlText(`${github_context.serverUrl}/${repo}/actions/runs/${github_context.runId}`)}">run ${github_context.runId}</a>` : '';
+    const workflow = github_context.workflow ? ` (${htmlText(github_context.workflow)}` + (github_context.job ? ` / ${htmlText(github_context.job)})` : ')') : '';
+    return `<p>${htmlText(repo)}${sha}${workflow}${run}</p>\n`;
 }
-function detailCell(r, lines) {
+/** Error and last output lines; secrets are masked before the cut, so no part of one is left. */
+function detailCell(r, lines, secrets) {
     const parts = [];
     if (r.error && r.status !== 'success')
-        parts.push(`<strong>${escapeHtml(r.error)}</strong>`);
+        parts.push(`<strong>${htmlText(stripAnsi(maskSecrets(r.error, secrets)))}</strong>`);
     const tail = r.tail.slice(-lines).map(stripAnsi);
     if (tail.length > 0) {
-        let text = tail.join('\n');
+        let text = maskSecrets(tail.join('\n'), secrets);
         if (text.length > CELL_CHARS)
             text = `…${text.slice(-CELL_CHARS)}`;
-        parts.push(`<pre>${escapeHtml(text)}</pre>`);
+        parts.push(`<pre>${htmlText(text)}</pre>`);
     }
     return parts.join('');
 }
 function exitCell(r) {
     if (r.signal)
-        return escapeHtml(r.signal);
+        return htmlText(r.signal);
     return r.exitCode === null ? '' : String(r.exitCode);
 }
-function row(r, lines) {
+function row(r, lines, secrets) {
     const cells = [
-        `<code>${escapeHtml(r.target.label)}</code>`,
+        `<code>${htmlText(r.target.label)}</code>`,
         r.status,
         exitCell(r),
         r.status === 'skipped' ? '' : formatSeconds(r.durationMs),
-        detailCell(r, lines),
+        detailCell(r, lines, secrets),
     ];
     return `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>\n`;
 }
@@ -63840,29 +64754,44 @@ function sortForSummary(results) {
         .sort((a, b) => STATUS_ORDER.indexOf(a.r.status) - STATUS_ORDER.indexOf(b.r.status) || a.i - b.i)
         .map(({ r }) => r);
 }
+/** What the outputs could not carry, said in the summary. */
+function trimNotes(opts) {
+    const notes = [];
+    const limit = "to stay under GitHub's 1 MB output limit";
+    if (opts.tailLines < TAIL_LINES)
+        notes.push(`The <code>output</code> field of the <code>results</code> output keeps only the last ${opts.tailLines} lines per host, ${limit}.`);
+    if (opts.errorsShortened)
+        notes.push('The <code>error</code> field of the <code>results</code> output is shortened too, for the same reason.');
+    if (opts.droppedFields?.length)
+        notes.push(`The <code>results</code> output leaves out these fields of every entry, ${limit}: ${opts.droppedFields.map((f) => `<code>${f}</code>`).join(', ')}.`);
+    if (opts.hostsLeftOut)
+        notes.push(`<strong>The <code>results</code> output is incomplete</strong>: it leaves out the last ${opts.hostsLeftOut} hosts, ${limit}.`);
+    if (opts.listsCut?.length)
+        notes.push(`<strong>The ${opts.listsCut.map((o) => `<code>${o}</code>`).join(' and ')} output ${opts.listsCut.length > 1 ? 'lists are' : 'list is'} incomplete</strong>: ${limit}, ${opts.listsCut.length > 1 ? 'they name' : 'it names'} only the first hosts; the counts are exact.`);
+    if (opts.resultsFile)
+        notes.push(`Every host's full entry is in <code>${htmlText(opts.resultsFile)}</code> (the <code>results-file</code> output).`);
+    return notes;
+}
 /** The job summary as HTML: verdict, counts, context and the results table, kept under the 1 MiB limit. */
 function buildSummary(run, verdict, opts) {
+    const secrets = opts.secrets ?? [];
     const icon = verdict.failed ? '❌' : run.failures > 0 ? '⚠️' : '✅';
     const counts = STATUS_ORDER.map((s) => [s, run.results.filter((r) => r.status === s).length])
         .filter(([, n]) => n > 0)
         .map(([s, n]) => `${n} ${s}`)
         .join(' · ');
-    let html = `<h2>${icon} ssh-fanout</h2>\n<p><strong>${escapeHtml(verdict.message)}</strong></p>\n<p>${counts}</p>\n${contextLine()}`;
-    const notes = [];
-    if (opts.tailLines < TAIL_LINES)
-        notes.push(`The <code>output</code> field of the <code>results</code> output keeps only the last ${opts.tailLines} lines per host, to stay under GitHub's 1 MB output limit.`);
-    if (opts.errorsShortened)
-        notes.push('The <code>error</code> field of the <code>results</code> output is shortened too, for the same reason.');
+    let html = `<h2>${icon} ssh-fanout</h2>\n<p><strong>${htmlText(verdict.message)}</strong></p>\n<p>${counts}</p>\n${contextLine()}`;
+    const notes = trimNotes(opts);
     if (opts.hostKeysShown)
         notes.push('strict-host-key-checking is off: host keys were accepted without checking. Each host\'s key fingerprint is in its log group; pin them with <code>fingerprints</code>.');
     const header = '<table>\n<tr><th>Host</th><th>Status</th><th>Exit</th><th>Duration</th><th>Error / last output</th></tr>\n';
     const sorted = sortForSummary(run.results);
     // Fewer output lines per row for big fleets, so the table fits.
     let lines = TAIL_LINES;
-    let rows = sorted.map((r) => row(r, lines));
+    let rows = sorted.map((r) => row(r, lines, secrets));
     while (lines > 1 && size(rows) + html.length > SUMMARY_BUDGET) {
         lines = Math.max(1, Math.floor(lines / 2));
-        rows = sorted.map((r) => row(r, isFailure(r.status) ? lines : Math.min(lines, 1)));
+        rows = sorted.map((r) => row(r, isFailure(r.status) ? lines : Math.min(lines, 1), secrets));
     }
     let used = html.length + header.length;
     let shown = 0;
@@ -63895,8 +64824,6 @@ function size(rows) {
 
 /** GitHub shows at most 10 error annotations per step, the setFailed one included. */
 const MAX_ERROR_ANNOTATIONS = 10;
-/** GitHub's limit for one output is 1 MB; stay well below it. */
-const MAX_OUTPUT_BYTES = 900_000;
 const ICONS = {
     success: '✅',
     failed: '❌',
@@ -63927,11 +64854,11 @@ class ActionReporter {
         this.note(`ssh-fanout: ${p.finished}/${p.total} hosts done, ${p.running} running${parts.length ? ` (${parts.join(', ')})` : ''}`);
     }
     retrying(target, outcome, attempt, delayMs) {
-        this.note(`ssh-fanout: ${target.label}: attempt ${attempt} failed (${oneLine(outcome.error ?? '')}); retrying in ${formatSeconds(delayMs)}`);
+        this.note(`ssh-fanout: ${target.label}: attempt ${attempt} failed (${outcome.error ?? ''}); retrying in ${formatSeconds(delayMs)}`);
     }
     /** One line of our own, printed between host groups, never inside one. */
     note(line) {
-        void this.enqueue(() => writeOut(`${escapeLine(line)}\n`));
+        void this.enqueue(() => writeOut(`${inert(line)}\n`));
     }
     /** Resolves when everything queued so far is written. */
     idle() {
@@ -63947,22 +64874,23 @@ function groupTitle(r) {
         ? r.signal
             ? `killed by ${r.signal}`
             : `exit ${r.exitCode}`
-        : oneLine(r.error ?? r.status);
+        : (r.error ?? r.status);
     const attempts = r.attempts > 1 ? `, ${r.attempts} attempts` : '';
-    return `${ICONS[r.status]} ${r.status} ${r.target.label}: ${detail} (${formatSeconds(r.durationMs)}${attempts})`;
+    const took = r.status === 'skipped' ? '' : ` (${formatSeconds(r.durationMs)}${attempts})`;
+    return inert(`${ICONS[r.status]} ${r.status} ${r.target.label}: ${detail}${took}`);
 }
 /**
- * Prints one host's group. The host's output sits between stop-commands markers with a fresh
- * random token, so nothing it prints can act as a workflow command.
+ * Prints one host's group (a skipped host has no output spool). The host's output sits between
+ * stop-commands markers with a fresh random token, so nothing it prints can act as a workflow command.
  */
 async function printGroup(result, output, showHostKey) {
     await writeOut(`::group::${report_escapeData(groupTitle(result))}\n`);
     if (result.hostKey && showHostKey) {
-        await writeOut(`host key: ${result.hostKey.type} ${result.hostKey.fingerprint} (pin it with fingerprints: "${result.target.label} ${result.hostKey.fingerprint}")\n`);
+        await writeOut(`${inert(`host key: ${result.hostKey.type} ${result.hostKey.fingerprint} (pin it with fingerprints: "${result.target.label} ${result.hostKey.fingerprint}")`)}\n`);
     }
     if (result.error && result.status !== 'success')
-        await writeOut(`${escapeLine(result.error)}\n`);
-    if (output.totalBytes > 0) {
+        await writeOut(`${inert(result.error)}\n`);
+    if (output && output.totalBytes > 0) {
         const token = (0,external_node_crypto_.randomBytes)(16).toString('hex');
         await writeOut(`::stop-commands::${token}\n`);
         let endsWithNewline = true;
@@ -63992,9 +64920,14 @@ function sanitizeLog(text) {
 function oneLine(text) {
     return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
 }
-/** Our own lines must not start a workflow command either (an error message can quote host text). */
-function escapeLine(text) {
-    return oneLine(text).replace(/^::/, ': :');
+/**
+ * Text for one line of our own (an error message can quote a host, or anyone on the network
+ * path): a single line in which the runner finds no workflow command. The runner reads
+ * `::cmd::` at the start of a line and the legacy `##[cmd]` anywhere in it, so `::` at the start
+ * becomes `: :` and every `##[` becomes `## [`. Used for titles and annotation text too.
+ */
+function inert(text) {
+    return sanitizeLog(oneLine(text)).replace(/##\[/g, '## [').replace(/^::/, ': :');
 }
 /** The escaping the runner expects in a workflow command's data. */
 function report_escapeData(text) {
@@ -64028,67 +64961,14 @@ function annotateFailures(run, stepFails) {
     const budget = MAX_ERROR_ANNOTATIONS - (stepFails ? 1 : 0);
     const individual = failed.length <= budget ? failed : failed.slice(0, budget - 1);
     for (const r of individual) {
-        const why = r.status === 'failed' ? (r.signal ? `killed by ${r.signal}` : `exit code ${r.exitCode}`) : oneLine(r.error ?? r.status);
-        error(`${r.target.label}: ${r.status}: ${why}`, { title: `ssh-fanout: ${r.target.label} ${r.status}` });
+        const why = r.status === 'failed' ? (r.signal ? `killed by ${r.signal}` : `exit code ${r.exitCode}`) : (r.error ?? r.status);
+        error(inert(`${r.target.label}: ${r.status}: ${why}`), { title: inert(`ssh-fanout: ${r.target.label} ${r.status}`) });
     }
     const rest = failed.slice(individual.length);
     if (rest.length > 0) {
         const names = rest.slice(0, 50).map((r) => r.target.label).join(', ');
-        error(`${rest.length} more hosts failed: ${names}${rest.length > 50 ? ', …' : ''} (see the job summary)`, { title: `ssh-fanout: ${rest.length} more hosts failed` });
+        error(inert(`${rest.length} more hosts failed: ${names}${rest.length > 50 ? ', …' : ''} (see the job summary)`), { title: `ssh-fanout: ${rest.length} more hosts failed` });
     }
-}
-/**
- * The `results` entries as JSON, under GitHub's output limit: output tails are trimmed first,
- * then long error messages are shortened. Every host keeps its entry, in host order.
- */
-function resultsJson(results) {
-    const fits = (json) => Buffer.byteLength(json) <= MAX_OUTPUT_BYTES;
-    let json = '';
-    for (const lines of [20, 10, 5, 2, 1, 0]) {
-        json = JSON.stringify(results.map((r) => resultEntry(r, lines)));
-        if (fits(json))
-            return { json, tailLines: lines, errorsShortened: false };
-    }
-    for (const maxError of [80, 0]) {
-        json = JSON.stringify(results.map((r) => ({ ...resultEntry(r, 0), error: shorten(r, maxError) })));
-        if (fits(json))
-            break;
-    }
-    return { json, tailLines: 0, errorsShortened: true };
-}
-/** An error message cut to `max` characters; with 0, just its class (e.g. `refused`). */
-function shorten(r, max) {
-    if (r.error === null)
-        return null;
-    if (max === 0)
-        return r.errorKind ?? r.error.split(':')[0];
-    return r.error.length > max ? `${r.error.slice(0, max - 1)}…` : r.error;
-}
-function resultEntry(r, tailLines = 20) {
-    return {
-        host: r.target.host,
-        port: r.target.port,
-        username: r.target.username,
-        status: r.status,
-        exitCode: r.exitCode,
-        signal: r.signal,
-        error: r.error,
-        durationMs: r.durationMs,
-        output: tailLines > 0 ? r.tail.slice(-tailLines).join('\n') : '',
-        attempts: r.attempts,
-    };
-}
-/** Sets every output: results, succeeded, failed and their counts. */
-function setOutputs(results) {
-    const { json, tailLines, errorsShortened } = resultsJson(results);
-    const succeeded = results.filter((r) => r.status === 'success').map((r) => r.target.label);
-    const failed = results.filter((r) => isFailure(r.status)).map((r) => r.target.label);
-    setOutput('results', json);
-    setOutput('succeeded', succeeded.join('\n'));
-    setOutput('failed', failed.join('\n'));
-    setOutput('succeeded-count', String(succeeded.length));
-    setOutput('failed-count', String(failed.length));
-    return { tailLines, errorsShortened };
 }
 /** Writes the job summary when the runner provides a summary file. */
 async function writeSummary(run, v, extra) {
@@ -64107,15 +64987,17 @@ async function writeSummary(run, v, extra) {
 
 
 
+
 /** Runs the action. Returns true when the step succeeds. Throws InputError for bad inputs, before any host is contacted. */
 async function run(read) {
-    for (const secret of secretValues(read))
+    const secrets = secretValues(read);
+    for (const secret of secrets)
         core_setSecret(secret);
     const settings = getSettings(read);
     // One annotation for all of them: GitHub shows at most 10 warnings per step.
     const khWarnings = settings.knownHosts?.warnings ?? [];
     if (khWarnings.length > 0)
-        warning(`known-hosts: ${khWarnings.join('; ')}`);
+        warning(inert(`known-hosts: ${khWarnings.join('; ')}`));
     const reporter = new ActionReporter({ showHostKeys: !settings.strictHostKeyChecking });
     const cancel = new AbortController();
     const onSignal = (signal) => {
@@ -64126,7 +65008,7 @@ async function run(read) {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    const spoolDir = new SpoolDir(process.env.RUNNER_TEMP || undefined);
+    const spoolDir = new SpoolDir(process.env.RUNNER_TEMP || undefined, secrets);
     reporter.note(startLine(settings));
     let result;
     try {
@@ -64153,27 +65035,31 @@ async function run(read) {
         spoolDir.remove();
     }
     await reporter.idle();
-    return finish(result, settings);
+    return finish(result, settings, secrets);
 }
 function startLine(s) {
     const timeout = s.commandTimeoutMs > 0 ? formatSeconds(s.commandTimeoutMs) : 'none';
     return `ssh-fanout: running on ${s.targets.length} hosts, ${Math.min(s.concurrency, s.targets.length)} at a time (command-timeout ${timeout}, fail-fast ${s.failFast ? 'on' : 'off'})`;
 }
-async function finish(result, settings) {
+async function finish(result, settings, secrets) {
     if (!settings.strictHostKeyChecking)
         await printHostKeys(result);
     const v = verdict(result, settings.maxFailures);
-    const trimmed = setOutputs(result.results);
+    const trimmed = setOutputs(result.results, secrets);
+    if (trimmed.hostsLeftOut > 0 || trimmed.listsCut.length > 0) {
+        warning(inert(`Some outputs name only the hosts that fit GitHub's 1 MB output limit; every host's entry is in the file named by results-file (${trimmed.resultsFile})`));
+    }
     annotateFailures(result, v.failed);
-    await writeSummary(result, v, { ...trimmed, hostKeysShown: !settings.strictHostKeyChecking });
+    await writeSummary(result, v, { ...trimmed, hostKeysShown: !settings.strictHostKeyChecking, secrets });
+    const message = inert(v.message);
     if (v.failed) {
-        setFailed(v.message);
+        setFailed(message);
     }
     else if (result.failures > 0) {
-        warning(v.message);
+        warning(message);
     }
     else {
-        info(v.message);
+        info(message);
     }
     return !v.failed;
 }
@@ -64185,7 +65071,7 @@ async function printHostKeys(result) {
     warning('strict-host-key-checking is off: host keys were accepted without checking. Pin them with the fingerprints input (the lines below).');
     await writeOut('Host keys seen (fingerprints input format):\n');
     for (const r of seen)
-        await writeOut(`${r.target.label} ${r.hostKey.fingerprint}\n`);
+        await writeOut(`${inert(`${r.target.label} ${r.hostKey.fingerprint}`)}\n`);
 }
 
 ;// CONCATENATED MODULE: ./lib/main.js

@@ -6,12 +6,10 @@ import type { OutputSpool } from '../engine/output.js'
 import { describeThreshold, type Threshold } from '../engine/parse.js'
 import { isFailure, type HostResult, type HostStatus, type HostTarget } from '../engine/result.js'
 import { formatSeconds, type SessionOutcome } from '../engine/session.js'
-import { buildSummary } from './summary.js'
+import { buildSummary, type SummaryOptions } from './summary.js'
 
 /** GitHub shows at most 10 error annotations per step, the setFailed one included. */
 export const MAX_ERROR_ANNOTATIONS = 10
-/** GitHub's limit for one output is 1 MB; stay well below it. */
-export const MAX_OUTPUT_BYTES = 900_000
 
 const ICONS: Record<HostStatus, string> = {
   success: '✅',
@@ -38,7 +36,7 @@ export class ActionReporter implements Reporter {
     this.showHostKeys = opts.showHostKeys
   }
 
-  hostFinished(result: HostResult, output: OutputSpool): Promise<void> {
+  hostFinished(result: HostResult, output: OutputSpool | null): Promise<void> {
     return this.enqueue(() => printGroup(result, output, this.showHostKeys))
   }
 
@@ -48,12 +46,12 @@ export class ActionReporter implements Reporter {
   }
 
   retrying(target: HostTarget, outcome: SessionOutcome, attempt: number, delayMs: number): void {
-    this.note(`ssh-fanout: ${target.label}: attempt ${attempt} failed (${oneLine(outcome.error ?? '')}); retrying in ${formatSeconds(delayMs)}`)
+    this.note(`ssh-fanout: ${target.label}: attempt ${attempt} failed (${outcome.error ?? ''}); retrying in ${formatSeconds(delayMs)}`)
   }
 
   /** One line of our own, printed between host groups, never inside one. */
   note(line: string): void {
-    void this.enqueue(() => writeOut(`${escapeLine(line)}\n`))
+    void this.enqueue(() => writeOut(`${inert(line)}\n`))
   }
 
   /** Resolves when everything queued so far is written. */
@@ -73,22 +71,23 @@ export function groupTitle(r: HostResult): string {
       ? r.signal
         ? `killed by ${r.signal}`
         : `exit ${r.exitCode}`
-      : oneLine(r.error ?? r.status)
+      : (r.error ?? r.status)
   const attempts = r.attempts > 1 ? `, ${r.attempts} attempts` : ''
-  return `${ICONS[r.status]} ${r.status} ${r.target.label}: ${detail} (${formatSeconds(r.durationMs)}${attempts})`
+  const took = r.status === 'skipped' ? '' : ` (${formatSeconds(r.durationMs)}${attempts})`
+  return inert(`${ICONS[r.status]} ${r.status} ${r.target.label}: ${detail}${took}`)
 }
 
 /**
- * Prints one host's group. The host's output sits between stop-commands markers with a fresh
- * random token, so nothing it prints can act as a workflow command.
+ * Prints one host's group (a skipped host has no output spool). The host's output sits between
+ * stop-commands markers with a fresh random token, so nothing it prints can act as a workflow command.
  */
-async function printGroup(result: HostResult, output: OutputSpool, showHostKey: boolean): Promise<void> {
+async function printGroup(result: HostResult, output: OutputSpool | null, showHostKey: boolean): Promise<void> {
   await writeOut(`::group::${escapeData(groupTitle(result))}\n`)
   if (result.hostKey && showHostKey) {
-    await writeOut(`host key: ${result.hostKey.type} ${result.hostKey.fingerprint} (pin it with fingerprints: "${result.target.label} ${result.hostKey.fingerprint}")\n`)
+    await writeOut(`${inert(`host key: ${result.hostKey.type} ${result.hostKey.fingerprint} (pin it with fingerprints: "${result.target.label} ${result.hostKey.fingerprint}")`)}\n`)
   }
-  if (result.error && result.status !== 'success') await writeOut(`${escapeLine(result.error)}\n`)
-  if (output.totalBytes > 0) {
+  if (result.error && result.status !== 'success') await writeOut(`${inert(result.error)}\n`)
+  if (output && output.totalBytes > 0) {
     const token = randomBytes(16).toString('hex')
     await writeOut(`::stop-commands::${token}\n`)
     let endsWithNewline = true
@@ -119,9 +118,14 @@ function oneLine(text: string): string {
   return text.replace(/\s*[\r\n]+\s*/g, ' ').trim()
 }
 
-/** Our own lines must not start a workflow command either (an error message can quote host text). */
-function escapeLine(text: string): string {
-  return oneLine(text).replace(/^::/, ': :')
+/**
+ * Text for one line of our own (an error message can quote a host, or anyone on the network
+ * path): a single line in which the runner finds no workflow command. The runner reads
+ * `::cmd::` at the start of a line and the legacy `##[cmd]` anywhere in it, so `::` at the start
+ * becomes `: :` and every `##[` becomes `## [`. Used for titles and annotation text too.
+ */
+export function inert(text: string): string {
+  return sanitizeLog(oneLine(text)).replace(/##\[/g, '## [').replace(/^::/, ': :')
 }
 
 /** The escaping the runner expects in a workflow command's data. */
@@ -164,71 +168,18 @@ export function annotateFailures(run: FanoutResult, stepFails: boolean): void {
   const budget = MAX_ERROR_ANNOTATIONS - (stepFails ? 1 : 0)
   const individual = failed.length <= budget ? failed : failed.slice(0, budget - 1)
   for (const r of individual) {
-    const why = r.status === 'failed' ? (r.signal ? `killed by ${r.signal}` : `exit code ${r.exitCode}`) : oneLine(r.error ?? r.status)
-    core.error(`${r.target.label}: ${r.status}: ${why}`, { title: `ssh-fanout: ${r.target.label} ${r.status}` })
+    const why = r.status === 'failed' ? (r.signal ? `killed by ${r.signal}` : `exit code ${r.exitCode}`) : (r.error ?? r.status)
+    core.error(inert(`${r.target.label}: ${r.status}: ${why}`), { title: inert(`ssh-fanout: ${r.target.label} ${r.status}`) })
   }
   const rest = failed.slice(individual.length)
   if (rest.length > 0) {
     const names = rest.slice(0, 50).map((r) => r.target.label).join(', ')
-    core.error(`${rest.length} more hosts failed: ${names}${rest.length > 50 ? ', …' : ''} (see the job summary)`, { title: `ssh-fanout: ${rest.length} more hosts failed` })
+    core.error(inert(`${rest.length} more hosts failed: ${names}${rest.length > 50 ? ', …' : ''} (see the job summary)`), { title: `ssh-fanout: ${rest.length} more hosts failed` })
   }
-}
-
-/**
- * The `results` entries as JSON, under GitHub's output limit: output tails are trimmed first,
- * then long error messages are shortened. Every host keeps its entry, in host order.
- */
-export function resultsJson(results: HostResult[]): { json: string; tailLines: number; errorsShortened: boolean } {
-  const fits = (json: string) => Buffer.byteLength(json) <= MAX_OUTPUT_BYTES
-  let json = ''
-  for (const lines of [20, 10, 5, 2, 1, 0]) {
-    json = JSON.stringify(results.map((r) => resultEntry(r, lines)))
-    if (fits(json)) return { json, tailLines: lines, errorsShortened: false }
-  }
-  for (const maxError of [80, 0]) {
-    json = JSON.stringify(results.map((r) => ({ ...resultEntry(r, 0), error: shorten(r, maxError) })))
-    if (fits(json)) break
-  }
-  return { json, tailLines: 0, errorsShortened: true }
-}
-
-/** An error message cut to `max` characters; with 0, just its class (e.g. `refused`). */
-function shorten(r: HostResult, max: number): string | null {
-  if (r.error === null) return null
-  if (max === 0) return r.errorKind ?? r.error.split(':')[0]
-  return r.error.length > max ? `${r.error.slice(0, max - 1)}…` : r.error
-}
-
-export function resultEntry(r: HostResult, tailLines = 20) {
-  return {
-    host: r.target.host,
-    port: r.target.port,
-    username: r.target.username,
-    status: r.status,
-    exitCode: r.exitCode,
-    signal: r.signal,
-    error: r.error,
-    durationMs: r.durationMs,
-    output: tailLines > 0 ? r.tail.slice(-tailLines).join('\n') : '',
-    attempts: r.attempts,
-  }
-}
-
-/** Sets every output: results, succeeded, failed and their counts. */
-export function setOutputs(results: HostResult[]): { tailLines: number; errorsShortened: boolean } {
-  const { json, tailLines, errorsShortened } = resultsJson(results)
-  const succeeded = results.filter((r) => r.status === 'success').map((r) => r.target.label)
-  const failed = results.filter((r) => isFailure(r.status)).map((r) => r.target.label)
-  core.setOutput('results', json)
-  core.setOutput('succeeded', succeeded.join('\n'))
-  core.setOutput('failed', failed.join('\n'))
-  core.setOutput('succeeded-count', String(succeeded.length))
-  core.setOutput('failed-count', String(failed.length))
-  return { tailLines, errorsShortened }
 }
 
 /** Writes the job summary when the runner provides a summary file. */
-export async function writeSummary(run: FanoutResult, v: Verdict, extra: { tailLines: number; errorsShortened: boolean; hostKeysShown: boolean }): Promise<void> {
+export async function writeSummary(run: FanoutResult, v: Verdict, extra: SummaryOptions): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) {
     core.info('ssh-fanout: GITHUB_STEP_SUMMARY is not set, so no job summary was written')
     return

@@ -4,15 +4,17 @@ import { SpoolDir } from '../engine/output.js'
 import { formatSeconds } from '../engine/session.js'
 import { hostKeyPolicy } from '../engine/trust.js'
 import { getSettings, secretValues, type InputReader, type Settings } from './inputs.js'
-import { ActionReporter, annotateFailures, setOutputs, verdict, writeOut, writeSummary } from './report.js'
+import { setOutputs } from './outputs.js'
+import { ActionReporter, annotateFailures, inert, verdict, writeOut, writeSummary } from './report.js'
 
 /** Runs the action. Returns true when the step succeeds. Throws InputError for bad inputs, before any host is contacted. */
 export async function run(read: InputReader): Promise<boolean> {
-  for (const secret of secretValues(read)) core.setSecret(secret)
+  const secrets = secretValues(read)
+  for (const secret of secrets) core.setSecret(secret)
   const settings = getSettings(read)
   // One annotation for all of them: GitHub shows at most 10 warnings per step.
   const khWarnings = settings.knownHosts?.warnings ?? []
-  if (khWarnings.length > 0) core.warning(`known-hosts: ${khWarnings.join('; ')}`)
+  if (khWarnings.length > 0) core.warning(inert(`known-hosts: ${khWarnings.join('; ')}`))
 
   const reporter = new ActionReporter({ showHostKeys: !settings.strictHostKeyChecking })
   const cancel = new AbortController()
@@ -24,7 +26,7 @@ export async function run(read: InputReader): Promise<boolean> {
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
 
-  const spoolDir = new SpoolDir(process.env.RUNNER_TEMP || undefined)
+  const spoolDir = new SpoolDir(process.env.RUNNER_TEMP || undefined, secrets)
   reporter.note(startLine(settings))
   let result: FanoutResult
   try {
@@ -50,7 +52,7 @@ export async function run(read: InputReader): Promise<boolean> {
     spoolDir.remove()
   }
   await reporter.idle()
-  return finish(result, settings)
+  return finish(result, settings, secrets)
 }
 
 function startLine(s: Settings): string {
@@ -58,18 +60,22 @@ function startLine(s: Settings): string {
   return `ssh-fanout: running on ${s.targets.length} hosts, ${Math.min(s.concurrency, s.targets.length)} at a time (command-timeout ${timeout}, fail-fast ${s.failFast ? 'on' : 'off'})`
 }
 
-async function finish(result: FanoutResult, settings: Settings): Promise<boolean> {
+async function finish(result: FanoutResult, settings: Settings, secrets: string[]): Promise<boolean> {
   if (!settings.strictHostKeyChecking) await printHostKeys(result)
   const v = verdict(result, settings.maxFailures)
-  const trimmed = setOutputs(result.results)
+  const trimmed = setOutputs(result.results, secrets)
+  if (trimmed.hostsLeftOut > 0 || trimmed.listsCut.length > 0) {
+    core.warning(inert(`Some outputs name only the hosts that fit GitHub's 1 MB output limit; every host's entry is in the file named by results-file (${trimmed.resultsFile})`))
+  }
   annotateFailures(result, v.failed)
-  await writeSummary(result, v, { ...trimmed, hostKeysShown: !settings.strictHostKeyChecking })
+  await writeSummary(result, v, { ...trimmed, hostKeysShown: !settings.strictHostKeyChecking, secrets })
+  const message = inert(v.message)
   if (v.failed) {
-    core.setFailed(v.message)
+    core.setFailed(message)
   } else if (result.failures > 0) {
-    core.warning(v.message)
+    core.warning(message)
   } else {
-    core.info(v.message)
+    core.info(message)
   }
   return !v.failed
 }
@@ -80,5 +86,5 @@ async function printHostKeys(result: FanoutResult): Promise<void> {
   if (seen.length === 0) return
   core.warning('strict-host-key-checking is off: host keys were accepted without checking. Pin them with the fingerprints input (the lines below).')
   await writeOut('Host keys seen (fingerprints input format):\n')
-  for (const r of seen) await writeOut(`${r.target.label} ${r.hostKey!.fingerprint}\n`)
+  for (const r of seen) await writeOut(`${inert(`${r.target.label} ${r.hostKey!.fingerprint}`)}\n`)
 }

@@ -1,7 +1,9 @@
 import { context } from '@actions/github'
 import type { FanoutResult } from '../engine/fanout.js'
 import { isFailure, TAIL_LINES, type HostResult, type HostStatus } from '../engine/result.js'
+import { maskSecrets } from '../engine/secrets.js'
 import { formatSeconds } from '../engine/session.js'
+import type { OutputTrim } from './outputs.js'
 import type { Verdict } from './report.js'
 
 /** GitHub's job summary limit is 1 MiB per step; leave room for the header and the closing notes. */
@@ -9,8 +11,22 @@ export const SUMMARY_BUDGET = 900 * 1024
 const STATUS_ORDER: HostStatus[] = ['error', 'timeout', 'failed', 'cancelled', 'skipped', 'success']
 const CELL_CHARS = 2000
 
+/**
+ * Escapes text for HTML exactly as the runner XML-escapes a secret (.NET SecurityElement.Escape:
+ * `&amp; &lt; &gt; &quot; &apos;`), so that the runner, which masks a secret's raw and
+ * XML-escaped forms, still finds a secret here.
+ */
 export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;')
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;')
+}
+
+/**
+ * Text for the summary: escaped, and on one source line (line breaks as `&#10;`). The summary is
+ * one HTML block, which a blank line would end: GitHub would then read the rest as Markdown, and
+ * a host's output could add links, images and headings.
+ */
+export function htmlText(text: string): string {
+  return escapeHtml(text).replace(/\r\n|\r|\n/g, '&#10;')
 }
 
 /** Removes ANSI escape sequences (colours, cursor movement) and other control characters. */
@@ -24,36 +40,37 @@ export function stripAnsi(text: string): string {
 function contextLine(): string {
   const repo = process.env.GITHUB_REPOSITORY
   if (!repo) return ''
-  const sha = context.sha ? ` at <code>${escapeHtml(context.sha.slice(0, 12))}</code>` : ''
-  const run = context.runId ? `, <a href="${escapeHtml(`${context.serverUrl}/${repo}/actions/runs/${context.runId}`)}">run ${context.runId}</a>` : ''
-  const workflow = context.workflow ? ` (${escapeHtml(context.workflow)}` + (context.job ? ` / ${escapeHtml(context.job)})` : ')') : ''
-  return `<p>${escapeHtml(repo)}${sha}${workflow}${run}</p>\n`
+  const sha = context.sha ? ` at <code>${htmlText(context.sha.slice(0, 12))}</code>` : ''
+  const run = context.runId ? `, <a href="${htmlText(`${context.serverUrl}/${repo}/actions/runs/${context.runId}`)}">run ${context.runId}</a>` : ''
+  const workflow = context.workflow ? ` (${htmlText(context.workflow)}` + (context.job ? ` / ${htmlText(context.job)})` : ')') : ''
+  return `<p>${htmlText(repo)}${sha}${workflow}${run}</p>\n`
 }
 
-function detailCell(r: HostResult, lines: number): string {
+/** Error and last output lines; secrets are masked before the cut, so no part of one is left. */
+function detailCell(r: HostResult, lines: number, secrets: readonly string[]): string {
   const parts: string[] = []
-  if (r.error && r.status !== 'success') parts.push(`<strong>${escapeHtml(r.error)}</strong>`)
+  if (r.error && r.status !== 'success') parts.push(`<strong>${htmlText(stripAnsi(maskSecrets(r.error, secrets)))}</strong>`)
   const tail = r.tail.slice(-lines).map(stripAnsi)
   if (tail.length > 0) {
-    let text = tail.join('\n')
+    let text = maskSecrets(tail.join('\n'), secrets)
     if (text.length > CELL_CHARS) text = `…${text.slice(-CELL_CHARS)}`
-    parts.push(`<pre>${escapeHtml(text)}</pre>`)
+    parts.push(`<pre>${htmlText(text)}</pre>`)
   }
   return parts.join('')
 }
 
 function exitCell(r: HostResult): string {
-  if (r.signal) return escapeHtml(r.signal)
+  if (r.signal) return htmlText(r.signal)
   return r.exitCode === null ? '' : String(r.exitCode)
 }
 
-function row(r: HostResult, lines: number): string {
+function row(r: HostResult, lines: number, secrets: readonly string[]): string {
   const cells = [
-    `<code>${escapeHtml(r.target.label)}</code>`,
+    `<code>${htmlText(r.target.label)}</code>`,
     r.status,
     exitCell(r),
     r.status === 'skipped' ? '' : formatSeconds(r.durationMs),
-    detailCell(r, lines),
+    detailCell(r, lines, secrets),
   ]
   return `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>\n`
 }
@@ -66,27 +83,46 @@ export function sortForSummary(results: HostResult[]): HostResult[] {
     .map(({ r }) => r)
 }
 
+export type SummaryOptions = Partial<OutputTrim> & {
+  tailLines: number
+  hostKeysShown: boolean
+  /** Masked before any text is cut. */
+  secrets?: readonly string[]
+}
+
+/** What the outputs could not carry, said in the summary. */
+function trimNotes(opts: SummaryOptions): string[] {
+  const notes: string[] = []
+  const limit = "to stay under GitHub's 1 MB output limit"
+  if (opts.tailLines < TAIL_LINES) notes.push(`The <code>output</code> field of the <code>results</code> output keeps only the last ${opts.tailLines} lines per host, ${limit}.`)
+  if (opts.errorsShortened) notes.push('The <code>error</code> field of the <code>results</code> output is shortened too, for the same reason.')
+  if (opts.droppedFields?.length) notes.push(`The <code>results</code> output leaves out these fields of every entry, ${limit}: ${opts.droppedFields.map((f) => `<code>${f}</code>`).join(', ')}.`)
+  if (opts.hostsLeftOut) notes.push(`<strong>The <code>results</code> output is incomplete</strong>: it leaves out the last ${opts.hostsLeftOut} hosts, ${limit}.`)
+  if (opts.listsCut?.length) notes.push(`<strong>The ${opts.listsCut.map((o) => `<code>${o}</code>`).join(' and ')} output ${opts.listsCut.length > 1 ? 'lists are' : 'list is'} incomplete</strong>: ${limit}, ${opts.listsCut.length > 1 ? 'they name' : 'it names'} only the first hosts; the counts are exact.`)
+  if (opts.resultsFile) notes.push(`Every host's full entry is in <code>${htmlText(opts.resultsFile)}</code> (the <code>results-file</code> output).`)
+  return notes
+}
+
 /** The job summary as HTML: verdict, counts, context and the results table, kept under the 1 MiB limit. */
-export function buildSummary(run: FanoutResult, verdict: Verdict, opts: { tailLines: number; errorsShortened?: boolean; hostKeysShown: boolean }): string {
+export function buildSummary(run: FanoutResult, verdict: Verdict, opts: SummaryOptions): string {
+  const secrets = opts.secrets ?? []
   const icon = verdict.failed ? '❌' : run.failures > 0 ? '⚠️' : '✅'
   const counts = STATUS_ORDER.map((s) => [s, run.results.filter((r) => r.status === s).length] as const)
     .filter(([, n]) => n > 0)
     .map(([s, n]) => `${n} ${s}`)
     .join(' · ')
-  let html = `<h2>${icon} ssh-fanout</h2>\n<p><strong>${escapeHtml(verdict.message)}</strong></p>\n<p>${counts}</p>\n${contextLine()}`
-  const notes: string[] = []
-  if (opts.tailLines < TAIL_LINES) notes.push(`The <code>output</code> field of the <code>results</code> output keeps only the last ${opts.tailLines} lines per host, to stay under GitHub's 1 MB output limit.`)
-  if (opts.errorsShortened) notes.push('The <code>error</code> field of the <code>results</code> output is shortened too, for the same reason.')
+  let html = `<h2>${icon} ssh-fanout</h2>\n<p><strong>${htmlText(verdict.message)}</strong></p>\n<p>${counts}</p>\n${contextLine()}`
+  const notes = trimNotes(opts)
   if (opts.hostKeysShown) notes.push('strict-host-key-checking is off: host keys were accepted without checking. Each host\'s key fingerprint is in its log group; pin them with <code>fingerprints</code>.')
 
   const header = '<table>\n<tr><th>Host</th><th>Status</th><th>Exit</th><th>Duration</th><th>Error / last output</th></tr>\n'
   const sorted = sortForSummary(run.results)
   // Fewer output lines per row for big fleets, so the table fits.
   let lines = TAIL_LINES
-  let rows = sorted.map((r) => row(r, lines))
+  let rows = sorted.map((r) => row(r, lines, secrets))
   while (lines > 1 && size(rows) + html.length > SUMMARY_BUDGET) {
     lines = Math.max(1, Math.floor(lines / 2))
-    rows = sorted.map((r) => row(r, isFailure(r.status) ? lines : Math.min(lines, 1)))
+    rows = sorted.map((r) => row(r, isFailure(r.status) ? lines : Math.min(lines, 1), secrets))
   }
   let used = html.length + header.length
   let shown = 0

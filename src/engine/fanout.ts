@@ -7,8 +7,11 @@ import { DirectTransport, TransportError, type Transport } from './transport.js'
 
 /** What the engine tells the outside world. The action layer implements it with @actions/core. */
 export interface Reporter {
-  /** Called once per host, serially, in finishing order. The spool is removed after it resolves. */
-  hostFinished(result: HostResult, output: OutputSpool): Promise<void>
+  /**
+   * Called once per host, serially, in finishing order, skipped hosts included (with no spool).
+   * The spool is removed after it resolves.
+   */
+  hostFinished(result: HostResult, output: OutputSpool | null): Promise<void>
   /** Called every `progressIntervalMs` while hosts run. */
   progress(progress: Progress): void
   /** A connection attempt failed in a way worth retrying; the next one starts after `delayMs`. */
@@ -84,7 +87,7 @@ export async function fanout(opts: FanoutOptions): Promise<FanoutResult> {
     results[index] = result
     counts[result.status] += 1
     if (isFailure(result.status)) failures += 1
-    if (spool) reports = reports.then(() => report(opts.reporter, result, spool))
+    reports = reports.then(() => report(opts.reporter, result, spool))
   }
   const skipFrom = (start: number, reason: string) => {
     for (let i = start; i < total; i += 1) record(i, { ...skippedResult(opts.targets[i], reason), batch: null }, null)
@@ -164,13 +167,13 @@ async function betweenBatches(opts: FanoutOptions, b: number, batches: number, e
 }
 
 /** Prints one host. A failure to print (e.g. a closed stdout) must not stop the other hosts' reports or the results. */
-async function report(reporter: Reporter, result: HostResult, spool: OutputSpool): Promise<void> {
+async function report(reporter: Reporter, result: HostResult, spool: OutputSpool | null): Promise<void> {
   try {
     await reporter.hostFinished(result, spool)
   } catch (err) {
     process.stderr.write(`ssh-fanout: could not print the log of ${result.target.label}: ${(err as Error).message}\n`)
   } finally {
-    await spool.dispose()
+    await spool?.dispose()
   }
 }
 

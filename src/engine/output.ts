@@ -3,6 +3,7 @@ import { open, type FileHandle } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { TAIL_LINES } from './result.js'
+import { maskSecrets, secretEndAtStart, secretStartAtEnd } from './secrets.js'
 
 /** Bytes of the most recent output kept in memory for the result's last lines. */
 const TAIL_MEMORY_BYTES = 16 * 1024
@@ -18,6 +19,9 @@ const READ_CHUNK = 64 * 1024
  * when it fit, else the head, a line saying how much was left out, and the tail.
  * Writes are queued in arrival order; `write()` resolves when the chunk is on disk,
  * so the caller can pause its stream until then (backpressure).
+ *
+ * `secrets` are values the runner masks: no cut made here leaves a part of one (the log's cuts
+ * do not split one; the last lines are masked before a long line is cut).
  */
 export class OutputSpool {
   readonly path: string
@@ -30,11 +34,15 @@ export class OutputSpool {
   /** The most recent chunks, at least TAIL_MEMORY_BYTES of them when there are that many (kept by reference, not copied). */
   private recent: Buffer[] = []
   private recentBytes = 0
+  private readonly secrets: readonly string[]
+  private readonly secretBytes: readonly Buffer[]
 
-  constructor(path: string, readonly maxBytes: number) {
+  constructor(path: string, readonly maxBytes: number, secrets: readonly string[] = []) {
     this.path = path
     this.headBytes = Math.floor(maxBytes / 2)
     this.ringBytes = maxBytes - this.headBytes
+    this.secrets = secrets.filter((v) => v.length > 0)
+    this.secretBytes = this.secrets.map((v) => Buffer.from(v))
   }
 
   /** Total bytes the host printed (including any left out of the log). */
@@ -62,11 +70,13 @@ export class OutputSpool {
     return this.queue
   }
 
-  /** The last `TAIL_LINES` lines, decoded as UTF-8 (invalid bytes replaced); a very long line keeps its end. */
+  /** The last `TAIL_LINES` lines, decoded as UTF-8 (invalid bytes replaced), secrets masked; a very long line keeps its end. */
   tailLines(count = TAIL_LINES): string[] {
     const joined = Buffer.concat(this.recent)
     const window = joined.subarray(Math.max(0, joined.length - TAIL_MEMORY_BYTES))
-    const text = window.toString('utf8')
+    // Masked before any cut. (When the window starts inside a line, that line is dropped, or it is
+    // the only one: then it is longer than the window and keeps only its end.)
+    const text = maskSecrets(window.toString('utf8'), this.secrets)
     const lines = text.split(/\r?\n|\r/)
     if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop()
     // When the memory window started mid-line, the first line is partial: drop it unless it is all we have.
@@ -87,13 +97,24 @@ export class OutputSpool {
       yield* readRange(fh, 0, this.written)
       return
     }
-    yield* readRange(fh, 0, this.headBytes)
-    yield Buffer.from(
-      `\n[ssh-fanout] … ${this.omittedBytes} bytes of output left out here (the log keeps the first and last ${formatBytes(this.headBytes)}; raise max-output to keep more) …\n`,
-    )
     const ringStart = (this.written - this.headBytes) % this.ringBytes
-    yield* readRange(fh, this.headBytes + ringStart, this.ringBytes - ringStart)
-    yield* readRange(fh, this.headBytes, ringStart)
+    // The ring in output order, as [position, length] ranges of the file.
+    let tail: Array<[number, number]> = [
+      [this.headBytes + ringStart, this.ringBytes - ringStart],
+      [this.headBytes, ringStart],
+    ]
+    // Neither cut may split a secret: leave out what could be a secret's start or end there.
+    const edge = Math.max(0, ...this.secretBytes.map((b) => b.length - 1))
+    const headEdge = Math.min(this.headBytes, edge)
+    const headEnd = this.headBytes - secretStartAtEnd(await readRanges(fh, [[this.headBytes - headEdge, headEdge]]), this.secretBytes)
+    const tailSkip = secretEndAtStart(await readRanges(fh, take(tail, edge)), this.secretBytes)
+    tail = drop(tail, tailSkip)
+    yield* readRange(fh, 0, headEnd)
+    const omitted = this.omittedBytes + (this.headBytes - headEnd) + tailSkip
+    yield Buffer.from(
+      `\n[ssh-fanout] … ${omitted} bytes of output left out here (the log keeps the first and last ${formatBytes(this.headBytes)}; raise max-output to keep more) …\n`,
+    )
+    for (const [position, length] of tail) yield* readRange(fh, position, length)
   }
 
   /** Closes and deletes the spool file. Safe to call more than once. */
@@ -155,6 +176,34 @@ async function* readRange(fh: FileHandle, position: number, length: number): Asy
   }
 }
 
+/** The first `n` bytes of a list of file ranges. */
+function take(ranges: Array<[number, number]>, n: number): Array<[number, number]> {
+  const out: Array<[number, number]> = []
+  for (const [position, length] of ranges) {
+    if (n <= 0) break
+    out.push([position, Math.min(length, n)])
+    n -= length
+  }
+  return out
+}
+
+/** A list of file ranges without its first `n` bytes. */
+function drop(ranges: Array<[number, number]>, n: number): Array<[number, number]> {
+  const out: Array<[number, number]> = []
+  for (const [position, length] of ranges) {
+    const skip = Math.min(length, n)
+    n -= skip
+    if (length > skip) out.push([position + skip, length - skip])
+  }
+  return out
+}
+
+async function readRanges(fh: FileHandle, ranges: Array<[number, number]>): Promise<Buffer> {
+  const parts: Buffer[] = []
+  for (const [position, length] of ranges) for await (const chunk of readRange(fh, position, length)) parts.push(Buffer.from(chunk))
+  return Buffer.concat(parts)
+}
+
 function formatBytes(n: number): string {
   if (n >= 1024 * 1024) return `${+(n / (1024 * 1024)).toFixed(1)} MiB`
   if (n >= 1024) return `${+(n / 1024).toFixed(1)} KiB`
@@ -166,13 +215,14 @@ export class SpoolDir {
   readonly path: string
   private count = 0
 
-  constructor(parent: string = tmpdir()) {
+  /** `secrets`: values the runner masks (see OutputSpool). */
+  constructor(parent: string = tmpdir(), private readonly secrets: readonly string[] = []) {
     this.path = mkdtempSync(join(parent, 'ssh-fanout-'))
   }
 
   spool(maxBytes: number): OutputSpool {
     this.count += 1
-    return new OutputSpool(join(this.path, `host-${this.count}.log`), maxBytes)
+    return new OutputSpool(join(this.path, `host-${this.count}.log`), maxBytes, this.secrets)
   }
 
   remove(): void {

@@ -4,8 +4,10 @@ import { MAX_HOSTS } from '../../src/engine/hosts.js'
 import type { FanoutResult } from '../../src/engine/fanout.js'
 import type { Threshold } from '../../src/engine/parse.js'
 import { isFailure, TAIL_LINES, type HostResult, type HostStatus, type HostTarget } from '../../src/engine/result.js'
-import { groupTitle, MAX_OUTPUT_BYTES, resultEntry, resultsJson, sanitizeLog, verdict, type Verdict } from '../../src/action/report.js'
+import { MAX_OUTPUT_BYTES, resultEntry, resultsJson } from '../../src/action/outputs.js'
+import { groupTitle, sanitizeLog, verdict, type Verdict } from '../../src/action/report.js'
 import { buildSummary, escapeHtml, SUMMARY_BUDGET, sortForSummary, stripAnsi } from '../../src/action/summary.js'
+import { fanoutResult, hostResult, target } from '../helpers/results.js'
 
 const MiB = 1024 * 1024
 
@@ -21,48 +23,7 @@ after(() => {
 
 // ---- builders ---------------------------------------------------------------
 
-function target(host: string, port = 22, username = 'deploy'): HostTarget {
-  return { host, port, username, label: port === 22 ? host : `${host}:${port}` }
-}
-
-const STATUS_DEFAULTS: Record<HostStatus, Partial<HostResult>> = {
-  success: { exitCode: 0 },
-  failed: { exitCode: 1 },
-  error: { error: 'connection refused', errorKind: 'refused' },
-  timeout: { error: 'command timed out after 10 s', exitCode: null },
-  skipped: { error: 'not started: max-failures was exceeded and fail-fast is on', attempts: 0, durationMs: 0 },
-  cancelled: { error: 'cancelled: the job was cancelled', errorKind: 'cancelled' },
-}
-
-/** A host result with sensible fields for its status; `over` replaces any of them. */
-function result(host: string | HostTarget, status: HostStatus, over: Partial<HostResult> = {}): HostResult {
-  return {
-    target: typeof host === 'string' ? target(host) : host,
-    status,
-    exitCode: null,
-    signal: null,
-    error: null,
-    errorKind: null,
-    durationMs: 1234,
-    tail: [],
-    attempts: 1,
-    batch: null,
-    hostKey: null,
-    ...STATUS_DEFAULTS[status],
-    ...over,
-  }
-}
-
-function fanoutResult(results: HostResult[], over: Partial<FanoutResult> = {}): FanoutResult {
-  return {
-    results,
-    failures: results.filter((r) => isFailure(r.status)).length,
-    thresholdExceeded: false,
-    stoppedEarly: false,
-    cancelled: false,
-    ...over,
-  }
-}
+const result = hostResult
 
 const count = (value: number): Threshold => ({ kind: 'count', value })
 const percent = (value: number): Threshold => ({ kind: 'percent', value })
@@ -168,7 +129,7 @@ describe('buildSummary', () => {
       ],
       { failed: true, message: 'web1 <failed>' },
     )
-    assert.ok(html.includes('<pre>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;more&#39;</pre>'), html)
+    assert.ok(html.includes('<pre>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &apos;more&apos;</pre>'), html)
     assert.ok(html.includes('<strong>banner said &lt;b&gt;go away&lt;/b&gt;</strong>'), html)
     assert.ok(html.includes('<p><strong>web1 &lt;failed&gt;</strong></p>'), html)
     assert.ok(!html.includes('<script>') && !html.includes('<b>'), html)
@@ -188,7 +149,7 @@ describe('buildSummary', () => {
       result('down', 'error'),
       result('later', 'skipped'),
     ])
-    assert.ok(html.includes('<tr><td><code>bad</code></td><td>failed</td><td>3</td><td>1.2 s</td><td><pre>line1\nline2</pre></td></tr>\n'), html)
+    assert.ok(html.includes('<tr><td><code>bad</code></td><td>failed</td><td>3</td><td>1.2 s</td><td><pre>line1&#10;line2</pre></td></tr>\n'), html)
     assert.ok(html.includes('<tr><td><code>killed:2222</code></td><td>failed</td><td>SIGKILL</td><td>1 min 5 s</td><td></td></tr>\n'), html)
     assert.ok(html.includes('<tr><td><code>down</code></td><td>error</td><td></td><td>1.2 s</td><td><strong>connection refused</strong></td></tr>\n'), html)
     assert.ok(html.includes('<tr><td><code>later</code></td><td>skipped</td><td></td><td></td><td><strong>not started: max-failures was exceeded and fail-fast is on</strong></td></tr>\n'), html)
@@ -235,7 +196,7 @@ describe('buildSummary', () => {
   it('cuts each cell to its last 2000 characters', () => {
     const html = summarize(fleet(1))
     const cell = /<pre>([^<]*)<\/pre>/.exec(html)?.[1] ?? ''
-    assert.equal(cell, `…${longLines(0).join('\n').slice(-2000)}`)
+    assert.equal(cell, `…${longLines(0).join('\n').slice(-2000)}`.replace(/\n/g, '&#10;'))
   })
 
   it('a fleet that fits with fewer lines is cut by lines, not by hosts', () => {
@@ -258,7 +219,7 @@ describe('buildSummary', () => {
   })
 
   it('escapeHtml and stripAnsi', () => {
-    assert.equal(escapeHtml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;')
+    assert.equal(escapeHtml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&apos;&amp;&apos;&lt;/a&gt;')
     assert.equal(stripAnsi('\u001b[32mok\u001b[0m\ttab\u001b[2Kz\u001b]8;;http://x\u001b\\link\u001b]0;t\u0007\r'), 'ok\ttabzlink')
   })
 
@@ -368,7 +329,7 @@ describe('groupTitle', () => {
       '⛔ error web4: connection lost remote said: bye (2 s)',
     )
     assert.equal(groupTitle(result('web5', 'timeout', { durationMs: 10_000 })), '⏱️ timeout web5: command timed out after 10 s (10 s)')
-    assert.equal(groupTitle(result('web6', 'skipped', { error: 'not started' })), '⏭️ skipped web6: not started (0 ms)')
+    assert.equal(groupTitle(result('web6', 'skipped', { error: 'not started' })), '⏭️ skipped web6: not started')
     assert.equal(groupTitle(result('web7', 'cancelled', { error: null })), '🚫 cancelled web7: cancelled (1.2 s)')
   })
 

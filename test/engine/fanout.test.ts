@@ -23,9 +23,9 @@ class RecordingReporter implements Reporter {
   finished: Array<{ result: HostResult; log: string }> = []
   retries: Array<{ label: string; attempt: number; delayMs: number }> = []
   progressCalls = 0
-  async hostFinished(result: HostResult, output: OutputSpool): Promise<void> {
+  async hostFinished(result: HostResult, output: OutputSpool | null): Promise<void> {
     const parts: Buffer[] = []
-    for await (const c of output.chunks()) parts.push(c)
+    if (output) for await (const c of output.chunks()) parts.push(c)
     this.finished.push({ result, log: Buffer.concat(parts).toString() })
   }
   progress(): void {
@@ -299,7 +299,9 @@ describe('engine against in-process ssh2 servers', () => {
       assert.equal(res.thresholdExceeded, true)
       assert.equal(res.stoppedEarly, true)
       assert.equal(res.results.length, 6)
-      assert.equal(res.reporter.finished.length, 2, 'skipped hosts print no group')
+      // Every host is reported (one log group each), skipped ones too, in finishing order.
+      assert.deepEqual(res.reporter.finished.map((f) => f.result.status).sort(), [...statuses].sort())
+      for (const f of res.reporter.finished.filter((x) => x.result.status === 'skipped')) assert.match(f.result.error ?? '', /not started: max-failures was exceeded/)
     } finally {
       await server.close()
     }

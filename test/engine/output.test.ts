@@ -86,3 +86,63 @@ describe('OutputSpool', () => {
     dir.remove()
   })
 })
+
+describe('OutputSpool cuts and secrets', () => {
+  // Letters that appear neither in the filler nor in the notice line.
+  const SECRET = 'QZXJWVQZYXJW'
+  /** Runner masking (whole secrets, line by line), then: does any part of 3+ characters of the secret remain? */
+  function leaks(text: string, secret = SECRET): string | null {
+    const shown = text
+      .split('\n')
+      .map((l) => l.split(secret).join('***'))
+      .join('\n')
+    for (let n = 3; n <= secret.length; n++) {
+      for (let i = 0; i + n <= secret.length; i++) if (shown.includes(secret.slice(i, i + n))) return secret.slice(i, i + n)
+    }
+    return null
+  }
+
+  it('the log cuts (end of the head, start of the tail) never split a secret, wherever they fall', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: 60 }), fc.integer({ min: 1, max: 7 }), async (before, between, chunk) => {
+        // max 40: head 20 bytes, ring 20 bytes. The secret straddles the head's end, and another the ring's start.
+        const text = `${'a'.repeat(before)}${SECRET}${'b'.repeat(between)}${SECRET}${'c'.repeat(before % 7)}`
+        const dir = new SpoolDir(undefined, [SECRET, 'unrelated-other-secret'])
+        const spool = dir.spool(40)
+        const bytes = Buffer.from(text)
+        for (let i = 0; i < bytes.length; i += chunk) void spool.write(bytes.subarray(i, i + chunk))
+        const log = (await readAll(spool)).toString()
+        assert.equal(leaks(log), null, log)
+        // What is left out is counted.
+        const m = /… (\d+) bytes of output left out/.exec(log)
+        if (m) assert.equal(Number(m[1]) + Buffer.byteLength(log.replace(/\n\[ssh-fanout\][^\n]*\n/, '')), bytes.length, log)
+        await spool.dispose()
+        dir.remove()
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it('masks secrets before cutting a long line to its last 1000 characters', async () => {
+    for (let shift = 1; shift < SECRET.length; shift++) {
+      const dir = new SpoolDir(undefined, [SECRET])
+      const spool = dir.spool(1 << 20)
+      // The line keeps its last 1000 characters: the cut falls `shift` characters into the secret.
+      await spool.write(Buffer.from(`${'a'.repeat(50)}${SECRET}${'b'.repeat(1000 - (SECRET.length - shift))}\nlast\n`))
+      const tail = spool.tailLines()
+      assert.equal(leaks(tail.join('\n')), null, tail[0])
+      assert.equal(tail.at(-1), 'last')
+      await spool.dispose()
+      dir.remove()
+    }
+  })
+
+  it('masks secrets in the last lines', async () => {
+    const dir = new SpoolDir(undefined, [SECRET])
+    const spool = dir.spool(1 << 20)
+    await spool.write(Buffer.from(`password: ${SECRET}\n`))
+    assert.deepEqual(spool.tailLines(), ['password: ***'])
+    await spool.dispose()
+    dir.remove()
+  })
+})

@@ -2,7 +2,7 @@
  * Runs the built action exactly as the GitHub runner does: `node dist/index.js` with an
  * INPUT_* variable for every input (action.yml defaults applied), files behind GITHUB_OUTPUT
  * and GITHUB_STEP_SUMMARY, and the workflow commands read back from stdout the way the
- * runner reads them (honouring ::stop-commands::).
+ * runner reads them (both `::cmd::` and legacy `##[cmd]` forms, honouring stop-commands).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -156,7 +156,64 @@ function unescapeData(s: string): string {
   return s.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%')
 }
 
-/** Reads stdout as the runner does: `::cmd k=v::msg` lines, with stop-commands suspending everything until its token. */
+function unescapeProperty(s: string): string {
+  return s.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%3A/g, ':').replace(/%2C/g, ',').replace(/%25/g, '%')
+}
+
+/** The legacy form's escaping (`##[cmd k=v;k=v]data`). */
+function unescapeLegacy(s: string): string {
+  return s.replace(/%3B/g, ';').replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%5D/g, ']').replace(/%25/g, '%')
+}
+
+/** Commands the runner registers (ActionCommandManager and its extensions); others are plain text. */
+const REGISTERED = new Set(['stop-commands', 'group', 'endgroup', 'error', 'warning', 'notice', 'debug', 'add-mask', 'set-output', 'save-state', 'set-env', 'add-path', 'add-matcher', 'remove-matcher', 'echo'])
+
+/**
+ * One line parsed as the runner's ActionCommand parses it: first `::cmd k=v,k=v::data` at the
+ * start (after leading blanks), else the legacy `##[cmd k=v;k=v]data` at its first `##[`
+ * anywhere in the line. Only registered names (and the pending stop token) are commands;
+ * names compare case-insensitively. Returns the name as written.
+ */
+export function parseCommand(line: string, stopToken: string | null = null): Command | null {
+  const known = (name: string) => REGISTERED.has(name.toLowerCase()) || (stopToken !== null && name.toLowerCase() === stopToken.toLowerCase())
+  const v2 = line.trimStart()
+  if (v2.startsWith('::')) {
+    const end = v2.indexOf('::', 2)
+    if (end >= 0) {
+      const info = v2.slice(2, end)
+      const space = info.indexOf(' ')
+      const name = space < 0 ? info : info.slice(0, space)
+      if (name !== '' && known(name)) {
+        const properties: Record<string, string> = {}
+        if (space > 0) {
+          for (const kv of info.slice(space + 1).trim().split(',').filter(Boolean)) {
+            const eq = kv.indexOf('=')
+            if (eq > 0 && eq < kv.length - 1) properties[kv.slice(0, eq)] = unescapeProperty(kv.slice(eq + 1))
+          }
+        }
+        return { command: name, properties, message: unescapeData(v2.slice(end + 2)) }
+      }
+    }
+  }
+  const prefix = line.indexOf('##[')
+  if (prefix < 0) return null
+  const rb = line.indexOf(']', prefix)
+  if (rb < 0) return null
+  const info = line.slice(prefix + 3, rb)
+  const space = info.indexOf(' ')
+  const name = space < 0 ? info : info.slice(0, space)
+  if (name === '' || !known(name)) return null
+  const properties: Record<string, string> = {}
+  if (space > 0) {
+    for (const kv of info.slice(space + 1).split(';').filter(Boolean)) {
+      const eq = kv.indexOf('=')
+      if (eq > 0 && eq < kv.length - 1) properties[kv.slice(0, eq)] = unescapeLegacy(kv.slice(eq + 1))
+    }
+  }
+  return { command: name, properties, message: unescapeLegacy(line.slice(rb + 1)) }
+}
+
+/** Reads stdout as the runner does: workflow commands in both forms, with stop-commands suspending everything until its token. */
 export function parseLog(stdout: string): { commands: Command[]; groups: Array<{ title: string; lines: string[] }> } {
   const commands: Command[] = []
   const groups: Array<{ title: string; lines: string[] }> = []
@@ -164,36 +221,30 @@ export function parseLog(stdout: string): { commands: Command[]; groups: Array<{
   let group: { title: string; lines: string[] } | null = null
   // The runner splits lines on \n, \r\n and a lone \r.
   for (const line of stdout.split(/\r\n|\n|\r/)) {
-    const m = /^::([^\s:]+)(?: ([^:]*))?::(.*)$/.exec(line.trimStart())
-    const cmd = m?.[1] ?? null
+    const parsed = parseCommand(line, stopToken)
     if (stopToken !== null) {
-      if (cmd === stopToken) {
+      if (parsed !== null && parsed.command.toLowerCase() === stopToken.toLowerCase()) {
         stopToken = null
       } else {
         group?.lines.push(line)
       }
       continue
     }
-    if (m === null || cmd === null) {
+    if (parsed === null) {
       group?.lines.push(line)
       continue
     }
-    const properties: Record<string, string> = {}
-    for (const kv of (m[2] ?? '').split(',').filter(Boolean)) {
-      const eq = kv.indexOf('=')
-      properties[kv.slice(0, eq)] = unescapeData(kv.slice(eq + 1)).replace(/%3A/g, ':').replace(/%2C/g, ',')
-    }
-    const message = unescapeData(m[3])
-    commands.push({ command: cmd, properties, message })
-    if (cmd === 'stop-commands') stopToken = message
-    else if (cmd === 'group') groups.push((group = { title: message, lines: [] }))
+    commands.push(parsed)
+    const cmd = parsed.command.toLowerCase()
+    if (cmd === 'stop-commands') stopToken = parsed.message
+    else if (cmd === 'group') groups.push((group = { title: parsed.message, lines: [] }))
     else if (cmd === 'endgroup') group = null
   }
   return { commands, groups }
 }
 
 export function commandsOf(run: ActionRun, name: string): Command[] {
-  return run.commands.filter((c) => c.command === name)
+  return run.commands.filter((c) => c.command.toLowerCase() === name)
 }
 
 export function results(run: ActionRun): Array<Record<string, unknown>> {
