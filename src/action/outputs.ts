@@ -14,7 +14,7 @@ export const MAX_OUTPUT_BYTES = 900_000
  * class, these fields are dropped from every entry, in this order, until they fit.
  * `host` and `status` are always kept.
  */
-export const DROP_ORDER = ['output', 'error', 'signal', 'attempts', 'durationMs', 'username', 'port', 'exitCode'] as const
+export const DROP_ORDER = ['output', 'error', 'signal', 'attempts', 'batch', 'durationMs', 'username', 'port', 'exitCode'] as const
 type Field = (typeof DROP_ORDER)[number]
 
 export interface ResultsJson {
@@ -52,6 +52,7 @@ export function resultEntry(r: HostResult, tailLines = TAIL_LINES, secrets: read
     durationMs: r.durationMs,
     output: tailLines > 0 ? maskSecrets(r.tail.slice(-tailLines).join('\n'), secrets) : '',
     attempts: r.attempts,
+    batch: r.batch,
   }
 }
 type Entry = Partial<ReturnType<typeof resultEntry>>

@@ -45,6 +45,14 @@ export class ActionReporter implements Reporter {
     this.note(`ssh-fanout: ${p.finished}/${p.total} hosts done, ${p.running} running${parts.length ? ` (${parts.join(', ')})` : ''}`)
   }
 
+  batchStarted(batch: number, batches: number, hosts: number): void {
+    this.note(`ssh-fanout: batch ${batch}/${batches}: ${hosts} ${hosts === 1 ? 'host' : 'hosts'}`)
+  }
+
+  pausing(nextBatch: number, batches: number, until: Date): void {
+    this.note(`ssh-fanout: batch-pause: waiting until ${until.toISOString()} before batch ${nextBatch}/${batches} (cancelling the job ends the wait)`)
+  }
+
   retrying(target: HostTarget, outcome: SessionOutcome, attempt: number, delayMs: number): void {
     this.note(`ssh-fanout: ${target.label}: attempt ${attempt} failed (${outcome.error ?? ''}); retrying in ${formatSeconds(delayMs)}`)
   }
@@ -146,8 +154,9 @@ export function verdict(run: FanoutResult, threshold: Threshold): Verdict {
     return { failed: true, message: `The job was cancelled: ${failed.length} of ${total} hosts did not finish successfully (${namesOf(failed)})` }
   }
   if (run.thresholdExceeded) {
-    const skipped = run.results.filter((r) => r.status === 'skipped').length
-    const tail = skipped > 0 ? `; ${skipped} ${skipped === 1 ? 'host was' : 'hosts were'} not started (fail-fast)` : ''
+    const skipped = run.results.filter((r) => r.status === 'skipped')
+    const why = skipped.some((r) => r.batch === null && /later batches/.test(r.error ?? '')) ? 'later batches' : 'fail-fast'
+    const tail = skipped.length > 0 ? `; ${skipped.length} ${skipped.length === 1 ? 'host was' : 'hosts were'} not started (${why})` : ''
     return { failed: true, message: `${failed.length} of ${total} hosts failed, more than max-failures (${allowed}): ${namesOf(failed)}${tail}` }
   }
   if (failed.length > 0) {
@@ -164,8 +173,9 @@ function namesOf(results: HostResult[], max = 20): string {
 
 /** One error annotation per failed host, aggregated past GitHub's cap (which counts the setFailed one). */
 export function annotateFailures(run: FanoutResult, stepFails: boolean): void {
-  const failed = run.results.filter((r) => isFailure(r.status))
-  const budget = MAX_ERROR_ANNOTATIONS - (stepFails ? 1 : 0)
+  // A bastion that cannot be had is said once (run.ts), not once per host.
+  const failed = run.results.filter((r) => isFailure(r.status) && r.errorKind !== 'jump host')
+  const budget = MAX_ERROR_ANNOTATIONS - (stepFails ? 1 : 0) - (run.results.some((r) => r.errorKind === 'jump host') ? 1 : 0)
   const individual = failed.length <= budget ? failed : failed.slice(0, budget - 1)
   for (const r of individual) {
     const why = r.status === 'failed' ? (r.signal ? `killed by ${r.signal}` : `exit code ${r.exitCode}`) : (r.error ?? r.status)

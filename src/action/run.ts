@@ -1,7 +1,9 @@
 import * as core from '@actions/core'
-import { fanout, type FanoutResult } from '../engine/fanout.js'
+import { backoffDelay, fanout, type FanoutResult } from '../engine/fanout.js'
 import { SpoolDir } from '../engine/output.js'
 import { formatSeconds } from '../engine/session.js'
+import { describeShard, planBatches } from '../engine/rollout.js'
+import { DirectTransport, JumpTransport, type JumpEvent } from '../engine/transport.js'
 import { hostKeyPolicy } from '../engine/trust.js'
 import { getSettings, secretValues, type InputReader, type Settings } from './inputs.js'
 import { setOutputs } from './outputs.js'
@@ -27,7 +29,10 @@ export async function run(read: InputReader): Promise<boolean> {
   process.on('SIGTERM', onSignal)
 
   const spoolDir = new SpoolDir(process.env.RUNNER_TEMP || undefined, secrets)
-  reporter.note(startLine(settings))
+  const hostKeys = hostKeyPolicy({ strict: settings.strictHostKeyChecking, knownHosts: settings.knownHosts, fingerprints: settings.fingerprints })
+  const jump = jumpTransport(settings, hostKeys, (line) => reporter.note(line))
+  const batches = settings.batchSize ? planBatches(settings.batchSize, settings.targets.length) : undefined
+  reporter.note(startLine(settings, batches))
   let result: FanoutResult
   try {
     result = await fanout({
@@ -40,24 +45,60 @@ export async function run(read: InputReader): Promise<boolean> {
       spoolDir,
       signal: cancel.signal,
       reporter,
+      batches,
+      batchPauseMs: settings.batchPauseMs,
+      transport: jump ?? new DirectTransport(),
       session: {
         command: settings.remoteCommand,
         credentials: settings.credentials,
-        hostKeys: hostKeyPolicy({ strict: settings.strictHostKeyChecking, knownHosts: settings.knownHosts, fingerprints: settings.fingerprints }),
+        hostKeys,
         connectTimeoutMs: settings.connectTimeoutMs,
         commandTimeoutMs: settings.commandTimeoutMs,
       },
     })
   } finally {
+    jump?.close()
     spoolDir.remove()
   }
   await reporter.idle()
+  if (jump?.failed) core.error(inert(jump.failed.message), { title: inert(`ssh-fanout: jump host ${jump.label} unavailable`) })
   return finish(result, settings, secrets)
 }
 
-function startLine(s: Settings): string {
+/** The bastion session every target goes through, with its events in the log; null without jump-host. */
+function jumpTransport(s: Settings, hostKeys: ReturnType<typeof hostKeyPolicy>, note: (line: string) => void): JumpTransport | null {
+  if (!s.jumpHost) return null
+  const label = s.jumpHost.label
+  const describe = (e: JumpEvent): string => {
+    switch (e.type) {
+      case 'connected':
+        return `connected (${e.hostKey.type} ${e.hostKey.fingerprint}${e.attempts > 1 ? `, ${e.attempts} attempts` : ''}); every host goes through this one session`
+      case 'retrying':
+        return `attempt ${e.attempt} failed (${e.error}); retrying in ${formatSeconds(e.delayMs)}`
+      case 'lost':
+        return `${e.reason}; hosts not yet started wait for one reconnect`
+      case 'failed':
+        return `unavailable: ${e.error}; no host is attempted through it`
+    }
+  }
+  return new JumpTransport({
+    bastion: s.jumpHost,
+    credentials: s.credentials,
+    hostKeys,
+    connectTimeoutMs: s.connectTimeoutMs,
+    retries: s.retries,
+    backoff: (attempt) => backoffDelay(attempt, 1_000),
+    onEvent: (e) => note(`ssh-fanout: jump host ${label}: ${describe(e)}`),
+  })
+}
+
+/** The log's first line: hosts (and which shard of how many), concurrency, batches, bastion, limits. */
+function startLine(s: Settings, batches: number[] | undefined): string {
   const timeout = s.commandTimeoutMs > 0 ? formatSeconds(s.commandTimeoutMs) : 'none'
-  return `ssh-fanout: running on ${s.targets.length} hosts, ${Math.min(s.concurrency, s.targets.length)} at a time (command-timeout ${timeout}, fail-fast ${s.failFast ? 'on' : 'off'})`
+  const shard = s.shard ? ` (${describeShard(s.shard, s.totalHosts)})` : ''
+  const rollout = batches ? `, in ${batches.length} batches of ${batches.join(', ')}${s.batchPauseMs > 0 ? ` with ${formatSeconds(s.batchPauseMs)} between them` : ''}` : ''
+  const via = s.jumpHost ? `, through jump host ${s.jumpHost.label}` : ''
+  return `ssh-fanout: running on ${s.targets.length} hosts${shard}, ${Math.min(s.concurrency, s.targets.length)} at a time${rollout}${via} (command-timeout ${timeout}, fail-fast ${s.failFast ? 'on' : 'off'})`
 }
 
 async function finish(result: FanoutResult, settings: Settings, secrets: string[]): Promise<boolean> {
@@ -68,7 +109,8 @@ async function finish(result: FanoutResult, settings: Settings, secrets: string[
     core.warning(inert(`Some outputs name only the hosts that fit GitHub's 1 MB output limit; every host's entry is in the file named by results-file (${trimmed.resultsFile})`))
   }
   annotateFailures(result, v.failed)
-  await writeSummary(result, v, { ...trimmed, hostKeysShown: !settings.strictHostKeyChecking, secrets })
+  const shard = settings.shard ? describeShard(settings.shard, settings.totalHosts) : undefined
+  await writeSummary(result, v, { ...trimmed, hostKeysShown: !settings.strictHostKeyChecking, secrets, shard })
   const message = inert(v.message)
   if (v.failed) {
     core.setFailed(message)

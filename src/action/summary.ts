@@ -1,10 +1,11 @@
-import { context } from '@actions/github'
 import type { FanoutResult } from '../engine/fanout.js'
 import { isFailure, TAIL_LINES, type HostResult, type HostStatus } from '../engine/result.js'
 import { maskSecrets } from '../engine/secrets.js'
 import { formatSeconds } from '../engine/session.js'
 import type { OutputTrim } from './outputs.js'
 import type { Verdict } from './report.js'
+import { foldHosts } from '../engine/nodeset.js'
+import { gatherKey, gatherRows } from './gather.js'
 
 /** GitHub's job summary limit is 1 MiB per step; leave room for the header and the closing notes. */
 export const SUMMARY_BUDGET = 900 * 1024
@@ -37,13 +38,16 @@ export function stripAnsi(text: string): string {
 }
 
 /** The run's repository, commit and link, from the workflow context (when the runner provides it). */
-function contextLine(): string {
-  const repo = process.env.GITHUB_REPOSITORY
+function contextLine(env: NodeJS.ProcessEnv = process.env): string {
+  // Read from the runner's variables, as @actions/github's context does (without loading Octokit).
+  const repo = env.GITHUB_REPOSITORY
   if (!repo) return ''
-  const sha = context.sha ? ` at <code>${htmlText(context.sha.slice(0, 12))}</code>` : ''
-  const run = context.runId ? `, <a href="${htmlText(`${context.serverUrl}/${repo}/actions/runs/${context.runId}`)}">run ${context.runId}</a>` : ''
-  const workflow = context.workflow ? ` (${htmlText(context.workflow)}` + (context.job ? ` / ${htmlText(context.job)})` : ')') : ''
-  return `<p>${htmlText(repo)}${sha}${workflow}${run}</p>\n`
+  const { GITHUB_SHA: sha, GITHUB_RUN_ID: runId, GITHUB_WORKFLOW: workflow, GITHUB_JOB: job } = env
+  const server = env.GITHUB_SERVER_URL || 'https://github.com'
+  const at = sha ? ` at <code>${htmlText(sha.slice(0, 12))}</code>` : ''
+  const link = runId ? `, <a href="${htmlText(`${server}/${repo}/actions/runs/${runId}`)}">run ${htmlText(runId)}</a>` : ''
+  const where = workflow ? ` (${htmlText(workflow)}` + (job ? ` / ${htmlText(job)})` : ')') : ''
+  return `<p>${htmlText(repo)}${at}${where}${link}</p>\n`
 }
 
 /** Error and last output lines; secrets are masked before the cut, so no part of one is left. */
@@ -64,15 +68,31 @@ function exitCell(r: HostResult): string {
   return r.exitCode === null ? '' : String(r.exitCode)
 }
 
-function row(r: HostResult, lines: number, secrets: readonly string[]): string {
+/** Hosts whose results look the same (batch, status, exit code or signal, output tail, error) share a row. */
+function gatherResults(sorted: HostResult[]): HostResult[][] {
+  return gatherRows(sorted, (r) => `${r.batch}:${gatherKey(r.status, r.exitCode, r.signal, r.tail, r.error)}`).map((g) => g.items)
+}
+
+/** One row for a group of alike hosts: their names folded (`web[01-37].example.com`), the count when more than one. */
+function row(group: HostResult[], lines: number, secrets: readonly string[], batches: boolean): string {
+  const [r] = group
+  const names = `<code>${htmlText(foldHosts(group.map((h) => h.target.label)))}</code>${group.length > 1 ? ` (${group.length} hosts)` : ''}`
   const cells = [
-    `<code>${htmlText(r.target.label)}</code>`,
+    ...(batches ? [r.batch === null ? '' : String(r.batch)] : []),
+    names,
     r.status,
     exitCell(r),
-    r.status === 'skipped' ? '' : formatSeconds(r.durationMs),
+    r.status === 'skipped' ? '' : durationCell(group),
     detailCell(r, lines, secrets),
   ]
   return `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>\n`
+}
+
+/** One host's duration, or the range over a group. */
+function durationCell(group: HostResult[]): string {
+  const ms = group.map((h) => h.durationMs)
+  const [min, max] = [Math.min(...ms), Math.max(...ms)]
+  return min === max ? formatSeconds(min) : `${formatSeconds(min)} – ${formatSeconds(max)}`
 }
 
 /** Failures first (errors, timeouts, failed, cancelled), then skipped, then successes; host order within each. */
@@ -88,6 +108,8 @@ export type SummaryOptions = Partial<OutputTrim> & {
   hostKeysShown: boolean
   /** Masked before any text is cut. */
   secrets?: readonly string[]
+  /** Which shard ran, e.g. `shard 2/4: hosts 11-20 of 40`. */
+  shard?: string
 }
 
 /** What the outputs could not carry, said in the summary. */
@@ -111,18 +133,20 @@ export function buildSummary(run: FanoutResult, verdict: Verdict, opts: SummaryO
     .filter(([, n]) => n > 0)
     .map(([s, n]) => `${n} ${s}`)
     .join(' · ')
-  let html = `<h2>${icon} ssh-fanout</h2>\n<p><strong>${htmlText(verdict.message)}</strong></p>\n<p>${counts}</p>\n${contextLine()}`
+  const shard = opts.shard ? ` · ${htmlText(opts.shard)}` : ''
+  let html = `<h2>${icon} ssh-fanout</h2>\n<p><strong>${htmlText(verdict.message)}</strong></p>\n<p>${counts}${shard}</p>\n${contextLine()}`
   const notes = trimNotes(opts)
   if (opts.hostKeysShown) notes.push('strict-host-key-checking is off: host keys were accepted without checking. Each host\'s key fingerprint is in its log group; pin them with <code>fingerprints</code>.')
 
-  const header = '<table>\n<tr><th>Host</th><th>Status</th><th>Exit</th><th>Duration</th><th>Error / last output</th></tr>\n'
-  const sorted = sortForSummary(run.results)
+  const batches = run.results.some((r) => r.batch !== null)
+  const header = `<table>\n<tr>${batches ? '<th>Batch</th>' : ''}<th>Host</th><th>Status</th><th>Exit</th><th>Duration</th><th>Error / last output</th></tr>\n`
+  const groups = gatherResults(sortForSummary(run.results))
   // Fewer output lines per row for big fleets, so the table fits.
   let lines = TAIL_LINES
-  let rows = sorted.map((r) => row(r, lines, secrets))
+  let rows = groups.map((g) => row(g, lines, secrets, batches))
   while (lines > 1 && size(rows) + html.length > SUMMARY_BUDGET) {
     lines = Math.max(1, Math.floor(lines / 2))
-    rows = sorted.map((r) => row(r, isFailure(r.status) ? lines : Math.min(lines, 1), secrets))
+    rows = groups.map((g) => row(g, isFailure(g[0].status) ? lines : Math.min(lines, 1), secrets, batches))
   }
   let used = html.length + header.length
   let shown = 0
@@ -132,7 +156,8 @@ export function buildSummary(run: FanoutResult, verdict: Verdict, opts: SummaryO
     shown += 1
   }
   html += header + rows.slice(0, shown).join('') + '</table>\n'
-  if (shown < rows.length) notes.push(`${rows.length - shown} more hosts are not shown, to stay under GitHub's 1 MiB summary limit; the <code>results</code> output lists every host.`)
+  const hidden = groups.slice(shown).reduce((n, g) => n + g.length, 0)
+  if (hidden > 0) notes.push(`${hidden} more hosts are not shown, to stay under GitHub's 1 MiB summary limit; the <code>results</code> output lists every host.`)
   if (lines < TAIL_LINES) notes.push(`Rows show at most the last ${lines} output lines, to fit the summary.`)
   for (const n of notes) html += `<p>${n}</p>\n`
   return html

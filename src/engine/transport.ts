@@ -159,6 +159,11 @@ export class JumpTransport implements Transport {
     return this.opts.bastion.label
   }
 
+  /** Why the bastion cannot be had (every later host fails with it), or null. */
+  get failed(): TransportError | null {
+    return this.failure
+  }
+
   async ready(): Promise<void> {
     await this.session()
   }

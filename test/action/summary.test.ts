@@ -285,7 +285,7 @@ describe('resultEntry', () => {
   })
 
   it('has exactly the documented fields, in order', () => {
-    assert.deepEqual(Object.keys(resultEntry(r)), ['host', 'port', 'username', 'status', 'exitCode', 'signal', 'error', 'durationMs', 'output', 'attempts'])
+    assert.deepEqual(Object.keys(resultEntry(r)), ['host', 'port', 'username', 'status', 'exitCode', 'signal', 'error', 'durationMs', 'output', 'attempts', 'batch'])
     assert.deepEqual(resultEntry(r, 3), {
       host: 'web2',
       port: 2222,
@@ -297,6 +297,7 @@ describe('resultEntry', () => {
       durationMs: 4321,
       output: 'line 17\nline 18\nline 19',
       attempts: 2,
+      batch: null,
     })
   })
 
@@ -362,5 +363,55 @@ describe('sanitizeLog', () => {
 
   it('leaves printable and non-ASCII text alone', () => {
     assert.equal(sanitizeLog('héllo € ✅ ::warning::x'), 'héllo € ✅ ::warning::x')
+  })
+})
+
+describe('buildSummary: gathered rows, batches and shards', () => {
+  const ok = (name: string, over: Partial<HostResult> = {}) => result(name, 'success', { tail: ['deployed 42'], ...over })
+  const verdictOk: Verdict = { failed: false, message: 'ok' }
+
+  it('folds hosts with the same status, exit code and output into one row with a compact host list; the odd one stands alone, failures first', () => {
+    const hosts = Array.from({ length: 37 }, (_, i) => ok(`web${String(i + 1).padStart(2, '0')}.example.com`))
+    hosts[20] = ok('web21.example.com', { tail: ['deployed 41'] })
+    const failed = result('db1.example.com', 'failed', { exitCode: 3, tail: ['boom'] })
+    const html = buildSummary(fanoutResult([...hosts, failed]), verdictOk, { tailLines: 20, hostKeysShown: false })
+    const rows = html.split('\n').filter((l) => l.startsWith('<tr><td>'))
+    assert.equal(rows.length, 3, html)
+    assert.match(rows[0], /db1\.example\.com.*failed/)
+    assert.match(rows[1], /<code>web\[01-20,22-37\]\.example\.com<\/code> \(36 hosts\)/)
+    assert.match(rows[2], /<code>web21\.example\.com<\/code><\/td>.*deployed 41/)
+  })
+
+  it('keeps hosts apart when only the exit code, the signal or the error differs', () => {
+    const html = buildSummary(
+      fanoutResult([
+        result('a1', 'failed', { exitCode: 1 }),
+        result('a2', 'failed', { exitCode: 2 }),
+        result('a3', 'failed', { exitCode: null, signal: 'SIGKILL' }),
+        result('a4', 'error', { error: 'refused: x' }),
+        result('a5', 'error', { error: 'refused: y' }),
+      ]),
+      verdictOk,
+      { tailLines: 20, hostKeysShown: false },
+    )
+    assert.equal(html.split('\n').filter((l) => l.startsWith('<tr><td>')).length, 5)
+  })
+
+  it('labels rows with their batch and does not fold across batches', () => {
+    const html = buildSummary(fanoutResult([ok('w1', { batch: 1 }), ok('w2', { batch: 2 }), ok('w3', { batch: 2 })]), verdictOk, { tailLines: 20, hostKeysShown: false })
+    assert.match(html, /<th>Batch<\/th><th>Host<\/th>/)
+    const rows = html.split('\n').filter((l) => l.startsWith('<tr><td>'))
+    assert.deepEqual(
+      rows.map((r) => /^<tr><td>(\d+)<\/td><td><code>([^<]+)<\/code>/.exec(r)?.slice(1)),
+      [
+        ['1', 'w1'],
+        ['2', 'w[2-3]'],
+      ],
+    )
+  })
+
+  it('says which shard ran', () => {
+    const html = buildSummary(fanoutResult([ok('w1')]), verdictOk, { tailLines: 20, hostKeysShown: false, shard: 'shard 2/4: hosts 11-20 of 40' })
+    assert.match(html, /shard 2\/4: hosts 11-20 of 40/)
   })
 })
