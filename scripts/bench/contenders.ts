@@ -106,15 +106,29 @@ function firstConnect(fleet: BenchFleet, spawnedAt: number): number {
   return Number.isFinite(first) ? first - spawnedAt : NaN
 }
 
+/**
+ * Linux refuses to exec with one environment string over 128 KiB (MAX_ARG_STRLEN: spawn fails
+ * with E2BIG), and the runner passes every input as one INPUT_* variable; so do we.
+ */
+export const MAX_ENV_STRING = 128 * 1024
+
+/** Per-host known_hosts lines when they fit one environment variable, else one `*` line per sshd key. */
+export function actionKnownHosts(fleet: BenchFleet): { text: string; note?: string } {
+  if (Buffer.byteLength(fleet.knownHosts) + 32 < MAX_ENV_STRING) return { text: fleet.knownHosts }
+  const kib = (Buffer.byteLength(fleet.knownHosts) / 1024).toFixed(0)
+  return { text: fleet.knownHostsAnyHost, note: `known-hosts: ${kib} KiB of per-host lines exceed the 128 KiB limit of one environment variable (E2BIG); used one '*' line per sshd key` }
+}
+
 async function runActionOnce(fleet: BenchFleet, shape: Shape, cpuProf: string | null): Promise<Omit<RunFigures, 'roundTrips' | 'roundTripsByTime'>> {
   let spawnedAt = 0
+  const knownHosts = actionKnownHosts(fleet)
   const run = await runAction(
     {
       hosts: fleet.hosts.map((h) => `${h.host}:${h.port}`).join('\n'),
       username: fleet.username,
       'private-key': fleet.clientKey,
       passphrase: fleet.passphrase,
-      'known-hosts': fleet.knownHosts,
+      'known-hosts': knownHosts.text,
       command: shape.command,
       concurrency: String(shape.concurrency),
     },

@@ -26,6 +26,8 @@ export interface BenchFleet {
   passphrase: string
   /** one `[127.1.x.y]:port ssh-ed25519 AAAA…` line per host */
   knownHosts: string
+  /** one `* ssh-ed25519 AAAA…` line per sshd: for fleets whose per-host lines do not fit one environment variable */
+  knownHostsAnyHost: string
   stop(): Promise<void>
 }
 
@@ -88,6 +90,7 @@ export async function startBenchFleet(shape: Shape): Promise<BenchFleet> {
     clientKey: sshd.clientKey,
     passphrase: shape.key === 'encrypted' ? PASSPHRASE : '',
     knownHosts: hosts.map((h) => `[${h.host}]:${h.port} ssh-ed25519 ${h.hostKey}`).join('\n'),
+    knownHostsAnyHost: sshd.servers.map((s) => `* ${s.hostKeys[0]!.publicLine}`).join('\n'),
     stop: async () => {
       await proxies.close()
       await sshd.stop()
