@@ -12,6 +12,8 @@ export interface ShapeResult {
   shape: Shape
   command: string
   runs: Partial<Record<Contender, RunFigures[]>>
+  /** CPU of this process (the proxies) / wall, over all runs: near 1 would mean the proxy limits the runs */
+  proxyCpuShare: number
   skipped: Partial<Record<Contender, string>>
 }
 
@@ -108,7 +110,7 @@ function printShape(result: ShapeResult, rounds: number): void {
 
 /** Runs every contender `rounds` times on one fleet, interleaved. */
 export async function compareShape(shape: Shape, args: BenchArgs): Promise<ShapeResult> {
-  const result: ShapeResult = { shape, command: shapeFlags(shape, args.rounds), runs: {}, skipped: {} }
+  const result: ShapeResult = { shape, command: shapeFlags(shape, args.rounds), runs: {}, proxyCpuShare: 0, skipped: {} }
   const contenders = args.only.filter((c) => {
     const why = unavailable(c, shape)
     if (why) result.skipped[c] = why
@@ -116,18 +118,25 @@ export async function compareShape(shape: Shape, args: BenchArgs): Promise<Shape
   })
   process.stdout.write(`\nstarting fleet: ${describe(shape)} ...`)
   const fleet = await startBenchFleet(shape)
+  let cpuUs = 0
+  let wallMs = 0
   try {
     for (let round = 0; round < args.rounds; round++) {
       const order = contenders.map((_, i) => contenders[(i + round) % contenders.length])
       for (const c of order) {
         process.stdout.write(` ${c}`)
+        const cpu = process.cpuUsage()
         const figures = await runOnce(c, fleet, shape, c === 'action' ? args.cpuProf : null)
+        const used = process.cpuUsage(cpu)
+        cpuUs += used.user + used.system
+        wallMs += figures.wallMs
         ;(result.runs[c] ??= []).push(figures)
       }
     }
   } finally {
     await fleet.stop()
   }
+  result.proxyCpuShare = cpuUs / 1000 / wallMs
   process.stdout.write('\n')
   printShape(result, args.rounds)
   return result

@@ -116,7 +116,10 @@ export const MAX_ENV_STRING = 128 * 1024
 export function actionKnownHosts(fleet: BenchFleet): { text: string; note?: string } {
   if (Buffer.byteLength(fleet.knownHosts) + 32 < MAX_ENV_STRING) return { text: fleet.knownHosts }
   const kib = (Buffer.byteLength(fleet.knownHosts) / 1024).toFixed(0)
-  return { text: fleet.knownHostsAnyHost, note: `known-hosts: ${kib} KiB of per-host lines exceed the 128 KiB limit of one environment variable (E2BIG); used one '*' line per sshd key` }
+  return {
+    text: fleet.knownHostsAnyHost,
+    note: `known-hosts: ${kib} KiB of per-host lines exceed the 128 KiB limit of one environment variable (E2BIG); used one '*' line per sshd key`,
+  }
 }
 
 async function runActionOnce(fleet: BenchFleet, shape: Shape, cpuProf: string | null): Promise<Omit<RunFigures, 'roundTrips' | 'roundTripsByTime'>> {

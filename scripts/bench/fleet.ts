@@ -90,7 +90,7 @@ export async function startBenchFleet(shape: Shape): Promise<BenchFleet> {
     clientKey: sshd.clientKey,
     passphrase: shape.key === 'encrypted' ? PASSPHRASE : '',
     knownHosts: hosts.map((h) => `[${h.host}]:${h.port} ssh-ed25519 ${h.hostKey}`).join('\n'),
-    knownHostsAnyHost: sshd.servers.map((s) => `* ${s.hostKeys[0]!.publicLine}`).join('\n'),
+    knownHostsAnyHost: sshd.servers.map((s) => `* ${s.hostKeys[0].publicLine}`).join('\n'),
     stop: async () => {
       await proxies.close()
       await sshd.stop()
