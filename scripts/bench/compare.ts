@@ -98,6 +98,7 @@ function printShape(result: ShapeResult, rounds: number): void {
   }
   const widths = header.map((_, i) => Math.max(...rows.filter((r) => r.length > 2).map((r) => r[i].length)))
   for (const r of rows) console.log(`   ${r.length === 2 ? `${r[0].padEnd(widths[0])}  ${r[1]}` : r.map((cell, i) => cell.padEnd(widths[i])).join('  ')}`)
+  console.log(`   proxies (the bench process) used ${(100 * result.proxyCpuShare).toFixed(0)}% of one core during the runs`)
   const action = result.runs.action ? summarise(result.runs.action, shape.hosts) : null
   if (action) {
     const sumOk = action.summaryBytes < MIB ? 'ok' : 'OVER the 1 MiB limit'
