@@ -7,13 +7,18 @@
  * 2. Output flood: 4 hosts printing 80 MB each at once; peak RSS of the action process.
  * 3. Cancellation: SIGINT while 4 commands run; time until the process has exited.
  * 4. Real sshd: 8 hosts running `true`, wall time per run.
+ * 5. Comparison with the floor (bare ssh2 + p-map) and parallel-ssh on a real-sshd fleet;
+ *    with flags, only this (see scripts/bench/args.ts, `npm run bench -- --help`).
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { runAction } from '../test/helpers/action.js'
 import { startFakeFleet, startFleet } from '../test/helpers/fleet.js'
 import type { FakeServerOptions } from '../test/helpers/ssh2-server.js'
 import { sshdPath } from '../test/helpers/sshd.js'
+import { parseArgs, type BenchArgs, type Shape } from './bench/args.js'
+import { compareShape, header, markdownRow, MARKDOWN_HEADER, nodeStartup, type ShapeResult } from './bench/compare.js'
+import { summariseProfiles } from './bench/profile.js'
 
 async function fleet(n: number, opts: FakeServerOptions) {
   const f = await startFakeFleet(n, opts)
@@ -39,7 +44,9 @@ async function scheduling(): Promise<void> {
       const run = await runAction({ ...f.inputs, concurrency })
       times[concurrency] = run.durationMs
       const ok = run.outputs['succeeded-count']
-      console.log(`   concurrency ${concurrency.padStart(2)}: ${seconds(run.durationMs)} wall (${ok}/40 succeeded; ideal ${seconds((40 / Number(concurrency)) * 500)})`)
+      console.log(
+        `   concurrency ${concurrency.padStart(2)}: ${seconds(run.durationMs)} wall (${ok}/40 succeeded; ideal ${seconds((40 / Number(concurrency)) * 500)})`,
+      )
     }
     console.log(`   ratio concurrency 1 / 10: ${(times['1'] / times['10']).toFixed(1)}x; 1 / 40: ${(times['1'] / times['40']).toFixed(1)}x`)
   } finally {
@@ -105,7 +112,9 @@ async function cancellation(): Promise<void> {
   const f = await fleet(4, { onExec: (_c, s) => void s.resume() })
   try {
     const run = await runAction(f.inputs, { interruptAfterMs: 1_000 })
-    console.log(`   exited ${seconds(run.exitAfterSignalMs ?? NaN)} after SIGINT (runner kills at 10 s; target 5 s); exit ${run.code}; statuses ${JSON.parse(run.outputs.results ?? '[]').map((r: { status: string }) => r.status).join(',')}`)
+    console.log(
+      `   exited ${seconds(run.exitAfterSignalMs ?? NaN)} after SIGINT (runner kills at 10 s; target 5 s); exit ${run.code}; statuses ${(JSON.parse(run.outputs.results ?? '[]') as Array<{ status: string }>).map((r) => r.status).join(',')}`,
+    )
   } finally {
     await f.close()
   }
@@ -121,8 +130,15 @@ async function realSshd(): Promise<void> {
   try {
     console.log('\n4. real sshd: 8 hosts, command `true`, concurrency 8 (three runs)')
     for (let i = 0; i < 3; i++) {
-      const run = await runAction({ hosts: f.hosts.join('\n'), username: f.username, 'private-key': f.clientKey, 'known-hosts': f.knownHosts, command: 'true', concurrency: '8' })
-      const per = JSON.parse(run.outputs.results ?? '[]').map((r: { durationMs: number }) => r.durationMs) as number[]
+      const run = await runAction({
+        hosts: f.hosts.join('\n'),
+        username: f.username,
+        'private-key': f.clientKey,
+        'known-hosts': f.knownHosts,
+        command: 'true',
+        concurrency: '8',
+      })
+      const per = (JSON.parse(run.outputs.results ?? '[]') as Array<{ durationMs: number }>).map((r) => r.durationMs)
       console.log(`   run ${i + 1}: ${seconds(run.durationMs)} wall for the whole step; per host ${Math.min(...per)}–${Math.max(...per)} ms`)
     }
   } finally {
@@ -130,16 +146,46 @@ async function realSshd(): Promise<void> {
   }
 }
 
+/** The README's shapes. */
+const README_SHAPES: Array<Partial<Shape>> = [
+  { hosts: 250, concurrency: 50 },
+  { hosts: 100, concurrency: 50, rttMs: 50 },
+  { hosts: 100, concurrency: 50, key: 'encrypted' },
+  { hosts: 1000, concurrency: 100 },
+]
+
+async function compare(args: BenchArgs): Promise<void> {
+  if (!sshdPath()) {
+    console.log('\ncomparison: skipped (sshd not installed: apt-get install openssh-server)')
+    return
+  }
+  if (args.cpuProf) mkdirSync(args.cpuProf, { recursive: true })
+  console.log(`\n${header()}`)
+  console.log(`node -e 0 (Node 24): ${Math.round(await nodeStartup(3))} ms median wall: the floor under "start→1st conn"`)
+  const shapes = args.preset === 'readme' ? README_SHAPES.map((s) => ({ ...args.shape, ...s })) : [args.shape]
+  const results: ShapeResult[] = []
+  for (const shape of shapes) results.push(await compareShape(shape, args))
+  if (args.preset === 'readme') {
+    console.log(`\n${MARKDOWN_HEADER}`)
+    for (const r of results) console.log(markdownRow(r))
+  }
+  if (args.cpuProf) console.log(`\nCPU profiles of the action runs (self time, top functions):\n${summariseProfiles(args.cpuProf)}`)
+}
+
 async function main(): Promise<void> {
   if (!existsSync('dist/index.js')) throw new Error('run from the repository root')
+  const args = parseArgs(process.argv.slice(2))
   console.log(`ssh-fanout bench: dist/index.js run by node_modules/.bin/node (Node 24); ${cpus().length} cores`)
-  await scheduling()
-  await flood()
-  await cancellation()
-  await realSshd()
+  if (args.legacy) {
+    await scheduling()
+    await flood()
+    await cancellation()
+    await realSshd()
+  }
+  await compare(args)
 }
 
 main().catch((err) => {
-  console.error(err)
+  console.error(err instanceof Error && err.message.includes('usage: npm run bench') ? err.message : err)
   process.exit(1)
 })
