@@ -22,8 +22,8 @@ export class Authenticator {
     if (methodsLeft) this.serverMethods = methodsLeft
     const { credentials, username } = this
     const offered = (m: string) => methodsLeft === null || methodsLeft.includes(m as AuthenticationType)
-    const candidates: Array<[string, string, string | undefined, () => unknown]> = [
-      ['key', 'publickey', credentials.privateKey, () => ({ type: 'publickey', username, key: credentials.privateKey, passphrase: credentials.passphrase })],
+    const candidates: Array<[string, string, unknown, () => unknown]> = [
+      ['key', 'publickey', credentials.privateKey, () => ({ type: 'publickey', username, key: credentials.privateKey })],
       ['agent', 'publickey', credentials.agent, () => ({ type: 'agent', username, agent: credentials.agent })],
       ['password', 'password', credentials.password, () => ({ type: 'password', username, password: credentials.password })],
       [

@@ -1,6 +1,6 @@
 import type { LookupFunction } from 'node:net'
 import ssh2 from 'ssh2'
-import type { ClientChannel, ConnectConfig } from 'ssh2'
+import type { ClientChannel, ConnectConfig, ParsedKey } from 'ssh2'
 import { Authenticator, verifyHostKey } from './auth.js'
 import { hostKeyAlgorithmsFor, type HostKey } from './known-hosts.js'
 import type { OutputSpool } from './output.js'
@@ -9,8 +9,8 @@ import { classifySocketError, DirectTransport, type Link, type Transport, type T
 
 /** Credentials, tried in this order: key, agent, password (also via keyboard-interactive). */
 export interface Credentials {
-  privateKey?: string
-  passphrase?: string
+  /** Best parsed (and decrypted) once for the whole run, as the action's inputs do: text is parsed on every connection. */
+  privateKey?: ParsedKey | string
   agent?: string
   password?: string
 }

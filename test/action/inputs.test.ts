@@ -344,20 +344,30 @@ describe('getSettings: bad inputs', () => {
 })
 
 describe('getSettings: credentials', () => {
-  it('keeps the key (trimmed, one final newline)', () => {
-    assert.deepEqual(settings().credentials, { privateKey: `${plain.privateKey.trim()}\n` })
+  /** The parsed key's public half, as an OpenSSH public key line's type and base64. */
+  const publicOf = (c: Settings['credentials']) => {
+    const key = c.privateKey
+    assert.ok(key && typeof key !== 'string', 'the key is parsed once, up front')
+    return `${key.type} ${key.getPublicSSH().toString('base64')}`
+  }
+  const publicLine = (text: string) => text.trim().split(/\s+/).slice(0, 2).join(' ')
+
+  it('parses the key once, up front', () => {
+    const c = settings().credentials
+    assert.deepEqual(Object.keys(c), ['privateKey'])
+    assert.equal(publicOf(c), publicLine(plain.publicKey))
   })
 
-  it('accepts an encrypted key with its passphrase', () => {
-    assert.deepEqual(settings({ 'private-key': encrypted.privateKey, passphrase: PASSPHRASE }).credentials, {
-      privateKey: `${encrypted.privateKey.trim()}\n`,
-      passphrase: PASSPHRASE,
-    })
+  it('decrypts an encrypted key once with its passphrase: hosts get the decrypted key, not the passphrase', () => {
+    const c = settings({ 'private-key': encrypted.privateKey, passphrase: PASSPHRASE }).credentials
+    assert.deepEqual(Object.keys(c), ['privateKey'])
+    assert.equal(publicOf(c), publicLine(encrypted.publicKey))
+    assert.equal(c.privateKey && typeof c.privateKey !== 'string' && c.privateKey.isPrivateKey(), true)
   })
 
   it('accepts an RSA key in PEM format', () => {
     assert.match(rsaPem.privateKey, /^-----BEGIN RSA PRIVATE KEY-----/)
-    assert.deepEqual(settings({ 'private-key': rsaPem.privateKey }).credentials, { privateKey: `${rsaPem.privateKey.trim()}\n` })
+    assert.equal(publicOf(settings({ 'private-key': rsaPem.privateKey }).credentials), publicLine(rsaPem.publicKey))
   })
 
   it('a password alone is enough', () => {
@@ -368,15 +378,12 @@ describe('getSettings: credentials', () => {
     const sock = join(dir, 'agent.sock')
     writeFileSync(sock, '')
     assert.deepEqual(settings({ 'private-key': '' }, { SSH_AUTH_SOCK: sock }).credentials, { agent: sock })
-    assert.deepEqual(settings({ password: 'pw' }, { SSH_AUTH_SOCK: sock }).credentials, {
-      privateKey: `${plain.privateKey.trim()}\n`,
-      agent: sock,
-      password: 'pw',
-    })
+    const all = settings({ password: 'pw' }, { SSH_AUTH_SOCK: sock }).credentials
+    assert.deepEqual({ ...all, privateKey: publicOf(all) }, { privateKey: publicLine(plain.publicKey), agent: sock, password: 'pw' })
   })
 
   it('SSH_AUTH_SOCK pointing at a missing path is ignored', () => {
-    assert.deepEqual(settings({}, { SSH_AUTH_SOCK: join(dir, 'gone.sock') }).credentials, { privateKey: `${plain.privateKey.trim()}\n` })
+    assert.deepEqual(Object.keys(settings({}, { SSH_AUTH_SOCK: join(dir, 'gone.sock') }).credentials), ['privateKey'])
   })
 })
 

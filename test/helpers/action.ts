@@ -71,7 +71,9 @@ export interface RunOptions {
   timeoutMs?: number
   /** Send SIGINT (as the runner does on cancel) this long after the action says it started running hosts. */
   interruptAfterMs?: number
-  /** The signal for interruptAfterMs; default SIGINT (the runner sends SIGINT, then SIGTERM). */
+  /** Send the signal as soon as the log matches this (e.g. a line the action prints at a given point). */
+  interruptOn?: RegExp
+  /** The signal for interruptAfterMs and interruptOn; default SIGINT (the runner sends SIGINT, then SIGTERM). */
   interruptSignal?: NodeJS.Signals
   /** Run the action under this command, e.g. ['/usr/bin/time', '-v'] to measure peak RSS. */
   wrapper?: string[]
@@ -112,12 +114,12 @@ export async function runAction(inputs: Record<string, string>, opts: RunOptions
   child.stdout.setEncoding('utf8').on('data', (t: string) => {
     const starting = opts.interruptAfterMs !== undefined && !stdout.includes('ssh-fanout: running on') && (stdout + t).includes('ssh-fanout: running on')
     stdout += t
-    if (starting) {
-      setTimeout(() => {
-        interruptedAt = Date.now()
-        child.kill(opts.interruptSignal ?? 'SIGINT')
-      }, opts.interruptAfterMs)
+    const interrupt = () => {
+      interruptedAt = Date.now()
+      child.kill(opts.interruptSignal ?? 'SIGINT')
     }
+    if (starting) setTimeout(interrupt, opts.interruptAfterMs)
+    if (opts.interruptOn && interruptedAt === 0 && opts.interruptOn.test(stdout)) interrupt()
     opts.onStdout?.(t, child)
   })
   child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t))

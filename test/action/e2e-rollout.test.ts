@@ -1,0 +1,179 @@
+/**
+ * The built bundle against real sshd: rolling batches (canary, ramp, pause), shards, and a fleet
+ * reached through a jump host.
+ */
+import assert from 'node:assert/strict'
+import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { commandsOf, results, runAction } from '../helpers/action.js'
+import { startFleet, type Fleet } from '../helpers/fleet.js'
+import { tcpProxy, type TcpProxy } from '../helpers/net.js'
+import { requireSshd, type Sshd } from '../helpers/sshd.js'
+
+/** A directory every login user can write to: each host that ran the command leaves a file named after its address. */
+function markerDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ssh-fanout-rollout-'))
+  chmodSync(dir, 0o777)
+  return dir
+}
+
+/** Leaves a file named after the host's address (SSH_CONNECTION's third field) in `dir`, then runs `rest`. */
+const mark = (dir: string, rest = 'true') => `touch ${dir}/$(echo "$SSH_CONNECTION" | cut -d' ' -f3); ${rest}`
+
+describe('rolling batches and shards through the built action', { skip: !requireSshd() && 'sshd not installed' }, () => {
+  let fleet: Fleet
+  const addresses = ['127.0.3.1', '127.0.3.2', '127.0.3.3', '127.0.3.4', '127.0.3.5']
+  before(async () => {
+    fleet = await startFleet(addresses)
+  })
+  after(async () => {
+    await fleet?.stop()
+  })
+  const inputs = () => ({ hosts: fleet.hosts.join('\n'), username: fleet.username, 'private-key': fleet.clientKey, 'known-hosts': fleet.knownHosts })
+
+  it('a failing canary stops the rollout: later batches never run the command, whatever fail-fast says', async () => {
+    const dir = markerDir()
+    try {
+      const run = await runAction({ ...inputs(), 'batch-size': '1, 50%', 'fail-fast': 'false', command: mark(dir, 'exit 3') })
+      assert.equal(run.code, 1)
+      const res = results(run)
+      assert.deepEqual(
+        res.map((r) => r.status),
+        ['failed', 'skipped', 'skipped', 'skipped', 'skipped'],
+      )
+      assert.match(String(res[1].error), /max-failures was exceeded by batch 1\/3, so later batches do not start/)
+      assert.deepEqual(readdirSync(dir), ['127.0.3.1'])
+      assert.match(run.stdout, /ssh-fanout: batch 1\/3: 1 host\n/)
+      assert.doesNotMatch(run.stdout, /batch 2\/3/)
+      assert.match(commandsOf(run, 'error').at(-1)!.message, /not started \(later batches\)/)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('a ramp sizes the batches as stated (1, then 50% rounded up, repeating) and each finishes before the next', async () => {
+    const dir = markerDir()
+    try {
+      const run = await runAction({ ...inputs(), 'batch-size': '1, 50%', concurrency: '5', command: mark(dir) })
+      assert.equal(run.code, 0, run.stdout)
+      assert.deepEqual(
+        results(run).map((r) => r.batch),
+        [1, 2, 2, 2, 3],
+      )
+      const lines = run.stdout.split('\n')
+      const at = (re: RegExp) => lines.findIndex((l) => re.test(l))
+      assert.ok(at(/batch 1\/3: 1 host$/) >= 0 && at(/batch 2\/3: 3 hosts$/) > at(/batch 1\/3/) && at(/batch 3\/3: 1 host$/) > at(/batch 2\/3/), run.stdout)
+      // Every group of batch k is printed before batch k+1 starts.
+      const groupLines = lines.map((l, i) => [l, i] as const).filter(([l]) => l.startsWith('::group::'))
+      const before2 = groupLines.filter(([, i]) => i < at(/batch 2\/3/)).length
+      const before3 = groupLines.filter(([, i]) => i < at(/batch 3\/3/)).length
+      assert.deepEqual([before2, before3], [1, 4])
+      assert.match(run.summary, /<th>Batch<\/th>/)
+      assert.equal(readdirSync(dir).length, 5)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('cancelling during batch-pause ends the wait at once: later hosts are skipped, the step fails', async () => {
+    // A 10-minute pause: the run can only end in time if the signal cuts it short.
+    const run = await runAction({ ...inputs(), 'batch-size': '2', 'batch-pause': '10m', command: 'true' }, { interruptOn: /batch-pause: waiting until \S+ before batch 2\/3/ })
+    assert.notEqual(run.code, 0)
+    assert.ok(run.exitAfterSignalMs !== null && run.exitAfterSignalMs < 5_000, `exited ${run.exitAfterSignalMs} ms after SIGINT`)
+    assert.deepEqual(
+      results(run).map((r) => r.status),
+      ['success', 'success', 'skipped', 'skipped', 'skipped'],
+    )
+  })
+
+  it('shards split the host list into disjoint, complete slices and say which one ran', async () => {
+    const ran: string[][] = []
+    for (const shard of ['1/2', '2/2']) {
+      const run = await runAction({ ...inputs(), shard, command: 'true' })
+      assert.equal(run.code, 0, run.stdout)
+      ran.push(results(run).map((r) => String(r.host)))
+      assert.match(run.stdout, new RegExp(`ssh-fanout: running on \\d hosts \\(shard ${shard}: hosts? [\\d-]+ of 5\\)`))
+      assert.match(run.summary, new RegExp(`shard ${shard}`))
+    }
+    assert.deepEqual(ran, [addresses.slice(0, 2), addresses.slice(2)])
+  })
+})
+
+describe('a private fleet behind a jump host, through the built action', { skip: !requireSshd() && 'sshd not installed' }, () => {
+  let fleet: Fleet
+  let bastion: Sshd
+  let target: Sshd
+  let proxies: TcpProxy[] = []
+  const HOSTS = 200
+  before(async () => {
+    // The bastion with OpenSSH's default MaxStartups (a login per target would trip it) and a log that shows every forward.
+    fleet = await startFleet(['127.0.4.1', '127.0.4.2'], { extraConfig: ['LogLevel DEBUG1', 'MaxStartups 10:30:100', 'MaxSessions 10'] })
+    ;[bastion, target] = fleet.servers
+    // 200 target addresses, all served by one sshd behind a loopback proxy each.
+    proxies = await Promise.all(Array.from({ length: HOSTS }, (_, i) => tcpProxy({ host: target.host, port: target.port }, `127.0.5.${i + 1}`)))
+  })
+  after(async () => {
+    await Promise.all(proxies.map((p) => p.close()))
+    await fleet?.stop()
+  })
+  const fingerprints = () => [...bastion.hostKeys, ...target.hostKeys].map((k) => k.fingerprint).join('\n')
+
+  it(`carries ${HOSTS} hosts over ONE bastion login (one forward each), past MaxStartups 10:30:100`, async () => {
+    const logins = (bastion.log().match(/Accepted publickey/g) ?? []).length
+    const run = await runAction(
+      {
+        hosts: proxies.map((p) => `${p.host}:${p.port}`).join('\n'),
+        username: fleet.username,
+        'private-key': fleet.clientKey,
+        fingerprints: fingerprints(),
+        'jump-host': `${bastion.host}:${bastion.port}`,
+        concurrency: '50',
+        command: 'echo ok',
+      },
+      { timeoutMs: 300_000 },
+    )
+    assert.equal(run.code, 0, run.stdout.slice(-3000))
+    assert.equal(run.outputs['succeeded-count'], String(HOSTS))
+    assert.match(run.stdout, /through jump host 127\.0\.4\.1:\d+/)
+    assert.match(run.stdout, /jump host 127\.0\.4\.1:\d+: connected/)
+    const log = bastion.log()
+    assert.equal((log.match(/Accepted publickey/g) ?? []).length - logins, 1, 'one login on the bastion')
+    const forwards = new Set([...log.matchAll(/server_request_direct_tcpip: .*target (127\.0\.5\.\d+) port/g)].map((m) => m[1]))
+    assert.equal(forwards.size, HOSTS, 'a forward per target in the bastion log')
+  })
+
+  it('an untrusted bastion fails every target fast, naming it once, and no target is attempted', async () => {
+    const before = proxies.slice(0, 3).map((p) => p.accepted)
+    const run = await runAction({
+      hosts: proxies
+        .slice(0, 3)
+        .map((p) => `${p.host}:${p.port}`)
+        .join('\n'),
+      username: fleet.username,
+      'private-key': fleet.clientKey,
+      fingerprints: target.hostKeys.map((k) => k.fingerprint).join('\n'),
+      'jump-host': `${bastion.host}:${bastion.port}`,
+      command: 'echo ok',
+    })
+    assert.equal(run.code, 1)
+    const res = results(run)
+    assert.deepEqual(
+      res.map((r) => [r.status, r.attempts]),
+      [
+        ['error', 0],
+        ['error', 0],
+        ['error', 0],
+      ],
+    )
+    for (const r of res) assert.match(String(r.error), /^jump host 127\.0\.4\.1:\d+ unavailable: host key: 127\.0\.4\.1:\d+ presented /)
+    const bastionErrors = commandsOf(run, 'error').filter((c) => /jump host/.test(c.message) && /unavailable/.test(c.properties.title ?? ''))
+    assert.equal(bastionErrors.length, 1, JSON.stringify(commandsOf(run, 'error')))
+    assert.deepEqual(
+      proxies.slice(0, 3).map((p) => p.accepted),
+      before,
+      'no target was contacted',
+    )
+  })
+})
