@@ -55914,7 +55914,9 @@ function quote(text) {
 function clip(text) {
     if (text.length <= QUOTE_LIMIT)
         return text;
-    return Array.from(text.slice(0, QUOTE_LIMIT * 2)).slice(0, QUOTE_LIMIT).join('') + '…';
+    return (Array.from(text.slice(0, QUOTE_LIMIT * 2))
+        .slice(0, QUOTE_LIMIT)
+        .join('') + '…');
 }
 const NUMBER = String.raw `\d+(?:\.\d+)?`;
 /** Units in order, each at most once; `m(?!s)` keeps minutes from eating the `m` of `ms`. */
@@ -56289,9 +56291,9 @@ function looksLikeKeySize(fields) {
     return fields.length >= 2 && /^\d+$/.test(fields[0]) && fields[1].startsWith('SHA256:');
 }
 function keySizeHint(bits) {
-    return `${quote(bits)} before the fingerprint is the key size that ssh-keygen -l prints, not a host pattern; ` +
+    return (`${quote(bits)} before the fingerprint is the key size that ssh-keygen -l prints, not a host pattern; ` +
         'keep only the SHA256:… field of the ssh-keygen -l line (drop the bit count before it and the comment and key type after it), ' +
-        'optionally after a host pattern, e.g. "web1.example.com SHA256:…"';
+        'optionally after a host pattern, e.g. "web1.example.com SHA256:…"');
 }
 /**
  * Does a rule's pattern list apply to this host? Candidate names are the bare
@@ -56907,11 +56909,24 @@ class Session {
     outcome() {
         const stop = this.stopping;
         if (stop && !stop.afterExit) {
-            return { ...this.base(), status: stop.status, ...this.exitFields(), error: `${stop.what}; ${this.stopReport(stop)}`, errorKind: stop.status === 'cancelled' ? 'cancelled' : null };
+            return {
+                ...this.base(),
+                status: stop.status,
+                ...this.exitFields(),
+                error: `${stop.what}; ${this.stopReport(stop)}`,
+                errorKind: stop.status === 'cancelled' ? 'cancelled' : null,
+            };
         }
         if (this.exit === null) {
             const elapsed = formatSeconds(Date.now() - this.commandStartedAt);
-            return { ...this.base(), status: 'error', exitCode: null, signal: null, error: `connection lost after ${elapsed}: the channel closed without an exit status`, errorKind: 'connection lost' };
+            return {
+                ...this.base(),
+                status: 'error',
+                exitCode: null,
+                signal: null,
+                error: `connection lost after ${elapsed}: the channel closed without an exit status`,
+                errorKind: 'connection lost',
+            };
         }
         if (this.exit.code === 0)
             return { ...this.base(), status: 'success', exitCode: 0, signal: null, error: null, errorKind: null };
@@ -57024,7 +57039,13 @@ class Session {
     onConnectTimeout() {
         if (this.phase === 'running' || this.settled)
             return;
-        const stage = this.phase === 'connect' ? 'TCP connect' : this.phase === 'handshake' ? 'SSH handshake' : this.phase === 'auth' ? 'authentication' : 'opening the command channel';
+        const stage = this.phase === 'connect'
+            ? 'TCP connect'
+            : this.phase === 'handshake'
+                ? 'SSH handshake'
+                : this.phase === 'auth'
+                    ? 'authentication'
+                    : 'opening the command channel';
         this.fail('connect timeout', `connect timeout: no session within ${formatSeconds(this.opts.connectTimeoutMs)} (stalled during ${stage})`);
     }
     onClientError(err) {
@@ -57174,7 +57195,10 @@ async function fanout(opts) {
     const runOne = async (index, target, batch) => {
         if (opts.signal?.aborted || (opts.failFast && exceeded())) {
             stoppedEarly ||= !opts.signal?.aborted;
-            record(index, { ...skippedResult(target, opts.signal?.aborted ? 'not started: the job was cancelled' : 'not started: max-failures was exceeded and fail-fast is on'), batch }, null);
+            record(index, {
+                ...skippedResult(target, opts.signal?.aborted ? 'not started: the job was cancelled' : 'not started: max-failures was exceeded and fail-fast is on'),
+                batch,
+            }, null);
             return;
         }
         running += 1;
@@ -57261,7 +57285,15 @@ async function runHost(target, output, opts) {
         if (unavailable === 'cancelled')
             return { ...skippedResult(target, 'not started: the job was cancelled while waiting for the jump host'), durationMs: Date.now() - startedAt, attempts };
         if (unavailable) {
-            const outcome = { status: 'error', exitCode: null, signal: null, error: unavailable.message, errorKind: unavailable.kind, hostKey: null, retryable: false };
+            const outcome = {
+                status: 'error',
+                exitCode: null,
+                signal: null,
+                error: unavailable.message,
+                errorKind: unavailable.kind,
+                hostKey: null,
+                retryable: false,
+            };
             return toResult(target, outcome, attempts, Date.now() - startedAt, output);
         }
         attempts += 1;
@@ -57272,7 +57304,12 @@ async function runHost(target, output, opts) {
         const delayMs = backoffDelay(attempts, opts.retryBaseDelayMs ?? 1_000);
         opts.reporter.retrying(target, outcome, attempts, delayMs);
         if (!(await sleep(delayMs, opts.signal))) {
-            return toResult(target, { ...outcome, status: 'cancelled', error: `cancelled: the job was cancelled while waiting to retry (last attempt: ${outcome.error})`, errorKind: 'cancelled' }, attempts, Date.now() - startedAt, output);
+            return toResult(target, {
+                ...outcome,
+                status: 'cancelled',
+                error: `cancelled: the job was cancelled while waiting to retry (last attempt: ${outcome.error})`,
+                errorKind: 'cancelled',
+            }, attempts, Date.now() - startedAt, output);
         }
     }
 }
@@ -57283,7 +57320,10 @@ function untilReady(transport, signal) {
     return new Promise((resolve) => {
         const onAbort = () => resolve('cancelled');
         signal?.addEventListener('abort', onAbort, { once: true });
-        transport.ready().then(() => resolve(null), (err) => resolve(err instanceof TransportError ? err : new TransportError('jump host', String(err), false))).finally(() => signal?.removeEventListener('abort', onAbort));
+        transport
+            .ready()
+            .then(() => resolve(null), (err) => resolve(err instanceof TransportError ? err : new TransportError('jump host', String(err), false)))
+            .finally(() => signal?.removeEventListener('abort', onAbort));
     });
 }
 /** Most retries the `retries` input allows: with the capped backoff, at most about 3.5 minutes of waiting for one host. */
@@ -57447,7 +57487,7 @@ function parseToken(token) {
         return parseEntry(token.text);
     }
     catch (err) {
-        throw new Error(`${where(token)}: ${err.message}`);
+        throw new Error(`${where(token)}: ${err.message}`, { cause: err });
     }
 }
 // ---- one entry --------------------------------------------------------------
@@ -57514,7 +57554,10 @@ function checkIPv4(host, pattern) {
     const padded = host.split('.').find((part) => /^0\d/.test(part));
     if (padded === undefined)
         return host;
-    const unpadded = host.split('.').map((part) => (part === '' ? part : String(Number(part)))).join('.');
+    const unpadded = host
+        .split('.')
+        .map((part) => (part === '' ? part : String(Number(part))))
+        .join('.');
     const inRange = pattern.includes('[') ? ' (in a range, write [1-10], not [01-10])' : '';
     throw new Error(`IPv4 address ${quote(host)} has the zero-padded number "${padded}", which the system resolver reads as octal (010 is 8); ` +
         `write IPv4 numbers without leading zeros: ${unpadded}${inRange}`);
@@ -57990,13 +58033,7 @@ function puttyToOpenSSH(text, passphrase) {
         const decipher = external_node_crypto_.createDecipheriv('aes-256-cbc', secrets.cipherKey, secrets.iv).setAutoPadding(false);
         privateBlob = Buffer.concat([decipher.update(privateData), decipher.final()]);
     }
-    const macInput = new WireWriter()
-        .string(algorithm)
-        .string(encryption)
-        .string(comment)
-        .string(publicBlob)
-        .string(privateBlob)
-        .toBuffer();
+    const macInput = new WireWriter().string(algorithm).string(encryption).string(comment).string(publicBlob).string(privateBlob).toBuffer();
     const mac = external_node_crypto_.createHmac(macAlgorithm, secrets.macKey).update(macInput).digest();
     if (!external_node_crypto_.timingSafeEqual(mac, Buffer.from(macHex, 'hex'))) {
         if (encrypted) {
@@ -58056,7 +58093,7 @@ function parseBatchSize(text) {
         }
         catch (err) {
             const where = parts.length === 1 ? '' : ` (item ${i + 1} of "${trimmed}")`;
-            throw new Error(`"${part}"${where} ${err.message}; ${BATCH_FORMS}`);
+            throw new Error(`"${part}"${where} ${err.message}; ${BATCH_FORMS}`, { cause: err });
         }
     });
     return { items };
@@ -58214,7 +58251,10 @@ function readInputFromEnv(name) {
 /** The secret inputs, whose values must be masked before anything is printed. */
 function secretValues(read) {
     const key = read('private-key');
-    const lines = key.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
+    const lines = key
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter((l) => l.length > 0);
     return [read('password'), read('passphrase'), ...lines].filter((v) => v.trim().length > 0);
 }
 function getSettings(read, env = process.env) {
@@ -58299,7 +58339,7 @@ function parseJumpHost(text, username) {
         entries = parseHosts(text);
     }
     catch (err) {
-        throw new Error(`${err.message}; ${JUMP_HOST_FORM}`);
+        throw new Error(`${err.message}; ${JUMP_HOST_FORM}`, { cause: err });
     }
     if (entries.length !== 1)
         throw new Error(`${quote(text)} names ${entries.length} hosts; ${JUMP_HOST_FORM}`);
@@ -58308,7 +58348,7 @@ function parseJumpHost(text, username) {
     }
     catch (err) {
         if (err instanceof TargetError && err.reason === 'missing-username')
-            throw new Error(`${quote(text)} has no user; ${JUMP_HOST_FORM}, or set the username input`);
+            throw new Error(`${quote(text)} has no user; ${JUMP_HOST_FORM}, or set the username input`, { cause: err });
         throw err;
     }
 }
@@ -58499,7 +58539,9 @@ class OutputSpool {
         const start = this.written;
         this.written += chunk.length;
         this.remember(chunk);
-        this.queue = this.queue.then(() => this.store(chunk, start)).catch((err) => {
+        this.queue = this.queue
+            .then(() => this.store(chunk, start))
+            .catch((err) => {
             this.failure ??= err;
         });
         return this.queue;
@@ -58699,7 +58741,7 @@ function hostKeyPolicy(trust) {
                 return false;
             if (!trust.knownHosts)
                 return true;
-            return knownKeyTypes(trust.knownHosts, target.host, target.port).length === 0 && checkHostKey(trust.knownHosts, target.host, target.port, key) === 'unknown';
+            return (knownKeyTypes(trust.knownHosts, target.host, target.port).length === 0 && checkHostKey(trust.knownHosts, target.host, target.port, key) === 'unknown');
         },
     };
 }
@@ -59031,9 +59073,12 @@ function htmlText(text) {
 }
 /** Removes ANSI escape sequences (colours, cursor movement) and other control characters. */
 function stripAnsi(text) {
-    // eslint-disable-next-line no-control-regex
     // CSI (colours, cursor), OSC (titles, links), then any other escape: nF (ESC ( B), Fp (ESC 7), Fe, Fs.
-    return text.replace(/\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[ -/]*[0-~]/g, '').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '');
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point
+    const escapes = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[ -/]*[0-~]/g;
+    // eslint-disable-next-line no-control-regex -- as above
+    const controls = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
+    return text.replace(escapes, '').replace(controls, '');
 }
 /** The run's repository, commit and link, from the workflow context (when the runner provides it). */
 function contextLine(env = process.env) {
@@ -59128,7 +59173,7 @@ function buildSummary(run, verdict, opts) {
     let html = `<h2>${icon} ssh-fanout</h2>\n<p><strong>${htmlText(verdict.message)}</strong></p>\n<p>${counts}${shard}</p>\n${contextLine()}`;
     const notes = trimNotes(opts);
     if (opts.hostKeysShown)
-        notes.push('strict-host-key-checking is off: host keys were accepted without checking. Each host\'s key fingerprint is in its log group; pin them with <code>fingerprints</code>.');
+        notes.push("strict-host-key-checking is off: host keys were accepted without checking. Each host's key fingerprint is in its log group; pin them with <code>fingerprints</code>.");
     const batches = run.results.some((r) => r.batch !== null);
     const header = `<table>\n<tr>${batches ? '<th>Batch</th>' : ''}<th>Host</th><th>Status</th><th>Exit</th><th>Duration</th><th>Error / last output</th></tr>\n`;
     const groups = gatherResults(sortForSummary(run.results));
@@ -59223,11 +59268,7 @@ class ActionReporter {
     }
 }
 function groupTitle(r) {
-    const detail = r.status === 'success' || r.status === 'failed'
-        ? r.signal
-            ? `killed by ${r.signal}`
-            : `exit ${r.exitCode}`
-        : (r.error ?? r.status);
+    const detail = r.status === 'success' || r.status === 'failed' ? (r.signal ? `killed by ${r.signal}` : `exit ${r.exitCode}`) : (r.error ?? r.status);
     const attempts = r.attempts > 1 ? `, ${r.attempts} attempts` : '';
     const took = r.status === 'skipped' ? '' : ` (${formatSeconds(r.durationMs)}${attempts})`;
     return inert(`${ICONS[r.status]} ${r.status} ${r.target.label}: ${detail}${took}`);
@@ -59267,7 +59308,7 @@ async function printGroup(result, output, showHostKey) {
 }
 /** Control characters other than tab, newline, CR and ESC (colours) are shown as U+FFFD. */
 function sanitizeLog(text) {
-    // eslint-disable-next-line no-control-regex
+    // eslint-disable-next-line no-control-regex -- replacing control characters is the point
     return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001a\u001c-\u001f\u007f]/g, '\ufffd');
 }
 function oneLine(text) {
@@ -59321,8 +59362,13 @@ function annotateFailures(run, stepFails) {
     }
     const rest = failed.slice(individual.length);
     if (rest.length > 0) {
-        const names = rest.slice(0, 50).map((r) => r.target.label).join(', ');
-        error(inert(`${rest.length} more hosts failed: ${names}${rest.length > 50 ? ', …' : ''} (see the job summary)`), { title: `ssh-fanout: ${rest.length} more hosts failed` });
+        const names = rest
+            .slice(0, 50)
+            .map((r) => r.target.label)
+            .join(', ');
+        error(inert(`${rest.length} more hosts failed: ${names}${rest.length > 50 ? ', …' : ''} (see the job summary)`), {
+            title: `ssh-fanout: ${rest.length} more hosts failed`,
+        });
     }
 }
 /** Writes the job summary when the runner provides a summary file. */
@@ -59434,7 +59480,9 @@ function jumpTransport(s, hostKeys, note) {
 function startLine(s, batches) {
     const timeout = s.commandTimeoutMs > 0 ? formatSeconds(s.commandTimeoutMs) : 'none';
     const shard = s.shard ? ` (${describeShard(s.shard, s.totalHosts)})` : '';
-    const rollout = batches ? `, in ${batches.length} batches of ${batches.join(', ')}${s.batchPauseMs > 0 ? ` with ${formatSeconds(s.batchPauseMs)} between them` : ''}` : '';
+    const rollout = batches
+        ? `, in ${batches.length} batches of ${batches.join(', ')}${s.batchPauseMs > 0 ? ` with ${formatSeconds(s.batchPauseMs)} between them` : ''}`
+        : '';
     const via = s.jumpHost ? `, through jump host ${s.jumpHost.label}` : '';
     return `ssh-fanout: running on ${s.targets.length} hosts${shard}, ${Math.min(s.concurrency, s.targets.length)} at a time${rollout}${via} (command-timeout ${timeout}, fail-fast ${s.failFast ? 'on' : 'off'})`;
 }

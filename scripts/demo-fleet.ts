@@ -50,7 +50,7 @@ async function sshdFleet(): Promise<Fleet> {
     knownHosts: fleet.knownHosts,
     username: fleet.username,
     privateKey: fleet.clientKey,
-    stop: fleet.stop,
+    stop: () => fleet.stop(),
   }
 }
 
@@ -65,7 +65,10 @@ async function fakeFleet(): Promise<Fleet> {
         host,
         auth: { password },
         onExec: (command, stream) => {
-          const child = spawn('/bin/sh', ['-c', command], { env: { ...process.env, SSH_CONNECTION: `127.0.0.1 0 ${host} ${port()}` }, stdio: ['ignore', 'pipe', 'pipe'] })
+          const child = spawn('/bin/sh', ['-c', command], {
+            env: { ...process.env, SSH_CONNECTION: `127.0.0.1 0 ${host} ${port()}` },
+            stdio: ['ignore', 'pipe', 'pipe'],
+          })
           child.stdout.pipe(stream, { end: false })
           child.stderr.pipe(stream.stderr, { end: false })
           child.on('close', (code) => {

@@ -60,22 +60,21 @@ async function main(): Promise<void> {
 
   const state = { stop: null as string | null }
   let pending = ''
-  const run = await runAction(
-    demoInputs(fleet),
-    {
-      onStdout: (text) => {
-        const lines = (pending + text).split('\n')
-        pending = lines.pop() ?? ''
-        for (const line of lines) {
-          const shown = render(line, state)
-          if (shown !== null) console.log(shown)
-        }
-      },
+  const run = await runAction(demoInputs(fleet), {
+    onStdout: (text) => {
+      const lines = (pending + text).split('\n')
+      pending = lines.pop() ?? ''
+      for (const line of lines) {
+        const shown = render(line, state)
+        if (shown !== null) console.log(shown)
+      }
     },
-  )
+  })
   await fleet.stop()
   console.log(`\n─── job summary (GITHUB_STEP_SUMMARY, as text) ───\n${summaryAsText(run.summary)}`)
-  console.log(`─── outputs ───\nsucceeded-count=${run.outputs['succeeded-count']} failed-count=${run.outputs['failed-count']}\nfailed:\n${run.outputs['failed']}`)
+  console.log(
+    `─── outputs ───\nsucceeded-count=${run.outputs['succeeded-count']} failed-count=${run.outputs['failed-count']}\nfailed:\n${run.outputs['failed']}`,
+  )
   console.log(`\nThe step ${run.code === 0 ? 'passed (failures within max-failures: 2)' : `failed (exit ${run.code})`}.`)
 }
 

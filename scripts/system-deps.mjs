@@ -17,6 +17,8 @@ if (missing.length > 0) {
     execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env })
     execFileSync('apt-get', ['install', '-y', '-qq', ...missing], { stdio: 'inherit', env })
   } else {
-    console.warn(`test setup: ${missing.join(', ')} not installed and cannot be installed here (needs root and apt-get); the suites that need them will be skipped`)
+    console.warn(
+      `test setup: ${missing.join(', ')} not installed and cannot be installed here (needs root and apt-get); the suites that need them will be skipped`,
+    )
   }
 }

@@ -12,7 +12,8 @@ export async function run(): Promise<void> {
   try {
     process.exitCode = (await runAction(readInputFromEnv)) ? 0 : 1
   } catch (err) {
-    const message = err instanceof InputError ? err.message : `ssh-fanout failed unexpectedly: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`
+    const message =
+      err instanceof InputError ? err.message : `ssh-fanout failed unexpectedly: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`
     core.setFailed(message)
   }
 }

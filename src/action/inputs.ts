@@ -80,7 +80,10 @@ export function readInputFromEnv(name: string): string {
 /** The secret inputs, whose values must be masked before anything is printed. */
 export function secretValues(read: InputReader): string[] {
   const key = read('private-key')
-  const lines = key.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0)
+  const lines = key
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0)
   return [read('password'), read('passphrase'), ...lines].filter((v) => v.trim().length > 0)
 }
 
@@ -169,13 +172,14 @@ function parseJumpHost(text: string, username: string): HostTarget {
   try {
     entries = parseHosts(text)
   } catch (err) {
-    throw new Error(`${(err as Error).message}; ${JUMP_HOST_FORM}`)
+    throw new Error(`${(err as Error).message}; ${JUMP_HOST_FORM}`, { cause: err })
   }
   if (entries.length !== 1) throw new Error(`${quote(text)} names ${entries.length} hosts; ${JUMP_HOST_FORM}`)
   try {
     return resolveTargets(entries, { username, port: 22 })[0]
   } catch (err) {
-    if (err instanceof TargetError && err.reason === 'missing-username') throw new Error(`${quote(text)} has no user; ${JUMP_HOST_FORM}, or set the username input`)
+    if (err instanceof TargetError && err.reason === 'missing-username')
+      throw new Error(`${quote(text)} has no user; ${JUMP_HOST_FORM}, or set the username input`, { cause: err })
     throw err
   }
 }
@@ -221,10 +225,7 @@ function readCredentials(read: InputReader, env: NodeJS.ProcessEnv): Credentials
   if (agent) credentials.agent = agent
   if (password !== '') credentials.password = password
   if (!credentials.privateKey && !credentials.agent && !credentials.password) {
-    throw new InputError(
-      'private-key',
-      'no credentials: set private-key (recommended, from a secret), or password, or run with an SSH agent (SSH_AUTH_SOCK)',
-    )
+    throw new InputError('private-key', 'no credentials: set private-key (recommended, from a secret), or password, or run with an SSH agent (SSH_AUTH_SOCK)')
   }
   return credentials
 }
@@ -252,7 +253,7 @@ function readPrivateKey(text: string, passphrase: string): ParsedKey {
       `could not be read (${error.message}). Give the whole private key text, BEGIN and END lines included: OpenSSH, PEM or PuTTY (.ppk) format; RSA, ECDSA or Ed25519`,
     )
   }
-  const key = Array.isArray(parsed) ? parsed[0] : parsed
+  const key: ParsedKey | undefined = Array.isArray(parsed) ? (parsed as ParsedKey[])[0] : (parsed as ParsedKey)
   if (!key || key.isPrivateKey() !== true) {
     throw new InputError('private-key', 'holds a public key, not a private key. Give the private key text (the file without .pub)')
   }

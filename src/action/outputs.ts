@@ -70,7 +70,11 @@ export function resultsJson(results: HostResult[], secrets: readonly string[] = 
     return fits(json) ? { json, tailLines, errorsShortened, droppedFields, hostsLeftOut: 0 } : null
   }
   for (const lines of [20, 10, 5, 2, 1, 0]) {
-    const found = done(results.map((r) => resultEntry(r, lines, secrets)), lines, false)
+    const found = done(
+      results.map((r) => resultEntry(r, lines, secrets)),
+      lines,
+      false,
+    )
     if (found) return found
   }
   let entries: Entry[] = []
@@ -87,7 +91,10 @@ export function resultsJson(results: HostResult[], secrets: readonly string[] = 
     if (found) return found
   }
   // Even `host` and `status` alone are too much: keep the hosts that fit, in order.
-  const kept = howManyFit(entries.map((e) => Buffer.byteLength(JSON.stringify(e))), 2)
+  const kept = howManyFit(
+    entries.map((e) => Buffer.byteLength(JSON.stringify(e))),
+    2,
+  )
   return { json: JSON.stringify(entries.slice(0, kept)), tailLines: 0, errorsShortened: true, droppedFields: dropped, hostsLeftOut: entries.length - kept }
 }
 
@@ -111,7 +118,10 @@ function howManyFit(sizes: number[], overhead: number): number {
 
 /** Names one per line, as many whole lines as fit in MAX_OUTPUT_BYTES. */
 function nameList(names: string[]): { text: string; cut: boolean } {
-  const kept = howManyFit(names.map((n) => Buffer.byteLength(n)), 0)
+  const kept = howManyFit(
+    names.map((n) => Buffer.byteLength(n)),
+    0,
+  )
   return { text: names.slice(0, kept).join('\n'), cut: kept < names.length }
 }
 

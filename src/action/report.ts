@@ -74,12 +74,7 @@ export class ActionReporter implements Reporter {
 }
 
 export function groupTitle(r: HostResult): string {
-  const detail =
-    r.status === 'success' || r.status === 'failed'
-      ? r.signal
-        ? `killed by ${r.signal}`
-        : `exit ${r.exitCode}`
-      : (r.error ?? r.status)
+  const detail = r.status === 'success' || r.status === 'failed' ? (r.signal ? `killed by ${r.signal}` : `exit ${r.exitCode}`) : (r.error ?? r.status)
   const attempts = r.attempts > 1 ? `, ${r.attempts} attempts` : ''
   const took = r.status === 'skipped' ? '' : ` (${formatSeconds(r.durationMs)}${attempts})`
   return inert(`${ICONS[r.status]} ${r.status} ${r.target.label}: ${detail}${took}`)
@@ -92,7 +87,9 @@ export function groupTitle(r: HostResult): string {
 async function printGroup(result: HostResult, output: OutputSpool | null, showHostKey: boolean): Promise<void> {
   await writeOut(`::group::${escapeData(groupTitle(result))}\n`)
   if (result.hostKey && showHostKey) {
-    await writeOut(`${inert(`host key: ${result.hostKey.type} ${result.hostKey.fingerprint} (pin it with fingerprints: "${result.target.label} ${result.hostKey.fingerprint}")`)}\n`)
+    await writeOut(
+      `${inert(`host key: ${result.hostKey.type} ${result.hostKey.fingerprint} (pin it with fingerprints: "${result.target.label} ${result.hostKey.fingerprint}")`)}\n`,
+    )
   }
   if (result.error && result.status !== 'success') await writeOut(`${inert(result.error)}\n`)
   if (output && output.totalBytes > 0) {
@@ -118,7 +115,7 @@ async function printGroup(result: HostResult, output: OutputSpool | null, showHo
 
 /** Control characters other than tab, newline, CR and ESC (colours) are shown as U+FFFD. */
 export function sanitizeLog(text: string): string {
-  // eslint-disable-next-line no-control-regex
+  // eslint-disable-next-line no-control-regex -- replacing control characters is the point
   return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001a\u001c-\u001f\u007f]/g, '\ufffd')
 }
 
@@ -183,8 +180,13 @@ export function annotateFailures(run: FanoutResult, stepFails: boolean): void {
   }
   const rest = failed.slice(individual.length)
   if (rest.length > 0) {
-    const names = rest.slice(0, 50).map((r) => r.target.label).join(', ')
-    core.error(inert(`${rest.length} more hosts failed: ${names}${rest.length > 50 ? ', …' : ''} (see the job summary)`), { title: `ssh-fanout: ${rest.length} more hosts failed` })
+    const names = rest
+      .slice(0, 50)
+      .map((r) => r.target.label)
+      .join(', ')
+    core.error(inert(`${rest.length} more hosts failed: ${names}${rest.length > 50 ? ', …' : ''} (see the job summary)`), {
+      title: `ssh-fanout: ${rest.length} more hosts failed`,
+    })
   }
 }
 

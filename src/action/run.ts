@@ -96,7 +96,9 @@ function jumpTransport(s: Settings, hostKeys: ReturnType<typeof hostKeyPolicy>, 
 function startLine(s: Settings, batches: number[] | undefined): string {
   const timeout = s.commandTimeoutMs > 0 ? formatSeconds(s.commandTimeoutMs) : 'none'
   const shard = s.shard ? ` (${describeShard(s.shard, s.totalHosts)})` : ''
-  const rollout = batches ? `, in ${batches.length} batches of ${batches.join(', ')}${s.batchPauseMs > 0 ? ` with ${formatSeconds(s.batchPauseMs)} between them` : ''}` : ''
+  const rollout = batches
+    ? `, in ${batches.length} batches of ${batches.join(', ')}${s.batchPauseMs > 0 ? ` with ${formatSeconds(s.batchPauseMs)} between them` : ''}`
+    : ''
   const via = s.jumpHost ? `, through jump host ${s.jumpHost.label}` : ''
   return `ssh-fanout: running on ${s.targets.length} hosts${shard}, ${Math.min(s.concurrency, s.targets.length)} at a time${rollout}${via} (command-timeout ${timeout}, fail-fast ${s.failFast ? 'on' : 'off'})`
 }
@@ -106,7 +108,11 @@ async function finish(result: FanoutResult, settings: Settings, secrets: string[
   const v = verdict(result, settings.maxFailures)
   const trimmed = setOutputs(result.results, secrets)
   if (trimmed.hostsLeftOut > 0 || trimmed.listsCut.length > 0) {
-    core.warning(inert(`Some outputs name only the hosts that fit GitHub's 1 MB output limit; every host's entry is in the file named by results-file (${trimmed.resultsFile})`))
+    core.warning(
+      inert(
+        `Some outputs name only the hosts that fit GitHub's 1 MB output limit; every host's entry is in the file named by results-file (${trimmed.resultsFile})`,
+      ),
+    )
   }
   annotateFailures(result, v.failed)
   const shard = settings.shard ? describeShard(settings.shard, settings.totalHosts) : undefined

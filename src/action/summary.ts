@@ -32,9 +32,12 @@ export function htmlText(text: string): string {
 
 /** Removes ANSI escape sequences (colours, cursor movement) and other control characters. */
 export function stripAnsi(text: string): string {
-  // eslint-disable-next-line no-control-regex
   // CSI (colours, cursor), OSC (titles, links), then any other escape: nF (ESC ( B), Fp (ESC 7), Fe, Fs.
-  return text.replace(/\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[ -/]*[0-~]/g, '').replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '')
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  const escapes = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[ -/]*[0-~]/g
+  // eslint-disable-next-line no-control-regex -- as above
+  const controls = /[\u0000-\u0008\u000b-\u001f\u007f]/g
+  return text.replace(escapes, '').replace(controls, '')
 }
 
 /** The run's repository, commit and link, from the workflow context (when the runner provides it). */
@@ -116,11 +119,19 @@ export type SummaryOptions = Partial<OutputTrim> & {
 function trimNotes(opts: SummaryOptions): string[] {
   const notes: string[] = []
   const limit = "to stay under GitHub's 1 MB output limit"
-  if (opts.tailLines < TAIL_LINES) notes.push(`The <code>output</code> field of the <code>results</code> output keeps only the last ${opts.tailLines} lines per host, ${limit}.`)
+  if (opts.tailLines < TAIL_LINES)
+    notes.push(`The <code>output</code> field of the <code>results</code> output keeps only the last ${opts.tailLines} lines per host, ${limit}.`)
   if (opts.errorsShortened) notes.push('The <code>error</code> field of the <code>results</code> output is shortened too, for the same reason.')
-  if (opts.droppedFields?.length) notes.push(`The <code>results</code> output leaves out these fields of every entry, ${limit}: ${opts.droppedFields.map((f) => `<code>${f}</code>`).join(', ')}.`)
-  if (opts.hostsLeftOut) notes.push(`<strong>The <code>results</code> output is incomplete</strong>: it leaves out the last ${opts.hostsLeftOut} hosts, ${limit}.`)
-  if (opts.listsCut?.length) notes.push(`<strong>The ${opts.listsCut.map((o) => `<code>${o}</code>`).join(' and ')} output ${opts.listsCut.length > 1 ? 'lists are' : 'list is'} incomplete</strong>: ${limit}, ${opts.listsCut.length > 1 ? 'they name' : 'it names'} only the first hosts; the counts are exact.`)
+  if (opts.droppedFields?.length)
+    notes.push(
+      `The <code>results</code> output leaves out these fields of every entry, ${limit}: ${opts.droppedFields.map((f) => `<code>${f}</code>`).join(', ')}.`,
+    )
+  if (opts.hostsLeftOut)
+    notes.push(`<strong>The <code>results</code> output is incomplete</strong>: it leaves out the last ${opts.hostsLeftOut} hosts, ${limit}.`)
+  if (opts.listsCut?.length)
+    notes.push(
+      `<strong>The ${opts.listsCut.map((o) => `<code>${o}</code>`).join(' and ')} output ${opts.listsCut.length > 1 ? 'lists are' : 'list is'} incomplete</strong>: ${limit}, ${opts.listsCut.length > 1 ? 'they name' : 'it names'} only the first hosts; the counts are exact.`,
+    )
   if (opts.resultsFile) notes.push(`Every host's full entry is in <code>${htmlText(opts.resultsFile)}</code> (the <code>results-file</code> output).`)
   return notes
 }
@@ -136,7 +147,10 @@ export function buildSummary(run: FanoutResult, verdict: Verdict, opts: SummaryO
   const shard = opts.shard ? ` · ${htmlText(opts.shard)}` : ''
   let html = `<h2>${icon} ssh-fanout</h2>\n<p><strong>${htmlText(verdict.message)}</strong></p>\n<p>${counts}${shard}</p>\n${contextLine()}`
   const notes = trimNotes(opts)
-  if (opts.hostKeysShown) notes.push('strict-host-key-checking is off: host keys were accepted without checking. Each host\'s key fingerprint is in its log group; pin them with <code>fingerprints</code>.')
+  if (opts.hostKeysShown)
+    notes.push(
+      "strict-host-key-checking is off: host keys were accepted without checking. Each host's key fingerprint is in its log group; pin them with <code>fingerprints</code>.",
+    )
 
   const batches = run.results.some((r) => r.batch !== null)
   const header = `<table>\n<tr>${batches ? '<th>Batch</th>' : ''}<th>Host</th><th>Status</th><th>Exit</th><th>Duration</th><th>Error / last output</th></tr>\n`
@@ -157,7 +171,8 @@ export function buildSummary(run: FanoutResult, verdict: Verdict, opts: SummaryO
   }
   html += header + rows.slice(0, shown).join('') + '</table>\n'
   const hidden = groups.slice(shown).reduce((n, g) => n + g.length, 0)
-  if (hidden > 0) notes.push(`${hidden} more hosts are not shown, to stay under GitHub's 1 MiB summary limit; the <code>results</code> output lists every host.`)
+  if (hidden > 0)
+    notes.push(`${hidden} more hosts are not shown, to stay under GitHub's 1 MiB summary limit; the <code>results</code> output lists every host.`)
   if (lines < TAIL_LINES) notes.push(`Rows show at most the last ${lines} output lines, to fit the summary.`)
   for (const n of notes) html += `<p>${n}</p>\n`
   return html

@@ -33,7 +33,8 @@ export class Authenticator {
         () => ({
           type: 'keyboard-interactive',
           username,
-          prompt: (_n: string, _i: string, _l: string, prompts: unknown[], finish: (answers: string[]) => void) => finish(prompts.map(() => credentials.password ?? '')),
+          prompt: (_n: string, _i: string, _l: string, prompts: unknown[], finish: (answers: string[]) => void) =>
+            finish(prompts.map(() => credentials.password ?? '')),
         }),
       ],
     ]

@@ -2,7 +2,7 @@ import pMap from 'p-map'
 import type { OutputSpool, SpoolDir } from './output.js'
 import { thresholdExceeded, type Threshold } from './parse.js'
 import { isFailure, type HostResult, type HostStatus, type HostTarget } from './result.js'
-import { formatSeconds, runSession, type SessionOptions, type SessionOutcome } from './session.js'
+import { runSession, type SessionOptions, type SessionOutcome } from './session.js'
 import { DirectTransport, TransportError, type Transport } from './transport.js'
 
 /** What the engine tells the outside world. The action layer implements it with @actions/core. */
@@ -73,7 +73,7 @@ function emptyCounts(): Record<HostStatus, number> {
  */
 export async function fanout(opts: FanoutOptions): Promise<FanoutResult> {
   const total = opts.targets.length
-  const results: Array<HostResult | undefined> = new Array(total)
+  const results = new Array<HostResult | undefined>(total)
   const counts = emptyCounts()
   const batches = opts.batches ?? [total]
   const batchOf = (i: number): number | null => (opts.batches ? i + 1 : null)
@@ -102,7 +102,14 @@ export async function fanout(opts: FanoutOptions): Promise<FanoutResult> {
   const runOne = async (index: number, target: HostTarget, batch: number | null) => {
     if (opts.signal?.aborted || (opts.failFast && exceeded())) {
       stoppedEarly ||= !opts.signal?.aborted
-      record(index, { ...skippedResult(target, opts.signal?.aborted ? 'not started: the job was cancelled' : 'not started: max-failures was exceeded and fail-fast is on'), batch }, null)
+      record(
+        index,
+        {
+          ...skippedResult(target, opts.signal?.aborted ? 'not started: the job was cancelled' : 'not started: max-failures was exceeded and fail-fast is on'),
+          batch,
+        },
+        null,
+      )
       return
     }
     running += 1
@@ -185,9 +192,18 @@ async function runHost(target: HostTarget, output: OutputSpool, opts: FanoutOpti
   for (;;) {
     // Waiting for a (re)connecting bastion is not part of the host's connect-timeout.
     const unavailable = await untilReady(transport, opts.signal)
-    if (unavailable === 'cancelled') return { ...skippedResult(target, 'not started: the job was cancelled while waiting for the jump host'), durationMs: Date.now() - startedAt, attempts }
+    if (unavailable === 'cancelled')
+      return { ...skippedResult(target, 'not started: the job was cancelled while waiting for the jump host'), durationMs: Date.now() - startedAt, attempts }
     if (unavailable) {
-      const outcome: SessionOutcome = { status: 'error', exitCode: null, signal: null, error: unavailable.message, errorKind: unavailable.kind, hostKey: null, retryable: false }
+      const outcome: SessionOutcome = {
+        status: 'error',
+        exitCode: null,
+        signal: null,
+        error: unavailable.message,
+        errorKind: unavailable.kind,
+        hostKey: null,
+        retryable: false,
+      }
       return toResult(target, outcome, attempts, Date.now() - startedAt, output)
     }
     attempts += 1
@@ -198,7 +214,18 @@ async function runHost(target: HostTarget, output: OutputSpool, opts: FanoutOpti
     const delayMs = backoffDelay(attempts, opts.retryBaseDelayMs ?? 1_000)
     opts.reporter.retrying(target, outcome, attempts, delayMs)
     if (!(await sleep(delayMs, opts.signal))) {
-      return toResult(target, { ...outcome, status: 'cancelled', error: `cancelled: the job was cancelled while waiting to retry (last attempt: ${outcome.error})`, errorKind: 'cancelled' }, attempts, Date.now() - startedAt, output)
+      return toResult(
+        target,
+        {
+          ...outcome,
+          status: 'cancelled',
+          error: `cancelled: the job was cancelled while waiting to retry (last attempt: ${outcome.error})`,
+          errorKind: 'cancelled',
+        },
+        attempts,
+        Date.now() - startedAt,
+        output,
+      )
     }
   }
 }
@@ -209,10 +236,13 @@ function untilReady(transport: Transport, signal?: AbortSignal): Promise<Transpo
   return new Promise((resolve) => {
     const onAbort = () => resolve('cancelled')
     signal?.addEventListener('abort', onAbort, { once: true })
-    transport.ready().then(
-      () => resolve(null),
-      (err: unknown) => resolve(err instanceof TransportError ? err : new TransportError('jump host', String(err), false)),
-    ).finally(() => signal?.removeEventListener('abort', onAbort))
+    transport
+      .ready()
+      .then(
+        () => resolve(null),
+        (err: unknown) => resolve(err instanceof TransportError ? err : new TransportError('jump host', String(err), false)),
+      )
+      .finally(() => signal?.removeEventListener('abort', onAbort))
   })
 }
 

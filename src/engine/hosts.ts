@@ -139,7 +139,7 @@ function parseToken(token: Token): HostEntry[] {
   try {
     return parseEntry(token.text)
   } catch (err) {
-    throw new Error(`${where(token)}: ${(err as Error).message}`)
+    throw new Error(`${where(token)}: ${(err as Error).message}`, { cause: err })
   }
 }
 
@@ -173,7 +173,9 @@ function splitUser(text: string): { username?: string; rest: string } {
 export function checkUsername(name: string): string {
   const problem = usernameProblem(name)
   if (problem !== null) {
-    throw new Error(`user name ${quote(name)} ${problem}; as with ssh, a user name may not start with '-', contain control characters or any of ' \` " ; & < > | ( ) { }, or end with '\\'`)
+    throw new Error(
+      `user name ${quote(name)} ${problem}; as with ssh, a user name may not start with '-', contain control characters or any of ' \` " ; & < > | ( ) { }, or end with '\\'`,
+    )
   }
   return name
 }
@@ -203,7 +205,10 @@ function checkIPv4(host: string, pattern: string): string {
   if (!/^[\d.]+$/.test(host)) return host
   const padded = host.split('.').find((part) => /^0\d/.test(part))
   if (padded === undefined) return host
-  const unpadded = host.split('.').map((part) => (part === '' ? part : String(Number(part)))).join('.')
+  const unpadded = host
+    .split('.')
+    .map((part) => (part === '' ? part : String(Number(part))))
+    .join('.')
   const inRange = pattern.includes('[') ? ' (in a range, write [1-10], not [01-10])' : ''
   throw new Error(
     `IPv4 address ${quote(host)} has the zero-padded number "${padded}", which the system resolver reads as octal (010 is 8); ` +

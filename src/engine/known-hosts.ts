@@ -275,9 +275,11 @@ function looksLikeKeySize(fields: string[]): boolean {
 }
 
 function keySizeHint(bits: string): string {
-  return `${quote(bits)} before the fingerprint is the key size that ssh-keygen -l prints, not a host pattern; ` +
+  return (
+    `${quote(bits)} before the fingerprint is the key size that ssh-keygen -l prints, not a host pattern; ` +
     'keep only the SHA256:… field of the ssh-keygen -l line (drop the bit count before it and the comment and key type after it), ' +
     'optionally after a host pattern, e.g. "web1.example.com SHA256:…"'
+  )
 }
 
 /**

@@ -83,7 +83,7 @@ function shapeOf(label: string): Shape | null {
 /** Merges folds that agree on every field but one, field by field from the last, until nothing merges. */
 function foldAll(folds: Fold[], dims: number): Fold[] {
   let current = folds
-  for (let changed = dims > 0; changed; ) {
+  for (let changed = dims > 0; changed;) {
     changed = false
     for (let d = dims - 1; d >= 0; d--) {
       const merged = mergeAlong(current, d)

@@ -37,7 +37,11 @@ export class OutputSpool {
   private readonly secrets: readonly string[]
   private readonly secretBytes: readonly Buffer[]
 
-  constructor(path: string, readonly maxBytes: number, secrets: readonly string[] = []) {
+  constructor(
+    path: string,
+    readonly maxBytes: number,
+    secrets: readonly string[] = [],
+  ) {
     this.path = path
     this.headBytes = Math.floor(maxBytes / 2)
     this.ringBytes = maxBytes - this.headBytes
@@ -59,9 +63,11 @@ export class OutputSpool {
     const start = this.written
     this.written += chunk.length
     this.remember(chunk)
-    this.queue = this.queue.then(() => this.store(chunk, start)).catch((err: Error) => {
-      this.failure ??= err
-    })
+    this.queue = this.queue
+      .then(() => this.store(chunk, start))
+      .catch((err: Error) => {
+        this.failure ??= err
+      })
     return this.queue
   }
 
@@ -216,7 +222,10 @@ export class SpoolDir {
   private count = 0
 
   /** `secrets`: values the runner masks (see OutputSpool). */
-  constructor(parent: string = tmpdir(), private readonly secrets: readonly string[] = []) {
+  constructor(
+    parent: string = tmpdir(),
+    private readonly secrets: readonly string[] = [],
+  ) {
     this.path = mkdtempSync(join(parent, 'ssh-fanout-'))
   }
 

@@ -24,7 +24,11 @@ export function quote(text: string): string {
 /** The text itself, or its first 40 characters and '…' when longer. */
 export function clip(text: string): string {
   if (text.length <= QUOTE_LIMIT) return text
-  return Array.from(text.slice(0, QUOTE_LIMIT * 2)).slice(0, QUOTE_LIMIT).join('') + '…'
+  return (
+    Array.from(text.slice(0, QUOTE_LIMIT * 2))
+      .slice(0, QUOTE_LIMIT)
+      .join('') + '…'
+  )
 }
 
 const NUMBER = String.raw`\d+(?:\.\d+)?`

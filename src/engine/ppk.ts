@@ -94,7 +94,7 @@ class WireReader {
   /** An unsigned mpint, returned as its magnitude without leading zero bytes. */
   mpint(): Buffer {
     const b = this.string()
-    if (b.length > 0 && b[0]! & 0x80) throw formatError(`${this.what} holds a negative number`)
+    if (b.length > 0 && b[0] & 0x80) throw formatError(`${this.what} holds a negative number`)
     return stripZeros(b)
   }
 
@@ -121,7 +121,7 @@ class WireWriter {
   /** Writes a non-negative magnitude as a canonical mpint. */
   mpint(magnitude: Buffer): this {
     const m = stripZeros(magnitude)
-    return this.string(m.length > 0 && m[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), m]) : m)
+    return this.string(m.length > 0 && m[0] & 0x80 ? Buffer.concat([Buffer.from([0]), m]) : m)
   }
 
   raw(b: Buffer): this {
@@ -212,7 +212,7 @@ class PpkLines {
     const m = /^([A-Za-z0-9-]+): ?(.*)$/.exec(line)
     if (m === null || m[1] !== name) throw formatError(`expected a '${name}:' line at line ${this.i + 1}`)
     this.i++
-    return m[2]!
+    return m[2]
   }
 
   int(name: string): number {
@@ -269,10 +269,7 @@ function readArgon2Params(lines: PpkLines): Argon2Params {
   const flavour = lines.header('Key-Derivation')
   const algorithm = ARGON2_FLAVOURS.get(flavour)
   if (algorithm === undefined) {
-    throw new PuttyKeyError(
-      `PuTTY key: unknown Key-Derivation '${flavour}'; accepted: Argon2id, Argon2i, Argon2d`,
-      'unsupported',
-    )
+    throw new PuttyKeyError(`PuTTY key: unknown Key-Derivation '${flavour}'; accepted: Argon2id, Argon2i, Argon2d`, 'unsupported')
   }
   const memory = lines.int('Argon2-Memory')
   if (memory > ARGON2_MAX_MEMORY_KIB) {
@@ -374,13 +371,7 @@ export function puttyToOpenSSH(text: string, passphrase?: string): string {
     privateBlob = Buffer.concat([decipher.update(privateData), decipher.final()])
   }
 
-  const macInput = new WireWriter()
-    .string(algorithm)
-    .string(encryption)
-    .string(comment)
-    .string(publicBlob)
-    .string(privateBlob)
-    .toBuffer()
+  const macInput = new WireWriter().string(algorithm).string(encryption).string(comment).string(publicBlob).string(privateBlob).toBuffer()
   const mac = crypto.createHmac(macAlgorithm, secrets.macKey).update(macInput).digest()
   if (!crypto.timingSafeEqual(mac, Buffer.from(macHex, 'hex'))) {
     if (encrypted) {

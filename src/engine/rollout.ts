@@ -45,7 +45,7 @@ export function parseBatchSize(text: string): BatchSpec | null {
       return parseBatchItem(part)
     } catch (err) {
       const where = parts.length === 1 ? '' : ` (item ${i + 1} of "${trimmed}")`
-      throw new Error(`"${part}"${where} ${(err as Error).message}; ${BATCH_FORMS}`)
+      throw new Error(`"${part}"${where} ${(err as Error).message}; ${BATCH_FORMS}`, { cause: err })
     }
   })
   return { items }
@@ -91,7 +91,7 @@ export function planBatches(spec: BatchSpec | null, total: number): number[] {
   if (spec === null) return [total]
   const sizes = spec.items.map((item) => batchSize(item, total))
   const batches: number[] = []
-  for (let left = total; left > 0; ) {
+  for (let left = total; left > 0;) {
     const size = Math.min(sizes[Math.min(batches.length, sizes.length - 1)], left)
     batches.push(size)
     left -= size

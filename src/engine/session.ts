@@ -340,11 +340,24 @@ class Session {
   private outcome(): SessionOutcome {
     const stop = this.stopping
     if (stop && !stop.afterExit) {
-      return { ...this.base(), status: stop.status, ...this.exitFields(), error: `${stop.what}; ${this.stopReport(stop)}`, errorKind: stop.status === 'cancelled' ? 'cancelled' : null }
+      return {
+        ...this.base(),
+        status: stop.status,
+        ...this.exitFields(),
+        error: `${stop.what}; ${this.stopReport(stop)}`,
+        errorKind: stop.status === 'cancelled' ? 'cancelled' : null,
+      }
     }
     if (this.exit === null) {
       const elapsed = formatSeconds(Date.now() - this.commandStartedAt)
-      return { ...this.base(), status: 'error', exitCode: null, signal: null, error: `connection lost after ${elapsed}: the channel closed without an exit status`, errorKind: 'connection lost' }
+      return {
+        ...this.base(),
+        status: 'error',
+        exitCode: null,
+        signal: null,
+        error: `connection lost after ${elapsed}: the channel closed without an exit status`,
+        errorKind: 'connection lost',
+      }
     }
     if (this.exit.code === 0) return { ...this.base(), status: 'success', exitCode: 0, signal: null, error: null, errorKind: null }
     return { ...this.base(), status: 'failed', ...this.exitFields(), error: null, errorKind: null }
@@ -382,7 +395,9 @@ class Session {
     } else {
       // The exec request is out but no channel yet: give it the grace period, then give up.
       this.clearTimers()
-      this.timers.push(setTimeout(() => this.finish(this.cancelledOutcome('cancelled: the job was cancelled while the command was starting')), graceMs + this.stopWaitMs()))
+      this.timers.push(
+        setTimeout(() => this.finish(this.cancelledOutcome('cancelled: the job was cancelled while the command was starting')), graceMs + this.stopWaitMs()),
+      )
     }
   }
 
@@ -454,7 +469,14 @@ class Session {
 
   private onConnectTimeout(): void {
     if (this.phase === 'running' || this.settled) return
-    const stage = this.phase === 'connect' ? 'TCP connect' : this.phase === 'handshake' ? 'SSH handshake' : this.phase === 'auth' ? 'authentication' : 'opening the command channel'
+    const stage =
+      this.phase === 'connect'
+        ? 'TCP connect'
+        : this.phase === 'handshake'
+          ? 'SSH handshake'
+          : this.phase === 'auth'
+            ? 'authentication'
+            : 'opening the command channel'
     this.fail('connect timeout', `connect timeout: no session within ${formatSeconds(this.opts.connectTimeoutMs)} (stalled during ${stage})`)
   }
 

@@ -185,7 +185,7 @@ export class JumpTransport implements Transport {
             channel?.destroy()
             return
           }
-          if (err) return reject(this.forwardError(err as Error & { reason?: number }, target))
+          if (err) return reject(this.forwardError(err, target))
           resolve({ stream: channel, lostReason: () => session.lost })
         })
       } catch (err) {
@@ -274,7 +274,8 @@ export class JumpTransport implements Transport {
       const cancel = () => fail(new TransportError('cancelled', 'cancelled: the run ended', false))
       this.cleanups.add(cancel)
       const timer = setTimeout(
-        () => fail(new TransportError('connect timeout', `connect timeout: no session within ${this.opts.connectTimeoutMs} ms (stalled during ${phase})`, true)),
+        () =>
+          fail(new TransportError('connect timeout', `connect timeout: no session within ${this.opts.connectTimeoutMs} ms (stalled during ${phase})`, true)),
         this.opts.connectTimeoutMs,
       )
       let hostKey: HostKeyInfo | null = null
@@ -282,7 +283,7 @@ export class JumpTransport implements Transport {
       client.on('error', (err: Error & { level?: string }) => {
         if (hostKeyProblem) return fail(new TransportError('host key', hostKeyProblem, false))
         if (err.level === 'client-authentication') return fail(new TransportError('authentication', auth.failureMessage(), false))
-        if (err.level === 'client-socket') return fail(socketError(err as NodeJS.ErrnoException))
+        if (err.level === 'client-socket') return fail(socketError(err))
         if (!settled) return fail(new TransportError('handshake', `handshake: ${err.message}`, /connection lost|closed|reset/i.test(err.message)))
         if (session) session.lost ??= `connection lost: jump host ${this.label}: ${err.level === 'client-timeout' ? 'no keepalive reply' : err.message}`
       })
@@ -337,7 +338,11 @@ export class JumpTransport implements Transport {
     const why = err.message.replace(/^\(SSH\) Channel open failure: /, '')
     const through = `through jump host ${this.label}`
     if (err.reason === 1) {
-      return new TransportError('channel', `channel: jump host ${this.label} refused to forward to ${target.label} (${why || 'administratively prohibited'}: is AllowTcpForwarding off for this user?)`, false)
+      return new TransportError(
+        'channel',
+        `channel: jump host ${this.label} refused to forward to ${target.label} (${why || 'administratively prohibited'}: is AllowTcpForwarding off for this user?)`,
+        false,
+      )
     }
     if (/refused/i.test(why)) return new TransportError('refused', `refused: nothing accepts connections on that port (${through}: ${why})`, true)
     if (/name|resolve|getaddrinfo|not known/i.test(why)) return new TransportError('dns', `dns: the host name could not be resolved ${through} (${why})`, false)

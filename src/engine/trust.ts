@@ -42,7 +42,9 @@ export function hostKeyPolicy(trust: TrustSettings): HostKeyPolicy {
       // Only where fingerprints are the sole trust: a known-hosts line for the host already steers the negotiation.
       if (!trust.strict || trust.fingerprints.length === 0) return false
       if (!trust.knownHosts) return true
-      return knownKeyTypes(trust.knownHosts, target.host, target.port).length === 0 && checkHostKey(trust.knownHosts, target.host, target.port, key) === 'unknown'
+      return (
+        knownKeyTypes(trust.knownHosts, target.host, target.port).length === 0 && checkHostKey(trust.knownHosts, target.host, target.port, key) === 'unknown'
+      )
     },
   }
 }

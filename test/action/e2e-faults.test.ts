@@ -33,40 +33,50 @@ describe('cancellation of the built action (SIGINT, as the runner sends it)', { 
     ['SIGINT', 'root'],
   ] as const
   for (const [signal, who] of cases) {
-    it(`${signal}, logged in as ${who}: stops running commands on their hosts, marks cancelled/skipped, writes outputs and summary, exits non-zero within 5 s`, { skip: who === 'root' && process.getuid?.() !== 0 && 'needs root' }, async () => {
-      const fleet = who === 'root' ? rootFleet! : userFleet
-      const run = await runAction(
-        {
-          hosts: fleet.hosts.join('\n'),
-          username: fleet.username,
-          'private-key': fleet.clientKey,
-          'known-hosts': fleet.knownHosts,
-          concurrency: '2',
-          command: 'echo pid=$$; sleep 120 & echo child=$!; wait',
-        },
-        { interruptAfterMs: 1_500, interruptSignal: signal },
-      )
-      const sinceSignal = run.exitAfterSignalMs
-      assert.ok(sinceSignal !== null, run.stdout)
-      assert.notEqual(run.code, 0)
-      assert.ok(sinceSignal < 5_000, `exited ${sinceSignal} ms after SIGINT`)
-      const res = results(run)
-      assert.deepEqual(res.map((r) => r.status), ['cancelled', 'cancelled', 'skipped'])
-      assert.equal(run.outputs['failed-count'], '2')
-      assert.match(run.summary, /cancelled/)
-      assert.equal(commandsOf(run, 'endgroup').length, run.groups.length)
-      // One group per host, the skipped one included.
-      assert.equal(run.groups.length, 3)
-      assert.equal(run.groups.filter((g) => /^⏭️ skipped .*: not started: the job was cancelled$/.test(g.title)).length, 1, run.stdout)
-      assert.deepEqual(run.leftoverTempFiles, [], 'output spools under RUNNER_TEMP are removed, even when cancelled')
-      const pids = res.flatMap((r) => String(r.output).split('\n')).flatMap((l) => /^(?:pid|child)=(\d+)$/.exec(l)?.[1] ?? []).map(Number)
-      assert.equal(pids.length, 4, JSON.stringify(res))
-      // The action ends a host only once its command and the command's children are gone (the sweep waits for
-      // their death): checked right after the action exited, without waiting.
-      for (const pid of pids) assert.ok(processGone(pid), `remote process ${pid} is still running`)
-      const failure = commandsOf(run, 'error').at(-1)
-      assert.match(failure!.message, /cancelled/)
-    })
+    it(
+      `${signal}, logged in as ${who}: stops running commands on their hosts, marks cancelled/skipped, writes outputs and summary, exits non-zero within 5 s`,
+      { skip: who === 'root' && process.getuid?.() !== 0 && 'needs root' },
+      async () => {
+        const fleet = who === 'root' ? rootFleet! : userFleet
+        const run = await runAction(
+          {
+            hosts: fleet.hosts.join('\n'),
+            username: fleet.username,
+            'private-key': fleet.clientKey,
+            'known-hosts': fleet.knownHosts,
+            concurrency: '2',
+            command: 'echo pid=$$; sleep 120 & echo child=$!; wait',
+          },
+          { interruptAfterMs: 1_500, interruptSignal: signal },
+        )
+        const sinceSignal = run.exitAfterSignalMs
+        assert.ok(sinceSignal !== null, run.stdout)
+        assert.notEqual(run.code, 0)
+        assert.ok(sinceSignal < 5_000, `exited ${sinceSignal} ms after SIGINT`)
+        const res = results(run)
+        assert.deepEqual(
+          res.map((r) => r.status),
+          ['cancelled', 'cancelled', 'skipped'],
+        )
+        assert.equal(run.outputs['failed-count'], '2')
+        assert.match(run.summary, /cancelled/)
+        assert.equal(commandsOf(run, 'endgroup').length, run.groups.length)
+        // One group per host, the skipped one included.
+        assert.equal(run.groups.length, 3)
+        assert.equal(run.groups.filter((g) => /^⏭️ skipped .*: not started: the job was cancelled$/.test(g.title)).length, 1, run.stdout)
+        assert.deepEqual(run.leftoverTempFiles, [], 'output spools under RUNNER_TEMP are removed, even when cancelled')
+        const pids = res
+          .flatMap((r) => String(r.output).split('\n'))
+          .flatMap((l) => /^(?:pid|child)=(\d+)$/.exec(l)?.[1] ?? [])
+          .map(Number)
+        assert.equal(pids.length, 4, JSON.stringify(res))
+        // The action ends a host only once its command and the command's children are gone (the sweep waits for
+        // their death): checked right after the action exited, without waiting.
+        for (const pid of pids) assert.ok(processGone(pid), `remote process ${pid} is still running`)
+        const failure = commandsOf(run, 'error').at(-1)
+        assert.match(failure!.message, /cancelled/)
+      },
+    )
   }
 })
 
@@ -74,7 +84,15 @@ describe('hostile hosts against the built action', () => {
   it('aggregates error annotations past GitHub cap of 10 per step (setFailed included)', async () => {
     const f = await fakeFleet(12, { onExec: (_c, s) => (s.exit(1), s.end()) })
     try {
-      const run = await runAction({ hosts: f.hosts, username: 'u', password: 'pw', 'known-hosts': f.knownHosts, command: 'x', 'fail-fast': 'false', concurrency: '12' })
+      const run = await runAction({
+        hosts: f.hosts,
+        username: 'u',
+        password: 'pw',
+        'known-hosts': f.knownHosts,
+        command: 'x',
+        'fail-fast': 'false',
+        concurrency: '12',
+      })
       assert.equal(run.code, 1)
       const errors = commandsOf(run, 'error')
       assert.equal(errors.length, 10)
@@ -107,7 +125,10 @@ describe('hostile hosts against the built action', () => {
     })
     try {
       // The runner's stdout pipe fills up while nobody reads it: nothing may be lost (EAGAIN) or reordered.
-      const run = await runAction({ hosts: f.hosts, username: 'u', password: 'pw', 'known-hosts': f.knownHosts, command: 'flood', 'max-output': '1MB' }, { pauseStdoutMs: 1_500 })
+      const run = await runAction(
+        { hosts: f.hosts, username: 'u', password: 'pw', 'known-hosts': f.knownHosts, command: 'flood', 'max-output': '1MB' },
+        { pauseStdoutMs: 1_500 },
+      )
       assert.ok(run.durationMs >= 1_500, 'the log (2 MB) did not fit in the pipe, so the action had to wait for drain')
       assert.equal(run.code, 0, run.stderr)
       assert.equal(run.groups.length, 2)
@@ -183,11 +204,14 @@ describe('hostile hosts against the built action', () => {
       const res = results(run)
       assert.equal(res.length, hosts.length)
       assert.deepEqual(
-        res.map((r) => [r.status, String(r.error ?? '').split(':')[0]]),
+        res.map((r) => [r.status, String((r.error as string | null) ?? '').split(':')[0]]),
         [
           ['success', ''],
           ['error', 'connect timeout'],
-          ['timeout', 'command timed out after 1 s; TERM, then KILL sent, but the command had not ended when the session was closed, so it may still be running on the host'],
+          [
+            'timeout',
+            'command timed out after 1 s; TERM, then KILL sent, but the command had not ended when the session was closed, so it may still be running on the host',
+          ],
           ['error', 'connect timeout'],
           ['success', ''],
           ['error', 'refused'],

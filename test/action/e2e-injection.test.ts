@@ -37,9 +37,13 @@ describe('remote text never acts as a workflow command (built action)', () => {
     await Promise.all(servers.map((s) => s.close()))
   })
 
-  it('puts the hosts\' text into the errors (the test reaches the lines it means to)', () => {
+  it("puts the hosts' text into the errors (the test reaches the lines it means to)", () => {
     const res = results(run)
-    assert.deepEqual(res.map((r) => r.status), ['error', 'error', 'error', 'error'], run.stdout)
+    assert.deepEqual(
+      res.map((r) => r.status),
+      ['error', 'error', 'error', 'error'],
+      run.stdout,
+    )
     for (const r of res) assert.ok(String(r.error).includes('stop-commands'), JSON.stringify(r))
   })
 
@@ -79,7 +83,10 @@ describe('the log reader reads both command forms, as the runner does', () => {
 
   it('honours a legacy stop-commands: nothing after it acts until its token', () => {
     const log = parseLog(['x ##[stop-commands]tok', '::error::hidden', '##[tok]', '::error::shown'].join('\n'))
-    assert.deepEqual(log.commands.map((c) => c.command), ['stop-commands', 'error'])
+    assert.deepEqual(
+      log.commands.map((c) => c.command),
+      ['stop-commands', 'error'],
+    )
     assert.equal(log.commands[1].message, 'shown')
   })
 })
@@ -88,11 +95,14 @@ describe('inert', () => {
   it('leaves no workflow command in any text, on one line', () => {
     const piece = fc.constantFrom('#', '##', '[', ']', ':', '::', ' ', '\n', '\r', 'stop-commands', 'error', 'group', 'x', '%0A')
     fc.assert(
-      fc.property(fc.array(piece, { maxLength: 30 }).map((p) => p.join('')), (text) => {
-        const line = inert(text)
-        assert.ok(!/[\r\n]/.test(line))
-        assert.equal(parseCommand(line, 'x'), null, JSON.stringify(line))
-      }),
+      fc.property(
+        fc.array(piece, { maxLength: 30 }).map((p) => p.join('')),
+        (text) => {
+          const line = inert(text)
+          assert.ok(!/[\r\n]/.test(line))
+          assert.equal(parseCommand(line, 'x'), null, JSON.stringify(line))
+        },
+      ),
       { numRuns: 2000 },
     )
   })

@@ -67,9 +67,17 @@ bpIoDaFBlTNu8P9lVp8pAAAAB3Jvb3RAdm0BAgMEBQY=
     ['connect-timeout 600h', { 'connect-timeout': '600h' }, /^Input "connect-timeout": "600h" is too long a duration; give at most 24 days \(596h\)$/],
     ['command-timeout 600h', { 'command-timeout': '600h' }, /^Input "command-timeout": "600h" is too long a duration; give at most 24 days \(596h\)$/],
     ['retries 11', { retries: '11' }, /^Input "retries": "11" is not a whole number from 0 to 10/],
-    ['known-hosts with only @revoked lines', { 'known-hosts': `@revoked * ${keyLine}` }, /^Input "known-hosts": has only @revoked or @cert-authority lines \(line 1\)/],
+    [
+      'known-hosts with only @revoked lines',
+      { 'known-hosts': `@revoked * ${keyLine}` },
+      /^Input "known-hosts": has only @revoked or @cert-authority lines \(line 1\)/,
+    ],
     ['a zero-padded IPv4 range', { hosts: '127.0.0.[01-02]:1' }, /^Input "hosts": entry "127\.0\.0\.\[01-02\]:1" on line 1: .*octal.*\[1-10\], not \[01-10\]/],
-    ['an ssh-keygen -l line in fingerprints', { 'known-hosts': '', fingerprints: '256 SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA root@h (ED25519)' }, /^Input "fingerprints": line 1: "256" before the fingerprint is the key size/],
+    [
+      'an ssh-keygen -l line in fingerprints',
+      { 'known-hosts': '', fingerprints: '256 SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA root@h (ED25519)' },
+      /^Input "fingerprints": line 1: "256" before the fingerprint is the key size/,
+    ],
   ]
   for (const [name, override, pattern] of cases) {
     it(name, async () => {

@@ -17,7 +17,7 @@ describe('the last lines before exit, through the built action', { skip: !requir
     await fleet?.stop()
   })
 
-  it('keeps a failed host\'s final stderr line in the log group, results[].output and the summary, on every host', async () => {
+  it("keeps a failed host's final stderr line in the log group, results[].output and the summary, on every host", async () => {
     const run = await runAction({
       hosts: fleet.hosts.join('\n'),
       username: fleet.username,
@@ -28,7 +28,10 @@ describe('the last lines before exit, through the built action', { skip: !requir
     })
     assert.equal(run.code, 0, run.stdout + run.stderr)
     const res = results(run)
-    assert.deepEqual(res.map((r) => [r.status, r.exitCode]), Array.from({ length: 4 }, () => ['failed', 1]))
+    assert.deepEqual(
+      res.map((r) => [r.status, r.exitCode]),
+      Array.from({ length: 4 }, () => ['failed', 1]),
+    )
     for (const r of res) assert.match(String(r.output), /\n3000\nfinal-error-line$/, String(r.output))
     assert.equal(run.groups.length, 4)
     for (const g of run.groups) {
@@ -39,7 +42,7 @@ describe('the last lines before exit, through the built action', { skip: !requir
     const row = run.summary.split('\n').find((l) => l.includes('final-error-line'))
     assert.ok(row, run.summary)
     assert.match(row, /\(4 hosts\)/)
-    for (const r of res) assert.ok(row.includes(`${r.host}:${r.port}`), row)
+    for (const r of res) assert.ok(row.includes(`${String(r.host)}:${String(r.port)}`), row)
     assert.match(row, /3000&#10;final-error-line<\/pre>/)
   })
 })

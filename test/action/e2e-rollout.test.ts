@@ -79,7 +79,10 @@ describe('rolling batches and shards through the built action', { skip: !require
 
   it('cancelling during batch-pause ends the wait at once: later hosts are skipped, the step fails', async () => {
     // A 10-minute pause: the run can only end in time if the signal cuts it short.
-    const run = await runAction({ ...inputs(), 'batch-size': '2', 'batch-pause': '10m', command: 'true' }, { interruptOn: /batch-pause: waiting until \S+ before batch 2\/3/ })
+    const run = await runAction(
+      { ...inputs(), 'batch-size': '2', 'batch-pause': '10m', command: 'true' },
+      { interruptOn: /batch-pause: waiting until \S+ before batch 2\/3/ },
+    )
     assert.notEqual(run.code, 0)
     assert.ok(run.exitAfterSignalMs !== null && run.exitAfterSignalMs < 5_000, `exited ${run.exitAfterSignalMs} ms after SIGINT`)
     assert.deepEqual(

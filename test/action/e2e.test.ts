@@ -2,6 +2,10 @@
  * The built bundle, run as the runner runs it, against real OpenSSH sshd fleets on loopback.
  */
 import assert from 'node:assert/strict'
+import { execFileSync, spawn } from 'node:child_process'
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { commandsOf, results, runAction } from '../helpers/action.js'
 import { startFleet, type Fleet } from '../helpers/fleet.js'
@@ -55,7 +59,10 @@ describe('action end to end against real sshd', { skip: !haveSshd && 'sshd not i
     assert.equal(run.groups.length, 2)
     for (const g of run.groups) {
       assert.match(g.title, /success 127\.0\.0\.[12]:\d+: exit 0/)
-      assert.ok(g.lines.some((l) => l.startsWith('hello from ')), g.lines.join('\n'))
+      assert.ok(
+        g.lines.some((l) => l.startsWith('hello from ')),
+        g.lines.join('\n'),
+      )
     }
     assert.match(run.summary, /All 2 hosts succeeded/)
     assert.match(run.summary, /octo\/deploy/)
@@ -73,7 +80,10 @@ describe('action end to end against real sshd', { skip: !haveSshd && 'sshd not i
     assert.equal(run.outputs['failed'], `${b.host}:${b.port}`)
     assert.equal(run.outputs['failed-count'], '1')
     const errors = commandsOf(run, 'error')
-    assert.ok(errors.some((e) => e.message.includes(`${b.host}:${b.port}`) && e.message.includes('exit code 7')), JSON.stringify(errors))
+    assert.ok(
+      errors.some((e) => e.message.includes(`${b.host}:${b.port}`) && e.message.includes('exit code 7')),
+      JSON.stringify(errors),
+    )
     const final = errors[errors.length - 1]
     assert.match(final.message, /1 of 2 hosts failed, more than max-failures \(0\)/)
     assert.match(run.summary, /exit|failed/)
@@ -121,7 +131,10 @@ describe('action end to end against real sshd', { skip: !haveSshd && 'sshd not i
     for (const l of keyLines) assert.ok(masks.includes(l.trim()), `key line not masked: ${l}`)
     // The first thing printed is a mask.
     assert.match(run.stdout, /^::add-mask::/)
-    const afterMasks = run.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n')
+    const afterMasks = run.stdout
+      .split('\n')
+      .filter((l) => !l.startsWith('::add-mask::'))
+      .join('\n')
     assert.ok(!afterMasks.includes('hunter2-not-used'))
     assert.ok(!afterMasks.includes(keyLines[1]))
   })
@@ -135,7 +148,10 @@ describe('action end to end against real sshd', { skip: !haveSshd && 'sshd not i
     const err = String(res[1].error)
     assert.match(err, /^host key: /)
     assert.ok(err.includes(`${b.host}:${b.port}`), err)
-    assert.ok(b.hostKeys.some((k) => err.includes(k.type) && err.includes(k.fingerprint)), err)
+    assert.ok(
+      b.hostKeys.some((k) => err.includes(k.type) && err.includes(k.fingerprint)),
+      err,
+    )
     assert.equal(res[1].attempts, 1, 'host key failures are never retried')
   })
 
@@ -146,7 +162,10 @@ describe('action end to end against real sshd', { skip: !haveSshd && 'sshd not i
     assert.equal(run.code, 1)
     const warnings = commandsOf(run, 'warning').filter((w) => /cert-authority/.test(w.message))
     assert.equal(warnings.length, 1, JSON.stringify(commandsOf(run, 'warning')))
-    assert.deepEqual(results(run).map((r) => r.status), ['success', 'error'])
+    assert.deepEqual(
+      results(run).map((r) => r.status),
+      ['success', 'error'],
+    )
     assert.match(String(results(run)[1].error), /^host key: .*not in known-hosts/)
   })
 
@@ -159,7 +178,15 @@ describe('action end to end against real sshd', { skip: !haveSshd && 'sshd not i
       command: 'true',
     })
     assert.equal(run.code, 0, run.stdout)
-    const wrongHost = await runAction({ ...base(), 'known-hosts': '', fingerprints: fp(a).map((f) => `10.9.9.9 ${f}`).join('\n'), hosts: `${a.host}:${a.port}`, command: 'true' })
+    const wrongHost = await runAction({
+      ...base(),
+      'known-hosts': '',
+      fingerprints: fp(a)
+        .map((f) => `10.9.9.9 ${f}`)
+        .join('\n'),
+      hosts: `${a.host}:${a.port}`,
+      command: 'true',
+    })
     assert.equal(wrongHost.code, 1)
     assert.match(String(results(wrongHost)[0].error), /not in known-hosts or fingerprints/)
   })
@@ -175,10 +202,6 @@ describe('action end to end against real sshd', { skip: !haveSshd && 'sshd not i
   })
 
   it('authenticates with an encrypted key and its passphrase, a PEM RSA key, a PuTTY key, and an SSH agent', async () => {
-    const { execFileSync, spawn } = await import('node:child_process')
-    const { mkdtempSync, readFileSync, writeFileSync, rmSync, chmodSync } = await import('node:fs')
-    const { tmpdir } = await import('node:os')
-    const { join } = await import('node:path')
     const dir = mkdtempSync(join(tmpdir(), 'keys-'))
     try {
       const keyFile = join(dir, 'id')
@@ -211,7 +234,13 @@ describe('action end to end against real sshd', { skip: !haveSshd && 'sshd not i
       const rsaFleet = await startFleet(['127.0.0.9'], { authorizedKeys: [readFileSync(`${rsaFile}.pub`, 'utf8')] })
       try {
         const s = rsaFleet.servers[0]
-        const rsa = await runAction({ hosts: `${s.host}:${s.port}`, username: rsaFleet.username, 'private-key': pem, 'known-hosts': rsaFleet.knownHosts, command: 'echo rsa' })
+        const rsa = await runAction({
+          hosts: `${s.host}:${s.port}`,
+          username: rsaFleet.username,
+          'private-key': pem,
+          'known-hosts': rsaFleet.knownHosts,
+          command: 'echo rsa',
+        })
         assert.equal(rsa.code, 0, rsa.stdout)
         assert.equal(results(rsa)[0].output, 'rsa')
       } finally {
@@ -221,7 +250,7 @@ describe('action end to end against real sshd', { skip: !haveSshd && 'sshd not i
       const sock = join(dir, 'agent.sock')
       const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' })
       try {
-        for (let i = 0; i < 50 && !(await import('node:fs')).existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50))
+        for (let i = 0; i < 50 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50))
         execFileSync('ssh-add', ['-q', rsaFile], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' })
         execFileSync('ssh-keygen', ['-q', '-p', '-P', 'open sesame', '-N', '', '-f', keyFile])
         execFileSync('ssh-add', ['-q', keyFile], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' })
@@ -244,7 +273,12 @@ describe('action end to end against real sshd', { skip: !haveSshd && 'sshd not i
 
   it('passes env values byte for byte', async () => {
     const value = `it's "quoted" $HOME \`id\` \\ back; $(echo no) ünï`
-    const run = await runAction({ ...base(), hosts: `${a.host}:${a.port}`, env: `DEPLOY_VALUE=${value}\nEMPTY=`, command: 'printf "%s|%s" "$DEPLOY_VALUE" "${EMPTY-unset}"' })
+    const run = await runAction({
+      ...base(),
+      hosts: `${a.host}:${a.port}`,
+      env: `DEPLOY_VALUE=${value}\nEMPTY=`,
+      command: 'printf "%s|%s" "$DEPLOY_VALUE" "${EMPTY-unset}"',
+    })
     assert.equal(run.code, 0, run.stdout)
     assert.equal(results(run)[0].output, `${value}|`)
   })
@@ -263,10 +297,16 @@ describe('action end to end against real sshd', { skip: !haveSshd && 'sshd not i
     const hosts = `${a.host}:${a.port}\n${b.host}:${b.port}\n${c.host}:${c.port}`
     const run = await runAction({ ...base(), hosts, 'known-hosts': fleet.knownHosts, concurrency: '1', command: 'exit 1' })
     assert.equal(run.code, 1)
-    assert.deepEqual(results(run).map((r) => r.status), ['failed', 'skipped', 'skipped'])
+    assert.deepEqual(
+      results(run).map((r) => r.status),
+      ['failed', 'skipped', 'skipped'],
+    )
     assert.equal(results(run)[1].attempts, 0)
     const all = await runAction({ ...base(), hosts, 'known-hosts': fleet.knownHosts, concurrency: '1', command: 'exit 1', 'fail-fast': 'false' })
-    assert.deepEqual(results(all).map((r) => r.status), ['failed', 'failed', 'failed'])
+    assert.deepEqual(
+      results(all).map((r) => r.status),
+      ['failed', 'failed', 'failed'],
+    )
   })
 })
 
@@ -275,7 +315,13 @@ describe('IPv6 hosts against real sshd on ::1', { skip: !haveSshd && 'sshd not i
     const fleet = await startFleet(['::1'])
     try {
       const [s] = fleet.servers
-      const run = await runAction({ hosts: `[::1]:${s.port}`, username: fleet.username, 'private-key': fleet.clientKey, 'known-hosts': fleet.knownHosts, command: 'echo v6' })
+      const run = await runAction({
+        hosts: `[::1]:${s.port}`,
+        username: fleet.username,
+        'private-key': fleet.clientKey,
+        'known-hosts': fleet.knownHosts,
+        command: 'echo v6',
+      })
       assert.equal(run.code, 0, run.stdout)
       const r = results(run)[0]
       assert.deepEqual([r.host, r.port, r.status, r.output], ['::1', s.port, 'success', 'v6'])
@@ -313,7 +359,13 @@ AAAEDfBeeYArX7zBtJqyfxmxhkcJY0dYLO4q2A/8YjR7LV4kkJqRlyJxGARlIufBJBlv3q
 bpIoDaFBlTNu8P9lVp8pAAAAB3Jvb3RAdm0BAgMEBQY=
 -----END OPENSSH PRIVATE KEY-----`
   // Validation fails first, so no host result (and no log group) ever appears.
-  const good = { hosts: '127.0.0.1:1', username: 'deploy', command: 'true', 'private-key': key, 'known-hosts': '[127.0.0.1]:1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAlwnxMEDBX3EHxm6OqOABC/JO6gixirKizea8JQ3Yqf' }
+  const good = {
+    hosts: '127.0.0.1:1',
+    username: 'deploy',
+    command: 'true',
+    'private-key': key,
+    'known-hosts': '[127.0.0.1]:1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAlwnxMEDBX3EHxm6OqOABC/JO6gixirKizea8JQ3Yqf',
+  }
   for (const [name, override, pattern] of cases) {
     it(name, async () => {
       const run = await runAction({ ...good, ...override })
@@ -328,10 +380,6 @@ bpIoDaFBlTNu8P9lVp8pAAAAB3Jvb3RAdm0BAgMEBQY=
   }
 
   it('a wrong passphrase names the passphrase input and never prints it', async () => {
-    const { execFileSync } = await import('node:child_process')
-    const { mkdtempSync, readFileSync } = await import('node:fs')
-    const { tmpdir } = await import('node:os')
-    const { join } = await import('node:path')
     const dir = mkdtempSync(join(tmpdir(), 'key-'))
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'right-phrase', '-f', join(dir, 'k')])
     const encrypted = readFileSync(join(dir, 'k'), 'utf8')

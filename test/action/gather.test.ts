@@ -45,8 +45,17 @@ describe('gatherRows', () => {
         for (const g of groups) for (const item of g.items) assert.equal(key(item), g.key)
         assert.deepEqual(groups.flatMap((g) => g.items).sort(), [...items].sort())
         const firsts = groups.map((g) => items.indexOf(g.items[0]))
-        assert.deepEqual(firsts, [...firsts].sort((a, b) => a - b), 'groups in order of first appearance')
-        for (const g of groups) assert.deepEqual(g.items, items.filter((i) => key(i) === g.key), 'items in input order')
+        assert.deepEqual(
+          firsts,
+          [...firsts].sort((a, b) => a - b),
+          'groups in order of first appearance',
+        )
+        for (const g of groups)
+          assert.deepEqual(
+            g.items,
+            items.filter((i) => key(i) === g.key),
+            'items in input order',
+          )
       }),
       { numRuns: 300 },
     )

@@ -68,7 +68,8 @@ function rejects(overrides: Record<string, string>, input: string, expect: Expec
   assert.equal(caught.input, input, `wrong input named in: ${caught.message}`)
   assert.ok(caught.message.startsWith(`Input "${input}": `), caught.message)
   for (const fragment of expect.says ?? []) {
-    if (typeof fragment === 'string') assert.ok(caught.message.includes(fragment), `expected ${JSON.stringify(caught.message)} to include ${JSON.stringify(fragment)}`)
+    if (typeof fragment === 'string')
+      assert.ok(caught.message.includes(fragment), `expected ${JSON.stringify(caught.message)} to include ${JSON.stringify(fragment)}`)
     else assert.match(caught.message, fragment)
   }
   for (const secret of expect.never ?? []) assert.ok(!caught.message.includes(secret), `message leaks ${JSON.stringify(secret)}: ${caught.message}`)
@@ -97,7 +98,11 @@ describe('getSettings: defaults', () => {
   })
 
   it('treats whitespace-only inputs as empty', () => {
-    const blank = Object.fromEntries(['port', 'concurrency', 'connect-timeout', 'command-timeout', 'max-failures', 'fail-fast', 'retries', 'max-output', 'strict-host-key-checking'].map((n) => [n, ' \n\t']))
+    const blank = Object.fromEntries(
+      ['port', 'concurrency', 'connect-timeout', 'command-timeout', 'max-failures', 'fail-fast', 'retries', 'max-output', 'strict-host-key-checking'].map(
+        (n) => [n, ' \n\t'],
+      ),
+    )
     const s = settings(blank)
     assert.equal(s.targets[0].port, 22)
     assert.equal(s.concurrency, 10)
@@ -170,7 +175,11 @@ describe('getSettings: hosts', () => {
   it('accepts the login names ssh accepts: user@domain@host, DOMAIN\\user@host, and in the username input', () => {
     assert.deepEqual(
       settings({ hosts: 'jane@corp.example@web1 CORP\\jane@web2 web3', username: 'svc@corp.example' }).targets.map((t) => [t.username, t.host]),
-      [['jane@corp.example', 'web1'], ['CORP\\jane', 'web2'], ['svc@corp.example', 'web3']],
+      [
+        ['jane@corp.example', 'web1'],
+        ['CORP\\jane', 'web2'],
+        ['svc@corp.example', 'web3'],
+      ],
     )
     assert.equal(settings({ username: 'CORP\\deploy' }).targets[0].username, 'CORP\\deploy')
   })
@@ -180,7 +189,10 @@ describe('getSettings: hosts', () => {
   })
 
   it('needs no username input when every entry has user@', () => {
-    assert.deepEqual(settings({ hosts: 'ops@a, ops@b:2022', username: '' }).targets.map((t) => t.username), ['ops', 'ops'])
+    assert.deepEqual(
+      settings({ hosts: 'ops@a, ops@b:2022', username: '' }).targets.map((t) => t.username),
+      ['ops', 'ops'],
+    )
   })
 
   it('a host listed twice once defaults are applied is a hosts error, not a username error', () => {
@@ -256,7 +268,19 @@ describe('getSettings: bad inputs', () => {
 
   it('an oversized value is quoted short in the error, whatever the input', () => {
     const huge = 'x'.repeat(1_000_000)
-    for (const input of ['hosts', 'port', 'concurrency', 'connect-timeout', 'command-timeout', 'max-failures', 'fail-fast', 'retries', 'max-output', 'strict-host-key-checking', 'username']) {
+    for (const input of [
+      'hosts',
+      'port',
+      'concurrency',
+      'connect-timeout',
+      'command-timeout',
+      'max-failures',
+      'fail-fast',
+      'retries',
+      'max-output',
+      'strict-host-key-checking',
+      'username',
+    ]) {
       const value = input === 'hosts' ? `web1:${huge}` : input === 'username' ? `-${huge}` : huge
       const err = rejects({ [input]: value }, input, { says: [`(${value.length} characters)`] })
       assert.ok(err.message.length < 500, `${input}: ${err.message.length} characters`)
@@ -272,7 +296,7 @@ describe('getSettings: bad inputs', () => {
     const SECRET = 'hunter2-very-secret'
     rejects({ env: `OK=1\n${SECRET}` }, 'env', { says: ["line 2 has no '='", 'NAME=value'], never: [SECRET] })
     rejects({ env: `bad-name=${SECRET}` }, 'env', { says: ['line 1', 'is not a valid variable name', 'NAME=value'], never: [SECRET] })
-    rejects({ env: `=${SECRET}` }, 'env', { says: ['the name before \'=\' is empty'], never: [SECRET] })
+    rejects({ env: `=${SECRET}` }, 'env', { says: ["the name before '=' is empty"], never: [SECRET] })
     rejects({ env: `A=${SECRET}\nA=${SECRET}` }, 'env', { says: ['A is already set on line 1'], never: [SECRET] })
   })
 
@@ -324,8 +348,14 @@ describe('getSettings: bad inputs', () => {
 
   it('strict checking with a known-hosts holding only @revoked or @cert-authority lines', () => {
     const [type, blob] = plain.publicKey.trim().split(/\s+/)
-    for (const text of [`@revoked * ${type} ${blob}`, `@cert-authority *.example.com ${type} ${blob}`, `# x\n@revoked web1 ${type} ${blob}\n@cert-authority * ${type} ${blob}`]) {
-      rejects({ fingerprints: '', 'known-hosts': text }, 'known-hosts', { says: ['has only @revoked or @cert-authority lines', 'trust no host key', 'ssh-keyscan', 'fingerprints'] })
+    for (const text of [
+      `@revoked * ${type} ${blob}`,
+      `@cert-authority *.example.com ${type} ${blob}`,
+      `# x\n@revoked web1 ${type} ${blob}\n@cert-authority * ${type} ${blob}`,
+    ]) {
+      rejects({ fingerprints: '', 'known-hosts': text }, 'known-hosts', {
+        says: ['has only @revoked or @cert-authority lines', 'trust no host key', 'ssh-keyscan', 'fingerprints'],
+      })
     }
     rejects({ fingerprints: '', 'known-hosts': `# x\n@revoked web1 ${type} ${blob}\n@revoked web2 ${type} ${blob}` }, 'known-hosts', { says: ['(lines 2, 3)'] })
     // Fine once something can be trusted, or with checking off.
@@ -334,7 +364,9 @@ describe('getSettings: bad inputs', () => {
   })
 
   it('strict checking with a known-hosts that has no usable entry', () => {
-    rejects({ fingerprints: '', 'known-hosts': 'this is not a known_hosts line' }, 'known-hosts', { says: ['no usable known_hosts line', 'line 1', 'ssh-keyscan'] })
+    rejects({ fingerprints: '', 'known-hosts': 'this is not a known_hosts line' }, 'known-hosts', {
+      says: ['no usable known_hosts line', 'line 1', 'ssh-keyscan'],
+    })
   })
 
   it('bad fingerprints line', () => {
@@ -389,7 +421,7 @@ describe('getSettings: credentials', () => {
 
 describe('getSettings: env and remoteCommand', () => {
   it('keeps env values byte for byte (not trimmed) and prefixes the command', () => {
-    const s = settings({ env: 'GREETING=hello  \nLEAD=  x\n# comment\n\nEMPTY=\nQUOTE=it\'s $HOME\r\n', command: 'echo "$GREETING"' })
+    const s = settings({ env: "GREETING=hello  \nLEAD=  x\n# comment\n\nEMPTY=\nQUOTE=it's $HOME\r\n", command: 'echo "$GREETING"' })
     assert.deepEqual(s.env, [
       { name: 'GREETING', value: 'hello  ' },
       { name: 'LEAD', value: '  x' },
@@ -397,10 +429,7 @@ describe('getSettings: env and remoteCommand', () => {
       { name: 'QUOTE', value: "it's $HOME" },
     ])
     assert.equal(s.command, 'echo "$GREETING"')
-    assert.equal(
-      s.remoteCommand,
-      "GREETING='hello  '\nLEAD='  x'\nEMPTY=''\nQUOTE='it'\\''s $HOME'\nexport GREETING LEAD EMPTY QUOTE\n" + 'echo "$GREETING"',
-    )
+    assert.equal(s.remoteCommand, "GREETING='hello  '\nLEAD='  x'\nEMPTY=''\nQUOTE='it'\\''s $HOME'\nexport GREETING LEAD EMPTY QUOTE\n" + 'echo "$GREETING"')
   })
 
   it('with no env the remote command is the command', () => {
@@ -423,7 +452,10 @@ describe('getSettings: known-hosts', () => {
 describe('secretValues', () => {
   it('returns password, passphrase and every non-empty line of the key', () => {
     const key = encrypted.privateKey
-    const lines = key.split('\n').map((l) => l.trim()).filter((l) => l !== '')
+    const lines = key
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '')
     assert.ok(lines.length > 3)
     assert.deepEqual(secretValues(reader({ password: 'pw', passphrase: PASSPHRASE, 'private-key': key })), ['pw', PASSPHRASE, ...lines])
   })
@@ -431,7 +463,10 @@ describe('secretValues', () => {
   it('splits CRLF keys without keeping the CR', () => {
     const key = plain.privateKey.replace(/\n/g, '\r\n')
     const values = secretValues(reader({ 'private-key': key }))
-    assert.deepEqual(values, plain.privateKey.split('\n').filter((l) => l !== ''))
+    assert.deepEqual(
+      values,
+      plain.privateKey.split('\n').filter((l) => l !== ''),
+    )
     assert.ok(values.every((v) => !v.includes('\r')))
   })
 

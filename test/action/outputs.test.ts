@@ -39,7 +39,10 @@ describe('results output within GitHub limit', () => {
     const r = resultsJson(results)
     assert.ok(Buffer.byteLength(r.json) <= MAX_OUTPUT_BYTES, `results is ${Buffer.byteLength(r.json)} bytes`)
     const entries = JSON.parse(r.json) as Array<Record<string, unknown>>
-    assert.deepEqual(entries.map((e) => e.host), results.map((x) => x.target.host))
+    assert.deepEqual(
+      entries.map((e) => e.host),
+      results.map((x) => x.target.host),
+    )
     assert.ok(entries.every((e) => e.status === 'error'))
     assert.equal(r.hostsLeftOut, 0)
     // Fields go in the stated order, and only as many as needed.
@@ -58,7 +61,8 @@ describe('results output within GitHub limit', () => {
           return host(name, i % 3 === 0 ? 22 : 2222, statuses[(i + seed) % statuses.length])
         })
         const { values, trim, fullJson } = buildOutputs(results)
-        for (const [name, value] of Object.entries(values)) assert.ok(Buffer.byteLength(value) <= MAX_OUTPUT_BYTES && Buffer.byteLength(value) < ONE_MB, `${name}: ${Buffer.byteLength(value)} bytes`)
+        for (const [name, value] of Object.entries(values))
+          assert.ok(Buffer.byteLength(value) <= MAX_OUTPUT_BYTES && Buffer.byteLength(value) < ONE_MB, `${name}: ${Buffer.byteLength(value)} bytes`)
         const entries = JSON.parse(values.results) as Array<{ host: string; status: string }>
         assert.equal(entries.length + trim.hostsLeftOut, MAX_HOSTS)
         entries.forEach((e, i) => {
@@ -100,7 +104,10 @@ describe('setOutputs and results-file', () => {
     process.env.RUNNER_TEMP = dir
   })
   after(() => {
-    for (const [k, v] of Object.entries(saved)) v === undefined ? delete process.env[k] : (process.env[k] = v)
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k]
+      else process.env[k] = v
+    }
     rmSync(dir, { recursive: true, force: true })
   })
   const outputs = (file: string) => parseOutputFile(readFileSync(file, 'utf8'))

@@ -7,7 +7,6 @@ import { after, before, describe, it } from 'node:test'
 import { HtmlRenderer, Parser } from 'commonmark'
 import fc from 'fast-check'
 import type { HostResult, HostStatus } from '../../src/engine/result.js'
-import { isFailure } from '../../src/engine/result.js'
 import { buildSummary, escapeHtml } from '../../src/action/summary.js'
 import { fanoutResult, hostResult } from '../helpers/results.js'
 
@@ -38,7 +37,17 @@ function render(markdown: string): { html: string; blocks: string[] } {
   return { html: new HtmlRenderer().render(doc), blocks }
 }
 
-const HOSTILE = ['ok', '', '# Owned', '[click](https://evil.example/)', '![x](https://evil.example/x.png)', '<https://evil.example/auto>', '   ', '## more', 'after']
+const HOSTILE = [
+  'ok',
+  '',
+  '# Owned',
+  '[click](https://evil.example/)',
+  '![x](https://evil.example/x.png)',
+  '<https://evil.example/auto>',
+  '   ',
+  '## more',
+  'after',
+]
 
 function assertOneHtmlBlock(markdown: string, rows: number): void {
   const { html, blocks } = render(markdown)
@@ -61,7 +70,36 @@ describe('the summary under CommonMark', () => {
   })
 
   it('holds for any output and error text', () => {
-    const piece = fc.constantFrom('', ' ', '\n', '\r\n', '\r', '\t', '#', '# h', '[', ']', '(', ')', '!', '<', '>', '`', '```', '*', '-', '=', '|', 'http://e.example/', 'x', '&', ';', '<img src=x>', '</pre>', '</table>')
+    const piece = fc.constantFrom(
+      '',
+      ' ',
+      '\n',
+      '\r\n',
+      '\r',
+      '\t',
+      '#',
+      '# h',
+      '[',
+      ']',
+      '(',
+      ')',
+      '!',
+      '<',
+      '>',
+      '`',
+      '```',
+      '*',
+      '-',
+      '=',
+      '|',
+      'http://e.example/',
+      'x',
+      '&',
+      ';',
+      '<img src=x>',
+      '</pre>',
+      '</table>',
+    )
     const text = fc.array(piece, { maxLength: 25 }).map((p) => p.join(''))
     fc.assert(
       fc.property(fc.array(text, { maxLength: 8 }), text, (tail, error) => {

@@ -1,9 +1,8 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { MAX_HOSTS } from '../../src/engine/hosts.js'
-import type { FanoutResult } from '../../src/engine/fanout.js'
 import type { Threshold } from '../../src/engine/parse.js'
-import { isFailure, TAIL_LINES, type HostResult, type HostStatus, type HostTarget } from '../../src/engine/result.js'
+import { TAIL_LINES, type HostResult } from '../../src/engine/result.js'
 import { MAX_OUTPUT_BYTES, resultEntry, resultsJson } from '../../src/action/outputs.js'
 import { groupTitle, sanitizeLog, verdict, type Verdict } from '../../src/action/report.js'
 import { buildSummary, escapeHtml, SUMMARY_BUDGET, sortForSummary, stripAnsi } from '../../src/action/summary.js'
@@ -114,7 +113,11 @@ describe('sortForSummary', () => {
       sortForSummary(input).map((r) => r.target.label),
       ['e1', 'e2', 't1', 'f1', 'f2', 'c1', 'k1', 'k2', 's1', 's2'],
     )
-    assert.deepEqual(input.map((r) => r.target.label), before, 'the input is not reordered')
+    assert.deepEqual(
+      input.map((r) => r.target.label),
+      before,
+      'the input is not reordered',
+    )
   })
 })
 
@@ -123,10 +126,7 @@ describe('sortForSummary', () => {
 describe('buildSummary', () => {
   it('escapes HTML in output, errors and the verdict', () => {
     const html = summarize(
-      [
-        result('web1', 'failed', { tail: ['<script>alert("x")</script> & \'more\''] }),
-        result('web2', 'error', { error: 'banner said <b>go away</b>' }),
-      ],
+      [result('web1', 'failed', { tail: ['<script>alert("x")</script> & \'more\''] }), result('web2', 'error', { error: 'banner said <b>go away</b>' })],
       { failed: true, message: 'web1 <failed>' },
     )
     assert.ok(html.includes('<pre>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &apos;more&apos;</pre>'), html)
@@ -152,12 +152,20 @@ describe('buildSummary', () => {
     assert.ok(html.includes('<tr><td><code>bad</code></td><td>failed</td><td>3</td><td>1.2 s</td><td><pre>line1&#10;line2</pre></td></tr>\n'), html)
     assert.ok(html.includes('<tr><td><code>killed:2222</code></td><td>failed</td><td>SIGKILL</td><td>1 min 5 s</td><td></td></tr>\n'), html)
     assert.ok(html.includes('<tr><td><code>down</code></td><td>error</td><td></td><td>1.2 s</td><td><strong>connection refused</strong></td></tr>\n'), html)
-    assert.ok(html.includes('<tr><td><code>later</code></td><td>skipped</td><td></td><td></td><td><strong>not started: max-failures was exceeded and fail-fast is on</strong></td></tr>\n'), html)
+    assert.ok(
+      html.includes(
+        '<tr><td><code>later</code></td><td>skipped</td><td></td><td></td><td><strong>not started: max-failures was exceeded and fail-fast is on</strong></td></tr>\n',
+      ),
+      html,
+    )
     assert.ok(html.includes('<tr><td><code>ok</code></td><td>success</td><td>0</td><td>500 ms</td><td><pre>done</pre></td></tr>\n'), html)
     assert.equal(rowCount(html), 5)
     // Sorted: error, failed, failed, skipped, success.
     const order = ['down', 'bad', 'killed:2222', 'later', 'ok'].map((l) => html.indexOf(`<code>${l}</code>`))
-    assert.deepEqual([...order].sort((a, b) => a - b), order)
+    assert.deepEqual(
+      [...order].sort((a, b) => a - b),
+      order,
+    )
   })
 
   it('heading icon and counts follow the verdict', () => {
@@ -236,7 +244,10 @@ describe('resultsJson', () => {
     const results = [result('a', 'success', { tail: ['1', '2'] }), result('b', 'failed', { tail: [] })]
     const { json, tailLines } = resultsJson(results)
     assert.equal(tailLines, 20)
-    assert.deepEqual(JSON.parse(json), results.map((r) => resultEntry(r, 20)))
+    assert.deepEqual(
+      JSON.parse(json),
+      results.map((r) => resultEntry(r, 20)),
+    )
   })
 
   it('trims output tails of a big fleet to stay under the output limit, keeping every host in order', () => {
@@ -246,20 +257,33 @@ describe('resultsJson', () => {
     assert.equal(tailLines, 2) // 20 lines: 4.2 MB, 10: 2.2 MB, 5: 1.2 MB, 2: 0.57 MB
     const entries = JSON.parse(json) as Array<{ host: string; output: string }>
     assert.equal(entries.length, 1_000)
-    assert.deepEqual(entries.map((e) => e.host), results.map((r) => r.target.host))
+    assert.deepEqual(
+      entries.map((e) => e.host),
+      results.map((r) => r.target.host),
+    )
     assert.equal(entries[7].output, longLines(7).slice(-2).join('\n'))
   })
 
   it('the largest fleet allowed (MAX_HOSTS) with 20 lines of 200 chars and long errors stays under MAX_OUTPUT_BYTES', () => {
     const results = fleet(MAX_HOSTS).map((r, i) =>
-      i % 2 === 0 ? { ...r, status: 'error' as const, errorKind: 'refused' as const, error: `refused: nothing accepts connections on that port (ECONNREFUSED) ${'x'.repeat(100)}` } : r,
+      i % 2 === 0
+        ? {
+            ...r,
+            status: 'error' as const,
+            errorKind: 'refused' as const,
+            error: `refused: nothing accepts connections on that port (ECONNREFUSED) ${'x'.repeat(100)}`,
+          }
+        : r,
     )
     const { json, tailLines, errorsShortened } = resultsJson(results)
     assert.equal(tailLines, 0)
     assert.equal(errorsShortened, true)
     const entries = JSON.parse(json) as Array<{ host: string; error: string | null }>
     assert.equal(entries.length, MAX_HOSTS)
-    assert.deepEqual(entries.map((e) => e.host), results.map((r) => r.target.host))
+    assert.deepEqual(
+      entries.map((e) => e.host),
+      results.map((r) => r.target.host),
+    )
     assert.ok(entries[0].error!.startsWith('refused'))
     const html = summarize(results, OK, tailLines)
     assert.ok(html.includes(`keeps only the last ${tailLines} lines per host`))
@@ -270,7 +294,11 @@ describe('resultsJson', () => {
     const results = fleet(1_000)
     const { tailLines } = resultsJson(results)
     assert.equal(tailLines, 2)
-    assert.ok(summarize(results, OK, tailLines).includes(`<code>output</code> field of the <code>results</code> output keeps only the last ${tailLines} lines per host`))
+    assert.ok(
+      summarize(results, OK, tailLines).includes(
+        `<code>output</code> field of the <code>results</code> output keeps only the last ${tailLines} lines per host`,
+      ),
+    )
   })
 })
 
@@ -285,7 +313,19 @@ describe('resultEntry', () => {
   })
 
   it('has exactly the documented fields, in order', () => {
-    assert.deepEqual(Object.keys(resultEntry(r)), ['host', 'port', 'username', 'status', 'exitCode', 'signal', 'error', 'durationMs', 'output', 'attempts', 'batch'])
+    assert.deepEqual(Object.keys(resultEntry(r)), [
+      'host',
+      'port',
+      'username',
+      'status',
+      'exitCode',
+      'signal',
+      'error',
+      'durationMs',
+      'output',
+      'attempts',
+      'batch',
+    ])
     assert.deepEqual(resultEntry(r, 3), {
       host: 'web2',
       port: 2222,
@@ -321,7 +361,10 @@ describe('groupTitle', () => {
   })
 
   it('killed by a signal', () => {
-    assert.equal(groupTitle(result('web3', 'failed', { signal: 'SIGKILL', exitCode: null, durationMs: 65_000 })), '❌ failed web3: killed by SIGKILL (1 min 5 s)')
+    assert.equal(
+      groupTitle(result('web3', 'failed', { signal: 'SIGKILL', exitCode: null, durationMs: 65_000 })),
+      '❌ failed web3: killed by SIGKILL (1 min 5 s)',
+    )
   })
 
   it('error message on one line', () => {
@@ -398,7 +441,10 @@ describe('buildSummary: gathered rows, batches and shards', () => {
   })
 
   it('labels rows with their batch and does not fold across batches', () => {
-    const html = buildSummary(fanoutResult([ok('w1', { batch: 1 }), ok('w2', { batch: 2 }), ok('w3', { batch: 2 })]), verdictOk, { tailLines: 20, hostKeysShown: false })
+    const html = buildSummary(fanoutResult([ok('w1', { batch: 1 }), ok('w2', { batch: 2 }), ok('w3', { batch: 2 })]), verdictOk, {
+      tailLines: 20,
+      hostKeysShown: false,
+    })
     assert.match(html, /<th>Batch<\/th><th>Host<\/th>/)
     const rows = html.split('\n').filter((l) => l.startsWith('<tr><td>'))
     assert.deepEqual(

@@ -8,7 +8,10 @@ describe('backoffDelay', () => {
   const high = () => 0.999999
 
   it('doubles from the base delay, with ±50% jitter', () => {
-    assert.deepEqual([1, 2, 3, 4].map((a) => backoffDelay(a, 1_000, mid)), [1_000, 2_000, 4_000, 8_000])
+    assert.deepEqual(
+      [1, 2, 3, 4].map((a) => backoffDelay(a, 1_000, mid)),
+      [1_000, 2_000, 4_000, 8_000],
+    )
     assert.equal(backoffDelay(1, 1_000, low), 500)
     assert.equal(backoffDelay(1, 1_000, high), 1_500)
   })

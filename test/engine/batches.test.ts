@@ -38,7 +38,10 @@ describe('rolling batches', () => {
       assert.ok(run.results.every((r) => r.status === 'success'))
       // Finishing order: every host of batch k is reported before any host of batch k+1.
       const finishedBatches = reporter.finished.map((f) => f.result.batch!)
-      assert.deepEqual(finishedBatches, [...finishedBatches].sort((a, b) => a - b))
+      assert.deepEqual(
+        finishedBatches,
+        [...finishedBatches].sort((a, b) => a - b),
+      )
     } finally {
       await fleet.close()
     }

@@ -38,9 +38,24 @@ describe('parseEnv', () => {
   })
 
   it('keeps everything after the first = byte for byte', () => {
-    const values = ['', 'a=b=c', `"quoted" 'single'`, '$HOME $(id) `id` ${X}', 'back\\slash\\n', '  padded  ', 'ünïcødé 😀', '-n', 'tab\there', 'mid\rline', '#not a comment']
+    const values = [
+      '',
+      'a=b=c',
+      `"quoted" 'single'`,
+      '$HOME $(id) `id` ${X}',
+      'back\\slash\\n',
+      '  padded  ',
+      'ünïcødé 😀',
+      '-n',
+      'tab\there',
+      'mid\rline',
+      '#not a comment',
+    ]
     const text = values.map((v, i) => `V${i}=${v}`).join('\n')
-    assert.deepEqual(parseEnv(text).map((v) => v.value), values)
+    assert.deepEqual(
+      parseEnv(text).map((v) => v.value),
+      values,
+    )
   })
 
   it('skips blank lines and # comments', () => {
@@ -94,7 +109,13 @@ describe('envPrefix', () => {
   })
 
   it('assigns then exports once', () => {
-    assert.equal(envPrefix([{ name: 'A', value: '1' }, { name: 'B', value: `it's` }]), `A='1'\nB='it'\\''s'\nexport A B\n`)
+    assert.equal(
+      envPrefix([
+        { name: 'A', value: '1' },
+        { name: 'B', value: `it's` },
+      ]),
+      `A='1'\nB='it'\\''s'\nexport A B\n`,
+    )
   })
 
   it('refuses invalid names and NUL values (defence in depth)', () => {
@@ -110,14 +131,48 @@ describe('envPrefix', () => {
 })
 
 /** Strings without NUL and \n, rich in shell metacharacters and non-ASCII text. */
-const tricky = fc.array(
-  fc.oneof(
-    fc.constantFrom("'", '"', '$(', ')', '`', '\\', '\r', '-', ' ', '  ', '$V', '${V}', '\t', '!', '*', '?', '~', ';', '&', '|', '<', '>', '%s', '%', '#', '=', 'é', '😀', '\u200b', '\\\'', "'\\''"),
-    fc.string({ unit: 'binary' }),
-    fc.string({ unit: 'grapheme' }),
-  ),
-  { maxLength: 12 },
-).map((parts) => parts.join('').replace(/[\0\n]/g, ''))
+const tricky = fc
+  .array(
+    fc.oneof(
+      fc.constantFrom(
+        "'",
+        '"',
+        '$(',
+        ')',
+        '`',
+        '\\',
+        '\r',
+        '-',
+        ' ',
+        '  ',
+        '$V',
+        '${V}',
+        '\t',
+        '!',
+        '*',
+        '?',
+        '~',
+        ';',
+        '&',
+        '|',
+        '<',
+        '>',
+        '%s',
+        '%',
+        '#',
+        '=',
+        'é',
+        '😀',
+        '\u200b',
+        "\\'",
+        "'\\''",
+      ),
+      fc.string({ unit: 'binary' }),
+      fc.string({ unit: 'grapheme' }),
+    ),
+    { maxLength: 12 },
+  )
+  .map((parts) => parts.join('').replace(/[\0\n]/g, ''))
 
 const shells = ['/bin/sh', '/bin/dash', '/bin/bash'].filter((shell) => existsSync(shell))
 

@@ -10,7 +10,7 @@ import { parseKnownHosts } from '../../src/engine/known-hosts.js'
 import { SpoolDir, type OutputSpool } from '../../src/engine/output.js'
 import type { HostResult, HostTarget } from '../../src/engine/result.js'
 import { hostKeyPolicy } from '../../src/engine/trust.js'
-import { generateClientKey, startFakeServer, type FakeServer } from '../helpers/ssh2-server.js'
+import { generateClientKey, startFakeServer } from '../helpers/ssh2-server.js'
 import { loginUser } from '../helpers/fleet.js'
 import { closedPort, processGone, tarpit } from '../helpers/net.js'
 import { requireSshd, startSshd, type Sshd } from '../helpers/sshd.js'
@@ -78,8 +78,17 @@ describe('engine against in-process ssh2 servers', () => {
     const kbd = await startFakeServer({ auth: { keyboardInteractive: 'pw' } })
     try {
       const res = await run([target(pw.host, pw.port), target(kbd.host, kbd.port)])
-      assert.deepEqual(res.results.map((r) => [r.status, r.exitCode]), [['success', 0], ['success', 0]])
-      assert.deepEqual(res.results.map((r) => r.tail), [['ran: echo hi'], ['ran: echo hi']])
+      assert.deepEqual(
+        res.results.map((r) => [r.status, r.exitCode]),
+        [
+          ['success', 0],
+          ['success', 0],
+        ],
+      )
+      assert.deepEqual(
+        res.results.map((r) => r.tail),
+        [['ran: echo hi'], ['ran: echo hi']],
+      )
     } finally {
       await Promise.all([pw.close(), kbd.close()])
     }
@@ -109,7 +118,10 @@ describe('engine against in-process ssh2 servers', () => {
       const res = await run([target(keyOnly.host, keyOnly.port), target(pwOnly.host, pwOnly.port)], {
         session: { credentials: { privateKey: client.private, password: 'pw' } },
       })
-      assert.deepEqual(res.results.map((r) => r.status), ['success', 'success'])
+      assert.deepEqual(
+        res.results.map((r) => r.status),
+        ['success', 'success'],
+      )
       const wrongKey = await run([target(pwOnly.host, pwOnly.port)], { session: { credentials: { privateKey: other.private, password: 'pw' } } })
       assert.equal(wrongKey.results[0].status, 'success')
     } finally {
@@ -154,8 +166,14 @@ describe('engine against in-process ssh2 servers', () => {
     const slow = await startFakeServer({ auth: { password: 'pw' }, onExec: (_c, s) => void setTimeout(() => (s.exit(0), s.end()), 1_200) })
     try {
       // concurrency 1: the second host waits ~1.2 s for its slot, longer than its 700 ms connect-timeout.
-      const res = await run([target(slow.host, slow.port, 'first'), target(slow.host, slow.port, 'second')], { concurrency: 1, session: { connectTimeoutMs: 700 } })
-      assert.deepEqual(res.results.map((r) => r.status), ['success', 'success'])
+      const res = await run([target(slow.host, slow.port, 'first'), target(slow.host, slow.port, 'second')], {
+        concurrency: 1,
+        session: { connectTimeoutMs: 700 },
+      })
+      assert.deepEqual(
+        res.results.map((r) => r.status),
+        ['success', 'success'],
+      )
     } finally {
       await slow.close()
     }
@@ -180,7 +198,10 @@ describe('engine against in-process ssh2 servers', () => {
     assert.equal(r.status, 'error')
     assert.equal(r.errorKind, 'refused')
     assert.equal(r.attempts, 3)
-    assert.deepEqual(res.reporter.retries.map((x) => x.attempt), [1, 2])
+    assert.deepEqual(
+      res.reporter.retries.map((x) => x.attempt),
+      [1, 2],
+    )
   })
 
   for (const when of ['before the banner', 'after the banner'] as const) {
@@ -249,15 +270,24 @@ describe('engine against in-process ssh2 servers', () => {
       const strictKh = (text: string) => hostKeyPolicy({ strict: true, knownHosts: parseKnownHosts(text), fingerprints: [] })
       const unknown = await run([t], { session: { hostKeys: strictKh('') } })
       assert.equal(unknown.results[0].errorKind, 'host key')
-      assert.match(unknown.results[0].error!, new RegExp(`^host key: ${t.label} presented ssh-ed25519 ${server.hostKeyPublic.fingerprint.replace(/[+/]/g, '\\$&')}, which is not in known-hosts`))
+      assert.match(
+        unknown.results[0].error!,
+        new RegExp(`^host key: ${t.label} presented ssh-ed25519 ${server.hostKeyPublic.fingerprint.replace(/[+/]/g, '\\$&')}, which is not in known-hosts`),
+      )
       // The other server's key listed for this host: same type, different key.
       const changedLine = other.hostKeyPublic.knownHostsLine.replace(`[${other.host}]:${other.port}`, `[${server.host}]:${server.port}`)
       const changed = await run([t], { session: { hostKeys: strictKh(changedLine) } })
       assert.match(changed.results[0].error!, /does NOT match/)
-      const revoked = await run([t], { session: { hostKeys: strictKh(`${server.hostKeyPublic.knownHostsLine}\n@revoked * ${server.hostKeyPublic.knownHostsLine.split(' ').slice(1).join(' ')}`) } })
+      const revoked = await run([t], {
+        session: {
+          hostKeys: strictKh(`${server.hostKeyPublic.knownHostsLine}\n@revoked * ${server.hostKeyPublic.knownHostsLine.split(' ').slice(1).join(' ')}`),
+        },
+      })
       assert.match(revoked.results[0].error!, /revoked/)
       const pinned = await run([t], {
-        session: { hostKeys: hostKeyPolicy({ strict: true, knownHosts: null, fingerprints: [{ pattern: null, fingerprint: server.hostKeyPublic.fingerprint }] }) },
+        session: {
+          hostKeys: hostKeyPolicy({ strict: true, knownHosts: null, fingerprints: [{ pattern: null, fingerprint: server.hostKeyPublic.fingerprint }] }),
+        },
       })
       assert.equal(pinned.results[0].status, 'success')
       assert.equal(pinned.results[0].hostKey?.fingerprint, server.hostKeyPublic.fingerprint)
@@ -301,7 +331,8 @@ describe('engine against in-process ssh2 servers', () => {
       assert.equal(res.results.length, 6)
       // Every host is reported (one log group each), skipped ones too, in finishing order.
       assert.deepEqual(res.reporter.finished.map((f) => f.result.status).sort(), [...statuses].sort())
-      for (const f of res.reporter.finished.filter((x) => x.result.status === 'skipped')) assert.match(f.result.error ?? '', /not started: max-failures was exceeded/)
+      for (const f of res.reporter.finished.filter((x) => x.result.status === 'skipped'))
+        assert.match(f.result.error ?? '', /not started: max-failures was exceeded/)
     } finally {
       await server.close()
     }
@@ -316,7 +347,10 @@ describe('engine against in-process ssh2 servers', () => {
       const started = Date.now()
       const res = await run(targets, { concurrency: 2, signal: controller.signal })
       assert.ok(Date.now() - started < 5_000, `took ${Date.now() - started} ms`)
-      assert.deepEqual(res.results.map((r) => r.status), ['cancelled', 'cancelled', 'skipped', 'skipped', 'skipped'])
+      assert.deepEqual(
+        res.results.map((r) => r.status),
+        ['cancelled', 'cancelled', 'skipped', 'skipped', 'skipped'],
+      )
       assert.equal(res.cancelled, true)
     } finally {
       await server.close()
@@ -333,7 +367,8 @@ describe('engine against in-process ssh2 servers', () => {
         const pump = () => {
           while (sent < total) {
             sent += chunk.length
-            if (!stream.write(sent >= total ? Buffer.concat([chunk.subarray(0, chunk.length - 4), Buffer.from('END\n')]) : chunk)) return void stream.once('drain', pump)
+            if (!stream.write(sent >= total ? Buffer.concat([chunk.subarray(0, chunk.length - 4), Buffer.from('END\n')]) : chunk))
+              return void stream.once('drain', pump)
           }
           stream.exit(0)
           stream.end()
@@ -405,17 +440,26 @@ describe('engine against in-process ssh2 servers', () => {
         target(hang.host, hang.port),
         target('web1.example.test', 22),
       ]
-      const res = await run(targets, { concurrency: 3, session: { connectTimeoutMs: 700, commandTimeoutMs: 700, killGraceMs: 100, lookup: failingLookup('ENOTFOUND') } })
+      const res = await run(targets, {
+        concurrency: 3,
+        session: { connectTimeoutMs: 700, commandTimeoutMs: 700, killGraceMs: 100, lookup: failingLookup('ENOTFOUND') },
+      })
       assert.equal(res.results.length, targets.length)
-      assert.deepEqual(res.results.map((r) => r.target), targets)
-      assert.deepEqual(res.results.map((r) => [r.status, r.errorKind]), [
-        ['success', null],
-        ['error', 'connect timeout'],
-        ['failed', null],
-        ['error', 'refused'],
-        ['timeout', null],
-        ['error', 'dns'],
-      ])
+      assert.deepEqual(
+        res.results.map((r) => r.target),
+        targets,
+      )
+      assert.deepEqual(
+        res.results.map((r) => [r.status, r.errorKind]),
+        [
+          ['success', null],
+          ['error', 'connect timeout'],
+          ['failed', null],
+          ['error', 'refused'],
+          ['timeout', null],
+          ['error', 'dns'],
+        ],
+      )
       assert.equal(res.reporter.finished.length, targets.length)
     } finally {
       await Promise.all([pit.close(), good.close(), failing.close(), hang.close()])
@@ -435,7 +479,10 @@ describe('engine against real sshd', { skip: !requireSshd() && 'sshd not install
   const policy = (knownHosts: string) => hostKeyPolicy({ strict: true, knownHosts: parseKnownHosts(knownHosts), fingerprints: [] })
 
   it('prefers the host key algorithm of the known entry (a pinned RSA key is not refused)', async () => {
-    const rsa = sshd.knownHosts.split('\n').filter((l) => l.includes(' ssh-rsa ')).join('\n')
+    const rsa = sshd.knownHosts
+      .split('\n')
+      .filter((l) => l.includes(' ssh-rsa '))
+      .join('\n')
     assert.ok(rsa)
     const res = await run([target(sshd.host, sshd.port, sshd.username)], { session: { credentials: { privateKey: sshd.clientKey }, hostKeys: policy(rsa) } })
     assert.equal(res.results[0].status, 'success', res.results[0].error ?? '')

@@ -12,7 +12,7 @@ function parse(text: string): number | null {
   m = /^(\d+) min(?: (\d+) s)?$/.exec(text)
   if (m) {
     const s = m[2] === undefined ? 0 : Number(m[2])
-    return s >= 1 && s < 60 || m[2] === undefined ? Number(m[1]) * 60_000 + s * 1000 : null
+    return (s >= 1 && s < 60) || m[2] === undefined ? Number(m[1]) * 60_000 + s * 1000 : null
   }
   return null
 }

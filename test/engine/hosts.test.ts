@@ -84,7 +84,16 @@ describe('parseHosts: user and port', () => {
       parseHosts('dé@web1 a$b@web2').map((e) => e.username),
       ['dé', 'a$b'],
     )
-    for (const [user, what] of [['-root', "starts with '-'"], ['a;b', "contains ';'"], ['a|b', "contains '|'"], ['a`b', "contains '`'"], ['a"b', `contains '"'`], ['a(b', "contains '('"], ['a\u0001b', 'contains the character U+0001'], ['dom\\', "ends with '\\'"]]) {
+    for (const [user, what] of [
+      ['-root', "starts with '-'"],
+      ['a;b', "contains ';'"],
+      ['a|b', "contains '|'"],
+      ['a`b', "contains '`'"],
+      ['a"b', `contains '"'`],
+      ['a(b', "contains '('"],
+      ['a\u0001b', 'contains the character U+0001'],
+      ['dom\\', "ends with '\\'"],
+    ]) {
       throwsWith(() => parseHosts(`${user}@web1`), `user name "${user}" ${what}`, "as with ssh, a user name may not start with '-'")
     }
   })
@@ -150,8 +159,18 @@ describe('expandRanges', () => {
 
   it('keeps zero padding from the start', () => {
     assert.deepEqual(expandRanges('web[01-12].x'), [
-      'web01.x', 'web02.x', 'web03.x', 'web04.x', 'web05.x', 'web06.x',
-      'web07.x', 'web08.x', 'web09.x', 'web10.x', 'web11.x', 'web12.x',
+      'web01.x',
+      'web02.x',
+      'web03.x',
+      'web04.x',
+      'web05.x',
+      'web06.x',
+      'web07.x',
+      'web08.x',
+      'web09.x',
+      'web10.x',
+      'web11.x',
+      'web12.x',
     ])
     assert.deepEqual(expandRanges('n[098-101]'), ['n098', 'n099', 'n100', 'n101'])
     assert.deepEqual(expandRanges('n[8-11]'), ['n8', 'n9', 'n10', 'n11'])
@@ -241,7 +260,13 @@ describe('parseHosts: zero-padded IPv4 numbers', () => {
 
   it('keeps zero-padded ranges in host names, and unpadded IPv4 (0 included)', () => {
     assert.deepEqual(names('web[01-02].example.com 10.0.0.[0-1] 10.0.0.100 0.0.0.0 db-010'), [
-      'web01.example.com', 'web02.example.com', '10.0.0.0', '10.0.0.1', '10.0.0.100', '0.0.0.0', 'db-010',
+      'web01.example.com',
+      'web02.example.com',
+      '10.0.0.0',
+      '10.0.0.1',
+      '10.0.0.100',
+      '0.0.0.0',
+      'db-010',
     ])
   })
 })
@@ -255,7 +280,17 @@ describe('parseHosts: long entries are quoted short in errors', () => {
 
   it('every quoted piece is short: ports, IPv6, ranges, user names, duplicates', () => {
     const long = '9'.repeat(10_000)
-    for (const text of [`web1:${long}`, `web1:x${long}`, `[::1]:${long}`, `[::1]x${long}`, `${long}:${long}::zz`, `web[${long}-1]`, `web[1,x${long}]`, `-${long}@web1`, `a${long}b a${long}b`]) {
+    for (const text of [
+      `web1:${long}`,
+      `web1:x${long}`,
+      `[::1]:${long}`,
+      `[::1]x${long}`,
+      `${long}:${long}::zz`,
+      `web[${long}-1]`,
+      `web[1,x${long}]`,
+      `-${long}@web1`,
+      `a${long}b a${long}b`,
+    ]) {
       const message = throwsWith(() => parseHosts(text))
       assert.ok(message.length < 400, `${message.length} characters for ${text.slice(0, 20)}…: ${message.slice(0, 400)}`)
     }
@@ -313,7 +348,11 @@ describe('resolveTargets', () => {
   it('rejects hosts without a username, listing up to 5', () => {
     throwsWith(() => resolveTargets([{ host: 'web1' }], { username: '', port: 22 }), 'no username for web1;', 'give user@host or set the username')
     const many = parseHosts('web[1-8] ok@db1')
-    const message = throwsWith(() => resolveTargets(many, { username: '', port: 22 }), 'no username for 8 hosts: web1, web2, web3, web4, web5 and 3 more', 'user@host')
+    const message = throwsWith(
+      () => resolveTargets(many, { username: '', port: 22 }),
+      'no username for 8 hosts: web1, web2, web3, web4, web5 and 3 more',
+      'user@host',
+    )
     assert.ok(!message.includes('web6'))
     assert.ok(!message.includes('db1'))
   })

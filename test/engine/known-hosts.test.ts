@@ -243,9 +243,7 @@ describe('checkHostKey', () => {
   })
 
   test('@revoked keys are rejected even when also listed as trusted, for the hosts the line names', () => {
-    const kh = parseKnownHosts(
-      [`web ${keys.ed1.text}`, `@revoked web ${keys.ed1.text}`, `other ${keys.ed2.text}`, `@revoked * ${keys.ed2.text}`].join('\n'),
-    )
+    const kh = parseKnownHosts([`web ${keys.ed1.text}`, `@revoked web ${keys.ed1.text}`, `other ${keys.ed2.text}`, `@revoked * ${keys.ed2.text}`].join('\n'))
     assert.equal(checkHostKey(kh, 'web', 22, keys.ed1.key), 'revoked')
     assert.equal(checkHostKey(kh, 'other', 22, keys.ed2.key), 'revoked')
     assert.equal(checkHostKey(kh, 'elsewhere', 2222, keys.ed2.key), 'revoked', '`*` revokes for every host')
@@ -314,9 +312,7 @@ describe('knownKeyTypes and hostKeyAlgorithmsFor', () => {
 
 describe('parseKnownHosts warnings', () => {
   test('@cert-authority lines are parsed, ignored, and warned about once', () => {
-    const kh = parseKnownHosts(
-      [`@cert-authority *.example.com ${keys.ed1.text}`, `web ${keys.ed2.text}`, `@cert-authority * ${keys.ecdsa.text}`].join('\n'),
-    )
+    const kh = parseKnownHosts([`@cert-authority *.example.com ${keys.ed1.text}`, `web ${keys.ed2.text}`, `@cert-authority * ${keys.ecdsa.text}`].join('\n'))
     assert.equal(kh.entries.length, 3)
     assert.equal(kh.warnings.length, 1)
     assert.match(kh.warnings[0], /@cert-authority/)
@@ -363,9 +359,7 @@ describe('fingerprints', () => {
     const ed1 = keys.ed1.sshKeygenFingerprint
     const ed2 = keys.ed2.sshKeygenFingerprint
     const ecdsa = keys.ecdsa.sshKeygenFingerprint
-    const rules = parseFingerprints(
-      ['# comment', '', ed1, `*.example.com,!bad.example.com ${ed2}`, `  [db]:2222 ${ecdsa}  `, `web:2200 ${ecdsa}`].join('\n'),
-    )
+    const rules = parseFingerprints(['# comment', '', ed1, `*.example.com,!bad.example.com ${ed2}`, `  [db]:2222 ${ecdsa}  `, `web:2200 ${ecdsa}`].join('\n'))
     assert.deepEqual(rules, [
       { pattern: null, fingerprint: ed1 },
       { pattern: '*.example.com,!bad.example.com', fingerprint: ed2 },

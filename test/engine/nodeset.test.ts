@@ -115,11 +115,17 @@ const sep = fc.constantFrom('', '-', '.', '.example.com', 'x')
 const hostName = fc
   .tuple(word, fc.array(fc.tuple(field, sep), { maxLength: 3 }), fc.option(fc.constantFrom(2222, 2200, 22022), { nil: undefined }))
   .map(([head, parts, port]) => head + parts.map(([f, s]) => f + s).join('') + (port === undefined ? '' : `:${port}`))
-const ipv4 = fc.tuple(fc.constantFrom('10.0', '192.168'), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 255 })).map(([net, c, d]) => `${net}.${c}.${d}`)
+const ipv4 = fc
+  .tuple(fc.constantFrom('10.0', '192.168'), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 255 }))
+  .map(([net, c, d]) => `${net}.${c}.${d}`)
 /** Families of similar labels, so that folds happen: a few shapes, many numbers. */
 const labelList = fc.array(fc.oneof({ weight: 4, arbitrary: hostName }, { weight: 1, arbitrary: ipv4 }), { maxLength: 150 })
 const dense = fc
-  .tuple(fc.constantFrom('r', 'web', 'n-'), fc.constantFrom('', '-n', '.s'), fc.array(fc.tuple(fc.integer({ min: 0, max: 12 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 12 })), { maxLength: 80 }))
+  .tuple(
+    fc.constantFrom('r', 'web', 'n-'),
+    fc.constantFrom('', '-n', '.s'),
+    fc.array(fc.tuple(fc.integer({ min: 0, max: 12 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 12 })), { maxLength: 80 }),
+  )
   .map(([a, b, cells]) => cells.map(([x, w, y]) => `${a}${String(x).padStart(w, '0')}${b}${y}`))
 
 describe('foldHosts property: expanding the folded list gives back exactly the labels', () => {

@@ -109,7 +109,10 @@ describe('quote', () => {
   it('keeps every parser error short whatever the input size', () => {
     const huge = '9'.repeat(1_000_000) + 'x'
     for (const parse of [parseDuration, (t: string) => parsePositiveInt(t, 0), parseThreshold, parseSize, parseBoolean]) {
-      assert.throws(() => parse(huge), (err: Error) => err.message.length < 400 && err.message.includes('(1000001 characters)'))
+      assert.throws(
+        () => parse(huge),
+        (err: Error) => err.message.length < 400 && err.message.includes('(1000001 characters)'),
+      )
     }
   })
 })
@@ -122,7 +125,17 @@ describe('parsePositiveInt', () => {
     assert.equal(parsePositiveInt('007', 1), 7)
   })
 
-  for (const [text, min] of [['abc', 1], ['0', 1], ['1.5', 1], ['10x', 1], ['', 1], ['-3', 0], ['4', 5], ['1e3', 1], ['99999999999999999999', 1]] as const) {
+  for (const [text, min] of [
+    ['abc', 1],
+    ['0', 1],
+    ['1.5', 1],
+    ['10x', 1],
+    ['', 1],
+    ['-3', 0],
+    ['4', 5],
+    ['1e3', 1],
+    ['99999999999999999999', 1],
+  ] as const) {
     it(`rejects ${JSON.stringify(text)} with min ${min}`, () => {
       throwsWith(() => parsePositiveInt(text, min), `"${text}"`, `a whole number ≥ ${min}`)
     })

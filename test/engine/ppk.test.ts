@@ -96,7 +96,7 @@ function puttygenExport(generated: Generated): string {
 function decodeOpenSSH(text: string) {
   const b64 = /^-----BEGIN OPENSSH PRIVATE KEY-----\n([\s\S]*?)-----END OPENSSH PRIVATE KEY-----\n?$/.exec(text)
   assert.ok(b64, 'not an OpenSSH private key')
-  const body = Buffer.from(b64[1]!.replace(/\s/g, ''), 'base64')
+  const body = Buffer.from(b64[1].replace(/\s/g, ''), 'base64')
   let pos = 0
   const take = (n: number) => body.subarray(pos, (pos += n))
   const str = () => take(take(4).readUInt32BE(0))
@@ -217,7 +217,7 @@ describe('puttyToOpenSSH: real puttygen keys', { skip: noPuttygen }, () => {
     const seen = new Set<boolean>()
     for (let i = 0; i < 40 && seen.size < 2; i++) {
       const generated = puttygen(['-t', 'ecdsa', '-b', '256'], { version: 3, encrypted: false })
-      const privateLines = /^Private-Lines: \d+\n([\s\S]*?)\nPrivate-MAC/m.exec(generated.text)![1]!
+      const privateLines = /^Private-Lines: \d+\n([\s\S]*?)\nPrivate-MAC/m.exec(generated.text)![1]
       const scalar = Buffer.from(privateLines.replace(/\s/g, ''), 'base64')
       seen.add(scalar.readUInt32BE(0) === 33) // 33 bytes: 0x00 then a byte with the top bit set
       checkConverted(generated, puttyToOpenSSH(generated.text), 'ecdsa-sha2-nistp256')
@@ -251,7 +251,11 @@ describe('puttyToOpenSSH: real puttygen keys', { skip: noPuttygen }, () => {
 
 describe('puttyToOpenSSH: output layout (openssh-key-v1)', { skip: noPuttygen }, () => {
   test('cipher none, kdf none, one key, matching check ints, comment, padding 1,2,3…', () => {
-    for (const args of [['-t', 'ed25519'], ['-t', 'rsa', '-b', '1024'], ['-t', 'ecdsa', '-b', '521']]) {
+    for (const args of [
+      ['-t', 'ed25519'],
+      ['-t', 'rsa', '-b', '1024'],
+      ['-t', 'ecdsa', '-b', '521'],
+    ]) {
       const generated = puttygen(args, { version: 2, encrypted: false, comment: 'layout check' })
       const text = puttyToOpenSSH(generated.text)
       assert.match(text, /^-----BEGIN OPENSSH PRIVATE KEY-----\n(?:[A-Za-z0-9+/=]{1,70}\n)+-----END OPENSSH PRIVATE KEY-----\n$/)
@@ -268,7 +272,10 @@ describe('puttyToOpenSSH: output layout (openssh-key-v1)', { skip: noPuttygen },
       const comment = Buffer.from('layout check')
       const end = section.lastIndexOf(comment) + comment.length
       assert.equal(section.readUInt32BE(end - comment.length - 4), comment.length)
-      assert.deepEqual([...section.subarray(end)], Array.from({ length: section.length - end }, (_, i) => i + 1))
+      assert.deepEqual(
+        [...section.subarray(end)],
+        Array.from({ length: section.length - end }, (_, i) => i + 1),
+      )
     }
   })
 })
@@ -439,11 +446,7 @@ describe('PPK v3 Argon2 (crypto.argon2Sync)', { skip: noPuttygen }, () => {
     try {
       assert.equal(typeof (nodeCrypto as { argon2Sync?: unknown }).argon2Sync, 'undefined')
       for (const pass of [PASSPHRASE, undefined]) {
-        assertPuttyError(
-          () => puttyToOpenSSH(v3enc.text, pass),
-          'unsupported',
-          /Argon2.*puttygen key\.ppk -O private-openssh -o key.*remove its passphrase/,
-        )
+        assertPuttyError(() => puttyToOpenSSH(v3enc.text, pass), 'unsupported', /Argon2.*puttygen key\.ppk -O private-openssh -o key.*remove its passphrase/)
       }
       checkConverted(v3plain, puttyToOpenSSH(v3plain.text), 'ssh-ed25519')
       checkConverted(v2enc, puttyToOpenSSH(v2enc.text, PASSPHRASE), 'ssh-ed25519')

@@ -53,7 +53,10 @@ async function session(
 const unchecked = hostKeyPolicy({ strict: false, knownHosts: null, fingerprints: [] })
 
 function pids(text: string): number[] {
-  return text.split('\n').flatMap((l) => /^(?:pid|child)=(\d+)$/.exec(l)?.[1] ?? []).map(Number)
+  return text
+    .split('\n')
+    .flatMap((l) => /^(?:pid|child)=(\d+)$/.exec(l)?.[1] ?? [])
+    .map(Number)
 }
 
 describe('session against real sshd', { skip: !requireSshd() && 'sshd not installed' }, () => {
@@ -78,7 +81,10 @@ describe('session against real sshd', { skip: !requireSshd() && 'sshd not instal
     for (const { log } of res.reporter.finished) assert.ok(log.endsWith('2999\n3000\nfinal-error-line\n'), log.slice(-200))
   })
 
-  for (const [pin, type] of [['RSA', 'ssh-rsa'], ['ECDSA', 'ecdsa-sha2-nistp256']] as const) {
+  for (const [pin, type] of [
+    ['RSA', 'ssh-rsa'],
+    ['ECDSA', 'ecdsa-sha2-nistp256'],
+  ] as const) {
     it(`accepts a host whose ${pin} key alone is pinned by fingerprint, though it also has an Ed25519 key`, async () => {
       const key = sshd.hostKeys.find((k) => k.type === type)!
       const { outcome } = await session({
@@ -117,7 +123,10 @@ describe('session against real sshd', { skip: !requireSshd() && 'sshd not instal
         hostKeys: knownHostsPolicy(strict.knownHosts),
       })
       assert.equal(outcome.errorKind, 'authentication', JSON.stringify(outcome))
-      assert.match(outcome.error!, /^authentication failed for user "[^"]+" \(tried: key, password; the server offers: publickey, password\); the server disconnected: Too many authentication failures/)
+      assert.match(
+        outcome.error!,
+        /^authentication failed for user "[^"]+" \(tried: key, password; the server offers: publickey, password\); the server disconnected: Too many authentication failures/,
+      )
       assert.equal(outcome.retryable, false)
     } finally {
       await strict.stop()
@@ -125,39 +134,43 @@ describe('session against real sshd', { skip: !requireSshd() && 'sshd not instal
   })
 })
 
-describe('stopping a root session (OpenSSH ignores its signal requests)', { skip: (!requireSshd() && 'sshd not installed') || (process.getuid?.() !== 0 && 'needs root') }, () => {
-  let root: Sshd
-  before(async () => {
-    root = await startSshd({})
-  })
-  after(async () => {
-    await root?.stop()
-  })
-
-  for (const how of ['cancelled', 'timeout'] as const) {
-    it(`${how}: every process of the command is gone when the host is reported, children that left stdout included`, async () => {
-      // Children that do not hold stdout: the channel closes as soon as the shell dies, before the sweep reached them.
-      const command = 'echo pid=$$; for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do sleep 120 >/dev/null 2>&1 & echo child=$!; done; wait'
-      const { outcome, text } = await session(
-        {
-          target: target(root.host, root.port, root.username),
-          command,
-          credentials: { privateKey: root.clientKey },
-          hostKeys: knownHostsPolicy(root.knownHosts),
-          cancelGraceMs: 200,
-          killGraceMs: 200,
-          commandTimeoutMs: how === 'timeout' ? 1_000 : 0,
-        },
-        (t, abort) => void (how === 'cancelled' && pids(t).length === 21 && abort()),
-      )
-      assert.equal(outcome.status, how, JSON.stringify(outcome))
-      assert.equal(pids(text).length, 21, text)
-      const left = pids(text).filter((pid) => !processGone(pid))
-      assert.deepEqual(left, [], 'processes still running when the session ended')
-      assert.match(outcome.error!, /stopped on the host \(TERM, then KILL\)$/)
+describe(
+  'stopping a root session (OpenSSH ignores its signal requests)',
+  { skip: (!requireSshd() && 'sshd not installed') || (process.getuid?.() !== 0 && 'needs root') },
+  () => {
+    let root: Sshd
+    before(async () => {
+      root = await startSshd({})
     })
-  }
-})
+    after(async () => {
+      await root?.stop()
+    })
+
+    for (const how of ['cancelled', 'timeout'] as const) {
+      it(`${how}: every process of the command is gone when the host is reported, children that left stdout included`, async () => {
+        // Children that do not hold stdout: the channel closes as soon as the shell dies, before the sweep reached them.
+        const command = 'echo pid=$$; for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do sleep 120 >/dev/null 2>&1 & echo child=$!; done; wait'
+        const { outcome, text } = await session(
+          {
+            target: target(root.host, root.port, root.username),
+            command,
+            credentials: { privateKey: root.clientKey },
+            hostKeys: knownHostsPolicy(root.knownHosts),
+            cancelGraceMs: 200,
+            killGraceMs: 200,
+            commandTimeoutMs: how === 'timeout' ? 1_000 : 0,
+          },
+          (t, abort) => void (how === 'cancelled' && pids(t).length === 21 && abort()),
+        )
+        assert.equal(outcome.status, how, JSON.stringify(outcome))
+        assert.equal(pids(text).length, 21, text)
+        const left = pids(text).filter((pid) => !processGone(pid))
+        assert.deepEqual(left, [], 'processes still running when the session ended')
+        assert.match(outcome.error!, /stopped on the host \(TERM, then KILL\)$/)
+      })
+    }
+  },
+)
 
 /** A relay to `server` that drops everything in both directions once `partition()` is called (no FIN, no RST). */
 async function partitionable(port: number): Promise<{ port: number; partition(): void; close(): Promise<void> }> {
@@ -203,7 +216,10 @@ describe('session against in-process ssh2 servers', () => {
           abort()
         })
         assert.equal(outcome.status, 'cancelled')
-        assert.equal(outcome.error, 'cancelled: the job was cancelled while the command ran; TERM, then KILL sent; the host did not answer, so whether the command stopped is unknown')
+        assert.equal(
+          outcome.error,
+          'cancelled: the job was cancelled while the command ran; TERM, then KILL sent; the host did not answer, so whether the command stopped is unknown',
+        )
         // TERM, 200 ms, KILL, 300 ms, give up: far from the 3.2 s it took when it waited for a close that never came.
         assert.ok(durationMs < 2_500, `took ${durationMs} ms`)
       } finally {
@@ -217,7 +233,10 @@ describe('session against in-process ssh2 servers', () => {
     await withServer({ onExec: (_c, s) => void s.resume() }, async (port) => {
       const { outcome } = await session({ ...base(port), commandTimeoutMs: 300, killGraceMs: 100, stopWaitMs: 300 })
       assert.equal(outcome.status, 'timeout')
-      assert.equal(outcome.error, 'command timed out after 300 ms; TERM, then KILL sent, but the command had not ended when the session was closed, so it may still be running on the host')
+      assert.equal(
+        outcome.error,
+        'command timed out after 300 ms; TERM, then KILL sent, but the command had not ended when the session was closed, so it may still be running on the host',
+      )
     })
   })
 
@@ -260,7 +279,10 @@ describe('session against in-process ssh2 servers', () => {
       const port = (srv.address() as { port: number }).port
       const { outcome } = await session({ ...base(port), credentials: { privateKey: generateClientKey().private, password: 'wrong' } })
       assert.equal(outcome.errorKind, 'authentication', JSON.stringify(outcome))
-      assert.match(outcome.error!, /^authentication failed for user "deploy" \(tried: key, password; the server offers: publickey, password\); the server disconnected: /)
+      assert.match(
+        outcome.error!,
+        /^authentication failed for user "deploy" \(tried: key, password; the server offers: publickey, password\); the server disconnected: /,
+      )
     } finally {
       await new Promise((resolve) => srv.close(resolve))
     }

@@ -20,7 +20,9 @@ before(() => {
   try {
     for (const name of ['a', 'b']) {
       execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, name)])
-      const [type, base64] = readFileSync(join(dir, `${name}.pub`), 'utf8').trim().split(' ')
+      const [type, base64] = readFileSync(join(dir, `${name}.pub`), 'utf8')
+        .trim()
+        .split(' ')
       keys.push({ line: `${type} ${base64}`, key: hostKeyFromBlob(Buffer.from(base64, 'base64')) })
     }
   } finally {

@@ -134,7 +134,9 @@ export async function runAction(inputs: Record<string, string>, opts: RunOptions
   const exitAfterSignalMs = interruptedAt > 0 ? Date.now() - interruptedAt : null
   const outputs = parseOutputFile(readFileSync(outputFile, 'utf8'))
   const summary = readFileSync(summaryFile, 'utf8')
-  const leftoverTempFiles = readdirSync(dir, { recursive: true }).map(String).filter((f) => f !== 'output' && f !== 'summary')
+  const leftoverTempFiles = readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter((f) => f !== 'output' && f !== 'summary')
   rmSync(dir, { recursive: true, force: true })
   const { commands, groups } = parseLog(stdout)
   return { code, signal, stdout, stderr, commands, outputs, summary, groups, durationMs, exitAfterSignalMs, leftoverTempFiles }
@@ -168,7 +170,23 @@ function unescapeLegacy(s: string): string {
 }
 
 /** Commands the runner registers (ActionCommandManager and its extensions); others are plain text. */
-const REGISTERED = new Set(['stop-commands', 'group', 'endgroup', 'error', 'warning', 'notice', 'debug', 'add-mask', 'set-output', 'save-state', 'set-env', 'add-path', 'add-matcher', 'remove-matcher', 'echo'])
+const REGISTERED = new Set([
+  'stop-commands',
+  'group',
+  'endgroup',
+  'error',
+  'warning',
+  'notice',
+  'debug',
+  'add-mask',
+  'set-output',
+  'save-state',
+  'set-env',
+  'add-path',
+  'add-matcher',
+  'remove-matcher',
+  'echo',
+])
 
 /**
  * One line parsed as the runner's ActionCommand parses it: first `::cmd k=v,k=v::data` at the
@@ -188,7 +206,11 @@ export function parseCommand(line: string, stopToken: string | null = null): Com
       if (name !== '' && known(name)) {
         const properties: Record<string, string> = {}
         if (space > 0) {
-          for (const kv of info.slice(space + 1).trim().split(',').filter(Boolean)) {
+          for (const kv of info
+            .slice(space + 1)
+            .trim()
+            .split(',')
+            .filter(Boolean)) {
             const eq = kv.indexOf('=')
             if (eq > 0 && eq < kv.length - 1) properties[kv.slice(0, eq)] = unescapeProperty(kv.slice(eq + 1))
           }
@@ -207,7 +229,10 @@ export function parseCommand(line: string, stopToken: string | null = null): Com
   if (name === '' || !known(name)) return null
   const properties: Record<string, string> = {}
   if (space > 0) {
-    for (const kv of info.slice(space + 1).split(';').filter(Boolean)) {
+    for (const kv of info
+      .slice(space + 1)
+      .split(';')
+      .filter(Boolean)) {
       const eq = kv.indexOf('=')
       if (eq > 0 && eq < kv.length - 1) properties[kv.slice(0, eq)] = unescapeLegacy(kv.slice(eq + 1))
     }

@@ -142,14 +142,22 @@ describe('sshd fixture (real OpenSSH)', { skip: !requireSshd() && 'sshd not inst
     const knownHostsPath = join(sshd.dir, 'known_hosts.test')
     writeFileSync(knownHostsPath, sshd.knownHosts)
     const res = await runSsh([
-      '-F', '/dev/null',
-      '-i', sshd.clientKeyPath,
-      '-o', 'IdentitiesOnly=yes',
-      '-o', `UserKnownHostsFile=${knownHostsPath}`,
-      '-o', 'GlobalKnownHostsFile=/dev/null',
-      '-o', 'StrictHostKeyChecking=yes',
-      '-o', 'BatchMode=yes',
-      '-p', String(sshd.port),
+      '-F',
+      '/dev/null',
+      '-i',
+      sshd.clientKeyPath,
+      '-o',
+      'IdentitiesOnly=yes',
+      '-o',
+      `UserKnownHostsFile=${knownHostsPath}`,
+      '-o',
+      'GlobalKnownHostsFile=/dev/null',
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      'BatchMode=yes',
+      '-p',
+      String(sshd.port),
       `${sshd.username}@${sshd.host}`,
       'echo ok; exit 3',
     ])
@@ -187,7 +195,7 @@ describe('sshd fixture (real OpenSSH)', { skip: !requireSshd() && 'sshd not inst
       let seen: string | undefined
       const client = await connect({
         ...clientConfig(),
-        algorithms: { serverHostKey: [algorithmFor[hostKey.type]!] as ssh2.ServerHostKeyAlgorithm[] },
+        algorithms: { serverHostKey: [algorithmFor[hostKey.type]] as ssh2.ServerHostKeyAlgorithm[] },
         hostVerifier: (key: Buffer) => {
           seen = fingerprintOf(key)
           return true
@@ -199,25 +207,29 @@ describe('sshd fixture (real OpenSSH)', { skip: !requireSshd() && 'sshd not inst
     }
   })
 
-  test('root login: OpenSSH ignores signal requests (root sessions run in the privsep monitor)', {
-    skip: process.getuid?.() !== 0 && 'not running as root',
-  }, async () => {
-    const client = await connect(clientConfig())
-    try {
-      const stream = await execStream(client, 'echo $$; exec sleep 30')
-      const pid = Number(await firstLine(stream))
-      const closed = collect(stream)
-      stream.end()
-      rawSignal(client, stream, 'TERM')
-      await sshd.waitForLog(/session signalling requires privilege separation/)
-      assert.ok(isAlive(pid), 'the signal should not have been delivered')
-      process.kill(pid, 'SIGTERM') // sshd still reports how the command ended
-      const res = await closed
-      assert.equal(res.signal, 'SIGTERM')
-    } finally {
-      client.end()
-    }
-  })
+  test(
+    'root login: OpenSSH ignores signal requests (root sessions run in the privsep monitor)',
+    {
+      skip: process.getuid?.() !== 0 && 'not running as root',
+    },
+    async () => {
+      const client = await connect(clientConfig())
+      try {
+        const stream = await execStream(client, 'echo $$; exec sleep 30')
+        const pid = Number(await firstLine(stream))
+        const closed = collect(stream)
+        stream.end()
+        rawSignal(client, stream, 'TERM')
+        await sshd.waitForLog(/session signalling requires privilege separation/)
+        assert.ok(isAlive(pid), 'the signal should not have been delivered')
+        process.kill(pid, 'SIGTERM') // sshd still reports how the command ended
+        const res = await closed
+        assert.equal(res.signal, 'SIGTERM')
+      } finally {
+        client.end()
+      }
+    },
+  )
 
   describe('signals, logged in as an unprivileged user', () => {
     let target: Sshd

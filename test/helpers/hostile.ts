@@ -66,16 +66,16 @@ export async function disconnectBeforeKex(description: string, host = '127.0.0.1
 
 /** Sends SSH_MSG_DISCONNECT with a description through an established (encrypted) ssh2 connection. */
 function sendDisconnect(conn: Connection, description: string): void {
-  type Writer = { allocStart: number; alloc(n: number): Buffer; finalize(p: Buffer): Buffer }
+  type Writer = { allocStart: number; alloc(this: void, n: number): Buffer; finalize(this: void, p: Buffer): Buffer }
   const proto = (conn as unknown as { _protocol?: { _packetRW?: { write?: Writer } } })._protocol
   const writer = proto?._packetRW?.write
   if (!proto || !writer) throw new Error('ssh2 internals changed: cannot send a DISCONNECT with a description')
-  const { sendPacket } = require('ssh2/lib/protocol/utils.js') as { sendPacket(proto: unknown, packet: Buffer): void }
+  const utils = require('ssh2/lib/protocol/utils.js') as { sendPacket(proto: unknown, packet: Buffer): void }
   const payload = disconnectPayload(description)
   const start = writer.allocStart
   const packet = writer.alloc(payload.length)
   payload.copy(packet, start)
-  sendPacket(proto, writer.finalize(packet))
+  utils.sendPacket(proto, writer.finalize(packet))
 }
 
 /**
@@ -122,7 +122,10 @@ export async function startHostileSsh2(opts: HostileSsh2Options, host = '127.0.0
         const stream = acceptExec()
         stream.write('started\n')
         if (opts.disconnectDuringCommand !== undefined) sendDisconnect(conn, opts.disconnectDuringCommand)
-        else (stream.exit(0), stream.end())
+        else {
+          stream.exit(0)
+          stream.end()
+        }
       })
     })
   })

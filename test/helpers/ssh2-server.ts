@@ -111,9 +111,7 @@ function handleAuth(ctx: AuthContext, auth: FakeServerOptions['auth'], allowedKe
     case 'keyboard-interactive': {
       const expected = auth.keyboardInteractive
       if (expected === undefined) return reject()
-      return ctx.prompt([{ prompt: 'Password: ', echo: false }], (answers) =>
-        answers[0] === expected ? ctx.accept() : reject(),
-      )
+      return ctx.prompt([{ prompt: 'Password: ', echo: false }], (answers) => (answers[0] === expected ? ctx.accept() : reject()))
     }
     case 'publickey': {
       // compare the key blob (it embeds the key type; ctx.key.algo may be rsa-sha2-* for ssh-rsa)

@@ -36,18 +36,7 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process'
 import { promisify } from 'node:util'
-import {
-  accessSync,
-  constants as fsConstants,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  watch,
-  writeFileSync,
-  type FSWatcher,
-} from 'node:fs'
+import { accessSync, constants as fsConstants, mkdirSync, readdirSync, readFileSync, rmSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs'
 import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
@@ -166,7 +155,7 @@ async function lookupAccount(name: string): Promise<Account | null> {
   try {
     const { stdout } = await execFileP('getent', ['passwd', name])
     const f = stdout.trim().split(':')
-    return { name: f[0]!, uid: Number(f[2]), gid: Number(f[3]), shell: f[6] ?? '' }
+    return { name: f[0], uid: Number(f[2]), gid: Number(f[3]), shell: f[6] ?? '' }
   } catch {
     return null
   }
@@ -187,7 +176,7 @@ export async function ensureLoginUser(name = 'ssh-fanout-test'): Promise<string>
       await execFileP('useradd', args)
     } catch (err) {
       account = await lookupAccount(name) // created meanwhile by a parallel test process?
-      if (!account) throw new Error(`useradd ${args.join(' ')} failed: ${(err as Error).message}`)
+      if (!account) throw new Error(`useradd ${args.join(' ')} failed: ${(err as Error).message}`, { cause: err })
     }
     account ??= await lookupAccount(name)
   }
@@ -221,7 +210,7 @@ function listProcesses(): ProcInfo[] {
       // "pid (comm) state ppid ..." — comm may contain spaces and parens
       const stat = readFileSync(`/proc/${name}/stat`, 'utf8')
       const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      out.push({ pid: Number(name), ppid: Number(ppid), state: state! })
+      out.push({ pid: Number(name), ppid: Number(ppid), state: state })
     } catch {
       // exited meanwhile
     }
@@ -481,13 +470,15 @@ let sshdVersionCache: Promise<[number, number] | null> | undefined
 
 /** [major, minor] of the OpenSSH server, e.g. [9, 2]; `sshd -V` exits non-zero on older versions. */
 function sshdVersion(bin: string): Promise<[number, number] | null> {
-  sshdVersionCache ??= execFileP(bin, ['-V']).then(
-    (r) => r.stdout + r.stderr,
-    (e: { stdout?: string; stderr?: string }) => `${e.stdout ?? ''}${e.stderr ?? ''}`,
-  ).then((out) => {
-    const m = /OpenSSH_(\d+)\.(\d+)/.exec(out)
-    return m ? [Number(m[1]), Number(m[2])] : null
-  })
+  sshdVersionCache ??= execFileP(bin, ['-V'])
+    .then(
+      (r) => r.stdout + r.stderr,
+      (e: { stdout?: string; stderr?: string }) => `${e.stdout ?? ''}${e.stderr ?? ''}`,
+    )
+    .then((out) => {
+      const m = /OpenSSH_(\d+)\.(\d+)/.exec(out)
+      return m ? [Number(m[1]), Number(m[2])] : null
+    })
   return sshdVersionCache
 }
 
@@ -505,7 +496,7 @@ function ensurePrivsepDir(): void {
   try {
     mkdirSync('/run/sshd', { recursive: true, mode: 0o755 })
   } catch (err) {
-    throw new Error(`cannot create /run/sshd (sshd's privilege separation dir): ${(err as Error).message}`)
+    throw new Error(`cannot create /run/sshd (sshd's privilege separation dir): ${(err as Error).message}`, { cause: err })
   }
 }
 
@@ -545,8 +536,8 @@ async function launch(bin: string, dir: string, configPath: string, host: string
   const proc = new SshdProcess(child, dir, host, port, log)
   live.add(proc)
   installExitHook()
-  child.stderr!.setEncoding('utf8')
-  child.stderr!.on('data', (chunk: string) => log.appendStderr(chunk))
+  child.stderr.setEncoding('utf8')
+  child.stderr.on('data', (chunk: string) => log.appendStderr(chunk))
 
   const exited = new Promise<never>((_, reject) => {
     child.once('error', (err) => reject(new Error(`cannot run ${cmd}: ${err.message}`)))
@@ -600,7 +591,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
       hostKeyTypes.map(async (t) => {
         const pubPath = join(dir, `ssh_host_${t}_key.pub`)
         const [type, b64] = (await readFile(pubPath, 'utf8')).trim().split(/\s+/)
-        return { type: type!, publicLine: `${type} ${b64}`, fingerprint: await fingerprint(keygenBin, pubPath) }
+        return { type: type, publicLine: `${type} ${b64}`, fingerprint: await fingerprint(keygenBin, pubPath) }
       }),
     )
     const clientKey = await readFile(clientKeyPath, 'utf8')
@@ -625,10 +616,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     const extraMatch = firstMatch === -1 ? [] : extra.slice(firstMatch)
     const setEnvAt = extraPlain.findIndex((l) => /^\s*SetEnv\s/i.test(l))
     const setHome = `HOME=${home}`
-    const extraLines =
-      setEnvAt === -1 || /\sHOME=/.test(extraPlain[setEnvAt]!)
-        ? extraPlain
-        : extraPlain.map((l, i) => (i === setEnvAt ? `${l} ${setHome}` : l))
+    const extraLines = setEnvAt === -1 || /\sHOME=/.test(extraPlain[setEnvAt]) ? extraPlain : extraPlain.map((l, i) => (i === setEnvAt ? `${l} ${setHome}` : l))
 
     const configPath = join(dir, 'sshd_config')
     for (let attempt = 1; ; attempt++) {
