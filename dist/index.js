@@ -52189,7 +52189,7 @@ g.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node_url__
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _esm_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3012);
 /* harmony import */ var node_events__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8474);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9600);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4631);
 // The entry point the runner starts (dist/index.js): it only calls run().
 
 
@@ -52206,7 +52206,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9600:
+/***/ 4631:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -55162,6 +55162,8 @@ function getIDToken(aud) {
 //# sourceMappingURL=core.js.map
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: ./node_modules/ssh2/lib/index.js
 var lib = __nccwpck_require__(5472);
 ;// CONCATENATED MODULE: ./lib/engine/env.js
@@ -56778,6 +56780,16 @@ class Session {
     lostReason = null;
     /** Resolves once the command's stdout and stderr ended and every chunk was handed to the spool. */
     outputEnded = Promise.resolve();
+    /** Aborted when the session ends: stops a preparation (upload, script staging) still running. */
+    prepareAbort = new AbortController();
+    /** What the preparation staged on the host, to remove once the command ended. */
+    prepared = null;
+    /** When command-timeout, started before the preparation, runs out (0: no limit or not started). */
+    timeoutAt = 0;
+    /** When the preparation started and ended (0: none). */
+    preparedAt = { start: 0, end: 0 };
+    /** The connection closed (by the host, the network or us). */
+    connectionClosed = false;
     constructor(opts, attempt) {
         this.opts = opts;
         this.attempt = attempt;
@@ -56855,9 +56867,43 @@ class Session {
         return false;
     }
     onReady() {
+        if (!this.opts.prepare)
+            return this.execCommand(this.opts.command);
+        // The connect-timeout ends at login; command-timeout covers the preparation and the command.
+        this.clearTimers();
+        this.startCommandTimeout(this.opts.commandTimeoutMs);
+        this.preparedAt.start = Date.now();
+        const ctx = { signal: this.prepareAbort.signal, phase: (name) => void (this.phase = name) };
+        this.phase = 'upload';
+        this.opts.prepare(this.client, ctx).then((prepared) => {
+            this.prepared = prepared;
+            this.preparedAt.end = Date.now();
+            if (!this.settled)
+                this.execCommand(prepared.command);
+        }, (err) => {
+            if (this.settled)
+                return;
+            // A connection lost while uploading is before the command: the whole host may be tried again.
+            if (err.retryable || this.connectionClosed)
+                return this.fail('connection lost', this.lostDuringPrepare(err.message), true);
+            this.fail('upload', err.message, false);
+        });
+    }
+    lostDuringPrepare(message) {
+        const why = this.link?.lostReason() ?? this.lostReason;
+        return why ? `${message} (${why})` : message;
+    }
+    startCommandTimeout(ms) {
+        if (this.opts.commandTimeoutMs <= 0)
+            return;
+        if (this.timeoutAt === 0)
+            this.timeoutAt = Date.now() + ms;
+        this.timers.push(setTimeout(() => this.onCommandTimeout(), Math.max(0, this.timeoutAt - Date.now())));
+    }
+    execCommand(command) {
         this.phase = 'exec';
         this.execSent = true;
-        this.client.exec(this.opts.command, (err, channel) => {
+        this.client.exec(command, (err, channel) => {
             if (err) {
                 this.fail('channel', `channel: could not start the command: ${err.message}`);
                 return;
@@ -56881,8 +56927,8 @@ class Session {
         if (this.stopping) {
             this.stopCommand(this.opts.cancelGraceMs ?? 2_000);
         }
-        else if (this.opts.commandTimeoutMs > 0) {
-            this.timers.push(setTimeout(() => this.onCommandTimeout(), this.opts.commandTimeoutMs));
+        else {
+            this.startCommandTimeout(this.opts.commandTimeoutMs);
         }
     }
     /**
@@ -56947,12 +56993,31 @@ class Session {
         return { exitCode: this.exit?.code ?? null, signal: this.exit?.signal ?? null };
     }
     onCommandTimeout() {
-        this.beginStop('timeout', `command timed out after ${formatSeconds(this.opts.commandTimeoutMs)}`);
+        const after = formatSeconds(this.opts.commandTimeoutMs);
+        if (this.phase === 'upload' || this.phase === 'script') {
+            const what = this.phase === 'upload' ? 'upload' : 'writing the script-file to the host';
+            this.finish({
+                ...this.base(),
+                status: 'timeout',
+                exitCode: null,
+                signal: null,
+                error: `command timed out after ${after} during ${what}; the command was not run`,
+                errorKind: null,
+            });
+            return;
+        }
+        const during = this.opts.prepare ? ` during the command (${formatSeconds(this.preparedAt.end - this.preparedAt.start)} went to the upload before it)` : '';
+        this.beginStop('timeout', `command timed out after ${after}${during}`);
         this.stopCommand(this.opts.killGraceMs ?? 5_000);
     }
     onAbort = () => {
         if (this.settled)
             return;
+        if (this.phase === 'upload' || this.phase === 'script') {
+            const what = this.phase === 'upload' ? 'upload' : 'writing the script-file to the host';
+            this.finish(this.cancelledOutcome(`cancelled: the job was cancelled during ${what}; the command was not run`));
+            return;
+        }
         if (this.phase !== 'running' && this.phase !== 'exec') {
             this.finish(this.cancelledOutcome(`cancelled: the job was cancelled during ${this.phase === 'connect' ? 'TCP connect' : this.phase}`));
             return;
@@ -57058,6 +57123,10 @@ class Session {
             this.lostReason = err.level === 'client-timeout' ? 'no keepalive reply' : err.message;
             return;
         }
+        if (this.phase === 'upload' || this.phase === 'script') {
+            this.lostReason = err.level === 'client-timeout' ? 'no keepalive reply' : err.message;
+            return; // the preparation fails with the connection, or the close ends the host
+        }
         if (err.level === 'client-authentication')
             return this.fail('authentication', this.auth.failureMessage());
         // The server disconnected during authentication, e.g. OpenSSH's "Too many authentication failures" (MaxAuthTries).
@@ -57077,6 +57146,7 @@ class Session {
         this.fail('handshake', hungUp ? HUNG_UP_IN_HANDSHAKE : `handshake: ${err.message}`, hungUp);
     }
     onClose() {
+        this.connectionClosed = true;
         if (this.settled)
             return;
         if (this.hostKeyProblem)
@@ -57120,15 +57190,23 @@ class Session {
         this.phase = 'done';
         this.clearTimers();
         this.opts.signal?.removeEventListener('abort', this.onAbort);
+        this.prepareAbort.abort();
         this.client.removeAllListeners('close');
+        this.client.on('close', () => void (this.connectionClosed = true));
         this.client.on('error', () => undefined);
-        if (connected)
-            this.client.end();
-        this.linkAbort.abort();
-        this.link?.stream.destroy();
+        // What the preparation staged (a script-file) is removed on every outcome, while the connection lasts.
+        const cleanup = this.prepared?.cleanup && !this.connectionClosed ? this.prepared.cleanup(this.client) : Promise.resolve();
+        void cleanup.then(() => {
+            if (connected)
+                this.client.end();
+            this.linkAbort.abort();
+            this.link?.stream.destroy();
+        });
         // Everything the host printed is part of the result: wait until both streams ended (closing
         // the connection ends them) and every chunk is on disk.
-        void this.outputEnded.then(() => this.opts.output.flush()).then(() => this.settle(outcome));
+        void Promise.all([cleanup, this.outputEnded])
+            .then(() => this.opts.output.flush())
+            .then(() => this.settle(outcome));
     }
     clearTimers() {
         for (const t of this.timers.splice(0))
@@ -58208,7 +58286,108 @@ function describeShard(shard, total) {
     return `${name}: hosts ${start + 1}-${end} of ${total}`;
 }
 
+;// CONCATENATED MODULE: ./lib/engine/script.js
+
+/** A failure while preparing a host before its command (upload, script staging). Its message starts `upload:`. */
+class PrepareError extends Error {
+    retryable;
+    constructor(message, 
+    /** A transient failure (the connection was lost): the whole host may be tried again. */
+    retryable = false) {
+        super(message);
+        this.retryable = retryable;
+        this.name = 'PrepareError';
+    }
+}
+/** Reads the `#!` line the way Linux does: the interpreter, then everything after it as one optional argument. */
+function parseShebang(text) {
+    if (text[0] !== 0x23 || text[1] !== 0x21)
+        return null;
+    const end = text.indexOf(0x0a);
+    const line = text
+        .subarray(2, end === -1 ? Math.min(text.length, 256) : end)
+        .toString('utf8')
+        .replace(/\r$/, '')
+        .trim();
+    if (line === '')
+        return null;
+    const split = /^(\S+)(?:\s+(.*))?$/.exec(line);
+    return split[2] ? [split[1], split[2].trim()] : [split[1]];
+}
+function readScript(text) {
+    return { text, interpreter: parseShebang(text) };
+}
+/**
+ * Writes the script to a private directory made for this connection (`mktemp -d`: mode 0700,
+ * unique name; the file 0700) and resolves with that directory. The remote shell is POSIX sh.
+ */
+const STAGE_COMMAND = 'umask 077 && d=$(mktemp -d "${TMPDIR:-/tmp}/ssh-fanout.XXXXXXXXXX") && cat > "$d/script" && chmod 700 "$d/script" && printf "%s\\n" "$d"';
+function stageScript(client, script, signal) {
+    return new Promise((resolve, reject) => {
+        if (signal.aborted)
+            return reject(new PrepareError('upload: cancelled'));
+        client.exec(STAGE_COMMAND, (err, channel) => {
+            if (err)
+                return reject(new PrepareError(`upload: could not open a channel to write the script-file on the host (${err.message})`));
+            let stdout = '';
+            let stderr = '';
+            let code = null;
+            const onAbort = () => channel.close();
+            signal.addEventListener('abort', onAbort, { once: true });
+            channel.on('data', (d) => (stdout += d.toString()));
+            channel.stderr.on('data', (d) => (stderr += d.toString()));
+            channel.on('exit', (c) => (code = c));
+            channel.on('error', () => undefined);
+            channel.on('close', () => {
+                signal.removeEventListener('abort', onAbort);
+                const dir = stdout.trim();
+                if (signal.aborted)
+                    return reject(new PrepareError('upload: cancelled'));
+                if (code === 0 && dir.startsWith('/'))
+                    return resolve(dir);
+                const why = lastLine(stderr) || (code === null ? 'the channel closed without an exit status' : `exit status ${code}`);
+                reject(new PrepareError(`upload: could not write the script-file to a private temporary file on the host (${why})`, code === null));
+            });
+            channel.end(script.text);
+        });
+    });
+}
+/** The remote command that runs the staged script: the environment prefix, then its interpreter (or `sh`) on the file. */
+function scriptCommand(envPrefix, script, dir) {
+    const interpreter = script.interpreter ?? ['sh'];
+    return `${envPrefix}exec ${[...interpreter, `${dir}/script`].map(shellQuote).join(' ')}`;
+}
+/** Removes the staged script's directory; resolves (never rejects) once done, failed, or after `timeoutMs`. */
+function removeStaged(client, dir, timeoutMs) {
+    return new Promise((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        const done = () => {
+            clearTimeout(timer);
+            resolve();
+        };
+        try {
+            client.exec(`rm -rf -- ${shellQuote(dir)}`, (err, channel) => {
+                if (err)
+                    return done();
+                channel.on('error', () => undefined).resume();
+                channel.stderr.resume();
+                channel.on('close', done);
+                channel.end();
+            });
+        }
+        catch {
+            done();
+        }
+    });
+}
+function lastLine(text) {
+    const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
+    return (lines.at(-1) ?? '').trim().slice(0, 300);
+}
+
 ;// CONCATENATED MODULE: ./lib/action/inputs.js
+
+
 
 
 
@@ -58243,6 +58422,8 @@ const DEFAULTS = {
     'batch-pause': '0',
     'jump-host': '',
     shard: '',
+    'script-file': '',
+    'log-dir': '',
 };
 /** Reads inputs the way the runner passes them: `INPUT_<NAME upper-cased, spaces as _>`. Not trimmed. */
 function readInputFromEnv(name) {
@@ -58288,11 +58469,18 @@ function getSettings(read, env = process.env) {
     });
     const shard = parse('shard', parseShard);
     const jumpHost = get('jump-host') === '' ? null : parse('jump-host', (t) => parseJumpHost(t, username));
+    const workspace = env.GITHUB_WORKSPACE || process.cwd();
     const command = get('command');
-    if (command === '')
-        throw new InputError('command', 'is required: give the command (or a multi-line script) to run on every host');
+    const script = get('script-file') === '' ? null : parse('script-file', (t) => loadScriptFile(t, workspace));
+    if (command === '' && script === null) {
+        throw new InputError('command', 'is required: give the command (or a multi-line script) to run on every host, or a script from the repository in script-file');
+    }
+    if (command !== '' && script !== null) {
+        throw new InputError('script-file', 'and command are both set; give exactly one: command for an inline command, or script-file for a script file to run instead');
+    }
     // env values are kept byte for byte: not trimmed.
     const envVars = parse('env', () => parseEnv(read('env')));
+    const prefix = envPrefix(envVars);
     const credentials = readCredentials(read, env);
     const strict = parse('strict-host-key-checking', parseBoolean);
     const knownHosts = get('known-hosts') === '' ? null : parseKnownHosts(read('known-hosts'));
@@ -58316,8 +58504,12 @@ function getSettings(read, env = process.env) {
         batchPauseMs: parse('batch-pause', parseDuration),
         jumpHost,
         command,
+        script,
         env: envVars,
-        remoteCommand: envPrefix(envVars) + command,
+        envPrefix: prefix,
+        remoteCommand: prefix + command,
+        logDir: get('log-dir') === '' ? null : (0,external_node_path_.resolve)(workspace, get('log-dir')),
+        workspace,
         credentials,
         strictHostKeyChecking: strict,
         knownHosts,
@@ -58330,6 +58522,38 @@ function getSettings(read, env = process.env) {
         retries: parse('retries', (t) => parsePositiveInt(t, 0, MAX_RETRIES)),
         maxOutputBytes: parse('max-output', parseSize),
     };
+}
+/** Larger files belong in `upload`: the script is held in memory and sent to every host. */
+const MAX_SCRIPT_BYTES = 16 * 1024 * 1024;
+/** Reads the script-file (relative to the workspace) once, on the runner. */
+function loadScriptFile(path, workspace) {
+    const full = (0,external_node_path_.isAbsolute)(path) ? path : (0,external_node_path_.resolve)(workspace, path);
+    const where = (0,external_node_path_.isAbsolute)(path) ? '' : ` (relative to the workspace, ${workspace})`;
+    let size;
+    try {
+        const st = (0,external_node_fs_namespaceObject.statSync)(full);
+        if (!st.isFile())
+            throw new Error(`${quote(path)} is not a file${where}; give the path of the script to run, e.g. scripts/deploy.sh`);
+        size = st.size;
+    }
+    catch (err) {
+        if (err.code === 'ENOENT') {
+            throw new Error(`${quote(path)} does not exist${where}; give the path of a script in the repository (check it out first with actions/checkout), e.g. scripts/deploy.sh`, {
+                cause: err,
+            });
+        }
+        if (err instanceof Error && !err.code)
+            throw err;
+        throw new Error(`${quote(path)} cannot be read (${err.code})${where}`, { cause: err });
+    }
+    if (size > MAX_SCRIPT_BYTES)
+        throw new Error(`${quote(path)} is ${size} bytes, more than 16 MiB; send large files with upload and run them from command`);
+    try {
+        return { ...readScript((0,external_node_fs_namespaceObject.readFileSync)(full)), path };
+    }
+    catch (err) {
+        throw new Error(`${quote(path)} cannot be read (${err.code ?? err.message})${where}`, { cause: err });
+    }
 }
 const JUMP_HOST_FORM = 'write [user@]host[:port] of one bastion, e.g. deploy@bastion.example.com:2222';
 /** One `[user@]host[:port]`: its own user, else the username input; port 22 unless given (as `ssh -J`). */
@@ -58429,8 +58653,6 @@ function readPrivateKey(text, passphrase) {
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: ./lib/engine/secrets.js
 /**
  * Secret values (password, passphrase, private key lines) in text we keep or cut. The runner
@@ -58478,6 +58700,54 @@ function secretEndAtStart(tail, secrets) {
         }
     }
     return longest;
+}
+/**
+ * Masks secrets in a byte stream cut into arbitrary chunks (a secret may span two of them):
+ * `push` returns what can be written so far, `end` the rest.
+ */
+class StreamMasker {
+    secrets;
+    keep;
+    carry = Buffer.alloc(0);
+    mask = Buffer.from(MASK);
+    constructor(secrets) {
+        this.secrets = secrets
+            .filter((s) => s.length > 0)
+            .map((s) => Buffer.from(s))
+            .sort((a, b) => b.length - a.length);
+        this.keep = Math.max(0, ...this.secrets.map((s) => s.length - 1));
+    }
+    push(chunk) {
+        if (this.secrets.length === 0)
+            return chunk;
+        return this.process(Buffer.concat([this.carry, chunk]), false);
+    }
+    end() {
+        return this.process(this.carry, true);
+    }
+    /** Masks every secret that starts before the last `keep` bytes (those could start one the next chunk completes). */
+    process(buf, final) {
+        const limit = final ? buf.length : Math.max(0, buf.length - this.keep);
+        const out = [];
+        let i = 0;
+        for (;;) {
+            let at = -1;
+            let len = 0;
+            for (const s of this.secrets) {
+                const found = buf.indexOf(s, i);
+                if (found !== -1 && (at === -1 || found < at))
+                    [at, len] = [found, s.length];
+            }
+            if (at === -1 || at >= limit)
+                break;
+            out.push(buf.subarray(i, at), this.mask);
+            i = at + len;
+        }
+        const end = Math.max(i, limit);
+        out.push(buf.subarray(i, end));
+        this.carry = Buffer.from(buf.subarray(end));
+        return Buffer.concat(out);
+    }
 }
 
 ;// CONCATENATED MODULE: ./lib/engine/output.js
@@ -58709,6 +58979,23 @@ class SpoolDir {
     }
 }
 
+;// CONCATENATED MODULE: ./lib/engine/prepare.js
+
+/** How long removing a staged script may take before the session ends without it. */
+const CLEANUP_TIMEOUT_MS = 2_000;
+function preparer(p) {
+    return async (client, ctx) => {
+        if (!p.script)
+            throw new Error('nothing to prepare');
+        ctx.phase('script');
+        const dir = await stageScript(client, p.script, ctx.signal);
+        return {
+            command: scriptCommand(p.envPrefix, p.script, dir),
+            cleanup: (c) => removeStaged(c, dir, CLEANUP_TIMEOUT_MS),
+        };
+    };
+}
+
 ;// CONCATENATED MODULE: ./lib/engine/trust.js
 
 /**
@@ -58744,6 +59031,89 @@ function hostKeyPolicy(trust) {
             return (knownKeyTypes(trust.knownHosts, target.host, target.port).length === 0 && checkHostKey(trust.knownHosts, target.host, target.port, key) === 'unknown');
         },
     };
+}
+
+;// CONCATENATED MODULE: ./lib/action/log-dir.js
+
+
+
+
+/** Names Windows keeps for devices, with or without an extension. */
+const RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/i;
+/**
+ * A file name for a host's log that is valid on Linux, macOS and Windows runners: the label
+ * with every character other than letters, digits, `.`, `-` and `_` replaced by `_`
+ * (`[2001:db8::1]:2222` → `_2001_db8__1__2222.log`), unique within the run.
+ */
+function logFileName(label, taken) {
+    let base = label.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, (dots) => '_'.repeat(dots.length));
+    if (base === '')
+        base = '_';
+    if (RESERVED.test(base))
+        base = `${base}_`;
+    let name = `${base}.log`;
+    for (let n = 2; taken.has(name.toLowerCase()) || name.toLowerCase() === 'results.json'; n++)
+        name = `${base}-${n}.log`;
+    taken.add(name.toLowerCase());
+    return name;
+}
+/**
+ * The `log-dir` input: one file per host with its output as the log keeps it (secrets masked,
+ * since a file is not masked by the runner), and `results.json`. Only those files are written.
+ */
+class LogDir {
+    path;
+    secrets;
+    taken = new Set();
+    /** Files that could not be written, with why: said once at the end. */
+    failures = [];
+    constructor(path, secrets) {
+        this.path = path;
+        this.secrets = secrets;
+    }
+    /** Creates the directory, before any host is contacted. Throws a message for the input error. */
+    create() {
+        try {
+            (0,external_node_fs_namespaceObject.mkdirSync)(this.path, { recursive: true });
+        }
+        catch (err) {
+            throw new Error(`${this.path} cannot be created (${err.code ?? err.message}); give a writable directory, e.g. ssh-fanout-logs`, {
+                cause: err,
+            });
+        }
+        if (!(0,external_node_fs_namespaceObject.statSync)(this.path).isDirectory())
+            throw new Error(`${this.path} exists and is not a directory; give a directory, e.g. ssh-fanout-logs`);
+    }
+    /** Writes one host's output (an empty file when it has none, e.g. skipped). Never throws. */
+    async writeHost(result, output) {
+        const name = logFileName(result.target.label, this.taken);
+        try {
+            const fh = await (0,promises_namespaceObject.open)((0,external_node_path_.join)(this.path, name), 'w', 0o644);
+            try {
+                if (output) {
+                    const masker = new StreamMasker(this.secrets);
+                    for await (const chunk of output.chunks())
+                        await fh.write(masker.push(chunk));
+                    await fh.write(masker.end());
+                }
+            }
+            finally {
+                await fh.close();
+            }
+        }
+        catch (err) {
+            this.failures.push(`${name}: ${err.message}`);
+        }
+    }
+    /** Writes `results.json` (every host's entry, untrimmed). Never throws. */
+    writeResults(json) {
+        try {
+            (0,external_node_fs_namespaceObject.writeFileSync)((0,external_node_path_.join)(this.path, 'results.json'), json);
+        }
+        catch (err) {
+            this.failures.push(`results.json: ${err.message}`);
+        }
+    }
 }
 
 ;// CONCATENATED MODULE: ./lib/action/outputs.js
@@ -58859,8 +59229,12 @@ function buildOutputs(results, secrets = []) {
             hostsLeftOut,
             listsCut: [...(succeededList.cut ? ['succeeded'] : []), ...(failedList.cut ? ['failed'] : [])],
         },
-        fullJson: JSON.stringify(results.map((r) => resultEntry(r, TAIL_LINES, secrets))),
+        fullJson: fullResultsJson(results, secrets),
     };
+}
+/** Every host's entry, untrimmed: the results file and log-dir's results.json. */
+function fullResultsJson(results, secrets = []) {
+    return JSON.stringify(results.map((r) => resultEntry(r, TAIL_LINES, secrets)));
 }
 /** True when some output does not carry everything: then the full results go to a file. */
 function isTrimmed(trim) {
@@ -59235,11 +59609,16 @@ class ActionReporter {
     /** Everything is printed through one queue, so groups never interleave with each other or with progress lines. */
     queue = Promise.resolve();
     showHostKeys;
+    logDir;
     constructor(opts) {
         this.showHostKeys = opts.showHostKeys;
+        this.logDir = opts.logDir ?? null;
     }
     hostFinished(result, output) {
-        return this.enqueue(() => printGroup(result, output, this.showHostKeys));
+        return this.enqueue(async () => {
+            await printGroup(result, output, this.showHostKeys);
+            await this.logDir?.writeHost(result, output);
+        });
     }
     progress(p) {
         const parts = Object.keys(p.counts).filter((s) => p.counts[s] > 0).map((s) => `${p.counts[s]} ${s}`);
@@ -59391,6 +59770,8 @@ async function writeSummary(run, v, extra) {
 
 
 
+
+
 /** Runs the action. Returns true when the step succeeds. Throws InputError for bad inputs, before any host is contacted. */
 async function run(read) {
     const secrets = secretValues(read);
@@ -59401,7 +59782,14 @@ async function run(read) {
     const khWarnings = settings.knownHosts?.warnings ?? [];
     if (khWarnings.length > 0)
         warning(inert(`known-hosts: ${khWarnings.join('; ')}`));
-    const reporter = new ActionReporter({ showHostKeys: !settings.strictHostKeyChecking });
+    const logDir = settings.logDir ? new LogDir(settings.logDir, secrets) : null;
+    try {
+        logDir?.create();
+    }
+    catch (err) {
+        throw new InputError('log-dir', err.message);
+    }
+    const reporter = new ActionReporter({ showHostKeys: !settings.strictHostKeyChecking, logDir });
     const cancel = new AbortController();
     const onSignal = (signal) => {
         if (cancel.signal.aborted)
@@ -59433,6 +59821,7 @@ async function run(read) {
             transport: jump ?? new DirectTransport(),
             session: {
                 command: settings.remoteCommand,
+                prepare: settings.script ? preparer({ envPrefix: settings.envPrefix, script: settings.script }) : undefined,
                 credentials: settings.credentials,
                 hostKeys,
                 connectTimeoutMs: settings.connectTimeoutMs,
@@ -59447,7 +59836,20 @@ async function run(read) {
     await reporter.idle();
     if (jump?.failed)
         error(inert(jump.failed.message), { title: inert(`ssh-fanout: jump host ${jump.label} unavailable`) });
+    if (logDir)
+        writeLogDir(logDir, result, secrets, (line) => reporter.note(line));
+    await reporter.idle();
     return finish(result, settings, secrets);
+}
+/** results.json beside the host logs, and one line saying where they are (or what could not be written). */
+function writeLogDir(logDir, result, secrets, note) {
+    logDir.writeResults(fullResultsJson(result.results, secrets));
+    const written = result.results.length + 1 - logDir.failures.length;
+    note(`ssh-fanout: log-dir: ${written} files (a log per host, and results.json) written to ${logDir.path}`);
+    if (logDir.failures.length > 0) {
+        const shown = logDir.failures.slice(0, 5).join('; ');
+        warning(inert(`log-dir: ${logDir.failures.length} files could not be written: ${shown}${logDir.failures.length > 5 ? '; …' : ''}`));
+    }
 }
 /** The bastion session every target goes through, with its events in the log; null without jump-host. */
 function jumpTransport(s, hostKeys, note) {

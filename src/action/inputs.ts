@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import { isAbsolute, resolve } from 'node:path'
 import ssh2, { type ParsedKey } from 'ssh2'
 import { envPrefix, parseEnv, type EnvVar } from '../engine/env.js'
 import { MAX_RETRIES } from '../engine/fanout.js'
@@ -8,6 +9,7 @@ import { isPuttyKey, PuttyKeyError, puttyToOpenSSH } from '../engine/ppk.js'
 import { parseBoolean, parseDuration, parsePositiveInt, parseSize, parseThreshold, quote, type Threshold } from '../engine/parse.js'
 import type { HostTarget } from '../engine/result.js'
 import { parseBatchSize, parseShard, shardSlice, type BatchSpec, type Shard } from '../engine/rollout.js'
+import { readScript, type Script } from '../engine/script.js'
 import type { Credentials } from '../engine/session.js'
 
 /** Everything the action needs, validated and typed. Built before any host is contacted. */
@@ -22,11 +24,19 @@ export interface Settings {
   batchPauseMs: number
   /** The bastion every target is reached through, or null. */
   jumpHost: HostTarget | null
-  /** The user's command as given. */
+  /** The user's command as given ('' when script-file is used). */
   command: string
+  /** The script-file run instead of a command: its path as given, and its bytes. */
+  script: (Script & { path: string }) | null
   env: EnvVar[]
-  /** What is sent to every host: the environment prefix, then the command. */
+  /** The environment prefix every remote command starts with. */
+  envPrefix: string
+  /** What is sent to every host: the environment prefix, then the command (script-file: the prefix only). */
   remoteCommand: string
+  /** Absolute path of the directory that receives each host's log and results.json, or null. */
+  logDir: string | null
+  /** Where relative local paths (script-file, log-dir) are read from: GITHUB_WORKSPACE, else the working directory. */
+  workspace: string
   credentials: Credentials
   strictHostKeyChecking: boolean
   knownHosts: KnownHosts | null
@@ -67,6 +77,8 @@ export const DEFAULTS: Readonly<Record<string, string>> = {
   'batch-pause': '0',
   'jump-host': '',
   shard: '',
+  'script-file': '',
+  'log-dir': '',
 }
 
 /** Reads one input's raw value (the runner passes `INPUT_<NAME>`). */
@@ -117,10 +129,24 @@ export function getSettings(read: InputReader, env: NodeJS.ProcessEnv = process.
   const shard = parse('shard', parseShard)
   const jumpHost = get('jump-host') === '' ? null : parse('jump-host', (t) => parseJumpHost(t, username))
 
+  const workspace = env.GITHUB_WORKSPACE || process.cwd()
   const command = get('command')
-  if (command === '') throw new InputError('command', 'is required: give the command (or a multi-line script) to run on every host')
+  const script = get('script-file') === '' ? null : parse('script-file', (t) => loadScriptFile(t, workspace))
+  if (command === '' && script === null) {
+    throw new InputError(
+      'command',
+      'is required: give the command (or a multi-line script) to run on every host, or a script from the repository in script-file',
+    )
+  }
+  if (command !== '' && script !== null) {
+    throw new InputError(
+      'script-file',
+      'and command are both set; give exactly one: command for an inline command, or script-file for a script file to run instead',
+    )
+  }
   // env values are kept byte for byte: not trimmed.
   const envVars = parse('env', () => parseEnv(read('env')))
+  const prefix = envPrefix(envVars)
 
   const credentials = readCredentials(read, env)
   const strict = parse('strict-host-key-checking', parseBoolean)
@@ -148,8 +174,12 @@ export function getSettings(read: InputReader, env: NodeJS.ProcessEnv = process.
     batchPauseMs: parse('batch-pause', parseDuration),
     jumpHost,
     command,
+    script,
     env: envVars,
-    remoteCommand: envPrefix(envVars) + command,
+    envPrefix: prefix,
+    remoteCommand: prefix + command,
+    logDir: get('log-dir') === '' ? null : resolve(workspace, get('log-dir')),
+    workspace,
     credentials,
     strictHostKeyChecking: strict,
     knownHosts,
@@ -161,6 +191,38 @@ export function getSettings(read: InputReader, env: NodeJS.ProcessEnv = process.
     failFast: parse('fail-fast', parseBoolean),
     retries: parse('retries', (t) => parsePositiveInt(t, 0, MAX_RETRIES)),
     maxOutputBytes: parse('max-output', parseSize),
+  }
+}
+
+/** Larger files belong in `upload`: the script is held in memory and sent to every host. */
+export const MAX_SCRIPT_BYTES = 16 * 1024 * 1024
+
+/** Reads the script-file (relative to the workspace) once, on the runner. */
+function loadScriptFile(path: string, workspace: string): Script & { path: string } {
+  const full = isAbsolute(path) ? path : resolve(workspace, path)
+  const where = isAbsolute(path) ? '' : ` (relative to the workspace, ${workspace})`
+  let size: number
+  try {
+    const st = statSync(full)
+    if (!st.isFile()) throw new Error(`${quote(path)} is not a file${where}; give the path of the script to run, e.g. scripts/deploy.sh`)
+    size = st.size
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new Error(
+        `${quote(path)} does not exist${where}; give the path of a script in the repository (check it out first with actions/checkout), e.g. scripts/deploy.sh`,
+        {
+          cause: err,
+        },
+      )
+    }
+    if (err instanceof Error && !(err as NodeJS.ErrnoException).code) throw err
+    throw new Error(`${quote(path)} cannot be read (${(err as NodeJS.ErrnoException).code})${where}`, { cause: err })
+  }
+  if (size > MAX_SCRIPT_BYTES) throw new Error(`${quote(path)} is ${size} bytes, more than 16 MiB; send large files with upload and run them from command`)
+  try {
+    return { ...readScript(readFileSync(full)), path }
+  } catch (err) {
+    throw new Error(`${quote(path)} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})${where}`, { cause: err })
   }
 }
 

@@ -155,8 +155,13 @@ export function buildOutputs(results: HostResult[], secrets: readonly string[] =
       hostsLeftOut,
       listsCut: [...(succeededList.cut ? ['succeeded'] : []), ...(failedList.cut ? ['failed'] : [])],
     },
-    fullJson: JSON.stringify(results.map((r) => resultEntry(r, TAIL_LINES, secrets))),
+    fullJson: fullResultsJson(results, secrets),
   }
+}
+
+/** Every host's entry, untrimmed: the results file and log-dir's results.json. */
+export function fullResultsJson(results: HostResult[], secrets: readonly string[] = []): string {
+  return JSON.stringify(results.map((r) => resultEntry(r, TAIL_LINES, secrets)))
 }
 
 /** True when some output does not carry everything: then the full results go to a file. */

@@ -6,6 +6,7 @@ import type { OutputSpool } from '../engine/output.js'
 import { describeThreshold, type Threshold } from '../engine/parse.js'
 import { isFailure, type HostResult, type HostStatus, type HostTarget } from '../engine/result.js'
 import { formatSeconds, type SessionOutcome } from '../engine/session.js'
+import type { LogDir } from './log-dir.js'
 import { buildSummary, type SummaryOptions } from './summary.js'
 
 /** GitHub shows at most 10 error annotations per step, the setFailed one included. */
@@ -31,13 +32,18 @@ export class ActionReporter implements Reporter {
   /** Everything is printed through one queue, so groups never interleave with each other or with progress lines. */
   private queue: Promise<void> = Promise.resolve()
   private readonly showHostKeys: boolean
+  private readonly logDir: LogDir | null
 
-  constructor(opts: { showHostKeys: boolean }) {
+  constructor(opts: { showHostKeys: boolean; logDir?: LogDir | null }) {
     this.showHostKeys = opts.showHostKeys
+    this.logDir = opts.logDir ?? null
   }
 
   hostFinished(result: HostResult, output: OutputSpool | null): Promise<void> {
-    return this.enqueue(() => printGroup(result, output, this.showHostKeys))
+    return this.enqueue(async () => {
+      await printGroup(result, output, this.showHostKeys)
+      await this.logDir?.writeHost(result, output)
+    })
   }
 
   progress(p: Progress): void {

@@ -4,9 +4,11 @@ import { SpoolDir } from '../engine/output.js'
 import { formatSeconds } from '../engine/session.js'
 import { describeShard, planBatches } from '../engine/rollout.js'
 import { DirectTransport, JumpTransport, type JumpEvent } from '../engine/transport.js'
+import { preparer } from '../engine/prepare.js'
 import { hostKeyPolicy } from '../engine/trust.js'
-import { getSettings, secretValues, type InputReader, type Settings } from './inputs.js'
-import { setOutputs } from './outputs.js'
+import { getSettings, InputError, secretValues, type InputReader, type Settings } from './inputs.js'
+import { LogDir } from './log-dir.js'
+import { fullResultsJson, setOutputs } from './outputs.js'
 import { ActionReporter, annotateFailures, inert, verdict, writeOut, writeSummary } from './report.js'
 
 /** Runs the action. Returns true when the step succeeds. Throws InputError for bad inputs, before any host is contacted. */
@@ -18,7 +20,13 @@ export async function run(read: InputReader): Promise<boolean> {
   const khWarnings = settings.knownHosts?.warnings ?? []
   if (khWarnings.length > 0) core.warning(inert(`known-hosts: ${khWarnings.join('; ')}`))
 
-  const reporter = new ActionReporter({ showHostKeys: !settings.strictHostKeyChecking })
+  const logDir = settings.logDir ? new LogDir(settings.logDir, secrets) : null
+  try {
+    logDir?.create()
+  } catch (err) {
+    throw new InputError('log-dir', (err as Error).message)
+  }
+  const reporter = new ActionReporter({ showHostKeys: !settings.strictHostKeyChecking, logDir })
   const cancel = new AbortController()
   const onSignal = (signal: NodeJS.Signals) => {
     if (cancel.signal.aborted) return
@@ -50,6 +58,7 @@ export async function run(read: InputReader): Promise<boolean> {
       transport: jump ?? new DirectTransport(),
       session: {
         command: settings.remoteCommand,
+        prepare: settings.script ? preparer({ envPrefix: settings.envPrefix, script: settings.script }) : undefined,
         credentials: settings.credentials,
         hostKeys,
         connectTimeoutMs: settings.connectTimeoutMs,
@@ -62,7 +71,20 @@ export async function run(read: InputReader): Promise<boolean> {
   }
   await reporter.idle()
   if (jump?.failed) core.error(inert(jump.failed.message), { title: inert(`ssh-fanout: jump host ${jump.label} unavailable`) })
+  if (logDir) writeLogDir(logDir, result, secrets, (line) => reporter.note(line))
+  await reporter.idle()
   return finish(result, settings, secrets)
+}
+
+/** results.json beside the host logs, and one line saying where they are (or what could not be written). */
+function writeLogDir(logDir: LogDir, result: FanoutResult, secrets: string[], note: (line: string) => void): void {
+  logDir.writeResults(fullResultsJson(result.results, secrets))
+  const written = result.results.length + 1 - logDir.failures.length
+  note(`ssh-fanout: log-dir: ${written} files (a log per host, and results.json) written to ${logDir.path}`)
+  if (logDir.failures.length > 0) {
+    const shown = logDir.failures.slice(0, 5).join('; ')
+    core.warning(inert(`log-dir: ${logDir.failures.length} files could not be written: ${shown}${logDir.failures.length > 5 ? '; …' : ''}`))
+  }
 }
 
 /** The bastion session every target goes through, with its events in the log; null without jump-host. */

@@ -32,6 +32,7 @@ export type ErrorKind =
   | 'channel'
   | 'cancelled'
   | 'jump host'
+  | 'upload'
 
 export interface HostKeyInfo {
   /** e.g. `ssh-ed25519` */

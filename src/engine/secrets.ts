@@ -48,3 +48,53 @@ export function secretEndAtStart(tail: Buffer, secrets: readonly Buffer[]): numb
   }
   return longest
 }
+
+/**
+ * Masks secrets in a byte stream cut into arbitrary chunks (a secret may span two of them):
+ * `push` returns what can be written so far, `end` the rest.
+ */
+export class StreamMasker {
+  private readonly secrets: Buffer[]
+  private readonly keep: number
+  private carry = Buffer.alloc(0)
+  private readonly mask = Buffer.from(MASK)
+
+  constructor(secrets: readonly string[]) {
+    this.secrets = secrets
+      .filter((s) => s.length > 0)
+      .map((s) => Buffer.from(s))
+      .sort((a, b) => b.length - a.length)
+    this.keep = Math.max(0, ...this.secrets.map((s) => s.length - 1))
+  }
+
+  push(chunk: Buffer): Buffer {
+    if (this.secrets.length === 0) return chunk
+    return this.process(Buffer.concat([this.carry, chunk]), false)
+  }
+
+  end(): Buffer {
+    return this.process(this.carry, true)
+  }
+
+  /** Masks every secret that starts before the last `keep` bytes (those could start one the next chunk completes). */
+  private process(buf: Buffer, final: boolean): Buffer {
+    const limit = final ? buf.length : Math.max(0, buf.length - this.keep)
+    const out: Buffer[] = []
+    let i = 0
+    for (;;) {
+      let at = -1
+      let len = 0
+      for (const s of this.secrets) {
+        const found = buf.indexOf(s, i)
+        if (found !== -1 && (at === -1 || found < at)) [at, len] = [found, s.length]
+      }
+      if (at === -1 || at >= limit) break
+      out.push(buf.subarray(i, at), this.mask)
+      i = at + len
+    }
+    const end = Math.max(i, limit)
+    out.push(buf.subarray(i, end))
+    this.carry = Buffer.from(buf.subarray(end))
+    return Buffer.concat(out)
+  }
+}

@@ -4,6 +4,7 @@ import type { ClientChannel, ConnectConfig, ParsedKey } from 'ssh2'
 import { Authenticator, verifyHostKey } from './auth.js'
 import { hostKeyAlgorithmsFor, type HostKey } from './known-hosts.js'
 import type { OutputSpool } from './output.js'
+import type { Prepare, Prepared, PreparePhase } from './prepare.js'
 import type { ErrorKind, HostKeyInfo, HostStatus, HostTarget } from './result.js'
 import { classifySocketError, DirectTransport, type Link, type Transport, type TransportError } from './transport.js'
 
@@ -53,6 +54,11 @@ export interface SessionOptions {
   lookup?: LookupFunction
   /** How the host's byte stream is obtained (default: a TCP connection of our own). */
   transport?: Transport
+  /**
+   * Work on the connection after login and before the command (upload, script staging), inside
+   * command-timeout; it gives the command to run instead of `command`.
+   */
+  prepare?: Prepare
 }
 
 /** How one attempt ended. `retryable` tells the caller whether another attempt is allowed. */
@@ -69,7 +75,7 @@ export interface SessionOutcome {
 
 const RETRYABLE_KINDS: ReadonlySet<ErrorKind> = new Set<ErrorKind>(['refused', 'connect timeout', 'connection lost', 'unreachable'])
 
-type Phase = 'connect' | 'handshake' | 'auth' | 'exec' | 'running' | 'done'
+type Phase = 'connect' | 'handshake' | 'auth' | PreparePhase | 'exec' | 'running' | 'done'
 
 /**
  * Run by the sweep (below) without SSH_CONNECTION in its own environment, so that neither it nor
@@ -202,6 +208,16 @@ class Session {
   private lostReason: string | null = null
   /** Resolves once the command's stdout and stderr ended and every chunk was handed to the spool. */
   private outputEnded: Promise<unknown> = Promise.resolve()
+  /** Aborted when the session ends: stops a preparation (upload, script staging) still running. */
+  private readonly prepareAbort = new AbortController()
+  /** What the preparation staged on the host, to remove once the command ended. */
+  private prepared: Prepared | null = null
+  /** When command-timeout, started before the preparation, runs out (0: no limit or not started). */
+  private timeoutAt = 0
+  /** When the preparation started and ended (0: none). */
+  private preparedAt = { start: 0, end: 0 }
+  /** The connection closed (by the host, the network or us). */
+  private connectionClosed = false
 
   constructor(
     private readonly opts: SessionOptions,
@@ -284,9 +300,43 @@ class Session {
   }
 
   private onReady(): void {
+    if (!this.opts.prepare) return this.execCommand(this.opts.command)
+    // The connect-timeout ends at login; command-timeout covers the preparation and the command.
+    this.clearTimers()
+    this.startCommandTimeout(this.opts.commandTimeoutMs)
+    this.preparedAt.start = Date.now()
+    const ctx = { signal: this.prepareAbort.signal, phase: (name: PreparePhase) => void (this.phase = name) }
+    this.phase = 'upload'
+    this.opts.prepare(this.client, ctx).then(
+      (prepared) => {
+        this.prepared = prepared
+        this.preparedAt.end = Date.now()
+        if (!this.settled) this.execCommand(prepared.command)
+      },
+      (err: Error & { retryable?: boolean }) => {
+        if (this.settled) return
+        // A connection lost while uploading is before the command: the whole host may be tried again.
+        if (err.retryable || this.connectionClosed) return this.fail('connection lost', this.lostDuringPrepare(err.message), true)
+        this.fail('upload', err.message, false)
+      },
+    )
+  }
+
+  private lostDuringPrepare(message: string): string {
+    const why = this.link?.lostReason() ?? this.lostReason
+    return why ? `${message} (${why})` : message
+  }
+
+  private startCommandTimeout(ms: number): void {
+    if (this.opts.commandTimeoutMs <= 0) return
+    if (this.timeoutAt === 0) this.timeoutAt = Date.now() + ms
+    this.timers.push(setTimeout(() => this.onCommandTimeout(), Math.max(0, this.timeoutAt - Date.now())))
+  }
+
+  private execCommand(command: string): void {
     this.phase = 'exec'
     this.execSent = true
-    this.client.exec(this.opts.command, (err, channel) => {
+    this.client.exec(command, (err, channel) => {
       if (err) {
         this.fail('channel', `channel: could not start the command: ${err.message}`)
         return
@@ -310,8 +360,8 @@ class Session {
     channel.end()
     if (this.stopping) {
       this.stopCommand(this.opts.cancelGraceMs ?? 2_000)
-    } else if (this.opts.commandTimeoutMs > 0) {
-      this.timers.push(setTimeout(() => this.onCommandTimeout(), this.opts.commandTimeoutMs))
+    } else {
+      this.startCommandTimeout(this.opts.commandTimeoutMs)
     }
   }
 
@@ -377,12 +427,31 @@ class Session {
   }
 
   private onCommandTimeout(): void {
-    this.beginStop('timeout', `command timed out after ${formatSeconds(this.opts.commandTimeoutMs)}`)
+    const after = formatSeconds(this.opts.commandTimeoutMs)
+    if (this.phase === 'upload' || this.phase === 'script') {
+      const what = this.phase === 'upload' ? 'upload' : 'writing the script-file to the host'
+      this.finish({
+        ...this.base(),
+        status: 'timeout',
+        exitCode: null,
+        signal: null,
+        error: `command timed out after ${after} during ${what}; the command was not run`,
+        errorKind: null,
+      })
+      return
+    }
+    const during = this.opts.prepare ? ` during the command (${formatSeconds(this.preparedAt.end - this.preparedAt.start)} went to the upload before it)` : ''
+    this.beginStop('timeout', `command timed out after ${after}${during}`)
     this.stopCommand(this.opts.killGraceMs ?? 5_000)
   }
 
   private readonly onAbort = (): void => {
     if (this.settled) return
+    if (this.phase === 'upload' || this.phase === 'script') {
+      const what = this.phase === 'upload' ? 'upload' : 'writing the script-file to the host'
+      this.finish(this.cancelledOutcome(`cancelled: the job was cancelled during ${what}; the command was not run`))
+      return
+    }
     if (this.phase !== 'running' && this.phase !== 'exec') {
       this.finish(this.cancelledOutcome(`cancelled: the job was cancelled during ${this.phase === 'connect' ? 'TCP connect' : this.phase}`))
       return
@@ -488,6 +557,10 @@ class Session {
       this.lostReason = err.level === 'client-timeout' ? 'no keepalive reply' : err.message
       return
     }
+    if (this.phase === 'upload' || this.phase === 'script') {
+      this.lostReason = err.level === 'client-timeout' ? 'no keepalive reply' : err.message
+      return // the preparation fails with the connection, or the close ends the host
+    }
     if (err.level === 'client-authentication') return this.fail('authentication', this.auth.failureMessage())
     // The server disconnected during authentication, e.g. OpenSSH's "Too many authentication failures" (MaxAuthTries).
     if (this.phase === 'auth' && (err.code === NO_MORE_AUTH_METHODS || /authentication/i.test(err.message))) {
@@ -506,6 +579,7 @@ class Session {
   }
 
   private onClose(): void {
+    this.connectionClosed = true
     if (this.settled) return
     if (this.hostKeyProblem) return this.fail('host key', this.hostKeyProblem)
     if (this.phase === 'running') {
@@ -546,14 +620,22 @@ class Session {
     this.phase = 'done'
     this.clearTimers()
     this.opts.signal?.removeEventListener('abort', this.onAbort)
+    this.prepareAbort.abort()
     this.client.removeAllListeners('close')
+    this.client.on('close', () => void (this.connectionClosed = true))
     this.client.on('error', () => undefined)
-    if (connected) this.client.end()
-    this.linkAbort.abort()
-    this.link?.stream.destroy()
+    // What the preparation staged (a script-file) is removed on every outcome, while the connection lasts.
+    const cleanup = this.prepared?.cleanup && !this.connectionClosed ? this.prepared.cleanup(this.client) : Promise.resolve()
+    void cleanup.then(() => {
+      if (connected) this.client.end()
+      this.linkAbort.abort()
+      this.link?.stream.destroy()
+    })
     // Everything the host printed is part of the result: wait until both streams ended (closing
     // the connection ends them) and every chunk is on disk.
-    void this.outputEnded.then(() => this.opts.output.flush()).then(() => this.settle(outcome))
+    void Promise.all([cleanup, this.outputEnded])
+      .then(() => this.opts.output.flush())
+      .then(() => this.settle(outcome))
   }
 
   private clearTimers(): void {

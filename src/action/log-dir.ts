@@ -1,0 +1,82 @@
+import { mkdirSync, statSync, writeFileSync } from 'node:fs'
+import { open } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { OutputSpool } from '../engine/output.js'
+import type { HostResult } from '../engine/result.js'
+import { StreamMasker } from '../engine/secrets.js'
+
+/** Names Windows keeps for devices, with or without an extension. */
+const RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/i
+
+/**
+ * A file name for a host's log that is valid on Linux, macOS and Windows runners: the label
+ * with every character other than letters, digits, `.`, `-` and `_` replaced by `_`
+ * (`[2001:db8::1]:2222` → `_2001_db8__1__2222.log`), unique within the run.
+ */
+export function logFileName(label: string, taken: Set<string>): string {
+  let base = label.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, (dots) => '_'.repeat(dots.length))
+  if (base === '') base = '_'
+  if (RESERVED.test(base)) base = `${base}_`
+  let name = `${base}.log`
+  for (let n = 2; taken.has(name.toLowerCase()) || name.toLowerCase() === 'results.json'; n++) name = `${base}-${n}.log`
+  taken.add(name.toLowerCase())
+  return name
+}
+
+/**
+ * The `log-dir` input: one file per host with its output as the log keeps it (secrets masked,
+ * since a file is not masked by the runner), and `results.json`. Only those files are written.
+ */
+export class LogDir {
+  private readonly taken = new Set<string>()
+  /** Files that could not be written, with why: said once at the end. */
+  readonly failures: string[] = []
+
+  constructor(
+    readonly path: string,
+    private readonly secrets: readonly string[],
+  ) {}
+
+  /** Creates the directory, before any host is contacted. Throws a message for the input error. */
+  create(): void {
+    try {
+      mkdirSync(this.path, { recursive: true })
+    } catch (err) {
+      throw new Error(
+        `${this.path} cannot be created (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); give a writable directory, e.g. ssh-fanout-logs`,
+        {
+          cause: err,
+        },
+      )
+    }
+    if (!statSync(this.path).isDirectory()) throw new Error(`${this.path} exists and is not a directory; give a directory, e.g. ssh-fanout-logs`)
+  }
+
+  /** Writes one host's output (an empty file when it has none, e.g. skipped). Never throws. */
+  async writeHost(result: HostResult, output: OutputSpool | null): Promise<void> {
+    const name = logFileName(result.target.label, this.taken)
+    try {
+      const fh = await open(join(this.path, name), 'w', 0o644)
+      try {
+        if (output) {
+          const masker = new StreamMasker(this.secrets)
+          for await (const chunk of output.chunks()) await fh.write(masker.push(chunk))
+          await fh.write(masker.end())
+        }
+      } finally {
+        await fh.close()
+      }
+    } catch (err) {
+      this.failures.push(`${name}: ${(err as Error).message}`)
+    }
+  }
+
+  /** Writes `results.json` (every host's entry, untrimmed). Never throws. */
+  writeResults(json: string): void {
+    try {
+      writeFileSync(join(this.path, 'results.json'), json)
+    } catch (err) {
+      this.failures.push(`results.json: ${(err as Error).message}`)
+    }
+  }
+}

@@ -1,0 +1,44 @@
+import type { Client } from 'ssh2'
+import { removeStaged, scriptCommand, stageScript, type Script } from './script.js'
+
+/** What a host's connection needs before its command runs: files to upload, a script to stage. */
+export interface Preparation {
+  /** The environment prefix every command starts with (`envPrefix(env)`). */
+  envPrefix: string
+  /** The script-file to run instead of a command. */
+  script?: Script
+}
+
+/** The phases before the command, named in timeout and cancel messages. */
+export type PreparePhase = 'upload' | 'script'
+
+export interface PrepareContext {
+  /** Aborted when the host's session ends early (timeout, cancel, connection lost). */
+  signal: AbortSignal
+  /** The step now running, for messages. */
+  phase(name: PreparePhase): void
+}
+
+/** The host is ready: the command to run, and what to remove once it ended (any outcome). */
+export interface Prepared {
+  command: string
+  cleanup?(client: Client): Promise<void>
+}
+
+/** How long removing a staged script may take before the session ends without it. */
+export const CLEANUP_TIMEOUT_MS = 2_000
+
+/** Runs the preparation on one authenticated connection; rejects with PrepareError. */
+export type Prepare = (client: Client, ctx: PrepareContext) => Promise<Prepared>
+
+export function preparer(p: Preparation): Prepare {
+  return async (client, ctx) => {
+    if (!p.script) throw new Error('nothing to prepare')
+    ctx.phase('script')
+    const dir = await stageScript(client, p.script, ctx.signal)
+    return {
+      command: scriptCommand(p.envPrefix, p.script, dir),
+      cleanup: (c) => removeStaged(c, dir, CLEANUP_TIMEOUT_MS),
+    }
+  }
+}
