@@ -10,6 +10,7 @@ import { parseBoolean, parseDuration, parsePositiveInt, parseSize, parseThreshol
 import type { HostTarget } from '../engine/result.js'
 import { parseBatchSize, parseShard, shardSlice, type BatchSpec, type Shard } from '../engine/rollout.js'
 import { readScript, type Script } from '../engine/script.js'
+import { resolveRemoteDir } from '../engine/upload.js'
 import type { Credentials } from '../engine/session.js'
 
 /** Everything the action needs, validated and typed. Built before any host is contacted. */
@@ -33,6 +34,8 @@ export interface Settings {
   envPrefix: string
   /** What is sent to every host: the environment prefix, then the command (script-file: the prefix only). */
   remoteCommand: string
+  /** Files sent to every host before its command: the `upload` patterns, and `upload-to` as given. */
+  upload: { patterns: string; remoteDir: string } | null
   /** Absolute path of the directory that receives each host's log and results.json, or null. */
   logDir: string | null
   /** Where relative local paths (script-file, log-dir) are read from: GITHUB_WORKSPACE, else the working directory. */
@@ -77,6 +80,8 @@ export const DEFAULTS: Readonly<Record<string, string>> = {
   'batch-pause': '0',
   'jump-host': '',
   shard: '',
+  upload: '',
+  'upload-to': '',
   'script-file': '',
   'log-dir': '',
 }
@@ -147,6 +152,7 @@ export function getSettings(read: InputReader, env: NodeJS.ProcessEnv = process.
   // env values are kept byte for byte: not trimmed.
   const envVars = parse('env', () => parseEnv(read('env')))
   const prefix = envPrefix(envVars)
+  const upload = readUpload(read, get)
 
   const credentials = readCredentials(read, env)
   const strict = parse('strict-host-key-checking', parseBoolean)
@@ -178,6 +184,7 @@ export function getSettings(read: InputReader, env: NodeJS.ProcessEnv = process.
     env: envVars,
     envPrefix: prefix,
     remoteCommand: prefix + command,
+    upload,
     logDir: get('log-dir') === '' ? null : resolve(workspace, get('log-dir')),
     workspace,
     credentials,
@@ -192,6 +199,26 @@ export function getSettings(read: InputReader, env: NodeJS.ProcessEnv = process.
     retries: parse('retries', (t) => parsePositiveInt(t, 0, MAX_RETRIES)),
     maxOutputBytes: parse('max-output', parseSize),
   }
+}
+
+const UPLOAD_TO_FORM = 'give an absolute path (/srv/app/releases), or one relative to the login directory (app, ~/app)'
+
+/** `upload` and `upload-to` go together; the patterns are matched later, once, before any host is contacted. */
+function readUpload(read: InputReader, get: (name: string) => string): Settings['upload'] {
+  const patterns = read('upload')
+  const remoteDir = get('upload-to')
+  if (patterns.trim() === '') {
+    if (remoteDir !== '')
+      throw new InputError('upload-to', 'is set but upload is empty; list the files to send in upload (one path or glob per line, e.g. dist/)')
+    return null
+  }
+  if (remoteDir === '') throw new InputError('upload-to', `is required when upload is set: the directory on every host the files land in; ${UPLOAD_TO_FORM}`)
+  try {
+    resolveRemoteDir(remoteDir)
+  } catch (err) {
+    throw new InputError('upload-to', `${(err as Error).message}`)
+  }
+  return { patterns, remoteDir }
 }
 
 /** Larger files belong in `upload`: the script is held in memory and sent to every host. */

@@ -21,6 +21,19 @@ const ICONS: Record<HostStatus, string> = {
   cancelled: '🚫',
 }
 
+/** A byte count for people: `512 B`, `3.4 MB` (decimal units, as network speeds are given). */
+export function formatBytes(n: number): string {
+  if (n < 1000) return `${n} B`
+  const units = ['kB', 'MB', 'GB', 'TB']
+  let value = n / 1000
+  let unit = 0
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000
+    unit += 1
+  }
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`
+}
+
 /** Writes to stdout, waiting for 'drain' when the pipe is full, so nothing is lost or reordered. */
 export async function writeOut(text: string): Promise<void> {
   if (process.stdout.write(text)) return
@@ -48,7 +61,8 @@ export class ActionReporter implements Reporter {
 
   progress(p: Progress): void {
     const parts = (Object.keys(p.counts) as HostStatus[]).filter((s) => p.counts[s] > 0).map((s) => `${p.counts[s]} ${s}`)
-    this.note(`ssh-fanout: ${p.finished}/${p.total} hosts done, ${p.running} running${parts.length ? ` (${parts.join(', ')})` : ''}`)
+    const sent = p.bytesSent > 0 ? `, ${formatBytes(p.bytesSent)} uploaded` : ''
+    this.note(`ssh-fanout: ${p.finished}/${p.total} hosts done, ${p.running} running${parts.length ? ` (${parts.join(', ')})` : ''}${sent}`)
   }
 
   batchStarted(batch: number, batches: number, hosts: number): void {

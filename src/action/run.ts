@@ -8,8 +8,10 @@ import { preparer } from '../engine/prepare.js'
 import { hostKeyPolicy } from '../engine/trust.js'
 import { getSettings, InputError, secretValues, type InputReader, type Settings } from './inputs.js'
 import { LogDir } from './log-dir.js'
+import { packUploads, UploadInputError, type PackedUpload } from './upload-files.js'
+import { tmpdir } from 'node:os'
 import { fullResultsJson, setOutputs } from './outputs.js'
-import { ActionReporter, annotateFailures, inert, verdict, writeOut, writeSummary } from './report.js'
+import { ActionReporter, annotateFailures, formatBytes, inert, verdict, writeOut, writeSummary } from './report.js'
 
 /** Runs the action. Returns true when the step succeeds. Throws InputError for bad inputs, before any host is contacted. */
 export async function run(read: InputReader): Promise<boolean> {
@@ -26,6 +28,7 @@ export async function run(read: InputReader): Promise<boolean> {
   } catch (err) {
     throw new InputError('log-dir', (err as Error).message)
   }
+  const packed = settings.upload ? await packUpload(settings) : null
   const reporter = new ActionReporter({ showHostKeys: !settings.strictHostKeyChecking, logDir })
   const cancel = new AbortController()
   const onSignal = (signal: NodeJS.Signals) => {
@@ -41,6 +44,12 @@ export async function run(read: InputReader): Promise<boolean> {
   const jump = jumpTransport(settings, hostKeys, (line) => reporter.note(line))
   const batches = settings.batchSize ? planBatches(settings.batchSize, settings.targets.length) : undefined
   reporter.note(startLine(settings, batches))
+  if (packed) {
+    const files = `${packed.files} ${packed.files === 1 ? 'file' : 'files'}`
+    reporter.note(
+      `ssh-fanout: upload: ${files} (${packed.entries} entries, ${formatBytes(packed.bytes)} packed) go to ${settings.upload!.remoteDir} on every host before its command`,
+    )
+  }
   let result: FanoutResult
   try {
     result = await fanout({
@@ -58,7 +67,15 @@ export async function run(read: InputReader): Promise<boolean> {
       transport: jump ?? new DirectTransport(),
       session: {
         command: settings.remoteCommand,
-        prepare: settings.script ? preparer({ envPrefix: settings.envPrefix, script: settings.script }) : undefined,
+        prepare:
+          settings.script || packed
+            ? preparer({
+                envPrefix: settings.envPrefix,
+                command: settings.command,
+                script: settings.script ?? undefined,
+                upload: packed ? { archivePath: packed.archivePath, bytes: packed.bytes, remoteDir: settings.upload!.remoteDir } : undefined,
+              })
+            : undefined,
         credentials: settings.credentials,
         hostKeys,
         connectTimeoutMs: settings.connectTimeoutMs,
@@ -66,6 +83,7 @@ export async function run(read: InputReader): Promise<boolean> {
       },
     })
   } finally {
+    packed?.dispose()
     jump?.close()
     spoolDir.remove()
   }
@@ -84,6 +102,16 @@ function writeLogDir(logDir: LogDir, result: FanoutResult, secrets: string[], no
   if (logDir.failures.length > 0) {
     const shown = logDir.failures.slice(0, 5).join('; ')
     core.warning(inert(`log-dir: ${logDir.failures.length} files could not be written: ${shown}${logDir.failures.length > 5 ? '; …' : ''}`))
+  }
+}
+
+/** Matches and packs the upload patterns once, before any host is contacted; a pattern problem is an input error. */
+async function packUpload(settings: Settings): Promise<PackedUpload> {
+  try {
+    return await packUploads(settings.upload!.patterns, settings.workspace, process.env.RUNNER_TEMP || tmpdir())
+  } catch (err) {
+    if (err instanceof UploadInputError) throw new InputError('upload', err.message)
+    throw err
   }
 }
 

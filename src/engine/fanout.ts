@@ -27,6 +27,8 @@ export interface Progress {
   finished: number
   running: number
   counts: Record<HostStatus, number>
+  /** Upload bytes sent so far, over every host and attempt (0 without upload). */
+  bytesSent: number
 }
 
 export interface FanoutOptions {
@@ -79,6 +81,7 @@ export async function fanout(opts: FanoutOptions): Promise<FanoutResult> {
   const batchOf = (i: number): number | null => (opts.batches ? i + 1 : null)
   let running = 0
   let failures = 0
+  let bytesSent = 0
   let stoppedEarly = false
   let reports: Promise<void> = Promise.resolve()
 
@@ -95,7 +98,7 @@ export async function fanout(opts: FanoutOptions): Promise<FanoutResult> {
 
   const progress = setInterval(() => {
     const finished = Object.values(counts).reduce((a, b) => a + b, 0)
-    opts.reporter.progress({ total, finished, running, counts: { ...counts } })
+    opts.reporter.progress({ total, finished, running, counts: { ...counts }, bytesSent })
   }, opts.progressIntervalMs ?? 15_000)
   progress.unref()
 
@@ -117,7 +120,13 @@ export async function fanout(opts: FanoutOptions): Promise<FanoutResult> {
     const started = Date.now()
     let result: Omit<HostResult, 'batch'>
     try {
-      result = await runHost(target, spool, opts)
+      // Each attempt reports its own running count; a retry starts again from 0.
+      let last = 0
+      const onUploadProgress = (bytes: number) => {
+        bytesSent += bytes >= last ? bytes - last : bytes
+        last = bytes
+      }
+      result = await runHost(target, spool, opts, onUploadProgress)
     } catch (err) {
       // runSession never throws; this guards the promise that every host ends with one result.
       result = { ...skippedResult(target, `internal error: ${(err as Error).message}`), status: 'error', durationMs: Date.now() - started, attempts: 1 }
@@ -185,7 +194,12 @@ async function report(reporter: Reporter, result: HostResult, spool: OutputSpool
 }
 
 /** One host, with retries for transient failures before the command started. */
-async function runHost(target: HostTarget, output: OutputSpool, opts: FanoutOptions): Promise<Omit<HostResult, 'batch'>> {
+async function runHost(
+  target: HostTarget,
+  output: OutputSpool,
+  opts: FanoutOptions,
+  onUploadProgress?: (bytes: number) => void,
+): Promise<Omit<HostResult, 'batch'>> {
   const startedAt = Date.now()
   const transport = opts.transport ?? new DirectTransport(opts.session.lookup)
   let attempts = 0
@@ -207,7 +221,7 @@ async function runHost(target: HostTarget, output: OutputSpool, opts: FanoutOpti
       return toResult(target, outcome, attempts, Date.now() - startedAt, output)
     }
     attempts += 1
-    const outcome = await runSession({ ...opts.session, target, output, signal: opts.signal, transport })
+    const outcome = await runSession({ ...opts.session, target, output, signal: opts.signal, transport, onUploadProgress })
     if (!outcome.retryable || attempts > opts.retries || opts.signal?.aborted) {
       return toResult(target, outcome, attempts, Date.now() - startedAt, output)
     }

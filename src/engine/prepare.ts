@@ -1,12 +1,17 @@
 import type { Client } from 'ssh2'
 import { removeStaged, scriptCommand, stageScript, type Script } from './script.js'
+import { uploadArchive } from './upload.js'
 
 /** What a host's connection needs before its command runs: files to upload, a script to stage. */
 export interface Preparation {
   /** The environment prefix every command starts with (`envPrefix(env)`). */
   envPrefix: string
+  /** The command as given (used when there is no script). */
+  command: string
   /** The script-file to run instead of a command. */
   script?: Script
+  /** The archive packed once for the run, sent to every host before its command. */
+  upload?: { archivePath: string; bytes: number; remoteDir: string }
 }
 
 /** The phases before the command, named in timeout and cancel messages. */
@@ -17,6 +22,8 @@ export interface PrepareContext {
   signal: AbortSignal
   /** The step now running, for messages. */
   phase(name: PreparePhase): void
+  /** Bytes of the upload sent so far to this host. */
+  progress(bytes: number): void
 }
 
 /** The host is ready: the command to run, and what to remove once it ended (any outcome). */
@@ -33,7 +40,11 @@ export type Prepare = (client: Client, ctx: PrepareContext) => Promise<Prepared>
 
 export function preparer(p: Preparation): Prepare {
   return async (client, ctx) => {
-    if (!p.script) throw new Error('nothing to prepare')
+    if (p.upload) {
+      ctx.phase('upload')
+      await uploadArchive(client, { ...p.upload, signal: ctx.signal, onProgress: (bytes) => ctx.progress(bytes) })
+    }
+    if (!p.script) return { command: p.envPrefix + p.command }
     ctx.phase('script')
     const dir = await stageScript(client, p.script, ctx.signal)
     return {

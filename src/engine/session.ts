@@ -59,6 +59,8 @@ export interface SessionOptions {
    * command-timeout; it gives the command to run instead of `command`.
    */
   prepare?: Prepare
+  /** Upload bytes sent so far to this host (during the preparation). */
+  onUploadProgress?: (bytes: number) => void
 }
 
 /** How one attempt ended. `retryable` tells the caller whether another attempt is allowed. */
@@ -216,6 +218,8 @@ class Session {
   private timeoutAt = 0
   /** When the preparation started and ended (0: none). */
   private preparedAt = { start: 0, end: 0 }
+  /** Upload bytes sent to this host so far. */
+  private uploadedBytes = 0
   /** The connection closed (by the host, the network or us). */
   private connectionClosed = false
 
@@ -305,7 +309,14 @@ class Session {
     this.clearTimers()
     this.startCommandTimeout(this.opts.commandTimeoutMs)
     this.preparedAt.start = Date.now()
-    const ctx = { signal: this.prepareAbort.signal, phase: (name: PreparePhase) => void (this.phase = name) }
+    const ctx = {
+      signal: this.prepareAbort.signal,
+      phase: (name: PreparePhase) => void (this.phase = name),
+      progress: (bytes: number) => {
+        this.uploadedBytes = bytes
+        this.opts.onUploadProgress?.(bytes)
+      },
+    }
     this.phase = 'upload'
     this.opts.prepare(this.client, ctx).then(
       (prepared) => {
@@ -429,7 +440,7 @@ class Session {
   private onCommandTimeout(): void {
     const after = formatSeconds(this.opts.commandTimeoutMs)
     if (this.phase === 'upload' || this.phase === 'script') {
-      const what = this.phase === 'upload' ? 'upload' : 'writing the script-file to the host'
+      const what = this.phase === 'upload' ? `upload (${this.uploadedBytes} bytes sent)` : 'writing the script-file to the host'
       this.finish({
         ...this.base(),
         status: 'timeout',
