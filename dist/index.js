@@ -59425,6 +59425,58 @@ function verifyHostKey(policy, target, blob) {
     const reason = policy.reject(target, parsed);
     return { key, parsed, problem: reason === null ? null : `host key: ${target.label} presented ${key.type} ${key.fingerprint}, ${reason}` };
 }
+/** Host key algorithms ssh2 verifies, in its default order of preference. */
+const SUPPORTED_HOST_KEY_ALGORITHMS = [
+    'ssh-ed25519',
+    'ecdsa-sha2-nistp256',
+    'ecdsa-sha2-nistp384',
+    'ecdsa-sha2-nistp521',
+    'rsa-sha2-512',
+    'rsa-sha2-256',
+    'ssh-rsa',
+];
+/** ssh2's error when the client's host key algorithms and the server's keys have nothing in common. */
+const NO_COMMON_HOST_KEY = /no matching host key format/;
+/**
+ * Host key algorithms to offer a host (a target or a bastion): those of the key types the policy
+ * knows for it first, without `excluded` (their keys were refused already); null for ssh2's default list.
+ */
+function hostKeyAlgorithms(policy, target, excluded) {
+    const preferred = policy.preferredAlgorithms(target).filter((a) => SUPPORTED_HOST_KEY_ALGORITHMS.includes(a));
+    if (preferred.length === 0 && excluded.length === 0)
+        return null;
+    return [...new Set([...preferred, ...SUPPORTED_HOST_KEY_ALGORITHMS])].filter((a) => !excluded.includes(a));
+}
+/**
+ * Runs handshakes until the host key is not refused for being unknown: when a pinned fingerprint
+ * (which names no key type) may be another of the host's keys, each new handshake leaves out the
+ * algorithms of the keys refused so far, so the host presents its next key type. When every try
+ * is refused, the first refusal is returned with `refusedKeys` naming every key the host presented
+ * (empty otherwise). `stop()` true ends the asking (the run was cancelled or ended).
+ */
+async function askingForOtherKeyTypes(attempt, stop = () => false) {
+    const refused = [];
+    for (;;) {
+        const excluded = hostKeyAlgorithmsFor(refused.map((r) => r.key.type));
+        if (refused.length > 0 && SUPPORTED_HOST_KEY_ALGORITHMS.every((a) => excluded.includes(a)))
+            break;
+        const tried = await attempt(excluded);
+        if (refused.length > 0 && (tried.noCommonHostKey || stop()))
+            break;
+        if (!tried.refusedUnknownKey)
+            return { result: tried.result, refusedKeys: [] };
+        refused.push({ key: tried.refusedUnknownKey, result: tried.result });
+    }
+    return { result: refused[0].result, refusedKeys: refused.map((r) => r.key) };
+}
+/** A host key refusal that names every key the host presented (`refusedKeys` from askingForOtherKeyTypes). */
+function namingEveryKey(message, refusedKeys) {
+    const [first, ...others] = refusedKeys;
+    if (!first || others.length === 0)
+        return message;
+    const also = others.map((k) => `${k.type} ${k.fingerprint}`).join(', ');
+    return message.replace(`presented ${first.type} ${first.fingerprint}`, `presented ${first.type} ${first.fingerprint} (and ${also} when asked for its other key types)`);
+}
 
 // EXTERNAL MODULE: external "node:net"
 var external_node_net_ = __nccwpck_require__(7030);
@@ -59522,6 +59574,7 @@ class JumpTransport {
     /** The session `current` resolved to, while it is up. */
     live = null;
     failure = null;
+    failureReason = null;
     closed = false;
     cleanups = new Set();
     constructor(opts) {
@@ -59533,6 +59586,10 @@ class JumpTransport {
     /** Why the bastion cannot be had (every later host fails with it), or null. */
     get failed() {
         return this.failure;
+    }
+    /** The reason alone (`failed` says `jump host X unavailable: <reason>`), or null. */
+    get unavailableReason() {
+        return this.failureReason;
     }
     async ready() {
         await this.session();
@@ -59577,16 +59634,17 @@ class JumpTransport {
         if (this.failure)
             return Promise.reject(this.failure);
         this.current ??= this.connectWithRetries().catch((err) => {
-            this.failure = err;
-            this.opts.onEvent?.({ type: 'failed', error: err.message });
-            throw err;
+            this.failure = this.unavailable(err);
+            this.failureReason = err.message;
+            this.opts.onEvent?.({ type: 'failed', error: this.failure.message, reason: err.message });
+            throw this.failure;
         });
         return this.current;
     }
     async connectWithRetries() {
         for (let attempt = 1;; attempt += 1) {
             try {
-                const session = await this.connectOnce();
+                const session = await this.connectChecked();
                 this.live = session;
                 this.opts.onEvent?.({ type: 'connected', attempts: attempt, hostKey: session.hostKey });
                 return session;
@@ -59594,11 +59652,11 @@ class JumpTransport {
             catch (err) {
                 const error = err;
                 if (!error.retryable || attempt > this.opts.retries || this.closed)
-                    throw this.unavailable(error);
+                    throw error;
                 const delayMs = this.opts.backoff(attempt);
                 this.opts.onEvent?.({ type: 'retrying', error: error.message, attempt, delayMs });
                 if (!(await this.sleep(delayMs)))
-                    throw this.unavailable(error);
+                    throw error;
             }
         }
     }
@@ -59617,10 +59675,24 @@ class JumpTransport {
             this.cleanups.add(cancel);
         });
     }
-    /** One attempt: TCP, handshake with the host key checked, authentication, all within connectTimeoutMs. */
-    connectOnce() {
+    /**
+     * One attempt, within connectTimeoutMs: its host key checked exactly as a target's is (the key
+     * types known for the bastion preferred; when only fingerprints pin it, its other key types asked for).
+     */
+    async connectChecked() {
+        const deadline = Date.now() + this.opts.connectTimeoutMs;
+        const { result, refusedKeys } = await askingForOtherKeyTypes((excluded) => this.connectOnce(excluded, deadline), () => this.closed);
+        if (!(result instanceof TransportError))
+            return result;
+        throw refusedKeys.length > 1 ? new TransportError(result.kind, namingEveryKey(result.message, refusedKeys), result.retryable) : result;
+    }
+    /** One handshake: TCP, host key check offering all algorithms but `excluded`, authentication, by `deadline`. Never rejects. */
+    connectOnce(excluded, deadline) {
         const { bastion, credentials, hostKeys } = this.opts;
-        return new Promise((resolve, reject) => {
+        return new Promise((resolve) => {
+            let refusedUnknownKey = null;
+            let noCommonHostKey = false;
+            const reject = (err) => resolve({ result: err, refusedUnknownKey, noCommonHostKey });
             if (this.closed)
                 return reject(new TransportError('cancelled', 'cancelled: the run ended', false));
             const abort = new AbortController();
@@ -59643,7 +59715,7 @@ class JumpTransport {
             };
             const cancel = () => fail(new TransportError('cancelled', 'cancelled: the run ended', false));
             this.cleanups.add(cancel);
-            const timer = setTimeout(() => fail(new TransportError('connect timeout', `connect timeout: no session within ${this.opts.connectTimeoutMs} ms (stalled during ${phase})`, true)), this.opts.connectTimeoutMs);
+            const timer = setTimeout(() => fail(new TransportError('connect timeout', `connect timeout: no session within ${this.opts.connectTimeoutMs} ms (stalled during ${phase})`, true)), Math.max(0, deadline - Date.now()));
             let hostKey = null;
             client.on('handshake', () => (phase = 'authentication'));
             client.on('error', (err) => {
@@ -59653,6 +59725,7 @@ class JumpTransport {
                     return fail(new TransportError('authentication', auth.failureMessage(), false));
                 if (err.level === 'client-socket')
                     return fail(socketError(err));
+                noCommonHostKey = NO_COMMON_HOST_KEY.test(err.message);
                 if (!settled)
                     return fail(new TransportError('handshake', `handshake: ${err.message}`, /connection lost|closed|reset/i.test(err.message)));
                 if (session)
@@ -59669,10 +59742,11 @@ class JumpTransport {
                 clearTimeout(timer);
                 this.cleanups.delete(cancel);
                 session = { client, hostKey: hostKey, lost: null };
-                resolve(session);
+                resolve({ result: session, refusedUnknownKey: null, noCommonHostKey: false });
             });
             tcpOpen(bastion, abort.signal, this.opts.lookup).then(({ stream }) => {
                 phase = 'SSH handshake';
+                const serverHostKey = hostKeyAlgorithms(hostKeys, bastion, excluded);
                 const config = {
                     sock: stream,
                     username: bastion.username,
@@ -59680,19 +59754,25 @@ class JumpTransport {
                     keepaliveInterval: this.opts.keepaliveIntervalMs ?? 15_000,
                     keepaliveCountMax: this.opts.keepaliveCountMax ?? 3,
                     hostVerifier: (blob) => {
-                        const { key, problem } = verifyHostKey(hostKeys, bastion, blob);
+                        const { key, parsed, problem } = verifyHostKey(hostKeys, bastion, blob);
                         hostKey = key;
                         hostKeyProblem = problem;
+                        if (problem !== null && hostKeys.askForOtherKeyTypes(bastion, parsed))
+                            refusedUnknownKey = key;
                         return problem === null;
                     },
                     authHandler: (methodsLeft, _partial, next) => next(auth.next(methodsLeft)),
                     tryKeyboard: credentials.password !== undefined,
+                    ...(serverHostKey ? { algorithms: { serverHostKey: serverHostKey } } : {}),
                 };
                 client.connect(config);
             }, (err) => fail(err));
         });
     }
     onLost(session) {
+        // Our own close() ends the session: nothing was lost.
+        if (this.closed)
+            return;
         session.lost ??= `connection lost: jump host ${this.label} closed the connection`;
         this.opts.onEvent?.({ type: 'lost', reason: session.lost });
         // The next host to start reconnects (once, with retries); streams through the old session are gone.
@@ -59718,7 +59798,6 @@ class JumpTransport {
 }
 
 ;// CONCATENATED MODULE: ./lib/engine/session.js
-
 
 
 
@@ -59751,18 +59830,6 @@ const SWEEP_SCRIPT = [
 /** Kills every process that carries this connection's SSH_CONNECTION (Linux /proc; finds nothing elsewhere). */
 const SWEEP_COMMAND = `exec env SSH_CONNECTION= FANOUT_SWEEP="$SSH_CONNECTION" sh -c '${SWEEP_SCRIPT}'`;
 const HUNG_UP_IN_HANDSHAKE = 'handshake: the host closed the connection during the SSH handshake';
-/** Host key algorithms ssh2 verifies, in its default order of preference. */
-const SUPPORTED_HOST_KEY_ALGORITHMS = [
-    'ssh-ed25519',
-    'ecdsa-sha2-nistp256',
-    'ecdsa-sha2-nistp384',
-    'ecdsa-sha2-nistp521',
-    'rsa-sha2-512',
-    'rsa-sha2-256',
-    'ssh-rsa',
-];
-/** ssh2's error when the client's host key algorithms and the server's keys have nothing in common. */
-const NO_COMMON_HOST_KEY = /no matching host key format/;
 /** SSH_DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE (RFC 4253). */
 const NO_MORE_AUTH_METHODS = 14;
 /**
@@ -59772,28 +59839,12 @@ const NO_MORE_AUTH_METHODS = 14;
  */
 async function runSession(opts) {
     const deadline = Date.now() + opts.connectTimeoutMs;
-    const refused = [];
-    for (;;) {
-        const excluded = hostKeyAlgorithmsFor(refused.map((r) => r.info.type));
-        if (refused.length > 0 && SUPPORTED_HOST_KEY_ALGORITHMS.every((a) => excluded.includes(a)))
-            return refusedKeysOutcome(refused);
+    const { result, refusedKeys } = await askingForOtherKeyTypes(async (excluded) => {
         const session = new Session(opts, { deadline, excludedHostKeyAlgorithms: excluded });
         const outcome = await session.run();
-        if (refused.length > 0 && (session.noCommonHostKey || opts.signal?.aborted))
-            return refusedKeysOutcome(refused);
-        if (!session.refusedUnknownKey)
-            return outcome;
-        refused.push({ info: session.refusedUnknownKey, outcome });
-    }
-}
-/** The first refusal, with every key the host presented named in its message. */
-function refusedKeysOutcome(refused) {
-    const [first, ...others] = refused;
-    if (others.length === 0)
-        return first.outcome;
-    const also = others.map((r) => `${r.info.type} ${r.info.fingerprint}`).join(', ');
-    const error = first.outcome.error.replace(`presented ${first.info.type} ${first.info.fingerprint}`, `presented ${first.info.type} ${first.info.fingerprint} (and ${also} when asked for its other key types)`);
-    return { ...first.outcome, error };
+        return { result: outcome, refusedUnknownKey: session.refusedUnknownKey, noCommonHostKey: session.noCommonHostKey };
+    }, () => opts.signal?.aborted ?? false);
+    return refusedKeys.length > 1 ? { ...result, error: namingEveryKey(result.error, refusedKeys) } : result;
 }
 class Session {
     opts;
@@ -59882,7 +59933,7 @@ class Session {
         client.on('ready', () => this.onReady());
         client.on('error', (err) => this.onClientError(err));
         client.on('close', () => this.onClose());
-        const serverHostKey = this.hostKeyAlgorithms();
+        const serverHostKey = hostKeyAlgorithms(this.opts.hostKeys, target, this.attempt.excludedHostKeyAlgorithms);
         const config = {
             sock: socket,
             username: target.username,
@@ -59900,14 +59951,6 @@ class Session {
         catch (err) {
             this.fail('handshake', `could not start the SSH session: ${err.message}`);
         }
-    }
-    /** The known key types' algorithms first, without those already refused; null for ssh2's default list. */
-    hostKeyAlgorithms() {
-        const preferred = this.opts.hostKeys.preferredAlgorithms(this.opts.target).filter((a) => SUPPORTED_HOST_KEY_ALGORITHMS.includes(a));
-        const excluded = this.attempt.excludedHostKeyAlgorithms;
-        if (preferred.length === 0 && excluded.length === 0)
-            return null;
-        return [...new Set([...preferred, ...SUPPORTED_HOST_KEY_ALGORITHMS])].filter((a) => !excluded.includes(a));
     }
     verifyHostKey(blob) {
         const { key, parsed, problem } = verifyHostKey(this.opts.hostKeys, this.opts.target, blob);
@@ -66988,6 +67031,10 @@ function gatherKey(status, exitCode, signal, tailLines, error) {
 const SUMMARY_BUDGET = 900 * 1024;
 const STATUS_ORDER = ['error', 'timeout', 'failed', 'cancelled', 'skipped', 'success'];
 const CELL_CHARS = 2000;
+/** `1 host`, `5 hosts`; with a word between: `1 more host`, `3 more hosts`. */
+function countHosts(n, word) {
+    return `${n} ${word ? `${word} ` : ''}${n === 1 ? 'host' : 'hosts'}`;
+}
 /**
  * Escapes text for HTML exactly as the runner XML-escapes a secret (.NET SecurityElement.Escape:
  * `&amp; &lt; &gt; &quot; &apos;`), so that the runner, which masks a secret's raw and
@@ -67087,7 +67134,7 @@ function trimNotes(opts) {
     if (opts.droppedFields?.length)
         notes.push(`The <code>results</code> output leaves out these fields of every entry, ${limit}: ${opts.droppedFields.map((f) => `<code>${f}</code>`).join(', ')}.`);
     if (opts.hostsLeftOut)
-        notes.push(`<strong>The <code>results</code> output is incomplete</strong>: it leaves out the last ${opts.hostsLeftOut} hosts, ${limit}.`);
+        notes.push(`<strong>The <code>results</code> output is incomplete</strong>: it leaves out the last ${countHosts(opts.hostsLeftOut)}, ${limit}.`);
     if (opts.listsCut?.length)
         notes.push(`<strong>The ${opts.listsCut.map((o) => `<code>${o}</code>`).join(' and ')} output ${opts.listsCut.length > 1 ? 'lists are' : 'list is'} incomplete</strong>: ${limit}, ${opts.listsCut.length > 1 ? 'they name' : 'it names'} only the first hosts; the counts are exact.`);
     if (opts.resultsFile)
@@ -67125,10 +67172,17 @@ function buildSummary(run, verdict, opts) {
         used += Buffer.byteLength(r);
         shown += 1;
     }
-    html += header + rows.slice(0, shown).join('') + '</table>\n';
+    // No table for a run of no hosts (an empty shard): the verdict says so.
+    if (groups.length > 0)
+        html += header + rows.slice(0, shown).join('') + '</table>\n';
     const hidden = groups.slice(shown).reduce((n, g) => n + g.length, 0);
-    if (hidden > 0)
-        notes.push(`${hidden} more hosts are not shown, to stay under GitHub's 1 MiB summary limit; the <code>results</code> output lists every host.`);
+    if (hidden > 0) {
+        // When the results output left hosts out too, only the results file has them all.
+        const everyHost = opts.hostsLeftOut
+            ? `the file named by the <code>results-file</code> output${opts.resultsFile ? ` (<code>${htmlText(opts.resultsFile)}</code>)` : ''} lists every host`
+            : 'the <code>results</code> output lists every host';
+        notes.push(`${countHosts(hidden, 'more')} ${hidden === 1 ? 'is' : 'are'} not shown, to stay under GitHub's 1 MiB summary limit; ${everyHost}.`);
+    }
     if (lines < TAIL_LINES)
         notes.push(`Rows show at most the last ${lines} output lines, to fit the summary.`);
     for (const n of notes)
@@ -67195,7 +67249,7 @@ class ActionReporter {
     progress(p) {
         const parts = Object.keys(p.counts).filter((s) => p.counts[s] > 0).map((s) => `${p.counts[s]} ${s}`);
         const sent = p.bytesSent > 0 ? `, ${report_formatBytes(p.bytesSent)} uploaded` : '';
-        this.note(`ssh-fanout: ${p.finished}/${p.total} hosts done, ${p.running} running${parts.length ? ` (${parts.join(', ')})` : ''}${sent}`);
+        this.note(`ssh-fanout: ${p.finished}/${countHosts(p.total)} done, ${p.running} running${parts.length ? ` (${parts.join(', ')})` : ''}${sent}`);
     }
     batchStarted(batch, batches, hosts) {
         this.note(`ssh-fanout: batch ${batch}/${batches}: ${hosts} ${hosts === 1 ? 'host' : 'hosts'}`);
@@ -67234,7 +67288,8 @@ async function printGroup(result, output, showHostKey) {
     if (result.hostKey && showHostKey) {
         await writeOut(`${inert(`host key: ${result.hostKey.type} ${result.hostKey.fingerprint} (pin it with fingerprints: "${result.target.label} ${result.hostKey.fingerprint}")`)}\n`);
     }
-    if (result.error && result.status !== 'success')
+    // A skipped host's reason is its title already.
+    if (result.error && result.status !== 'success' && result.status !== 'skipped')
         await writeOut(`${inert(result.error)}\n`);
     if (output && output.totalBytes > 0) {
         const token = (0,external_node_crypto_.randomBytes)(16).toString('hex');
@@ -67279,23 +67334,26 @@ function inert(text) {
 function report_escapeData(text) {
     return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 }
-function verdict(run, threshold) {
+/** `nothingToRun` says why there are no hosts (an empty shard), for a run of none. */
+function verdict(run, threshold, nothingToRun) {
     const total = run.results.length;
+    if (total === 0)
+        return { failed: false, message: `Nothing to run: ${nothingToRun ?? 'there are no hosts'}` };
     const failed = run.results.filter((r) => isFailure(r.status));
     const allowed = describeThreshold(threshold, total);
     if (run.cancelled) {
-        return { failed: true, message: `The job was cancelled: ${failed.length} of ${total} hosts did not finish successfully (${namesOf(failed)})` };
+        return { failed: true, message: `The job was cancelled: ${failed.length} of ${countHosts(total)} did not finish successfully (${namesOf(failed)})` };
     }
     if (run.thresholdExceeded) {
         const skipped = run.results.filter((r) => r.status === 'skipped');
         const why = skipped.some((r) => r.batch === null && /later batches/.test(r.error ?? '')) ? 'later batches' : 'fail-fast';
         const tail = skipped.length > 0 ? `; ${skipped.length} ${skipped.length === 1 ? 'host was' : 'hosts were'} not started (${why})` : '';
-        return { failed: true, message: `${failed.length} of ${total} hosts failed, more than max-failures (${allowed}): ${namesOf(failed)}${tail}` };
+        return { failed: true, message: `${failed.length} of ${countHosts(total)} failed, more than max-failures (${allowed}): ${namesOf(failed)}${tail}` };
     }
     if (failed.length > 0) {
-        return { failed: false, message: `${failed.length} of ${total} hosts failed, within max-failures (${allowed}): ${namesOf(failed)}` };
+        return { failed: false, message: `${failed.length} of ${countHosts(total)} failed, within max-failures (${allowed}): ${namesOf(failed)}` };
     }
-    return { failed: false, message: `All ${total} hosts succeeded` };
+    return { failed: false, message: total === 1 ? 'The 1 host succeeded' : `All ${total} hosts succeeded` };
 }
 function namesOf(results, max = 20) {
     const names = results.slice(0, max).map((r) => `${r.target.label} (${r.status === 'failed' ? (r.signal ?? `exit ${r.exitCode}`) : r.status})`);
@@ -67318,8 +67376,8 @@ function annotateFailures(run, stepFails) {
             .slice(0, 50)
             .map((r) => r.target.label)
             .join(', ');
-        error(inert(`${rest.length} more hosts failed: ${names}${rest.length > 50 ? ', …' : ''} (see the job summary)`), {
-            title: `ssh-fanout: ${rest.length} more hosts failed`,
+        error(inert(`${countHosts(rest.length, 'more')} failed: ${names}${rest.length > 50 ? ', …' : ''} (see the job summary)`), {
+            title: `ssh-fanout: ${countHosts(rest.length, 'more')} failed`,
         });
     }
 }
@@ -67333,6 +67391,7 @@ async function writeSummary(run, v, extra) {
 }
 
 ;// CONCATENATED MODULE: ./lib/action/run.js
+
 
 
 
@@ -67422,8 +67481,9 @@ async function run(read) {
         spoolDir.remove();
     }
     await reporter.idle();
-    if (jump?.failed)
-        error(inert(jump.failed.message), { title: inert(`ssh-fanout: jump host ${jump.label} unavailable`) });
+    if (jump?.unavailableReason) {
+        error(inert(`${jump.unavailableReason}; no host was attempted through it`), { title: inert(`ssh-fanout: jump host ${jump.label} unavailable`) });
+    }
     if (logDir)
         writeLogDir(logDir, result, secrets, (line) => reporter.note(line));
     await reporter.idle();
@@ -67458,13 +67518,13 @@ function jumpTransport(s, hostKeys, note) {
     const describe = (e) => {
         switch (e.type) {
             case 'connected':
-                return `connected (${e.hostKey.type} ${e.hostKey.fingerprint}${e.attempts > 1 ? `, ${e.attempts} attempts` : ''}); every host goes through this one session`;
+                return `: connected (${e.hostKey.type} ${e.hostKey.fingerprint}${e.attempts > 1 ? `, ${e.attempts} attempts` : ''}); every host goes through this one session`;
             case 'retrying':
-                return `attempt ${e.attempt} failed (${e.error}); retrying in ${formatSeconds(e.delayMs)}`;
+                return `: attempt ${e.attempt} failed (${e.error}); retrying in ${formatSeconds(e.delayMs)}`;
             case 'lost':
-                return `${e.reason}; hosts not yet started wait for one reconnect`;
+                return `: ${e.reason}; hosts not yet started wait for one reconnect`;
             case 'failed':
-                return `unavailable: ${e.error}; no host is attempted through it`;
+                return ` unavailable: ${e.reason}; no host is attempted through it`;
         }
     };
     return new JumpTransport({
@@ -67474,7 +67534,7 @@ function jumpTransport(s, hostKeys, note) {
         connectTimeoutMs: s.connectTimeoutMs,
         retries: s.retries,
         backoff: (attempt) => backoffDelay(attempt, 1_000),
-        onEvent: (e) => note(`ssh-fanout: jump host ${label}: ${describe(e)}`),
+        onEvent: (e) => note(`ssh-fanout: jump host ${label}${describe(e)}`),
     });
 }
 /** The log's first line: hosts (and which shard of how many), concurrency, batches, bastion, limits. */
@@ -67485,12 +67545,19 @@ function startLine(s, batches) {
         ? `, in ${batches.length} batches of ${batches.join(', ')}${s.batchPauseMs > 0 ? ` with ${formatSeconds(s.batchPauseMs)} between them` : ''}`
         : '';
     const via = s.jumpHost ? `, through jump host ${s.jumpHost.label}` : '';
-    return `ssh-fanout: running on ${s.targets.length} hosts${shard}, ${Math.min(s.concurrency, s.targets.length)} at a time${rollout}${via} (command-timeout ${timeout}, fail-fast ${s.failFast ? 'on' : 'off'})`;
+    const empty = emptyShard(s);
+    if (empty)
+        return `ssh-fanout: ${empty}: nothing to run`;
+    return `ssh-fanout: running on ${countHosts(s.targets.length)}${shard}, ${Math.min(s.concurrency, s.targets.length)} at a time${rollout}${via} (command-timeout ${timeout}, fail-fast ${s.failFast ? 'on' : 'off'})`;
+}
+/** `shard 6/8 has no hosts (the list has 5)` when this job's shard is empty (more shards than hosts), else null. */
+function emptyShard(s) {
+    return s.shard && s.targets.length === 0 ? `shard ${s.shard.index}/${s.shard.count} has no hosts (the list has ${s.totalHosts})` : null;
 }
 async function finish(result, settings, secrets) {
     if (!settings.strictHostKeyChecking)
         await printHostKeys(result);
-    const v = verdict(result, settings.maxFailures);
+    const v = verdict(result, settings.maxFailures, emptyShard(settings) ?? undefined);
     const trimmed = setOutputs(result.results, secrets);
     if (trimmed.hostsLeftOut > 0 || trimmed.listsCut.length > 0) {
         warning(inert(`Some outputs name only the hosts that fit GitHub's 1 MB output limit; every host's entry is in the file named by results-file (${trimmed.resultsFile})`));

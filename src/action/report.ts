@@ -7,7 +7,7 @@ import { describeThreshold, type Threshold } from '../engine/parse.js'
 import { isFailure, type HostResult, type HostStatus, type HostTarget } from '../engine/result.js'
 import { formatSeconds, type SessionOutcome } from '../engine/session.js'
 import type { LogDir } from './log-dir.js'
-import { buildSummary, type SummaryOptions } from './summary.js'
+import { buildSummary, countHosts, type SummaryOptions } from './summary.js'
 
 /** GitHub shows at most 10 error annotations per step, the setFailed one included. */
 export const MAX_ERROR_ANNOTATIONS = 10
@@ -62,7 +62,7 @@ export class ActionReporter implements Reporter {
   progress(p: Progress): void {
     const parts = (Object.keys(p.counts) as HostStatus[]).filter((s) => p.counts[s] > 0).map((s) => `${p.counts[s]} ${s}`)
     const sent = p.bytesSent > 0 ? `, ${formatBytes(p.bytesSent)} uploaded` : ''
-    this.note(`ssh-fanout: ${p.finished}/${p.total} hosts done, ${p.running} running${parts.length ? ` (${parts.join(', ')})` : ''}${sent}`)
+    this.note(`ssh-fanout: ${p.finished}/${countHosts(p.total)} done, ${p.running} running${parts.length ? ` (${parts.join(', ')})` : ''}${sent}`)
   }
 
   batchStarted(batch: number, batches: number, hosts: number): void {
@@ -111,7 +111,8 @@ async function printGroup(result: HostResult, output: OutputSpool | null, showHo
       `${inert(`host key: ${result.hostKey.type} ${result.hostKey.fingerprint} (pin it with fingerprints: "${result.target.label} ${result.hostKey.fingerprint}")`)}\n`,
     )
   }
-  if (result.error && result.status !== 'success') await writeOut(`${inert(result.error)}\n`)
+  // A skipped host's reason is its title already.
+  if (result.error && result.status !== 'success' && result.status !== 'skipped') await writeOut(`${inert(result.error)}\n`)
   if (output && output.totalBytes > 0) {
     const token = randomBytes(16).toString('hex')
     await writeOut(`::stop-commands::${token}\n`)
@@ -163,23 +164,25 @@ export interface Verdict {
   message: string
 }
 
-export function verdict(run: FanoutResult, threshold: Threshold): Verdict {
+/** `nothingToRun` says why there are no hosts (an empty shard), for a run of none. */
+export function verdict(run: FanoutResult, threshold: Threshold, nothingToRun?: string): Verdict {
   const total = run.results.length
+  if (total === 0) return { failed: false, message: `Nothing to run: ${nothingToRun ?? 'there are no hosts'}` }
   const failed = run.results.filter((r) => isFailure(r.status))
   const allowed = describeThreshold(threshold, total)
   if (run.cancelled) {
-    return { failed: true, message: `The job was cancelled: ${failed.length} of ${total} hosts did not finish successfully (${namesOf(failed)})` }
+    return { failed: true, message: `The job was cancelled: ${failed.length} of ${countHosts(total)} did not finish successfully (${namesOf(failed)})` }
   }
   if (run.thresholdExceeded) {
     const skipped = run.results.filter((r) => r.status === 'skipped')
     const why = skipped.some((r) => r.batch === null && /later batches/.test(r.error ?? '')) ? 'later batches' : 'fail-fast'
     const tail = skipped.length > 0 ? `; ${skipped.length} ${skipped.length === 1 ? 'host was' : 'hosts were'} not started (${why})` : ''
-    return { failed: true, message: `${failed.length} of ${total} hosts failed, more than max-failures (${allowed}): ${namesOf(failed)}${tail}` }
+    return { failed: true, message: `${failed.length} of ${countHosts(total)} failed, more than max-failures (${allowed}): ${namesOf(failed)}${tail}` }
   }
   if (failed.length > 0) {
-    return { failed: false, message: `${failed.length} of ${total} hosts failed, within max-failures (${allowed}): ${namesOf(failed)}` }
+    return { failed: false, message: `${failed.length} of ${countHosts(total)} failed, within max-failures (${allowed}): ${namesOf(failed)}` }
   }
-  return { failed: false, message: `All ${total} hosts succeeded` }
+  return { failed: false, message: total === 1 ? 'The 1 host succeeded' : `All ${total} hosts succeeded` }
 }
 
 function namesOf(results: HostResult[], max = 20): string {
@@ -204,8 +207,8 @@ export function annotateFailures(run: FanoutResult, stepFails: boolean): void {
       .slice(0, 50)
       .map((r) => r.target.label)
       .join(', ')
-    core.error(inert(`${rest.length} more hosts failed: ${names}${rest.length > 50 ? ', …' : ''} (see the job summary)`), {
-      title: `ssh-fanout: ${rest.length} more hosts failed`,
+    core.error(inert(`${countHosts(rest.length, 'more')} failed: ${names}${rest.length > 50 ? ', …' : ''} (see the job summary)`), {
+      title: `ssh-fanout: ${countHosts(rest.length, 'more')} failed`,
     })
   }
 }

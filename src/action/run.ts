@@ -12,6 +12,7 @@ import { packUploads, UploadInputError, type PackedUpload } from './upload-files
 import { tmpdir } from 'node:os'
 import { fullResultsJson, setOutputs } from './outputs.js'
 import { ActionReporter, annotateFailures, formatBytes, inert, verdict, writeOut, writeSummary } from './report.js'
+import { countHosts } from './summary.js'
 
 /** Runs the action. Returns true when the step succeeds. Throws InputError for bad inputs, before any host is contacted. */
 export async function run(read: InputReader): Promise<boolean> {
@@ -88,7 +89,9 @@ export async function run(read: InputReader): Promise<boolean> {
     spoolDir.remove()
   }
   await reporter.idle()
-  if (jump?.failed) core.error(inert(jump.failed.message), { title: inert(`ssh-fanout: jump host ${jump.label} unavailable`) })
+  if (jump?.unavailableReason) {
+    core.error(inert(`${jump.unavailableReason}; no host was attempted through it`), { title: inert(`ssh-fanout: jump host ${jump.label} unavailable`) })
+  }
   if (logDir) writeLogDir(logDir, result, secrets, (line) => reporter.note(line))
   await reporter.idle()
   return finish(result, settings, secrets)
@@ -122,13 +125,13 @@ function jumpTransport(s: Settings, hostKeys: ReturnType<typeof hostKeyPolicy>, 
   const describe = (e: JumpEvent): string => {
     switch (e.type) {
       case 'connected':
-        return `connected (${e.hostKey.type} ${e.hostKey.fingerprint}${e.attempts > 1 ? `, ${e.attempts} attempts` : ''}); every host goes through this one session`
+        return `: connected (${e.hostKey.type} ${e.hostKey.fingerprint}${e.attempts > 1 ? `, ${e.attempts} attempts` : ''}); every host goes through this one session`
       case 'retrying':
-        return `attempt ${e.attempt} failed (${e.error}); retrying in ${formatSeconds(e.delayMs)}`
+        return `: attempt ${e.attempt} failed (${e.error}); retrying in ${formatSeconds(e.delayMs)}`
       case 'lost':
-        return `${e.reason}; hosts not yet started wait for one reconnect`
+        return `: ${e.reason}; hosts not yet started wait for one reconnect`
       case 'failed':
-        return `unavailable: ${e.error}; no host is attempted through it`
+        return ` unavailable: ${e.reason}; no host is attempted through it`
     }
   }
   return new JumpTransport({
@@ -138,7 +141,7 @@ function jumpTransport(s: Settings, hostKeys: ReturnType<typeof hostKeyPolicy>, 
     connectTimeoutMs: s.connectTimeoutMs,
     retries: s.retries,
     backoff: (attempt) => backoffDelay(attempt, 1_000),
-    onEvent: (e) => note(`ssh-fanout: jump host ${label}: ${describe(e)}`),
+    onEvent: (e) => note(`ssh-fanout: jump host ${label}${describe(e)}`),
   })
 }
 
@@ -150,12 +153,19 @@ function startLine(s: Settings, batches: number[] | undefined): string {
     ? `, in ${batches.length} batches of ${batches.join(', ')}${s.batchPauseMs > 0 ? ` with ${formatSeconds(s.batchPauseMs)} between them` : ''}`
     : ''
   const via = s.jumpHost ? `, through jump host ${s.jumpHost.label}` : ''
-  return `ssh-fanout: running on ${s.targets.length} hosts${shard}, ${Math.min(s.concurrency, s.targets.length)} at a time${rollout}${via} (command-timeout ${timeout}, fail-fast ${s.failFast ? 'on' : 'off'})`
+  const empty = emptyShard(s)
+  if (empty) return `ssh-fanout: ${empty}: nothing to run`
+  return `ssh-fanout: running on ${countHosts(s.targets.length)}${shard}, ${Math.min(s.concurrency, s.targets.length)} at a time${rollout}${via} (command-timeout ${timeout}, fail-fast ${s.failFast ? 'on' : 'off'})`
+}
+
+/** `shard 6/8 has no hosts (the list has 5)` when this job's shard is empty (more shards than hosts), else null. */
+function emptyShard(s: Settings): string | null {
+  return s.shard && s.targets.length === 0 ? `shard ${s.shard.index}/${s.shard.count} has no hosts (the list has ${s.totalHosts})` : null
 }
 
 async function finish(result: FanoutResult, settings: Settings, secrets: string[]): Promise<boolean> {
   if (!settings.strictHostKeyChecking) await printHostKeys(result)
-  const v = verdict(result, settings.maxFailures)
+  const v = verdict(result, settings.maxFailures, emptyShard(settings) ?? undefined)
   const trimmed = setOutputs(result.results, secrets)
   if (trimmed.hostsLeftOut > 0 || trimmed.listsCut.length > 0) {
     core.warning(

@@ -12,6 +12,11 @@ export const SUMMARY_BUDGET = 900 * 1024
 const STATUS_ORDER: HostStatus[] = ['error', 'timeout', 'failed', 'cancelled', 'skipped', 'success']
 const CELL_CHARS = 2000
 
+/** `1 host`, `5 hosts`; with a word between: `1 more host`, `3 more hosts`. */
+export function countHosts(n: number, word?: string): string {
+  return `${n} ${word ? `${word} ` : ''}${n === 1 ? 'host' : 'hosts'}`
+}
+
 /**
  * Escapes text for HTML exactly as the runner XML-escapes a secret (.NET SecurityElement.Escape:
  * `&amp; &lt; &gt; &quot; &apos;`), so that the runner, which masks a secret's raw and
@@ -127,7 +132,7 @@ function trimNotes(opts: SummaryOptions): string[] {
       `The <code>results</code> output leaves out these fields of every entry, ${limit}: ${opts.droppedFields.map((f) => `<code>${f}</code>`).join(', ')}.`,
     )
   if (opts.hostsLeftOut)
-    notes.push(`<strong>The <code>results</code> output is incomplete</strong>: it leaves out the last ${opts.hostsLeftOut} hosts, ${limit}.`)
+    notes.push(`<strong>The <code>results</code> output is incomplete</strong>: it leaves out the last ${countHosts(opts.hostsLeftOut)}, ${limit}.`)
   if (opts.listsCut?.length)
     notes.push(
       `<strong>The ${opts.listsCut.map((o) => `<code>${o}</code>`).join(' and ')} output ${opts.listsCut.length > 1 ? 'lists are' : 'list is'} incomplete</strong>: ${limit}, ${opts.listsCut.length > 1 ? 'they name' : 'it names'} only the first hosts; the counts are exact.`,
@@ -169,10 +174,16 @@ export function buildSummary(run: FanoutResult, verdict: Verdict, opts: SummaryO
     used += Buffer.byteLength(r)
     shown += 1
   }
-  html += header + rows.slice(0, shown).join('') + '</table>\n'
+  // No table for a run of no hosts (an empty shard): the verdict says so.
+  if (groups.length > 0) html += header + rows.slice(0, shown).join('') + '</table>\n'
   const hidden = groups.slice(shown).reduce((n, g) => n + g.length, 0)
-  if (hidden > 0)
-    notes.push(`${hidden} more hosts are not shown, to stay under GitHub's 1 MiB summary limit; the <code>results</code> output lists every host.`)
+  if (hidden > 0) {
+    // When the results output left hosts out too, only the results file has them all.
+    const everyHost = opts.hostsLeftOut
+      ? `the file named by the <code>results-file</code> output${opts.resultsFile ? ` (<code>${htmlText(opts.resultsFile)}</code>)` : ''} lists every host`
+      : 'the <code>results</code> output lists every host'
+    notes.push(`${countHosts(hidden, 'more')} ${hidden === 1 ? 'is' : 'are'} not shown, to stay under GitHub's 1 MiB summary limit; ${everyHost}.`)
+  }
   if (lines < TAIL_LINES) notes.push(`Rows show at most the last ${lines} output lines, to fit the summary.`)
   for (const n of notes) html += `<p>${n}</p>\n`
   return html

@@ -1,8 +1,8 @@
 import type { LookupFunction } from 'node:net'
 import ssh2 from 'ssh2'
 import type { ClientChannel, ConnectConfig, ParsedKey } from 'ssh2'
-import { Authenticator, verifyHostKey } from './auth.js'
-import { hostKeyAlgorithmsFor, type HostKey } from './known-hosts.js'
+import { askingForOtherKeyTypes, Authenticator, hostKeyAlgorithms, namingEveryKey, NO_COMMON_HOST_KEY, verifyHostKey } from './auth.js'
+import type { HostKey } from './known-hosts.js'
 import type { OutputSpool } from './output.js'
 import type { Prepare, Prepared, PreparePhase } from './prepare.js'
 import type { ErrorKind, HostKeyInfo, HostStatus, HostTarget } from './result.js'
@@ -110,20 +110,6 @@ const SWEEP_COMMAND = `exec env SSH_CONNECTION= FANOUT_SWEEP="$SSH_CONNECTION" s
 
 const HUNG_UP_IN_HANDSHAKE = 'handshake: the host closed the connection during the SSH handshake'
 
-/** Host key algorithms ssh2 verifies, in its default order of preference. */
-const SUPPORTED_HOST_KEY_ALGORITHMS = [
-  'ssh-ed25519',
-  'ecdsa-sha2-nistp256',
-  'ecdsa-sha2-nistp384',
-  'ecdsa-sha2-nistp521',
-  'rsa-sha2-512',
-  'rsa-sha2-256',
-  'ssh-rsa',
-]
-
-/** ssh2's error when the client's host key algorithms and the server's keys have nothing in common. */
-const NO_COMMON_HOST_KEY = /no matching host key format/
-
 /** SSH_DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE (RFC 4253). */
 const NO_MORE_AUTH_METHODS = 14
 
@@ -134,28 +120,15 @@ const NO_MORE_AUTH_METHODS = 14
  */
 export async function runSession(opts: SessionOptions): Promise<SessionOutcome> {
   const deadline = Date.now() + opts.connectTimeoutMs
-  const refused: Array<{ info: HostKeyInfo; outcome: SessionOutcome }> = []
-  for (;;) {
-    const excluded = hostKeyAlgorithmsFor(refused.map((r) => r.info.type))
-    if (refused.length > 0 && SUPPORTED_HOST_KEY_ALGORITHMS.every((a) => excluded.includes(a))) return refusedKeysOutcome(refused)
-    const session = new Session(opts, { deadline, excludedHostKeyAlgorithms: excluded })
-    const outcome = await session.run()
-    if (refused.length > 0 && (session.noCommonHostKey || opts.signal?.aborted)) return refusedKeysOutcome(refused)
-    if (!session.refusedUnknownKey) return outcome
-    refused.push({ info: session.refusedUnknownKey, outcome })
-  }
-}
-
-/** The first refusal, with every key the host presented named in its message. */
-function refusedKeysOutcome(refused: Array<{ info: HostKeyInfo; outcome: SessionOutcome }>): SessionOutcome {
-  const [first, ...others] = refused
-  if (others.length === 0) return first.outcome
-  const also = others.map((r) => `${r.info.type} ${r.info.fingerprint}`).join(', ')
-  const error = first.outcome.error!.replace(
-    `presented ${first.info.type} ${first.info.fingerprint}`,
-    `presented ${first.info.type} ${first.info.fingerprint} (and ${also} when asked for its other key types)`,
+  const { result, refusedKeys } = await askingForOtherKeyTypes(
+    async (excluded) => {
+      const session = new Session(opts, { deadline, excludedHostKeyAlgorithms: excluded })
+      const outcome = await session.run()
+      return { result: outcome, refusedUnknownKey: session.refusedUnknownKey, noCommonHostKey: session.noCommonHostKey }
+    },
+    () => opts.signal?.aborted ?? false,
   )
-  return { ...first.outcome, error }
+  return refusedKeys.length > 1 ? { ...result, error: namingEveryKey(result.error!, refusedKeys) } : result
 }
 
 interface Attempt {
@@ -267,7 +240,7 @@ class Session {
     client.on('ready', () => this.onReady())
     client.on('error', (err: Error & { level?: string }) => this.onClientError(err))
     client.on('close', () => this.onClose())
-    const serverHostKey = this.hostKeyAlgorithms()
+    const serverHostKey = hostKeyAlgorithms(this.opts.hostKeys, target, this.attempt.excludedHostKeyAlgorithms)
     const config: ConnectConfig = {
       sock: socket as never,
       username: target.username,
@@ -284,14 +257,6 @@ class Session {
     } catch (err) {
       this.fail('handshake', `could not start the SSH session: ${(err as Error).message}`)
     }
-  }
-
-  /** The known key types' algorithms first, without those already refused; null for ssh2's default list. */
-  private hostKeyAlgorithms(): string[] | null {
-    const preferred = this.opts.hostKeys.preferredAlgorithms(this.opts.target).filter((a) => SUPPORTED_HOST_KEY_ALGORITHMS.includes(a))
-    const excluded = this.attempt.excludedHostKeyAlgorithms
-    if (preferred.length === 0 && excluded.length === 0) return null
-    return [...new Set([...preferred, ...SUPPORTED_HOST_KEY_ALGORITHMS])].filter((a) => !excluded.includes(a))
   }
 
   private verifyHostKey(blob: Buffer): boolean {

@@ -7,7 +7,7 @@ import { connect as tcpConnect, type LookupFunction, type Socket } from 'node:ne
 import type { Duplex } from 'node:stream'
 import ssh2 from 'ssh2'
 import type { ConnectConfig } from 'ssh2'
-import { Authenticator, verifyHostKey } from './auth.js'
+import { askingForOtherKeyTypes, Authenticator, hostKeyAlgorithms, namingEveryKey, NO_COMMON_HOST_KEY, verifyHostKey, type HandshakeTry } from './auth.js'
 import type { ErrorKind, HostKeyInfo, HostTarget } from './result.js'
 import type { Credentials, HostKeyPolicy } from './session.js'
 
@@ -130,7 +130,8 @@ export type JumpEvent =
   | { type: 'connected'; attempts: number; hostKey: HostKeyInfo }
   | { type: 'retrying'; error: string; attempt: number; delayMs: number }
   | { type: 'lost'; reason: string }
-  | { type: 'failed'; error: string }
+  /** `error` is what every host is told (`jump host X unavailable: <reason>`); `reason` is why, alone. */
+  | { type: 'failed'; error: string; reason: string }
 
 interface BastionSession {
   client: ssh2.Client
@@ -150,6 +151,7 @@ export class JumpTransport implements Transport {
   /** The session `current` resolved to, while it is up. */
   private live: BastionSession | null = null
   private failure: TransportError | null = null
+  private failureReason: string | null = null
   private closed = false
   private readonly cleanups = new Set<() => void>()
 
@@ -162,6 +164,11 @@ export class JumpTransport implements Transport {
   /** Why the bastion cannot be had (every later host fails with it), or null. */
   get failed(): TransportError | null {
     return this.failure
+  }
+
+  /** The reason alone (`failed` says `jump host X unavailable: <reason>`), or null. */
+  get unavailableReason(): string | null {
+    return this.failureReason
   }
 
   async ready(): Promise<void> {
@@ -208,9 +215,10 @@ export class JumpTransport implements Transport {
   private session(): Promise<BastionSession> {
     if (this.failure) return Promise.reject(this.failure)
     this.current ??= this.connectWithRetries().catch((err: TransportError) => {
-      this.failure = err
-      this.opts.onEvent?.({ type: 'failed', error: err.message })
-      throw err
+      this.failure = this.unavailable(err)
+      this.failureReason = err.message
+      this.opts.onEvent?.({ type: 'failed', error: this.failure.message, reason: err.message })
+      throw this.failure
     })
     return this.current
   }
@@ -218,16 +226,16 @@ export class JumpTransport implements Transport {
   private async connectWithRetries(): Promise<BastionSession> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        const session = await this.connectOnce()
+        const session = await this.connectChecked()
         this.live = session
         this.opts.onEvent?.({ type: 'connected', attempts: attempt, hostKey: session.hostKey })
         return session
       } catch (err) {
         const error = err as TransportError
-        if (!error.retryable || attempt > this.opts.retries || this.closed) throw this.unavailable(error)
+        if (!error.retryable || attempt > this.opts.retries || this.closed) throw error
         const delayMs = this.opts.backoff(attempt)
         this.opts.onEvent?.({ type: 'retrying', error: error.message, attempt, delayMs })
-        if (!(await this.sleep(delayMs))) throw this.unavailable(error)
+        if (!(await this.sleep(delayMs))) throw error
       }
     }
   }
@@ -249,10 +257,27 @@ export class JumpTransport implements Transport {
     })
   }
 
-  /** One attempt: TCP, handshake with the host key checked, authentication, all within connectTimeoutMs. */
-  private connectOnce(): Promise<BastionSession> {
+  /**
+   * One attempt, within connectTimeoutMs: its host key checked exactly as a target's is (the key
+   * types known for the bastion preferred; when only fingerprints pin it, its other key types asked for).
+   */
+  private async connectChecked(): Promise<BastionSession> {
+    const deadline = Date.now() + this.opts.connectTimeoutMs
+    const { result, refusedKeys } = await askingForOtherKeyTypes(
+      (excluded) => this.connectOnce(excluded, deadline),
+      () => this.closed,
+    )
+    if (!(result instanceof TransportError)) return result
+    throw refusedKeys.length > 1 ? new TransportError(result.kind, namingEveryKey(result.message, refusedKeys), result.retryable) : result
+  }
+
+  /** One handshake: TCP, host key check offering all algorithms but `excluded`, authentication, by `deadline`. Never rejects. */
+  private connectOnce(excluded: string[], deadline: number): Promise<HandshakeTry<BastionSession | TransportError>> {
     const { bastion, credentials, hostKeys } = this.opts
-    return new Promise((resolve, reject) => {
+    return new Promise((resolve) => {
+      let refusedUnknownKey: HostKeyInfo | null = null
+      let noCommonHostKey = false
+      const reject = (err: TransportError) => resolve({ result: err, refusedUnknownKey, noCommonHostKey })
       if (this.closed) return reject(new TransportError('cancelled', 'cancelled: the run ended', false))
       const abort = new AbortController()
       const client = new ssh2.Client()
@@ -276,7 +301,7 @@ export class JumpTransport implements Transport {
       const timer = setTimeout(
         () =>
           fail(new TransportError('connect timeout', `connect timeout: no session within ${this.opts.connectTimeoutMs} ms (stalled during ${phase})`, true)),
-        this.opts.connectTimeoutMs,
+        Math.max(0, deadline - Date.now()),
       )
       let hostKey: HostKeyInfo | null = null
       client.on('handshake', () => (phase = 'authentication'))
@@ -284,6 +309,7 @@ export class JumpTransport implements Transport {
         if (hostKeyProblem) return fail(new TransportError('host key', hostKeyProblem, false))
         if (err.level === 'client-authentication') return fail(new TransportError('authentication', auth.failureMessage(), false))
         if (err.level === 'client-socket') return fail(socketError(err))
+        noCommonHostKey = NO_COMMON_HOST_KEY.test(err.message)
         if (!settled) return fail(new TransportError('handshake', `handshake: ${err.message}`, /connection lost|closed|reset/i.test(err.message)))
         if (session) session.lost ??= `connection lost: jump host ${this.label}: ${err.level === 'client-timeout' ? 'no keepalive reply' : err.message}`
       })
@@ -297,11 +323,12 @@ export class JumpTransport implements Transport {
         clearTimeout(timer)
         this.cleanups.delete(cancel)
         session = { client, hostKey: hostKey!, lost: null }
-        resolve(session)
+        resolve({ result: session, refusedUnknownKey: null, noCommonHostKey: false })
       })
       tcpOpen(bastion, abort.signal, this.opts.lookup).then(
         ({ stream }) => {
           phase = 'SSH handshake'
+          const serverHostKey = hostKeyAlgorithms(hostKeys, bastion, excluded)
           const config: ConnectConfig = {
             sock: stream,
             username: bastion.username,
@@ -309,13 +336,15 @@ export class JumpTransport implements Transport {
             keepaliveInterval: this.opts.keepaliveIntervalMs ?? 15_000,
             keepaliveCountMax: this.opts.keepaliveCountMax ?? 3,
             hostVerifier: (blob: Buffer) => {
-              const { key, problem } = verifyHostKey(hostKeys, bastion, blob)
+              const { key, parsed, problem } = verifyHostKey(hostKeys, bastion, blob)
               hostKey = key
               hostKeyProblem = problem
+              if (problem !== null && hostKeys.askForOtherKeyTypes(bastion, parsed)) refusedUnknownKey = key
               return problem === null
             },
             authHandler: (methodsLeft, _partial, next) => next(auth.next(methodsLeft) as never),
             tryKeyboard: credentials.password !== undefined,
+            ...(serverHostKey ? { algorithms: { serverHostKey: serverHostKey as never } } : {}),
           }
           client.connect(config)
         },
@@ -325,6 +354,8 @@ export class JumpTransport implements Transport {
   }
 
   private onLost(session: BastionSession): void {
+    // Our own close() ends the session: nothing was lost.
+    if (this.closed) return
     session.lost ??= `connection lost: jump host ${this.label} closed the connection`
     this.opts.onEvent?.({ type: 'lost', reason: session.lost })
     // The next host to start reconnects (once, with retries); streams through the old session are gone.

@@ -48,6 +48,13 @@ describe('rolling batches and shards through the built action', { skip: !require
       assert.match(run.stdout, /ssh-fanout: batch 1\/3: 1 host\n/)
       assert.doesNotMatch(run.stdout, /batch 2\/3/)
       assert.match(commandsOf(run, 'error').at(-1)!.message, /not started \(later batches\)/)
+      // A skipped host's reason is in its group's title, once: the group has nothing else to say.
+      const skipped = run.groups.filter((g) => g.title.includes('skipped'))
+      assert.equal(skipped.length, 4, JSON.stringify(run.groups))
+      for (const g of skipped) {
+        assert.match(g.title, /max-failures was exceeded by batch 1\/3/)
+        assert.deepEqual(g.lines, [], g.title)
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
@@ -102,6 +109,21 @@ describe('rolling batches and shards through the built action', { skip: !require
     }
     assert.deepEqual(ran, [addresses.slice(0, 2), addresses.slice(2)])
   })
+
+  it('a shard of one host says "1 host"; an empty shard says it has no hosts and succeeds', async () => {
+    const one = await runAction({ ...inputs(), shard: '3/5', command: 'true' })
+    assert.equal(one.code, 0, one.stdout)
+    assert.match(one.stdout, /^ssh-fanout: running on 1 host \(shard 3\/5: host 3 of 5\), 1 at a time /m)
+    assert.match(one.stdout, /^The 1 host succeeded$/m)
+    const empty = await runAction({ ...inputs(), shard: '6/8', command: 'true' })
+    assert.equal(empty.code, 0, empty.stdout)
+    assert.deepEqual(results(empty), [])
+    assert.match(empty.stdout, /^ssh-fanout: shard 6\/8 has no hosts \(the list has 5\): nothing to run$/m)
+    assert.doesNotMatch(empty.stdout, /running on 0|0 hosts|0 at a time/)
+    assert.match(empty.stdout, /^Nothing to run: shard 6\/8 has no hosts \(the list has 5\)$/m)
+    assert.match(empty.summary, /Nothing to run: shard 6\/8 has no hosts/)
+    assert.doesNotMatch(empty.summary, /<table>/)
+  })
 })
 
 describe('a private fleet behind a jump host, through the built action', { skip: !requireSshd() && 'sshd not installed' }, () => {
@@ -145,7 +167,36 @@ describe('a private fleet behind a jump host, through the built action', { skip:
     assert.equal((log.match(/Accepted publickey/g) ?? []).length - logins, 1, 'one login on the bastion')
     const forwards = new Set([...log.matchAll(/server_request_direct_tcpip: .*target (127\.0\.5\.\d+) port/g)].map((m) => m[1]))
     assert.equal(forwards.size, HOSTS, 'a forward per target in the bastion log')
+    assert.doesNotMatch(run.stdout, /connection lost/)
   })
+
+  // OpenSSH presents Ed25519 first: the bastion must be asked for the key it is trusted by, as a target is.
+  const rsaKey = () => bastion.hostKeys.find((k) => k.type === 'ssh-rsa')!
+  const trustedByRsa: Record<string, () => Record<string, string>> = {
+    'a known-hosts line': () => ({ 'known-hosts': `${bastion.knownHosts.split('\n').find((l) => l.includes(' ssh-rsa '))!}\n${target.knownHosts}` }),
+    'a fingerprint': () => ({ fingerprints: [rsaKey().fingerprint, ...target.hostKeys.map((k) => k.fingerprint)].join('\n') }),
+  }
+  for (const [how, trust] of Object.entries(trustedByRsa)) {
+    it(`a bastion trusted only by its RSA key (${how}) carries the run, which ends without a "connection lost" line`, async () => {
+      const run = await runAction({
+        hosts: `${target.host}:${target.port}`,
+        username: fleet.username,
+        'private-key': fleet.clientKey,
+        ...trust(),
+        'jump-host': `${bastion.host}:${bastion.port}`,
+        command: 'echo ok',
+      })
+      assert.equal(run.code, 0, run.stdout)
+      assert.deepEqual(
+        results(run).map((r) => r.status),
+        ['success'],
+      )
+      const label = `${bastion.host}:${bastion.port}`.replace(/\./g, '\\.')
+      assert.match(run.stdout, new RegExp(`^ssh-fanout: jump host ${label}: connected \\(ssh-rsa ${rsaKey().fingerprint.replace(/[+/]/g, '\\$&')}\\)`, 'm'))
+      assert.match(run.stdout, /^ssh-fanout: running on 1 host, 1 at a time, through jump host /m)
+      assert.doesNotMatch(run.stdout, /connection lost/)
+    })
+  }
 
   it('an untrusted bastion fails every target fast, naming it once, and no target is attempted', async () => {
     const before = proxies.slice(0, 3).map((p) => p.accepted)
@@ -171,8 +222,19 @@ describe('a private fleet behind a jump host, through the built action', { skip:
       ],
     )
     for (const r of res) assert.match(String(r.error), /^jump host 127\.0\.4\.1:\d+ unavailable: host key: 127\.0\.4\.1:\d+ presented /)
-    const bastionErrors = commandsOf(run, 'error').filter((c) => /jump host/.test(c.message) && /unavailable/.test(c.properties.title ?? ''))
+    // Said once, clearly: in the log, and in one annotation (the title names the bastion, the message says why).
+    const lines = run.stdout.split('\n').filter((l) => /^ssh-fanout: jump host /.test(l))
+    assert.equal(lines.length, 1, run.stdout)
+    assert.match(
+      lines[0],
+      /^ssh-fanout: jump host 127\.0\.4\.1:\d+ unavailable: host key: 127\.0\.4\.1:\d+ presented \S+ SHA256:\S+ \(and .*\); no host is attempted through it$/,
+    )
+    assert.equal(lines[0].match(/unavailable/g)?.length, 1, lines[0])
+    const bastionErrors = commandsOf(run, 'error').filter((c) => /unavailable/.test(c.properties.title ?? ''))
     assert.equal(bastionErrors.length, 1, JSON.stringify(commandsOf(run, 'error')))
+    assert.match(bastionErrors[0].properties.title, /^ssh-fanout: jump host 127\.0\.4\.1:\d+ unavailable$/)
+    assert.match(bastionErrors[0].message, /^host key: 127\.0\.4\.1:\d+ presented .*; no host was attempted through it$/)
+    assert.doesNotMatch(bastionErrors[0].message, /unavailable/)
     assert.deepEqual(
       proxies.slice(0, 3).map((p) => p.accepted),
       before,

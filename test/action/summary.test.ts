@@ -55,6 +55,19 @@ describe('verdict', () => {
     assert.deepEqual(verdict(run, count(0)), { failed: false, message: 'All 3 hosts succeeded' })
   })
 
+  it('one host, and no host, in plain words', () => {
+    assert.deepEqual(verdict(fanoutResult([result('a', 'success')]), count(0)), { failed: false, message: 'The 1 host succeeded' })
+    assert.equal(
+      verdict(fanoutResult([result('a', 'failed', { exitCode: 1 })], { thresholdExceeded: true }), count(0)).message,
+      '1 of 1 host failed, more than max-failures (0): a (exit 1)',
+    )
+    assert.equal(verdict(fanoutResult([result('a', 'failed', { exitCode: 1 })]), count(1)).message, '1 of 1 host failed, within max-failures (1): a (exit 1)')
+    assert.deepEqual(verdict(fanoutResult([]), count(0), 'shard 6/8 has no hosts (the list has 5)'), {
+      failed: false,
+      message: 'Nothing to run: shard 6/8 has no hosts (the list has 5)',
+    })
+  })
+
   it('failures within the threshold do not fail the step and are named', () => {
     const run = fanoutResult([result('web1', 'success'), result('web2', 'failed', { exitCode: 3 }), result(target('web3', 2222), 'error')])
     assert.deepEqual(verdict(run, count(2)), {
@@ -199,6 +212,26 @@ describe('buildSummary', () => {
     // Failures come first, so the rows that fit are the failed hosts.
     assert.ok(html.indexOf('<code>host-00003.example.com</code>') > 0)
     assert.ok(html.indexOf('<code>host-00003.example.com</code>') < html.indexOf('<td>success</td>') || !html.includes('<td>success</td>'))
+  })
+
+  it('rows left out point at every host: the results output, or the results file when results left hosts out too', () => {
+    const run = fanoutResult(fleet(10_000))
+    const notShown = (html: string) => /<p>\d+ more hosts are not shown[^<]*(?:<code>[^<]*<\/code>[^<]*)*<\/p>/.exec(html)?.[0] ?? ''
+    const complete = notShown(buildSummary(run, OK, { tailLines: TAIL_LINES, hostKeysShown: false }))
+    assert.match(complete, /the <code>results<\/code> output lists every host/)
+    const trimmed = notShown(buildSummary(run, OK, { tailLines: 1, hostKeysShown: false, hostsLeftOut: 4000, resultsFile: '/tmp/r.json' }))
+    assert.match(trimmed, /the file named by the <code>results-file<\/code> output \(<code>\/tmp\/r\.json<\/code>\) lists every host/)
+    assert.doesNotMatch(trimmed, /<code>results<\/code> output lists every host/)
+  })
+
+  it('a run of no hosts (an empty shard) has no table', () => {
+    const html = buildSummary(
+      fanoutResult([]),
+      { failed: false, message: 'Nothing to run: shard 6/8 has no hosts (the list has 5)' },
+      { tailLines: 20, hostKeysShown: false },
+    )
+    assert.doesNotMatch(html, /<table>/)
+    assert.match(html, /Nothing to run: shard 6\/8 has no hosts/)
   })
 
   it('cuts each cell to its last 2000 characters', () => {

@@ -104,6 +104,60 @@ describe('JumpTransport through a real OpenSSH bastion', { skip: !requireSshd() 
     }
   })
 
+  // OpenSSH presents Ed25519 first; a bastion trusted only by its RSA key must be asked for it, as a target is.
+  const rsaOnly = {
+    'a known-hosts line': () => {
+      const line = fleet.servers[0].knownHosts.split('\n').find((l) => l.includes(' ssh-rsa '))!
+      return hostKeyPolicy({ strict: true, knownHosts: parseKnownHosts(line), fingerprints: [] })
+    },
+    'a fingerprint': () => {
+      const rsa = fleet.servers[0].hostKeys.find((k) => k.type === 'ssh-rsa')!
+      return hostKeyPolicy({ strict: true, knownHosts: null, fingerprints: [{ pattern: null, fingerprint: rsa.fingerprint }] })
+    },
+  }
+  for (const [how, policy] of Object.entries(rsaOnly)) {
+    it(`a bastion trusted only by its RSA key (${how}) is accepted, with that key`, async () => {
+      const events: JumpEvent[] = []
+      const t = jump({ hostKeys: policy() }, events)
+      try {
+        const link = await t.open(targetOf(fleet), new AbortController().signal)
+        assert.match(await firstLine(link.stream), /^SSH-2\.0-OpenSSH/)
+        link.stream.destroy()
+        const rsa = fleet.servers[0].hostKeys.find((k) => k.type === 'ssh-rsa')!
+        assert.deepEqual(events, [{ type: 'connected', attempts: 1, hostKey: { type: 'ssh-rsa', fingerprint: rsa.fingerprint } }])
+      } finally {
+        t.close()
+      }
+    })
+  }
+
+  it('a bastion none of whose keys is pinned is refused, naming every key it presented', async () => {
+    const t = jump({ hostKeys: hostKeyPolicy({ strict: true, knownHosts: null, fingerprints: [{ pattern: null, fingerprint: `SHA256:${'A'.repeat(43)}` }] }) })
+    try {
+      const err = await rejection(t.ready())
+      assert.equal(err.kind, 'jump host')
+      for (const k of fleet.servers[0].hostKeys) assert.ok(err.message.includes(`${k.type} ${k.fingerprint}`), `${k.type} missing from: ${err.message}`)
+      assert.match(err.message, /when asked for its other key types/)
+    } finally {
+      t.close()
+    }
+  })
+
+  it('closing the transport ends the bastion session without a "lost" event', async () => {
+    const events: JumpEvent[] = []
+    const t = jump({}, events)
+    const link = await t.open(targetOf(fleet), new AbortController().signal)
+    assert.match(await firstLine(link.stream), /^SSH-2\.0-OpenSSH/)
+    // ssh2 emits the client's 'close' before it closes the channels that went through it.
+    const closed = once(link.stream, 'close')
+    t.close()
+    await closed
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['connected'],
+    )
+  })
+
   it('a forward to a closed port is refused, naming the jump host', async () => {
     const t = jump()
     try {
