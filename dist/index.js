@@ -3018,6 +3018,7 @@ class Client extends EventEmitter {
                                  ? cfg.localUsername
                                  : undefined);
     this.config.tryKeyboard = (cfg.tryKeyboard === true);
+    this.config.earlyAuth = (cfg.earlyAuth === true);
     if (typeof cfg.agent === 'string' && cfg.agent.length)
       this.config.agent = createAgent(cfg.agent);
     else if (isAgent(cfg.agent))
@@ -3098,6 +3099,7 @@ class Client extends EventEmitter {
       debug(`Debug output from server: ${JSON.stringify(msg)}`);
     });
     let serverSigAlgs;
+    let authStarted = false;
     const proto = this._protocol = new Protocol({
       ident: this.config.ident,
       offer: (allOfferDefaults ? undefined : algorithms),
@@ -3126,6 +3128,13 @@ class Client extends EventEmitter {
         if (!ready) {
           ready = true;
           proto.service('ssh-userauth');
+          // ssh-fanout patch: with `earlyAuth`, the first authentication
+          // request follows the service request without waiting for its
+          // acceptance (after this tick, so that EXT_INFO is parsed).
+          if (this.config.earlyAuth) {
+            authStarted = true;
+            process.nextTick(tryNextAuth);
+          }
         }
       },
       debug,
@@ -3146,7 +3155,7 @@ class Client extends EventEmitter {
           sock.end();
         },
         SERVICE_ACCEPT: (p, name) => {
-          if (name === 'ssh-userauth')
+          if (name === 'ssh-userauth' && !authStarted)
             tryNextAuth();
         },
         EXT_INFO: (p, exts) => {
@@ -3743,7 +3752,7 @@ class Client extends EventEmitter {
               return skipAuth('Skipping invalid key auth attempt');
             if (!key.isPrivateKey())
               return skipAuth('Skipping non-private key');
-            nextAuth = { type, username, key };
+            nextAuth = { type, username, key, skipQuery: nextAuth.skipQuery === true };
             break;
           }
           case 'hostbased': {
@@ -3810,6 +3819,23 @@ class Client extends EventEmitter {
                   'Skipping key authentication (no mutual hash algorithm)'
                 );
               }
+            }
+            // ssh-fanout patch: `skipQuery` sends the signed request at once,
+            // without asking first whether the server would accept the key.
+            if (curAuth.skipQuery) {
+              const hashAlgo = (curAuth.keyAlgos ? curAuth.keyAlgos[0][1] : undefined);
+              proto.authPK(username, curAuth.key, keyAlgo, (buf, cb) => {
+                const signature = curAuth.key.sign(buf, hashAlgo);
+                if (signature instanceof Error) {
+                  signature.message =
+                    `Error signing data with key: ${signature.message}`;
+                  signature.level = 'client-authentication';
+                  this.emit('error', signature);
+                  return tryNextAuth();
+                }
+                cb(signature);
+              });
+              break;
             }
             proto.authPK(username, curAuth.key, keyAlgo);
             break;
@@ -56319,24 +56345,52 @@ function fingerprintAccepted(rules, host, port, fingerprint) {
  * One SSH login's authentication: tries the key, the agent, then the password (also through
  * keyboard-interactive), skipping what the server does not offer; remembers what it tried and
  * what the server offered, for the error message.
+ *
+ * With `short` (the default), the key goes first as a signed request, without the query that
+ * asks whether the server would accept it (RFC 4252 §7 allows both; OpenSSH accepts the signed
+ * one at once): one round trip less. A server that refuses it may want the query first: unless
+ * it is OpenSSH (whose refusal of a signed request is final), the key is tried once more the
+ * ordinary way, query then signature, after every other method (MaxAuthTries counts each request).
  */
 class Authenticator {
     credentials;
     username;
+    options;
     tried = [];
     serverMethods = null;
-    constructor(credentials, username) {
+    /** The key went out as a signed request without a query, and no answer came back yet. */
+    signedAtOnce = 'none';
+    keyRetried = false;
+    constructor(credentials, username, options = {}) {
         this.credentials = credentials;
         this.username = username;
+        this.options = options;
+    }
+    /** True while the last request sent is the key's signed request that went without a query (it has not been refused). */
+    get signedKeyPending() {
+        return this.signedAtOnce === 'pending';
     }
     /** ssh2's `authHandler`: the next method to try, or false when none is left. */
     next(methodsLeft) {
         if (methodsLeft)
             this.serverMethods = methodsLeft;
+        if (this.signedAtOnce === 'pending')
+            this.signedAtOnce = 'refused';
         const { credentials, username } = this;
         const offered = (m) => methodsLeft === null || methodsLeft.includes(m);
+        const short = this.options.short ?? true;
         const candidates = [
-            ['key', 'publickey', credentials.privateKey, () => ({ type: 'publickey', username, key: credentials.privateKey })],
+            [
+                'key',
+                'publickey',
+                credentials.privateKey,
+                () => {
+                    if (!short)
+                        return { type: 'publickey', username, key: credentials.privateKey };
+                    this.signedAtOnce = 'pending';
+                    return { type: 'publickey', username, key: credentials.privateKey, skipQuery: true };
+                },
+            ],
             ['agent', 'publickey', credentials.agent, () => ({ type: 'agent', username, agent: credentials.agent })],
             ['password', 'password', credentials.password, () => ({ type: 'password', username, password: credentials.password })],
             [
@@ -56355,6 +56409,11 @@ class Authenticator {
                 continue;
             this.tried.push(name);
             return make();
+        }
+        // Last resort: the key once more the ordinary way (query first), for servers that refuse a signed request sent without one.
+        if (this.signedAtOnce === 'refused' && !this.keyRetried && offered('publickey') && !/^OpenSSH/i.test(this.options.serverSoftware?.() ?? '')) {
+            this.keyRetried = true;
+            return { type: 'publickey', username, key: credentials.privateKey };
         }
         return false;
     }
@@ -56725,7 +56784,11 @@ async function runSession(opts) {
         if (refused.length > 0 && SUPPORTED_HOST_KEY_ALGORITHMS.every((a) => excluded.includes(a)))
             return refusedKeysOutcome(refused);
         const session = new Session(opts, { deadline, excludedHostKeyAlgorithms: excluded });
-        const outcome = await session.run();
+        let outcome = await session.run();
+        if (session.shortLoginLost && !opts.signal?.aborted && Date.now() < deadline) {
+            // The host hung up during a short login: some servers refuse requests sent ahead; log in the ordinary way.
+            outcome = await new Session({ ...opts, shortLogin: false }, { deadline, excludedHostKeyAlgorithms: excluded }).run();
+        }
         if (refused.length > 0 && (session.noCommonHostKey || opts.signal?.aborted))
             return refusedKeysOutcome(refused);
         if (!session.refusedUnknownKey)
@@ -56758,6 +56821,16 @@ class Session {
     refusedUnknownKey = null;
     /** The handshake failed because no host key algorithm was left in common. */
     noCommonHostKey = false;
+    /** The connection was lost during a short login (before any authentication answer): worth one ordinary login. */
+    shortLoginLost = false;
+    shortLogin;
+    /**
+     * The command's channel requested right behind the key's signed request (short login): pending
+     * until it opens or fails; abandoned when another method logged in (its answer is then ignored).
+     */
+    earlyChannel = 'none';
+    /** The ordinary exec request was sent (once at most). */
+    execRequested = false;
     auth;
     commandStartedAt = 0;
     timers = [];
@@ -56781,7 +56854,11 @@ class Session {
     constructor(opts, attempt) {
         this.opts = opts;
         this.attempt = attempt;
-        this.auth = new Authenticator(opts.credentials, opts.target.username);
+        this.shortLogin = opts.shortLogin ?? true;
+        this.auth = new Authenticator(opts.credentials, opts.target.username, {
+            short: this.shortLogin,
+            serverSoftware: () => this.client._remoteVer,
+        });
     }
     run() {
         return new Promise((resolve) => {
@@ -56825,8 +56902,13 @@ class Session {
             keepaliveInterval: this.opts.keepaliveIntervalMs ?? 15_000,
             keepaliveCountMax: this.opts.keepaliveCountMax ?? 3,
             hostVerifier: (blob) => this.verifyHostKey(blob),
-            authHandler: (methodsLeft, _partial, next) => next(this.auth.next(methodsLeft)),
+            authHandler: (methodsLeft, _partial, next) => {
+                next(this.auth.next(methodsLeft));
+                if (this.auth.signedKeyPending && this.earlyChannel === 'none')
+                    this.openEarlyChannel();
+            },
             tryKeyboard: credentials.password !== undefined,
+            ...(this.shortLogin ? { earlyAuth: true } : {}),
             ...(serverHostKey ? { algorithms: { serverHostKey: serverHostKey } } : {}),
         };
         try {
@@ -56857,6 +56939,18 @@ class Session {
     onReady() {
         this.phase = 'exec';
         this.execSent = true;
+        // The channel requested behind the key's signed request opens now that the key logged in.
+        if (this.earlyChannel === 'pending' && this.auth.signedKeyPending)
+            return;
+        // Another method logged in: the early request (if any) went out before that and is not answered, or was refused.
+        if (this.earlyChannel === 'pending')
+            this.earlyChannel = 'abandoned';
+        this.requestExec();
+    }
+    requestExec() {
+        if (this.execRequested)
+            return;
+        this.execRequested = true;
         this.client.exec(this.opts.command, (err, channel) => {
             if (err) {
                 this.fail('channel', `channel: could not start the command: ${err.message}`);
@@ -56864,6 +56958,38 @@ class Session {
             }
             this.onChannel(channel);
         });
+    }
+    /**
+     * Short login: the command's channel requested right behind the key's signed request, so that
+     * the exec request leaves as soon as the server confirms it (one round trip less). Servers that
+     * refuse a channel before the login ended answer with a failure: the ordinary request follows.
+     */
+    openEarlyChannel() {
+        this.earlyChannel = 'pending';
+        try {
+            this.client.exec(this.opts.command, (err, channel) => this.onEarlyChannel(err, channel));
+        }
+        catch {
+            this.earlyChannel = 'failed'; // not connected: the close handler reports it
+        }
+    }
+    onEarlyChannel(err, channel) {
+        if (this.earlyChannel === 'abandoned' || this.settled) {
+            if (!err)
+                channel.close();
+            return;
+        }
+        if (err && err.reason !== undefined) {
+            // The channel was refused (opened too early for this server): ask again the ordinary way once logged in.
+            this.earlyChannel = 'failed';
+            if (this.phase === 'exec')
+                this.requestExec();
+            return;
+        }
+        this.earlyChannel = 'none';
+        if (err)
+            return this.fail('channel', `channel: could not start the command: ${err.message}`);
+        this.onChannel(channel);
     }
     onChannel(channel) {
         this.clearTimers();
@@ -57064,6 +57190,8 @@ class Session {
         if (this.phase === 'auth' && (err.code === NO_MORE_AUTH_METHODS || /authentication/i.test(err.message))) {
             return this.fail('authentication', `${this.auth.failureMessage()}; the server disconnected: ${err.message}`);
         }
+        if (this.phase === 'auth' && this.shortLogin && this.auth.tried.length <= 1)
+            this.shortLoginLost = true;
         if (err.level === 'client-socket') {
             const [kind, message] = classifySocketError(err);
             return this.fail(kind === 'refused' ? kind : 'connection lost', `${message} (during ${this.phase})`);
@@ -57099,6 +57227,8 @@ class Session {
         const jumpLost = this.link?.lostReason();
         if (jumpLost)
             return this.fail('connection lost', `${jumpLost} (during ${this.phase})`, true);
+        if (this.phase === 'auth' && this.shortLogin && this.auth.tried.length <= 1)
+            this.shortLoginLost = true;
         if (this.phase === 'handshake')
             return this.fail('handshake', HUNG_UP_IN_HANDSHAKE, true);
         this.fail('connection lost', `connection lost during ${this.phase}`);
