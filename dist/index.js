@@ -3327,6 +3327,7 @@ class Client extends EventEmitter {
                                  ? cfg.localUsername
                                  : undefined);
     this.config.tryKeyboard = (cfg.tryKeyboard === true);
+    this.config.earlyAuth = (cfg.earlyAuth === true);
     if (typeof cfg.agent === 'string' && cfg.agent.length)
       this.config.agent = createAgent(cfg.agent);
     else if (isAgent(cfg.agent))
@@ -3407,6 +3408,7 @@ class Client extends EventEmitter {
       debug(`Debug output from server: ${JSON.stringify(msg)}`);
     });
     let serverSigAlgs;
+    let authStarted = false;
     const proto = this._protocol = new Protocol({
       ident: this.config.ident,
       offer: (allOfferDefaults ? undefined : algorithms),
@@ -3435,6 +3437,13 @@ class Client extends EventEmitter {
         if (!ready) {
           ready = true;
           proto.service('ssh-userauth');
+          // ssh-fanout patch: with `earlyAuth`, the first authentication
+          // request follows the service request without waiting for its
+          // acceptance (after this tick, so that EXT_INFO is parsed).
+          if (this.config.earlyAuth) {
+            authStarted = true;
+            process.nextTick(tryNextAuth);
+          }
         }
       },
       debug,
@@ -3455,7 +3464,7 @@ class Client extends EventEmitter {
           sock.end();
         },
         SERVICE_ACCEPT: (p, name) => {
-          if (name === 'ssh-userauth')
+          if (name === 'ssh-userauth' && !authStarted)
             tryNextAuth();
         },
         EXT_INFO: (p, exts) => {
@@ -4052,7 +4061,7 @@ class Client extends EventEmitter {
               return skipAuth('Skipping invalid key auth attempt');
             if (!key.isPrivateKey())
               return skipAuth('Skipping non-private key');
-            nextAuth = { type, username, key };
+            nextAuth = { type, username, key, skipQuery: nextAuth.skipQuery === true };
             break;
           }
           case 'hostbased': {
@@ -4119,6 +4128,23 @@ class Client extends EventEmitter {
                   'Skipping key authentication (no mutual hash algorithm)'
                 );
               }
+            }
+            // ssh-fanout patch: `skipQuery` sends the signed request at once,
+            // without asking first whether the server would accept the key.
+            if (curAuth.skipQuery) {
+              const hashAlgo = (curAuth.keyAlgos ? curAuth.keyAlgos[0][1] : undefined);
+              proto.authPK(username, curAuth.key, keyAlgo, (buf, cb) => {
+                const signature = curAuth.key.sign(buf, hashAlgo);
+                if (signature instanceof Error) {
+                  signature.message =
+                    `Error signing data with key: ${signature.message}`;
+                  signature.level = 'client-authentication';
+                  this.emit('error', signature);
+                  return tryNextAuth();
+                }
+                cb(signature);
+              });
+              break;
             }
             proto.authPK(username, curAuth.key, keyAlgo);
             break;
@@ -59372,24 +59398,52 @@ function fingerprintAccepted(rules, host, port, fingerprint) {
  * One SSH login's authentication: tries the key, the agent, then the password (also through
  * keyboard-interactive), skipping what the server does not offer; remembers what it tried and
  * what the server offered, for the error message.
+ *
+ * With `short` (the default), the key goes first as a signed request, without the query that
+ * asks whether the server would accept it (RFC 4252 §7 allows both; OpenSSH accepts the signed
+ * one at once): one round trip less. A server that refuses it may want the query first: unless
+ * it is OpenSSH (whose refusal of a signed request is final), the key is tried once more the
+ * ordinary way, query then signature, after every other method (MaxAuthTries counts each request).
  */
 class Authenticator {
     credentials;
     username;
+    options;
     tried = [];
     serverMethods = null;
-    constructor(credentials, username) {
+    /** The key went out as a signed request without a query, and no answer came back yet. */
+    signedAtOnce = 'none';
+    keyRetried = false;
+    constructor(credentials, username, options = {}) {
         this.credentials = credentials;
         this.username = username;
+        this.options = options;
+    }
+    /** True while the last request sent is the key's signed request that went without a query (it has not been refused). */
+    get signedKeyPending() {
+        return this.signedAtOnce === 'pending';
     }
     /** ssh2's `authHandler`: the next method to try, or false when none is left. */
     next(methodsLeft) {
         if (methodsLeft)
             this.serverMethods = methodsLeft;
+        if (this.signedAtOnce === 'pending')
+            this.signedAtOnce = 'refused';
         const { credentials, username } = this;
         const offered = (m) => methodsLeft === null || methodsLeft.includes(m);
+        const short = this.options.short ?? true;
         const candidates = [
-            ['key', 'publickey', credentials.privateKey, () => ({ type: 'publickey', username, key: credentials.privateKey })],
+            [
+                'key',
+                'publickey',
+                credentials.privateKey,
+                () => {
+                    if (!short)
+                        return { type: 'publickey', username, key: credentials.privateKey };
+                    this.signedAtOnce = 'pending';
+                    return { type: 'publickey', username, key: credentials.privateKey, skipQuery: true };
+                },
+            ],
             ['agent', 'publickey', credentials.agent, () => ({ type: 'agent', username, agent: credentials.agent })],
             ['password', 'password', credentials.password, () => ({ type: 'password', username, password: credentials.password })],
             [
@@ -59408,6 +59462,11 @@ class Authenticator {
                 continue;
             this.tried.push(name);
             return make();
+        }
+        // Last resort: the key once more the ordinary way (query first), for servers that refuse a signed request sent without one.
+        if (this.signedAtOnce === 'refused' && !this.keyRetried && offered('publickey') && !/^OpenSSH/i.test(this.options.serverSoftware?.() ?? '')) {
+            this.keyRetried = true;
+            return { type: 'publickey', username, key: credentials.privateKey };
         }
         return false;
     }
@@ -59841,7 +59900,11 @@ async function runSession(opts) {
     const deadline = Date.now() + opts.connectTimeoutMs;
     const { result, refusedKeys } = await askingForOtherKeyTypes(async (excluded) => {
         const session = new Session(opts, { deadline, excludedHostKeyAlgorithms: excluded });
-        const outcome = await session.run();
+        let outcome = await session.run();
+        if (session.shortLoginLost && !opts.signal?.aborted && Date.now() < deadline) {
+            // The host hung up during a short login: some servers refuse requests sent ahead; log in the ordinary way.
+            outcome = await new Session({ ...opts, shortLogin: false }, { deadline, excludedHostKeyAlgorithms: excluded }).run();
+        }
         return { result: outcome, refusedUnknownKey: session.refusedUnknownKey, noCommonHostKey: session.noCommonHostKey };
     }, () => opts.signal?.aborted ?? false);
     return refusedKeys.length > 1 ? { ...result, error: namingEveryKey(result.error, refusedKeys) } : result;
@@ -59862,6 +59925,18 @@ class Session {
     refusedUnknownKey = null;
     /** The handshake failed because no host key algorithm was left in common. */
     noCommonHostKey = false;
+    /** The connection was lost during a short login (before any authentication answer): worth one ordinary login. */
+    shortLoginLost = false;
+    shortLogin;
+    /**
+     * The command's channel requested right behind the key's signed request (short login): pending
+     * until it opens or fails; abandoned when another method logged in (its answer is then ignored).
+     */
+    earlyChannel = 'none';
+    /** The ordinary exec request was sent (once at most). */
+    execRequested = false;
+    /** The command to run: `opts.command`, or the one the preparation gave. */
+    command = '';
     auth;
     commandStartedAt = 0;
     timers = [];
@@ -59897,7 +59972,11 @@ class Session {
     constructor(opts, attempt) {
         this.opts = opts;
         this.attempt = attempt;
-        this.auth = new Authenticator(opts.credentials, opts.target.username);
+        this.shortLogin = opts.shortLogin ?? true;
+        this.auth = new Authenticator(opts.credentials, opts.target.username, {
+            short: this.shortLogin,
+            serverSoftware: () => this.client._remoteVer,
+        });
     }
     run() {
         return new Promise((resolve) => {
@@ -59941,8 +60020,13 @@ class Session {
             keepaliveInterval: this.opts.keepaliveIntervalMs ?? 15_000,
             keepaliveCountMax: this.opts.keepaliveCountMax ?? 3,
             hostVerifier: (blob) => this.verifyHostKey(blob),
-            authHandler: (methodsLeft, _partial, next) => next(this.auth.next(methodsLeft)),
+            authHandler: (methodsLeft, _partial, next) => {
+                next(this.auth.next(methodsLeft));
+                if (!this.opts.prepare && this.auth.signedKeyPending && this.earlyChannel === 'none')
+                    this.openEarlyChannel();
+            },
             tryKeyboard: credentials.password !== undefined,
+            ...(this.shortLogin ? { earlyAuth: true } : {}),
             ...(serverHostKey ? { algorithms: { serverHostKey: serverHostKey } } : {}),
         };
         try {
@@ -60006,13 +60090,58 @@ class Session {
     execCommand(command) {
         this.phase = 'exec';
         this.execSent = true;
-        this.client.exec(command, (err, channel) => {
+        this.command = command;
+        // The channel requested behind the key's signed request opens now that the key logged in.
+        if (this.earlyChannel === 'pending' && this.auth.signedKeyPending)
+            return;
+        // Another method logged in: the early request (if any) went out before that and is not answered, or was refused.
+        if (this.earlyChannel === 'pending')
+            this.earlyChannel = 'abandoned';
+        this.requestExec();
+    }
+    requestExec() {
+        if (this.execRequested)
+            return;
+        this.execRequested = true;
+        this.client.exec(this.command, (err, channel) => {
             if (err) {
                 this.fail('channel', `channel: could not start the command: ${err.message}`);
                 return;
             }
             this.onChannel(channel);
         });
+    }
+    /**
+     * Short login: the command's channel requested right behind the key's signed request, so that
+     * the exec request leaves as soon as the server confirms it (one round trip less). Servers that
+     * refuse a channel before the login ended answer with a failure: the ordinary request follows.
+     */
+    openEarlyChannel() {
+        this.earlyChannel = 'pending';
+        try {
+            this.client.exec(this.opts.command, (err, channel) => this.onEarlyChannel(err, channel));
+        }
+        catch {
+            this.earlyChannel = 'failed'; // not connected: the close handler reports it
+        }
+    }
+    onEarlyChannel(err, channel) {
+        if (this.earlyChannel === 'abandoned' || this.settled) {
+            if (!err)
+                channel.close();
+            return;
+        }
+        if (err && err.reason !== undefined) {
+            // The channel was refused (opened too early for this server): ask again the ordinary way once logged in.
+            this.earlyChannel = 'failed';
+            if (this.phase === 'exec')
+                this.requestExec();
+            return;
+        }
+        this.earlyChannel = 'none';
+        if (err)
+            return this.fail('channel', `channel: could not start the command: ${err.message}`);
+        this.onChannel(channel);
     }
     onChannel(channel) {
         this.clearTimers();
@@ -60236,6 +60365,8 @@ class Session {
         if (this.phase === 'auth' && (err.code === NO_MORE_AUTH_METHODS || /authentication/i.test(err.message))) {
             return this.fail('authentication', `${this.auth.failureMessage()}; the server disconnected: ${err.message}`);
         }
+        if (this.phase === 'auth' && this.shortLogin && this.auth.tried.length <= 1)
+            this.shortLoginLost = true;
         if (err.level === 'client-socket') {
             const [kind, message] = classifySocketError(err);
             return this.fail(kind === 'refused' ? kind : 'connection lost', `${message} (during ${this.phase})`);
@@ -60272,6 +60403,8 @@ class Session {
         const jumpLost = this.link?.lostReason();
         if (jumpLost)
             return this.fail('connection lost', `${jumpLost} (during ${this.phase})`, true);
+        if (this.phase === 'auth' && this.shortLogin && this.auth.tried.length <= 1)
+            this.shortLoginLost = true;
         if (this.phase === 'handshake')
             return this.fail('handshake', HUNG_UP_IN_HANDSHAKE, true);
         this.fail('connection lost', `connection lost during ${this.phase}`);

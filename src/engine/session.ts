@@ -56,11 +56,19 @@ export interface SessionOptions {
   transport?: Transport
   /**
    * Work on the connection after login and before the command (upload, script staging), inside
-   * command-timeout; it gives the command to run instead of `command`.
+   * command-timeout; it gives the command to run instead of `command`. No early channel then.
    */
   prepare?: Prepare
   /** Upload bytes sent so far to this host (during the preparation). */
   onUploadProgress?: (bytes: number) => void
+  /**
+   * The short login (default true): the first authentication request right behind the service
+   * request, the key's signed request without the query, and the command's channel opened right
+   * behind it, each without waiting for the server's answer. Falls back to the ordinary sequence
+   * when the server refuses a step (see Authenticator and Session.onEarlyChannel), and to a new
+   * connection with the ordinary sequence when it hangs up during a short login.
+   */
+  shortLogin?: boolean
 }
 
 /** How one attempt ended. `retryable` tells the caller whether another attempt is allowed. */
@@ -123,7 +131,11 @@ export async function runSession(opts: SessionOptions): Promise<SessionOutcome> 
   const { result, refusedKeys } = await askingForOtherKeyTypes(
     async (excluded) => {
       const session = new Session(opts, { deadline, excludedHostKeyAlgorithms: excluded })
-      const outcome = await session.run()
+      let outcome = await session.run()
+      if (session.shortLoginLost && !opts.signal?.aborted && Date.now() < deadline) {
+        // The host hung up during a short login: some servers refuse requests sent ahead; log in the ordinary way.
+        outcome = await new Session({ ...opts, shortLogin: false }, { deadline, excludedHostKeyAlgorithms: excluded }).run()
+      }
       return { result: outcome, refusedUnknownKey: session.refusedUnknownKey, noCommonHostKey: session.noCommonHostKey }
     },
     () => opts.signal?.aborted ?? false,
@@ -163,6 +175,18 @@ class Session {
   refusedUnknownKey: HostKeyInfo | null = null
   /** The handshake failed because no host key algorithm was left in common. */
   noCommonHostKey = false
+  /** The connection was lost during a short login (before any authentication answer): worth one ordinary login. */
+  shortLoginLost = false
+  private readonly shortLogin: boolean
+  /**
+   * The command's channel requested right behind the key's signed request (short login): pending
+   * until it opens or fails; abandoned when another method logged in (its answer is then ignored).
+   */
+  private earlyChannel: 'none' | 'pending' | 'failed' | 'abandoned' = 'none'
+  /** The ordinary exec request was sent (once at most). */
+  private execRequested = false
+  /** The command to run: `opts.command`, or the one the preparation gave. */
+  private command = ''
   private readonly auth: Authenticator
   private commandStartedAt = 0
   private readonly timers: NodeJS.Timeout[] = []
@@ -200,7 +224,11 @@ class Session {
     private readonly opts: SessionOptions,
     private readonly attempt: Attempt,
   ) {
-    this.auth = new Authenticator(opts.credentials, opts.target.username)
+    this.shortLogin = opts.shortLogin ?? true
+    this.auth = new Authenticator(opts.credentials, opts.target.username, {
+      short: this.shortLogin,
+      serverSoftware: () => (this.client as unknown as { _remoteVer?: string })._remoteVer,
+    })
   }
 
   run(): Promise<SessionOutcome> {
@@ -248,8 +276,12 @@ class Session {
       keepaliveInterval: this.opts.keepaliveIntervalMs ?? 15_000,
       keepaliveCountMax: this.opts.keepaliveCountMax ?? 3,
       hostVerifier: (blob: Buffer) => this.verifyHostKey(blob),
-      authHandler: (methodsLeft, _partial, next) => next(this.auth.next(methodsLeft) as never),
+      authHandler: (methodsLeft, _partial, next) => {
+        next(this.auth.next(methodsLeft) as never)
+        if (!this.opts.prepare && this.auth.signedKeyPending && this.earlyChannel === 'none') this.openEarlyChannel()
+      },
       tryKeyboard: credentials.password !== undefined,
+      ...(this.shortLogin ? { earlyAuth: true } : {}),
       ...(serverHostKey ? { algorithms: { serverHostKey: serverHostKey as never } } : {}),
     }
     try {
@@ -312,13 +344,54 @@ class Session {
   private execCommand(command: string): void {
     this.phase = 'exec'
     this.execSent = true
-    this.client.exec(command, (err, channel) => {
+    this.command = command
+    // The channel requested behind the key's signed request opens now that the key logged in.
+    if (this.earlyChannel === 'pending' && this.auth.signedKeyPending) return
+    // Another method logged in: the early request (if any) went out before that and is not answered, or was refused.
+    if (this.earlyChannel === 'pending') this.earlyChannel = 'abandoned'
+    this.requestExec()
+  }
+
+  private requestExec(): void {
+    if (this.execRequested) return
+    this.execRequested = true
+    this.client.exec(this.command, (err, channel) => {
       if (err) {
         this.fail('channel', `channel: could not start the command: ${err.message}`)
         return
       }
       this.onChannel(channel)
     })
+  }
+
+  /**
+   * Short login: the command's channel requested right behind the key's signed request, so that
+   * the exec request leaves as soon as the server confirms it (one round trip less). Servers that
+   * refuse a channel before the login ended answer with a failure: the ordinary request follows.
+   */
+  private openEarlyChannel(): void {
+    this.earlyChannel = 'pending'
+    try {
+      this.client.exec(this.opts.command, (err, channel) => this.onEarlyChannel(err, channel))
+    } catch {
+      this.earlyChannel = 'failed' // not connected: the close handler reports it
+    }
+  }
+
+  private onEarlyChannel(err: (Error & { reason?: unknown }) | undefined, channel: ClientChannel): void {
+    if (this.earlyChannel === 'abandoned' || this.settled) {
+      if (!err) channel.close()
+      return
+    }
+    if (err && err.reason !== undefined) {
+      // The channel was refused (opened too early for this server): ask again the ordinary way once logged in.
+      this.earlyChannel = 'failed'
+      if (this.phase === 'exec') this.requestExec()
+      return
+    }
+    this.earlyChannel = 'none'
+    if (err) return this.fail('channel', `channel: could not start the command: ${err.message}`)
+    this.onChannel(channel)
   }
 
   private onChannel(channel: ClientChannel): void {
@@ -542,6 +615,7 @@ class Session {
     if (this.phase === 'auth' && (err.code === NO_MORE_AUTH_METHODS || /authentication/i.test(err.message))) {
       return this.fail('authentication', `${this.auth.failureMessage()}; the server disconnected: ${err.message}`)
     }
+    if (this.phase === 'auth' && this.shortLogin && this.auth.tried.length <= 1) this.shortLoginLost = true
     if (err.level === 'client-socket') {
       const [kind, message] = classifySocketError(err as NodeJS.ErrnoException)
       return this.fail(kind === 'refused' ? kind : 'connection lost', `${message} (during ${this.phase})`)
@@ -573,6 +647,7 @@ class Session {
     }
     const jumpLost = this.link?.lostReason()
     if (jumpLost) return this.fail('connection lost', `${jumpLost} (during ${this.phase})`, true)
+    if (this.phase === 'auth' && this.shortLogin && this.auth.tried.length <= 1) this.shortLoginLost = true
     if (this.phase === 'handshake') return this.fail('handshake', HUNG_UP_IN_HANDSHAKE, true)
     this.fail('connection lost', `connection lost during ${this.phase}`)
   }

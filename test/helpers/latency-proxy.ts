@@ -151,3 +151,25 @@ export function roundTripsByTime(conn: ProxiedConnection, rttMs: number): number
   if (!last || rttMs <= 0) return NaN
   return (last.at + rttMs / 2 - conn.acceptedAt) / rttMs
 }
+
+/**
+ * Round trips the client waited for, counted as its bursts of traffic: with a delay much longer
+ * than either side's processing, each answer from the server starts a new burst (one the client
+ * had to wait for), and everything the client sends without waiting falls in the same burst.
+ * A burst starts when the client speaks after more than `gapMs` of silence from it (use about a
+ * quarter of the round trip). The client's first burst (its identification) and the one after the
+ * server's identification, which crosses the server's key exchange offer, both count; bursts after
+ * the server's last flight (the client closing) do not.
+ */
+export function clientBursts(conn: ProxiedConnection, gapMs: number): number {
+  const lastServer = [...conn.flights].reverse().find((f) => f.dir === 's')
+  if (!lastServer) return 0
+  let bursts = 0
+  let previous = -Infinity
+  for (const f of conn.flights) {
+    if (f.dir !== 'c' || f.at > lastServer.at) continue
+    if (f.at - previous > gapMs) bursts++
+    previous = f.at
+  }
+  return bursts
+}
