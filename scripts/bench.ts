@@ -9,6 +9,7 @@
  * 4. Real sshd: 8 hosts running `true`, wall time per run.
  * 5. Comparison with the floor (bare ssh2 + p-map) and parallel-ssh on a real-sshd fleet;
  *    with flags, only this (see scripts/bench/args.ts, `npm run bench -- --help`).
+ * 6. With --upload MB, only: the action's upload against OpenSSH scp (scripts/bench/upload.ts).
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { cpus } from 'node:os'
@@ -19,6 +20,7 @@ import { sshdPath } from '../test/helpers/sshd.js'
 import { parseArgs, type BenchArgs, type Shape } from './bench/args.js'
 import { compareShape, header, markdownRow, MARKDOWN_HEADER, nodeStartup, type ShapeResult } from './bench/compare.js'
 import { summariseProfiles } from './bench/profile.js'
+import { compareUpload } from './bench/upload.js'
 
 async function fleet(n: number, opts: FakeServerOptions) {
   const f = await startFakeFleet(n, opts)
@@ -181,6 +183,13 @@ async function main(): Promise<void> {
     await flood()
     await cancellation()
     await realSshd()
+  }
+  if (args.uploadMb !== null) {
+    if (!sshdPath()) return void console.log('\nupload: skipped (sshd not installed: apt-get install openssh-server)')
+    if (args.cpuProf) mkdirSync(args.cpuProf, { recursive: true })
+    await compareUpload(args)
+    if (args.cpuProf) console.log(`\nCPU profiles of the action runs (self time, top functions):\n${summariseProfiles(args.cpuProf)}`)
+    return
   }
   await compare(args)
 }

@@ -20,6 +20,8 @@ export interface BenchArgs {
   only: Contender[]
   /** write a V8 CPU profile of each action run into this directory */
   cpuProf: string | null
+  /** upload mode: MB (2^20 bytes) of random data sent by the action and by scp (scripts/bench/upload.ts) */
+  uploadMb: number | null
 }
 
 export const DEFAULT_SHAPE: Shape = { hosts: 100, concurrency: 50, command: 'echo ok', rttMs: 0, key: 'plain' }
@@ -34,7 +36,9 @@ export const USAGE = `usage: npm run bench [-- flags]
   --rounds R            interleaved rounds per contender, 1..50 (default 3)
   --only LIST           comma-separated subset of ${CONTENDERS.join(',')} (default all)
   --preset readme       the README's shapes; prints a Markdown table
-  --cpu-prof DIR        write a CPU profile of every action run into DIR and summarise it`
+  --cpu-prof DIR        write a CPU profile of every action run into DIR and summarise it
+  --upload MB           instead: MB of random data in 5 files, sent to every host by the action
+                        (upload + command \`true\`) and by OpenSSH scp -r (copy only), --concurrency at a time`
 
 function whole(flag: string, value: string, min: number, max: number): number {
   if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
@@ -44,7 +48,15 @@ function whole(flag: string, value: string, min: number, max: number): number {
 }
 
 export function parseArgs(argv: string[]): BenchArgs {
-  const args: BenchArgs = { legacy: argv.length === 0, preset: null, shape: { ...DEFAULT_SHAPE }, rounds: 3, only: [...CONTENDERS], cpuProf: null }
+  const args: BenchArgs = {
+    legacy: argv.length === 0,
+    preset: null,
+    shape: { ...DEFAULT_SHAPE },
+    rounds: 3,
+    only: [...CONTENDERS],
+    cpuProf: null,
+    uploadMb: null,
+  }
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]
     if (flag === '--help' || flag === '-h') throw new Error(USAGE)
@@ -85,6 +97,9 @@ export function parseArgs(argv: string[]): BenchArgs {
         break
       case '--cpu-prof':
         args.cpuProf = value
+        break
+      case '--upload':
+        args.uploadMb = whole(flag, value, 1, 2000)
         break
       default:
         throw new Error(`unknown flag '${flag}'\n${USAGE}`)

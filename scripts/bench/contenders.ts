@@ -46,7 +46,7 @@ interface Usage {
   cpuS: number
 }
 
-function parseTimeV(stderr: string): Usage | null {
+export function parseTimeV(stderr: string): Usage | null {
   const num = (re: RegExp) => Number(re.exec(stderr)?.[1] ?? NaN)
   const rssKb = num(/Maximum resident set size \(kbytes\): (\d+)/)
   if (Number.isNaN(rssKb)) return null
@@ -74,7 +74,7 @@ function pollProc(pid: number): () => Usage {
   }
 }
 
-const wrapper = (): string[] => (haveTimeV() ? [TIME_V, '-v'] : [])
+export const wrapper = (): string[] => (haveTimeV() ? [TIME_V, '-v'] : [])
 
 interface Spawned {
   code: number | null

@@ -57,7 +57,8 @@ export function checkFileLimit(shape: Shape): void {
   }
 }
 
-export async function startBenchFleet(shape: Shape): Promise<BenchFleet> {
+/** `extraConfig`: more sshd_config lines (e.g. an SFTP subsystem for scp). */
+export async function startBenchFleet(shape: Shape, extraConfig: string[] = []): Promise<BenchFleet> {
   checkFileLimit(shape)
   const nSshd = Math.min(4, shape.hosts)
   const sshd = await startFleet(
@@ -66,7 +67,7 @@ export async function startBenchFleet(shape: Shape): Promise<BenchFleet> {
       hostKeyTypes: ['ed25519'],
       ...(shape.key === 'encrypted' ? { clientKeyPassphrase: PASSPHRASE } : {}),
       // sshd drops connections beyond MaxStartups unauthenticated ones; the bench opens hundreds at once.
-      extraConfig: ['MaxStartups 10000:100:10000', 'LogLevel INFO'],
+      extraConfig: ['MaxStartups 10000:100:10000', 'LogLevel INFO', ...extraConfig],
     },
   )
   let proxies: Proxies
