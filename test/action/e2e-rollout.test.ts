@@ -3,7 +3,7 @@
  * reached through a jump host.
  */
 import assert from 'node:assert/strict'
-import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -168,6 +168,39 @@ describe('a private fleet behind a jump host, through the built action', { skip:
     const forwards = new Set([...log.matchAll(/server_request_direct_tcpip: .*target (127\.0\.5\.\d+) port/g)].map((m) => m[1]))
     assert.equal(forwards.size, HOSTS, 'a forward per target in the bastion log')
     assert.doesNotMatch(run.stdout, /connection lost/)
+  })
+
+  it('uploads files and runs a script-file through the bastion, on the same forwarded connection', async () => {
+    const workspace = mkdtempSync(join(tmpdir(), 'ssh-fanout-ws-'))
+    chmodSync(workspace, 0o755)
+    const remote = `/tmp/ssh-fanout-e2e-jump-upload-${process.pid}-${Date.now()}`
+    try {
+      mkdirSync(join(workspace, 'dist'))
+      writeFileSync(join(workspace, 'dist/app.txt'), 'through the bastion\n')
+      writeFileSync(join(workspace, 'deploy.sh'), `#!/bin/sh\ncat ${remote}/app.txt\n`)
+      const run = await runAction(
+        {
+          hosts: proxies
+            .slice(0, 3)
+            .map((p) => `${p.host}:${p.port}`)
+            .join('\n'),
+          username: fleet.username,
+          'private-key': fleet.clientKey,
+          fingerprints: fingerprints(),
+          'jump-host': `${bastion.host}:${bastion.port}`,
+          upload: 'dist/',
+          'upload-to': remote,
+          'script-file': 'deploy.sh',
+        },
+        { env: { GITHUB_WORKSPACE: workspace } },
+      )
+      assert.equal(run.code, 0, run.stdout.slice(-3000))
+      assert.equal(run.outputs['succeeded-count'], '3')
+      assert.equal((run.stdout.match(/^through the bastion$/gm) ?? []).length, 3)
+    } finally {
+      rmSync(workspace, { recursive: true, force: true })
+      rmSync(remote, { recursive: true, force: true })
+    }
   })
 
   // OpenSSH presents Ed25519 first: the bastion must be asked for the key it is trusted by, as a target is.
