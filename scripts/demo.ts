@@ -47,7 +47,8 @@ function summaryAsText(html: string): string {
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
     .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
+    .replace(/&#39;|&apos;/g, "'")
+    .replace(/&#10;/g, ' ⏎ ')
     .replace(/&amp;/g, '&')
     .replace(/\n{2,}/g, '\n')
 }
