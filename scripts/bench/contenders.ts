@@ -122,6 +122,11 @@ export function actionKnownHosts(fleet: BenchFleet): { text: string; note?: stri
   }
 }
 
+function nodeOptions(extra: string): Record<string, string> {
+  const options = [process.env.NODE_OPTIONS ?? '', extra].filter((o) => o !== '').join(' ')
+  return options === '' ? {} : { NODE_OPTIONS: options }
+}
+
 async function runActionOnce(fleet: BenchFleet, shape: Shape, cpuProf: string | null): Promise<Omit<RunFigures, 'roundTrips' | 'roundTripsByTime'>> {
   let spawnedAt = 0
   const knownHosts = actionKnownHosts(fleet)
@@ -138,7 +143,8 @@ async function runActionOnce(fleet: BenchFleet, shape: Shape, cpuProf: string | 
     {
       wrapper: wrapper(),
       timeoutMs: 1_800_000,
-      env: cpuProf ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${cpuProf}` } : {},
+      // NODE_OPTIONS from the bench's environment reaches the action (and the floor), as a step's `env:` reaches it on the runner.
+      env: nodeOptions(cpuProf ? `--cpu-prof --cpu-prof-dir=${cpuProf}` : ''),
       onSpawn: () => (spawnedAt = Date.now()),
     },
   )

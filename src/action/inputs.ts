@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
-import ssh2, { type ParsedKey } from 'ssh2'
+import type { ParsedKey } from 'ssh2'
+import { parseKey } from '../engine/ssh2.js'
 import { envPrefix, parseEnv, type EnvVar } from '../engine/env.js'
 import { MAX_RETRIES } from '../engine/fanout.js'
 import { checkUsername, parseHosts, resolveTargets, TargetError } from '../engine/hosts.js'
@@ -330,7 +331,7 @@ function convertPuttyKey(text: string, passphrase: string): string {
 
 /** Parses (and decrypts) the key once, up front, so a bad key or passphrase fails before any host is contacted. */
 function readPrivateKey(text: string, passphrase: string): ParsedKey {
-  const parsed = ssh2.utils.parseKey(text, passphrase === '' ? undefined : passphrase)
+  const parsed = parseKey(text, passphrase === '' ? undefined : passphrase)
   const error = parsed instanceof Error ? parsed : null
   if (error) {
     if (/passphrase|decrypt|bad decrypt|integrity/i.test(error.message)) {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { StringDecoder } from 'node:string_decoder'
-import * as core from '@actions/core'
+import * as core from './runner.js'
 import type { FanoutResult, Progress, Reporter } from '../engine/fanout.js'
 import type { OutputSpool } from '../engine/output.js'
 import { describeThreshold, type Threshold } from '../engine/parse.js'
@@ -105,7 +105,7 @@ export function groupTitle(r: HostResult): string {
  * stop-commands markers with a fresh random token, so nothing it prints can act as a workflow command.
  */
 async function printGroup(result: HostResult, output: OutputSpool | null, showHostKey: boolean): Promise<void> {
-  await writeOut(`::group::${escapeData(groupTitle(result))}\n`)
+  await writeOut(`::group::${core.escapeData(groupTitle(result))}\n`)
   if (result.hostKey && showHostKey) {
     await writeOut(
       `${inert(`host key: ${result.hostKey.type} ${result.hostKey.fingerprint} (pin it with fingerprints: "${result.target.label} ${result.hostKey.fingerprint}")`)}\n`,
@@ -155,10 +155,6 @@ export function inert(text: string): string {
 }
 
 /** The escaping the runner expects in a workflow command's data. */
-function escapeData(text: string): string {
-  return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A')
-}
-
 export interface Verdict {
   failed: boolean
   message: string
@@ -219,5 +215,5 @@ export async function writeSummary(run: FanoutResult, v: Verdict, extra: Summary
     core.info('ssh-fanout: GITHUB_STEP_SUMMARY is not set, so no job summary was written')
     return
   }
-  await core.summary.addRaw(buildSummary(run, v, extra), true).write()
+  await core.appendSummary(buildSummary(run, v, extra))
 }

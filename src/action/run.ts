@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import * as core from './runner.js'
 import { backoffDelay, fanout, type FanoutResult } from '../engine/fanout.js'
 import { SpoolDir } from '../engine/output.js'
 import { formatSeconds } from '../engine/session.js'
@@ -8,7 +8,7 @@ import { preparer } from '../engine/prepare.js'
 import { hostKeyPolicy } from '../engine/trust.js'
 import { getSettings, InputError, secretValues, type InputReader, type Settings } from './inputs.js'
 import { LogDir } from './log-dir.js'
-import { packUploads, UploadInputError, type PackedUpload } from './upload-files.js'
+import type { PackedUpload } from './upload-files.js'
 import { tmpdir } from 'node:os'
 import { fullResultsJson, setOutputs } from './outputs.js'
 import { ActionReporter, annotateFailures, formatBytes, inert, verdict, writeOut, writeSummary } from './report.js'
@@ -110,6 +110,8 @@ function writeLogDir(logDir: LogDir, result: FanoutResult, secrets: string[], no
 
 /** Matches and packs the upload patterns once, before any host is contacted; a pattern problem is an input error. */
 async function packUpload(settings: Settings): Promise<PackedUpload> {
+  // Loaded only when there is something to upload: @actions/glob brings @actions/core and its HTTP client, which start-up need not compile.
+  const { packUploads, UploadInputError } = await import('./upload-files.js')
   try {
     return await packUploads(settings.upload!.patterns, settings.workspace, process.env.RUNNER_TEMP || tmpdir())
   } catch (err) {

@@ -1,5 +1,5 @@
 import type { LookupFunction } from 'node:net'
-import ssh2 from 'ssh2'
+import { Client } from './ssh2.js'
 import type { ClientChannel, ConnectConfig, ParsedKey } from 'ssh2'
 import { askingForOtherKeyTypes, Authenticator, hostKeyAlgorithms, namingEveryKey, NO_COMMON_HOST_KEY, verifyHostKey } from './auth.js'
 import type { HostKey } from './known-hosts.js'
@@ -163,7 +163,7 @@ interface Stop {
 
 class Session {
   private phase: Phase = 'connect'
-  private readonly client = new ssh2.Client()
+  private readonly client = new Client()
   /** The stream to the host, once the transport opened it. */
   private link: Link | null = null
   /** Aborted when the session ends: gives up a stream still being opened. */

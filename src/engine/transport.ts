@@ -5,7 +5,8 @@
  */
 import { connect as tcpConnect, type LookupFunction, type Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
-import ssh2 from 'ssh2'
+import type ssh2 from 'ssh2'
+import { Client } from './ssh2.js'
 import type { ConnectConfig } from 'ssh2'
 import { askingForOtherKeyTypes, Authenticator, hostKeyAlgorithms, namingEveryKey, NO_COMMON_HOST_KEY, verifyHostKey, type HandshakeTry } from './auth.js'
 import type { ErrorKind, HostKeyInfo, HostTarget } from './result.js'
@@ -280,7 +281,7 @@ export class JumpTransport implements Transport {
       const reject = (err: TransportError) => resolve({ result: err, refusedUnknownKey, noCommonHostKey })
       if (this.closed) return reject(new TransportError('cancelled', 'cancelled: the run ended', false))
       const abort = new AbortController()
-      const client = new ssh2.Client()
+      const client = new Client()
       const auth = new Authenticator(credentials, bastion.username)
       let phase = 'TCP connect'
       let hostKeyProblem: string | null = null

@@ -144,6 +144,16 @@ describe('a private fleet behind a jump host, through the built action', { skip:
     await fleet?.stop()
   })
   const fingerprints = () => [...bastion.hostKeys, ...target.hostKeys].map((k) => k.fingerprint).join('\n')
+  /** The first `n` targets, reached through the bastion with the fleet's login. */
+  const throughBastion = (n: number) => ({
+    hosts: proxies
+      .slice(0, n)
+      .map((p) => `${p.host}:${p.port}`)
+      .join('\n'),
+    username: fleet.username,
+    'private-key': fleet.clientKey,
+    'jump-host': `${bastion.host}:${bastion.port}`,
+  })
 
   it(`carries ${HOSTS} hosts over ONE bastion login (one forward each), past MaxStartups 10:30:100`, async () => {
     const logins = (bastion.log().match(/Accepted publickey/g) ?? []).length
@@ -180,14 +190,8 @@ describe('a private fleet behind a jump host, through the built action', { skip:
       writeFileSync(join(workspace, 'deploy.sh'), `#!/bin/sh\ncat ${remote}/app.txt\n`)
       const run = await runAction(
         {
-          hosts: proxies
-            .slice(0, 3)
-            .map((p) => `${p.host}:${p.port}`)
-            .join('\n'),
-          username: fleet.username,
-          'private-key': fleet.clientKey,
+          ...throughBastion(3),
           fingerprints: fingerprints(),
-          'jump-host': `${bastion.host}:${bastion.port}`,
           upload: 'dist/',
           'upload-to': remote,
           'script-file': 'deploy.sh',
@@ -234,14 +238,8 @@ describe('a private fleet behind a jump host, through the built action', { skip:
   it('an untrusted bastion fails every target fast, naming it once, and no target is attempted', async () => {
     const before = proxies.slice(0, 3).map((p) => p.accepted)
     const run = await runAction({
-      hosts: proxies
-        .slice(0, 3)
-        .map((p) => `${p.host}:${p.port}`)
-        .join('\n'),
-      username: fleet.username,
-      'private-key': fleet.clientKey,
+      ...throughBastion(3),
       fingerprints: target.hostKeys.map((k) => k.fingerprint).join('\n'),
-      'jump-host': `${bastion.host}:${bastion.port}`,
       command: 'echo ok',
     })
     assert.equal(run.code, 1)

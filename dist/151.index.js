@@ -1,0 +1,326 @@
+export const id = 151;
+export const ids = [151];
+export const modules = {
+
+/***/ 4151:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   UploadInputError: () => (/* binding */ UploadInputError),
+/* harmony export */   packUploads: () => (/* binding */ packUploads)
+/* harmony export */ });
+/* harmony import */ var node_events__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(8474);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(3024);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1455);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(6760);
+/* harmony import */ var _actions_glob__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(8260);
+/* harmony import */ var tar_stream__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(6118);
+/**
+ * The `upload` input: patterns matched on the runner once, packed once into a tar file
+ * that src/engine/upload.ts streams to every host.
+ *
+ * Naming (the rule rsync and Ansible use): `dist/` sends the contents of dist, `dist`
+ * sends the directory itself. More generally an entry's name is its path relative to
+ * the pattern's literal part: the matched directory itself for a trailing slash, else
+ * the directory holding the first segment that has a glob character (for a plain path,
+ * its parent). So `build/*.js` sends `a.js`, `src/**` + `/*.ts` keeps the tree under
+ * src, `config/app.yml` sends `app.yml`. `!exclude` lines remove matches of the lines
+ * above them, as @actions/glob reads them.
+ *
+ * Symlinks are packed as symlinks and never followed; modes are kept (directories always
+ * get owner rwx, so the upload can fill and clean them); empty directories are kept.
+ * File contents are streamed from disk into the archive, never held in memory.
+ */
+
+
+
+
+
+
+class UploadInputError extends Error {
+    pattern;
+    constructor(pattern, message) {
+        super(message);
+        this.pattern = pattern;
+        this.name = 'UploadInputError';
+    }
+}
+const IS_WINDOWS = process.platform === 'win32';
+/** @actions/glob's escaping of literal text (Pattern.globEscape). */
+function globEscape(s) {
+    return (IS_WINDOWS ? s : s.replace(/\\/g, '\\\\'))
+        .replace(/(\[)(?=[^/]+\])/g, '[[]')
+        .replace(/\?/g, '[?]')
+        .replace(/\*/g, '[*]');
+}
+/** The literal text of a pattern segment, or null when it holds a glob character. */
+function literal(segment) {
+    let out = '';
+    for (let i = 0; i < segment.length; i++) {
+        const c = segment[i];
+        if (c === '\\' && !IS_WINDOWS && i + 1 < segment.length)
+            out += segment[++i];
+        else if (c === '*' || c === '?' || c === '[')
+            return null;
+        else
+            out += c;
+    }
+    return out;
+}
+function insideWorkspace(workspace, path) {
+    const rel = (0,node_path__WEBPACK_IMPORTED_MODULE_3__.relative)(workspace, path);
+    return rel === '' || (!rel.startsWith('..') && !(0,node_path__WEBPACK_IMPORTED_MODULE_3__.isAbsolute)(rel));
+}
+function parseLines(patterns, workspace) {
+    const lines = [];
+    for (const raw of patterns.split(/\r?\n|\r/)) {
+        const text = raw.trim();
+        if (text === '' || text.startsWith('#'))
+            continue;
+        let rest = text;
+        let negate = false;
+        while (rest.startsWith('!')) {
+            negate = !negate;
+            rest = rest.slice(1).trim();
+        }
+        const outside = () => new UploadInputError(text, `upload pattern "${text}" points outside the workspace (${workspace}); give paths relative to the workspace, inside it`);
+        if (rest === '')
+            throw new UploadInputError(text, `upload pattern "${text}" names no path; write a path or glob relative to the workspace`);
+        if (rest === '~' || rest.startsWith('~/'))
+            throw outside();
+        const normalized = IS_WINDOWS ? rest.replace(/\\/g, '/') : rest;
+        const absolute = (0,node_path__WEBPACK_IMPORTED_MODULE_3__.isAbsolute)(rest);
+        const segments = normalized.split('/').filter((s) => s !== '' && s !== '.');
+        if (segments.some((s) => s === '..'))
+            throw outside();
+        // the literal part: segments before the first one with a glob character
+        const firstGlob = segments.findIndex((s) => literal(s) === null);
+        const literalSegments = (firstGlob === -1 ? segments : segments.slice(0, firstGlob)).map((s) => literal(s));
+        const rootText = absolute && !IS_WINDOWS ? '/' : '';
+        const literalPath = absolute ? (0,node_path__WEBPACK_IMPORTED_MODULE_3__.resolve)(rootText + literalSegments.join('/')) : (0,node_path__WEBPACK_IMPORTED_MODULE_3__.resolve)(workspace, ...literalSegments);
+        if (!insideWorkspace(workspace, literalPath))
+            throw outside();
+        // `.` or `./` alone: the workspace's contents
+        const trailingSlash = normalized.endsWith('/') || segments.length === 0;
+        const body = absolute ? rootText + segments.join('/') : [globEscape(workspace), ...segments].join('/');
+        lines.push({
+            text,
+            negate,
+            glob: trailingSlash ? `${body}/` : body,
+            base: trailingSlash || firstGlob !== -1 ? literalPath : (0,node_path__WEBPACK_IMPORTED_MODULE_3__.dirname)(literalPath),
+            trailingSlash,
+        });
+    }
+    return lines;
+}
+function describeError(err) {
+    const e = err;
+    if (e.code === 'EACCES' || e.code === 'EPERM')
+        return `permission denied${e.path ? `: ${e.path}` : ''}`;
+    return e.message;
+}
+async function globAll(patterns, implicitDescendants) {
+    const globber = await _actions_glob__WEBPACK_IMPORTED_MODULE_4__/* .create */ .v(patterns.join('\n'), {
+        followSymbolicLinks: false,
+        implicitDescendants,
+        matchDirectories: true,
+        omitBrokenSymbolicLinks: false,
+    });
+    return globber.glob();
+}
+function entryName(from, path) {
+    return (0,node_path__WEBPACK_IMPORTED_MODULE_3__.relative)(from, path).split(node_path__WEBPACK_IMPORTED_MODULE_3__.sep).join('/');
+}
+/** Matches every include line (with the `!` lines after it) and lists what to pack, parents first. */
+async function collect(lines, workspace) {
+    const entries = new Map();
+    const add = (entry) => {
+        const seen = entries.get(entry.name);
+        if (!seen)
+            return void entries.set(entry.name, entry);
+        if (seen.source === entry.source || (seen.kind === 'directory' && entry.kind === 'directory'))
+            return;
+        throw new UploadInputError(entry.pattern, `upload pattern "${entry.pattern}" would send ${entry.name} from ${entry.source}, but ${seen.source} (from "${seen.pattern}") lands at the same name; ` +
+            'change or exclude one of them (!path)');
+    };
+    const kindOf = async (path, pattern) => {
+        const st = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.lstat)(path);
+        if (st.isSymbolicLink())
+            return 'symlink';
+        if (st.isDirectory())
+            return 'directory';
+        if (st.isFile())
+            return 'file';
+        throw new UploadInputError(pattern, `upload pattern "${pattern}" matches ${path}, which is not a file, directory or symbolic link; exclude it (!path)`);
+    };
+    for (const [index, line] of lines.entries()) {
+        if (line.negate)
+            continue;
+        const excludes = lines.slice(index + 1).filter((l) => l.negate);
+        const patterns = [line.glob, ...excludes.map((l) => `!${l.glob}`)];
+        let roots;
+        let all;
+        try {
+            roots = await globAll(patterns, false);
+            all = await globAll(patterns, true);
+        }
+        catch (err) {
+            throw new UploadInputError(line.text, `upload pattern "${line.text}" cannot be read: ${describeError(err)}`);
+        }
+        if (roots.length === 0) {
+            let why = `matches nothing in the workspace (${workspace})${excludes.length > 0 ? ' once the ! lines after it are applied' : ''}; check the path`;
+            if (line.trailingSlash) {
+                const st = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.lstat)(line.base).catch(() => null);
+                if (st?.isSymbolicLink())
+                    why = `names ${line.base}, a symbolic link, which the upload never follows; name the directory it points to`;
+                else if (st && !st.isDirectory())
+                    why = `ends with / but ${line.base} is not a directory; drop the / to send the file`;
+            }
+            throw new UploadInputError(line.text, `upload pattern "${line.text}" ${why}`);
+        }
+        const rootSet = new Set(roots);
+        for (const path of all) {
+            if (!line.trailingSlash) {
+                if (path === line.base)
+                    continue;
+                add({ name: entryName(line.base, path), source: path, kind: await kindOf(path, line.text), pattern: line.text });
+                continue;
+            }
+            // trailing slash: relative to each matched directory above it
+            for (let dir = (0,node_path__WEBPACK_IMPORTED_MODULE_3__.dirname)(path); insideWorkspace(line.base, dir) || dir === line.base; dir = (0,node_path__WEBPACK_IMPORTED_MODULE_3__.dirname)(dir)) {
+                if (rootSet.has(dir))
+                    add({ name: entryName(dir, path), source: path, kind: await kindOf(path, line.text), pattern: line.text });
+                if (dir === (0,node_path__WEBPACK_IMPORTED_MODULE_3__.dirname)(dir))
+                    break;
+            }
+        }
+        if (line.trailingSlash) {
+            for (const root of roots) {
+                const st = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.lstat)(root);
+                if (!st.isDirectory())
+                    throw new UploadInputError(line.text, `upload pattern "${line.text}" ends with / but ${root} is not a directory; drop the /`);
+            }
+        }
+    }
+    // every parent directory gets its own entry (mode kept), before its contents
+    for (const entry of [...entries.values()]) {
+        let name = entry.name;
+        let source = entry.source;
+        while (name.includes('/')) {
+            name = name.slice(0, name.lastIndexOf('/'));
+            source = (0,node_path__WEBPACK_IMPORTED_MODULE_3__.dirname)(source);
+            if (!entries.has(name))
+                entries.set(name, { name, source, kind: 'directory', pattern: entry.pattern });
+        }
+    }
+    return [...entries.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+async function addEntry(tar, entry) {
+    const st = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.lstat)(entry.source);
+    const header = { name: entry.name, mode: st.mode & 0o7777, mtime: st.mtime, uid: 0, gid: 0, type: entry.kind, size: 0 };
+    if (entry.kind === 'directory') {
+        header.name = `${entry.name}/`;
+        header.mode = (st.mode & 0o7777) | 0o700;
+    }
+    else if (entry.kind === 'symlink') {
+        header.linkname = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.readlink)(entry.source);
+        header.mode = 0o777;
+    }
+    else {
+        if (!st.isFile())
+            throw new Error(`${entry.source} changed while being packed`);
+        header.size = st.size;
+    }
+    const done = new Promise((resolve, reject) => {
+        const sink = tar.entry(header, (err) => (err ? reject(err) : resolve()));
+        if (entry.kind !== 'file')
+            return;
+        if (st.size === 0)
+            return void sink.end(undefined);
+        void (async () => {
+            try {
+                const input = (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.createReadStream)(entry.source, { start: 0, end: st.size - 1, highWaterMark: 256 * 1024 });
+                for await (const chunk of input) {
+                    if (!sink.write(chunk))
+                        await new Promise((r) => sink.once('drain', () => r()));
+                }
+                sink.end(undefined);
+            }
+            catch (err) {
+                const error = err instanceof Error ? err : new Error(String(err));
+                sink.destroy(error);
+                reject(error);
+            }
+        })();
+    });
+    await done;
+}
+/** Match `upload` (one pattern per line, relative to `workspace`) and pack ONCE into a tar file in `tmpDir`. */
+async function packUploads(patterns, workspace, tmpDir) {
+    workspace = (0,node_path__WEBPACK_IMPORTED_MODULE_3__.resolve)(workspace);
+    const lines = parseLines(patterns, workspace);
+    if (!lines.some((l) => !l.negate))
+        throw new UploadInputError(patterns.trim(), 'upload holds no path to send, only ! lines or comments; add a path or glob');
+    const entries = await collect(lines, workspace);
+    for (const entry of entries) {
+        if (entry.kind !== 'file')
+            continue;
+        try {
+            await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.access)(entry.source, node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.constants.R_OK);
+        }
+        catch (err) {
+            throw new UploadInputError(entry.pattern, `upload pattern "${entry.pattern}" matches ${entry.source}, which cannot be read (${describeError(err)}); fix its permissions or exclude it (!path)`);
+        }
+    }
+    const dir = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.mkdtemp)((0,node_path__WEBPACK_IMPORTED_MODULE_3__.join)(tmpDir, 'ssh-fanout-upload-'));
+    const archivePath = (0,node_path__WEBPACK_IMPORTED_MODULE_3__.join)(dir, 'upload.tar');
+    const dispose = () => {
+        try {
+            (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.rmSync)(dir, { recursive: true, force: true });
+        }
+        catch {
+            // best effort: a temp dir
+        }
+    };
+    try {
+        const tar = (0,tar_stream__WEBPACK_IMPORTED_MODULE_5__.pack)();
+        const out = (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.createWriteStream)(archivePath);
+        const written = (0,node_events__WEBPACK_IMPORTED_MODULE_0__.once)(out, 'close');
+        const failed = new Promise((_, reject) => {
+            out.on('error', reject);
+            tar.on('error', reject);
+        });
+        failed.catch(() => undefined);
+        tar.pipe(out);
+        for (const entry of entries) {
+            try {
+                await Promise.race([addEntry(tar, entry), failed]);
+            }
+            catch (err) {
+                const e = err;
+                if (e.path === archivePath || e.syscall === 'write')
+                    throw err;
+                throw new UploadInputError(entry.pattern, `upload pattern "${entry.pattern}": cannot pack ${entry.source} (${describeError(err)})`);
+            }
+        }
+        tar.finalize();
+        await Promise.race([written, failed]);
+        const st = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.lstat)(archivePath);
+        return {
+            archivePath,
+            bytes: st.size,
+            files: entries.filter((e) => e.kind === 'file').length,
+            entries: entries.length,
+            dispose,
+        };
+    }
+    catch (err) {
+        dispose();
+        throw err;
+    }
+}
+
+
+/***/ })
+
+};
