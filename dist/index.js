@@ -26777,7 +26777,7 @@ class Session {
             return this.execCommand(this.opts.command);
         // The connect-timeout ends at login; command-timeout covers the preparation and the command.
         this.clearTimers();
-        this.startCommandTimeout(this.opts.commandTimeoutMs);
+        this.startCommandTimeout();
         this.preparedAt.start = Date.now();
         const ctx = {
             signal: this.prepareAbort.signal,
@@ -26802,15 +26802,23 @@ class Session {
             this.fail('upload', err.message, false);
         });
     }
+    preparing() {
+        return this.phase === 'upload' || this.phase === 'script';
+    }
+    /** The preparation step running, for timeout and cancel messages. */
+    preparingWhat() {
+        return this.phase === 'upload' ? 'upload' : 'writing the script-file to the host';
+    }
     lostDuringPrepare(message) {
         const why = this.link?.lostReason() ?? this.lostReason;
         return why ? `${message} (${why})` : message;
     }
-    startCommandTimeout(ms) {
+    /** Starts command-timeout once (before the preparation, when there is one); later calls re-arm what is left of it. */
+    startCommandTimeout() {
         if (this.opts.commandTimeoutMs <= 0)
             return;
         if (this.timeoutAt === 0)
-            this.timeoutAt = Date.now() + ms;
+            this.timeoutAt = Date.now() + this.opts.commandTimeoutMs;
         this.timers.push(setTimeout(() => this.onCommandTimeout(), Math.max(0, this.timeoutAt - Date.now())));
     }
     execCommand(command) {
@@ -26886,7 +26894,7 @@ class Session {
             this.stopCommand(this.opts.cancelGraceMs ?? 2_000);
         }
         else {
-            this.startCommandTimeout(this.opts.commandTimeoutMs);
+            this.startCommandTimeout();
         }
     }
     /**
@@ -26952,14 +26960,14 @@ class Session {
     }
     onCommandTimeout() {
         const after = formatSeconds(this.opts.commandTimeoutMs);
-        if (this.phase === 'upload' || this.phase === 'script') {
-            const what = this.phase === 'upload' ? `upload (${this.uploadedBytes} bytes sent)` : 'writing the script-file to the host';
+        if (this.preparing()) {
+            const sent = this.phase === 'upload' ? ` (${this.uploadedBytes} bytes sent)` : '';
             this.finish({
                 ...this.base(),
                 status: 'timeout',
                 exitCode: null,
                 signal: null,
-                error: `command timed out after ${after} during ${what}; the command was not run`,
+                error: `command timed out after ${after} during ${this.preparingWhat()}${sent}; the command was not run`,
                 errorKind: null,
             });
             return;
@@ -26971,9 +26979,8 @@ class Session {
     onAbort = () => {
         if (this.settled)
             return;
-        if (this.phase === 'upload' || this.phase === 'script') {
-            const what = this.phase === 'upload' ? 'upload' : 'writing the script-file to the host';
-            this.finish(this.cancelledOutcome(`cancelled: the job was cancelled during ${what}; the command was not run`));
+        if (this.preparing()) {
+            this.finish(this.cancelledOutcome(`cancelled: the job was cancelled during ${this.preparingWhat()}; the command was not run`));
             return;
         }
         if (this.phase !== 'running' && this.phase !== 'exec') {
@@ -27076,14 +27083,10 @@ class Session {
             return;
         if (this.hostKeyProblem)
             return this.fail('host key', this.hostKeyProblem);
-        if (this.phase === 'running') {
-            // Let the channel close handler decide, but remember why the connection died.
+        if (this.phase === 'running' || this.preparing()) {
+            // Let the channel close handler (or the failing preparation) decide, but remember why the connection died.
             this.lostReason = err.level === 'client-timeout' ? 'no keepalive reply' : err.message;
             return;
-        }
-        if (this.phase === 'upload' || this.phase === 'script') {
-            this.lostReason = err.level === 'client-timeout' ? 'no keepalive reply' : err.message;
-            return; // the preparation fails with the connection, or the close ends the host
         }
         if (err.level === 'client-authentication')
             return this.fail('authentication', this.auth.failureMessage());
@@ -28255,105 +28258,6 @@ function describeShard(shard, total) {
     return `${name}: hosts ${start + 1}-${end} of ${total}`;
 }
 
-;// CONCATENATED MODULE: ./lib/engine/script.js
-
-/** A failure while preparing a host before its command (upload, script staging). Its message starts `upload:`. */
-class PrepareError extends Error {
-    retryable;
-    constructor(message, 
-    /** A transient failure (the connection was lost): the whole host may be tried again. */
-    retryable = false) {
-        super(message);
-        this.retryable = retryable;
-        this.name = 'PrepareError';
-    }
-}
-/** Reads the `#!` line the way Linux does: the interpreter, then everything after it as one optional argument. */
-function parseShebang(text) {
-    if (text[0] !== 0x23 || text[1] !== 0x21)
-        return null;
-    const end = text.indexOf(0x0a);
-    const line = text
-        .subarray(2, end === -1 ? Math.min(text.length, 256) : end)
-        .toString('utf8')
-        .replace(/\r$/, '')
-        .trim();
-    if (line === '')
-        return null;
-    const split = /^(\S+)(?:\s+(.*))?$/.exec(line);
-    return split[2] ? [split[1], split[2].trim()] : [split[1]];
-}
-function readScript(text) {
-    return { text, interpreter: parseShebang(text) };
-}
-/**
- * Writes the script to a private directory made for this connection (`mktemp -d`: mode 0700,
- * unique name; the file 0700) and resolves with that directory. The remote shell is POSIX sh.
- */
-const STAGE_COMMAND = 'umask 077 && d=$(mktemp -d "${TMPDIR:-/tmp}/ssh-fanout.XXXXXXXXXX") && cat > "$d/script" && chmod 700 "$d/script" && printf "%s\\n" "$d"';
-function stageScript(client, script, signal) {
-    return new Promise((resolve, reject) => {
-        if (signal.aborted)
-            return reject(new PrepareError('upload: cancelled'));
-        client.exec(STAGE_COMMAND, (err, channel) => {
-            if (err)
-                return reject(new PrepareError(`upload: could not open a channel to write the script-file on the host (${err.message})`));
-            let stdout = '';
-            let stderr = '';
-            let code = null;
-            const onAbort = () => channel.close();
-            signal.addEventListener('abort', onAbort, { once: true });
-            channel.on('data', (d) => (stdout += d.toString()));
-            channel.stderr.on('data', (d) => (stderr += d.toString()));
-            channel.on('exit', (c) => (code = c));
-            channel.on('error', () => undefined);
-            channel.on('close', () => {
-                signal.removeEventListener('abort', onAbort);
-                const dir = stdout.trim();
-                if (signal.aborted)
-                    return reject(new PrepareError('upload: cancelled'));
-                if (code === 0 && dir.startsWith('/'))
-                    return resolve(dir);
-                const why = lastLine(stderr) || (code === null ? 'the channel closed without an exit status' : `exit status ${code}`);
-                reject(new PrepareError(`upload: could not write the script-file to a private temporary file on the host (${why})`, code === null));
-            });
-            channel.end(script.text);
-        });
-    });
-}
-/** The remote command that runs the staged script: the environment prefix, then its interpreter (or `sh`) on the file. */
-function scriptCommand(envPrefix, script, dir) {
-    const interpreter = script.interpreter ?? ['sh'];
-    return `${envPrefix}exec ${[...interpreter, `${dir}/script`].map(shellQuote).join(' ')}`;
-}
-/** Removes the staged script's directory; resolves (never rejects) once done, failed, or after `timeoutMs`. */
-function removeStaged(client, dir, timeoutMs) {
-    return new Promise((resolve) => {
-        const timer = setTimeout(resolve, timeoutMs);
-        const done = () => {
-            clearTimeout(timer);
-            resolve();
-        };
-        try {
-            client.exec(`rm -rf -- ${shellQuote(dir)}`, (err, channel) => {
-                if (err)
-                    return done();
-                channel.on('error', () => undefined).resume();
-                channel.stderr.resume();
-                channel.on('close', done);
-                channel.end();
-            });
-        }
-        catch {
-            done();
-        }
-    });
-}
-function lastLine(text) {
-    const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-    return (lines.at(-1) ?? '').trim().slice(0, 300);
-}
-
 // EXTERNAL MODULE: ./node_modules/tar-stream/index.js
 var tar_stream = __nccwpck_require__(6118);
 ;// CONCATENATED MODULE: ./lib/engine/upload.js
@@ -28799,6 +28703,95 @@ async function renameOver(sftp, from, to) {
     }
 }
 
+;// CONCATENATED MODULE: ./lib/engine/script.js
+
+
+/** Reads the `#!` line the way Linux does: the interpreter, then everything after it as one optional argument. */
+function parseShebang(text) {
+    if (text[0] !== 0x23 || text[1] !== 0x21)
+        return null;
+    const end = text.indexOf(0x0a);
+    const line = text
+        .subarray(2, end === -1 ? Math.min(text.length, 256) : end)
+        .toString('utf8')
+        .replace(/\r$/, '')
+        .trim();
+    if (line === '')
+        return null;
+    const split = /^(\S+)(?:\s+(.*))?$/.exec(line);
+    return split[2] ? [split[1], split[2].trim()] : [split[1]];
+}
+function readScript(text) {
+    return { text, interpreter: parseShebang(text) };
+}
+/**
+ * Writes the script to a private directory made for this connection (`mktemp -d`: mode 0700,
+ * unique name; the file 0700) and resolves with that directory. The remote shell is POSIX sh.
+ */
+const STAGE_COMMAND = 'umask 077 && d=$(mktemp -d "${TMPDIR:-/tmp}/ssh-fanout.XXXXXXXXXX") && cat > "$d/script" && chmod 700 "$d/script" && printf "%s\\n" "$d"';
+function stageScript(client, script, signal) {
+    return new Promise((resolve, reject) => {
+        if (signal.aborted)
+            return reject(new UploadError('upload: cancelled', false));
+        client.exec(STAGE_COMMAND, (err, channel) => {
+            if (err)
+                return reject(new UploadError(`upload: could not open a channel to write the script-file on the host (${err.message})`, false));
+            let stdout = '';
+            let stderr = '';
+            let code = null;
+            const onAbort = () => channel.close();
+            signal.addEventListener('abort', onAbort, { once: true });
+            channel.on('data', (d) => (stdout += d.toString()));
+            channel.stderr.on('data', (d) => (stderr += d.toString()));
+            channel.on('exit', (c) => (code = c));
+            channel.on('error', () => undefined);
+            channel.on('close', () => {
+                signal.removeEventListener('abort', onAbort);
+                const dir = stdout.trim();
+                if (signal.aborted)
+                    return reject(new UploadError('upload: cancelled', false));
+                if (code === 0 && dir.startsWith('/'))
+                    return resolve(dir);
+                const why = lastLine(stderr) || (code === null ? 'the channel closed without an exit status' : `exit status ${code}`);
+                reject(new UploadError(`upload: could not write the script-file to a private temporary file on the host (${why})`, code === null));
+            });
+            channel.end(script.text);
+        });
+    });
+}
+/** The remote command that runs the staged script: the environment prefix, then its interpreter (or `sh`) on the file. */
+function scriptCommand(envPrefix, script, dir) {
+    const interpreter = script.interpreter ?? ['sh'];
+    return `${envPrefix}exec ${[...interpreter, `${dir}/script`].map(shellQuote).join(' ')}`;
+}
+/** Removes the staged script's directory; resolves (never rejects) once done, failed, or after `timeoutMs`. */
+function removeStaged(client, dir, timeoutMs) {
+    return new Promise((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        const done = () => {
+            clearTimeout(timer);
+            resolve();
+        };
+        try {
+            client.exec(`rm -rf -- ${shellQuote(dir)}`, (err, channel) => {
+                if (err)
+                    return done();
+                channel.on('error', () => undefined).resume();
+                channel.stderr.resume();
+                channel.on('close', done);
+                channel.end();
+            });
+        }
+        catch {
+            done();
+        }
+    });
+}
+function lastLine(text) {
+    const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
+    return (lines.at(-1) ?? '').trim().slice(0, 300);
+}
+
 ;// CONCATENATED MODULE: ./lib/action/inputs.js
 
 
@@ -28968,12 +28961,9 @@ const MAX_SCRIPT_BYTES = 16 * 1024 * 1024;
 function loadScriptFile(path, workspace) {
     const full = (0,external_node_path_.isAbsolute)(path) ? path : (0,external_node_path_.resolve)(workspace, path);
     const where = (0,external_node_path_.isAbsolute)(path) ? '' : ` (relative to the workspace, ${workspace})`;
-    let size;
+    let st;
     try {
-        const st = (0,external_node_fs_.statSync)(full);
-        if (!st.isFile())
-            throw new Error(`${quote(path)} is not a file${where}; give the path of the script to run, e.g. scripts/deploy.sh`);
-        size = st.size;
+        st = (0,external_node_fs_.statSync)(full);
     }
     catch (err) {
         if (err.code === 'ENOENT') {
@@ -28981,12 +28971,12 @@ function loadScriptFile(path, workspace) {
                 cause: err,
             });
         }
-        if (err instanceof Error && !err.code)
-            throw err;
         throw new Error(`${quote(path)} cannot be read (${err.code})${where}`, { cause: err });
     }
-    if (size > MAX_SCRIPT_BYTES)
-        throw new Error(`${quote(path)} is ${size} bytes, more than 16 MiB; send large files with upload and run them from command`);
+    if (!st.isFile())
+        throw new Error(`${quote(path)} is not a file${where}; give the path of the script to run, e.g. scripts/deploy.sh`);
+    if (st.size > MAX_SCRIPT_BYTES)
+        throw new Error(`${quote(path)} is ${st.size} bytes, more than 16 MiB; send large files with upload and run them from command`);
     try {
         return { ...readScript((0,external_node_fs_.readFileSync)(full)), path };
     }
@@ -29426,7 +29416,7 @@ function preparer(p) {
             await uploadArchive(client, { ...p.upload, signal: ctx.signal, onProgress: (bytes) => ctx.progress(bytes) });
         }
         if (!p.script)
-            return { command: p.envPrefix + p.command };
+            return { command: p.command };
         ctx.phase('script');
         const dir = await stageScript(client, p.script, ctx.signal);
         return {
@@ -30296,7 +30286,7 @@ async function run(read) {
                 prepare: settings.script || packed
                     ? preparer({
                         envPrefix: settings.envPrefix,
-                        command: settings.command,
+                        command: settings.remoteCommand,
                         script: settings.script ?? undefined,
                         upload: packed ? { archivePath: packed.archivePath, bytes: packed.bytes, remoteDir: settings.upload.remoteDir } : undefined,
                     })

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, statSync, type Stats } from 'node:fs'
 import { isAbsolute, resolve } from 'node:path'
 import type { ParsedKey } from 'ssh2'
 import { parseKey } from '../engine/ssh2.js'
@@ -229,11 +229,9 @@ export const MAX_SCRIPT_BYTES = 16 * 1024 * 1024
 function loadScriptFile(path: string, workspace: string): Script & { path: string } {
   const full = isAbsolute(path) ? path : resolve(workspace, path)
   const where = isAbsolute(path) ? '' : ` (relative to the workspace, ${workspace})`
-  let size: number
+  let st: Stats
   try {
-    const st = statSync(full)
-    if (!st.isFile()) throw new Error(`${quote(path)} is not a file${where}; give the path of the script to run, e.g. scripts/deploy.sh`)
-    size = st.size
+    st = statSync(full)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new Error(
@@ -243,10 +241,11 @@ function loadScriptFile(path: string, workspace: string): Script & { path: strin
         },
       )
     }
-    if (err instanceof Error && !(err as NodeJS.ErrnoException).code) throw err
     throw new Error(`${quote(path)} cannot be read (${(err as NodeJS.ErrnoException).code})${where}`, { cause: err })
   }
-  if (size > MAX_SCRIPT_BYTES) throw new Error(`${quote(path)} is ${size} bytes, more than 16 MiB; send large files with upload and run them from command`)
+  if (!st.isFile()) throw new Error(`${quote(path)} is not a file${where}; give the path of the script to run, e.g. scripts/deploy.sh`)
+  if (st.size > MAX_SCRIPT_BYTES)
+    throw new Error(`${quote(path)} is ${st.size} bytes, more than 16 MiB; send large files with upload and run them from command`)
   try {
     return { ...readScript(readFileSync(full)), path }
   } catch (err) {

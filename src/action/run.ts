@@ -72,7 +72,7 @@ export async function run(read: InputReader): Promise<boolean> {
           settings.script || packed
             ? preparer({
                 envPrefix: settings.envPrefix,
-                command: settings.command,
+                command: settings.remoteCommand,
                 script: settings.script ?? undefined,
                 upload: packed ? { archivePath: packed.archivePath, bytes: packed.bytes, remoteDir: settings.upload!.remoteDir } : undefined,
               })

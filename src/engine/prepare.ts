@@ -6,7 +6,7 @@ import { uploadArchive } from './upload.js'
 export interface Preparation {
   /** The environment prefix every command starts with (`envPrefix(env)`). */
   envPrefix: string
-  /** The command as given (used when there is no script). */
+  /** The full remote command, environment prefix included (run when there is no script). */
   command: string
   /** The script-file to run instead of a command. */
   script?: Script
@@ -35,7 +35,7 @@ export interface Prepared {
 /** How long removing a staged script may take before the session ends without it. */
 export const CLEANUP_TIMEOUT_MS = 2_000
 
-/** Runs the preparation on one authenticated connection; rejects with PrepareError. */
+/** Runs the preparation on one authenticated connection; rejects with UploadError (its `retryable` says whether the connection was lost). */
 export type Prepare = (client: Client, ctx: PrepareContext) => Promise<Prepared>
 
 export function preparer(p: Preparation): Prepare {
@@ -44,7 +44,7 @@ export function preparer(p: Preparation): Prepare {
       ctx.phase('upload')
       await uploadArchive(client, { ...p.upload, signal: ctx.signal, onProgress: (bytes) => ctx.progress(bytes) })
     }
-    if (!p.script) return { command: p.envPrefix + p.command }
+    if (!p.script) return { command: p.command }
     ctx.phase('script')
     const dir = await stageScript(client, p.script, ctx.signal)
     return {

@@ -1,17 +1,6 @@
 import type { Client } from 'ssh2'
 import { shellQuote } from './env.js'
-
-/** A failure while preparing a host before its command (upload, script staging). Its message starts `upload:`. */
-export class PrepareError extends Error {
-  constructor(
-    message: string,
-    /** A transient failure (the connection was lost): the whole host may be tried again. */
-    readonly retryable = false,
-  ) {
-    super(message)
-    this.name = 'PrepareError'
-  }
-}
+import { UploadError } from './upload.js'
 
 /** A `script-file`, read once on the runner. */
 export interface Script {
@@ -47,9 +36,9 @@ const STAGE_COMMAND = 'umask 077 && d=$(mktemp -d "${TMPDIR:-/tmp}/ssh-fanout.XX
 
 export function stageScript(client: Client, script: Script, signal: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new PrepareError('upload: cancelled'))
+    if (signal.aborted) return reject(new UploadError('upload: cancelled', false))
     client.exec(STAGE_COMMAND, (err, channel) => {
-      if (err) return reject(new PrepareError(`upload: could not open a channel to write the script-file on the host (${err.message})`))
+      if (err) return reject(new UploadError(`upload: could not open a channel to write the script-file on the host (${err.message})`, false))
       let stdout = ''
       let stderr = ''
       let code: number | null = null
@@ -62,10 +51,10 @@ export function stageScript(client: Client, script: Script, signal: AbortSignal)
       channel.on('close', () => {
         signal.removeEventListener('abort', onAbort)
         const dir = stdout.trim()
-        if (signal.aborted) return reject(new PrepareError('upload: cancelled'))
+        if (signal.aborted) return reject(new UploadError('upload: cancelled', false))
         if (code === 0 && dir.startsWith('/')) return resolve(dir)
         const why = lastLine(stderr) || (code === null ? 'the channel closed without an exit status' : `exit status ${code}`)
-        reject(new PrepareError(`upload: could not write the script-file to a private temporary file on the host (${why})`, code === null))
+        reject(new UploadError(`upload: could not write the script-file to a private temporary file on the host (${why})`, code === null))
       })
       channel.end(script.text)
     })

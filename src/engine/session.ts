@@ -304,7 +304,7 @@ class Session {
     if (!this.opts.prepare) return this.execCommand(this.opts.command)
     // The connect-timeout ends at login; command-timeout covers the preparation and the command.
     this.clearTimers()
-    this.startCommandTimeout(this.opts.commandTimeoutMs)
+    this.startCommandTimeout()
     this.preparedAt.start = Date.now()
     const ctx = {
       signal: this.prepareAbort.signal,
@@ -330,14 +330,24 @@ class Session {
     )
   }
 
+  private preparing(): boolean {
+    return this.phase === 'upload' || this.phase === 'script'
+  }
+
+  /** The preparation step running, for timeout and cancel messages. */
+  private preparingWhat(): string {
+    return this.phase === 'upload' ? 'upload' : 'writing the script-file to the host'
+  }
+
   private lostDuringPrepare(message: string): string {
     const why = this.link?.lostReason() ?? this.lostReason
     return why ? `${message} (${why})` : message
   }
 
-  private startCommandTimeout(ms: number): void {
+  /** Starts command-timeout once (before the preparation, when there is one); later calls re-arm what is left of it. */
+  private startCommandTimeout(): void {
     if (this.opts.commandTimeoutMs <= 0) return
-    if (this.timeoutAt === 0) this.timeoutAt = Date.now() + ms
+    if (this.timeoutAt === 0) this.timeoutAt = Date.now() + this.opts.commandTimeoutMs
     this.timers.push(setTimeout(() => this.onCommandTimeout(), Math.max(0, this.timeoutAt - Date.now())))
   }
 
@@ -410,7 +420,7 @@ class Session {
     if (this.stopping) {
       this.stopCommand(this.opts.cancelGraceMs ?? 2_000)
     } else {
-      this.startCommandTimeout(this.opts.commandTimeoutMs)
+      this.startCommandTimeout()
     }
   }
 
@@ -477,14 +487,14 @@ class Session {
 
   private onCommandTimeout(): void {
     const after = formatSeconds(this.opts.commandTimeoutMs)
-    if (this.phase === 'upload' || this.phase === 'script') {
-      const what = this.phase === 'upload' ? `upload (${this.uploadedBytes} bytes sent)` : 'writing the script-file to the host'
+    if (this.preparing()) {
+      const sent = this.phase === 'upload' ? ` (${this.uploadedBytes} bytes sent)` : ''
       this.finish({
         ...this.base(),
         status: 'timeout',
         exitCode: null,
         signal: null,
-        error: `command timed out after ${after} during ${what}; the command was not run`,
+        error: `command timed out after ${after} during ${this.preparingWhat()}${sent}; the command was not run`,
         errorKind: null,
       })
       return
@@ -496,9 +506,8 @@ class Session {
 
   private readonly onAbort = (): void => {
     if (this.settled) return
-    if (this.phase === 'upload' || this.phase === 'script') {
-      const what = this.phase === 'upload' ? 'upload' : 'writing the script-file to the host'
-      this.finish(this.cancelledOutcome(`cancelled: the job was cancelled during ${what}; the command was not run`))
+    if (this.preparing()) {
+      this.finish(this.cancelledOutcome(`cancelled: the job was cancelled during ${this.preparingWhat()}; the command was not run`))
       return
     }
     if (this.phase !== 'running' && this.phase !== 'exec') {
@@ -601,14 +610,10 @@ class Session {
   private onClientError(err: Error & { level?: string; code?: unknown }): void {
     if (this.settled) return
     if (this.hostKeyProblem) return this.fail('host key', this.hostKeyProblem)
-    if (this.phase === 'running') {
-      // Let the channel close handler decide, but remember why the connection died.
+    if (this.phase === 'running' || this.preparing()) {
+      // Let the channel close handler (or the failing preparation) decide, but remember why the connection died.
       this.lostReason = err.level === 'client-timeout' ? 'no keepalive reply' : err.message
       return
-    }
-    if (this.phase === 'upload' || this.phase === 'script') {
-      this.lostReason = err.level === 'client-timeout' ? 'no keepalive reply' : err.message
-      return // the preparation fails with the connection, or the close ends the host
     }
     if (err.level === 'client-authentication') return this.fail('authentication', this.auth.failureMessage())
     // The server disconnected during authentication, e.g. OpenSSH's "Too many authentication failures" (MaxAuthTries).
