@@ -24807,7 +24807,7 @@ g.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node_url__
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _esm_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3012);
 /* harmony import */ var node_events__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8474);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6524);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9691);
 // The entry point the runner starts (dist/index.js): it only calls run().
 
 
@@ -24824,7 +24824,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6524:
+/***/ 9691:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -24960,7 +24960,7 @@ var external_node_path_ = __nccwpck_require__(6760);
 var client = __nccwpck_require__(6297);
 // EXTERNAL MODULE: ./node_modules/ssh2/lib/protocol/keyParser.js
 var keyParser = __nccwpck_require__(1789);
-;// CONCATENATED MODULE: ./lib/engine/ssh2.js
+;// CONCATENATED MODULE: ./lib/engine/ssh/ssh2.js
 /**
  * The parts of ssh2 the action uses, loaded from its own files: ssh2's index also loads its
  * server, key generator and HTTP agents (and with them node:http, node:https and node:tls),
@@ -24971,7 +24971,7 @@ var keyParser = __nccwpck_require__(1789);
 const Client = client;
 const parseKey = keyParser.parseKey;
 
-;// CONCATENATED MODULE: ./lib/engine/env.js
+;// CONCATENATED MODULE: ./lib/engine/targets/env.js
 /**
  * The `env` input: `NAME=value` lines passed to the remote command. Values reach
  * the command byte for byte: they are single-quoted for the remote POSIX shell,
@@ -25845,8 +25845,7 @@ function parseBoolean(text) {
     throw new Error(`${quote(trimmed)} is not a boolean; ${BOOLEAN_FORMS}`);
 }
 
-;// CONCATENATED MODULE: ./lib/engine/result.js
-/** Types shared by the engine and the action layer. No @actions/* imports here. */
+;// CONCATENATED MODULE: ./lib/engine/model.js
 /** Statuses that count as failures against `max-failures`. */
 const FAILURE_STATUSES = new Set(['failed', 'error', 'timeout', 'cancelled']);
 function isFailure(status) {
@@ -25854,7 +25853,7 @@ function isFailure(status) {
 }
 const TAIL_LINES = 20;
 
-;// CONCATENATED MODULE: ./lib/engine/known-hosts.js
+;// CONCATENATED MODULE: ./lib/engine/trust/known-hosts.js
 /**
  * Host key verification against the `known-hosts` and `fingerprints` inputs.
  *
@@ -26118,7 +26117,7 @@ function fingerprintAccepted(rules, host, port, fingerprint) {
     return rules.some((r) => r.fingerprint === wanted && (r.pattern === null || ruleApplies(r.pattern, host, port)));
 }
 
-;// CONCATENATED MODULE: ./lib/engine/auth.js
+;// CONCATENATED MODULE: ./lib/engine/ssh/auth.js
 
 /**
  * One SSH login's authentication: tries the key, the agent, then the password (also through
@@ -26263,9 +26262,24 @@ function namingEveryKey(message, refusedKeys) {
     return message.replace(`presented ${first.type} ${first.fingerprint}`, `presented ${first.type} ${first.fingerprint} (and ${also} when asked for its other key types)`);
 }
 
+;// CONCATENATED MODULE: ./lib/engine/format.js
+// Formatting for messages people read: durations. A leaf: imports nothing.
+/** A duration for people: `850 ms`, `12.3 s` (below a minute), `2 min`, `1 min 5 s` (whole seconds, never `60 s`). */
+function formatSeconds(ms) {
+    if (ms < 1000)
+        return `${ms} ms`;
+    const tenths = Math.round(ms / 100);
+    if (tenths < 600)
+        return `${tenths / 10} s`;
+    const seconds = Math.round(ms / 1000);
+    const m = Math.floor(seconds / 60);
+    const rest = seconds % 60;
+    return rest === 0 ? `${m} min` : `${m} min ${rest} s`;
+}
+
 // EXTERNAL MODULE: external "node:net"
 var external_node_net_ = __nccwpck_require__(7030);
-;// CONCATENATED MODULE: ./lib/engine/transport.js
+;// CONCATENATED MODULE: ./lib/engine/ssh/transport.js
 /**
  * How a host's byte stream is obtained: a TCP connection of our own (DirectTransport), or a
  * direct-tcpip channel through ONE shared SSH session to a bastion (JumpTransport, as `ssh -J`).
@@ -26582,7 +26596,8 @@ class JumpTransport {
     }
 }
 
-;// CONCATENATED MODULE: ./lib/engine/session.js
+;// CONCATENATED MODULE: ./lib/engine/host/session.js
+
 
 
 
@@ -27182,20 +27197,8 @@ class Session {
 function normalizeSignal(name) {
     return name.startsWith('SIG') ? name : `SIG${name}`;
 }
-/** A duration for people: `850 ms`, `12.3 s` (below a minute), `2 min`, `1 min 5 s` (whole seconds, never `60 s`). */
-function formatSeconds(ms) {
-    if (ms < 1000)
-        return `${ms} ms`;
-    const tenths = Math.round(ms / 100);
-    if (tenths < 600)
-        return `${tenths / 10} s`;
-    const seconds = Math.round(ms / 1000);
-    const m = Math.floor(seconds / 60);
-    const rest = seconds % 60;
-    return rest === 0 ? `${m} min` : `${m} min ${rest} s`;
-}
 
-;// CONCATENATED MODULE: ./lib/engine/fanout.js
+;// CONCATENATED MODULE: ./lib/engine/fanout/fanout.js
 
 
 
@@ -27422,7 +27425,7 @@ function skippedResult(target, reason) {
     return { target, status: 'skipped', exitCode: null, signal: null, error: reason, errorKind: null, durationMs: 0, tail: [], attempts: 0, hostKey: null };
 }
 
-;// CONCATENATED MODULE: ./lib/engine/hosts.js
+;// CONCATENATED MODULE: ./lib/engine/targets/hosts.js
 /**
  * Parsing of the `hosts` input: a list of `[user@]host[:port]` entries with
  * numeric ranges (`web[01-12].example.com`, `10.0.0.[1-3,7]`) and IPv6 literals.
@@ -27754,7 +27757,7 @@ function missingUserMessage(labels) {
     return `no username for${count} ${shown}${more}; give user@host or set the username`;
 }
 
-;// CONCATENATED MODULE: ./lib/engine/ppk.js
+;// CONCATENATED MODULE: ./lib/engine/ssh/ppk.js
 /**
  * PuTTY private key (.ppk) → unencrypted OpenSSH private key.
  *
@@ -28117,7 +28120,7 @@ function openSSHPrivateKey(publicBlob, keyFields, comment) {
     return `-----BEGIN OPENSSH PRIVATE KEY-----\n${b64}-----END OPENSSH PRIVATE KEY-----\n`;
 }
 
-;// CONCATENATED MODULE: ./lib/engine/rollout.js
+;// CONCATENATED MODULE: ./lib/engine/targets/rollout.js
 /**
  * Rollout shape: the `batch-size` input (rolling batches) and the `shard` input
  * (one deterministic slice of the host list per job). Parsers throw a plain `Error`
@@ -28260,7 +28263,7 @@ function describeShard(shard, total) {
 
 // EXTERNAL MODULE: ./node_modules/tar-stream/index.js
 var tar_stream = __nccwpck_require__(6118);
-;// CONCATENATED MODULE: ./lib/engine/upload.js
+;// CONCATENATED MODULE: ./lib/engine/prepare/upload.js
 /**
  * Sends a packed tar archive (see src/action/upload-files.ts) to one host over an
  * already-authenticated connection, before the command runs on that connection.
@@ -28703,7 +28706,7 @@ async function renameOver(sftp, from, to) {
     }
 }
 
-;// CONCATENATED MODULE: ./lib/engine/script.js
+;// CONCATENATED MODULE: ./lib/engine/prepare/script.js
 
 
 /** Reads the `#!` line the way Linux does: the interpreter, then everything after it as one optional argument. */
@@ -29078,7 +29081,7 @@ function readPrivateKey(text, passphrase) {
     return key;
 }
 
-;// CONCATENATED MODULE: ./lib/engine/secrets.js
+;// CONCATENATED MODULE: ./lib/engine/output/secrets.js
 /**
  * Secret values (password, passphrase, private key lines) in text we keep or cut. The runner
  * masks whole secrets in what it shows, but not a part of one: wherever we cut text, a secret
@@ -29175,7 +29178,7 @@ class StreamMasker {
     }
 }
 
-;// CONCATENATED MODULE: ./lib/engine/output.js
+;// CONCATENATED MODULE: ./lib/engine/output/spool.js
 
 
 
@@ -29186,7 +29189,7 @@ class StreamMasker {
 const TAIL_MEMORY_BYTES = 16 * 1024;
 /** A single line in `results[].output` longer than this is cut. */
 const MAX_TAIL_LINE_CHARS = 1000;
-const output_READ_CHUNK = 64 * 1024;
+const spool_READ_CHUNK = 64 * 1024;
 /**
  * One host's output, spooled to disk so memory does not grow with output size or concurrency.
  *
@@ -29341,7 +29344,7 @@ async function writeAll(fh, buf, position) {
 async function* readRange(fh, position, length) {
     let done = 0;
     while (done < length) {
-        const buf = Buffer.allocUnsafe(Math.min(output_READ_CHUNK, length - done));
+        const buf = Buffer.allocUnsafe(Math.min(spool_READ_CHUNK, length - done));
         const { bytesRead } = await fh.read(buf, 0, buf.length, position + done);
         if (bytesRead === 0)
             return;
@@ -29404,7 +29407,7 @@ class SpoolDir {
     }
 }
 
-;// CONCATENATED MODULE: ./lib/engine/prepare.js
+;// CONCATENATED MODULE: ./lib/engine/prepare/prepare.js
 
 
 /** How long removing a staged script may take before the session ends without it. */
@@ -29426,7 +29429,7 @@ function preparer(p) {
     };
 }
 
-;// CONCATENATED MODULE: ./lib/engine/trust.js
+;// CONCATENATED MODULE: ./lib/engine/trust/policy.js
 
 /**
  * Host key trust as OpenSSH's StrictHostKeyChecking=yes would decide it, plus pinned fingerprints.
@@ -29689,7 +29692,7 @@ function setOutputs(results, secrets = []) {
 
 ;// CONCATENATED MODULE: external "node:string_decoder"
 const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
-;// CONCATENATED MODULE: ./lib/engine/nodeset.js
+;// CONCATENATED MODULE: ./lib/engine/targets/nodeset.js
 /**
  * Host-list folding in the style of ClusterShell (`nodeset -f`, `clush -b`):
  * `web01, web02, web03, db1` becomes `web[01-03],db1`. The result uses the range

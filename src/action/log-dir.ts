@@ -1,9 +1,9 @@
 import { mkdirSync, statSync, writeFileSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { OutputSpool } from '../engine/output.js'
-import type { HostResult } from '../engine/result.js'
-import { StreamMasker } from '../engine/secrets.js'
+import type { OutputSpool } from '../engine/output/spool.js'
+import type { HostResult } from '../engine/model.js'
+import { StreamMasker } from '../engine/output/secrets.js'
 
 /** Names Windows keeps for devices, with or without an extension. */
 const RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/i

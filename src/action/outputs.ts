@@ -3,8 +3,8 @@ import { writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as core from './runner.js'
-import { isFailure, TAIL_LINES, type HostResult } from '../engine/result.js'
-import { maskSecrets } from '../engine/secrets.js'
+import { isFailure, TAIL_LINES, type HostResult } from '../engine/model.js'
+import { maskSecrets } from '../engine/output/secrets.js'
 
 /** GitHub's limit for one output is 1 MB; every output stays at or below this many bytes. */
 export const MAX_OUTPUT_BYTES = 900_000

@@ -1,10 +1,10 @@
-import type { FanoutResult } from '../engine/fanout.js'
-import { isFailure, TAIL_LINES, type HostResult, type HostStatus } from '../engine/result.js'
-import { maskSecrets } from '../engine/secrets.js'
-import { formatSeconds } from '../engine/session.js'
+import type { FanoutResult } from '../engine/fanout/fanout.js'
+import { isFailure, TAIL_LINES, type HostResult, type HostStatus } from '../engine/model.js'
+import { maskSecrets } from '../engine/output/secrets.js'
+import { formatSeconds } from '../engine/format.js'
 import type { OutputTrim } from './outputs.js'
 import type { Verdict } from './report.js'
-import { foldHosts } from '../engine/nodeset.js'
+import { foldHosts } from '../engine/targets/nodeset.js'
 import { gatherKey, gatherRows } from './gather.js'
 
 /** GitHub's job summary limit is 1 MiB per step; leave room for the header and the closing notes. */

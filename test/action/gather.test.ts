@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { isDeepStrictEqual } from 'node:util'
 import fc from 'fast-check'
 import { gatherKey, gatherRows } from '../../src/action/gather.js'
-import type { HostStatus } from '../../src/engine/result.js'
+import type { HostStatus } from '../../src/engine/model.js'
 
 describe('gatherRows', () => {
   it('groups equal keys in order of first appearance, items in input order', () => {

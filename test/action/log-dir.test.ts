@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
 import { logFileName } from '../../src/action/log-dir.js'
-import { maskSecrets, StreamMasker } from '../../src/engine/secrets.js'
+import { maskSecrets, StreamMasker } from '../../src/engine/output/secrets.js'
 
 describe('logFileName', () => {
   it('replaces characters that are unsafe in file names, and avoids device names and results.json', () => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { HtmlRenderer, Parser } from 'commonmark'
 import fc from 'fast-check'
-import type { HostResult, HostStatus } from '../../src/engine/result.js'
+import type { HostResult, HostStatus } from '../../src/engine/model.js'
 import { buildSummary, escapeHtml } from '../../src/action/summary.js'
 import { fanoutResult, hostResult } from '../helpers/results.js'
 

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { backoffDelay, MAX_BACKOFF_MS, MAX_RETRIES } from '../../src/engine/fanout.js'
+import { backoffDelay, MAX_BACKOFF_MS, MAX_RETRIES } from '../../src/engine/fanout/fanout.js'
 
 describe('backoffDelay', () => {
   const low = () => 0

@@ -1,7 +1,7 @@
 /** Rolling batches in the scheduler: order, the threshold between batches, the pause and its cancellation. */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { planBatches, parseBatchSize } from '../../src/engine/rollout.js'
+import { planBatches, parseBatchSize } from '../../src/engine/targets/rollout.js'
 import { startFakeFleet, type FakeFleet } from '../helpers/fleet.js'
 import { RecordingReporter, runEngine, target } from '../helpers/engine.js'
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import fc from 'fast-check'
-import { envPrefix, parseEnv, shellQuote, type EnvVar } from '../../src/engine/env.js'
+import { envPrefix, parseEnv, shellQuote, type EnvVar } from '../../src/engine/targets/env.js'
 
 const SECRET = 's3cr3t-value'
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
-import { formatSeconds } from '../../src/engine/session.js'
+import { formatSeconds } from '../../src/engine/format.js'
 
 /** The milliseconds a formatted duration stands for, or null when the text is not a well-formed duration. */
 function parse(text: string): number | null {

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { expandRanges, hostLabel, MAX_HOSTS, parseHosts, resolveTargets, type HostEntry } from '../../src/engine/hosts.js'
+import { expandRanges, hostLabel, MAX_HOSTS, parseHosts, resolveTargets, type HostEntry } from '../../src/engine/targets/hosts.js'
 
 /** Asserts that `fn` throws an Error whose message contains every fragment. */
 function throwsWith(fn: () => unknown, ...fragments: string[]): string {

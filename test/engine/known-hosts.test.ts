@@ -19,7 +19,7 @@ import {
   parseFingerprints,
   parseKnownHosts,
   type HostKey,
-} from '../../src/engine/known-hosts.js'
+} from '../../src/engine/trust/known-hosts.js'
 
 const SSH_KEYGEN = '/usr/bin/ssh-keygen'
 

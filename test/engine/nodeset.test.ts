@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { foldHosts } from '../../src/engine/nodeset.js'
-import { expandRanges, hostLabel, parseHosts } from '../../src/engine/hosts.js'
+import { foldHosts } from '../../src/engine/targets/nodeset.js'
+import { expandRanges, hostLabel, parseHosts } from '../../src/engine/targets/hosts.js'
 
 /** Splits a folded list at the commas outside brackets and expands each item with the hosts input's range syntax. */
 function expandFolded(folded: string): string[] {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
-import { SpoolDir } from '../../src/engine/output.js'
+import { SpoolDir } from '../../src/engine/output/spool.js'
 
 async function readAll(spool: { chunks(): AsyncGenerator<Buffer> }): Promise<Buffer> {
   const parts: Buffer[] = []

@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import ssh2 from 'ssh2'
 import type { ParsedKey } from 'ssh2'
 
-import { isPuttyKey, puttyToOpenSSH, PuttyKeyError } from '../../src/engine/ppk.js'
+import { isPuttyKey, puttyToOpenSSH, PuttyKeyError } from '../../src/engine/ssh/ppk.js'
 import { havePuttygen } from '../helpers/tools.js'
 
 const noPuttygen = !havePuttygen() && 'puttygen not installed'

@@ -12,7 +12,7 @@ import {
   shardSlice,
   type BatchSpec,
   type Shard,
-} from '../../src/engine/rollout.js'
+} from '../../src/engine/targets/rollout.js'
 
 /** Asserts that `fn` throws an Error whose message contains every fragment, without naming the input. */
 function throwsWith(fn: () => unknown, ...fragments: string[]): void {

@@ -1,7 +1,7 @@
 /** The script-file's #! line, read as Linux reads it, and the command that runs the staged file. */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { parseShebang, readScript, scriptCommand } from '../../src/engine/script.js'
+import { parseShebang, readScript, scriptCommand } from '../../src/engine/prepare/script.js'
 
 describe('parseShebang', () => {
   it('splits the interpreter from one optional argument, as the kernel does', () => {

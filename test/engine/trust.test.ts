@@ -4,9 +4,9 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fingerprintOf, hostKeyFromBlob, parseKnownHosts, type HostKey } from '../../src/engine/known-hosts.js'
-import type { HostTarget } from '../../src/engine/result.js'
-import { hostKeyPolicy } from '../../src/engine/trust.js'
+import { fingerprintOf, hostKeyFromBlob, parseKnownHosts, type HostKey } from '../../src/engine/trust/known-hosts.js'
+import type { HostTarget } from '../../src/engine/model.js'
+import { hostKeyPolicy } from '../../src/engine/trust/policy.js'
 
 interface Key {
   line: string

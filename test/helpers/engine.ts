@@ -1,10 +1,10 @@
 /** Runs the engine (fanout + session) in-process with a reporter that records every host's log. */
-import { fanout, type FanoutOptions, type Reporter } from '../../src/engine/fanout.js'
-import { parseKnownHosts } from '../../src/engine/known-hosts.js'
-import { SpoolDir, type OutputSpool } from '../../src/engine/output.js'
-import type { HostResult, HostTarget } from '../../src/engine/result.js'
-import type { HostKeyPolicy } from '../../src/engine/session.js'
-import { hostKeyPolicy } from '../../src/engine/trust.js'
+import { fanout, type FanoutOptions, type Reporter } from '../../src/engine/fanout/fanout.js'
+import { parseKnownHosts } from '../../src/engine/trust/known-hosts.js'
+import { SpoolDir, type OutputSpool } from '../../src/engine/output/spool.js'
+import type { HostResult, HostTarget } from '../../src/engine/model.js'
+import type { HostKeyPolicy } from '../../src/engine/model.js'
+import { hostKeyPolicy } from '../../src/engine/trust/policy.js'
 
 export function target(host: string, port: number, username = 'deploy'): HostTarget {
   return { host, port, username, label: port === 22 ? host : `${host}:${port}` }

@@ -1,6 +1,6 @@
 /** Builders for engine results, shared by the action-layer tests (summary, outputs, report). */
-import type { FanoutResult } from '../../src/engine/fanout.js'
-import { isFailure, type HostResult, type HostStatus, type HostTarget } from '../../src/engine/result.js'
+import type { FanoutResult } from '../../src/engine/fanout/fanout.js'
+import { isFailure, type HostResult, type HostStatus, type HostTarget } from '../../src/engine/model.js'
 
 export function target(host: string, port = 22, username = 'deploy'): HostTarget {
   return { host, port, username, label: port === 22 ? host : `${host}:${port}` }

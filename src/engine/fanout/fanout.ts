@@ -1,9 +1,9 @@
 import pMap from 'p-map'
-import type { OutputSpool, SpoolDir } from './output.js'
-import { thresholdExceeded, type Threshold } from './parse.js'
-import { isFailure, type HostResult, type HostStatus, type HostTarget } from './result.js'
-import { runSession, type SessionOptions, type SessionOutcome } from './session.js'
-import { DirectTransport, TransportError, type Transport } from './transport.js'
+import type { OutputSpool, SpoolDir } from '../output/spool.js'
+import { thresholdExceeded, type Threshold } from '../parse.js'
+import { isFailure, type HostResult, type HostStatus, type HostTarget } from '../model.js'
+import { runSession, type SessionOptions, type SessionOutcome } from '../host/session.js'
+import { DirectTransport, TransportError, type Transport } from '../ssh/transport.js'
 
 /** What the engine tells the outside world. The action layer implements it with @actions/core. */
 export interface Reporter {

@@ -1,7 +1,7 @@
 import type { AuthenticationType } from 'ssh2'
-import { fingerprintOf, hostKeyAlgorithmsFor, hostKeyFromBlob, type HostKey } from './known-hosts.js'
-import type { HostKeyInfo, HostTarget } from './result.js'
-import type { Credentials, HostKeyPolicy } from './session.js'
+import { fingerprintOf, hostKeyAlgorithmsFor, hostKeyFromBlob, type HostKey } from '../trust/known-hosts.js'
+import type { HostKeyInfo, HostTarget } from '../model.js'
+import type { Credentials, HostKeyPolicy } from '../model.js'
 
 /**
  * One SSH login's authentication: tries the key, the agent, then the password (also through

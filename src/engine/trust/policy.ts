@@ -8,8 +8,8 @@ import {
   type HostKey,
   type KnownHosts,
 } from './known-hosts.js'
-import type { HostTarget } from './result.js'
-import type { HostKeyPolicy } from './session.js'
+import type { HostTarget } from '../model.js'
+import type { HostKeyPolicy } from '../model.js'
 
 export interface TrustSettings {
   strict: boolean

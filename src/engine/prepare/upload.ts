@@ -18,7 +18,7 @@ import { posix } from 'node:path'
 import type ssh2 from 'ssh2'
 import type { ClientChannel, SFTPWrapper, Stats } from 'ssh2'
 import { extract, type Header } from 'tar-stream'
-import { shellQuote } from './env.js'
+import { shellQuote } from '../targets/env.js'
 
 export class UploadError extends Error {
   constructor(

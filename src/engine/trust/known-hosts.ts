@@ -7,7 +7,7 @@
  * names. No @actions/* imports here.
  */
 import { createHash, createHmac } from 'node:crypto'
-import { clip, quote } from './parse.js'
+import { clip, quote } from '../parse.js'
 
 /** A public host key: its type name and the raw wire-format blob. */
 export interface HostKey {

@@ -1,5 +1,5 @@
 import type { Client } from 'ssh2'
-import { shellQuote } from './env.js'
+import { shellQuote } from '../targets/env.js'
 import { UploadError } from './upload.js'
 
 /** A `script-file`, read once on the runner. */

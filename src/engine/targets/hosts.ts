@@ -4,8 +4,8 @@
  * Errors are plain `Error`s; the caller prefixes the input name.
  */
 import { isIPv6 } from 'node:net'
-import { clip, quote } from './parse.js'
-import type { HostTarget } from './result.js'
+import { clip, quote } from '../parse.js'
+import type { HostTarget } from '../model.js'
 
 export interface HostEntry {
   host: string

@@ -1,3 +1,5 @@
+import type { ParsedKey } from 'ssh2'
+import type { HostKey } from './trust/known-hosts.js'
 /** Types shared by the engine and the action layer. No @actions/* imports here. */
 
 export type HostStatus = 'success' | 'failed' | 'error' | 'timeout' | 'skipped' | 'cancelled'
@@ -61,3 +63,25 @@ export interface HostResult {
 }
 
 export const TAIL_LINES = 20
+
+/** Credentials, tried in this order: key, agent, password (also via keyboard-interactive). */
+export interface Credentials {
+  /** Best parsed (and decrypted) once for the whole run, as the action's inputs do: text is parsed on every connection. */
+  privateKey?: ParsedKey | string
+  agent?: string
+  password?: string
+}
+
+/** Decides whether a presented host key is trusted. */
+export interface HostKeyPolicy {
+  /** null when trusted, else the reason it is not (without host or fingerprint: the caller adds those). */
+  reject(target: HostTarget, key: HostKey): string | null
+  /** Host key algorithms to prefer for this host (from the key types already known for it). */
+  preferredAlgorithms(target: HostTarget): string[]
+  /**
+   * True when `key` was refused only for being unknown and a key of another type could still be
+   * trusted (pinned by fingerprint, which names no key type): the session then asks the host
+   * for its other key types before refusing it.
+   */
+  askForOtherKeyTypes(target: HostTarget, key: HostKey): boolean
+}

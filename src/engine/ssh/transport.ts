@@ -9,8 +9,8 @@ import type ssh2 from 'ssh2'
 import { Client } from './ssh2.js'
 import type { ConnectConfig } from 'ssh2'
 import { askingForOtherKeyTypes, Authenticator, hostKeyAlgorithms, namingEveryKey, NO_COMMON_HOST_KEY, verifyHostKey, type HandshakeTry } from './auth.js'
-import type { ErrorKind, HostKeyInfo, HostTarget } from './result.js'
-import type { Credentials, HostKeyPolicy } from './session.js'
+import type { ErrorKind, HostKeyInfo, HostTarget } from '../model.js'
+import type { Credentials, HostKeyPolicy } from '../model.js'
 
 /** A failure to obtain a stream, classified as a session error would be. */
 export class TransportError extends Error {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { TAIL_LINES } from './result.js'
+import { TAIL_LINES } from '../model.js'
 import { maskSecrets, secretEndAtStart, secretStartAtEnd } from './secrets.js'
 
 /** Bytes of the most recent output kept in memory for the result's last lines. */

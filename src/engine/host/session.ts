@@ -1,34 +1,12 @@
 import type { LookupFunction } from 'node:net'
-import { Client } from './ssh2.js'
-import type { ClientChannel, ConnectConfig, ParsedKey } from 'ssh2'
-import { askingForOtherKeyTypes, Authenticator, hostKeyAlgorithms, namingEveryKey, NO_COMMON_HOST_KEY, verifyHostKey } from './auth.js'
-import type { HostKey } from './known-hosts.js'
-import type { OutputSpool } from './output.js'
-import type { Prepare, Prepared, PreparePhase } from './prepare.js'
-import type { ErrorKind, HostKeyInfo, HostStatus, HostTarget } from './result.js'
-import { classifySocketError, DirectTransport, type Link, type Transport, type TransportError } from './transport.js'
-
-/** Credentials, tried in this order: key, agent, password (also via keyboard-interactive). */
-export interface Credentials {
-  /** Best parsed (and decrypted) once for the whole run, as the action's inputs do: text is parsed on every connection. */
-  privateKey?: ParsedKey | string
-  agent?: string
-  password?: string
-}
-
-/** Decides whether a presented host key is trusted. */
-export interface HostKeyPolicy {
-  /** null when trusted, else the reason it is not (without host or fingerprint: the caller adds those). */
-  reject(target: HostTarget, key: HostKey): string | null
-  /** Host key algorithms to prefer for this host (from the key types already known for it). */
-  preferredAlgorithms(target: HostTarget): string[]
-  /**
-   * True when `key` was refused only for being unknown and a key of another type could still be
-   * trusted (pinned by fingerprint, which names no key type): the session then asks the host
-   * for its other key types before refusing it.
-   */
-  askForOtherKeyTypes(target: HostTarget, key: HostKey): boolean
-}
+import { Client } from '../ssh/ssh2.js'
+import type { ClientChannel, ConnectConfig } from 'ssh2'
+import { askingForOtherKeyTypes, Authenticator, hostKeyAlgorithms, namingEveryKey, NO_COMMON_HOST_KEY, verifyHostKey } from '../ssh/auth.js'
+import { formatSeconds } from '../format.js'
+import type { OutputSpool } from '../output/spool.js'
+import type { Prepare, Prepared, PreparePhase } from '../prepare/prepare.js'
+import type { Credentials, ErrorKind, HostKeyInfo, HostKeyPolicy, HostStatus, HostTarget } from '../model.js'
+import { classifySocketError, DirectTransport, type Link, type Transport, type TransportError } from '../ssh/transport.js'
 
 export interface SessionOptions {
   target: HostTarget
@@ -702,15 +680,4 @@ class Session {
 /** Signal names as Node writes them: `SIGKILL` (OpenSSH sends `KILL`). */
 function normalizeSignal(name: string): string {
   return name.startsWith('SIG') ? name : `SIG${name}`
-}
-
-/** A duration for people: `850 ms`, `12.3 s` (below a minute), `2 min`, `1 min 5 s` (whole seconds, never `60 s`). */
-export function formatSeconds(ms: number): string {
-  if (ms < 1000) return `${ms} ms`
-  const tenths = Math.round(ms / 100)
-  if (tenths < 600) return `${tenths / 10} s`
-  const seconds = Math.round(ms / 1000)
-  const m = Math.floor(seconds / 60)
-  const rest = seconds % 60
-  return rest === 0 ? `${m} min` : `${m} min ${rest} s`
 }

@@ -1,0 +1,12 @@
+// Formatting for messages people read: durations. A leaf: imports nothing.
+
+/** A duration for people: `850 ms`, `12.3 s` (below a minute), `2 min`, `1 min 5 s` (whole seconds, never `60 s`). */
+export function formatSeconds(ms: number): string {
+  if (ms < 1000) return `${ms} ms`
+  const tenths = Math.round(ms / 100)
+  if (tenths < 600) return `${tenths / 10} s`
+  const seconds = Math.round(ms / 1000)
+  const m = Math.floor(seconds / 60)
+  const rest = seconds % 60
+  return rest === 0 ? `${m} min` : `${m} min ${rest} s`
+}
