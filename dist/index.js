@@ -24807,7 +24807,7 @@ g.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node_url__
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _esm_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3012);
 /* harmony import */ var node_events__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8474);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9691);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7348);
 // The entry point the runner starts (dist/index.js): it only calls run().
 
 
@@ -24824,7 +24824,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9691:
+/***/ 7348:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -25851,6 +25851,8 @@ const FAILURE_STATUSES = new Set(['failed', 'error', 'timeout', 'cancelled']);
 function isFailure(status) {
     return FAILURE_STATUSES.has(status);
 }
+/** Failures before the command started that are worth another attempt (the host may answer next time). */
+const RETRYABLE_KINDS = new Set(['refused', 'connect timeout', 'connection lost', 'unreachable']);
 const TAIL_LINES = 20;
 
 ;// CONCATENATED MODULE: ./lib/engine/trust/known-hosts.js
@@ -26279,12 +26281,33 @@ function formatSeconds(ms) {
 
 // EXTERNAL MODULE: external "node:net"
 var external_node_net_ = __nccwpck_require__(7030);
+;// CONCATENATED MODULE: ./lib/engine/timers.js
+// Waiting that a cancel can cut short. A leaf: imports nothing.
+/** Resolves true after `ms`, or false as soon as the signal aborts (at once when it already has). */
+function sleep(ms, signal) {
+    return new Promise((resolve) => {
+        if (signal?.aborted)
+            return resolve(false);
+        const onAbort = () => {
+            clearTimeout(timer);
+            resolve(false);
+        };
+        const timer = setTimeout(() => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve(true);
+        }, ms);
+        signal?.addEventListener('abort', onAbort, { once: true });
+    });
+}
+
 ;// CONCATENATED MODULE: ./lib/engine/ssh/transport.js
 /**
  * How a host's byte stream is obtained: a TCP connection of our own (DirectTransport), or a
  * direct-tcpip channel through ONE shared SSH session to a bastion (JumpTransport, as `ssh -J`).
  * The session is given a transport and runs SSH over whatever stream it returns.
  */
+
+
 
 
 
@@ -26299,10 +26322,9 @@ class TransportError extends Error {
         this.name = 'TransportError';
     }
 }
-const RETRYABLE = new Set(['refused', 'connect timeout', 'connection lost', 'unreachable']);
 function socketError(err) {
     const [kind, message] = classifySocketError(err);
-    return new TransportError(kind, message, kind === 'dns' ? err.code === 'EAI_AGAIN' : RETRYABLE.has(kind));
+    return new TransportError(kind, message, kind === 'dns' ? err.code === 'EAI_AGAIN' : RETRYABLE_KINDS.has(kind));
 }
 function classifySocketError(err) {
     switch (err.code) {
@@ -26376,6 +26398,8 @@ class JumpTransport {
     failureReason = null;
     closed = false;
     cleanups = new Set();
+    /** Aborted by close(): cuts a wait between bastion attempts short. */
+    closing = new AbortController();
     constructor(opts) {
         this.opts = opts;
     }
@@ -26424,6 +26448,7 @@ class JumpTransport {
     }
     close() {
         this.closed = true;
+        this.closing.abort();
         for (const cleanup of this.cleanups)
             cleanup();
         this.cleanups.clear();
@@ -26454,25 +26479,13 @@ class JumpTransport {
                     throw error;
                 const delayMs = this.opts.backoff(attempt);
                 this.opts.onEvent?.({ type: 'retrying', error: error.message, attempt, delayMs });
-                if (!(await this.sleep(delayMs)))
+                if (!(await sleep(delayMs, this.closing.signal)))
                     throw error;
             }
         }
     }
     unavailable(err) {
         return new TransportError('jump host', `jump host ${this.label} unavailable: ${err.message}`, false);
-    }
-    sleep(ms) {
-        return new Promise((resolve) => {
-            const done = (ok) => {
-                clearTimeout(timer);
-                this.cleanups.delete(cancel);
-                resolve(ok);
-            };
-            const cancel = () => done(false);
-            const timer = setTimeout(() => done(true), ms);
-            this.cleanups.add(cancel);
-        });
     }
     /**
      * One attempt, within connectTimeoutMs: its host key checked exactly as a target's is (the key
@@ -26601,7 +26614,7 @@ class JumpTransport {
 
 
 
-const RETRYABLE_KINDS = new Set(['refused', 'connect timeout', 'connection lost', 'unreachable']);
+
 /**
  * Run by the sweep (below) without SSH_CONNECTION in its own environment, so that neither it nor
  * its children (subshells, grep, tr) match. Each pass lists the processes whose environment has
@@ -27204,6 +27217,7 @@ function normalizeSignal(name) {
 
 
 
+
 function emptyCounts() {
     return { success: 0, failed: 0, error: 0, timeout: 0, skipped: 0, cancelled: 0 };
 }
@@ -27390,22 +27404,6 @@ const MAX_BACKOFF_MS = 30_000;
 function backoffDelay(attempt, baseMs, random = Math.random) {
     const mean = Math.min(baseMs * 2 ** (attempt - 1), MAX_BACKOFF_MS / 1.5);
     return Math.round(mean * (0.5 + random()));
-}
-/** Resolves true after `ms`, or false as soon as the signal aborts. */
-function sleep(ms, signal) {
-    return new Promise((resolve) => {
-        if (signal?.aborted)
-            return resolve(false);
-        const onAbort = () => {
-            clearTimeout(timer);
-            resolve(false);
-        };
-        const timer = setTimeout(() => {
-            signal?.removeEventListener('abort', onAbort);
-            resolve(true);
-        }, ms);
-        signal?.addEventListener('abort', onAbort, { once: true });
-    });
 }
 function toResult(target, outcome, attempts, durationMs, output) {
     return {

@@ -36,6 +36,9 @@ export type ErrorKind =
   | 'jump host'
   | 'upload'
 
+/** Failures before the command started that are worth another attempt (the host may answer next time). */
+export const RETRYABLE_KINDS: ReadonlySet<ErrorKind> = new Set<ErrorKind>(['refused', 'connect timeout', 'connection lost', 'unreachable'])
+
 export interface HostKeyInfo {
   /** e.g. `ssh-ed25519` */
   type: string

@@ -3,6 +3,7 @@ import type { OutputSpool, SpoolDir } from '../output/spool.js'
 import { thresholdExceeded, type Threshold } from '../parse.js'
 import { isFailure, type HostResult, type HostStatus, type HostTarget } from '../model.js'
 import { runSession, type SessionOptions, type SessionOutcome } from '../host/session.js'
+import { sleep } from '../timers.js'
 import { DirectTransport, TransportError, type Transport } from '../ssh/transport.js'
 
 /** What the engine tells the outside world. The action layer implements it with @actions/core. */
@@ -273,22 +274,6 @@ export const MAX_BACKOFF_MS = 30_000
 export function backoffDelay(attempt: number, baseMs: number, random: () => number = Math.random): number {
   const mean = Math.min(baseMs * 2 ** (attempt - 1), MAX_BACKOFF_MS / 1.5)
   return Math.round(mean * (0.5 + random()))
-}
-
-/** Resolves true after `ms`, or false as soon as the signal aborts. */
-function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve(false)
-    const onAbort = () => {
-      clearTimeout(timer)
-      resolve(false)
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve(true)
-    }, ms)
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
 }
 
 function toResult(target: HostTarget, outcome: SessionOutcome, attempts: number, durationMs: number, output: OutputSpool): Omit<HostResult, 'batch'> {

@@ -5,7 +5,7 @@ import { askingForOtherKeyTypes, Authenticator, hostKeyAlgorithms, namingEveryKe
 import { formatSeconds } from '../format.js'
 import type { OutputSpool } from '../output/spool.js'
 import type { Prepare, Prepared, PreparePhase } from '../prepare/prepare.js'
-import type { Credentials, ErrorKind, HostKeyInfo, HostKeyPolicy, HostStatus, HostTarget } from '../model.js'
+import { RETRYABLE_KINDS, type Credentials, type ErrorKind, type HostKeyInfo, type HostKeyPolicy, type HostStatus, type HostTarget } from '../model.js'
 import { classifySocketError, DirectTransport, type Link, type Transport, type TransportError } from '../ssh/transport.js'
 
 export interface SessionOptions {
@@ -60,8 +60,6 @@ export interface SessionOutcome {
   /** A transient failure before the command started (refused, reset, timeout, …): worth another attempt. */
   retryable: boolean
 }
-
-const RETRYABLE_KINDS: ReadonlySet<ErrorKind> = new Set<ErrorKind>(['refused', 'connect timeout', 'connection lost', 'unreachable'])
 
 type Phase = 'connect' | 'handshake' | 'auth' | PreparePhase | 'exec' | 'running' | 'done'
 

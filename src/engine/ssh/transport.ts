@@ -9,8 +9,8 @@ import type ssh2 from 'ssh2'
 import { Client } from './ssh2.js'
 import type { ConnectConfig } from 'ssh2'
 import { askingForOtherKeyTypes, Authenticator, hostKeyAlgorithms, namingEveryKey, NO_COMMON_HOST_KEY, verifyHostKey, type HandshakeTry } from './auth.js'
-import type { ErrorKind, HostKeyInfo, HostTarget } from '../model.js'
-import type { Credentials, HostKeyPolicy } from '../model.js'
+import { RETRYABLE_KINDS, type Credentials, type ErrorKind, type HostKeyInfo, type HostKeyPolicy, type HostTarget } from '../model.js'
+import { sleep } from '../timers.js'
 
 /** A failure to obtain a stream, classified as a session error would be. */
 export class TransportError extends Error {
@@ -43,11 +43,9 @@ export interface Transport {
   close(): void
 }
 
-const RETRYABLE: ReadonlySet<ErrorKind> = new Set<ErrorKind>(['refused', 'connect timeout', 'connection lost', 'unreachable'])
-
 export function socketError(err: NodeJS.ErrnoException): TransportError {
   const [kind, message] = classifySocketError(err)
-  return new TransportError(kind, message, kind === 'dns' ? err.code === 'EAI_AGAIN' : RETRYABLE.has(kind))
+  return new TransportError(kind, message, kind === 'dns' ? err.code === 'EAI_AGAIN' : RETRYABLE_KINDS.has(kind))
 }
 
 export function classifySocketError(err: NodeJS.ErrnoException): [ErrorKind, string] {
@@ -155,6 +153,8 @@ export class JumpTransport implements Transport {
   private failureReason: string | null = null
   private closed = false
   private readonly cleanups = new Set<() => void>()
+  /** Aborted by close(): cuts a wait between bastion attempts short. */
+  private readonly closing = new AbortController()
 
   constructor(private readonly opts: JumpHostOptions) {}
 
@@ -205,6 +205,7 @@ export class JumpTransport implements Transport {
 
   close(): void {
     this.closed = true
+    this.closing.abort()
     for (const cleanup of this.cleanups) cleanup()
     this.cleanups.clear()
     void this.current?.then(
@@ -236,26 +237,13 @@ export class JumpTransport implements Transport {
         if (!error.retryable || attempt > this.opts.retries || this.closed) throw error
         const delayMs = this.opts.backoff(attempt)
         this.opts.onEvent?.({ type: 'retrying', error: error.message, attempt, delayMs })
-        if (!(await this.sleep(delayMs))) throw error
+        if (!(await sleep(delayMs, this.closing.signal))) throw error
       }
     }
   }
 
   private unavailable(err: TransportError): TransportError {
     return new TransportError('jump host', `jump host ${this.label} unavailable: ${err.message}`, false)
-  }
-
-  private sleep(ms: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const done = (ok: boolean) => {
-        clearTimeout(timer)
-        this.cleanups.delete(cancel)
-        resolve(ok)
-      }
-      const cancel = () => done(false)
-      const timer = setTimeout(() => done(true), ms)
-      this.cleanups.add(cancel)
-    })
   }
 
   /**
