@@ -24807,7 +24807,7 @@ g.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node_url__
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _esm_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3012);
 /* harmony import */ var node_events__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8474);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7348);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8513);
 // The entry point the runner starts (dist/index.js): it only calls run().
 
 
@@ -24824,7 +24824,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7348:
+/***/ 8513:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -25855,6 +25855,91 @@ function isFailure(status) {
 const RETRYABLE_KINDS = new Set(['refused', 'connect timeout', 'connection lost', 'unreachable']);
 const TAIL_LINES = 20;
 
+;// CONCATENATED MODULE: ./lib/engine/ssh/auth.js
+/**
+ * One SSH login's authentication: tries the key, the agent, then the password (also through
+ * keyboard-interactive), skipping what the server does not offer; remembers what it tried and
+ * what the server offered, for the error message.
+ *
+ * With `short` (the default), the key goes first as a signed request, without the query that
+ * asks whether the server would accept it (RFC 4252 §7 allows both; OpenSSH accepts the signed
+ * one at once): one round trip less. A server that refuses it may want the query first: unless
+ * it is OpenSSH (whose refusal of a signed request is final), the key is tried once more the
+ * ordinary way, query then signature, after every other method (MaxAuthTries counts each request).
+ */
+class Authenticator {
+    credentials;
+    username;
+    options;
+    tried = [];
+    serverMethods = null;
+    /** The key went out as a signed request without a query, and no answer came back yet. */
+    signedAtOnce = 'none';
+    keyRetried = false;
+    constructor(credentials, username, options = {}) {
+        this.credentials = credentials;
+        this.username = username;
+        this.options = options;
+    }
+    /** True while the last request sent is the key's signed request that went without a query (it has not been refused). */
+    get signedKeyPending() {
+        return this.signedAtOnce === 'pending';
+    }
+    /** ssh2's `authHandler`: the next method to try, or false when none is left. */
+    next(methodsLeft) {
+        if (methodsLeft)
+            this.serverMethods = methodsLeft;
+        if (this.signedAtOnce === 'pending')
+            this.signedAtOnce = 'refused';
+        const { credentials, username } = this;
+        const offered = (m) => methodsLeft === null || methodsLeft.includes(m);
+        const short = this.options.short ?? true;
+        const candidates = [
+            [
+                'key',
+                'publickey',
+                credentials.privateKey,
+                () => {
+                    if (!short)
+                        return { type: 'publickey', username, key: credentials.privateKey };
+                    this.signedAtOnce = 'pending';
+                    return { type: 'publickey', username, key: credentials.privateKey, skipQuery: true };
+                },
+            ],
+            ['agent', 'publickey', credentials.agent, () => ({ type: 'agent', username, agent: credentials.agent })],
+            ['password', 'password', credentials.password, () => ({ type: 'password', username, password: credentials.password })],
+            [
+                'keyboard-interactive',
+                'keyboard-interactive',
+                credentials.password,
+                () => ({
+                    type: 'keyboard-interactive',
+                    username,
+                    prompt: (_n, _i, _l, prompts, finish) => finish(prompts.map(() => credentials.password ?? '')),
+                }),
+            ],
+        ];
+        for (const [name, method, have, make] of candidates) {
+            if (this.tried.includes(name) || !offered(method) || have === undefined)
+                continue;
+            this.tried.push(name);
+            return make();
+        }
+        // Last resort: the key once more the ordinary way (query first), for servers that refuse a signed request sent without one.
+        if (this.signedAtOnce === 'refused' && !this.keyRetried && offered('publickey') && !/^OpenSSH/i.test(this.options.serverSoftware?.() ?? '')) {
+            this.keyRetried = true;
+            return { type: 'publickey', username, key: credentials.privateKey };
+        }
+        return false;
+    }
+    /** `authentication failed for user "u" (tried: key, password; the server offers: publickey)` */
+    failureMessage() {
+        const tried = this.tried.length > 0 ? this.tried.join(', ') : 'nothing that the server offers';
+        const offered = this.serverMethods ? this.serverMethods.join(', ') : 'unknown';
+        return `authentication failed for user "${this.username}" (tried: ${tried}; the server offers: ${offered})`;
+    }
+}
+
 ;// CONCATENATED MODULE: ./lib/engine/trust/known-hosts.js
 /**
  * Host key verification against the `known-hosts` and `fingerprints` inputs.
@@ -26119,91 +26204,10 @@ function fingerprintAccepted(rules, host, port, fingerprint) {
     return rules.some((r) => r.fingerprint === wanted && (r.pattern === null || ruleApplies(r.pattern, host, port)));
 }
 
-;// CONCATENATED MODULE: ./lib/engine/ssh/auth.js
+;// CONCATENATED MODULE: ./lib/engine/trust/host-key-check.js
+// Checking a presented host key against the policy, and asking a host for its other key types
+// when only a fingerprint (which names no type) pins it. Shared by a target's session and the bastion.
 
-/**
- * One SSH login's authentication: tries the key, the agent, then the password (also through
- * keyboard-interactive), skipping what the server does not offer; remembers what it tried and
- * what the server offered, for the error message.
- *
- * With `short` (the default), the key goes first as a signed request, without the query that
- * asks whether the server would accept it (RFC 4252 §7 allows both; OpenSSH accepts the signed
- * one at once): one round trip less. A server that refuses it may want the query first: unless
- * it is OpenSSH (whose refusal of a signed request is final), the key is tried once more the
- * ordinary way, query then signature, after every other method (MaxAuthTries counts each request).
- */
-class Authenticator {
-    credentials;
-    username;
-    options;
-    tried = [];
-    serverMethods = null;
-    /** The key went out as a signed request without a query, and no answer came back yet. */
-    signedAtOnce = 'none';
-    keyRetried = false;
-    constructor(credentials, username, options = {}) {
-        this.credentials = credentials;
-        this.username = username;
-        this.options = options;
-    }
-    /** True while the last request sent is the key's signed request that went without a query (it has not been refused). */
-    get signedKeyPending() {
-        return this.signedAtOnce === 'pending';
-    }
-    /** ssh2's `authHandler`: the next method to try, or false when none is left. */
-    next(methodsLeft) {
-        if (methodsLeft)
-            this.serverMethods = methodsLeft;
-        if (this.signedAtOnce === 'pending')
-            this.signedAtOnce = 'refused';
-        const { credentials, username } = this;
-        const offered = (m) => methodsLeft === null || methodsLeft.includes(m);
-        const short = this.options.short ?? true;
-        const candidates = [
-            [
-                'key',
-                'publickey',
-                credentials.privateKey,
-                () => {
-                    if (!short)
-                        return { type: 'publickey', username, key: credentials.privateKey };
-                    this.signedAtOnce = 'pending';
-                    return { type: 'publickey', username, key: credentials.privateKey, skipQuery: true };
-                },
-            ],
-            ['agent', 'publickey', credentials.agent, () => ({ type: 'agent', username, agent: credentials.agent })],
-            ['password', 'password', credentials.password, () => ({ type: 'password', username, password: credentials.password })],
-            [
-                'keyboard-interactive',
-                'keyboard-interactive',
-                credentials.password,
-                () => ({
-                    type: 'keyboard-interactive',
-                    username,
-                    prompt: (_n, _i, _l, prompts, finish) => finish(prompts.map(() => credentials.password ?? '')),
-                }),
-            ],
-        ];
-        for (const [name, method, have, make] of candidates) {
-            if (this.tried.includes(name) || !offered(method) || have === undefined)
-                continue;
-            this.tried.push(name);
-            return make();
-        }
-        // Last resort: the key once more the ordinary way (query first), for servers that refuse a signed request sent without one.
-        if (this.signedAtOnce === 'refused' && !this.keyRetried && offered('publickey') && !/^OpenSSH/i.test(this.options.serverSoftware?.() ?? '')) {
-            this.keyRetried = true;
-            return { type: 'publickey', username, key: credentials.privateKey };
-        }
-        return false;
-    }
-    /** `authentication failed for user "u" (tried: key, password; the server offers: publickey)` */
-    failureMessage() {
-        const tried = this.tried.length > 0 ? this.tried.join(', ') : 'nothing that the server offers';
-        const offered = this.serverMethods ? this.serverMethods.join(', ') : 'unknown';
-        return `authentication failed for user "${this.username}" (tried: ${tried}; the server offers: ${offered})`;
-    }
-}
 /** Checks a presented host key against the policy: the key seen, and why it is refused (null when trusted). */
 function verifyHostKey(policy, target, blob) {
     const parsed = hostKeyFromBlob(blob);
@@ -26306,6 +26310,7 @@ function sleep(ms, signal) {
  * direct-tcpip channel through ONE shared SSH session to a bastion (JumpTransport, as `ssh -J`).
  * The session is given a transport and runs SSH over whatever stream it returns.
  */
+
 
 
 
@@ -26610,6 +26615,7 @@ class JumpTransport {
 }
 
 ;// CONCATENATED MODULE: ./lib/engine/host/session.js
+
 
 
 
