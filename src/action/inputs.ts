@@ -1,5 +1,4 @@
-import { existsSync, readFileSync, statSync, type Stats } from 'node:fs'
-import { isAbsolute, resolve } from 'node:path'
+import { existsSync } from 'node:fs'
 import type { ParsedKey } from 'ssh2'
 import { parseKey } from '../engine/ssh2.js'
 import { envPrefix, parseEnv, type EnvVar } from '../engine/env.js'
@@ -10,9 +9,10 @@ import { isPuttyKey, PuttyKeyError, puttyToOpenSSH } from '../engine/ppk.js'
 import { parseBoolean, parseDuration, parsePositiveInt, parseSize, parseThreshold, quote, type Threshold } from '../engine/parse.js'
 import type { HostTarget } from '../engine/result.js'
 import { parseBatchSize, parseShard, shardSlice, type BatchSpec, type Shard } from '../engine/rollout.js'
-import { readScript, type Script } from '../engine/script.js'
+import type { Script } from '../engine/script.js'
 import { resolveRemoteDir } from '../engine/upload.js'
 import type { Credentials } from '../engine/session.js'
+import { loadScriptFile, resolveLogDir } from './local-files.js'
 
 /** Everything the action needs, validated and typed. Built before any host is contacted. */
 export interface Settings {
@@ -186,7 +186,7 @@ export function getSettings(read: InputReader, env: NodeJS.ProcessEnv = process.
     envPrefix: prefix,
     remoteCommand: prefix + command,
     upload,
-    logDir: get('log-dir') === '' ? null : resolve(workspace, get('log-dir')),
+    logDir: get('log-dir') === '' ? null : parse('log-dir', (t) => resolveLogDir(t, workspace)),
     workspace,
     credentials,
     strictHostKeyChecking: strict,
@@ -220,37 +220,6 @@ function readUpload(read: InputReader, get: (name: string) => string): Settings[
     throw new InputError('upload-to', `${(err as Error).message}`)
   }
   return { patterns, remoteDir }
-}
-
-/** Larger files belong in `upload`: the script is held in memory and sent to every host. */
-export const MAX_SCRIPT_BYTES = 16 * 1024 * 1024
-
-/** Reads the script-file (relative to the workspace) once, on the runner. */
-function loadScriptFile(path: string, workspace: string): Script & { path: string } {
-  const full = isAbsolute(path) ? path : resolve(workspace, path)
-  const where = isAbsolute(path) ? '' : ` (relative to the workspace, ${workspace})`
-  let st: Stats
-  try {
-    st = statSync(full)
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new Error(
-        `${quote(path)} does not exist${where}; give the path of a script in the repository (check it out first with actions/checkout), e.g. scripts/deploy.sh`,
-        {
-          cause: err,
-        },
-      )
-    }
-    throw new Error(`${quote(path)} cannot be read (${(err as NodeJS.ErrnoException).code})${where}`, { cause: err })
-  }
-  if (!st.isFile()) throw new Error(`${quote(path)} is not a file${where}; give the path of the script to run, e.g. scripts/deploy.sh`)
-  if (st.size > MAX_SCRIPT_BYTES)
-    throw new Error(`${quote(path)} is ${st.size} bytes, more than 16 MiB; send large files with upload and run them from command`)
-  try {
-    return { ...readScript(readFileSync(full)), path }
-  } catch (err) {
-    throw new Error(`${quote(path)} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})${where}`, { cause: err })
-  }
 }
 
 const JUMP_HOST_FORM = 'write [user@]host[:port] of one bastion, e.g. deploy@bastion.example.com:2222'
