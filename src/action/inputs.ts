@@ -85,6 +85,7 @@ export const DEFAULTS: Readonly<Record<string, string>> = {
   'upload-to': '',
   'script-file': '',
   'log-dir': '',
+  mask: '',
 }
 
 /** Reads one input's raw value (the runner passes `INPUT_<NAME>`). */
@@ -95,14 +96,33 @@ export function readInputFromEnv(name: string): string {
   return process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? ''
 }
 
-/** The secret inputs, whose values must be masked before anything is printed. */
+/**
+ * `env` values shorter than this (`1`, `true`, `prod`) are not masked: masking them would
+ * replace every such word in every log and file. A shorter secret goes in the `mask` input.
+ */
+export const MIN_ENV_MASK_LENGTH = 8
+
+/**
+ * Every value masked before anything is printed (::add-mask::, so the job log masks it) and in
+ * every file the action writes (log-dir, results.json, results-file): `password`,
+ * `passphrase`, every line of `private-key`, every `env` value of MIN_ENV_MASK_LENGTH
+ * characters or more (trimmed), and every line of `mask` (trimmed, whatever its length).
+ * Validates nothing (it runs before getSettings), and never throws.
+ */
 export function secretValues(read: InputReader): string[] {
-  const key = read('private-key')
-  const lines = key
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l.length > 0)
-  return [read('password'), read('passphrase'), ...lines].filter((v) => v.trim().length > 0)
+  const lines = (text: string) =>
+    text
+      .split(/\r?\n|\r/)
+      .map((l) => l.trim())
+      .filter((l) => l.length > 0)
+  // env is read as parseEnv reads it (the value is everything after the first =), bad lines included: they are not shown either
+  const envValues = read('env')
+    .split('\n')
+    .filter((l) => !l.trimStart().startsWith('#') && l.includes('='))
+    .map((l) => l.slice(l.indexOf('=') + 1).trim())
+    .filter((v) => v.length >= MIN_ENV_MASK_LENGTH)
+  const values = [read('password'), read('passphrase'), ...lines(read('private-key')), ...envValues, ...lines(read('mask'))].filter((v) => v.trim().length > 0)
+  return [...new Set(values)]
 }
 
 export function getSettings(read: InputReader, env: NodeJS.ProcessEnv = process.env): Settings {
