@@ -1,5 +1,4 @@
-import { existsSync, readFileSync, statSync, type Stats } from 'node:fs'
-import { isAbsolute, resolve } from 'node:path'
+import { existsSync } from 'node:fs'
 import type { ParsedKey } from 'ssh2'
 import { parseKey } from '../engine/ssh/ssh2.js'
 import { envPrefix, parseEnv, type EnvVar } from '../engine/targets/env.js'
@@ -10,9 +9,10 @@ import { isPuttyKey, PuttyKeyError, puttyToOpenSSH } from '../engine/ssh/ppk.js'
 import { parseBoolean, parseDuration, parsePositiveInt, parseSize, parseThreshold, quote, type Threshold } from '../engine/parse.js'
 import type { HostTarget } from '../engine/model.js'
 import { parseBatchSize, parseShard, shardSlice, type BatchSpec, type Shard } from '../engine/targets/rollout.js'
-import { readScript, type Script } from '../engine/prepare/script.js'
+import type { Script } from '../engine/prepare/script.js'
 import { resolveRemoteDir } from '../engine/prepare/upload.js'
 import type { Credentials } from '../engine/model.js'
+import { loadScriptFile, resolveLogDir } from './local-files.js'
 
 /** Everything the action needs, validated and typed. Built before any host is contacted. */
 export interface Settings {
@@ -85,6 +85,7 @@ export const DEFAULTS: Readonly<Record<string, string>> = {
   'upload-to': '',
   'script-file': '',
   'log-dir': '',
+  mask: '',
 }
 
 /** Reads one input's raw value (the runner passes `INPUT_<NAME>`). */
@@ -95,14 +96,33 @@ export function readInputFromEnv(name: string): string {
   return process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? ''
 }
 
-/** The secret inputs, whose values must be masked before anything is printed. */
+/**
+ * `env` values shorter than this (`1`, `true`, `prod`) are not masked: masking them would
+ * replace every such word in every log and file. A shorter secret goes in the `mask` input.
+ */
+export const MIN_ENV_MASK_LENGTH = 6
+
+/**
+ * Every value masked before anything is printed (::add-mask::, so the job log masks it) and in
+ * every file the action writes (log-dir, results.json, results-file): `password`,
+ * `passphrase`, every line of `private-key`, every `env` value of MIN_ENV_MASK_LENGTH
+ * characters or more (trimmed), and every line of `mask` (trimmed, whatever its length).
+ * Validates nothing (it runs before getSettings), and never throws.
+ */
 export function secretValues(read: InputReader): string[] {
-  const key = read('private-key')
-  const lines = key
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l.length > 0)
-  return [read('password'), read('passphrase'), ...lines].filter((v) => v.trim().length > 0)
+  const lines = (text: string) =>
+    text
+      .split(/\r?\n|\r/)
+      .map((l) => l.trim())
+      .filter((l) => l.length > 0)
+  // env is read as parseEnv reads it (the value is everything after the first =), bad lines included: they are not shown either
+  const envValues = read('env')
+    .split('\n')
+    .filter((l) => !l.trimStart().startsWith('#') && l.includes('='))
+    .map((l) => l.slice(l.indexOf('=') + 1).trim())
+    .filter((v) => v.length >= MIN_ENV_MASK_LENGTH)
+  const values = [read('password'), read('passphrase'), ...lines(read('private-key')), ...envValues, ...lines(read('mask'))].filter((v) => v.trim().length > 0)
+  return [...new Set(values)]
 }
 
 export function getSettings(read: InputReader, env: NodeJS.ProcessEnv = process.env): Settings {
@@ -186,7 +206,7 @@ export function getSettings(read: InputReader, env: NodeJS.ProcessEnv = process.
     envPrefix: prefix,
     remoteCommand: prefix + command,
     upload,
-    logDir: get('log-dir') === '' ? null : resolve(workspace, get('log-dir')),
+    logDir: get('log-dir') === '' ? null : parse('log-dir', (t) => resolveLogDir(t, workspace)),
     workspace,
     credentials,
     strictHostKeyChecking: strict,
@@ -220,37 +240,6 @@ function readUpload(read: InputReader, get: (name: string) => string): Settings[
     throw new InputError('upload-to', `${(err as Error).message}`)
   }
   return { patterns, remoteDir }
-}
-
-/** Larger files belong in `upload`: the script is held in memory and sent to every host. */
-export const MAX_SCRIPT_BYTES = 16 * 1024 * 1024
-
-/** Reads the script-file (relative to the workspace) once, on the runner. */
-function loadScriptFile(path: string, workspace: string): Script & { path: string } {
-  const full = isAbsolute(path) ? path : resolve(workspace, path)
-  const where = isAbsolute(path) ? '' : ` (relative to the workspace, ${workspace})`
-  let st: Stats
-  try {
-    st = statSync(full)
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new Error(
-        `${quote(path)} does not exist${where}; give the path of a script in the repository (check it out first with actions/checkout), e.g. scripts/deploy.sh`,
-        {
-          cause: err,
-        },
-      )
-    }
-    throw new Error(`${quote(path)} cannot be read (${(err as NodeJS.ErrnoException).code})${where}`, { cause: err })
-  }
-  if (!st.isFile()) throw new Error(`${quote(path)} is not a file${where}; give the path of the script to run, e.g. scripts/deploy.sh`)
-  if (st.size > MAX_SCRIPT_BYTES)
-    throw new Error(`${quote(path)} is ${st.size} bytes, more than 16 MiB; send large files with upload and run them from command`)
-  try {
-    return { ...readScript(readFileSync(full)), path }
-  } catch (err) {
-    throw new Error(`${quote(path)} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})${where}`, { cause: err })
-  }
 }
 
 const JUMP_HOST_FORM = 'write [user@]host[:port] of one bastion, e.g. deploy@bastion.example.com:2222'

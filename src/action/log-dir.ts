@@ -1,9 +1,9 @@
-import { mkdirSync, statSync, writeFileSync } from 'node:fs'
-import { open } from 'node:fs/promises'
+import { lstatSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { OutputSpool } from '../engine/output/spool.js'
 import type { HostResult } from '../engine/model.js'
 import { StreamMasker } from '../engine/output/secrets.js'
+import { openForWrite, writeNewFile } from './local-files.js'
 
 /** Names Windows keeps for devices, with or without an extension. */
 const RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/i
@@ -25,7 +25,8 @@ export function logFileName(label: string, taken: Set<string>): string {
 
 /**
  * The `log-dir` input: one file per host with its output as the log keeps it (secrets masked,
- * since a file is not masked by the runner), and `results.json`. Only those files are written.
+ * since a file is not masked by the runner), and `results.json`. Only those files are written,
+ * each created anew (local-files.ts): an existing symlink of that name is replaced, not followed.
  */
 export class LogDir {
   private readonly taken = new Set<string>()
@@ -49,14 +50,15 @@ export class LogDir {
         },
       )
     }
-    if (!statSync(this.path).isDirectory()) throw new Error(`${this.path} exists and is not a directory; give a directory, e.g. ssh-fanout-logs`)
+    if (!lstatSync(this.path).isDirectory()) throw new Error(`${this.path} exists and is not a directory; give a directory, e.g. ssh-fanout-logs`)
   }
 
   /** Writes one host's output (an empty file when it has none, e.g. skipped). Never throws. */
   async writeHost(result: HostResult, output: OutputSpool | null): Promise<void> {
     const name = logFileName(result.target.label, this.taken)
     try {
-      const fh = await open(join(this.path, name), 'w', 0o644)
+      // a symlink or hard link of that name is replaced, never written through
+      const fh = await openForWrite(join(this.path, name), 0o644)
       try {
         if (output) {
           const masker = new StreamMasker(this.secrets)
@@ -74,7 +76,7 @@ export class LogDir {
   /** Writes `results.json` (every host's entry, untrimmed). Never throws. */
   writeResults(json: string): void {
     try {
-      writeFileSync(join(this.path, 'results.json'), json)
+      writeNewFile(join(this.path, 'results.json'), json, 0o644)
     } catch (err) {
       this.failures.push(`results.json: ${(err as Error).message}`)
     }

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto'
-import { writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as core from './runner.js'
 import { isFailure, TAIL_LINES, type HostResult } from '../engine/model.js'
 import { maskSecrets } from '../engine/output/secrets.js'
+import { writeNewFile } from './local-files.js'
 
 /** GitHub's limit for one output is 1 MB; every output stays at or below this many bytes. */
 export const MAX_OUTPUT_BYTES = 900_000
@@ -178,7 +178,7 @@ export function setOutputs(results: HostResult[], secrets: readonly string[] = [
   let resultsFile: string | null = null
   if (isTrimmed(trim)) {
     resultsFile = join(process.env.RUNNER_TEMP || tmpdir(), `ssh-fanout-results-${randomBytes(6).toString('hex')}.json`)
-    writeFileSync(resultsFile, fullJson, { mode: 0o600 })
+    writeNewFile(resultsFile, fullJson, 0o600)
     values['results-file'] = resultsFile
   }
   for (const [name, value] of Object.entries(values)) core.setOutput(name, value)

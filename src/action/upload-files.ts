@@ -15,11 +15,12 @@
  * File contents are streamed from disk into the archive, never held in memory.
  */
 import { once } from 'node:events'
-import { createReadStream, createWriteStream, rmSync } from 'node:fs'
+import { createWriteStream, rmSync } from 'node:fs'
 import { access, constants, lstat, mkdtemp, readlink } from 'node:fs/promises'
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import * as glob from '@actions/glob'
 import { pack, type Pack } from 'tar-stream'
+import { checkEntryInside, isInside, LocalFileError, openRegularFile, realPathOf } from './local-files.js'
 
 export interface PackedUpload {
   archivePath: string
@@ -84,11 +85,6 @@ function literal(segment: string): string | null {
   return out
 }
 
-function insideWorkspace(workspace: string, path: string): boolean {
-  const rel = relative(workspace, path)
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))
-}
-
 function parseLines(patterns: string, workspace: string): Line[] {
   const lines: Line[] = []
   for (const raw of patterns.split(/\r?\n|\r/)) {
@@ -113,7 +109,7 @@ function parseLines(patterns: string, workspace: string): Line[] {
     const literalSegments = (firstGlob === -1 ? segments : segments.slice(0, firstGlob)).map((s) => literal(s) as string)
     const rootText = absolute && !IS_WINDOWS ? '/' : ''
     const literalPath = absolute ? resolve(rootText + literalSegments.join('/')) : resolve(workspace, ...literalSegments)
-    if (!insideWorkspace(workspace, literalPath)) throw outside()
+    if (!isInside(workspace, literalPath)) throw outside()
     // `.` or `./` alone: the workspace's contents
     const trailingSlash = normalized.endsWith('/') || segments.length === 0
     const body = absolute ? rootText + segments.join('/') : [globEscape(workspace), ...segments].join('/')
@@ -191,15 +187,20 @@ async function collect(lines: Line[], workspace: string): Promise<Entry[]> {
       throw new UploadInputError(line.text, `upload pattern "${line.text}" ${why}`)
     }
     const rootSet = new Set(roots)
+    let matched = 0
     for (const path of all) {
       if (!line.trailingSlash) {
         if (path === line.base) continue
         add({ name: entryName(line.base, path), source: path, kind: await kindOf(path, line.text), pattern: line.text })
+        matched++
         continue
       }
       // trailing slash: relative to each matched directory above it
-      for (let dir = dirname(path); insideWorkspace(line.base, dir) || dir === line.base; dir = dirname(dir)) {
-        if (rootSet.has(dir)) add({ name: entryName(dir, path), source: path, kind: await kindOf(path, line.text), pattern: line.text })
+      for (let dir = dirname(path); isInside(line.base, dir); dir = dirname(dir)) {
+        if (rootSet.has(dir)) {
+          add({ name: entryName(dir, path), source: path, kind: await kindOf(path, line.text), pattern: line.text })
+          matched++
+        }
         if (dir === dirname(dir)) break
       }
     }
@@ -208,6 +209,12 @@ async function collect(lines: Line[], workspace: string): Promise<Entry[]> {
         const st = await lstat(root)
         if (!st.isDirectory()) throw new UploadInputError(line.text, `upload pattern "${line.text}" ends with / but ${root} is not a directory; drop the /`)
       }
+    }
+    if (matched === 0) {
+      // e.g. an empty dist/, dist/** on an empty directory, maps/** with !maps/*.map
+      const hint =
+        excludes.length > 0 ? ' once the ! lines after it are applied' : line.trailingSlash ? ' (the directory is empty: drop the / to send it itself)' : ''
+      throw new UploadInputError(line.text, `upload pattern "${line.text}" leaves nothing to send in ${line.base}${hint}; check the path`)
     }
   }
 
@@ -224,8 +231,27 @@ async function collect(lines: Line[], workspace: string): Promise<Entry[]> {
   return [...entries.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
 }
 
+/** Every entry really lies inside the workspace: a glob follows a symlinked parent directory (out -> /elsewhere, out/creds.json). */
+function checkRealPaths(entries: Entry[], workspace: string): void {
+  const realWorkspace = realPathOf(workspace)
+  const cache = new Map<string, string>()
+  for (const entry of entries) {
+    try {
+      checkEntryInside(entry.source, realWorkspace, cache)
+    } catch (err) {
+      if (!(err instanceof LocalFileError)) throw err
+      throw new UploadInputError(
+        entry.pattern,
+        `upload pattern "${entry.pattern}" matches ${err.message}; send files inside the workspace, or exclude it (!path)`,
+      )
+    }
+  }
+}
+
 async function addEntry(tar: Pack, entry: Entry): Promise<void> {
-  const st = await lstat(entry.source)
+  // a file is opened once (never through a symlink) and described by fstat on that descriptor
+  const file = entry.kind === 'file' ? await openRegularFile(entry.source) : null
+  const st = file?.stats ?? (await lstat(entry.source))
   const header: Parameters<Pack['entry']>[0] = { name: entry.name, mode: st.mode & 0o7777, mtime: st.mtime, uid: 0, gid: 0, type: entry.kind, size: 0 }
   if (entry.kind === 'directory') {
     header.name = `${entry.name}/`
@@ -234,16 +260,15 @@ async function addEntry(tar: Pack, entry: Entry): Promise<void> {
     header.linkname = await readlink(entry.source)
     header.mode = 0o777
   } else {
-    if (!st.isFile()) throw new Error(`${entry.source} changed while being packed`)
     header.size = st.size
   }
   const done = new Promise<void>((resolve, reject) => {
     const sink = tar.entry(header, (err) => (err ? reject(err) : resolve()))
-    if (entry.kind !== 'file') return
-    if (st.size === 0) return void sink.end(undefined)
+    if (!file) return
+    if (st.size === 0) return void file.handle.close().then(() => sink.end(undefined), reject)
     void (async () => {
       try {
-        const input = createReadStream(entry.source, { start: 0, end: st.size - 1, highWaterMark: 256 * 1024 })
+        const input = file.handle.createReadStream({ start: 0, end: st.size - 1, highWaterMark: 256 * 1024 })
         for await (const chunk of input) {
           if (!sink.write(chunk as Buffer)) await new Promise<void>((r) => sink.once('drain', () => r()))
         }
@@ -264,6 +289,14 @@ export async function packUploads(patterns: string, workspace: string, tmpDir: s
   const lines = parseLines(patterns, workspace)
   if (!lines.some((l) => !l.negate)) throw new UploadInputError(patterns.trim(), 'upload holds no path to send, only ! lines or comments; add a path or glob')
   const entries = await collect(lines, workspace)
+  if (!entries.some((e) => e.kind === 'file')) {
+    const includes = lines.filter((l) => !l.negate).map((l) => l.text)
+    throw new UploadInputError(
+      includes.join('\n'),
+      `upload ${includes.map((t) => `"${t}"`).join(', ')} sends no regular file, only directories or symbolic links (${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}); add a file to send`,
+    )
+  }
+  checkRealPaths(entries, workspace)
 
   for (const entry of entries) {
     if (entry.kind !== 'file') continue

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { DEFAULTS, getSettings, InputError, secretValues, type InputReader, type Settings } from '../../src/action/inputs.js'
+import { DEFAULTS, getSettings, InputError, MIN_ENV_MASK_LENGTH, secretValues, type InputReader, type Settings } from '../../src/action/inputs.js'
 import { actionDefaults } from '../helpers/action.js'
 
 // ---- fixtures ---------------------------------------------------------------
@@ -472,6 +472,23 @@ describe('secretValues', () => {
 
   it('returns nothing when no secret is set, and ignores other inputs', () => {
     assert.deepEqual(secretValues(reader({ hosts: 'web1', command: 'echo hi', env: 'TOKEN=abc' })), [])
+  })
+
+  it('adds every env value of MIN_ENV_MASK_LENGTH characters or more (trimmed) and every mask line, bad env lines included', () => {
+    assert.equal(MIN_ENV_MASK_LENGTH, 6)
+    const env =
+      'TOKEN=s3cr3t-value\r\nFLAG=true\nFIVE=12345\nSIX=123456\n# NOTE=commented-out-value\nPADDED=  padded-secret  \n1BAD=bad-name-secret\nEQ=a=b=c=d=e'
+    assert.deepEqual(secretValues(reader({ password: 'pw', env, mask: 'ab\n\n  short  \r\nabc123456789\npw' })), [
+      'pw',
+      's3cr3t-value',
+      '123456',
+      'padded-secret',
+      'bad-name-secret',
+      'a=b=c=d=e',
+      'ab',
+      'short',
+      'abc123456789',
+    ])
   })
 
   it('does not validate anything (it runs before getSettings)', () => {

@@ -143,8 +143,11 @@ describe('packUploads', () => {
   })
 
   it('a symlink to a directory is packed as a link; with a trailing slash it is refused, naming the pattern', async () => {
-    const packed = await packUploads('dist-link', ws, tmp)
-    assert.deepEqual(await list(packed.archivePath), { 'dist-link': { type: 'symlink', mode: '777', detail: '-> dist' } })
+    const packed = await packUploads('dist-link\ntop.txt', ws, tmp)
+    assert.deepEqual(await list(packed.archivePath), {
+      'dist-link': { type: 'symlink', mode: '777', detail: '-> dist' },
+      'top.txt': { type: 'file', mode: '644', detail: sha('top') },
+    })
     packed.dispose()
     const err = await inputError(packUploads('dist-link/', ws, tmp))
     assert.equal(err.pattern, 'dist-link/')
@@ -221,6 +224,78 @@ describe('packUploads', () => {
       result.message,
       /^upload pattern "conf" matches .*secret\.key, which cannot be read \(permission denied.*\); fix its permissions or exclude it \(!path\)$/,
     )
+  })
+
+  it('a pattern that leaves nothing to send, or an upload with no regular file, is an input error naming the pattern', async () => {
+    const dir = await mkdtemp(join(work, 'nothing-'))
+    await mkdir(join(dir, 'dist'))
+    await mkdir(join(dir, 'maps'))
+    await writeFile(join(dir, 'maps', 'app.js.map'), 'map')
+    await writeFile(join(dir, 'app.js'), 'app')
+    await mkdir(join(dir, 'only-dirs', 'a'), { recursive: true })
+    await symlink('app.js', join(dir, 'link.js'))
+    const cases: Array<[string, string, RegExp]> = [
+      [
+        'dist/',
+        'dist/',
+        /^upload pattern "dist\/" leaves nothing to send in .*dist \(the directory is empty: drop the \/ to send it itself\); check the path$/,
+      ],
+      ['app.js\ndist/**', 'dist/**', /^upload pattern "dist\/\*\*" leaves nothing to send in .*dist; check the path$/],
+      [
+        'app.js\nmaps/**\n!maps/*.map',
+        'maps/**',
+        /^upload pattern "maps\/\*\*" leaves nothing to send in .*maps once the ! lines after it are applied; check the path$/,
+      ],
+      ['only-dirs', 'only-dirs', /^upload "only-dirs" sends no regular file, only directories or symbolic links \(2 entries\); add a file to send$/],
+      ['only-dirs\nlink.js', 'only-dirs\nlink.js', /^upload "only-dirs", "link\.js" sends no regular file/],
+    ]
+    for (const [patterns, pattern, message] of cases) {
+      const err = await inputError(packUploads(patterns, dir, tmp))
+      assert.equal(err.pattern, pattern, patterns)
+      assert.match(err.message, message)
+    }
+    // an empty directory still goes along with a file
+    assert.deepEqual(await names('dist\napp.js', dir, tmp), ['app.js', 'dist/'])
+  })
+
+  it('reads nothing through a symlinked parent directory (out -> /elsewhere); links inside the upload stay links', async () => {
+    const dir = await mkdtemp(join(work, 'parent-link-'))
+    const elsewhere = await mkdtemp(join(work, 'elsewhere-'))
+    await mkdir(join(elsewhere, 'sub'))
+    await writeFile(join(elsewhere, 'creds.json'), '{"token":"x"}')
+    await writeFile(join(elsewhere, 'sub', 'creds.json'), '{"token":"y"}')
+    await symlink(elsewhere, join(dir, 'out'))
+    await mkdir(join(dir, 'dist'))
+    await writeFile(join(dir, 'dist', 'app.js'), 'app')
+    await symlink(join(elsewhere, 'creds.json'), join(dir, 'dist', 'creds.json'))
+    for (const pattern of ['out/creds.json', 'out/sub/*.json', 'out/sub/', 'out/sub']) {
+      const err = await inputError(packUploads(`dist/app.js\n${pattern}`, dir, tmp))
+      assert.equal(err.pattern, pattern)
+      assert.match(
+        err.message,
+        /really lies at .*elsewhere-.*, through a symbolic link, outside the workspace .*; send files inside the workspace, or exclude it \(!path\)$/,
+      )
+    }
+    const packed = await packUploads('dist/', dir, tmp)
+    try {
+      assert.deepEqual(await list(packed.archivePath), {
+        'app.js': { type: 'file', mode: '644', detail: sha('app') },
+        'creds.json': { type: 'symlink', mode: '777', detail: `-> ${join(elsewhere, 'creds.json')}` },
+      })
+    } finally {
+      packed.dispose()
+    }
+  })
+
+  it('keeps directories whose names start with .. (..well-known, Kubernetes ..data) under dir/', async () => {
+    const dir = await mkdtemp(join(work, 'dotdot-'))
+    await mkdir(join(dir, 'site', '..well-known'), { recursive: true })
+    await mkdir(join(dir, 'site', '..data'))
+    await writeFile(join(dir, 'site', '..well-known', 'security.txt'), 'contact')
+    await writeFile(join(dir, 'site', '..data', 'config'), 'cfg')
+    await writeFile(join(dir, 'site', 'index.html'), 'index')
+    assert.deepEqual(await names('site/', dir, tmp), ['..data/', '..data/config', '..well-known/', '..well-known/security.txt', 'index.html'])
+    assert.deepEqual(await names('site/..well-known/', dir, tmp), ['security.txt'])
   })
 
   it('a big file is streamed into the archive, not held in memory', async () => {
