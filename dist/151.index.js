@@ -15,6 +15,7 @@ export const modules = {
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(6760);
 /* harmony import */ var _actions_glob__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(8260);
 /* harmony import */ var tar_stream__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(6118);
+/* harmony import */ var _local_files_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(5051);
 /**
  * The `upload` input: patterns matched on the runner once, packed once into a tar file
  * that src/engine/upload.ts streams to every host.
@@ -31,6 +32,7 @@ export const modules = {
  * get owner rwx, so the upload can fill and clean them); empty directories are kept.
  * File contents are streamed from disk into the archive, never held in memory.
  */
+
 
 
 
@@ -67,10 +69,6 @@ function literal(segment) {
     }
     return out;
 }
-function insideWorkspace(workspace, path) {
-    const rel = (0,node_path__WEBPACK_IMPORTED_MODULE_3__.relative)(workspace, path);
-    return rel === '' || (!rel.startsWith('..') && !(0,node_path__WEBPACK_IMPORTED_MODULE_3__.isAbsolute)(rel));
-}
 function parseLines(patterns, workspace) {
     const lines = [];
     for (const raw of patterns.split(/\r?\n|\r/)) {
@@ -98,7 +96,7 @@ function parseLines(patterns, workspace) {
         const literalSegments = (firstGlob === -1 ? segments : segments.slice(0, firstGlob)).map((s) => literal(s));
         const rootText = absolute && !IS_WINDOWS ? '/' : '';
         const literalPath = absolute ? (0,node_path__WEBPACK_IMPORTED_MODULE_3__.resolve)(rootText + literalSegments.join('/')) : (0,node_path__WEBPACK_IMPORTED_MODULE_3__.resolve)(workspace, ...literalSegments);
-        if (!insideWorkspace(workspace, literalPath))
+        if (!(0,_local_files_js__WEBPACK_IMPORTED_MODULE_6__/* .isInside */ .FK)(workspace, literalPath))
             throw outside();
         // `.` or `./` alone: the workspace's contents
         const trailingSlash = normalized.endsWith('/') || segments.length === 0;
@@ -179,17 +177,21 @@ async function collect(lines, workspace) {
             throw new UploadInputError(line.text, `upload pattern "${line.text}" ${why}`);
         }
         const rootSet = new Set(roots);
+        let matched = 0;
         for (const path of all) {
             if (!line.trailingSlash) {
                 if (path === line.base)
                     continue;
                 add({ name: entryName(line.base, path), source: path, kind: await kindOf(path, line.text), pattern: line.text });
+                matched++;
                 continue;
             }
             // trailing slash: relative to each matched directory above it
-            for (let dir = (0,node_path__WEBPACK_IMPORTED_MODULE_3__.dirname)(path); insideWorkspace(line.base, dir) || dir === line.base; dir = (0,node_path__WEBPACK_IMPORTED_MODULE_3__.dirname)(dir)) {
-                if (rootSet.has(dir))
+            for (let dir = (0,node_path__WEBPACK_IMPORTED_MODULE_3__.dirname)(path); (0,_local_files_js__WEBPACK_IMPORTED_MODULE_6__/* .isInside */ .FK)(line.base, dir); dir = (0,node_path__WEBPACK_IMPORTED_MODULE_3__.dirname)(dir)) {
+                if (rootSet.has(dir)) {
                     add({ name: entryName(dir, path), source: path, kind: await kindOf(path, line.text), pattern: line.text });
+                    matched++;
+                }
                 if (dir === (0,node_path__WEBPACK_IMPORTED_MODULE_3__.dirname)(dir))
                     break;
             }
@@ -200,6 +202,11 @@ async function collect(lines, workspace) {
                 if (!st.isDirectory())
                     throw new UploadInputError(line.text, `upload pattern "${line.text}" ends with / but ${root} is not a directory; drop the /`);
             }
+        }
+        if (matched === 0) {
+            // e.g. an empty dist/, dist/** on an empty directory, maps/** with !maps/*.map
+            const hint = excludes.length > 0 ? ' once the ! lines after it are applied' : line.trailingSlash ? ' (the directory is empty: drop the / to send it itself)' : '';
+            throw new UploadInputError(line.text, `upload pattern "${line.text}" leaves nothing to send in ${line.base}${hint}; check the path`);
         }
     }
     // every parent directory gets its own entry (mode kept), before its contents
@@ -215,8 +222,25 @@ async function collect(lines, workspace) {
     }
     return [...entries.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
+/** Every entry really lies inside the workspace: a glob follows a symlinked parent directory (out -> /elsewhere, out/creds.json). */
+function checkRealPaths(entries, workspace) {
+    const realWorkspace = (0,_local_files_js__WEBPACK_IMPORTED_MODULE_6__/* .realPathOf */ .dN)(workspace);
+    const cache = new Map();
+    for (const entry of entries) {
+        try {
+            (0,_local_files_js__WEBPACK_IMPORTED_MODULE_6__/* .checkEntryInside */ .$D)(entry.source, realWorkspace, cache);
+        }
+        catch (err) {
+            if (!(err instanceof _local_files_js__WEBPACK_IMPORTED_MODULE_6__/* .LocalFileError */ .QD))
+                throw err;
+            throw new UploadInputError(entry.pattern, `upload pattern "${entry.pattern}" matches ${err.message}; send files inside the workspace, or exclude it (!path)`);
+        }
+    }
+}
 async function addEntry(tar, entry) {
-    const st = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.lstat)(entry.source);
+    // a file is opened once (never through a symlink) and described by fstat on that descriptor
+    const file = entry.kind === 'file' ? await (0,_local_files_js__WEBPACK_IMPORTED_MODULE_6__/* .openRegularFile */ .ZU)(entry.source) : null;
+    const st = file?.stats ?? (await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_2__.lstat)(entry.source));
     const header = { name: entry.name, mode: st.mode & 0o7777, mtime: st.mtime, uid: 0, gid: 0, type: entry.kind, size: 0 };
     if (entry.kind === 'directory') {
         header.name = `${entry.name}/`;
@@ -227,19 +251,17 @@ async function addEntry(tar, entry) {
         header.mode = 0o777;
     }
     else {
-        if (!st.isFile())
-            throw new Error(`${entry.source} changed while being packed`);
         header.size = st.size;
     }
     const done = new Promise((resolve, reject) => {
         const sink = tar.entry(header, (err) => (err ? reject(err) : resolve()));
-        if (entry.kind !== 'file')
+        if (!file)
             return;
         if (st.size === 0)
-            return void sink.end(undefined);
+            return void file.handle.close().then(() => sink.end(undefined), reject);
         void (async () => {
             try {
-                const input = (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.createReadStream)(entry.source, { start: 0, end: st.size - 1, highWaterMark: 256 * 1024 });
+                const input = file.handle.createReadStream({ start: 0, end: st.size - 1, highWaterMark: 256 * 1024 });
                 for await (const chunk of input) {
                     if (!sink.write(chunk))
                         await new Promise((r) => sink.once('drain', () => r()));
@@ -262,6 +284,11 @@ async function packUploads(patterns, workspace, tmpDir) {
     if (!lines.some((l) => !l.negate))
         throw new UploadInputError(patterns.trim(), 'upload holds no path to send, only ! lines or comments; add a path or glob');
     const entries = await collect(lines, workspace);
+    if (!entries.some((e) => e.kind === 'file')) {
+        const includes = lines.filter((l) => !l.negate).map((l) => l.text);
+        throw new UploadInputError(includes.join('\n'), `upload ${includes.map((t) => `"${t}"`).join(', ')} sends no regular file, only directories or symbolic links (${entries.length} ${entries.length === 1 ? 'entry' : 'entries'}); add a file to send`);
+    }
+    checkRealPaths(entries, workspace);
     for (const entry of entries) {
         if (entry.kind !== 'file')
             continue;

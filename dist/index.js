@@ -24786,6 +24786,1082 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("zlib");
 
 /***/ }),
 
+/***/ 5051:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $D: () => (/* binding */ checkEntryInside),
+/* harmony export */   EB: () => (/* binding */ loadScriptFile),
+/* harmony export */   FK: () => (/* binding */ isInside),
+/* harmony export */   Pm: () => (/* binding */ openForWrite),
+/* harmony export */   QD: () => (/* binding */ LocalFileError),
+/* harmony export */   S0: () => (/* binding */ writeNewFile),
+/* harmony export */   ZU: () => (/* binding */ openRegularFile),
+/* harmony export */   dN: () => (/* binding */ realPathOf),
+/* harmony export */   w: () => (/* binding */ resolveLogDir)
+/* harmony export */ });
+/* unused harmony exports resolveInWorkspace, readRegularFile, MAX_SCRIPT_BYTES */
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3024);
+/* harmony import */ var node_fs_promises__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1455);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6760);
+/* harmony import */ var _engine_parse_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(3773);
+/* harmony import */ var _engine_prepare_script_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(3615);
+/**
+ * The one rule for every local file the action reads or writes on the runner (script-file,
+ * upload, log-dir, results-file). A repository is untrusted input: a committed symlink
+ * (`deploy.sh -> /proc/self/environ`, `deploy-logs/web1.log -> ~/.gitconfig`,
+ * `out -> /elsewhere`) must not make the action read or write outside the workspace.
+ *
+ * - A relative path is resolved against the workspace and must stay inside it, lexically and
+ *   really: the real path (every symlink resolved) lies inside the workspace's real path.
+ *   An absolute path is accepted only where the README says so; one that is lexically inside
+ *   the workspace follows the same rule as a relative one.
+ * - A file read is opened once (O_NOFOLLOW, O_NONBLOCK so a FIFO cannot block), checked to be
+ *   a regular file by fstat on that descriptor, and read with a byte cap (never trusting
+ *   st.size, which is 0 for /proc files).
+ * - A file written is unlinked, then created with O_EXCL|O_NOFOLLOW: a symlink or hard link
+ *   of its name is replaced, never written through.
+ */
+
+
+
+
+
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = node_fs__WEBPACK_IMPORTED_MODULE_0__.constants;
+/** Why a local path was refused; the message says why (callers add the input's name and what is accepted). */
+class LocalFileError extends Error {
+    reason;
+    constructor(reason, message, options) {
+        super(message, options);
+        this.reason = reason;
+        this.name = 'LocalFileError';
+    }
+}
+/** True when `path` is `parent` or lies under it (lexically; `..well-known` is a name, not a step up). */
+function isInside(parent, path) {
+    const rel = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.relative)(parent, path);
+    return rel === '' || (rel !== '..' && !rel.startsWith(`..${node_path__WEBPACK_IMPORTED_MODULE_2__.sep}`) && !(0,node_path__WEBPACK_IMPORTED_MODULE_2__.isAbsolute)(rel));
+}
+/** The real path of `path`, or of its deepest existing ancestor joined with the missing rest. */
+function realPathOf(path) {
+    const missing = [];
+    let at = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.resolve)(path);
+    for (;;) {
+        try {
+            return (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)((0,node_fs__WEBPACK_IMPORTED_MODULE_0__.realpathSync)(at), ...missing.reverse());
+        }
+        catch (err) {
+            const code = err.code;
+            if ((code !== 'ENOENT' && code !== 'ENOTDIR') || (0,node_path__WEBPACK_IMPORTED_MODULE_2__.dirname)(at) === at)
+                throw err;
+            if (code === 'ENOENT' && (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.lstatSync)(at, { throwIfNoEntry: false })?.isSymbolicLink()) {
+                throw new LocalFileError('symlink', `${at} is a symbolic link to a path that does not exist`, { cause: err });
+            }
+            missing.push(at.slice((0,node_path__WEBPACK_IMPORTED_MODULE_2__.dirname)(at).length).replace(/^[/\\]+/, ''));
+            at = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.dirname)(at);
+        }
+    }
+}
+/**
+ * The path `path` (as given in an input) names, checked against the rule: inside the workspace
+ * lexically and really, or absolute where allowed. Returns it as absolute path (`full`) and with
+ * every symlink resolved (`real`: what to open). Throws LocalFileError.
+ */
+function resolveInWorkspace(path, workspace, opts) {
+    workspace = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.resolve)(workspace);
+    const full = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.resolve)(workspace, path);
+    if (!isInside(workspace, full)) {
+        if (!(0,node_path__WEBPACK_IMPORTED_MODULE_2__.isAbsolute)(path))
+            throw new LocalFileError('outside', `${full} is outside the workspace (${workspace})`);
+        if (!opts.absoluteAllowed)
+            throw new LocalFileError('absolute', `${path} is an absolute path outside the workspace (${workspace})`);
+        return { full, real: realPathOf(full) };
+    }
+    if (opts.noSymlinks) {
+        for (let at = full; at !== workspace && isInside(workspace, at); at = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.dirname)(at)) {
+            let st;
+            try {
+                st = (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.lstatSync)(at);
+            }
+            catch {
+                // not there (yet): created later, as a directory
+            }
+            if (st?.isSymbolicLink())
+                throw new LocalFileError('symlink', `${at} is a symbolic link, which is not followed`);
+        }
+    }
+    const real = realPathOf(full);
+    const realWorkspace = realPathOf(workspace);
+    if (!isInside(realWorkspace, real)) {
+        throw new LocalFileError('outside', `${full} leads through a symbolic link to ${real}, outside the workspace (${realWorkspace})`);
+    }
+    return { full, real };
+}
+function openError(path, err) {
+    const code = err.code;
+    if (code === 'ENOENT')
+        return new LocalFileError('missing', `${path} does not exist`, { cause: err });
+    if (code === 'ELOOP')
+        return new LocalFileError('symlink', `${path} is a symbolic link, which is not followed`, { cause: err });
+    return new LocalFileError('unreadable', `${path} cannot be read (${code ?? err.message})`, { cause: err });
+}
+function notRegular(path, st) {
+    const what = st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a named pipe' : st.isSocket() ? 'a socket' : 'a device or special file';
+    return new LocalFileError('not-regular', `${path} is ${what}, not a regular file`);
+}
+const READ_FLAGS = O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
+/**
+ * Reads a regular file: opened once without following a final symlink, checked by fstat on that
+ * descriptor, at most `cap` bytes (a longer file is refused, whatever its st.size says).
+ */
+function readRegularFile(path, cap) {
+    let fd;
+    try {
+        fd = (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.openSync)(path, READ_FLAGS);
+    }
+    catch (err) {
+        throw openError(path, err);
+    }
+    try {
+        const st = (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.fstatSync)(fd);
+        if (!st.isFile())
+            throw notRegular(path, st);
+        const chunks = [];
+        let total = 0;
+        for (;;) {
+            const chunk = Buffer.allocUnsafe(Math.min(Math.max(st.size + 1 - total, 64 * 1024), cap + 1 - total, 1 << 20));
+            let n;
+            try {
+                n = (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.readSync)(fd, chunk, 0, chunk.length, null);
+            }
+            catch (err) {
+                throw openError(path, err);
+            }
+            if (n === 0)
+                break;
+            chunks.push(chunk.subarray(0, n));
+            total += n;
+            if (total > cap)
+                throw new LocalFileError('too-big', `${path} is more than ${cap} bytes`);
+        }
+        return Buffer.concat(chunks, total);
+    }
+    finally {
+        (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.closeSync)(fd);
+    }
+}
+/** Opens a regular file for reading (O_NOFOLLOW, fstat on the descriptor); the caller reads at most `size` bytes and closes it. */
+async function openRegularFile(path) {
+    let handle;
+    try {
+        handle = await (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.open)(path, READ_FLAGS);
+    }
+    catch (err) {
+        throw openError(path, err);
+    }
+    try {
+        const stats = await handle.stat();
+        if (!stats.isFile())
+            throw notRegular(path, stats);
+        return { handle, size: stats.size, stats };
+    }
+    catch (err) {
+        await handle.close();
+        throw err;
+    }
+}
+const WRITE_FLAGS = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
+function unlinkIfThere(path) {
+    try {
+        (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.unlinkSync)(path);
+    }
+    catch (err) {
+        if (err.code !== 'ENOENT')
+            throw err;
+    }
+}
+/**
+ * Opens `path` to be written from scratch: whatever has that name (a file, a symlink, a hard
+ * link) is unlinked first, then a new file is created exclusively, so no other file is ever
+ * written through it. Returns the handle; the caller closes it.
+ */
+async function openForWrite(path, mode = 0o644) {
+    unlinkIfThere(path);
+    return (0,node_fs_promises__WEBPACK_IMPORTED_MODULE_1__.open)(path, WRITE_FLAGS, mode);
+}
+/** openForWrite for a whole text, synchronously. */
+function writeNewFile(path, data, mode = 0o644) {
+    unlinkIfThere(path);
+    const fd = (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.openSync)(path, WRITE_FLAGS, mode);
+    try {
+        const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+        for (let off = 0; off < bytes.length;)
+            off += (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.writeSync)(fd, bytes, off);
+    }
+    finally {
+        (0,node_fs__WEBPACK_IMPORTED_MODULE_0__.closeSync)(fd);
+    }
+}
+/**
+ * Checks that an entry found under the workspace (e.g. by a glob) really lies inside it: its
+ * parent directory's real path is inside the workspace's real path (the entry itself may be
+ * a symlink, packed as a link). `cache` maps directories to their real paths. Returns the
+ * real path of the entry's parent, or throws LocalFileError.
+ */
+function checkEntryInside(path, realWorkspace, cache) {
+    const parent = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.dirname)(path);
+    let real = cache.get(parent);
+    if (real === undefined) {
+        real = realPathOf(parent);
+        cache.set(parent, real);
+    }
+    if (!isInside(realWorkspace, real)) {
+        const whereTo = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(real, path.slice(parent.length));
+        throw new LocalFileError('outside', `${path} really lies at ${whereTo}, through a symbolic link, outside the workspace (${realWorkspace})`);
+    }
+    return real;
+}
+/** log-dir: inside the workspace with no symbolic link on its way (a committed link would redirect the files), or absolute outside it. */
+function resolveLogDir(path, workspace) {
+    try {
+        return resolveInWorkspace(path, workspace, { absoluteAllowed: true, noSymlinks: true }).full;
+    }
+    catch (err) {
+        if (!(err instanceof LocalFileError))
+            throw err;
+        throw new Error(`${(0,_engine_parse_js__WEBPACK_IMPORTED_MODULE_3__/* .quote */ .hD)(path)} is refused: ${err.message}; give a directory inside the workspace with no symbolic link on its path (e.g. ssh-fanout-logs), or an absolute path outside the workspace`, { cause: err });
+    }
+}
+/** Larger files belong in `upload`: the script is held in memory and sent to every host. */
+const MAX_SCRIPT_BYTES = 16 * 1024 * 1024;
+/** Reads the script-file (relative to the workspace, or absolute) once, on the runner, by the rule of local-files.ts. */
+function loadScriptFile(path, workspace) {
+    const where = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.isAbsolute)(path) ? '' : ` (relative to the workspace, ${workspace})`;
+    const example = 'give the path of a script in the repository (check it out first with actions/checkout), e.g. scripts/deploy.sh';
+    try {
+        const { real } = resolveInWorkspace(path, workspace, { absoluteAllowed: true });
+        return { ...(0,_engine_prepare_script_js__WEBPACK_IMPORTED_MODULE_4__/* .readScript */ .Uq)(readRegularFile(real, MAX_SCRIPT_BYTES)), path };
+    }
+    catch (err) {
+        if (!(err instanceof LocalFileError))
+            throw err;
+        switch (err.reason) {
+            case 'missing':
+                throw new Error(`${(0,_engine_parse_js__WEBPACK_IMPORTED_MODULE_3__/* .quote */ .hD)(path)} does not exist${where}; ${example}`, { cause: err });
+            case 'outside':
+            case 'symlink':
+                throw new Error(`${(0,_engine_parse_js__WEBPACK_IMPORTED_MODULE_3__/* .quote */ .hD)(path)} is refused: ${err.message}; ${example}, or an absolute path outside the workspace`, { cause: err });
+            case 'not-regular':
+                throw new Error(`${(0,_engine_parse_js__WEBPACK_IMPORTED_MODULE_3__/* .quote */ .hD)(path)} is not a regular file${where}; give the path of the script to run, e.g. scripts/deploy.sh`, { cause: err });
+            case 'too-big':
+                throw new Error(`${(0,_engine_parse_js__WEBPACK_IMPORTED_MODULE_3__/* .quote */ .hD)(path)} is more than 16 MiB; send large files with upload and run them from command`, { cause: err });
+            default:
+                throw new Error(`${(0,_engine_parse_js__WEBPACK_IMPORTED_MODULE_3__/* .quote */ .hD)(path)} cannot be read (${err.cause?.code ?? err.message})${where}`, { cause: err });
+        }
+    }
+}
+
+
+/***/ }),
+
+/***/ 3773:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $Q: () => (/* binding */ clip),
+/* harmony export */   B7: () => (/* binding */ parseThreshold),
+/* harmony export */   DB: () => (/* binding */ parseSize),
+/* harmony export */   E9: () => (/* binding */ parseDuration),
+/* harmony export */   EJ: () => (/* binding */ parsePositiveInt),
+/* harmony export */   JA: () => (/* binding */ thresholdExceeded),
+/* harmony export */   d9: () => (/* binding */ describeThreshold),
+/* harmony export */   hD: () => (/* binding */ quote),
+/* harmony export */   yG: () => (/* binding */ parseBoolean)
+/* harmony export */ });
+/* unused harmony exports MAX_DURATION_MS, toleratedFailures */
+/**
+ * Parsers for scalar action inputs (durations, counts, thresholds, sizes, booleans).
+ * Each throws a plain `Error` saying what is wrong and what is accepted; the caller
+ * prefixes the input name.
+ */
+const DURATION_FORMS = 'use seconds (45) or a number with units h, m, s, ms (45s, 5m, 1h, 1m30s, 500ms)';
+const THRESHOLD_FORMS = 'use a number of hosts (0, 2) or a percentage of hosts from 0% to 100% (10%, 12.5%)';
+const SIZE_FORMS = 'use a number of bytes (1048576) or a number with a unit KB, MB or GB (512KB, 10MB, 1GB; KiB, MiB, GiB also accepted; 1 KB = 1024 bytes)';
+const BOOLEAN_FORMS = 'use true or false (True, TRUE, False and FALSE are also accepted)';
+/** Longest duration accepted: Node.js timers fire at once (after 1 ms) when asked to wait longer than 2^31 - 1 ms (about 24.8 days). */
+const MAX_DURATION_MS = 2 ** 31 - 1;
+const MAX_DURATION = 'at most 24 days (596h)';
+/** Longest piece of user text quoted in an error; longer text is cut so an error never repeats megabytes of input. */
+const QUOTE_LIMIT = 40;
+/** User text in double quotes for an error message; text over 40 characters is cut to its start, with its length. */
+function quote(text) {
+    return text.length <= QUOTE_LIMIT ? `"${text}"` : `"${clip(text)}" (${text.length} characters)`;
+}
+/** The text itself, or its first 40 characters and '…' when longer. */
+function clip(text) {
+    if (text.length <= QUOTE_LIMIT)
+        return text;
+    return (Array.from(text.slice(0, QUOTE_LIMIT * 2))
+        .slice(0, QUOTE_LIMIT)
+        .join('') + '…');
+}
+const NUMBER = String.raw `\d+(?:\.\d+)?`;
+/** Units in order, each at most once; `m(?!s)` keeps minutes from eating the `m` of `ms`. */
+const BARE_NUMBER_RE = new RegExp(`^${NUMBER}$`);
+const DURATION_RE = new RegExp(`^(?:(${NUMBER})h)?(?:(${NUMBER})m(?!s))?(?:(${NUMBER})s)?(?:(\\d+)ms)?$`);
+/**
+ * Milliseconds. A bare number is seconds; `h`, `m`, `s` accept decimals (`1.5s`), `ms` does not.
+ * Zero is accepted; more than MAX_DURATION_MS is not (Node.js could not wait that long).
+ */
+function parseDuration(text) {
+    const trimmed = text.trim();
+    const parts = durationParts(trimmed.toLowerCase());
+    if (parts === null)
+        throw new Error(`${quote(trimmed)} is not a duration; ${DURATION_FORMS}`);
+    const [h, m, s, ms] = parts;
+    const total = Math.round(h * 3_600_000 + m * 60_000 + s * 1000 + ms);
+    if (!(total <= MAX_DURATION_MS))
+        throw new Error(`${quote(trimmed)} is too long a duration; give ${MAX_DURATION}`);
+    return total;
+}
+/** [hours, minutes, seconds, milliseconds], or null when the text is not a duration. */
+function durationParts(text) {
+    if (BARE_NUMBER_RE.test(text))
+        return [0, 0, Number(text), 0];
+    const match = DURATION_RE.exec(text);
+    if (match === null || text === '')
+        return null;
+    return match.slice(1).map((part) => Number(part ?? 0));
+}
+/** A whole number (digits only) that is at least `min` (and at most `max` when given). */
+function parsePositiveInt(text, min, max) {
+    const trimmed = text.trim();
+    const value = Number(trimmed);
+    const range = max === undefined ? `≥ ${min}` : `from ${min} to ${max}`;
+    if (!/^\d+$/.test(trimmed) || !Number.isSafeInteger(value) || value < min || (max !== undefined && value > max)) {
+        const example = max === undefined ? Math.max(min, 10) : max;
+        throw new Error(`${quote(trimmed)} is not a whole number ${range}; use a whole number ${range}, e.g. ${example}`);
+    }
+    return value;
+}
+/** `2` (hosts) or `10%` / `12.5%` (of all hosts, 0..100). */
+function parseThreshold(text) {
+    const trimmed = text.trim();
+    if (/^\d+$/.test(trimmed) && Number.isSafeInteger(Number(trimmed)))
+        return { kind: 'count', value: Number(trimmed) };
+    const percent = new RegExp(`^(${NUMBER})%$`).exec(trimmed);
+    if (percent === null)
+        throw new Error(`${quote(trimmed)} is not a number of hosts or a percentage; ${THRESHOLD_FORMS}`);
+    const value = Number(percent[1]);
+    if (value > 100)
+        throw new Error(`${quote(trimmed)} is more than 100%; ${THRESHOLD_FORMS}`);
+    return { kind: 'percent', value };
+}
+/**
+ * How many failures are tolerated. For percentages this is exactly
+ * floor(value * total / 100), computed on the decimal digits so that e.g.
+ * 1.14% of 5000 hosts is 57, not 56 as floating point would give.
+ */
+function toleratedFailures(t, total) {
+    if (t.kind === 'count')
+        return t.value;
+    const exact = decimalParts(t.value);
+    if (exact === null || !Number.isSafeInteger(total))
+        return Math.floor((t.value * total) / 100);
+    const [digits, scale] = exact;
+    return Number((digits * BigInt(total)) / (100n * 10n ** scale));
+}
+/** True when failures are strictly more than tolerated (for percent: failures * 100 > value * total, exactly). */
+function thresholdExceeded(t, failures, total) {
+    return failures > toleratedFailures(t, total);
+}
+/** `2`, or `10% of 40 hosts (4)` with the tolerated count rounded down. */
+function describeThreshold(t, total) {
+    if (t.kind === 'count')
+        return String(t.value);
+    return `${t.value}% of ${total} ${total === 1 ? 'host' : 'hosts'} (${toleratedFailures(t, total)})`;
+}
+/** A non-negative number as digits / 10^scale, from its shortest decimal form; null if not finite or negative. */
+function decimalParts(value) {
+    const match = /^(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(String(value));
+    if (match === null)
+        return null;
+    const [, int, frac = '', exp = '0'] = match;
+    const scale = frac.length - Number(exp);
+    const digits = BigInt(int + frac);
+    return scale >= 0 ? [digits, BigInt(scale)] : [digits * 10n ** BigInt(-scale), 0n];
+}
+// Binary multiples: 1 KB = 1 KiB = 1024 bytes, 1 MB = 1024 KB, 1 GB = 1024 MB
+// (as most people mean them for buffer and output limits).
+const SIZE_UNITS = new Map([
+    ['', 1],
+    ['b', 1],
+    ...['k', 'kb', 'kib'].map((u) => [u, 1024]),
+    ...['m', 'mb', 'mib'].map((u) => [u, 1024 ** 2]),
+    ...['g', 'gb', 'gib'].map((u) => [u, 1024 ** 3]),
+]);
+/** Bytes, at least 1. Units are case-insensitive and binary (1 KB = 1024 bytes); decimals allowed with a unit (`1.5MB`), rounded down to whole bytes. */
+function parseSize(text) {
+    const trimmed = text.trim();
+    const match = new RegExp(`^(${NUMBER})\\s*([a-z]*)$`).exec(trimmed.toLowerCase());
+    const unit = match === null ? undefined : SIZE_UNITS.get(match[2]);
+    if (match === null || unit === undefined || (unit === 1 && match[1].includes('.'))) {
+        throw new Error(`${quote(trimmed)} is not a size; ${SIZE_FORMS}`);
+    }
+    const bytes = Math.floor(Number(match[1]) * unit);
+    if (bytes < 1)
+        throw new Error(`${quote(trimmed)} is less than 1 byte; ${SIZE_FORMS}`);
+    if (!Number.isSafeInteger(bytes))
+        throw new Error(`${quote(trimmed)} is too large; ${SIZE_FORMS}`);
+    return bytes;
+}
+/** YAML 1.2 core schema booleans, as `@actions/core` getBooleanInput accepts them. */
+function parseBoolean(text) {
+    const trimmed = text.trim();
+    if (['true', 'True', 'TRUE'].includes(trimmed))
+        return true;
+    if (['false', 'False', 'FALSE'].includes(trimmed))
+        return false;
+    throw new Error(`${quote(trimmed)} is not a boolean; ${BOOLEAN_FORMS}`);
+}
+
+
+/***/ }),
+
+/***/ 3615:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   FF: () => (/* binding */ removeStaged),
+/* harmony export */   IU: () => (/* binding */ stageScript),
+/* harmony export */   Uq: () => (/* binding */ readScript),
+/* harmony export */   rG: () => (/* binding */ scriptCommand)
+/* harmony export */ });
+/* unused harmony export parseShebang */
+/* harmony import */ var _targets_env_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9976);
+/* harmony import */ var _upload_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2805);
+
+
+/** Reads the `#!` line the way Linux does: the interpreter, then everything after it as one optional argument. */
+function parseShebang(text) {
+    if (text[0] !== 0x23 || text[1] !== 0x21)
+        return null;
+    const end = text.indexOf(0x0a);
+    const line = text
+        .subarray(2, end === -1 ? Math.min(text.length, 256) : end)
+        .toString('utf8')
+        .replace(/\r$/, '')
+        .trim();
+    if (line === '')
+        return null;
+    const split = /^(\S+)(?:\s+(.*))?$/.exec(line);
+    return split[2] ? [split[1], split[2].trim()] : [split[1]];
+}
+function readScript(text) {
+    return { text, interpreter: parseShebang(text) };
+}
+/**
+ * Writes the script to a private directory made for this connection (`mktemp -d`: mode 0700,
+ * unique name; the file 0700) and resolves with that directory. The remote shell is POSIX sh.
+ */
+const STAGE_COMMAND = 'umask 077 && d=$(mktemp -d "${TMPDIR:-/tmp}/ssh-fanout.XXXXXXXXXX") && cat > "$d/script" && chmod 700 "$d/script" && printf "%s\\n" "$d"';
+function stageScript(client, script, signal) {
+    return new Promise((resolve, reject) => {
+        if (signal.aborted)
+            return reject(new _upload_js__WEBPACK_IMPORTED_MODULE_0__/* .UploadError */ .oW('upload: cancelled', false));
+        client.exec(STAGE_COMMAND, (err, channel) => {
+            if (err)
+                return reject(new _upload_js__WEBPACK_IMPORTED_MODULE_0__/* .UploadError */ .oW(`upload: could not open a channel to write the script-file on the host (${err.message})`, false));
+            let stdout = '';
+            let stderr = '';
+            let code = null;
+            const onAbort = () => channel.close();
+            signal.addEventListener('abort', onAbort, { once: true });
+            channel.on('data', (d) => (stdout += d.toString()));
+            channel.stderr.on('data', (d) => (stderr += d.toString()));
+            channel.on('exit', (c) => (code = c));
+            channel.on('error', () => undefined);
+            channel.on('close', () => {
+                signal.removeEventListener('abort', onAbort);
+                const dir = stdout.trim();
+                if (signal.aborted)
+                    return reject(new _upload_js__WEBPACK_IMPORTED_MODULE_0__/* .UploadError */ .oW('upload: cancelled', false));
+                if (code === 0 && dir.startsWith('/'))
+                    return resolve(dir);
+                const why = lastLine(stderr) || (code === null ? 'the channel closed without an exit status' : `exit status ${code}`);
+                reject(new _upload_js__WEBPACK_IMPORTED_MODULE_0__/* .UploadError */ .oW(`upload: could not write the script-file to a private temporary file on the host (${why})`, code === null));
+            });
+            channel.end(script.text);
+        });
+    });
+}
+/** The remote command that runs the staged script: the environment prefix, then its interpreter (or `sh`) on the file. */
+function scriptCommand(envPrefix, script, dir) {
+    const interpreter = script.interpreter ?? ['sh'];
+    return `${envPrefix}exec ${[...interpreter, `${dir}/script`].map(_targets_env_js__WEBPACK_IMPORTED_MODULE_1__/* .shellQuote */ .ZL).join(' ')}`;
+}
+/** Removes the staged script's directory; resolves (never rejects) once done, failed, or after `timeoutMs`. */
+function removeStaged(client, dir, timeoutMs) {
+    return new Promise((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        const done = () => {
+            clearTimeout(timer);
+            resolve();
+        };
+        try {
+            client.exec(`rm -rf -- ${(0,_targets_env_js__WEBPACK_IMPORTED_MODULE_1__/* .shellQuote */ .ZL)(dir)}`, (err, channel) => {
+                if (err)
+                    return done();
+                channel.on('error', () => undefined).resume();
+                channel.stderr.resume();
+                channel.on('close', done);
+                channel.end();
+            });
+        }
+        catch {
+            done();
+        }
+    });
+}
+function lastLine(text) {
+    const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
+    return (lines.at(-1) ?? '').trim().slice(0, 300);
+}
+
+
+/***/ }),
+
+/***/ 2805:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   cX: () => (/* binding */ resolveRemoteDir),
+/* harmony export */   oW: () => (/* binding */ UploadError),
+/* harmony export */   wG: () => (/* binding */ uploadArchive)
+/* harmony export */ });
+/* unused harmony exports UPLOAD_SCRIPT, uploadCommand */
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
+/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6760);
+/* harmony import */ var tar_stream__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6118);
+/* harmony import */ var _targets_env_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9976);
+/**
+ * Sends a packed tar archive (see src/action/upload-files.ts) to one host over an
+ * already-authenticated connection, before the command runs on that connection.
+ *
+ * Primary method: an exec channel running UPLOAD_SCRIPT (POSIX sh) that extracts the
+ * archive with the remote `tar` into a staging directory inside the destination, then
+ * renames every file and symlink into place. Fallback, when the host has no `tar`: SFTP,
+ * each file written under a temporary name beside its final path and renamed over it.
+ * Either way a file is never seen half-written at its final path, and a failed or
+ * cancelled upload leaves no staging directory or temporary file behind (except, over
+ * SFTP only, the one temporary file being written when the connection itself dies).
+ *
+ * The archive is streamed from disk with backpressure: memory stays bounded whatever its size.
+ */
+
+
+
+
+
+class UploadError extends Error {
+    retryable;
+    constructor(message, 
+    /** true when the connection was lost: the whole upload may be tried again on a new connection */
+    retryable) {
+        super(message);
+        this.retryable = retryable;
+        this.name = 'UploadError';
+    }
+}
+const PROGRESS_INTERVAL_MS = 200;
+const READ_CHUNK = 256 * 1024;
+/** Remote stderr kept for error messages (the tail). */
+const STDERR_KEEP = 4096;
+/** How long cleanup over SFTP may take after a failure or a cancel before the channel is closed anyway. */
+const SFTP_CLEANUP_MS = 2_000;
+/**
+ * The remote directory in the form both methods use: absolute, or relative to the
+ * login directory (`./...`). `~` and `~/x` are the login directory and x in it.
+ * Throws an Error saying what to write instead.
+ */
+function resolveRemoteDir(dir) {
+    if (dir.trim() === '')
+        throw new Error('the remote directory is empty; give an absolute path, or one relative to the login directory');
+    if (/[\0\n\r]/.test(dir))
+        throw new Error('the remote directory contains a NUL or line break; give a plain path');
+    if (dir.startsWith('/'))
+        return dir;
+    if (dir === '~' || dir === '~/')
+        return '.';
+    if (dir.startsWith('~/'))
+        return `./${dir.slice(2)}`;
+    if (dir.startsWith('~')) {
+        throw new Error(`${JSON.stringify(dir)}: ~user paths are not supported; give an absolute path, or one relative to the login directory (~/ is accepted)`);
+    }
+    return dir.startsWith('./') ? dir : `./${dir}`;
+}
+/**
+ * Runs on the host under /bin/sh: $1 = destination (absolute or ./relative), $2 = token
+ * unique to this connection. Prints READY once the staging directory exists, then reads
+ * the tar archive on stdin. Exit codes: see EXIT below. Moving uses `mv -f file dir/`
+ * (rename into the parent, same file system), so a symlink at the final path is replaced,
+ * never followed; directories are created (mode copied from the archive) before the files
+ * move into them. The EXIT trap removes the staging directory on every outcome; when the
+ * connection drops, tar reads EOF and fails, and the trap runs.
+ */
+const UPLOAD_SCRIPT = [
+    `trap '' PIPE`,
+    'unset CDPATH',
+    'd=$1 s=.ssh-fanout-$2',
+    `command -v tar >/dev/null 2>&1 || { echo 'ssh-fanout: tar: command not found' >&2; exit 97; }`,
+    'mkdir -p -- "$d" && cd -P -- "$d" || exit 90',
+    'mkdir -m 700 -- "$s" || exit 91',
+    `trap 'rm -rf -- "$s"' EXIT`,
+    `trap 'exit 129' HUP`,
+    `trap 'exit 130' INT`,
+    `trap 'exit 143' TERM`,
+    // directories: created when missing, with the mode they have in the archive (ls -ld: drwxr-xr-x -> u=rwx,g=rx,o=rx)
+    `D='for p; do t=../$p; [ -d "$t" ] && continue;` +
+        ` if e=$(mkdir -- "$t" 2>&1); then` +
+        ` m=$(LC_ALL=C ls -ld -- "$p" | cut -c2-10 | sed "s/^\\(...\\)\\(...\\)\\(...\\)\\$/u=\\1,g=\\2,o=\\3/;s/-//g;s/S/s/g;s/T/t/g");` +
+        ` chmod "$m" "$t" || exit 1;` +
+        ` elif [ ! -d "$t" ]; then printf "%s\\n" "$e" >&2; exit 1; fi; done'`,
+    // files and symlinks: renamed into their parent directory (atomic replace)
+    `M='for p; do mv -f -- "$p" "../\${p%/*}/" || exit 1; done'`,
+    'echo ssh-fanout-ready',
+    '(cd -- "$s" && exec tar -xpf -) || exit 92',
+    '(cd -- "$s" && find . ! -name . -type d -exec /bin/sh -c "$D" sh {} + && find . ! -name . ! -type d -exec /bin/sh -c "$M" sh {} +) || exit 93',
+    'exit 0',
+].join('\n');
+const READY = 'ssh-fanout-ready\n';
+const EXIT = { noTar: 97, dest: 90, staging: 91, extract: 92, move: 93 };
+function uploadCommand(dest, token) {
+    return `/bin/sh -c ${(0,_targets_env_js__WEBPACK_IMPORTED_MODULE_4__/* .shellQuote */ .ZL)(UPLOAD_SCRIPT)} ssh-fanout-upload ${(0,_targets_env_js__WEBPACK_IMPORTED_MODULE_4__/* .shellQuote */ .ZL)(dest)} ${token}`;
+}
+/** The last lines of the remote's stderr, for a message: `(line; line)`, or '' when there is none. */
+function reason(stderr) {
+    const lines = stderr
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l !== '');
+    if (lines.length === 0)
+        return '';
+    let text = lines.slice(-2).join('; ');
+    if (text.length > 300)
+        text = `…${text.slice(-300)}`;
+    return ` (${text})`;
+}
+class Progress {
+    onProgress;
+    sent = 0;
+    last = 0;
+    constructor(onProgress) {
+        this.onProgress = onProgress;
+    }
+    add(n) {
+        this.sent += n;
+        const now = Date.now();
+        if (this.onProgress && now - this.last >= PROGRESS_INTERVAL_MS) {
+            this.last = now;
+            this.onProgress(this.sent);
+        }
+    }
+    final() {
+        this.onProgress?.(this.sent);
+    }
+}
+const cancelled = () => new UploadError('upload: cancelled', false);
+const lost = (sent) => new UploadError(`upload: connection lost after ${sent} bytes`, true);
+/**
+ * Sends the packed archive over an already-authenticated ssh2 Client (the same
+ * connection that then runs the command). Resolves when every file is in place.
+ * Rejects with an UploadError only.
+ */
+async function uploadArchive(client, opts) {
+    let dest;
+    try {
+        dest = resolveRemoteDir(opts.remoteDir);
+    }
+    catch (err) {
+        throw new UploadError(`upload: ${err.message}`, false);
+    }
+    if (opts.signal.aborted)
+        throw cancelled();
+    const token = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(6).toString('hex');
+    const progress = new Progress(opts.onProgress);
+    const tar = await viaTar(client, opts, dest, token, progress);
+    if (tar.noTar)
+        await viaSftp(client, opts, dest, token, progress, tar.stderr);
+    progress.final();
+}
+function viaTar(client, opts, dest, token, progress) {
+    return new Promise((resolve, reject) => {
+        let channel;
+        let file;
+        let settled = false;
+        let ready = false;
+        let stdout = '';
+        let stderr = '';
+        let exitCode = null;
+        let exitSignal = null;
+        const settle = (err, noTar = false) => {
+            if (settled)
+                return;
+            settled = true;
+            opts.signal.removeEventListener('abort', onAbort);
+            client.off('close', onClientClose);
+            if (file) {
+                if (channel)
+                    file.unpipe(channel);
+                file.destroy();
+            }
+            if (err) {
+                channel?.close();
+                reject(err);
+            }
+            else
+                resolve({ noTar, stderr });
+        };
+        const onAbort = () => settle(cancelled());
+        const onClientClose = () => settle(lost(progress.sent));
+        opts.signal.addEventListener('abort', onAbort, { once: true });
+        client.once('close', onClientClose);
+        const send = (ch) => {
+            file = (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.createReadStream)(opts.archivePath, { highWaterMark: READ_CHUNK });
+            file.on('data', (chunk) => progress.add(chunk.length));
+            file.on('error', (err) => settle(new UploadError(`upload: cannot read the packed files ${opts.archivePath} (${err.message})`, false)));
+            file.pipe(ch);
+        };
+        const finished = () => {
+            if (exitCode === null && exitSignal === null)
+                return settle(lost(progress.sent));
+            if (exitCode === 0 && ready)
+                return settle(null);
+            if (!ready && (exitCode === EXIT.noTar || exitCode === 127))
+                return settle(null, true);
+            const why = reason(stderr);
+            const what = exitCode === EXIT.dest
+                ? `cannot create the directory ${dest} on the host`
+                : exitCode === EXIT.staging
+                    ? `cannot write in ${dest} on the host`
+                    : exitCode === EXIT.extract
+                        ? `tar failed to unpack the files in ${dest} on the host`
+                        : exitCode === EXIT.move
+                            ? `cannot move the files into place in ${dest} on the host`
+                            : exitSignal !== null
+                                ? `the upload script on the host was killed by SIG${exitSignal}`
+                                : `the upload script on the host failed with exit code ${exitCode}`;
+            settle(new UploadError(`upload: ${what}${why}`, false));
+        };
+        client.exec(uploadCommand(dest, token), (err, ch) => {
+            if (settled) {
+                ch?.close();
+                return;
+            }
+            if (err)
+                return settle(new UploadError(`upload: could not open a channel for the upload (${err.message})`, false));
+            channel = ch;
+            ch.on('error', () => undefined);
+            ch.on('data', (chunk) => {
+                if (ready)
+                    return;
+                stdout += chunk.toString('latin1');
+                if (stdout.includes(READY)) {
+                    ready = true;
+                    send(ch);
+                }
+                else if (stdout.length > 4096)
+                    stdout = stdout.slice(-64);
+            });
+            ch.stderr.on('data', (chunk) => {
+                stderr = (stderr + chunk.toString()).slice(-STDERR_KEEP);
+            });
+            ch.on('exit', (code, signalName) => {
+                exitCode = code;
+                exitSignal = signalName ?? null;
+            });
+            ch.on('close', finished);
+        });
+    });
+}
+// ---------------------------------------------------------------------------
+// SFTP fallback
+class SftpLost extends Error {
+}
+function call(fn) {
+    return new Promise((resolve, reject) => {
+        fn((err, value) => (err ? reject(err) : resolve(value)));
+    });
+}
+function openSftp(client) {
+    return new Promise((resolve, reject) => client.sftp((err, sftp) => (err ? reject(err) : resolve(sftp))));
+}
+/** Entry name from the archive -> path segments, refusing anything that could leave the destination. */
+function entrySegments(name) {
+    const segments = name.replace(/\/+$/, '').split('/');
+    if (name.startsWith('/') || segments.some((s) => s === '' || s === '.' || s === '..')) {
+        throw new UploadError(`upload: the packed files hold an unsafe name ${JSON.stringify(name)}`, false);
+    }
+    return segments;
+}
+async function viaSftp(client, opts, dest, token, progress, tarStderr) {
+    let sftp;
+    try {
+        sftp = await openSftp(client);
+    }
+    catch (err) {
+        const why = reason(`${tarStderr.trim().split('\n').at(-1) ?? ''}\n${err.message}`);
+        throw new UploadError(`upload: the host has no tar command and no SFTP server${why}; install tar there, or enable its SFTP subsystem`, false);
+    }
+    if (opts.signal.aborted) {
+        sftp.end();
+        throw cancelled();
+    }
+    const temps = new Set();
+    let connectionLost = false;
+    const onLost = () => void (connectionLost = true);
+    sftp.on('close', onLost);
+    client.once('close', onLost);
+    const file = (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.createReadStream)(opts.archivePath, { highWaterMark: READ_CHUNK });
+    const tar = (0,tar_stream__WEBPACK_IMPORTED_MODULE_3__.extract)();
+    let stop = () => undefined;
+    const stopped = new Promise((_, reject) => (stop = reject));
+    stopped.catch(() => undefined);
+    const onAbort = () => stop(cancelled());
+    opts.signal.addEventListener('abort', onAbort, { once: true });
+    sftp.once('close', () => stop(new SftpLost()));
+    try {
+        await Promise.race([stopped, mkdirs(sftp, dest)]);
+        file.on('data', (chunk) => progress.add(chunk.length));
+        file.on('error', (err) => tar.destroy(err));
+        file.pipe(tar);
+        for await (const entry of tar) {
+            const header = entry.header;
+            const path = node_path__WEBPACK_IMPORTED_MODULE_2__.posix.join(dest, ...entrySegments(header.name));
+            await Promise.race([stopped, place(sftp, path, header, entry, token, temps)]);
+            entry.resume();
+        }
+    }
+    catch (err) {
+        file.destroy();
+        tar.destroy();
+        if (!connectionLost && !(err instanceof SftpLost))
+            await cleanup(sftp, temps);
+        if (opts.signal.aborted)
+            throw cancelled();
+        if (connectionLost || err instanceof SftpLost)
+            throw lost(progress.sent);
+        if (err instanceof UploadError)
+            throw err;
+        throw new UploadError(`upload: ${err.message}`, false);
+    }
+    finally {
+        opts.signal.removeEventListener('abort', onAbort);
+        client.off('close', onLost);
+        sftp.end();
+    }
+}
+/** Removes the temporary files left by a failed upload, for at most SFTP_CLEANUP_MS. */
+async function cleanup(sftp, temps) {
+    let timer;
+    const deadline = new Promise((resolve) => (timer = setTimeout(resolve, SFTP_CLEANUP_MS)));
+    const removals = Promise.all([...temps].map((t) => call((cb) => sftp.unlink(t, cb)).catch(() => undefined)));
+    await Promise.race([removals, deadline]);
+    clearTimeout(timer);
+}
+async function lstat(sftp, path) {
+    try {
+        return await call((cb) => sftp.lstat(path, cb));
+    }
+    catch {
+        return null;
+    }
+}
+async function isDirectory(sftp, path) {
+    try {
+        return (await call((cb) => sftp.stat(path, cb))).isDirectory();
+    }
+    catch {
+        return false;
+    }
+}
+/** Creates `path` and its missing parents (a race with another upload creating them is fine). */
+async function mkdirs(sftp, path) {
+    const segments = path.split('/').filter((s) => s !== '' && s !== '.');
+    let current = path.startsWith('/') ? '/' : '.';
+    for (const segment of segments) {
+        current = node_path__WEBPACK_IMPORTED_MODULE_2__.posix.join(current, segment);
+        await mkdir(sftp, current, null);
+    }
+}
+/** Creates one directory unless it exists; `mode` is applied only to a directory created here. */
+async function mkdir(sftp, path, mode) {
+    if (await isDirectory(sftp, path))
+        return;
+    try {
+        await call((cb) => sftp.mkdir(path, cb));
+    }
+    catch (err) {
+        if (await isDirectory(sftp, path))
+            return;
+        throw new UploadError(`upload: cannot create the directory ${path} on the host (${err.message})`, false);
+    }
+    if (mode !== null)
+        await call((cb) => sftp.chmod(path, mode, cb));
+}
+async function place(sftp, path, header, entry, token, temps) {
+    const mode = (header.mode ?? 0o644) & 0o7777;
+    if (header.type === 'directory')
+        return mkdir(sftp, path, mode);
+    if (header.type !== 'file' && header.type !== 'symlink')
+        return; // the packer writes no other kind
+    const temp = node_path__WEBPACK_IMPORTED_MODULE_2__.posix.join(node_path__WEBPACK_IMPORTED_MODULE_2__.posix.dirname(path), `.${node_path__WEBPACK_IMPORTED_MODULE_2__.posix.basename(path)}.ssh-fanout-${token}`);
+    if (!(await isDirectory(sftp, node_path__WEBPACK_IMPORTED_MODULE_2__.posix.dirname(path))))
+        await mkdirs(sftp, node_path__WEBPACK_IMPORTED_MODULE_2__.posix.dirname(path));
+    temps.add(temp);
+    try {
+        if (header.type === 'symlink') {
+            await call((cb) => sftp.symlink(header.linkname ?? '', temp, cb));
+        }
+        else {
+            await writeFile(sftp, temp, entry);
+            await call((cb) => sftp.chmod(temp, mode, cb));
+        }
+    }
+    catch (err) {
+        if (err instanceof UploadError || err instanceof SftpLost)
+            throw err;
+        throw new UploadError(`upload: cannot write ${temp} on the host (${err.message})`, false);
+    }
+    await renameOver(sftp, temp, path);
+    temps.delete(temp);
+}
+/** Writes in flight per file: pipelines the SFTP writes while bounding memory (each chunk is at most READ_CHUNK). */
+const WRITES_IN_FLIGHT = 8;
+/** Streams one archive entry into a new file (exclusive create), several writes in flight, with backpressure. */
+async function writeFile(sftp, temp, entry) {
+    const handle = await call((cb) => sftp.open(temp, 'wx', { mode: 0o600 }, cb));
+    const inFlight = new Set();
+    const state = {};
+    let position = 0;
+    try {
+        for await (const chunk of entry) {
+            const data = chunk;
+            const write = call((cb) => sftp.write(handle, data, 0, data.length, position, cb)).catch((err) => void (state.failure ??= err));
+            position += data.length;
+            inFlight.add(write);
+            void write.finally(() => inFlight.delete(write));
+            if (inFlight.size >= WRITES_IN_FLIGHT)
+                await Promise.race(inFlight);
+            if (state.failure)
+                throw state.failure;
+        }
+        await Promise.all(inFlight);
+        if (state.failure)
+            throw state.failure;
+    }
+    finally {
+        await Promise.all(inFlight);
+        await call((cb) => sftp.close(handle, cb)).catch(() => undefined);
+    }
+}
+async function renameOver(sftp, from, to) {
+    const existing = await lstat(sftp, to);
+    if (existing?.isDirectory())
+        throw new UploadError(`upload: cannot replace the directory ${to} on the host with a file`, false);
+    const extensions = sftp._extensions ?? {};
+    try {
+        if (extensions['posix-rename@openssh.com'] === '1') {
+            await call((cb) => sftp.ext_openssh_rename(from, to, cb));
+        }
+        else {
+            // plain SFTP rename refuses to overwrite: the old file goes first (never a half-written one)
+            if (existing)
+                await call((cb) => sftp.unlink(to, cb)).catch(() => undefined);
+            await call((cb) => sftp.rename(from, to, cb));
+        }
+    }
+    catch (err) {
+        throw new UploadError(`upload: cannot move ${from} to ${to} on the host (${err.message})`, false);
+    }
+}
+
+
+/***/ }),
+
+/***/ 9976:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   In: () => (/* binding */ envPrefix),
+/* harmony export */   ZL: () => (/* binding */ shellQuote),
+/* harmony export */   vc: () => (/* binding */ parseEnv)
+/* harmony export */ });
+/**
+ * The `env` input: `NAME=value` lines passed to the remote command. Values reach
+ * the command byte for byte: they are single-quoted for the remote POSIX shell,
+ * so `$`, backticks, quotes and backslashes are never interpreted.
+ * Error messages never echo a value, since values are often secrets.
+ */
+const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const LINE_FORM = 'write NAME=value, one per line (NAME: letters, digits and _, not starting with a digit)';
+function parseEnv(text) {
+    const vars = [];
+    const firstLine = new Map();
+    text.split('\n').forEach((rawLine, index) => {
+        const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
+        if (line.trim() === '' || line.trimStart().startsWith('#'))
+            return;
+        const variable = parseLine(line, index + 1);
+        const earlier = firstLine.get(variable.name);
+        if (earlier !== undefined) {
+            throw new Error(`line ${index + 1}: ${variable.name} is already set on line ${earlier}; set each name once`);
+        }
+        firstLine.set(variable.name, index + 1);
+        vars.push(variable);
+    });
+    return vars;
+}
+function parseLine(line, lineNumber) {
+    const eq = line.indexOf('=');
+    if (eq === -1) {
+        throw new Error(`line ${lineNumber} has no '='; ${LINE_FORM} (the line is not shown in case it holds a secret)`);
+    }
+    const name = line.slice(0, eq);
+    const value = line.slice(eq + 1);
+    if (name === '')
+        throw new Error(`line ${lineNumber}: the name before '=' is empty; ${LINE_FORM}`);
+    if (!NAME_RE.test(name))
+        throw new Error(`line ${lineNumber}: ${JSON.stringify(name)} is not a valid variable name; ${LINE_FORM}`);
+    if (value.includes('\0'))
+        throw new Error(`line ${lineNumber}: the value of ${name} contains a NUL byte, which cannot be passed to a command`);
+    return { name, value };
+}
+/** POSIX single-quoting: the shell takes everything between the quotes literally. */
+function shellQuote(value) {
+    return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+/**
+ * Shell text that sets and exports the variables; put it directly before the
+ * user's command: `envPrefix(vars) + command`. Empty list -> ''.
+ */
+function envPrefix(vars) {
+    if (vars.length === 0)
+        return '';
+    for (const { name, value } of vars) {
+        if (!NAME_RE.test(name))
+            throw new Error(`${JSON.stringify(name)} is not a valid variable name; ${LINE_FORM}`);
+        if (value.includes('\0'))
+            throw new Error(`the value of ${name} contains a NUL byte, which cannot be passed to a command`);
+    }
+    const assignments = vars.map(({ name, value }) => `${name}=${shellQuote(value)}\n`).join('');
+    return `${assignments}export ${vars.map((v) => v.name).join(' ')}\n`;
+}
+
+
+/***/ }),
+
 /***/ 3012:
 /***/ ((__unused_webpack___webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
@@ -24807,7 +25883,7 @@ g.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node_url__
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _esm_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3012);
 /* harmony import */ var node_events__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8474);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8513);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(803);
 // The entry point the runner starts (dist/index.js): it only calls run().
 
 
@@ -24824,7 +25900,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8513:
+/***/ 803:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -24954,8 +26030,6 @@ async function appendSummary(text) {
     await (0,promises_.appendFile)(filePath, text + external_node_os_namespaceObject.EOL, { encoding: 'utf8' });
 }
 
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: ./node_modules/ssh2/lib/client.js
 var client = __nccwpck_require__(6297);
 // EXTERNAL MODULE: ./node_modules/ssh2/lib/protocol/keyParser.js
@@ -24971,68 +26045,8 @@ var keyParser = __nccwpck_require__(1789);
 const Client = client;
 const parseKey = keyParser.parseKey;
 
-;// CONCATENATED MODULE: ./lib/engine/targets/env.js
-/**
- * The `env` input: `NAME=value` lines passed to the remote command. Values reach
- * the command byte for byte: they are single-quoted for the remote POSIX shell,
- * so `$`, backticks, quotes and backslashes are never interpreted.
- * Error messages never echo a value, since values are often secrets.
- */
-const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const LINE_FORM = 'write NAME=value, one per line (NAME: letters, digits and _, not starting with a digit)';
-function parseEnv(text) {
-    const vars = [];
-    const firstLine = new Map();
-    text.split('\n').forEach((rawLine, index) => {
-        const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
-        if (line.trim() === '' || line.trimStart().startsWith('#'))
-            return;
-        const variable = parseLine(line, index + 1);
-        const earlier = firstLine.get(variable.name);
-        if (earlier !== undefined) {
-            throw new Error(`line ${index + 1}: ${variable.name} is already set on line ${earlier}; set each name once`);
-        }
-        firstLine.set(variable.name, index + 1);
-        vars.push(variable);
-    });
-    return vars;
-}
-function parseLine(line, lineNumber) {
-    const eq = line.indexOf('=');
-    if (eq === -1) {
-        throw new Error(`line ${lineNumber} has no '='; ${LINE_FORM} (the line is not shown in case it holds a secret)`);
-    }
-    const name = line.slice(0, eq);
-    const value = line.slice(eq + 1);
-    if (name === '')
-        throw new Error(`line ${lineNumber}: the name before '=' is empty; ${LINE_FORM}`);
-    if (!NAME_RE.test(name))
-        throw new Error(`line ${lineNumber}: ${JSON.stringify(name)} is not a valid variable name; ${LINE_FORM}`);
-    if (value.includes('\0'))
-        throw new Error(`line ${lineNumber}: the value of ${name} contains a NUL byte, which cannot be passed to a command`);
-    return { name, value };
-}
-/** POSIX single-quoting: the shell takes everything between the quotes literally. */
-function shellQuote(value) {
-    return `'${value.replaceAll("'", `'\\''`)}'`;
-}
-/**
- * Shell text that sets and exports the variables; put it directly before the
- * user's command: `envPrefix(vars) + command`. Empty list -> ''.
- */
-function envPrefix(vars) {
-    if (vars.length === 0)
-        return '';
-    for (const { name, value } of vars) {
-        if (!NAME_RE.test(name))
-            throw new Error(`${JSON.stringify(name)} is not a valid variable name; ${LINE_FORM}`);
-        if (value.includes('\0'))
-            throw new Error(`the value of ${name} contains a NUL byte, which cannot be passed to a command`);
-    }
-    const assignments = vars.map(({ name, value }) => `${name}=${shellQuote(value)}\n`).join('');
-    return `${assignments}export ${vars.map((v) => v.name).join(' ')}\n`;
-}
-
+// EXTERNAL MODULE: ./lib/engine/targets/env.js
+var targets_env = __nccwpck_require__(9976);
 ;// CONCATENATED MODULE: ./node_modules/p-map/index.js
 function pMap(iterable, mapper, options) {
 	return mapConcurrently(iterable, mapper, options, false);
@@ -25698,153 +26712,8 @@ function createPuller(iterator) {
 	};
 }
 
-;// CONCATENATED MODULE: ./lib/engine/parse.js
-/**
- * Parsers for scalar action inputs (durations, counts, thresholds, sizes, booleans).
- * Each throws a plain `Error` saying what is wrong and what is accepted; the caller
- * prefixes the input name.
- */
-const DURATION_FORMS = 'use seconds (45) or a number with units h, m, s, ms (45s, 5m, 1h, 1m30s, 500ms)';
-const THRESHOLD_FORMS = 'use a number of hosts (0, 2) or a percentage of hosts from 0% to 100% (10%, 12.5%)';
-const SIZE_FORMS = 'use a number of bytes (1048576) or a number with a unit KB, MB or GB (512KB, 10MB, 1GB; KiB, MiB, GiB also accepted; 1 KB = 1024 bytes)';
-const BOOLEAN_FORMS = 'use true or false (True, TRUE, False and FALSE are also accepted)';
-/** Longest duration accepted: Node.js timers fire at once (after 1 ms) when asked to wait longer than 2^31 - 1 ms (about 24.8 days). */
-const MAX_DURATION_MS = 2 ** 31 - 1;
-const MAX_DURATION = 'at most 24 days (596h)';
-/** Longest piece of user text quoted in an error; longer text is cut so an error never repeats megabytes of input. */
-const QUOTE_LIMIT = 40;
-/** User text in double quotes for an error message; text over 40 characters is cut to its start, with its length. */
-function quote(text) {
-    return text.length <= QUOTE_LIMIT ? `"${text}"` : `"${clip(text)}" (${text.length} characters)`;
-}
-/** The text itself, or its first 40 characters and '…' when longer. */
-function clip(text) {
-    if (text.length <= QUOTE_LIMIT)
-        return text;
-    return (Array.from(text.slice(0, QUOTE_LIMIT * 2))
-        .slice(0, QUOTE_LIMIT)
-        .join('') + '…');
-}
-const NUMBER = String.raw `\d+(?:\.\d+)?`;
-/** Units in order, each at most once; `m(?!s)` keeps minutes from eating the `m` of `ms`. */
-const BARE_NUMBER_RE = new RegExp(`^${NUMBER}$`);
-const DURATION_RE = new RegExp(`^(?:(${NUMBER})h)?(?:(${NUMBER})m(?!s))?(?:(${NUMBER})s)?(?:(\\d+)ms)?$`);
-/**
- * Milliseconds. A bare number is seconds; `h`, `m`, `s` accept decimals (`1.5s`), `ms` does not.
- * Zero is accepted; more than MAX_DURATION_MS is not (Node.js could not wait that long).
- */
-function parseDuration(text) {
-    const trimmed = text.trim();
-    const parts = durationParts(trimmed.toLowerCase());
-    if (parts === null)
-        throw new Error(`${quote(trimmed)} is not a duration; ${DURATION_FORMS}`);
-    const [h, m, s, ms] = parts;
-    const total = Math.round(h * 3_600_000 + m * 60_000 + s * 1000 + ms);
-    if (!(total <= MAX_DURATION_MS))
-        throw new Error(`${quote(trimmed)} is too long a duration; give ${MAX_DURATION}`);
-    return total;
-}
-/** [hours, minutes, seconds, milliseconds], or null when the text is not a duration. */
-function durationParts(text) {
-    if (BARE_NUMBER_RE.test(text))
-        return [0, 0, Number(text), 0];
-    const match = DURATION_RE.exec(text);
-    if (match === null || text === '')
-        return null;
-    return match.slice(1).map((part) => Number(part ?? 0));
-}
-/** A whole number (digits only) that is at least `min` (and at most `max` when given). */
-function parsePositiveInt(text, min, max) {
-    const trimmed = text.trim();
-    const value = Number(trimmed);
-    const range = max === undefined ? `≥ ${min}` : `from ${min} to ${max}`;
-    if (!/^\d+$/.test(trimmed) || !Number.isSafeInteger(value) || value < min || (max !== undefined && value > max)) {
-        const example = max === undefined ? Math.max(min, 10) : max;
-        throw new Error(`${quote(trimmed)} is not a whole number ${range}; use a whole number ${range}, e.g. ${example}`);
-    }
-    return value;
-}
-/** `2` (hosts) or `10%` / `12.5%` (of all hosts, 0..100). */
-function parseThreshold(text) {
-    const trimmed = text.trim();
-    if (/^\d+$/.test(trimmed) && Number.isSafeInteger(Number(trimmed)))
-        return { kind: 'count', value: Number(trimmed) };
-    const percent = new RegExp(`^(${NUMBER})%$`).exec(trimmed);
-    if (percent === null)
-        throw new Error(`${quote(trimmed)} is not a number of hosts or a percentage; ${THRESHOLD_FORMS}`);
-    const value = Number(percent[1]);
-    if (value > 100)
-        throw new Error(`${quote(trimmed)} is more than 100%; ${THRESHOLD_FORMS}`);
-    return { kind: 'percent', value };
-}
-/**
- * How many failures are tolerated. For percentages this is exactly
- * floor(value * total / 100), computed on the decimal digits so that e.g.
- * 1.14% of 5000 hosts is 57, not 56 as floating point would give.
- */
-function toleratedFailures(t, total) {
-    if (t.kind === 'count')
-        return t.value;
-    const exact = decimalParts(t.value);
-    if (exact === null || !Number.isSafeInteger(total))
-        return Math.floor((t.value * total) / 100);
-    const [digits, scale] = exact;
-    return Number((digits * BigInt(total)) / (100n * 10n ** scale));
-}
-/** True when failures are strictly more than tolerated (for percent: failures * 100 > value * total, exactly). */
-function thresholdExceeded(t, failures, total) {
-    return failures > toleratedFailures(t, total);
-}
-/** `2`, or `10% of 40 hosts (4)` with the tolerated count rounded down. */
-function describeThreshold(t, total) {
-    if (t.kind === 'count')
-        return String(t.value);
-    return `${t.value}% of ${total} ${total === 1 ? 'host' : 'hosts'} (${toleratedFailures(t, total)})`;
-}
-/** A non-negative number as digits / 10^scale, from its shortest decimal form; null if not finite or negative. */
-function decimalParts(value) {
-    const match = /^(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(String(value));
-    if (match === null)
-        return null;
-    const [, int, frac = '', exp = '0'] = match;
-    const scale = frac.length - Number(exp);
-    const digits = BigInt(int + frac);
-    return scale >= 0 ? [digits, BigInt(scale)] : [digits * 10n ** BigInt(-scale), 0n];
-}
-// Binary multiples: 1 KB = 1 KiB = 1024 bytes, 1 MB = 1024 KB, 1 GB = 1024 MB
-// (as most people mean them for buffer and output limits).
-const SIZE_UNITS = new Map([
-    ['', 1],
-    ['b', 1],
-    ...['k', 'kb', 'kib'].map((u) => [u, 1024]),
-    ...['m', 'mb', 'mib'].map((u) => [u, 1024 ** 2]),
-    ...['g', 'gb', 'gib'].map((u) => [u, 1024 ** 3]),
-]);
-/** Bytes, at least 1. Units are case-insensitive and binary (1 KB = 1024 bytes); decimals allowed with a unit (`1.5MB`), rounded down to whole bytes. */
-function parseSize(text) {
-    const trimmed = text.trim();
-    const match = new RegExp(`^(${NUMBER})\\s*([a-z]*)$`).exec(trimmed.toLowerCase());
-    const unit = match === null ? undefined : SIZE_UNITS.get(match[2]);
-    if (match === null || unit === undefined || (unit === 1 && match[1].includes('.'))) {
-        throw new Error(`${quote(trimmed)} is not a size; ${SIZE_FORMS}`);
-    }
-    const bytes = Math.floor(Number(match[1]) * unit);
-    if (bytes < 1)
-        throw new Error(`${quote(trimmed)} is less than 1 byte; ${SIZE_FORMS}`);
-    if (!Number.isSafeInteger(bytes))
-        throw new Error(`${quote(trimmed)} is too large; ${SIZE_FORMS}`);
-    return bytes;
-}
-/** YAML 1.2 core schema booleans, as `@actions/core` getBooleanInput accepts them. */
-function parseBoolean(text) {
-    const trimmed = text.trim();
-    if (['true', 'True', 'TRUE'].includes(trimmed))
-        return true;
-    if (['false', 'False', 'FALSE'].includes(trimmed))
-        return false;
-    throw new Error(`${quote(trimmed)} is not a boolean; ${BOOLEAN_FORMS}`);
-}
-
+// EXTERNAL MODULE: ./lib/engine/parse.js
+var engine_parse = __nccwpck_require__(3773);
 ;// CONCATENATED MODULE: ./lib/engine/model.js
 /** Statuses that count as failures against `max-failures`. */
 const FAILURE_STATUSES = new Set(['failed', 'error', 'timeout', 'cancelled']);
@@ -26056,12 +26925,12 @@ function hostsMatch(hosts, name) {
 }
 const MARKERS = { '@revoked': 'revoked', '@cert-authority': 'cert-authority' };
 /** Parses one non-comment line; returns the entry or a reason it is malformed. */
-function known_hosts_parseLine(text, line) {
+function parseLine(text, line) {
     const fields = text.split(/[ \t]+/);
     let marker = null;
     if (fields[0].startsWith('@')) {
         if (!(fields[0] in MARKERS))
-            return `unknown marker ${clip(fields[0])}`;
+            return `unknown marker ${(0,engine_parse/* clip */.$Q)(fields[0])}`;
         marker = MARKERS[fields[0]];
         fields.shift();
     }
@@ -26081,7 +26950,7 @@ function known_hosts_parseLine(text, line) {
         return 'key data is not a public key';
     }
     if (key.type !== type)
-        return `key type ${clip(type)} does not match the key data (${key.type})`;
+        return `key type ${(0,engine_parse/* clip */.$Q)(type)} does not match the key data (${key.type})`;
     return { line, marker, hosts, key };
 }
 /** Parses known_hosts text. Never throws: bad lines are skipped with a warning. */
@@ -26092,7 +26961,7 @@ function parseKnownHosts(text) {
         const trimmed = raw.replace(/\r$/, '').trim();
         if (trimmed === '' || trimmed.startsWith('#'))
             return;
-        const parsed = known_hosts_parseLine(trimmed, index + 1);
+        const parsed = parseLine(trimmed, index + 1);
         if (typeof parsed === 'string')
             warnings.push(`line ${index + 1}: ${parsed}; line ignored`);
         else
@@ -26182,7 +27051,7 @@ function looksLikeKeySize(fields) {
     return fields.length >= 2 && /^\d+$/.test(fields[0]) && fields[1].startsWith('SHA256:');
 }
 function keySizeHint(bits) {
-    return (`${quote(bits)} before the fingerprint is the key size that ssh-keygen -l prints, not a host pattern; ` +
+    return (`${(0,engine_parse/* quote */.hD)(bits)} before the fingerprint is the key size that ssh-keygen -l prints, not a host pattern; ` +
         'keep only the SHA256:… field of the ssh-keygen -l line (drop the bit count before it and the comment and key type after it), ' +
         'optionally after a host pattern, e.g. "web1.example.com SHA256:…"');
 }
@@ -27242,7 +28111,7 @@ async function fanout(opts) {
     let bytesSent = 0;
     let stoppedEarly = false;
     let reports = Promise.resolve();
-    const exceeded = () => thresholdExceeded(opts.threshold, failures, total);
+    const exceeded = () => (0,engine_parse/* thresholdExceeded */.JA)(opts.threshold, failures, total);
     const record = (index, result, spool) => {
         results[index] = result;
         counts[result.status] += 1;
@@ -27504,7 +28373,7 @@ function resolveTargets(entries, defaults) {
     for (const t of targets) {
         const key = entryKey(t.username, t.host, t.port);
         if (seen.has(key)) {
-            throw new TargetError(`${clip(`${t.username}@${t.label}`)} appears twice after applying the default username and port; list each host once`, 'duplicate');
+            throw new TargetError(`${(0,engine_parse/* clip */.$Q)(`${t.username}@${t.label}`)} appears twice after applying the default username and port; list each host once`, 'duplicate');
         }
         seen.add(key);
     }
@@ -27537,7 +28406,7 @@ function tokenize(text) {
     return tokens;
 }
 function where(token) {
-    return `entry ${quote(token.text)} on line ${token.line}`;
+    return `entry ${(0,engine_parse/* quote */.hD)(token.text)} on line ${token.line}`;
 }
 function parseToken(token) {
     try {
@@ -27576,7 +28445,7 @@ function splitUser(text) {
 function checkUsername(name) {
     const problem = usernameProblem(name);
     if (problem !== null) {
-        throw new Error(`user name ${quote(name)} ${problem}; as with ssh, a user name may not start with '-', contain control characters or any of ' \` " ; & < > | ( ) { }, or end with '\\'`);
+        throw new Error(`user name ${(0,engine_parse/* quote */.hD)(name)} ${problem}; as with ssh, a user name may not start with '-', contain control characters or any of ' \` " ; & < > | ( ) { }, or end with '\\'`);
     }
     return name;
 }
@@ -27616,7 +28485,7 @@ function checkIPv4(host, pattern) {
         .map((part) => (part === '' ? part : String(Number(part))))
         .join('.');
     const inRange = pattern.includes('[') ? ' (in a range, write [1-10], not [01-10])' : '';
-    throw new Error(`IPv4 address ${quote(host)} has the zero-padded number "${padded}", which the system resolver reads as octal (010 is 8); ` +
+    throw new Error(`IPv4 address ${(0,engine_parse/* quote */.hD)(host)} has the zero-padded number "${padded}", which the system resolver reads as octal (010 is 8); ` +
         `write IPv4 numbers without leading zeros: ${unpadded}${inRange}`);
 }
 /** `[2001:db8::1]...`: the first bracket holds a ':', so it is an address, not a range. */
@@ -27635,23 +28504,23 @@ function parseBracketedIPv6(text) {
     if (after === '')
         return { hosts: [host] };
     if (!after.startsWith(':'))
-        throw new Error(`unexpected ${quote(after)} after ']'; ${IPV6_FORM}`);
+        throw new Error(`unexpected ${(0,engine_parse/* quote */.hD)(after)} after ']'; ${IPV6_FORM}`);
     return { hosts: [host], port: parsePort(after.slice(1)) };
 }
 function checkIPv6(address) {
     if ((0,external_node_net_.isIPv6)(address))
         return address;
     const note = address.includes('[') ? ' (ranges are not supported in IPv6 addresses)' : '';
-    throw new Error(`${quote(address)} is not a valid IPv6 address${note}; ${IPV6_FORM}`);
+    throw new Error(`${(0,engine_parse/* quote */.hD)(address)} is not a valid IPv6 address${note}; ${IPV6_FORM}`);
 }
 function parsePort(text) {
     if (text === '')
         throw new Error(`the port after ':' is missing; ${PORT_RANGE}`);
     if (!/^\d+$/.test(text))
-        throw new Error(`port ${quote(text)} is not a number; ${PORT_RANGE}`);
+        throw new Error(`port ${(0,engine_parse/* quote */.hD)(text)} is not a number; ${PORT_RANGE}`);
     const port = Number(text);
     if (port < 1 || port > 65535)
-        throw new Error(`port ${clip(text)} is out of range; ${PORT_RANGE}`);
+        throw new Error(`port ${(0,engine_parse/* clip */.$Q)(text)} is out of range; ${PORT_RANGE}`);
     return port;
 }
 function checkHostName(name) {
@@ -27659,10 +28528,10 @@ function checkHostName(name) {
         throw new Error(`the host name is missing; ${ENTRY_FORM}`);
     const bad = [...name].find((ch) => !/[A-Za-z0-9._-]/.test(ch));
     if (bad !== undefined) {
-        throw new Error(`host name ${quote(name)} contains ${describeChar(bad)}; host names may only use letters, digits, '.', '-' and '_'`);
+        throw new Error(`host name ${(0,engine_parse/* quote */.hD)(name)} contains ${describeChar(bad)}; host names may only use letters, digits, '.', '-' and '_'`);
     }
     if (/^[-.]/.test(name)) {
-        throw new Error(`host name ${quote(name)} starts with '${name[0]}'; it must start with a letter, digit or '_'`);
+        throw new Error(`host name ${(0,engine_parse/* quote */.hD)(name)} starts with '${name[0]}'; it must start with a letter, digit or '_'`);
     }
     return name;
 }
@@ -27703,16 +28572,16 @@ function parseRange(body) {
 function parseRangeItem(item, body, alone) {
     const match = /^(\d+)(?:-(\d+))?$/.exec(item);
     if (match === null) {
-        throw new Error(`[${clip(body)}] is not a range: ${quote(item)} is not a number or start-end pair; ${RANGE_FORM}`);
+        throw new Error(`[${(0,engine_parse/* clip */.$Q)(body)}] is not a range: ${(0,engine_parse/* quote */.hD)(item)} is not a number or start-end pair; ${RANGE_FORM}`);
     }
     const [, startText, endText = startText] = match;
     const start = Number(startText);
     const end = Number(endText);
     if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end))
-        throw new Error(`[${clip(body)}] has a number that is too large`);
+        throw new Error(`[${(0,engine_parse/* clip */.$Q)(body)}] has a number that is too large`);
     if (start > end) {
-        const fix = clip(`${endText}-${startText}`);
-        throw new Error(alone ? `range [${clip(item)}] goes backwards; write [${fix}]` : `range ${clip(item)} in [${clip(body)}] goes backwards; write ${fix}`);
+        const fix = (0,engine_parse/* clip */.$Q)(`${endText}-${startText}`);
+        throw new Error(alone ? `range [${(0,engine_parse/* clip */.$Q)(item)}] goes backwards; write [${fix}]` : `range ${(0,engine_parse/* clip */.$Q)(item)} in [${(0,engine_parse/* clip */.$Q)(body)}] goes backwards; write ${fix}`);
     }
     const width = startText.length > 1 && startText.startsWith('0') ? startText.length : 1;
     return { start, end, width };
@@ -27745,7 +28614,7 @@ function normalizeHost(host) {
 }
 function duplicateMessage(entry, first, current) {
     const also = first === current ? 'listed twice by this entry' : `already listed by ${where(first)}`;
-    return `${clip(showEntry(entry))} is ${also}; list each host once`;
+    return `${(0,engine_parse/* clip */.$Q)(showEntry(entry))} is ${also}; list each host once`;
 }
 /** The entry as written after expansion: `[user@]host[:port]`, IPv6 bracketed when a port follows. */
 function showEntry({ username, host, port }) {
@@ -27755,7 +28624,7 @@ function showEntry({ username, host, port }) {
     return `${user}${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 function missingUserMessage(labels) {
-    const shown = labels.slice(0, 5).map(clip).join(', ');
+    const shown = labels.slice(0, 5).map(engine_parse/* clip */.$Q).join(', ');
     const more = labels.length > 5 ? ` and ${labels.length - 5} more` : '';
     const count = labels.length === 1 ? '' : ` ${labels.length} hosts:`;
     return `no username for${count} ${shown}${more}; give user@host or set the username`;
@@ -28265,542 +29134,11 @@ function describeShard(shard, total) {
     return `${name}: hosts ${start + 1}-${end} of ${total}`;
 }
 
-// EXTERNAL MODULE: ./node_modules/tar-stream/index.js
-var tar_stream = __nccwpck_require__(6118);
-;// CONCATENATED MODULE: ./lib/engine/prepare/upload.js
-/**
- * Sends a packed tar archive (see src/action/upload-files.ts) to one host over an
- * already-authenticated connection, before the command runs on that connection.
- *
- * Primary method: an exec channel running UPLOAD_SCRIPT (POSIX sh) that extracts the
- * archive with the remote `tar` into a staging directory inside the destination, then
- * renames every file and symlink into place. Fallback, when the host has no `tar`: SFTP,
- * each file written under a temporary name beside its final path and renamed over it.
- * Either way a file is never seen half-written at its final path, and a failed or
- * cancelled upload leaves no staging directory or temporary file behind (except, over
- * SFTP only, the one temporary file being written when the connection itself dies).
- *
- * The archive is streamed from disk with backpressure: memory stays bounded whatever its size.
- */
-
-
-
-
-
-class UploadError extends Error {
-    retryable;
-    constructor(message, 
-    /** true when the connection was lost: the whole upload may be tried again on a new connection */
-    retryable) {
-        super(message);
-        this.retryable = retryable;
-        this.name = 'UploadError';
-    }
-}
-const PROGRESS_INTERVAL_MS = 200;
-const READ_CHUNK = 256 * 1024;
-/** Remote stderr kept for error messages (the tail). */
-const STDERR_KEEP = 4096;
-/** How long cleanup over SFTP may take after a failure or a cancel before the channel is closed anyway. */
-const SFTP_CLEANUP_MS = 2_000;
-/**
- * The remote directory in the form both methods use: absolute, or relative to the
- * login directory (`./...`). `~` and `~/x` are the login directory and x in it.
- * Throws an Error saying what to write instead.
- */
-function resolveRemoteDir(dir) {
-    if (dir.trim() === '')
-        throw new Error('the remote directory is empty; give an absolute path, or one relative to the login directory');
-    if (/[\0\n\r]/.test(dir))
-        throw new Error('the remote directory contains a NUL or line break; give a plain path');
-    if (dir.startsWith('/'))
-        return dir;
-    if (dir === '~' || dir === '~/')
-        return '.';
-    if (dir.startsWith('~/'))
-        return `./${dir.slice(2)}`;
-    if (dir.startsWith('~')) {
-        throw new Error(`${JSON.stringify(dir)}: ~user paths are not supported; give an absolute path, or one relative to the login directory (~/ is accepted)`);
-    }
-    return dir.startsWith('./') ? dir : `./${dir}`;
-}
-/**
- * Runs on the host under /bin/sh: $1 = destination (absolute or ./relative), $2 = token
- * unique to this connection. Prints READY once the staging directory exists, then reads
- * the tar archive on stdin. Exit codes: see EXIT below. Moving uses `mv -f file dir/`
- * (rename into the parent, same file system), so a symlink at the final path is replaced,
- * never followed; directories are created (mode copied from the archive) before the files
- * move into them. The EXIT trap removes the staging directory on every outcome; when the
- * connection drops, tar reads EOF and fails, and the trap runs.
- */
-const UPLOAD_SCRIPT = [
-    `trap '' PIPE`,
-    'unset CDPATH',
-    'd=$1 s=.ssh-fanout-$2',
-    `command -v tar >/dev/null 2>&1 || { echo 'ssh-fanout: tar: command not found' >&2; exit 97; }`,
-    'mkdir -p -- "$d" && cd -P -- "$d" || exit 90',
-    'mkdir -m 700 -- "$s" || exit 91',
-    `trap 'rm -rf -- "$s"' EXIT`,
-    `trap 'exit 129' HUP`,
-    `trap 'exit 130' INT`,
-    `trap 'exit 143' TERM`,
-    // directories: created when missing, with the mode they have in the archive (ls -ld: drwxr-xr-x -> u=rwx,g=rx,o=rx)
-    `D='for p; do t=../$p; [ -d "$t" ] && continue;` +
-        ` if e=$(mkdir -- "$t" 2>&1); then` +
-        ` m=$(LC_ALL=C ls -ld -- "$p" | cut -c2-10 | sed "s/^\\(...\\)\\(...\\)\\(...\\)\\$/u=\\1,g=\\2,o=\\3/;s/-//g;s/S/s/g;s/T/t/g");` +
-        ` chmod "$m" "$t" || exit 1;` +
-        ` elif [ ! -d "$t" ]; then printf "%s\\n" "$e" >&2; exit 1; fi; done'`,
-    // files and symlinks: renamed into their parent directory (atomic replace)
-    `M='for p; do mv -f -- "$p" "../\${p%/*}/" || exit 1; done'`,
-    'echo ssh-fanout-ready',
-    '(cd -- "$s" && exec tar -xpf -) || exit 92',
-    '(cd -- "$s" && find . ! -name . -type d -exec /bin/sh -c "$D" sh {} + && find . ! -name . ! -type d -exec /bin/sh -c "$M" sh {} +) || exit 93',
-    'exit 0',
-].join('\n');
-const READY = 'ssh-fanout-ready\n';
-const EXIT = { noTar: 97, dest: 90, staging: 91, extract: 92, move: 93 };
-function uploadCommand(dest, token) {
-    return `/bin/sh -c ${shellQuote(UPLOAD_SCRIPT)} ssh-fanout-upload ${shellQuote(dest)} ${token}`;
-}
-/** The last lines of the remote's stderr, for a message: `(line; line)`, or '' when there is none. */
-function reason(stderr) {
-    const lines = stderr
-        .split('\n')
-        .map((l) => l.trim())
-        .filter((l) => l !== '');
-    if (lines.length === 0)
-        return '';
-    let text = lines.slice(-2).join('; ');
-    if (text.length > 300)
-        text = `…${text.slice(-300)}`;
-    return ` (${text})`;
-}
-class Progress {
-    onProgress;
-    sent = 0;
-    last = 0;
-    constructor(onProgress) {
-        this.onProgress = onProgress;
-    }
-    add(n) {
-        this.sent += n;
-        const now = Date.now();
-        if (this.onProgress && now - this.last >= PROGRESS_INTERVAL_MS) {
-            this.last = now;
-            this.onProgress(this.sent);
-        }
-    }
-    final() {
-        this.onProgress?.(this.sent);
-    }
-}
-const cancelled = () => new UploadError('upload: cancelled', false);
-const lost = (sent) => new UploadError(`upload: connection lost after ${sent} bytes`, true);
-/**
- * Sends the packed archive over an already-authenticated ssh2 Client (the same
- * connection that then runs the command). Resolves when every file is in place.
- * Rejects with an UploadError only.
- */
-async function uploadArchive(client, opts) {
-    let dest;
-    try {
-        dest = resolveRemoteDir(opts.remoteDir);
-    }
-    catch (err) {
-        throw new UploadError(`upload: ${err.message}`, false);
-    }
-    if (opts.signal.aborted)
-        throw cancelled();
-    const token = (0,external_node_crypto_.randomBytes)(6).toString('hex');
-    const progress = new Progress(opts.onProgress);
-    const tar = await viaTar(client, opts, dest, token, progress);
-    if (tar.noTar)
-        await viaSftp(client, opts, dest, token, progress, tar.stderr);
-    progress.final();
-}
-function viaTar(client, opts, dest, token, progress) {
-    return new Promise((resolve, reject) => {
-        let channel;
-        let file;
-        let settled = false;
-        let ready = false;
-        let stdout = '';
-        let stderr = '';
-        let exitCode = null;
-        let exitSignal = null;
-        const settle = (err, noTar = false) => {
-            if (settled)
-                return;
-            settled = true;
-            opts.signal.removeEventListener('abort', onAbort);
-            client.off('close', onClientClose);
-            if (file) {
-                if (channel)
-                    file.unpipe(channel);
-                file.destroy();
-            }
-            if (err) {
-                channel?.close();
-                reject(err);
-            }
-            else
-                resolve({ noTar, stderr });
-        };
-        const onAbort = () => settle(cancelled());
-        const onClientClose = () => settle(lost(progress.sent));
-        opts.signal.addEventListener('abort', onAbort, { once: true });
-        client.once('close', onClientClose);
-        const send = (ch) => {
-            file = (0,external_node_fs_.createReadStream)(opts.archivePath, { highWaterMark: READ_CHUNK });
-            file.on('data', (chunk) => progress.add(chunk.length));
-            file.on('error', (err) => settle(new UploadError(`upload: cannot read the packed files ${opts.archivePath} (${err.message})`, false)));
-            file.pipe(ch);
-        };
-        const finished = () => {
-            if (exitCode === null && exitSignal === null)
-                return settle(lost(progress.sent));
-            if (exitCode === 0 && ready)
-                return settle(null);
-            if (!ready && (exitCode === EXIT.noTar || exitCode === 127))
-                return settle(null, true);
-            const why = reason(stderr);
-            const what = exitCode === EXIT.dest
-                ? `cannot create the directory ${dest} on the host`
-                : exitCode === EXIT.staging
-                    ? `cannot write in ${dest} on the host`
-                    : exitCode === EXIT.extract
-                        ? `tar failed to unpack the files in ${dest} on the host`
-                        : exitCode === EXIT.move
-                            ? `cannot move the files into place in ${dest} on the host`
-                            : exitSignal !== null
-                                ? `the upload script on the host was killed by SIG${exitSignal}`
-                                : `the upload script on the host failed with exit code ${exitCode}`;
-            settle(new UploadError(`upload: ${what}${why}`, false));
-        };
-        client.exec(uploadCommand(dest, token), (err, ch) => {
-            if (settled) {
-                ch?.close();
-                return;
-            }
-            if (err)
-                return settle(new UploadError(`upload: could not open a channel for the upload (${err.message})`, false));
-            channel = ch;
-            ch.on('error', () => undefined);
-            ch.on('data', (chunk) => {
-                if (ready)
-                    return;
-                stdout += chunk.toString('latin1');
-                if (stdout.includes(READY)) {
-                    ready = true;
-                    send(ch);
-                }
-                else if (stdout.length > 4096)
-                    stdout = stdout.slice(-64);
-            });
-            ch.stderr.on('data', (chunk) => {
-                stderr = (stderr + chunk.toString()).slice(-STDERR_KEEP);
-            });
-            ch.on('exit', (code, signalName) => {
-                exitCode = code;
-                exitSignal = signalName ?? null;
-            });
-            ch.on('close', finished);
-        });
-    });
-}
-// ---------------------------------------------------------------------------
-// SFTP fallback
-class SftpLost extends Error {
-}
-function call(fn) {
-    return new Promise((resolve, reject) => {
-        fn((err, value) => (err ? reject(err) : resolve(value)));
-    });
-}
-function openSftp(client) {
-    return new Promise((resolve, reject) => client.sftp((err, sftp) => (err ? reject(err) : resolve(sftp))));
-}
-/** Entry name from the archive -> path segments, refusing anything that could leave the destination. */
-function entrySegments(name) {
-    const segments = name.replace(/\/+$/, '').split('/');
-    if (name.startsWith('/') || segments.some((s) => s === '' || s === '.' || s === '..')) {
-        throw new UploadError(`upload: the packed files hold an unsafe name ${JSON.stringify(name)}`, false);
-    }
-    return segments;
-}
-async function viaSftp(client, opts, dest, token, progress, tarStderr) {
-    let sftp;
-    try {
-        sftp = await openSftp(client);
-    }
-    catch (err) {
-        const why = reason(`${tarStderr.trim().split('\n').at(-1) ?? ''}\n${err.message}`);
-        throw new UploadError(`upload: the host has no tar command and no SFTP server${why}; install tar there, or enable its SFTP subsystem`, false);
-    }
-    if (opts.signal.aborted) {
-        sftp.end();
-        throw cancelled();
-    }
-    const temps = new Set();
-    let connectionLost = false;
-    const onLost = () => void (connectionLost = true);
-    sftp.on('close', onLost);
-    client.once('close', onLost);
-    const file = (0,external_node_fs_.createReadStream)(opts.archivePath, { highWaterMark: READ_CHUNK });
-    const tar = (0,tar_stream.extract)();
-    let stop = () => undefined;
-    const stopped = new Promise((_, reject) => (stop = reject));
-    stopped.catch(() => undefined);
-    const onAbort = () => stop(cancelled());
-    opts.signal.addEventListener('abort', onAbort, { once: true });
-    sftp.once('close', () => stop(new SftpLost()));
-    try {
-        await Promise.race([stopped, mkdirs(sftp, dest)]);
-        file.on('data', (chunk) => progress.add(chunk.length));
-        file.on('error', (err) => tar.destroy(err));
-        file.pipe(tar);
-        for await (const entry of tar) {
-            const header = entry.header;
-            const path = external_node_path_.posix.join(dest, ...entrySegments(header.name));
-            await Promise.race([stopped, place(sftp, path, header, entry, token, temps)]);
-            entry.resume();
-        }
-    }
-    catch (err) {
-        file.destroy();
-        tar.destroy();
-        if (!connectionLost && !(err instanceof SftpLost))
-            await cleanup(sftp, temps);
-        if (opts.signal.aborted)
-            throw cancelled();
-        if (connectionLost || err instanceof SftpLost)
-            throw lost(progress.sent);
-        if (err instanceof UploadError)
-            throw err;
-        throw new UploadError(`upload: ${err.message}`, false);
-    }
-    finally {
-        opts.signal.removeEventListener('abort', onAbort);
-        client.off('close', onLost);
-        sftp.end();
-    }
-}
-/** Removes the temporary files left by a failed upload, for at most SFTP_CLEANUP_MS. */
-async function cleanup(sftp, temps) {
-    let timer;
-    const deadline = new Promise((resolve) => (timer = setTimeout(resolve, SFTP_CLEANUP_MS)));
-    const removals = Promise.all([...temps].map((t) => call((cb) => sftp.unlink(t, cb)).catch(() => undefined)));
-    await Promise.race([removals, deadline]);
-    clearTimeout(timer);
-}
-async function lstat(sftp, path) {
-    try {
-        return await call((cb) => sftp.lstat(path, cb));
-    }
-    catch {
-        return null;
-    }
-}
-async function isDirectory(sftp, path) {
-    try {
-        return (await call((cb) => sftp.stat(path, cb))).isDirectory();
-    }
-    catch {
-        return false;
-    }
-}
-/** Creates `path` and its missing parents (a race with another upload creating them is fine). */
-async function mkdirs(sftp, path) {
-    const segments = path.split('/').filter((s) => s !== '' && s !== '.');
-    let current = path.startsWith('/') ? '/' : '.';
-    for (const segment of segments) {
-        current = external_node_path_.posix.join(current, segment);
-        await mkdir(sftp, current, null);
-    }
-}
-/** Creates one directory unless it exists; `mode` is applied only to a directory created here. */
-async function mkdir(sftp, path, mode) {
-    if (await isDirectory(sftp, path))
-        return;
-    try {
-        await call((cb) => sftp.mkdir(path, cb));
-    }
-    catch (err) {
-        if (await isDirectory(sftp, path))
-            return;
-        throw new UploadError(`upload: cannot create the directory ${path} on the host (${err.message})`, false);
-    }
-    if (mode !== null)
-        await call((cb) => sftp.chmod(path, mode, cb));
-}
-async function place(sftp, path, header, entry, token, temps) {
-    const mode = (header.mode ?? 0o644) & 0o7777;
-    if (header.type === 'directory')
-        return mkdir(sftp, path, mode);
-    if (header.type !== 'file' && header.type !== 'symlink')
-        return; // the packer writes no other kind
-    const temp = external_node_path_.posix.join(external_node_path_.posix.dirname(path), `.${external_node_path_.posix.basename(path)}.ssh-fanout-${token}`);
-    if (!(await isDirectory(sftp, external_node_path_.posix.dirname(path))))
-        await mkdirs(sftp, external_node_path_.posix.dirname(path));
-    temps.add(temp);
-    try {
-        if (header.type === 'symlink') {
-            await call((cb) => sftp.symlink(header.linkname ?? '', temp, cb));
-        }
-        else {
-            await writeFile(sftp, temp, entry);
-            await call((cb) => sftp.chmod(temp, mode, cb));
-        }
-    }
-    catch (err) {
-        if (err instanceof UploadError || err instanceof SftpLost)
-            throw err;
-        throw new UploadError(`upload: cannot write ${temp} on the host (${err.message})`, false);
-    }
-    await renameOver(sftp, temp, path);
-    temps.delete(temp);
-}
-/** Writes in flight per file: pipelines the SFTP writes while bounding memory (each chunk is at most READ_CHUNK). */
-const WRITES_IN_FLIGHT = 8;
-/** Streams one archive entry into a new file (exclusive create), several writes in flight, with backpressure. */
-async function writeFile(sftp, temp, entry) {
-    const handle = await call((cb) => sftp.open(temp, 'wx', { mode: 0o600 }, cb));
-    const inFlight = new Set();
-    const state = {};
-    let position = 0;
-    try {
-        for await (const chunk of entry) {
-            const data = chunk;
-            const write = call((cb) => sftp.write(handle, data, 0, data.length, position, cb)).catch((err) => void (state.failure ??= err));
-            position += data.length;
-            inFlight.add(write);
-            void write.finally(() => inFlight.delete(write));
-            if (inFlight.size >= WRITES_IN_FLIGHT)
-                await Promise.race(inFlight);
-            if (state.failure)
-                throw state.failure;
-        }
-        await Promise.all(inFlight);
-        if (state.failure)
-            throw state.failure;
-    }
-    finally {
-        await Promise.all(inFlight);
-        await call((cb) => sftp.close(handle, cb)).catch(() => undefined);
-    }
-}
-async function renameOver(sftp, from, to) {
-    const existing = await lstat(sftp, to);
-    if (existing?.isDirectory())
-        throw new UploadError(`upload: cannot replace the directory ${to} on the host with a file`, false);
-    const extensions = sftp._extensions ?? {};
-    try {
-        if (extensions['posix-rename@openssh.com'] === '1') {
-            await call((cb) => sftp.ext_openssh_rename(from, to, cb));
-        }
-        else {
-            // plain SFTP rename refuses to overwrite: the old file goes first (never a half-written one)
-            if (existing)
-                await call((cb) => sftp.unlink(to, cb)).catch(() => undefined);
-            await call((cb) => sftp.rename(from, to, cb));
-        }
-    }
-    catch (err) {
-        throw new UploadError(`upload: cannot move ${from} to ${to} on the host (${err.message})`, false);
-    }
-}
-
-;// CONCATENATED MODULE: ./lib/engine/prepare/script.js
-
-
-/** Reads the `#!` line the way Linux does: the interpreter, then everything after it as one optional argument. */
-function parseShebang(text) {
-    if (text[0] !== 0x23 || text[1] !== 0x21)
-        return null;
-    const end = text.indexOf(0x0a);
-    const line = text
-        .subarray(2, end === -1 ? Math.min(text.length, 256) : end)
-        .toString('utf8')
-        .replace(/\r$/, '')
-        .trim();
-    if (line === '')
-        return null;
-    const split = /^(\S+)(?:\s+(.*))?$/.exec(line);
-    return split[2] ? [split[1], split[2].trim()] : [split[1]];
-}
-function readScript(text) {
-    return { text, interpreter: parseShebang(text) };
-}
-/**
- * Writes the script to a private directory made for this connection (`mktemp -d`: mode 0700,
- * unique name; the file 0700) and resolves with that directory. The remote shell is POSIX sh.
- */
-const STAGE_COMMAND = 'umask 077 && d=$(mktemp -d "${TMPDIR:-/tmp}/ssh-fanout.XXXXXXXXXX") && cat > "$d/script" && chmod 700 "$d/script" && printf "%s\\n" "$d"';
-function stageScript(client, script, signal) {
-    return new Promise((resolve, reject) => {
-        if (signal.aborted)
-            return reject(new UploadError('upload: cancelled', false));
-        client.exec(STAGE_COMMAND, (err, channel) => {
-            if (err)
-                return reject(new UploadError(`upload: could not open a channel to write the script-file on the host (${err.message})`, false));
-            let stdout = '';
-            let stderr = '';
-            let code = null;
-            const onAbort = () => channel.close();
-            signal.addEventListener('abort', onAbort, { once: true });
-            channel.on('data', (d) => (stdout += d.toString()));
-            channel.stderr.on('data', (d) => (stderr += d.toString()));
-            channel.on('exit', (c) => (code = c));
-            channel.on('error', () => undefined);
-            channel.on('close', () => {
-                signal.removeEventListener('abort', onAbort);
-                const dir = stdout.trim();
-                if (signal.aborted)
-                    return reject(new UploadError('upload: cancelled', false));
-                if (code === 0 && dir.startsWith('/'))
-                    return resolve(dir);
-                const why = lastLine(stderr) || (code === null ? 'the channel closed without an exit status' : `exit status ${code}`);
-                reject(new UploadError(`upload: could not write the script-file to a private temporary file on the host (${why})`, code === null));
-            });
-            channel.end(script.text);
-        });
-    });
-}
-/** The remote command that runs the staged script: the environment prefix, then its interpreter (or `sh`) on the file. */
-function scriptCommand(envPrefix, script, dir) {
-    const interpreter = script.interpreter ?? ['sh'];
-    return `${envPrefix}exec ${[...interpreter, `${dir}/script`].map(shellQuote).join(' ')}`;
-}
-/** Removes the staged script's directory; resolves (never rejects) once done, failed, or after `timeoutMs`. */
-function removeStaged(client, dir, timeoutMs) {
-    return new Promise((resolve) => {
-        const timer = setTimeout(resolve, timeoutMs);
-        const done = () => {
-            clearTimeout(timer);
-            resolve();
-        };
-        try {
-            client.exec(`rm -rf -- ${shellQuote(dir)}`, (err, channel) => {
-                if (err)
-                    return done();
-                channel.on('error', () => undefined).resume();
-                channel.stderr.resume();
-                channel.on('close', done);
-                channel.end();
-            });
-        }
-        catch {
-            done();
-        }
-    });
-}
-function lastLine(text) {
-    const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-    return (lines.at(-1) ?? '').trim().slice(0, 300);
-}
-
+// EXTERNAL MODULE: ./lib/engine/prepare/upload.js
+var upload = __nccwpck_require__(2805);
+// EXTERNAL MODULE: ./lib/action/local-files.js
+var local_files = __nccwpck_require__(5051);
 ;// CONCATENATED MODULE: ./lib/action/inputs.js
-
 
 
 
@@ -28841,19 +29179,37 @@ const DEFAULTS = {
     'upload-to': '',
     'script-file': '',
     'log-dir': '',
+    mask: '',
 };
 /** Reads inputs the way the runner passes them: `INPUT_<NAME upper-cased, spaces as _>`. Not trimmed. */
 function readInputFromEnv(name) {
     return process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '';
 }
-/** The secret inputs, whose values must be masked before anything is printed. */
+/**
+ * `env` values shorter than this (`1`, `true`, `prod`) are not masked: masking them would
+ * replace every such word in every log and file. A shorter secret goes in the `mask` input.
+ */
+const MIN_ENV_MASK_LENGTH = 6;
+/**
+ * Every value masked before anything is printed (::add-mask::, so the job log masks it) and in
+ * every file the action writes (log-dir, results.json, results-file): `password`,
+ * `passphrase`, every line of `private-key`, every `env` value of MIN_ENV_MASK_LENGTH
+ * characters or more (trimmed), and every line of `mask` (trimmed, whatever its length).
+ * Validates nothing (it runs before getSettings), and never throws.
+ */
 function secretValues(read) {
-    const key = read('private-key');
-    const lines = key
-        .split(/\r?\n/)
+    const lines = (text) => text
+        .split(/\r?\n|\r/)
         .map((l) => l.trim())
         .filter((l) => l.length > 0);
-    return [read('password'), read('passphrase'), ...lines].filter((v) => v.trim().length > 0);
+    // env is read as parseEnv reads it (the value is everything after the first =), bad lines included: they are not shown either
+    const envValues = read('env')
+        .split('\n')
+        .filter((l) => !l.trimStart().startsWith('#') && l.includes('='))
+        .map((l) => l.slice(l.indexOf('=') + 1).trim())
+        .filter((v) => v.length >= MIN_ENV_MASK_LENGTH);
+    const values = [read('password'), read('passphrase'), ...lines(read('private-key')), ...envValues, ...lines(read('mask'))].filter((v) => v.trim().length > 0);
+    return [...new Set(values)];
 }
 function getSettings(read, env = process.env) {
     const get = (name) => {
@@ -28871,7 +29227,7 @@ function getSettings(read, env = process.env) {
     const port = parse('port', (t) => {
         const n = /^\d+$/.test(t) ? Number(t) : NaN;
         if (!(n >= 1 && n <= 65535))
-            throw new Error(`${quote(t)} is not a valid port; use a whole number from 1 to 65535`);
+            throw new Error(`${(0,engine_parse/* quote */.hD)(t)} is not a valid port; use a whole number from 1 to 65535`);
         return n;
     });
     const entries = parse('hosts', parseHosts);
@@ -28888,7 +29244,7 @@ function getSettings(read, env = process.env) {
     const jumpHost = get('jump-host') === '' ? null : parse('jump-host', (t) => parseJumpHost(t, username));
     const workspace = env.GITHUB_WORKSPACE || process.cwd();
     const command = get('command');
-    const script = get('script-file') === '' ? null : parse('script-file', (t) => loadScriptFile(t, workspace));
+    const script = get('script-file') === '' ? null : parse('script-file', (t) => (0,local_files/* loadScriptFile */.EB)(t, workspace));
     if (command === '' && script === null) {
         throw new InputError('command', 'is required: give the command (or a multi-line script) to run on every host, or a script from the repository in script-file');
     }
@@ -28896,11 +29252,11 @@ function getSettings(read, env = process.env) {
         throw new InputError('script-file', 'and command are both set; give exactly one: command for an inline command, or script-file for a script file to run instead');
     }
     // env values are kept byte for byte: not trimmed.
-    const envVars = parse('env', () => parseEnv(read('env')));
-    const prefix = envPrefix(envVars);
+    const envVars = parse('env', () => (0,targets_env/* parseEnv */.vc)(read('env')));
+    const prefix = (0,targets_env/* envPrefix */.In)(envVars);
     const upload = readUpload(read, get);
     const credentials = readCredentials(read, env);
-    const strict = parse('strict-host-key-checking', parseBoolean);
+    const strict = parse('strict-host-key-checking', engine_parse/* parseBoolean */.yG);
     const knownHosts = get('known-hosts') === '' ? null : parseKnownHosts(read('known-hosts'));
     const fingerprints = parse('fingerprints', parseFingerprints);
     if (strict && knownHosts !== null && fingerprints.length === 0)
@@ -28910,8 +29266,8 @@ function getSettings(read, env = process.env) {
             'Put the output of `ssh-keyscan -p PORT HOST` (verified out of band) into known-hosts, or the host key fingerprints ' +
             '(`ssh-keygen -l -f key.pub`, or those printed by a run with strict-host-key-checking: false) into fingerprints');
     }
-    const commandTimeoutMs = parse('command-timeout', parseDuration);
-    const connectTimeoutMs = parse('connect-timeout', parseDuration);
+    const commandTimeoutMs = parse('command-timeout', engine_parse/* parseDuration */.E9);
+    const connectTimeoutMs = parse('connect-timeout', engine_parse/* parseDuration */.E9);
     if (connectTimeoutMs <= 0)
         throw new InputError('connect-timeout', 'must be more than 0 (e.g. 30s)');
     return {
@@ -28919,7 +29275,7 @@ function getSettings(read, env = process.env) {
         totalHosts: allTargets.length,
         shard,
         batchSize: parse('batch-size', parseBatchSize),
-        batchPauseMs: parse('batch-pause', parseDuration),
+        batchPauseMs: parse('batch-pause', engine_parse/* parseDuration */.E9),
         jumpHost,
         command,
         script,
@@ -28927,19 +29283,19 @@ function getSettings(read, env = process.env) {
         envPrefix: prefix,
         remoteCommand: prefix + command,
         upload,
-        logDir: get('log-dir') === '' ? null : (0,external_node_path_.resolve)(workspace, get('log-dir')),
+        logDir: get('log-dir') === '' ? null : parse('log-dir', (t) => (0,local_files/* resolveLogDir */.w)(t, workspace)),
         workspace,
         credentials,
         strictHostKeyChecking: strict,
         knownHosts,
         fingerprints,
-        concurrency: parse('concurrency', (t) => parsePositiveInt(t, 1)),
+        concurrency: parse('concurrency', (t) => (0,engine_parse/* parsePositiveInt */.EJ)(t, 1)),
         connectTimeoutMs,
         commandTimeoutMs,
-        maxFailures: parse('max-failures', parseThreshold),
-        failFast: parse('fail-fast', parseBoolean),
-        retries: parse('retries', (t) => parsePositiveInt(t, 0, MAX_RETRIES)),
-        maxOutputBytes: parse('max-output', parseSize),
+        maxFailures: parse('max-failures', engine_parse/* parseThreshold */.B7),
+        failFast: parse('fail-fast', engine_parse/* parseBoolean */.yG),
+        retries: parse('retries', (t) => (0,engine_parse/* parsePositiveInt */.EJ)(t, 0, MAX_RETRIES)),
+        maxOutputBytes: parse('max-output', engine_parse/* parseSize */.DB),
     };
 }
 const UPLOAD_TO_FORM = 'give an absolute path (/srv/app/releases), or one relative to the login directory (app, ~/app)';
@@ -28955,41 +29311,12 @@ function readUpload(read, get) {
     if (remoteDir === '')
         throw new InputError('upload-to', `is required when upload is set: the directory on every host the files land in; ${UPLOAD_TO_FORM}`);
     try {
-        resolveRemoteDir(remoteDir);
+        (0,upload/* resolveRemoteDir */.cX)(remoteDir);
     }
     catch (err) {
         throw new InputError('upload-to', `${err.message}`);
     }
     return { patterns, remoteDir };
-}
-/** Larger files belong in `upload`: the script is held in memory and sent to every host. */
-const MAX_SCRIPT_BYTES = 16 * 1024 * 1024;
-/** Reads the script-file (relative to the workspace) once, on the runner. */
-function loadScriptFile(path, workspace) {
-    const full = (0,external_node_path_.isAbsolute)(path) ? path : (0,external_node_path_.resolve)(workspace, path);
-    const where = (0,external_node_path_.isAbsolute)(path) ? '' : ` (relative to the workspace, ${workspace})`;
-    let st;
-    try {
-        st = (0,external_node_fs_.statSync)(full);
-    }
-    catch (err) {
-        if (err.code === 'ENOENT') {
-            throw new Error(`${quote(path)} does not exist${where}; give the path of a script in the repository (check it out first with actions/checkout), e.g. scripts/deploy.sh`, {
-                cause: err,
-            });
-        }
-        throw new Error(`${quote(path)} cannot be read (${err.code})${where}`, { cause: err });
-    }
-    if (!st.isFile())
-        throw new Error(`${quote(path)} is not a file${where}; give the path of the script to run, e.g. scripts/deploy.sh`);
-    if (st.size > MAX_SCRIPT_BYTES)
-        throw new Error(`${quote(path)} is ${st.size} bytes, more than 16 MiB; send large files with upload and run them from command`);
-    try {
-        return { ...readScript((0,external_node_fs_.readFileSync)(full)), path };
-    }
-    catch (err) {
-        throw new Error(`${quote(path)} cannot be read (${err.code ?? err.message})${where}`, { cause: err });
-    }
 }
 const JUMP_HOST_FORM = 'write [user@]host[:port] of one bastion, e.g. deploy@bastion.example.com:2222';
 /** One `[user@]host[:port]`: its own user, else the username input; port 22 unless given (as `ssh -J`). */
@@ -29002,13 +29329,13 @@ function parseJumpHost(text, username) {
         throw new Error(`${err.message}; ${JUMP_HOST_FORM}`, { cause: err });
     }
     if (entries.length !== 1)
-        throw new Error(`${quote(text)} names ${entries.length} hosts; ${JUMP_HOST_FORM}`);
+        throw new Error(`${(0,engine_parse/* quote */.hD)(text)} names ${entries.length} hosts; ${JUMP_HOST_FORM}`);
     try {
         return resolveTargets(entries, { username, port: 22 })[0];
     }
     catch (err) {
         if (err instanceof TargetError && err.reason === 'missing-username')
-            throw new Error(`${quote(text)} has no user; ${JUMP_HOST_FORM}, or set the username input`, { cause: err });
+            throw new Error(`${(0,engine_parse/* quote */.hD)(text)} has no user; ${JUMP_HOST_FORM}, or set the username input`, { cause: err });
         throw err;
     }
 }
@@ -29085,6 +29412,8 @@ function readPrivateKey(text, passphrase) {
     return key;
 }
 
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: ./lib/engine/output/secrets.js
 /**
  * Secret values (password, passphrase, private key lines) in text we keep or cut. The runner
@@ -29193,7 +29522,7 @@ class StreamMasker {
 const TAIL_MEMORY_BYTES = 16 * 1024;
 /** A single line in `results[].output` longer than this is cut. */
 const MAX_TAIL_LINE_CHARS = 1000;
-const spool_READ_CHUNK = 64 * 1024;
+const READ_CHUNK = 64 * 1024;
 /**
  * One host's output, spooled to disk so memory does not grow with output size or concurrency.
  *
@@ -29348,7 +29677,7 @@ async function writeAll(fh, buf, position) {
 async function* readRange(fh, position, length) {
     let done = 0;
     while (done < length) {
-        const buf = Buffer.allocUnsafe(Math.min(spool_READ_CHUNK, length - done));
+        const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, length - done));
         const { bytesRead } = await fh.read(buf, 0, buf.length, position + done);
         if (bytesRead === 0)
             return;
@@ -29411,6 +29740,8 @@ class SpoolDir {
     }
 }
 
+// EXTERNAL MODULE: ./lib/engine/prepare/script.js
+var script = __nccwpck_require__(3615);
 ;// CONCATENATED MODULE: ./lib/engine/prepare/prepare.js
 
 
@@ -29420,15 +29751,15 @@ function preparer(p) {
     return async (client, ctx) => {
         if (p.upload) {
             ctx.phase('upload');
-            await uploadArchive(client, { ...p.upload, signal: ctx.signal, onProgress: (bytes) => ctx.progress(bytes) });
+            await (0,upload/* uploadArchive */.wG)(client, { ...p.upload, signal: ctx.signal, onProgress: (bytes) => ctx.progress(bytes) });
         }
         if (!p.script)
             return { command: p.command };
         ctx.phase('script');
-        const dir = await stageScript(client, p.script, ctx.signal);
+        const dir = await (0,script/* stageScript */.IU)(client, p.script, ctx.signal);
         return {
-            command: scriptCommand(p.envPrefix, p.script, dir),
-            cleanup: (c) => removeStaged(c, dir, CLEANUP_TIMEOUT_MS),
+            command: (0,script/* scriptCommand */.rG)(p.envPrefix, p.script, dir),
+            cleanup: (c) => (0,script/* removeStaged */.FF)(c, dir, CLEANUP_TIMEOUT_MS),
         };
     };
 }
@@ -29496,7 +29827,8 @@ function logFileName(label, taken) {
 }
 /**
  * The `log-dir` input: one file per host with its output as the log keeps it (secrets masked,
- * since a file is not masked by the runner), and `results.json`. Only those files are written.
+ * since a file is not masked by the runner), and `results.json`. Only those files are written,
+ * each created anew (local-files.ts): an existing symlink of that name is replaced, not followed.
  */
 class LogDir {
     path;
@@ -29518,14 +29850,15 @@ class LogDir {
                 cause: err,
             });
         }
-        if (!(0,external_node_fs_.statSync)(this.path).isDirectory())
+        if (!(0,external_node_fs_.lstatSync)(this.path).isDirectory())
             throw new Error(`${this.path} exists and is not a directory; give a directory, e.g. ssh-fanout-logs`);
     }
     /** Writes one host's output (an empty file when it has none, e.g. skipped). Never throws. */
     async writeHost(result, output) {
         const name = logFileName(result.target.label, this.taken);
         try {
-            const fh = await (0,promises_.open)((0,external_node_path_.join)(this.path, name), 'w', 0o644);
+            // a symlink or hard link of that name is replaced, never written through
+            const fh = await (0,local_files/* openForWrite */.Pm)((0,external_node_path_.join)(this.path, name), 0o644);
             try {
                 if (output) {
                     const masker = new StreamMasker(this.secrets);
@@ -29545,7 +29878,7 @@ class LogDir {
     /** Writes `results.json` (every host's entry, untrimmed). Never throws. */
     writeResults(json) {
         try {
-            (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(this.path, 'results.json'), json);
+            (0,local_files/* writeNewFile */.S0)((0,external_node_path_.join)(this.path, 'results.json'), json, 0o644);
         }
         catch (err) {
             this.failures.push(`results.json: ${err.message}`);
@@ -29686,7 +30019,7 @@ function setOutputs(results, secrets = []) {
     let resultsFile = null;
     if (isTrimmed(trim)) {
         resultsFile = (0,external_node_path_.join)(process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), `ssh-fanout-results-${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.json`);
-        (0,external_node_fs_.writeFileSync)(resultsFile, fullJson, { mode: 0o600 });
+        (0,local_files/* writeNewFile */.S0)(resultsFile, fullJson, 0o600);
         values['results-file'] = resultsFile;
     }
     for (const [name, value] of Object.entries(values))
@@ -30171,7 +30504,7 @@ function verdict(run, threshold, nothingToRun) {
     if (total === 0)
         return { failed: false, message: `Nothing to run: ${nothingToRun ?? 'there are no hosts'}` };
     const failed = run.results.filter((r) => isFailure(r.status));
-    const allowed = describeThreshold(threshold, total);
+    const allowed = (0,engine_parse/* describeThreshold */.d9)(threshold, total);
     if (run.cancelled) {
         return { failed: true, message: `The job was cancelled: ${failed.length} of ${countHosts(total)} did not finish successfully (${namesOf(failed)})` };
     }
