@@ -171,7 +171,7 @@ export function verdict(run: FanoutResult, threshold: Threshold, nothingToRun?: 
   }
   if (run.thresholdExceeded) {
     const skipped = run.results.filter((r) => r.status === 'skipped')
-    const why = skipped.some((r) => r.batch === null && /later batches/.test(r.error ?? '')) ? 'later batches' : 'fail-fast'
+    const why = skipped.some((r) => /later batches/.test(r.error ?? '')) ? 'later batches' : 'fail-fast'
     const tail = skipped.length > 0 ? `; ${skipped.length} ${skipped.length === 1 ? 'host was' : 'hosts were'} not started (${why})` : ''
     return { failed: true, message: `${failed.length} of ${countHosts(total)} failed, more than max-failures (${allowed}): ${namesOf(failed)}${tail}` }
   }

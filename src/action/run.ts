@@ -89,9 +89,7 @@ export async function run(read: InputReader): Promise<boolean> {
     spoolDir.remove()
   }
   await reporter.idle()
-  if (jump?.unavailableReason) {
-    core.error(inert(`${jump.unavailableReason}; no host was attempted through it`), { title: inert(`ssh-fanout: jump host ${jump.label} unavailable`) })
-  }
+  if (jump?.unavailableReason) core.error(inert(jumpUnavailable(jump, result)), { title: inert(`ssh-fanout: jump host ${jump.label} unavailable`) })
   if (logDir) writeLogDir(logDir, result, secrets, (line) => reporter.note(line))
   await reporter.idle()
   return finish(result, settings, secrets)
@@ -133,7 +131,9 @@ function jumpTransport(s: Settings, hostKeys: ReturnType<typeof hostKeyPolicy>, 
       case 'lost':
         return `: ${e.reason}; hosts not yet started wait for one reconnect`
       case 'failed':
-        return ` unavailable: ${e.reason}; no host is attempted through it`
+        return e.afterLoss
+          ? ` unavailable: ${e.reason} (reconnecting after the session was lost mid-run); no further host is attempted through it`
+          : ` unavailable: ${e.reason}; no host is attempted through it`
     }
   }
   return new JumpTransport({
@@ -145,6 +145,20 @@ function jumpTransport(s: Settings, hostKeys: ReturnType<typeof hostKeyPolicy>, 
     backoff: (attempt) => backoffDelay(attempt, 1_000),
     onEvent: (e) => note(`ssh-fanout: jump host ${label}${describe(e)}`),
   })
+}
+
+/**
+ * The annotation's text when the bastion could not be had: at the start (no host was attempted
+ * through it), or lost mid-run and not reconnected (some hosts ran through it, the rest did not).
+ */
+function jumpUnavailable(jump: JumpTransport, result: FanoutResult): string {
+  if (jump.lostMidRun === null) return `${jump.unavailableReason}; no host was attempted through it`
+  const attempted = result.results.filter((r) => r.attempts > 0).length
+  const not = result.results.filter((r) => r.errorKind === 'jump host').length
+  return (
+    `lost mid-run (${jump.lostMidRun}) and could not be reconnected: ${jump.unavailableReason}; ` +
+    `${countHosts(attempted)} ${attempted === 1 ? 'was' : 'were'} attempted through it, ${countHosts(not)} ${not === 1 ? 'was' : 'were'} not`
+  )
 }
 
 /** The log's first line: hosts (and which shard of how many), concurrency, batches, bastion, limits. */
