@@ -2,7 +2,7 @@ import { mkdirSync, statSync, writeFileSync } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { OutputSpool } from '../engine/output.js'
-import type { HostResult } from '../engine/result.js'
+import type { HostResult, HostTarget } from '../engine/result.js'
 import { StreamMasker } from '../engine/secrets.js'
 
 /** Names Windows keeps for devices, with or without an extension. */
@@ -29,6 +29,8 @@ export function logFileName(label: string, taken: Set<string>): string {
  */
 export class LogDir {
   private readonly taken = new Set<string>()
+  /** Each target's file name, chosen in host order before the run (not in finishing order). */
+  private readonly names = new Map<HostTarget, string>()
   /** Files that could not be written, with why: said once at the end. */
   readonly failures: string[] = []
 
@@ -52,9 +54,14 @@ export class LogDir {
     if (!statSync(this.path).isDirectory()) throw new Error(`${this.path} exists and is not a directory; give a directory, e.g. ssh-fanout-logs`)
   }
 
+  /** Names every host's file, in host order, so that a name never depends on which host finished first. */
+  nameFiles(targets: readonly HostTarget[]): void {
+    for (const target of targets) if (!this.names.has(target)) this.names.set(target, logFileName(target.label, this.taken))
+  }
+
   /** Writes one host's output (an empty file when it has none, e.g. skipped). Never throws. */
   async writeHost(result: HostResult, output: OutputSpool | null): Promise<void> {
-    const name = logFileName(result.target.label, this.taken)
+    const name = this.names.get(result.target) ?? logFileName(result.target.label, this.taken)
     try {
       const fh = await open(join(this.path, name), 'w', 0o644)
       try {

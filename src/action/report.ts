@@ -6,6 +6,7 @@ import type { OutputSpool } from '../engine/output.js'
 import { describeThreshold, type Threshold } from '../engine/parse.js'
 import { isFailure, type HostResult, type HostStatus, type HostTarget } from '../engine/result.js'
 import { formatSeconds, type SessionOutcome } from '../engine/session.js'
+import { hostLabel } from '../engine/hosts.js'
 import type { LogDir } from './log-dir.js'
 import { buildSummary, countHosts, type SummaryOptions } from './summary.js'
 
@@ -108,7 +109,7 @@ async function printGroup(result: HostResult, output: OutputSpool | null, showHo
   await writeOut(`::group::${core.escapeData(groupTitle(result))}\n`)
   if (result.hostKey && showHostKey) {
     await writeOut(
-      `${inert(`host key: ${result.hostKey.type} ${result.hostKey.fingerprint} (pin it with fingerprints: "${result.target.label} ${result.hostKey.fingerprint}")`)}\n`,
+      `${inert(`host key: ${result.hostKey.type} ${result.hostKey.fingerprint} (pin it with fingerprints: "${hostLabel(result.target.host, result.target.port)} ${result.hostKey.fingerprint}")`)}\n`,
     )
   }
   // A skipped host's reason is its title already.

@@ -4,6 +4,7 @@ import { SpoolDir } from '../engine/output.js'
 import { formatSeconds } from '../engine/session.js'
 import { describeShard, planBatches } from '../engine/rollout.js'
 import { DirectTransport, JumpTransport, type JumpEvent } from '../engine/transport.js'
+import { hostLabel } from '../engine/hosts.js'
 import { preparer } from '../engine/prepare.js'
 import { hostKeyPolicy } from '../engine/trust.js'
 import { getSettings, InputError, secretValues, type InputReader, type Settings } from './inputs.js'
@@ -29,6 +30,7 @@ export async function run(read: InputReader): Promise<boolean> {
   } catch (err) {
     throw new InputError('log-dir', (err as Error).message)
   }
+  logDir?.nameFiles(settings.targets)
   const packed = settings.upload ? await packUpload(settings) : null
   const reporter = new ActionReporter({ showHostKeys: !settings.strictHostKeyChecking, logDir })
   const cancel = new AbortController()
@@ -210,5 +212,7 @@ async function printHostKeys(result: FanoutResult): Promise<void> {
   if (seen.length === 0) return
   core.warning('strict-host-key-checking is off: host keys were accepted without checking. Pin them with the fingerprints input (the lines below).')
   await writeOut('Host keys seen (fingerprints input format):\n')
-  for (const r of seen) await writeOut(`${inert(`${r.target.label} ${r.hostKey!.fingerprint}`)}\n`)
+  // A fingerprint pins a host and port, whoever logs in: one line for alice@web1 and bob@web1 alike.
+  const lines = new Set(seen.map((r) => inert(`${hostLabel(r.target.host, r.target.port)} ${r.hostKey!.fingerprint}`)))
+  for (const line of lines) await writeOut(`${line}\n`)
 }
