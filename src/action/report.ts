@@ -119,20 +119,50 @@ async function printGroup(result: HostResult, output: OutputSpool | null, showHo
     await writeOut(`::stop-commands::${token}\n`)
     let endsWithNewline = true
     const decoder = new StringDecoder('utf8')
+    const markers = new MarkerBreaker()
     for await (const chunk of output.chunks()) {
-      const text = sanitizeLog(decoder.write(chunk))
+      const text = markers.push(sanitizeLog(decoder.write(chunk)))
       if (text.length > 0) {
         endsWithNewline = /[\r\n]$/.test(text)
         await writeOut(text)
       }
     }
-    const rest = sanitizeLog(decoder.end())
+    const rest = markers.push(sanitizeLog(decoder.end())) + markers.end()
     if (rest.length > 0) endsWithNewline = /[\r\n]$/.test(rest)
     await writeOut(`${rest}${endsWithNewline ? '' : '\n'}::${token}::\n`)
   } else if (result.status !== 'skipped') {
     await writeOut('(no output)\n')
   }
   await writeOut('::endgroup::\n')
+}
+
+/**
+ * Host output on its way to the job log, as a stream: every `##[` becomes `## [`, also when a chunk
+ * ends inside one. Inside stop-commands the runner acts on nothing, but it writes the line as it is,
+ * and GitHub's log viewer draws `##[group]`, `##[endgroup]`, `##[error]`, `##[warning]` and the rest
+ * of that family wherever they start a line: a host could close its own group and draw a forged one
+ * (or a red error line). log-dir files are written from the spool, not from here: they keep the bytes.
+ */
+export class MarkerBreaker {
+  private held = ''
+
+  push(text: string): string {
+    const all = this.held + text
+    // A trailing `#` or `##` may be the start of a marker the next chunk completes.
+    const keep = all.endsWith('##') ? 2 : all.endsWith('#') ? 1 : 0
+    this.held = all.slice(all.length - keep)
+    return breakMarkers(all.slice(0, all.length - keep))
+  }
+
+  end(): string {
+    const rest = this.held
+    this.held = ''
+    return rest
+  }
+}
+
+function breakMarkers(text: string): string {
+  return text.replace(/##\[/g, '## [')
 }
 
 /** Control characters other than tab, newline, CR and ESC (colours) are shown as U+FFFD. */
@@ -152,7 +182,7 @@ function oneLine(text: string): string {
  * becomes `: :` and every `##[` becomes `## [`. Used for titles and annotation text too.
  */
 export function inert(text: string): string {
-  return sanitizeLog(oneLine(text)).replace(/##\[/g, '## [').replace(/^::/, ': :')
+  return breakMarkers(sanitizeLog(oneLine(text))).replace(/^::/, ': :')
 }
 
 /** The escaping the runner expects in a workflow command's data. */
