@@ -27270,6 +27270,8 @@ class JumpTransport {
     live = null;
     failure = null;
     failureReason = null;
+    /** Why the last session that was up ended (null while none was lost). */
+    lastLost = null;
     closed = false;
     cleanups = new Set();
     /** Aborted by close(): cuts a wait between bastion attempts short. */
@@ -27287,6 +27289,10 @@ class JumpTransport {
     /** The reason alone (`failed` says `jump host X unavailable: <reason>`), or null. */
     get unavailableReason() {
         return this.failureReason;
+    }
+    /** Why a session that was up ended mid-run, or null: with `failed`, the bastion was lost and could not be reconnected. */
+    get lostMidRun() {
+        return this.lastLost;
     }
     async ready() {
         await this.session();
@@ -27334,7 +27340,7 @@ class JumpTransport {
         this.current ??= this.connectWithRetries().catch((err) => {
             this.failure = this.unavailable(err);
             this.failureReason = err.message;
-            this.opts.onEvent?.({ type: 'failed', error: this.failure.message, reason: err.message });
+            this.opts.onEvent?.({ type: 'failed', error: this.failure.message, reason: err.message, afterLoss: this.lastLost });
             throw this.failure;
         });
         return this.current;
@@ -27460,6 +27466,7 @@ class JumpTransport {
         if (this.closed)
             return;
         session.lost ??= `connection lost: jump host ${this.label} closed the connection`;
+        this.lastLost = session.lost;
         this.opts.onEvent?.({ type: 'lost', reason: session.lost });
         // The next host to start reconnects (once, with retries); streams through the old session are gone.
         if (this.live === session) {
@@ -28105,7 +28112,10 @@ async function fanout(opts) {
     const results = new Array(total);
     const counts = emptyCounts();
     const batches = opts.batches ?? [total];
-    const batchOf = (i) => (opts.batches ? i + 1 : null);
+    // Every host keeps the batch it was planned in, also when it never starts.
+    const plannedBatch = opts.batches ? batches.flatMap((size, b) => new Array(size).fill(b + 1)) : [];
+    const batchOf = (index) => plannedBatch[index] ?? null;
+    const transport = opts.transport ?? new DirectTransport(opts.session.lookup);
     let running = 0;
     let failures = 0;
     let bytesSent = 0;
@@ -28119,22 +28129,31 @@ async function fanout(opts) {
             failures += 1;
         reports = reports.then(() => report(opts.reporter, result, spool));
     };
+    /**
+     * A host that does not start: `skipped` with the reason, except when the jump host cannot be
+     * had, which is said on every host not yet started (an `error` naming it), whatever fail-fast says.
+     */
+    const notStarted = (index, reason) => {
+        const target = opts.targets[index];
+        const unavailable = opts.signal?.aborted ? null : transport.failed;
+        const result = unavailable
+            ? { ...skippedResult(target, unavailable.message), status: 'error', errorKind: unavailable.kind }
+            : skippedResult(target, reason);
+        record(index, { ...result, batch: batchOf(index) }, null);
+    };
     const skipFrom = (start, reason) => {
         for (let i = start; i < total; i += 1)
-            record(i, { ...skippedResult(opts.targets[i], reason), batch: null }, null);
+            notStarted(i, reason);
     };
     const progress = setInterval(() => {
         const finished = Object.values(counts).reduce((a, b) => a + b, 0);
         opts.reporter.progress({ total, finished, running, counts: { ...counts }, bytesSent });
     }, opts.progressIntervalMs ?? 15_000);
     progress.unref();
-    const runOne = async (index, target, batch) => {
+    const runOne = async (index, target) => {
         if (opts.signal?.aborted || (opts.failFast && exceeded())) {
             stoppedEarly ||= !opts.signal?.aborted;
-            record(index, {
-                ...skippedResult(target, opts.signal?.aborted ? 'not started: the job was cancelled' : 'not started: max-failures was exceeded and fail-fast is on'),
-                batch,
-            }, null);
+            notStarted(index, opts.signal?.aborted ? 'not started: the job was cancelled' : 'not started: max-failures was exceeded and fail-fast is on');
             return;
         }
         running += 1;
@@ -28148,14 +28167,14 @@ async function fanout(opts) {
                 bytesSent += bytes >= last ? bytes - last : bytes;
                 last = bytes;
             };
-            result = await runHost(target, spool, opts, onUploadProgress);
+            result = await runHost(target, spool, opts, transport, onUploadProgress);
         }
         catch (err) {
             // runSession never throws; this guards the promise that every host ends with one result.
             result = { ...skippedResult(target, `internal error: ${err.message}`), status: 'error', durationMs: Date.now() - started, attempts: 1 };
         }
         running -= 1;
-        record(index, { ...result, batch }, spool);
+        record(index, { ...result, batch: batchOf(index) }, spool);
     };
     try {
         let start = 0;
@@ -28167,7 +28186,7 @@ async function fanout(opts) {
             if (opts.batches)
                 opts.reporter.batchStarted?.(b + 1, batches.length, size);
             const slice = opts.targets.slice(start, start + size).map((target, i) => [start + i, target]);
-            await pMap(slice, ([index, target]) => runOne(index, target, batchOf(b)), { concurrency: opts.concurrency });
+            await pMap(slice, ([index, target]) => runOne(index, target), { concurrency: opts.concurrency });
             start += size;
         }
     }
@@ -28176,7 +28195,7 @@ async function fanout(opts) {
     }
     await reports;
     return {
-        results: results.map((r, i) => r ?? { ...skippedResult(opts.targets[i], 'not started'), batch: null }),
+        results: results.map((r, i) => r ?? { ...skippedResult(opts.targets[i], 'not started'), batch: batchOf(i) }),
         failures,
         thresholdExceeded: exceeded(),
         stoppedEarly,
@@ -28217,9 +28236,8 @@ async function report(reporter, result, spool) {
     }
 }
 /** One host, with retries for transient failures before the command started. */
-async function runHost(target, output, opts, onUploadProgress) {
+async function runHost(target, output, opts, transport, onUploadProgress) {
     const startedAt = Date.now();
-    const transport = opts.transport ?? new DirectTransport(opts.session.lookup);
     let attempts = 0;
     for (;;) {
         // Waiting for a (re)connecting bastion is not part of the host's connect-timeout.
@@ -28377,6 +28395,14 @@ function resolveTargets(entries, defaults) {
         }
         seen.add(key);
     }
+    // Several users on one host and port (alice@web1, bob@web1): each of their labels names its user, so no two hosts look alike.
+    const sharing = new Map();
+    const place = (t) => entryKey(undefined, t.host, t.port);
+    for (const t of targets)
+        sharing.set(place(t), (sharing.get(place(t)) ?? 0) + 1);
+    for (const t of targets)
+        if (sharing.get(place(t)) > 1)
+            t.label = `${t.username}@${t.label}`;
     return targets;
 }
 // ---- tokenizing -------------------------------------------------------------
@@ -29834,6 +29860,8 @@ class LogDir {
     path;
     secrets;
     taken = new Set();
+    /** Each target's file name, chosen in host order before the run (not in finishing order). */
+    names = new Map();
     /** Files that could not be written, with why: said once at the end. */
     failures = [];
     constructor(path, secrets) {
@@ -29853,9 +29881,15 @@ class LogDir {
         if (!(0,external_node_fs_.lstatSync)(this.path).isDirectory())
             throw new Error(`${this.path} exists and is not a directory; give a directory, e.g. ssh-fanout-logs`);
     }
+    /** Names every host's file, in host order, so that a name never depends on which host finished first. */
+    nameFiles(targets) {
+        for (const target of targets)
+            if (!this.names.has(target))
+                this.names.set(target, logFileName(target.label, this.taken));
+    }
     /** Writes one host's output (an empty file when it has none, e.g. skipped). Never throws. */
     async writeHost(result, output) {
-        const name = logFileName(result.target.label, this.taken);
+        const name = this.names.get(result.target) ?? logFileName(result.target.label, this.taken);
         try {
             // a symlink or hard link of that name is replaced, never written through
             const fh = await (0,local_files/* openForWrite */.Pm)((0,external_node_path_.join)(this.path, name), 0o644);
@@ -29894,8 +29928,15 @@ class LogDir {
 
 
 
-/** GitHub's limit for one output is 1 MB; every output stays at or below this many bytes. */
-const MAX_OUTPUT_BYTES = 900_000;
+/**
+ * What all outputs together may hold, in UTF-16 code units (a JavaScript string's length).
+ * GitHub: "Outputs can be a maximum of 1 MB per job … Size is approximated based on UTF-16
+ * encoding", that is 2 bytes per code unit, so 1 MB is 500,000 code units for every output of the
+ * job together. 450,000 (900,000 bytes in UTF-16) leaves 50,000 for the output names and for
+ * outputs of other steps mapped into the same job's `outputs`. An ASCII character counts 1 here,
+ * as does `é` or `日`; a character beyond the BMP (an emoji) counts 2.
+ */
+const OUTPUTS_BUDGET = 450_000;
 /**
  * When the `results` entries do not fit even with no output lines and errors cut to their
  * class, these fields are dropped from every entry, in this order, until they fit.
@@ -29917,13 +29958,15 @@ function resultEntry(r, tailLines = TAIL_LINES, secrets = []) {
         batch: r.batch,
     };
 }
-const fits = (text) => Buffer.byteLength(text) <= MAX_OUTPUT_BYTES;
+/** A text's size as GitHub counts outputs: UTF-16 code units. */
+const utf16Units = (text) => text.length;
 /**
- * The `results` entries as JSON, at most MAX_OUTPUT_BYTES, in host order. Cut step by step
- * until they fit: fewer output lines (20, 10, 5, 2, 1, 0), errors cut to 80 characters then
+ * The `results` entries as JSON, at most `budget` UTF-16 code units, in host order. Cut step by
+ * step until they fit: fewer output lines (20, 10, 5, 2, 1, 0), errors cut to 80 characters then
  * to their class, fields dropped in DROP_ORDER, and last the hosts at the end of the list.
  */
-function resultsJson(results, secrets = []) {
+function resultsJson(results, secrets = [], budget = OUTPUTS_BUDGET) {
+    const fits = (text) => utf16Units(text) <= budget;
     const done = (entries, tailLines, errorsShortened, droppedFields = []) => {
         const json = JSON.stringify(entries);
         return fits(json) ? { json, tailLines, errorsShortened, droppedFields, hostsLeftOut: 0 } : null;
@@ -29949,8 +29992,18 @@ function resultsJson(results, secrets = []) {
             return found;
     }
     // Even `host` and `status` alone are too much: keep the hosts that fit, in order.
-    const kept = howManyFit(entries.map((e) => Buffer.byteLength(JSON.stringify(e))), 2);
-    return { json: JSON.stringify(entries.slice(0, kept)), tailLines: 0, errorsShortened: true, droppedFields: dropped, hostsLeftOut: entries.length - kept };
+    return leaveOut(entries, budget);
+}
+/** `host` and `status` only (every field of DROP_ORDER dropped), as many hosts as fit in `budget`, in order. */
+function leaveOut(entries, budget) {
+    const kept = howManyFit(entries.map((e) => utf16Units(JSON.stringify(e))), 2, budget);
+    return {
+        json: JSON.stringify(entries.slice(0, kept)),
+        tailLines: 0,
+        errorsShortened: true,
+        droppedFields: [...DROP_ORDER],
+        hostsLeftOut: entries.length - kept,
+    };
 }
 /** An error message cut to `max` characters (secrets masked first); with 0, just its class (e.g. `refused`). */
 function shorten(r, max, secrets) {
@@ -29961,35 +30014,49 @@ function shorten(r, max, secrets) {
     const error = maskSecrets(r.error, secrets);
     return error.length > max ? `${error.slice(0, max - 1)}…` : error;
 }
-/** How many items, in order, fit in MAX_OUTPUT_BYTES: `overhead` bytes, plus one separator between items. */
-function howManyFit(sizes, overhead) {
+/** How many items, in order, fit in `budget`: `overhead`, plus one separator between items. */
+function howManyFit(sizes, overhead, budget) {
     let used = overhead;
     for (let i = 0; i < sizes.length; i++) {
         used += sizes[i] + (i > 0 ? 1 : 0);
-        if (used > MAX_OUTPUT_BYTES)
+        if (used > budget)
             return i;
     }
     return sizes.length;
 }
-/** Names one per line, as many whole lines as fit in MAX_OUTPUT_BYTES. */
-function nameList(names) {
-    const kept = howManyFit(names.map((n) => Buffer.byteLength(n)), 0);
+/** Names one per line, as many whole lines as fit in `budget`. */
+function nameList(names, budget) {
+    const kept = howManyFit(names.map(utf16Units), 0, budget);
     return { text: names.slice(0, kept).join('\n'), cut: kept < names.length };
 }
-/** Every output's value, each at most MAX_OUTPUT_BYTES whatever the host names. */
-function buildOutputs(results, secrets = []) {
-    const { json, tailLines, errorsShortened, droppedFields, hostsLeftOut } = resultsJson(results, secrets);
+/**
+ * Every output's value, all of them together at most OUTPUTS_BUDGET UTF-16 code units whatever the
+ * host names (`resultsFile`, the path results-file would name, is counted whether or not it is used).
+ * The budget goes first to the counts and results-file, then to `results` beside the full
+ * `succeeded` and `failed` lists, trimmed as resultsJson says. Only when even `host` and `status`
+ * of every host do not fit beside the lists are the lists cut (`failed` keeps its names before
+ * `succeeded`); only when they are empty are hosts left out of `results`.
+ */
+function buildOutputs(results, secrets = [], resultsFile = '', budget = OUTPUTS_BUDGET) {
     const succeeded = results.filter((r) => r.status === 'success').map((r) => r.target.label);
     const failed = results.filter((r) => isFailure(r.status)).map((r) => r.target.label);
-    const succeededList = nameList(succeeded);
-    const failedList = nameList(failed);
+    const counts = { 'succeeded-count': String(succeeded.length), 'failed-count': String(failed.length) };
+    const fixed = utf16Units(resultsFile) + utf16Units(counts['succeeded-count']) + utf16Units(counts['failed-count']);
+    const fullLists = utf16Units(succeeded.join('\n')) + utf16Units(failed.join('\n'));
+    let trimmed = resultsJson(results, secrets, budget - fixed - fullLists);
+    if (trimmed.hostsLeftOut > 0) {
+        trimmed = leaveOut(results.map((r) => ({ host: r.target.host, status: r.status })), budget - fixed);
+    }
+    const { json, tailLines, errorsShortened, droppedFields, hostsLeftOut } = trimmed;
+    const room = budget - fixed - utf16Units(json);
+    const failedList = nameList(failed, room);
+    const succeededList = nameList(succeeded, room - utf16Units(failedList.text));
     return {
         values: {
             results: json,
             succeeded: succeededList.text,
             failed: failedList.text,
-            'succeeded-count': String(succeeded.length),
-            'failed-count': String(failed.length),
+            ...counts,
             'results-file': '',
         },
         trim: {
@@ -30015,10 +30082,11 @@ function isTrimmed(trim) {
  * written to a JSON file under RUNNER_TEMP, named by the `results-file` output.
  */
 function setOutputs(results, secrets = []) {
-    const { values, trim, fullJson } = buildOutputs(results, secrets);
+    const path = (0,external_node_path_.join)(process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), `ssh-fanout-results-${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.json`);
+    const { values, trim, fullJson } = buildOutputs(results, secrets, path);
     let resultsFile = null;
     if (isTrimmed(trim)) {
-        resultsFile = (0,external_node_path_.join)(process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), `ssh-fanout-results-${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.json`);
+        resultsFile = path;
         (0,local_files/* writeNewFile */.S0)(resultsFile, fullJson, 0o600);
         values['results-file'] = resultsFile;
     }
@@ -30038,7 +30106,7 @@ const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRe
  *
  * Choices:
  * - Labels are a set: duplicates are folded once.
- * - Only the digit runs of the host part fold; a `:port` suffix is kept as written
+ * - Only the digit runs of the host part fold; a `user@` prefix and a `:port` suffix are kept as written
  *   (`web[1-2]:2222`), IPv6 addresses (bare or `[v6]:port`) are kept unfolded, and so is
  *   any label holding `[`, `]`, `,` or whitespace (no host label does). Digit runs longer
  *   than 15 digits are kept as text (beyond exact integers).
@@ -30080,11 +30148,12 @@ function foldHosts(labels) {
 }
 /** The label cut into texts and numeric fields, or null when it is kept as written. */
 function shapeOf(label) {
-    const match = /^([^\s,[\]:]+)(:\d+)?$/.exec(label);
+    // A `user@` before the host (several users on one host) is kept as written: ranges are for host names only.
+    const match = /^((?:[^\s,[\]]*@)?)([^\s,[\]:@]+)(:\d+)?$/.exec(label);
     if (match === null)
         return null;
-    const [, host, port = ''] = match;
-    const texts = [''];
+    const [, user, host, port = ''] = match;
+    const texts = [user];
     const fields = [];
     host.split(/(\d+)/).forEach((part, i) => {
         if (i % 2 === 1 && part.length <= MAX_DIGITS) {
@@ -30369,6 +30438,7 @@ function size(rows) {
 
 
 
+
 /** GitHub shows at most 10 error annotations per step, the setFailed one included. */
 const MAX_ERROR_ANNOTATIONS = 10;
 const ICONS = {
@@ -30454,7 +30524,7 @@ function groupTitle(r) {
 async function printGroup(result, output, showHostKey) {
     await writeOut(`::group::${escapeData(groupTitle(result))}\n`);
     if (result.hostKey && showHostKey) {
-        await writeOut(`${inert(`host key: ${result.hostKey.type} ${result.hostKey.fingerprint} (pin it with fingerprints: "${result.target.label} ${result.hostKey.fingerprint}")`)}\n`);
+        await writeOut(`${inert(`host key: ${result.hostKey.type} ${result.hostKey.fingerprint} (pin it with fingerprints: "${hostLabel(result.target.host, result.target.port)} ${result.hostKey.fingerprint}")`)}\n`);
     }
     // A skipped host's reason is its title already.
     if (result.error && result.status !== 'success' && result.status !== 'skipped')
@@ -30464,14 +30534,15 @@ async function printGroup(result, output, showHostKey) {
         await writeOut(`::stop-commands::${token}\n`);
         let endsWithNewline = true;
         const decoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
+        const markers = new MarkerBreaker();
         for await (const chunk of output.chunks()) {
-            const text = sanitizeLog(decoder.write(chunk));
+            const text = markers.push(sanitizeLog(decoder.write(chunk)));
             if (text.length > 0) {
                 endsWithNewline = /[\r\n]$/.test(text);
                 await writeOut(text);
             }
         }
-        const rest = sanitizeLog(decoder.end());
+        const rest = markers.push(sanitizeLog(decoder.end())) + markers.end();
         if (rest.length > 0)
             endsWithNewline = /[\r\n]$/.test(rest);
         await writeOut(`${rest}${endsWithNewline ? '' : '\n'}::${token}::\n`);
@@ -30480,6 +30551,31 @@ async function printGroup(result, output, showHostKey) {
         await writeOut('(no output)\n');
     }
     await writeOut('::endgroup::\n');
+}
+/**
+ * Host output on its way to the job log, as a stream: every `##[` becomes `## [`, also when a chunk
+ * ends inside one. Inside stop-commands the runner acts on nothing, but it writes the line as it is,
+ * and GitHub's log viewer draws `##[group]`, `##[endgroup]`, `##[error]`, `##[warning]` and the rest
+ * of that family wherever they start a line: a host could close its own group and draw a forged one
+ * (or a red error line). log-dir files are written from the spool, not from here: they keep the bytes.
+ */
+class MarkerBreaker {
+    held = '';
+    push(text) {
+        const all = this.held + text;
+        // A trailing `#` or `##` may be the start of a marker the next chunk completes.
+        const keep = all.endsWith('##') ? 2 : all.endsWith('#') ? 1 : 0;
+        this.held = all.slice(all.length - keep);
+        return breakMarkers(all.slice(0, all.length - keep));
+    }
+    end() {
+        const rest = this.held;
+        this.held = '';
+        return rest;
+    }
+}
+function breakMarkers(text) {
+    return text.replace(/##\[/g, '## [');
 }
 /** Control characters other than tab, newline, CR and ESC (colours) are shown as U+FFFD. */
 function sanitizeLog(text) {
@@ -30496,7 +30592,7 @@ function oneLine(text) {
  * becomes `: :` and every `##[` becomes `## [`. Used for titles and annotation text too.
  */
 function inert(text) {
-    return sanitizeLog(oneLine(text)).replace(/##\[/g, '## [').replace(/^::/, ': :');
+    return breakMarkers(sanitizeLog(oneLine(text))).replace(/^::/, ': :');
 }
 /** `nothingToRun` says why there are no hosts (an empty shard), for a run of none. */
 function verdict(run, threshold, nothingToRun) {
@@ -30510,7 +30606,7 @@ function verdict(run, threshold, nothingToRun) {
     }
     if (run.thresholdExceeded) {
         const skipped = run.results.filter((r) => r.status === 'skipped');
-        const why = skipped.some((r) => r.batch === null && /later batches/.test(r.error ?? '')) ? 'later batches' : 'fail-fast';
+        const why = skipped.some((r) => /later batches/.test(r.error ?? '')) ? 'later batches' : 'fail-fast';
         const tail = skipped.length > 0 ? `; ${skipped.length} ${skipped.length === 1 ? 'host was' : 'hosts were'} not started (${why})` : '';
         return { failed: true, message: `${failed.length} of ${countHosts(total)} failed, more than max-failures (${allowed}): ${namesOf(failed)}${tail}` };
     }
@@ -30569,6 +30665,7 @@ async function writeSummary(run, v, extra) {
 
 
 
+
 /** Runs the action. Returns true when the step succeeds. Throws InputError for bad inputs, before any host is contacted. */
 async function run(read) {
     const secrets = secretValues(read);
@@ -30586,6 +30683,7 @@ async function run(read) {
     catch (err) {
         throw new InputError('log-dir', err.message);
     }
+    logDir?.nameFiles(settings.targets);
     const packed = settings.upload ? await packUpload(settings) : null;
     const reporter = new ActionReporter({ showHostKeys: !settings.strictHostKeyChecking, logDir });
     const cancel = new AbortController();
@@ -30644,9 +30742,8 @@ async function run(read) {
         spoolDir.remove();
     }
     await reporter.idle();
-    if (jump?.unavailableReason) {
-        error(inert(`${jump.unavailableReason}; no host was attempted through it`), { title: inert(`ssh-fanout: jump host ${jump.label} unavailable`) });
-    }
+    if (jump?.unavailableReason)
+        error(inert(jumpUnavailable(jump, result)), { title: inert(`ssh-fanout: jump host ${jump.label} unavailable`) });
     if (logDir)
         writeLogDir(logDir, result, secrets, (line) => reporter.note(line));
     await reporter.idle();
@@ -30689,7 +30786,9 @@ function jumpTransport(s, hostKeys, note) {
             case 'lost':
                 return `: ${e.reason}; hosts not yet started wait for one reconnect`;
             case 'failed':
-                return ` unavailable: ${e.reason}; no host is attempted through it`;
+                return e.afterLoss
+                    ? ` unavailable: ${e.reason} (reconnecting after the session was lost mid-run); no further host is attempted through it`
+                    : ` unavailable: ${e.reason}; no host is attempted through it`;
         }
     };
     return new JumpTransport({
@@ -30701,6 +30800,18 @@ function jumpTransport(s, hostKeys, note) {
         backoff: (attempt) => backoffDelay(attempt, 1_000),
         onEvent: (e) => note(`ssh-fanout: jump host ${label}${describe(e)}`),
     });
+}
+/**
+ * The annotation's text when the bastion could not be had: at the start (no host was attempted
+ * through it), or lost mid-run and not reconnected (some hosts ran through it, the rest did not).
+ */
+function jumpUnavailable(jump, result) {
+    if (jump.lostMidRun === null)
+        return `${jump.unavailableReason}; no host was attempted through it`;
+    const attempted = result.results.filter((r) => r.attempts > 0).length;
+    const not = result.results.filter((r) => r.errorKind === 'jump host').length;
+    return (`lost mid-run (${jump.lostMidRun}) and could not be reconnected: ${jump.unavailableReason}; ` +
+        `${countHosts(attempted)} ${attempted === 1 ? 'was' : 'were'} attempted through it, ${countHosts(not)} ${not === 1 ? 'was' : 'were'} not`);
 }
 /** The log's first line: hosts (and which shard of how many), concurrency, batches, bastion, limits. */
 function startLine(s, batches) {
@@ -30749,8 +30860,10 @@ async function printHostKeys(result) {
         return;
     warning('strict-host-key-checking is off: host keys were accepted without checking. Pin them with the fingerprints input (the lines below).');
     await writeOut('Host keys seen (fingerprints input format):\n');
-    for (const r of seen)
-        await writeOut(`${inert(`${r.target.label} ${r.hostKey.fingerprint}`)}\n`);
+    // A fingerprint pins a host and port, whoever logs in: one line for alice@web1 and bob@web1 alike.
+    const lines = new Set(seen.map((r) => inert(`${hostLabel(r.target.host, r.target.port)} ${r.hostKey.fingerprint}`)));
+    for (const line of lines)
+        await writeOut(`${line}\n`);
 }
 
 ;// CONCATENATED MODULE: ./lib/main.js

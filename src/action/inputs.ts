@@ -7,11 +7,10 @@ import { checkUsername, parseHosts, resolveTargets, TargetError } from '../engin
 import { parseFingerprints, parseKnownHosts, type FingerprintRule, type KnownHosts } from '../engine/trust/known-hosts.js'
 import { isPuttyKey, PuttyKeyError, puttyToOpenSSH } from '../engine/ssh/ppk.js'
 import { parseBoolean, parseDuration, parsePositiveInt, parseSize, parseThreshold, quote, type Threshold } from '../engine/parse.js'
-import type { HostTarget } from '../engine/model.js'
+import type { HostTarget, Credentials } from '../engine/model.js'
 import { parseBatchSize, parseShard, shardSlice, type BatchSpec, type Shard } from '../engine/targets/rollout.js'
 import type { Script } from '../engine/prepare/script.js'
 import { resolveRemoteDir } from '../engine/prepare/upload.js'
-import type { Credentials } from '../engine/model.js'
 import { loadScriptFile, resolveLogDir } from './local-files.js'
 
 /** Everything the action needs, validated and typed. Built before any host is contacted. */

@@ -1,7 +1,7 @@
 import { lstatSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { OutputSpool } from '../engine/output/spool.js'
-import type { HostResult } from '../engine/model.js'
+import type { HostResult, HostTarget } from '../engine/model.js'
 import { StreamMasker } from '../engine/output/secrets.js'
 import { openForWrite, writeNewFile } from './local-files.js'
 
@@ -30,6 +30,8 @@ export function logFileName(label: string, taken: Set<string>): string {
  */
 export class LogDir {
   private readonly taken = new Set<string>()
+  /** Each target's file name, chosen in host order before the run (not in finishing order). */
+  private readonly names = new Map<HostTarget, string>()
   /** Files that could not be written, with why: said once at the end. */
   readonly failures: string[] = []
 
@@ -53,9 +55,14 @@ export class LogDir {
     if (!lstatSync(this.path).isDirectory()) throw new Error(`${this.path} exists and is not a directory; give a directory, e.g. ssh-fanout-logs`)
   }
 
+  /** Names every host's file, in host order, so that a name never depends on which host finished first. */
+  nameFiles(targets: readonly HostTarget[]): void {
+    for (const target of targets) if (!this.names.has(target)) this.names.set(target, logFileName(target.label, this.taken))
+  }
+
   /** Writes one host's output (an empty file when it has none, e.g. skipped). Never throws. */
   async writeHost(result: HostResult, output: OutputSpool | null): Promise<void> {
-    const name = logFileName(result.target.label, this.taken)
+    const name = this.names.get(result.target) ?? logFileName(result.target.label, this.taken)
     try {
       // a symlink or hard link of that name is replaced, never written through
       const fh = await openForWrite(join(this.path, name), 0o644)

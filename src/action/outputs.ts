@@ -6,8 +6,15 @@ import { isFailure, TAIL_LINES, type HostResult } from '../engine/model.js'
 import { maskSecrets } from '../engine/output/secrets.js'
 import { writeNewFile } from './local-files.js'
 
-/** GitHub's limit for one output is 1 MB; every output stays at or below this many bytes. */
-export const MAX_OUTPUT_BYTES = 900_000
+/**
+ * What all outputs together may hold, in UTF-16 code units (a JavaScript string's length).
+ * GitHub: "Outputs can be a maximum of 1 MB per job … Size is approximated based on UTF-16
+ * encoding", that is 2 bytes per code unit, so 1 MB is 500,000 code units for every output of the
+ * job together. 450,000 (900,000 bytes in UTF-16) leaves 50,000 for the output names and for
+ * outputs of other steps mapped into the same job's `outputs`. An ASCII character counts 1 here,
+ * as does `é` or `日`; a character beyond the BMP (an emoji) counts 2.
+ */
+export const OUTPUTS_BUDGET = 450_000
 
 /**
  * When the `results` entries do not fit even with no output lines and errors cut to their
@@ -57,14 +64,16 @@ export function resultEntry(r: HostResult, tailLines = TAIL_LINES, secrets: read
 }
 type Entry = Partial<ReturnType<typeof resultEntry>>
 
-const fits = (text: string) => Buffer.byteLength(text) <= MAX_OUTPUT_BYTES
+/** A text's size as GitHub counts outputs: UTF-16 code units. */
+export const utf16Units = (text: string): number => text.length
 
 /**
- * The `results` entries as JSON, at most MAX_OUTPUT_BYTES, in host order. Cut step by step
- * until they fit: fewer output lines (20, 10, 5, 2, 1, 0), errors cut to 80 characters then
+ * The `results` entries as JSON, at most `budget` UTF-16 code units, in host order. Cut step by
+ * step until they fit: fewer output lines (20, 10, 5, 2, 1, 0), errors cut to 80 characters then
  * to their class, fields dropped in DROP_ORDER, and last the hosts at the end of the list.
  */
-export function resultsJson(results: HostResult[], secrets: readonly string[] = []): ResultsJson {
+export function resultsJson(results: HostResult[], secrets: readonly string[] = [], budget = OUTPUTS_BUDGET): ResultsJson {
+  const fits = (text: string) => utf16Units(text) <= budget
   const done = (entries: Entry[], tailLines: number, errorsShortened: boolean, droppedFields: Field[] = []): ResultsJson | null => {
     const json = JSON.stringify(entries)
     return fits(json) ? { json, tailLines, errorsShortened, droppedFields, hostsLeftOut: 0 } : null
@@ -91,11 +100,23 @@ export function resultsJson(results: HostResult[], secrets: readonly string[] = 
     if (found) return found
   }
   // Even `host` and `status` alone are too much: keep the hosts that fit, in order.
+  return leaveOut(entries, budget)
+}
+
+/** `host` and `status` only (every field of DROP_ORDER dropped), as many hosts as fit in `budget`, in order. */
+function leaveOut(entries: Entry[], budget: number): ResultsJson {
   const kept = howManyFit(
-    entries.map((e) => Buffer.byteLength(JSON.stringify(e))),
+    entries.map((e) => utf16Units(JSON.stringify(e))),
     2,
+    budget,
   )
-  return { json: JSON.stringify(entries.slice(0, kept)), tailLines: 0, errorsShortened: true, droppedFields: dropped, hostsLeftOut: entries.length - kept }
+  return {
+    json: JSON.stringify(entries.slice(0, kept)),
+    tailLines: 0,
+    errorsShortened: true,
+    droppedFields: [...DROP_ORDER],
+    hostsLeftOut: entries.length - kept,
+  }
 }
 
 /** An error message cut to `max` characters (secrets masked first); with 0, just its class (e.g. `refused`). */
@@ -106,22 +127,19 @@ function shorten(r: HostResult, max: number, secrets: readonly string[]): string
   return error.length > max ? `${error.slice(0, max - 1)}…` : error
 }
 
-/** How many items, in order, fit in MAX_OUTPUT_BYTES: `overhead` bytes, plus one separator between items. */
-function howManyFit(sizes: number[], overhead: number): number {
+/** How many items, in order, fit in `budget`: `overhead`, plus one separator between items. */
+function howManyFit(sizes: number[], overhead: number, budget: number): number {
   let used = overhead
   for (let i = 0; i < sizes.length; i++) {
     used += sizes[i] + (i > 0 ? 1 : 0)
-    if (used > MAX_OUTPUT_BYTES) return i
+    if (used > budget) return i
   }
   return sizes.length
 }
 
-/** Names one per line, as many whole lines as fit in MAX_OUTPUT_BYTES. */
-function nameList(names: string[]): { text: string; cut: boolean } {
-  const kept = howManyFit(
-    names.map((n) => Buffer.byteLength(n)),
-    0,
-  )
+/** Names one per line, as many whole lines as fit in `budget`. */
+function nameList(names: string[], budget: number): { text: string; cut: boolean } {
+  const kept = howManyFit(names.map(utf16Units), 0, budget)
   return { text: names.slice(0, kept).join('\n'), cut: kept < names.length }
 }
 
@@ -132,20 +150,37 @@ export interface Outputs {
   fullJson: string
 }
 
-/** Every output's value, each at most MAX_OUTPUT_BYTES whatever the host names. */
-export function buildOutputs(results: HostResult[], secrets: readonly string[] = []): Outputs {
-  const { json, tailLines, errorsShortened, droppedFields, hostsLeftOut } = resultsJson(results, secrets)
+/**
+ * Every output's value, all of them together at most OUTPUTS_BUDGET UTF-16 code units whatever the
+ * host names (`resultsFile`, the path results-file would name, is counted whether or not it is used).
+ * The budget goes first to the counts and results-file, then to `results` beside the full
+ * `succeeded` and `failed` lists, trimmed as resultsJson says. Only when even `host` and `status`
+ * of every host do not fit beside the lists are the lists cut (`failed` keeps its names before
+ * `succeeded`); only when they are empty are hosts left out of `results`.
+ */
+export function buildOutputs(results: HostResult[], secrets: readonly string[] = [], resultsFile = '', budget = OUTPUTS_BUDGET): Outputs {
   const succeeded = results.filter((r) => r.status === 'success').map((r) => r.target.label)
   const failed = results.filter((r) => isFailure(r.status)).map((r) => r.target.label)
-  const succeededList = nameList(succeeded)
-  const failedList = nameList(failed)
+  const counts = { 'succeeded-count': String(succeeded.length), 'failed-count': String(failed.length) }
+  const fixed = utf16Units(resultsFile) + utf16Units(counts['succeeded-count']) + utf16Units(counts['failed-count'])
+  const fullLists = utf16Units(succeeded.join('\n')) + utf16Units(failed.join('\n'))
+  let trimmed = resultsJson(results, secrets, budget - fixed - fullLists)
+  if (trimmed.hostsLeftOut > 0) {
+    trimmed = leaveOut(
+      results.map((r) => ({ host: r.target.host, status: r.status })),
+      budget - fixed,
+    )
+  }
+  const { json, tailLines, errorsShortened, droppedFields, hostsLeftOut } = trimmed
+  const room = budget - fixed - utf16Units(json)
+  const failedList = nameList(failed, room)
+  const succeededList = nameList(succeeded, room - utf16Units(failedList.text))
   return {
     values: {
       results: json,
       succeeded: succeededList.text,
       failed: failedList.text,
-      'succeeded-count': String(succeeded.length),
-      'failed-count': String(failed.length),
+      ...counts,
       'results-file': '',
     },
     trim: {
@@ -174,10 +209,11 @@ export function isTrimmed(trim: Outputs['trim']): boolean {
  * written to a JSON file under RUNNER_TEMP, named by the `results-file` output.
  */
 export function setOutputs(results: HostResult[], secrets: readonly string[] = []): OutputTrim {
-  const { values, trim, fullJson } = buildOutputs(results, secrets)
+  const path = join(process.env.RUNNER_TEMP || tmpdir(), `ssh-fanout-results-${randomBytes(6).toString('hex')}.json`)
+  const { values, trim, fullJson } = buildOutputs(results, secrets, path)
   let resultsFile: string | null = null
   if (isTrimmed(trim)) {
-    resultsFile = join(process.env.RUNNER_TEMP || tmpdir(), `ssh-fanout-results-${randomBytes(6).toString('hex')}.json`)
+    resultsFile = path
     writeNewFile(resultsFile, fullJson, 0o600)
     values['results-file'] = resultsFile
   }

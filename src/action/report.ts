@@ -5,8 +5,9 @@ import type { FanoutResult, Progress, Reporter } from '../engine/fanout/fanout.j
 import type { OutputSpool } from '../engine/output/spool.js'
 import { describeThreshold, type Threshold } from '../engine/parse.js'
 import { isFailure, type HostResult, type HostStatus, type HostTarget } from '../engine/model.js'
-import { formatSeconds } from '../engine/format.js'
 import type { SessionOutcome } from '../engine/host/session.js'
+import { hostLabel } from '../engine/targets/hosts.js'
+import { formatSeconds } from '../engine/format.js'
 import type { LogDir } from './log-dir.js'
 import { buildSummary, countHosts, type SummaryOptions } from './summary.js'
 
@@ -109,7 +110,7 @@ async function printGroup(result: HostResult, output: OutputSpool | null, showHo
   await writeOut(`::group::${core.escapeData(groupTitle(result))}\n`)
   if (result.hostKey && showHostKey) {
     await writeOut(
-      `${inert(`host key: ${result.hostKey.type} ${result.hostKey.fingerprint} (pin it with fingerprints: "${result.target.label} ${result.hostKey.fingerprint}")`)}\n`,
+      `${inert(`host key: ${result.hostKey.type} ${result.hostKey.fingerprint} (pin it with fingerprints: "${hostLabel(result.target.host, result.target.port)} ${result.hostKey.fingerprint}")`)}\n`,
     )
   }
   // A skipped host's reason is its title already.
@@ -119,20 +120,50 @@ async function printGroup(result: HostResult, output: OutputSpool | null, showHo
     await writeOut(`::stop-commands::${token}\n`)
     let endsWithNewline = true
     const decoder = new StringDecoder('utf8')
+    const markers = new MarkerBreaker()
     for await (const chunk of output.chunks()) {
-      const text = sanitizeLog(decoder.write(chunk))
+      const text = markers.push(sanitizeLog(decoder.write(chunk)))
       if (text.length > 0) {
         endsWithNewline = /[\r\n]$/.test(text)
         await writeOut(text)
       }
     }
-    const rest = sanitizeLog(decoder.end())
+    const rest = markers.push(sanitizeLog(decoder.end())) + markers.end()
     if (rest.length > 0) endsWithNewline = /[\r\n]$/.test(rest)
     await writeOut(`${rest}${endsWithNewline ? '' : '\n'}::${token}::\n`)
   } else if (result.status !== 'skipped') {
     await writeOut('(no output)\n')
   }
   await writeOut('::endgroup::\n')
+}
+
+/**
+ * Host output on its way to the job log, as a stream: every `##[` becomes `## [`, also when a chunk
+ * ends inside one. Inside stop-commands the runner acts on nothing, but it writes the line as it is,
+ * and GitHub's log viewer draws `##[group]`, `##[endgroup]`, `##[error]`, `##[warning]` and the rest
+ * of that family wherever they start a line: a host could close its own group and draw a forged one
+ * (or a red error line). log-dir files are written from the spool, not from here: they keep the bytes.
+ */
+export class MarkerBreaker {
+  private held = ''
+
+  push(text: string): string {
+    const all = this.held + text
+    // A trailing `#` or `##` may be the start of a marker the next chunk completes.
+    const keep = all.endsWith('##') ? 2 : all.endsWith('#') ? 1 : 0
+    this.held = all.slice(all.length - keep)
+    return breakMarkers(all.slice(0, all.length - keep))
+  }
+
+  end(): string {
+    const rest = this.held
+    this.held = ''
+    return rest
+  }
+}
+
+function breakMarkers(text: string): string {
+  return text.replace(/##\[/g, '## [')
 }
 
 /** Control characters other than tab, newline, CR and ESC (colours) are shown as U+FFFD. */
@@ -152,7 +183,7 @@ function oneLine(text: string): string {
  * becomes `: :` and every `##[` becomes `## [`. Used for titles and annotation text too.
  */
 export function inert(text: string): string {
-  return sanitizeLog(oneLine(text)).replace(/##\[/g, '## [').replace(/^::/, ': :')
+  return breakMarkers(sanitizeLog(oneLine(text))).replace(/^::/, ': :')
 }
 
 /** The escaping the runner expects in a workflow command's data. */
@@ -172,7 +203,7 @@ export function verdict(run: FanoutResult, threshold: Threshold, nothingToRun?: 
   }
   if (run.thresholdExceeded) {
     const skipped = run.results.filter((r) => r.status === 'skipped')
-    const why = skipped.some((r) => r.batch === null && /later batches/.test(r.error ?? '')) ? 'later batches' : 'fail-fast'
+    const why = skipped.some((r) => /later batches/.test(r.error ?? '')) ? 'later batches' : 'fail-fast'
     const tail = skipped.length > 0 ? `; ${skipped.length} ${skipped.length === 1 ? 'host was' : 'hosts were'} not started (${why})` : ''
     return { failed: true, message: `${failed.length} of ${countHosts(total)} failed, more than max-failures (${allowed}): ${namesOf(failed)}${tail}` }
   }

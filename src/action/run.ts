@@ -1,11 +1,12 @@
 import * as core from './runner.js'
 import { backoffDelay, fanout, type FanoutResult } from '../engine/fanout/fanout.js'
 import { SpoolDir } from '../engine/output/spool.js'
-import { formatSeconds } from '../engine/format.js'
 import { describeShard, planBatches } from '../engine/targets/rollout.js'
 import { DirectTransport, JumpTransport, type JumpEvent } from '../engine/ssh/transport.js'
+import { hostLabel } from '../engine/targets/hosts.js'
 import { preparer } from '../engine/prepare/prepare.js'
 import { hostKeyPolicy } from '../engine/trust/policy.js'
+import { formatSeconds } from '../engine/format.js'
 import { getSettings, InputError, secretValues, type InputReader, type Settings } from './inputs.js'
 import { LogDir } from './log-dir.js'
 import type { PackedUpload } from './upload-files.js'
@@ -29,6 +30,7 @@ export async function run(read: InputReader): Promise<boolean> {
   } catch (err) {
     throw new InputError('log-dir', (err as Error).message)
   }
+  logDir?.nameFiles(settings.targets)
   const packed = settings.upload ? await packUpload(settings) : null
   const reporter = new ActionReporter({ showHostKeys: !settings.strictHostKeyChecking, logDir })
   const cancel = new AbortController()
@@ -89,9 +91,7 @@ export async function run(read: InputReader): Promise<boolean> {
     spoolDir.remove()
   }
   await reporter.idle()
-  if (jump?.unavailableReason) {
-    core.error(inert(`${jump.unavailableReason}; no host was attempted through it`), { title: inert(`ssh-fanout: jump host ${jump.label} unavailable`) })
-  }
+  if (jump?.unavailableReason) core.error(inert(jumpUnavailable(jump, result)), { title: inert(`ssh-fanout: jump host ${jump.label} unavailable`) })
   if (logDir) writeLogDir(logDir, result, secrets, (line) => reporter.note(line))
   await reporter.idle()
   return finish(result, settings, secrets)
@@ -133,7 +133,9 @@ function jumpTransport(s: Settings, hostKeys: ReturnType<typeof hostKeyPolicy>, 
       case 'lost':
         return `: ${e.reason}; hosts not yet started wait for one reconnect`
       case 'failed':
-        return ` unavailable: ${e.reason}; no host is attempted through it`
+        return e.afterLoss
+          ? ` unavailable: ${e.reason} (reconnecting after the session was lost mid-run); no further host is attempted through it`
+          : ` unavailable: ${e.reason}; no host is attempted through it`
     }
   }
   return new JumpTransport({
@@ -145,6 +147,20 @@ function jumpTransport(s: Settings, hostKeys: ReturnType<typeof hostKeyPolicy>, 
     backoff: (attempt) => backoffDelay(attempt, 1_000),
     onEvent: (e) => note(`ssh-fanout: jump host ${label}${describe(e)}`),
   })
+}
+
+/**
+ * The annotation's text when the bastion could not be had: at the start (no host was attempted
+ * through it), or lost mid-run and not reconnected (some hosts ran through it, the rest did not).
+ */
+function jumpUnavailable(jump: JumpTransport, result: FanoutResult): string {
+  if (jump.lostMidRun === null) return `${jump.unavailableReason}; no host was attempted through it`
+  const attempted = result.results.filter((r) => r.attempts > 0).length
+  const not = result.results.filter((r) => r.errorKind === 'jump host').length
+  return (
+    `lost mid-run (${jump.lostMidRun}) and could not be reconnected: ${jump.unavailableReason}; ` +
+    `${countHosts(attempted)} ${attempted === 1 ? 'was' : 'were'} attempted through it, ${countHosts(not)} ${not === 1 ? 'was' : 'were'} not`
+  )
 }
 
 /** The log's first line: hosts (and which shard of how many), concurrency, batches, bastion, limits. */
@@ -196,5 +212,7 @@ async function printHostKeys(result: FanoutResult): Promise<void> {
   if (seen.length === 0) return
   core.warning('strict-host-key-checking is off: host keys were accepted without checking. Pin them with the fingerprints input (the lines below).')
   await writeOut('Host keys seen (fingerprints input format):\n')
-  for (const r of seen) await writeOut(`${inert(`${r.target.label} ${r.hostKey!.fingerprint}`)}\n`)
+  // A fingerprint pins a host and port, whoever logs in: one line for alice@web1 and bob@web1 alike.
+  const lines = new Set(seen.map((r) => inert(`${hostLabel(r.target.host, r.target.port)} ${r.hostKey!.fingerprint}`)))
+  for (const line of lines) await writeOut(`${line}\n`)
 }

@@ -17,7 +17,10 @@ export interface HostTarget {
   host: string
   port: number
   username: string
-  /** `host` when port is 22, else `host:port` (IPv6 in brackets). Used in logs and outputs. */
+  /**
+   * `host` when port is 22, else `host:port` (IPv6 in brackets), prefixed with `user@` when another
+   * target has the same host and port. Used in logs and outputs; unique within a run.
+   */
   label: string
 }
 

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test'
 import fc from 'fast-check'
 import { MAX_HOSTS } from '../../src/engine/targets/hosts.js'
 import type { HostResult, HostStatus } from '../../src/engine/model.js'
-import { buildOutputs, DROP_ORDER, MAX_OUTPUT_BYTES, resultsJson, setOutputs } from '../../src/action/outputs.js'
+import { buildOutputs, DROP_ORDER, OUTPUTS_BUDGET, resultsJson, setOutputs } from '../../src/action/outputs.js'
 import { buildSummary } from '../../src/action/summary.js'
 import { parseOutputFile } from '../helpers/action.js'
 import { hostResult, target } from '../helpers/results.js'
@@ -37,7 +37,7 @@ describe('results output within GitHub limit', () => {
     const results = fleet47(MAX_HOSTS)
     assert.equal(results[0].target.host.length, 47)
     const r = resultsJson(results)
-    assert.ok(Buffer.byteLength(r.json) <= MAX_OUTPUT_BYTES, `results is ${Buffer.byteLength(r.json)} bytes`)
+    assert.ok(r.json.length <= OUTPUTS_BUDGET, `results is ${r.json.length} UTF-16 code units`)
     const entries = JSON.parse(r.json) as Array<Record<string, unknown>>
     assert.deepEqual(
       entries.map((e) => e.host),
@@ -61,8 +61,9 @@ describe('results output within GitHub limit', () => {
           return host(name, i % 3 === 0 ? 22 : 2222, statuses[(i + seed) % statuses.length])
         })
         const { values, trim, fullJson } = buildOutputs(results)
-        for (const [name, value] of Object.entries(values))
-          assert.ok(Buffer.byteLength(value) <= MAX_OUTPUT_BYTES && Buffer.byteLength(value) < ONE_MB, `${name}: ${Buffer.byteLength(value)} bytes`)
+        // GitHub counts a job's outputs together, as UTF-16: 2 bytes per code unit.
+        const units = Object.values(values).reduce((n, value) => n + value.length, 0)
+        assert.ok(units <= OUTPUTS_BUDGET && units * 2 < ONE_MB, `all outputs: ${units} UTF-16 code units`)
         const entries = JSON.parse(values.results) as Array<{ host: string; status: string }>
         assert.equal(entries.length + trim.hostsLeftOut, MAX_HOSTS)
         entries.forEach((e, i) => {
@@ -134,6 +135,61 @@ describe('setOutputs and results-file', () => {
     assert.equal(full.length, MAX_HOSTS)
     assert.equal(full[4999].error, results[4999].error)
     assert.equal(full[4999].attempts, 3)
-    for (const name of ['results', 'succeeded', 'failed']) assert.ok(Buffer.byteLength(out[name]) <= MAX_OUTPUT_BYTES, name)
+    const units = Object.values(out).reduce((n, value) => n + value.length, 0)
+    assert.ok(units <= OUTPUTS_BUDGET, `all outputs: ${units} UTF-16 code units`)
+  })
+})
+
+describe('one budget for all outputs, counted in UTF-16 code units as GitHub counts a job outputs', () => {
+  const total = (values: Record<string, string>) => Object.values(values).reduce((n, value) => n + value.length, 0)
+  const tailOf = (text: string, n = 20) => Array.from({ length: n }, (_, i) => `${i} ${text}`)
+
+  it('ASCII results under the old 900,000-byte cap of one output are trimmed when all outputs pass the budget', () => {
+    // 40 hosts × 20 lines of 800 characters: about 650,000 characters, 1.3 MB in UTF-16.
+    const results = Array.from({ length: 40 }, (_, i) => host(`web${i}.example.com`, 22, 'success', { tail: tailOf('x'.repeat(800)) }))
+    const { values, trim } = buildOutputs(results, [], '/home/runner/work/_temp/ssh-fanout-results-0123456789ab.json')
+    assert.ok(total(values) <= OUTPUTS_BUDGET, `all outputs: ${total(values)} UTF-16 code units`)
+    assert.ok(trim.tailLines < 20 && trim.tailLines > 0, String(trim.tailLines))
+    assert.deepEqual(trim.listsCut, [])
+    assert.equal(values.succeeded.split('\n').length, 40)
+  })
+
+  it('counts a character as UTF-16 does: 日 is one code unit (three UTF-8 bytes), an emoji two', () => {
+    // 25 hosts × 20 lines of 800 × 日: about 405,000 code units, 1.2 MB in UTF-8: fits whole.
+    const cjk = Array.from({ length: 25 }, (_, i) => host(`web${i}`, 22, 'success', { tail: tailOf('日'.repeat(800)) }))
+    const kept = buildOutputs(cjk)
+    assert.ok(Buffer.byteLength(kept.values.results) > 1_000_000)
+    assert.equal(kept.trim.tailLines, 20)
+    assert.ok(total(kept.values) <= OUTPUTS_BUDGET)
+    // The same count of emoji is twice as many code units: trimmed.
+    const emoji = Array.from({ length: 25 }, (_, i) => host(`web${i}`, 22, 'success', { tail: tailOf('😀'.repeat(800)) }))
+    const cut = buildOutputs(emoji)
+    assert.ok(cut.trim.tailLines < 20, String(cut.trim.tailLines))
+    assert.ok(total(cut.values) <= OUTPUTS_BUDGET, `all outputs: ${total(cut.values)} UTF-16 code units`)
+  })
+
+  it('results comes first: the lists are cut (failed before succeeded) only when host and status of every host do not fit beside them', () => {
+    // 5000 hosts with 40-character names, every other one failed: host and status alone are about 370,000 code units.
+    const results = Array.from({ length: MAX_HOSTS }, (_, i) => host(`${i}.`.padEnd(40, 'n'), 22, i % 2 === 0 ? 'failed' : 'success'))
+    const path = '/home/runner/work/_temp/ssh-fanout-results-0123456789ab.json'
+    const { values, trim } = buildOutputs(results, [], path)
+    assert.equal(trim.hostsLeftOut, 0)
+    assert.deepEqual(trim.droppedFields, [...DROP_ORDER])
+    assert.equal((JSON.parse(values.results) as unknown[]).length, MAX_HOSTS)
+    const failed = values.failed.split('\n')
+    assert.ok(failed.length > 0 && failed.length < MAX_HOSTS / 2, String(failed.length))
+    assert.deepEqual(
+      failed,
+      results
+        .filter((r) => r.status === 'failed')
+        .slice(0, failed.length)
+        .map((r) => r.target.label),
+    )
+    assert.equal(values.succeeded, '')
+    assert.deepEqual(trim.listsCut.sort(), ['failed', 'succeeded'])
+    // Everything, the results-file path included, within the budget; the counts stay exact.
+    assert.ok(total(values) + path.length <= OUTPUTS_BUDGET, `all outputs: ${total(values) + path.length} UTF-16 code units`)
+    assert.ok(OUTPUTS_BUDGET - (total(values) + path.length) < 50, 'the lists take what is left')
+    assert.equal(values['failed-count'], String(MAX_HOSTS / 2))
   })
 })

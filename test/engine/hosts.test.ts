@@ -363,3 +363,28 @@ describe('resolveTargets', () => {
     throwsWith(() => resolveTargets(parseHosts('WEB1:2222 web1'), { username: 'deploy', port: 2222 }), 'deploy@web1:2222 appears twice')
   })
 })
+
+describe('resolveTargets: several users on one host', () => {
+  const defaults = { username: 'deploy', port: 22 }
+  const labels = (text: string, d = defaults) => resolveTargets(parseHosts(text), d).map((t) => t.label)
+
+  it('labels user@host when host and port repeat, and only those', () => {
+    assert.deepEqual(labels('alice@web1 bob@web1 web2 carol@web1:2222'), ['alice@web1', 'bob@web1', 'web2', 'web1:2222'])
+    assert.deepEqual(labels('alice@web1:2222 bob@web1:2222'), ['alice@web1:2222', 'bob@web1:2222'])
+  })
+
+  it('compares hosts as duplicates do: case-insensitively, IPv6 in canonical form, after the default user and port', () => {
+    assert.deepEqual(labels('alice@WEB1 web1'), ['alice@WEB1', 'deploy@web1'])
+    assert.deepEqual(labels('alice@[2001:db8::1]:2222 bob@[2001:db8:0::1]:2222'), ['alice@[2001:db8::1]:2222', 'bob@[2001:db8:0::1]:2222'])
+    assert.deepEqual(labels('alice@web1 bob@web1:2200', { username: 'deploy', port: 2200 }), ['alice@web1:2200', 'bob@web1:2200'])
+  })
+
+  it('keeps every label unique', () => {
+    const all = labels('a@h b@h h:2 a@h:2 a@g b@g:22 c@g:23')
+    assert.equal(new Set(all).size, all.length, all.join(' '))
+  })
+
+  it('a duplicate is still named once by its user', () => {
+    throwsWith(() => resolveTargets(parseHosts('alice@web1 bob@web1 alice@web1:22'), defaults), 'alice@web1 appears twice')
+  })
+})

@@ -166,3 +166,10 @@ describe('foldHosts property: expanding the folded list gives back exactly the l
     )
   })
 })
+
+describe('foldHosts: labels with a user (several users on one host)', () => {
+  it('folds the host part, keeping the user as written', () => folds(['alice@web1', 'alice@web2', 'alice@web3'], 'alice@web[1-3]'))
+  it('never folds digits of the user part', () => folds(['u1@web1', 'u2@web1'], 'u1@web1,u2@web1'))
+  it('keeps a port and a user with an @ in it', () => folds(['me@corp@db1:2222', 'me@corp@db2:2222'], 'me@corp@db[1-2]:2222'))
+  it('keeps different users apart', () => folds(['alice@web1', 'bob@web2', 'alice@web2'], 'alice@web[1-2],bob@web2'))
+})

@@ -79,7 +79,10 @@ export async function fanout(opts: FanoutOptions): Promise<FanoutResult> {
   const results = new Array<HostResult | undefined>(total)
   const counts = emptyCounts()
   const batches = opts.batches ?? [total]
-  const batchOf = (i: number): number | null => (opts.batches ? i + 1 : null)
+  // Every host keeps the batch it was planned in, also when it never starts.
+  const plannedBatch = opts.batches ? batches.flatMap((size, b) => new Array<number>(size).fill(b + 1)) : []
+  const batchOf = (index: number): number | null => plannedBatch[index] ?? null
+  const transport: Transport = opts.transport ?? new DirectTransport(opts.session.lookup)
   let running = 0
   let failures = 0
   let bytesSent = 0
@@ -93,8 +96,20 @@ export async function fanout(opts: FanoutOptions): Promise<FanoutResult> {
     if (isFailure(result.status)) failures += 1
     reports = reports.then(() => report(opts.reporter, result, spool))
   }
+  /**
+   * A host that does not start: `skipped` with the reason, except when the jump host cannot be
+   * had, which is said on every host not yet started (an `error` naming it), whatever fail-fast says.
+   */
+  const notStarted = (index: number, reason: string) => {
+    const target = opts.targets[index]
+    const unavailable = opts.signal?.aborted ? null : transport.failed
+    const result = unavailable
+      ? { ...skippedResult(target, unavailable.message), status: 'error' as const, errorKind: unavailable.kind }
+      : skippedResult(target, reason)
+    record(index, { ...result, batch: batchOf(index) }, null)
+  }
   const skipFrom = (start: number, reason: string) => {
-    for (let i = start; i < total; i += 1) record(i, { ...skippedResult(opts.targets[i], reason), batch: null }, null)
+    for (let i = start; i < total; i += 1) notStarted(i, reason)
   }
 
   const progress = setInterval(() => {
@@ -103,17 +118,10 @@ export async function fanout(opts: FanoutOptions): Promise<FanoutResult> {
   }, opts.progressIntervalMs ?? 15_000)
   progress.unref()
 
-  const runOne = async (index: number, target: HostTarget, batch: number | null) => {
+  const runOne = async (index: number, target: HostTarget) => {
     if (opts.signal?.aborted || (opts.failFast && exceeded())) {
       stoppedEarly ||= !opts.signal?.aborted
-      record(
-        index,
-        {
-          ...skippedResult(target, opts.signal?.aborted ? 'not started: the job was cancelled' : 'not started: max-failures was exceeded and fail-fast is on'),
-          batch,
-        },
-        null,
-      )
+      notStarted(index, opts.signal?.aborted ? 'not started: the job was cancelled' : 'not started: max-failures was exceeded and fail-fast is on')
       return
     }
     running += 1
@@ -127,13 +135,13 @@ export async function fanout(opts: FanoutOptions): Promise<FanoutResult> {
         bytesSent += bytes >= last ? bytes - last : bytes
         last = bytes
       }
-      result = await runHost(target, spool, opts, onUploadProgress)
+      result = await runHost(target, spool, opts, transport, onUploadProgress)
     } catch (err) {
       // runSession never throws; this guards the promise that every host ends with one result.
       result = { ...skippedResult(target, `internal error: ${(err as Error).message}`), status: 'error', durationMs: Date.now() - started, attempts: 1 }
     }
     running -= 1
-    record(index, { ...result, batch }, spool)
+    record(index, { ...result, batch: batchOf(index) }, spool)
   }
 
   try {
@@ -145,7 +153,7 @@ export async function fanout(opts: FanoutOptions): Promise<FanoutResult> {
       }
       if (opts.batches) opts.reporter.batchStarted?.(b + 1, batches.length, size)
       const slice = opts.targets.slice(start, start + size).map((target, i) => [start + i, target] as const)
-      await pMap(slice, ([index, target]) => runOne(index, target, batchOf(b)), { concurrency: opts.concurrency })
+      await pMap(slice, ([index, target]) => runOne(index, target), { concurrency: opts.concurrency })
       start += size
     }
   } finally {
@@ -153,7 +161,7 @@ export async function fanout(opts: FanoutOptions): Promise<FanoutResult> {
   }
   await reports
   return {
-    results: results.map((r, i) => r ?? { ...skippedResult(opts.targets[i], 'not started'), batch: null }),
+    results: results.map((r, i) => r ?? { ...skippedResult(opts.targets[i], 'not started'), batch: batchOf(i) }),
     failures,
     thresholdExceeded: exceeded(),
     stoppedEarly,
@@ -199,10 +207,10 @@ async function runHost(
   target: HostTarget,
   output: OutputSpool,
   opts: FanoutOptions,
+  transport: Transport,
   onUploadProgress?: (bytes: number) => void,
 ): Promise<Omit<HostResult, 'batch'>> {
   const startedAt = Date.now()
-  const transport = opts.transport ?? new DirectTransport(opts.session.lookup)
   let attempts = 0
   for (;;) {
     // Waiting for a (re)connecting bastion is not part of the host's connect-timeout.

@@ -42,6 +42,8 @@ export interface Transport {
   open(target: HostTarget, signal: AbortSignal): Promise<Link>
   /** Releases what the transport holds (the bastion session, pending retries). */
   close(): void
+  /** Set once no stream can be had any more (the bastion is unavailable): every host not yet started fails with it. */
+  readonly failed?: TransportError | null
 }
 
 export function socketError(err: NodeJS.ErrnoException): TransportError {
@@ -130,8 +132,11 @@ export type JumpEvent =
   | { type: 'connected'; attempts: number; hostKey: HostKeyInfo }
   | { type: 'retrying'; error: string; attempt: number; delayMs: number }
   | { type: 'lost'; reason: string }
-  /** `error` is what every host is told (`jump host X unavailable: <reason>`); `reason` is why, alone. */
-  | { type: 'failed'; error: string; reason: string }
+  /**
+   * `error` is what every host is told (`jump host X unavailable: <reason>`); `reason` is why, alone;
+   * `afterLoss` is why the session it was reconnecting had ended, or null when it never connected.
+   */
+  | { type: 'failed'; error: string; reason: string; afterLoss: string | null }
 
 interface BastionSession {
   client: ssh2.Client
@@ -152,6 +157,8 @@ export class JumpTransport implements Transport {
   private live: BastionSession | null = null
   private failure: TransportError | null = null
   private failureReason: string | null = null
+  /** Why the last session that was up ended (null while none was lost). */
+  private lastLost: string | null = null
   private closed = false
   private readonly cleanups = new Set<() => void>()
   /** Aborted by close(): cuts a wait between bastion attempts short. */
@@ -171,6 +178,11 @@ export class JumpTransport implements Transport {
   /** The reason alone (`failed` says `jump host X unavailable: <reason>`), or null. */
   get unavailableReason(): string | null {
     return this.failureReason
+  }
+
+  /** Why a session that was up ended mid-run, or null: with `failed`, the bastion was lost and could not be reconnected. */
+  get lostMidRun(): string | null {
+    return this.lastLost
   }
 
   async ready(): Promise<void> {
@@ -220,7 +232,7 @@ export class JumpTransport implements Transport {
     this.current ??= this.connectWithRetries().catch((err: TransportError) => {
       this.failure = this.unavailable(err)
       this.failureReason = err.message
-      this.opts.onEvent?.({ type: 'failed', error: this.failure.message, reason: err.message })
+      this.opts.onEvent?.({ type: 'failed', error: this.failure.message, reason: err.message, afterLoss: this.lastLost })
       throw this.failure
     })
     return this.current
@@ -347,6 +359,7 @@ export class JumpTransport implements Transport {
     // Our own close() ends the session: nothing was lost.
     if (this.closed) return
     session.lost ??= `connection lost: jump host ${this.label} closed the connection`
+    this.lastLost = session.lost
     this.opts.onEvent?.({ type: 'lost', reason: session.lost })
     // The next host to start reconnects (once, with retries); streams through the old session are gone.
     if (this.live === session) {

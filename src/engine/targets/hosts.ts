@@ -105,6 +105,11 @@ export function resolveTargets(entries: HostEntry[], defaults: { username: strin
     }
     seen.add(key)
   }
+  // Several users on one host and port (alice@web1, bob@web1): each of their labels names its user, so no two hosts look alike.
+  const sharing = new Map<string, number>()
+  const place = (t: HostTarget) => entryKey(undefined, t.host, t.port)
+  for (const t of targets) sharing.set(place(t), (sharing.get(place(t)) ?? 0) + 1)
+  for (const t of targets) if (sharing.get(place(t))! > 1) t.label = `${t.username}@${t.label}`
   return targets
 }
 

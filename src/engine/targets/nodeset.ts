@@ -6,7 +6,7 @@
  *
  * Choices:
  * - Labels are a set: duplicates are folded once.
- * - Only the digit runs of the host part fold; a `:port` suffix is kept as written
+ * - Only the digit runs of the host part fold; a `user@` prefix and a `:port` suffix are kept as written
  *   (`web[1-2]:2222`), IPv6 addresses (bare or `[v6]:port`) are kept unfolded, and so is
  *   any label holding `[`, `]`, `,` or whitespace (no host label does). Digit runs longer
  *   than 15 digits are kept as text (beyond exact integers).
@@ -63,10 +63,11 @@ export function foldHosts(labels: readonly string[]): string {
 
 /** The label cut into texts and numeric fields, or null when it is kept as written. */
 function shapeOf(label: string): Shape | null {
-  const match = /^([^\s,[\]:]+)(:\d+)?$/.exec(label)
+  // A `user@` before the host (several users on one host) is kept as written: ranges are for host names only.
+  const match = /^((?:[^\s,[\]]*@)?)([^\s,[\]:@]+)(:\d+)?$/.exec(label)
   if (match === null) return null
-  const [, host, port = ''] = match
-  const texts = ['']
+  const [, user, host, port = ''] = match
+  const texts = [user]
   const fields: string[] = []
   host.split(/(\d+)/).forEach((part, i) => {
     if (i % 2 === 1 && part.length <= MAX_DIGITS) {
