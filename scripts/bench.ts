@@ -111,9 +111,13 @@ async function flood(): Promise<void> {
 
 async function cancellation(): Promise<void> {
   console.log('\n3. cancellation: SIGINT while 4 commands run on hosts that ignore signals (worst case: TERM, grace, KILL, close)')
-  const f = await fleet(4, { onExec: (_c, s) => void s.resume() })
+  let execs = 0
+  let onRunning: () => void = () => undefined
+  const running = new Promise<void>((resolve) => (onRunning = resolve))
+  // SIGINT once the 4 commands run
+  const f = await fleet(4, { onExec: (_c, s) => void (s.resume(), ++execs === 4 && onRunning()) })
   try {
-    const run = await runAction(f.inputs, { interruptAfterMs: 1_000 })
+    const run = await runAction(f.inputs, { interruptWhen: running })
     console.log(
       `   exited ${seconds(run.exitAfterSignalMs ?? NaN)} after SIGINT (runner kills at 10 s; target 5 s); exit ${run.code}; statuses ${(JSON.parse(run.outputs.results ?? '[]') as Array<{ status: string }>).map((r) => r.status).join(',')}`,
     )

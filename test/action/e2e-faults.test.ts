@@ -3,12 +3,16 @@
  * binary output, many failures (annotation cap), and a mixed fleet.
  */
 import assert from 'node:assert/strict'
+import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { commandsOf, results, runAction } from '../helpers/action.js'
 import { startFakeFleet, startFleet, type Fleet } from '../helpers/fleet.js'
 import { closedPort, processGone, tarpit } from '../helpers/net.js'
 import type { FakeServerOptions } from '../helpers/ssh2-server.js'
 import { requireSshd } from '../helpers/sshd.js'
+import { whenDirSettles } from '../helpers/wait.js'
 
 async function fakeFleet(n: number, opts: FakeServerOptions) {
   const f = await startFakeFleet(n, opts)
@@ -38,6 +42,10 @@ describe('cancellation of the built action (SIGINT, as the runner sends it)', { 
       { skip: who === 'root' && process.getuid?.() !== 0 && 'needs root' },
       async () => {
         const fleet = who === 'root' ? rootFleet! : userFleet
+        // each command leaves a file named after its shell once it printed its pids: the signal goes once both run
+        const started = mkdtempSync(join(tmpdir(), 'ssh-fanout-started-'))
+        chmodSync(started, 0o777)
+        const running = whenDirSettles(started, () => readdirSync(started).length === 2)
         const run = await runAction(
           {
             hosts: fleet.hosts.join('\n'),
@@ -45,10 +53,11 @@ describe('cancellation of the built action (SIGINT, as the runner sends it)', { 
             'private-key': fleet.clientKey,
             'known-hosts': fleet.knownHosts,
             concurrency: '2',
-            command: 'echo pid=$$; sleep 120 & echo child=$!; wait',
+            command: `echo pid=$$; sleep 120 & echo child=$!; : > ${started}/$$; wait`,
           },
-          { interruptAfterMs: 1_500, interruptSignal: signal },
-        )
+          { interruptWhen: running, interruptSignal: signal },
+        ).finally(() => rmSync(started, { recursive: true, force: true }))
+        assert.equal(await running, true, 'both commands started')
         const sinceSignal = run.exitAfterSignalMs
         assert.ok(sinceSignal !== null, run.stdout)
         assert.notEqual(run.code, 0)
@@ -106,9 +115,13 @@ describe('hostile hosts against the built action', () => {
 
   it('a flood is cut to max-output with head, notice and tail, and every group still closes', async () => {
     const total = 3 * 1024 * 1024
+    let sentAll = 0
+    let onSentAll: () => void = () => undefined
+    const floods = new Promise<void>((resolve) => (onSentAll = resolve))
     const f = await fakeFleet(2, {
       onExec: (_c, stream) => {
         let sent = 0
+        stream.resume() // (read the client's end of stdin, or the channel never closes here)
         const line = Buffer.from(`${'z'.repeat(99)}\n`)
         const block = Buffer.concat(Array.from({ length: 640 }, () => line))
         const pump = () => {
@@ -119,17 +132,20 @@ describe('hostile hosts against the built action', () => {
           stream.write('::error::last line\nTHE END\n')
           stream.exit(0)
           stream.end()
+          // the client closes the channel once it has the whole output and the exit status
+          stream.once('close', () => ++sentAll === 2 && onSentAll())
         }
         pump()
       },
     })
     try {
-      // The runner's stdout pipe fills up while nobody reads it: nothing may be lost (EAGAIN) or reordered.
+      // The runner's stdout pipe fills up while nobody reads it: nothing may be lost (EAGAIN) or reordered. Nothing is
+      // read until both hosts sent all their output: the action then has a 2 MB log to write into a 64 KiB pipe.
       const run = await runAction(
         { hosts: f.hosts, username: 'u', password: 'pw', 'known-hosts': f.knownHosts, command: 'flood', 'max-output': '1MB' },
-        { pauseStdoutMs: 1_500 },
+        { pauseStdoutUntil: floods },
       )
-      assert.ok(run.durationMs >= 1_500, 'the log (2 MB) did not fit in the pipe, so the action had to wait for drain')
+      assert.equal(run.runningWhenStdoutResumed, true, 'the log did not fit in the pipe, so the action had to wait for it to drain')
       assert.equal(run.code, 0, run.stderr)
       assert.equal(run.groups.length, 2)
       assert.equal(commandsOf(run, 'endgroup').length, 2)

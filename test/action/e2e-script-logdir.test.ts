@@ -11,15 +11,11 @@ import { results, runAction, type RunOptions } from '../helpers/action.js'
 import { loginUser } from '../helpers/fleet.js'
 import { closedPort } from '../helpers/net.js'
 import { requireSshd, startSshd, type Sshd } from '../helpers/sshd.js'
+import { whenDirSettles } from '../helpers/wait.js'
 
 /** The private directory a script ran from, as the script printed it (`dir=...`). */
 function scriptDirs(stdout: string): string[] {
   return [...stdout.matchAll(/^dir=(\/\S+)$/gm)].map((m) => m[1])
-}
-
-/** Resolves once `check` holds (checked every 50 ms), or after 30 s. */
-async function waitFor(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 600 && !check(); i++) await new Promise((r) => setTimeout(r, 50))
 }
 
 describe('script-file and log-dir against real sshd', { skip: !requireSshd() && 'sshd not installed' }, () => {
@@ -98,14 +94,16 @@ describe('script-file and log-dir against real sshd', { skip: !requireSshd() && 
 
   it('removes the script after the job is cancelled, and log-dir keeps every host and results.json', async () => {
     // The host's output shows only once it finished: the script says it started through a file.
-    const marker = join(tmpdir(), `ssh-fanout-started-${process.pid}-${Date.now()}`)
+    const markers = mkdtempSync(join(tmpdir(), 'ssh-fanout-started-'))
+    chmodSync(markers, 0o777)
+    const marker = join(markers, 'started')
     const file = script('hang.sh', probe('#!/bin/sh', `echo started-hanging; touch ${marker}; sleep 60`))
     const logs = join(workspace, 'logs-cancel')
-    const r = await run(
-      { ...base(both()), 'script-file': file, 'log-dir': 'logs-cancel', concurrency: '1' },
-      { onSpawn: (child) => void waitFor(() => existsSync(marker)).then(() => child.kill('SIGINT')) },
+    const started = whenDirSettles(markers, () => existsSync(marker))
+    const r = await run({ ...base(both()), 'script-file': file, 'log-dir': 'logs-cancel', concurrency: '1' }, { interruptWhen: started }).finally(() =>
+      rmSync(markers, { recursive: true, force: true }),
     )
-    rmSync(marker, { force: true })
+    assert.equal(await started, true, 'the script started')
     assert.notEqual(r.code, 0)
     const entries = results(r)
     assert.deepEqual(

@@ -11,6 +11,7 @@ import { commandsOf, results, runAction } from '../helpers/action.js'
 import { startFleet, type Fleet } from '../helpers/fleet.js'
 import { requireSshd, type Sshd } from '../helpers/sshd.js'
 import { havePuttygen } from '../helpers/tools.js'
+import { whenDirSettles } from '../helpers/wait.js'
 
 const haveSshd = requireSshd()
 
@@ -250,7 +251,7 @@ describe('action end to end against real sshd', { skip: !haveSshd && 'sshd not i
       const sock = join(dir, 'agent.sock')
       const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' })
       try {
-        for (let i = 0; i < 50 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50))
+        assert.ok(await whenDirSettles(dir, () => existsSync(sock)), 'ssh-agent did not create its socket')
         execFileSync('ssh-add', ['-q', rsaFile], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' })
         execFileSync('ssh-keygen', ['-q', '-p', '-P', 'open sesame', '-N', '', '-f', keyFile])
         execFileSync('ssh-add', ['-q', keyFile], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' })

@@ -14,6 +14,15 @@ describe('logFileName', () => {
     assert.equal(logFileName('..', taken), '__.log')
     assert.equal(logFileName('results.json', new Set()), 'results.json.log')
   })
+  it('never names a host log results.json, whatever the label and the names taken before it', () => {
+    const label = fc.oneof(fc.constantFrom('results.json', 'RESULTS.JSON', 'Results.Json', 'results', 'results.json.log', 'results.json:22', ''), fc.string())
+    fc.assert(
+      fc.property(fc.array(label, { minLength: 1, maxLength: 20 }), (labels) => {
+        const taken = new Set<string>()
+        for (const l of labels) assert.notEqual(logFileName(l, taken).toLowerCase(), 'results.json', JSON.stringify(labels))
+      }),
+    )
+  })
   it('keeps names unique, ignoring case (Windows and macOS file systems)', () => {
     const taken = new Set<string>()
     assert.equal(logFileName('a:1', taken), 'a_1.log')

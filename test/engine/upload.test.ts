@@ -5,11 +5,12 @@
  * The "remote" is this machine, so the tests look at the destination directly.
  */
 import assert from 'node:assert/strict'
-import { execFile, execFileSync } from 'node:child_process'
+import { execFile, execFileSync, spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { promisify } from 'node:util'
 import { randomBytes } from 'node:crypto'
-import { createWriteStream, existsSync } from 'node:fs'
-import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
+import { createReadStream, createWriteStream, existsSync } from 'node:fs'
+import { chmod, chown, link, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -18,10 +19,12 @@ import { packUploads, type PackedUpload } from '../../src/action/upload-files.js
 import { resolveRemoteDir, uploadArchive, UploadError, UPLOAD_SCRIPT, type UploadOptions } from '../../src/engine/prepare/upload.js'
 import { loginUser } from '../helpers/fleet.js'
 import { requireSshd, startSshd, type Sshd } from '../helpers/sshd.js'
-import { connectClient, cuttingProxy, eventually, treeOf } from '../helpers/upload.js'
+import { connectClient, cuttingProxy, stallingProxy, treeOf } from '../helpers/upload.js'
+import { FAIL_AFTER_MS, whenDirSettles } from '../helpers/wait.js'
 
 const execFileP = promisify(execFile)
 const BIG = 12 * 1024 * 1024
+const POSH = '/usr/bin/posh'
 
 let work: string
 let workspace: string
@@ -70,6 +73,19 @@ function remotePwd(client: ssh2.Client): Promise<string> {
       ch.on('data', (d: Buffer) => (out += d.toString())).on('close', () => resolve(out.trim()))
     }),
   )
+}
+
+/** Offset in a tar file of the header of the entry named `name` (the end of the entries before it). */
+async function entryOffset(archivePath: string, name: string): Promise<number> {
+  const archive = await readFile(archivePath)
+  for (let at = 0; at + 512 <= archive.length;) {
+    const header = archive.subarray(at, at + 512)
+    const entryName = header.subarray(0, 100).toString().replace(/\0.*$/s, '')
+    if (entryName === name) return at
+    if (entryName === '') break
+    at += 512 + Math.ceil(parseInt(header.subarray(124, 136).toString(), 8) / 512) * 512
+  }
+  throw new Error(`no entry ${name} in ${archivePath}`)
 }
 
 /** Names of staging dirs and temp files anywhere under `dir`. */
@@ -124,10 +140,29 @@ describe('resolveRemoteDir', () => {
     assert.throws(() => resolveRemoteDir(''), /empty/)
     assert.throws(() => resolveRemoteDir('a\nb'), /line break/)
   })
+})
 
-  it('the remote script is plain sh text', () => {
-    assert.doesNotMatch(UPLOAD_SCRIPT, /\$\{[^}]*[:#]|\[\[|\blocal\b|\bfunction\b/, 'bashisms')
-  })
+describe('the remote script', () => {
+  // posh (Debian's policy-compliant shell) has no bash or ksh extensions: a bashism fails there
+  it(
+    'is plain sh: it unpacks and moves a tree into place under posh, its inner sh -c snippets too',
+    { skip: !existsSync(POSH) && `${POSH} not installed` },
+    async (t) => {
+      if (!tree) return t.skip('sshd not installed: no packed tree')
+      const dest = await mkdtemp(join(work, 'posh-'))
+      const script = UPLOAD_SCRIPT.replaceAll('/bin/sh -c', `${POSH} -c`)
+      assert.equal(script.split(`${POSH} -c`).length, 3, 'the directory and move snippets run under posh')
+      const child = spawn(POSH, ['-c', script, 'ssh-fanout-upload', dest, 'posh0test'], { stdio: ['pipe', 'pipe', 'pipe'] })
+      let stderr = ''
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+      child.stdout.resume()
+      createReadStream(tree.archivePath).pipe(child.stdin)
+      const [code] = (await once(child, 'close')) as [number | null]
+      assert.equal(code, 0, stderr)
+      assert.equal(stderr, '')
+      assert.deepEqual(await treeOf(dest), await treeOf(join(workspace, 'dist')))
+    },
+  )
 })
 
 describe('upload with tar, to a host without SFTP', { skip: !requireSshd() && 'sshd not installed' }, () => {
@@ -140,12 +175,18 @@ describe('upload with tar, to a host without SFTP', { skip: !requireSshd() && 's
   })
 
   it('the fixture really has no SFTP subsystem', async () => {
+    const logFrom = sshd.log().length
     const client = await connectClient(sshd)
     try {
-      await assert.rejects(new Promise((resolve, reject) => client.sftp((err, s) => (err ? reject(err) : resolve(s)))), /subsystem/)
+      await assert.rejects(
+        new Promise((resolve, reject) => client.sftp((err, s) => (err ? reject(err) : resolve(s)))),
+        /^Error: Unable to start subsystem: sftp$/,
+      )
     } finally {
       client.end()
     }
+    // sshd itself says why: no sftp subsystem is configured (not a refused channel or a session limit)
+    await sshd.waitForLog(/subsystem request for sftp by user \S+ failed, subsystem not found/, FAIL_AFTER_MS, logFrom)
   })
 
   it('a tree with nested dirs, an executable, symlinks, an empty dir and long names arrives identical (bytes and modes)', async () => {
@@ -247,7 +288,7 @@ describe('upload with tar, to a host without SFTP', { skip: !requireSshd() && 's
       assert.equal(err.retryable, true)
       await proxy.cut
       // the remote tar reads EOF and its trap removes the staging dir
-      assert.ok(await eventually(async () => (await leftovers(dest)).length === 0), `staging left: ${(await leftovers(dest)).join(', ')}`)
+      assert.ok(await whenDirSettles(dest, async () => (await leftovers(dest)).length === 0), `staging left: ${(await leftovers(dest)).join(', ')}`)
       assert.deepEqual(await readdir(dest), ['big.bin'])
       const now = await readFile(join(dest, 'big.bin'))
       assert.ok(now.toString() === 'previous release', `the final path holds ${now.length} bytes of something else: a partial file`)
@@ -265,7 +306,7 @@ describe('upload with tar, to a host without SFTP', { skip: !requireSshd() && 's
       const err = await rejection(upload(client, big, dest, { signal: controller.signal, onProgress: () => controller.abort() }))
       assert.equal(err.message, 'upload: cancelled')
       assert.equal(err.retryable, false)
-      assert.ok(await eventually(async () => (await readdir(dest)).length === 0), `left: ${(await readdir(dest)).join(', ')}`)
+      assert.ok(await whenDirSettles(dest, async () => (await readdir(dest)).length === 0), `left: ${(await readdir(dest)).join(', ')}`)
     } finally {
       client.end()
     }
@@ -345,17 +386,98 @@ describe('upload over SFTP, to a host without tar', { skip: !requireSshd() && 's
     }
   })
 
-  it('cancel: rejects upload: cancelled and removes the temp file being written', async () => {
+  it('cancel mid-file: rejects upload: cancelled, removes the temp file being written, renames nothing into place', async () => {
     const dest = await destDir()
+    await writeFile(join(dest, 'big.bin'), 'previous release')
+    await chown(join(dest, 'big.bin'), owner.uid, owner.gid)
+    // the server gets the first MiB of the connection, then nothing until resume(): the 12 MiB file cannot be complete when the cancel lands
+    const proxy = await stallingProxy(sshd, 1 << 20)
+    const client = await connectClient(sshd, proxy)
+    const controller = new AbortController()
+    const logFrom = sshd.log().length
+    try {
+      const uploading = rejection(upload(client, big, dest, { signal: controller.signal }))
+      await proxy.stalled
+      // writes go out only once the temp file is open: it is there, being written
+      const during = await readdir(dest)
+      assert.equal(during.length, 2, `in ${dest}: ${during.join(', ')}`)
+      assert.ok(
+        during.some((n) => /^\.big\.bin\.ssh-fanout-/.test(n)),
+        `no temp file in ${dest}: ${during.join(', ')}`,
+      )
+      controller.abort()
+      proxy.resume()
+      const err = await uploading
+      assert.equal(err.message, 'upload: cancelled')
+      assert.equal(err.retryable, false)
+      // the upload closed its SFTP channel; once the server's SFTP session has ended, it has carried out every request it got
+      await sshd.waitForLog(/Starting session: subsystem 'sftp' .* id (\d+)\s[^]*Close session: .* id \1\s/, FAIL_AFTER_MS, logFrom)
+    } finally {
+      client.end()
+      await proxy.close()
+    }
+    assert.deepEqual(await readdir(dest), ['big.bin'])
+    assert.equal(await readFile(join(dest, 'big.bin'), 'utf8'), 'previous release')
+  })
+})
+
+describe('upload with tar, cancelled between two files', { skip: !requireSshd() && 'sshd not installed' }, () => {
+  let sshd: Sshd
+  let pair: PackedUpload
+  let fifo: string
+  let reached: string
+  before(async () => {
+    // pair/: a.txt, then the 12 MiB z.bin (a hard link to big.bin)
+    await mkdir(join(workspace, 'pair'))
+    await writeFile(join(workspace, 'pair', 'a.txt'), 'new release\n')
+    await link(join(workspace, 'big.bin'), join(workspace, 'pair', 'z.bin'))
+    pair = await packUploads('pair/', workspace, work)
+    const firstFileEnd = await entryOffset(pair.archivePath, 'z.bin')
+    // a tar on the host's PATH that passes the archive on up to the end of a.txt, says so, and ends it there once the test writes to the fifo
+    const bin = join(work, 'tar-bin')
+    reached = join(work, 'tar-reached')
+    fifo = join(bin, 'go')
+    await mkdir(bin)
+    await mkdir(reached, { mode: 0o777 })
+    await chmod(reached, 0o777)
+    execFileSync('mkfifo', ['-m', '666', fifo])
+    const realTar = execFileSync('sh', ['-c', 'command -v tar'], { encoding: 'utf8' }).trim()
+    await writeFile(
+      join(bin, 'tar'),
+      `#!/bin/sh\nexec 3<>'${fifo}'\n{ head -c ${firstFileEnd}; : > '${join(reached, 'a.txt')}'; read -r _ <&3; } | '${realTar}' "$@"\n`,
+      { mode: 0o755 },
+    )
+    sshd = await startSshd({ user, hostKeyTypes: ['ed25519'], extraConfig: [`SetEnv PATH=${bin}:/usr/bin:/bin`] })
+  })
+  after(async () => {
+    pair?.dispose()
+    await sshd?.stop()
+  })
+
+  // todo: a defect in UPLOAD_SCRIPT (src/engine/upload.ts): tar exits 0 on an archive cut at an entry boundary, and the
+  // script then renames what it got into place (a dropped connection at such a point does the same). Left to the owner of
+  // upload.ts (e.g. an end marker the script checks before moving anything); drop the todo once fixed.
+  const todo = 'issue 15: tar takes an archive cut at an entry boundary as complete, and the script moves its files into place'
+  it('rejects upload: cancelled and places neither file: the host never sees the archive end, so nothing is renamed into place', { todo }, async () => {
+    const dest = await destDir()
+    await writeFile(join(dest, 'a.txt'), 'previous release')
+    await chown(join(dest, 'a.txt'), owner.uid, owner.gid)
     const controller = new AbortController()
     const client = await connectClient(sshd)
     try {
-      const err = await rejection(upload(client, big, dest, { signal: controller.signal, onProgress: (n) => n > 1 << 20 && controller.abort() }))
+      const uploading = rejection(upload(client, pair, dest, { signal: controller.signal }))
+      assert.ok(await whenDirSettles(reached, () => existsSync(join(reached, 'a.txt'))), 'the host never read a.txt')
+      controller.abort()
+      const err = await uploading
       assert.equal(err.message, 'upload: cancelled')
     } finally {
       client.end()
+      // the archive the host's tar reads ends after a.txt, at an entry boundary, as when the cancel lands just there
+      await writeFile(fifo, 'go\n', { flag: 'r+' })
     }
-    assert.ok(await eventually(async () => (await readdir(dest)).length === 0), `left: ${(await readdir(dest)).join(', ')}`)
+    assert.ok(await whenDirSettles(dest, async () => (await leftovers(dest)).length === 0), `staging left: ${(await leftovers(dest)).join(', ')}`)
+    assert.deepEqual(await readdir(dest), ['a.txt'])
+    assert.equal(await readFile(join(dest, 'a.txt'), 'utf8'), 'previous release', 'a.txt was renamed into place by a cancelled upload')
   })
 })
 

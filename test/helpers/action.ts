@@ -58,8 +58,10 @@ export interface ActionRun {
   durationMs: number
   /** Files the action left behind in RUNNER_TEMP (its output spools must be removed). */
   leftoverTempFiles: string[]
-  /** With interruptAfterMs: ms from SIGINT until the process exited (null if it exited first). */
+  /** With interruptWhen or interruptOn: ms from the signal until the process exited (null if it exited first). */
   exitAfterSignalMs: number | null
+  /** With pauseStdoutUntil: whether the action was still running when its stdout was read again (null without it). */
+  runningWhenStdoutResumed: boolean | null
 }
 
 export interface RunOptions {
@@ -69,16 +71,16 @@ export interface RunOptions {
   /** Called for each stdout chunk as it arrives. */
   onStdout?: (text: string, child: ChildProcess) => void
   timeoutMs?: number
-  /** Send SIGINT (as the runner does on cancel) this long after the action says it started running hosts. */
-  interruptAfterMs?: number
+  /** Send SIGINT (as the runner does on cancel) once this resolves (e.g. when the hosts' commands are known to run). */
+  interruptWhen?: Promise<unknown>
   /** Send the signal as soon as the log matches this (e.g. a line the action prints at a given point). */
   interruptOn?: RegExp
-  /** The signal for interruptAfterMs and interruptOn; default SIGINT (the runner sends SIGINT, then SIGTERM). */
+  /** The signal for interruptWhen and interruptOn; default SIGINT (the runner sends SIGINT, then SIGTERM). */
   interruptSignal?: NodeJS.Signals
   /** Run the action under this command, e.g. ['/usr/bin/time', '-v'] to measure peak RSS. */
   wrapper?: string[]
-  /** Stop reading the action's stdout for this long at the start, so its pipe fills (as a slow runner would). */
-  pauseStdoutMs?: number
+  /** Read nothing of the action's stdout until this resolves, so its pipe fills (as a slow runner would). */
+  pauseStdoutUntil?: Promise<unknown>
 }
 
 export async function runAction(inputs: Record<string, string>, opts: RunOptions = {}): Promise<ActionRun> {
@@ -111,21 +113,27 @@ export async function runAction(inputs: Record<string, string>, opts: RunOptions
   let stdout = ''
   let stderr = ''
   let interruptedAt = 0
+  let exited = false
+  child.once('exit', () => (exited = true))
+  const interrupt = () => {
+    if (interruptedAt !== 0 || exited) return
+    interruptedAt = Date.now()
+    child.kill(opts.interruptSignal ?? 'SIGINT')
+  }
+  void opts.interruptWhen?.then(interrupt)
   child.stdout.setEncoding('utf8').on('data', (t: string) => {
-    const starting = opts.interruptAfterMs !== undefined && !stdout.includes('ssh-fanout: running on') && (stdout + t).includes('ssh-fanout: running on')
     stdout += t
-    const interrupt = () => {
-      interruptedAt = Date.now()
-      child.kill(opts.interruptSignal ?? 'SIGINT')
-    }
-    if (starting) setTimeout(interrupt, opts.interruptAfterMs)
-    if (opts.interruptOn && interruptedAt === 0 && opts.interruptOn.test(stdout)) interrupt()
+    if (opts.interruptOn?.test(stdout)) interrupt()
     opts.onStdout?.(t, child)
   })
   child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t))
-  if (opts.pauseStdoutMs) {
+  let runningWhenStdoutResumed: boolean | null = null
+  if (opts.pauseStdoutUntil) {
     child.stdout.pause()
-    setTimeout(() => child.stdout.resume(), opts.pauseStdoutMs)
+    void opts.pauseStdoutUntil.then(() => {
+      runningWhenStdoutResumed = !exited
+      child.stdout.resume()
+    })
   }
   const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000)
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((res) => child.on('close', (c, s) => res([c, s])))
@@ -139,7 +147,7 @@ export async function runAction(inputs: Record<string, string>, opts: RunOptions
     .filter((f) => f !== 'output' && f !== 'summary')
   rmSync(dir, { recursive: true, force: true })
   const { commands, groups } = parseLog(stdout)
-  return { code, signal, stdout, stderr, commands, outputs, summary, groups, durationMs, exitAfterSignalMs, leftoverTempFiles }
+  return { code, signal, stdout, stderr, commands, outputs, summary, groups, durationMs, exitAfterSignalMs, runningWhenStdoutResumed, leftoverTempFiles }
 }
 
 /** Parses the `name<<delimiter` blocks @actions/core writes to GITHUB_OUTPUT. */

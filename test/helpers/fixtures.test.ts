@@ -101,8 +101,8 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** There is no event for the death of a process we didn't spawn: poll briefly. */
-async function waitForPidGone(pid: number, timeoutMs = 5_000): Promise<void> {
+/** There is no event for the death of a process we didn't spawn: poll briefly (the timeout only bounds a failing test). */
+async function waitForPidGone(pid: number, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (isAlive(pid)) {
     if (Date.now() > deadline) assert.fail(`pid ${pid} still alive after ${timeoutMs} ms`)
@@ -215,7 +215,7 @@ describe('sshd fixture (real OpenSSH)', { skip: !requireSshd() && 'sshd not inst
     async () => {
       const client = await connect(clientConfig())
       try {
-        const stream = await execStream(client, 'echo $$; exec sleep 30')
+        const stream = await execStream(client, 'echo $$; exec sleep 300')
         const pid = Number(await firstLine(stream))
         const closed = collect(stream)
         stream.end()
@@ -252,18 +252,17 @@ describe('sshd fixture (real OpenSSH)', { skip: !requireSshd() && 'sshd not inst
     test('raw TERM signal after end of stdin kills the remote command', async () => {
       const client = await connect(targetConfig())
       try {
-        const stream = await execStream(client, 'echo $$; exec sleep 30')
+        const stream = await execStream(client, 'echo $$; exec sleep 300')
         const pid = Number(await firstLine(stream))
         assert.ok(Number.isInteger(pid) && pid > 1, `bad pid ${pid}`)
         assert.ok(isAlive(pid), 'remote command should be running')
         const closed = collect(stream)
-        const started = Date.now()
         stream.end()
         rawSignal(client, stream, 'TERM')
+        // the exit signal says what ended it: the TERM, not the end of a 5-minute sleep
         const res = await closed
         assert.equal(res.signal, 'SIGTERM', `closed with code ${res.code} signal ${res.signal}\n${target.log()}`)
         assert.equal(res.code, null)
-        assert.ok(Date.now() - started < 10_000)
         // sshd reaped it before sending exit-signal
         assert.throws(() => process.kill(pid, 0), { code: 'ESRCH' })
         // sshd signals the process group, whose id is the command's pid (sshd calls setsid() for it)

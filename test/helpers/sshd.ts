@@ -68,8 +68,8 @@ export interface Sshd {
   dir: string
   /** sshd's log so far (kept after stop()) */
   log(): string
-  /** resolves with the log once it matches `pattern`; rejects after timeoutMs (default 5000) */
-  waitForLog(pattern: RegExp, timeoutMs?: number): Promise<string>
+  /** resolves with the log once it matches `pattern` (in the log from offset `from`, default 0); rejects after timeoutMs (default 5000) */
+  waitForLog(pattern: RegExp, timeoutMs?: number, from?: number): Promise<string>
   /** kills sshd and everything it started, removes the temp dir; idempotent */
   stop(): Promise<void>
 }
@@ -500,11 +500,11 @@ function ensurePrivsepDir(): void {
   }
 }
 
-function waitForLogText(log: SshdLog, pattern: RegExp, timeoutMs: number, what: string): Promise<string> {
+function waitForLogText(log: SshdLog, pattern: RegExp, timeoutMs: number, what: string, from = 0): Promise<string> {
   return new Promise<string>((resolve, reject) => {
     const check = (): void => {
       const text = log.text()
-      if (!pattern.test(text)) return
+      if (!pattern.test(text.slice(from))) return
       done()
       resolve(text)
     }
@@ -667,7 +667,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
         knownHosts: hostKeys.map((k) => `${knownHostsName(host, port)} ${k.publicLine}\n`).join(''),
         dir,
         log: () => log.text(),
-        waitForLog: (pattern, timeoutMs = 5_000) => waitForLogText(log, pattern, timeoutMs, 'waitForLog'),
+        waitForLog: (pattern, timeoutMs = 5_000, from = 0) => waitForLogText(log, pattern, timeoutMs, 'waitForLog', from),
         stop: () => proc.stop(),
       }
     }

@@ -27,11 +27,22 @@ export interface CuttingProxy {
   close(): Promise<void>
 }
 
-/** A one-connection TCP proxy to `to` that destroys both sides once `afterBytes` bytes went from client to server. */
-export async function cuttingProxy(to: { host: string; port: number }, afterBytes: number): Promise<CuttingProxy> {
+export interface StallingProxy {
+  host: string
+  port: number
+  /** resolves once `afterBytes` client-to-server bytes passed: from then on nothing more goes to the server until resume() */
+  stalled: Promise<number>
+  /** forwards what was held back and everything after it */
+  resume(): void
+  close(): Promise<void>
+}
+
+/** A one-connection TCP proxy to `to` that acts once `afterBytes` bytes went from client to server: cuts both sides, or stops forwarding. */
+async function interruptingProxy(to: { host: string; port: number }, afterBytes: number, action: 'cut' | 'stall') {
   const open = new Set<Socket>()
-  let onCut: (n: number) => void = () => undefined
-  const cut = new Promise<number>((resolve) => (onCut = resolve))
+  let onInterrupt: (n: number) => void = () => undefined
+  const interrupted = new Promise<number>((resolve) => (onInterrupt = resolve))
+  let resume: () => void = () => undefined
   const server = createServer((client) => {
     const upstream = tcpConnect({ host: to.host, port: to.port, noDelay: true })
     client.setNoDelay(true)
@@ -44,18 +55,29 @@ export async function cuttingProxy(to: { host: string; port: number }, afterByte
         upstream.destroy()
       })
     }
-    client.on('data', (chunk: Buffer) => {
-      passed += chunk.length
-      if (passed >= afterBytes) {
-        client.destroy()
-        upstream.destroy()
-        onCut(passed)
-        return
-      }
+    const forward = (chunk: Buffer): void => {
       if (!upstream.write(chunk)) {
         client.pause()
         upstream.once('drain', () => client.resume())
       }
+    }
+    client.on('data', (chunk: Buffer) => {
+      const before = passed
+      passed += chunk.length
+      if (before >= afterBytes || passed < afterBytes) return forward(chunk)
+      if (action === 'cut') {
+        client.destroy()
+        upstream.destroy()
+        return onInterrupt(passed)
+      }
+      // stall: hold this chunk and read nothing more from the client until resume()
+      client.pause()
+      resume = () => {
+        resume = () => undefined
+        forward(chunk)
+        client.resume()
+      }
+      onInterrupt(passed)
     })
     upstream.pipe(client)
   })
@@ -63,12 +85,29 @@ export async function cuttingProxy(to: { host: string; port: number }, afterByte
   return {
     host: '127.0.0.1',
     port: (server.address() as { port: number }).port,
-    cut,
+    interrupted,
+    resume: () => resume(),
     close: async () => {
       for (const s of open) s.destroy()
       await new Promise((resolve) => server.close(resolve))
     },
   }
+}
+
+/** A one-connection TCP proxy to `to` that destroys both sides once `afterBytes` bytes went from client to server. */
+export async function cuttingProxy(to: { host: string; port: number }, afterBytes: number): Promise<CuttingProxy> {
+  const { host, port, interrupted, close } = await interruptingProxy(to, afterBytes, 'cut')
+  return { host, port, cut: interrupted, close }
+}
+
+/**
+ * A one-connection TCP proxy to `to` that stops forwarding client-to-server bytes once `afterBytes` passed (the
+ * server sees nothing more, so answers nothing more) until resume(): a point the client cannot pass, held as long
+ * as the test wants.
+ */
+export async function stallingProxy(to: { host: string; port: number }, afterBytes: number): Promise<StallingProxy> {
+  const { interrupted, ...proxy } = await interruptingProxy(to, afterBytes, 'stall')
+  return { ...proxy, stalled: interrupted }
 }
 
 export async function sha256File(path: string): Promise<string> {
@@ -95,14 +134,4 @@ export async function treeOf(root: string): Promise<Record<string, string>> {
   }
   await walk(root, '')
   return out
-}
-
-/** Polls `check` every 20 ms until it returns true; false once `timeoutMs` passed. */
-export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    if (await check()) return true
-    if (Date.now() > deadline) return false
-    await new Promise((r) => setTimeout(r, 20))
-  }
 }
