@@ -5310,6 +5310,9 @@ function getKeyAlgos(client, key, serverSigAlgs) {
   }
 }
 
+// ssh-fanout patch: the marker src/engine/ssh2.ts checks, so that an unpatched ssh2 fails loudly.
+Client.sshFanoutPatched = true;
+
 module.exports = Client;
 
 
@@ -26039,9 +26042,15 @@ var keyParser = __nccwpck_require__(1789);
  * The parts of ssh2 the action uses, loaded from its own files: ssh2's index also loads its
  * server, key generator and HTTP agents (and with them node:http, node:https and node:tls),
  * which start-up would compile for nothing. Types are ssh2's (src/engine/ssh2-lib.d.ts).
+ *
+ * ssh2 must carry patches/ssh2+1.17.0.patch (the short login's `earlyAuth` and `skipQuery`):
+ * plain ssh2 ignores those options without a word, so an unpatched copy is refused here, loudly.
  */
 
 
+if (client.sshFanoutPatched !== true) {
+    throw new Error('ssh2 is loaded without patches/ssh2+1.17.0.patch (its marker Client.sshFanoutPatched is missing): run `npx patch-package` after `npm ci`, which skips install scripts');
+}
 const Client = client;
 const parseKey = keyParser.parseKey;
 

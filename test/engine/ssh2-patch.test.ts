@@ -1,5 +1,5 @@
 /**
- * The patched ssh2 (patches/ssh2+1.17.0.patch) is required: src/engine/ssh2.ts refuses a copy without the
+ * The patched ssh2 (patches/ssh2+1.17.0.patch) is required: src/engine/ssh/ssh2.ts refuses a copy without the
  * patch's marker, so that compiled code run straight after `npm ci` (install scripts skipped) fails loudly
  * instead of quietly ignoring the short login's options. Shown with node run against copies of ssh2.
  */
@@ -14,10 +14,10 @@ import { after, before, describe, it } from 'node:test'
 import { ROOT } from '../helpers/action.js'
 
 const execFileP = promisify(execFile)
-const ENTRY = fileURLToPath(new URL('../../src/engine/ssh2.js', import.meta.url))
+const ENTRY = fileURLToPath(new URL('../../src/engine/ssh/ssh2.js', import.meta.url))
 const PATCH = join(ROOT, 'patches/ssh2+1.17.0.patch')
 
-/** A directory with src/engine/ssh2.js and its own node_modules/ssh2 (its dependencies found through NODE_PATH). */
+/** A directory with src/engine/ssh/ssh2.js and its own node_modules/ssh2 (its dependencies found through NODE_PATH). */
 function sandbox(patched: boolean): string {
   const dir = mkdtempSync(join(tmpdir(), `ssh-fanout-ssh2-${patched ? 'patched' : 'plain'}-`))
   cpSync(join(ROOT, 'node_modules/ssh2'), join(dir, 'node_modules/ssh2'), { recursive: true })
@@ -50,7 +50,7 @@ describe('the ssh2 patch', () => {
   })
 
   it('the ssh2 this suite runs against carries it', async () => {
-    const { Client } = await import('../../src/engine/ssh2.js')
+    const { Client } = await import('../../src/engine/ssh/ssh2.js')
     assert.equal((Client as unknown as { sshFanoutPatched?: unknown }).sshFanoutPatched, true)
   })
 

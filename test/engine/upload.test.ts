@@ -454,7 +454,7 @@ describe('upload with tar, cancelled between two files', { skip: !requireSshd() 
     await sshd?.stop()
   })
 
-  // todo: a defect in UPLOAD_SCRIPT (src/engine/upload.ts): tar exits 0 on an archive cut at an entry boundary, and the
+  // todo: a defect in UPLOAD_SCRIPT (src/engine/prepare/upload.ts): tar exits 0 on an archive cut at an entry boundary, and the
   // script then renames what it got into place (a dropped connection at such a point does the same). Left to the owner of
   // upload.ts (e.g. an end marker the script checks before moving anything); drop the todo once fixed.
   const todo = 'issue 15: tar takes an archive cut at an entry boundary as complete, and the script moves its files into place'
