@@ -25240,9 +25240,11 @@ function parseBoolean(text) {
 /* harmony export */   Uq: () => (/* binding */ readScript),
 /* harmony export */   rG: () => (/* binding */ scriptCommand)
 /* harmony export */ });
-/* unused harmony export parseShebang */
-/* harmony import */ var _targets_env_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9976);
-/* harmony import */ var _upload_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2805);
+/* unused harmony exports parseShebang, isStagedDir, STAGE_SCRIPT */
+/* harmony import */ var _targets_env_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(9976);
+/* harmony import */ var _ssh_remote_exec_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(55);
+/* harmony import */ var _upload_shared_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(6691);
+
 
 
 /** Reads the `#!` line the way Linux does: the interpreter, then everything after it as one optional argument. */
@@ -25263,68 +25265,108 @@ function parseShebang(text) {
 function readScript(text) {
     return { text, interpreter: parseShebang(text) };
 }
+/** What mktemp makes for a staged script; the only kind of path ever removed (`rm -rf`) on the host. */
+const STAGED_DIR = /^\/(?:[^\0\n]*\/)?ssh-fanout\.[A-Za-z0-9]{10}$/;
+/** True for an absolute path whose last segment is `ssh-fanout.` and mktemp's 10 letters and digits. */
+function isStagedDir(dir) {
+    return STAGED_DIR.test(dir);
+}
 /**
- * Writes the script to a private directory made for this connection (`mktemp -d`: mode 0700,
- * unique name; the file 0700) and resolves with that directory. The remote shell is POSIX sh.
+ * Run on the host under /bin/sh: $1 = the script's size in bytes, $2 $3 = the marker (see
+ * remote-exec.ts). Makes a private directory (`mktemp -d`: mode 0700, unique name), prints
+ * the marker line with its path, then writes stdin to `script` (0700). A script that did not
+ * arrive whole (the channel or the connection closed early: a cancel, a timeout, a dropped
+ * connection) is removed with its directory by the EXIT trap, on the host, without the client.
  */
-const STAGE_COMMAND = 'umask 077 && d=$(mktemp -d "${TMPDIR:-/tmp}/ssh-fanout.XXXXXXXXXX") && cat > "$d/script" && chmod 700 "$d/script" && printf "%s\\n" "$d"';
-function stageScript(client, script, signal) {
-    return new Promise((resolve, reject) => {
-        if (signal.aborted)
-            return reject(new _upload_js__WEBPACK_IMPORTED_MODULE_0__/* .UploadError */ .oW('upload: cancelled', false));
-        client.exec(STAGE_COMMAND, (err, channel) => {
-            if (err)
-                return reject(new _upload_js__WEBPACK_IMPORTED_MODULE_0__/* .UploadError */ .oW(`upload: could not open a channel to write the script-file on the host (${err.message})`, false));
-            let stdout = '';
-            let stderr = '';
-            let code = null;
-            const onAbort = () => channel.close();
-            signal.addEventListener('abort', onAbort, { once: true });
-            channel.on('data', (d) => (stdout += d.toString()));
-            channel.stderr.on('data', (d) => (stderr += d.toString()));
-            channel.on('exit', (c) => (code = c));
-            channel.on('error', () => undefined);
-            channel.on('close', () => {
-                signal.removeEventListener('abort', onAbort);
-                const dir = stdout.trim();
-                if (signal.aborted)
-                    return reject(new _upload_js__WEBPACK_IMPORTED_MODULE_0__/* .UploadError */ .oW('upload: cancelled', false));
-                if (code === 0 && dir.startsWith('/'))
-                    return resolve(dir);
-                const why = lastLine(stderr) || (code === null ? 'the channel closed without an exit status' : `exit status ${code}`);
-                reject(new _upload_js__WEBPACK_IMPORTED_MODULE_0__/* .UploadError */ .oW(`upload: could not write the script-file to a private temporary file on the host (${why})`, code === null));
-            });
-            channel.end(script.text);
-        });
+const STAGE_SCRIPT = [
+    `trap '' PIPE`,
+    `printf '\\n%s%s\\n' "$2" "$3" >&2`,
+    'umask 077',
+    'd=$(mktemp -d "${TMPDIR:-/tmp}/ssh-fanout.XXXXXXXXXX") || exit 1',
+    `trap 'rm -rf -- "$d"' EXIT`,
+    `trap 'exit 129' HUP`,
+    `trap 'exit 130' INT`,
+    `trap 'exit 143' TERM`,
+    `printf '\\n%s%s %s\\n' "$2" "$3" "$d"`,
+    'cat > "$d/script" || exit 1',
+    'n=$(wc -c < "$d/script") || exit 1',
+    `[ $n -eq "$1" ] || { echo "ssh-fanout: the script-file arrived incomplete ($n of $1 bytes)" >&2; exit 1; }`,
+    'chmod 700 "$d/script" || exit 1',
+    'trap - EXIT',
+    'exit 0',
+].join('\n');
+const cancelled = () => new _upload_shared_js__WEBPACK_IMPORTED_MODULE_1__/* .UploadError */ .oW('upload: cancelled', false);
+/** Writes the script to a private directory made for this connection and resolves with that directory. */
+async function stageScript(client, script, signal) {
+    if (signal.aborted)
+        throw cancelled();
+    const r = await (0,_ssh_remote_exec_js__WEBPACK_IMPORTED_MODULE_0__/* .remoteExec */ .y)(client, {
+        command: (marker) => `/bin/sh -c ${(0,_targets_env_js__WEBPACK_IMPORTED_MODULE_2__/* .shellQuote */ .ZL)(STAGE_SCRIPT)} ssh-fanout-stage ${script.text.length} ${marker.words}`,
+        stdin: script.text,
+        signal,
     });
+    if (r.end === 'aborted')
+        throw cancelled();
+    if (r.end === 'no channel')
+        throw new _upload_shared_js__WEBPACK_IMPORTED_MODULE_1__/* .UploadError */ .oW(`upload: could not open a channel to write the script-file on the host (${r.error.message})`, false);
+    const dir = r.lines[0] ?? '';
+    if (r.end === 'exit' && r.code === 0 && isStagedDir(dir))
+        return dir;
+    const noStatus = r.end !== 'exit';
+    const why = lastLine(r.stderr) ||
+        (noStatus
+            ? 'the channel closed without an exit status'
+            : !r.ready
+                ? `exit status ${r.code ?? `SIG${r.signal}`} before the temporary directory was made`
+                : r.code === 0
+                    ? `the host named an unexpected temporary directory ${JSON.stringify(dir)}`
+                    : `exit status ${r.code ?? `SIG${r.signal}`}`);
+    throw new _upload_shared_js__WEBPACK_IMPORTED_MODULE_1__/* .UploadError */ .oW(`upload: could not write the script-file to a private temporary file on the host (${why})`, noStatus);
 }
-/** The remote command that runs the staged script: the environment prefix, then its interpreter (or `sh`) on the file. */
+/** The file descriptor the run command holds the staged script on. */
+const SCRIPT_FD = 9;
+/**
+ * The remote command that runs the staged script. It opens the file on descriptor 9; where
+ * the host has /dev/fd (checked by an external `test`, as the interpreter will open it)
+ * it removes the directory at once and runs the interpreter on /dev/fd/9, so nothing is
+ * left on the host whatever happens to the connection; elsewhere it runs the file by its
+ * path (the client removes the directory afterwards). Then the environment prefix, then its
+ * interpreter (or `sh`). Node resolves its script's real path, which a removed file has not:
+ * it is given --preserve-symlinks-main.
+ */
 function scriptCommand(envPrefix, script, dir) {
-    const interpreter = script.interpreter ?? ['sh'];
-    return `${envPrefix}exec ${[...interpreter, `${dir}/script`].map(_targets_env_js__WEBPACK_IMPORTED_MODULE_1__/* .shellQuote */ .ZL).join(' ')}`;
+    if (!isStagedDir(dir))
+        throw new Error(`not a staged script directory: ${JSON.stringify(dir)}`);
+    const file = (0,_targets_env_js__WEBPACK_IMPORTED_MODULE_2__/* .shellQuote */ .ZL)(`${dir}/script`);
+    const fd = `/dev/fd/${SCRIPT_FD}`;
+    const interpreter = forDescriptor(script.interpreter ?? ['sh']);
+    return [
+        `exec ${SCRIPT_FD}< ${file} || exit 126`,
+        `if env test -r ${fd}; then rm -rf -- ${(0,_targets_env_js__WEBPACK_IMPORTED_MODULE_2__/* .shellQuote */ .ZL)(dir)}; set -- ${fd}; else set -- ${file}; fi`,
+        `${envPrefix}exec ${interpreter.map(_targets_env_js__WEBPACK_IMPORTED_MODULE_2__/* .shellQuote */ .ZL).join(' ')} "$1"`,
+    ].join('\n');
 }
-/** Removes the staged script's directory; resolves (never rejects) once done, failed, or after `timeoutMs`. */
-function removeStaged(client, dir, timeoutMs) {
-    return new Promise((resolve) => {
-        const timer = setTimeout(resolve, timeoutMs);
-        const done = () => {
-            clearTimeout(timer);
-            resolve();
-        };
-        try {
-            client.exec(`rm -rf -- ${(0,_targets_env_js__WEBPACK_IMPORTED_MODULE_1__/* .shellQuote */ .ZL)(dir)}`, (err, channel) => {
-                if (err)
-                    return done();
-                channel.on('error', () => undefined).resume();
-                channel.stderr.resume();
-                channel.on('close', done);
-                channel.end();
-            });
-        }
-        catch {
-            done();
-        }
-    });
+const NODE = /^(node|nodejs)$/;
+/** The interpreter with what it needs to run a script given as /dev/fd/N (node: --preserve-symlinks-main). */
+function forDescriptor(interpreter) {
+    const name = (path) => path.slice(path.lastIndexOf('/') + 1);
+    const [program, arg] = interpreter;
+    if (NODE.test(name(program)))
+        return [...interpreter, '--preserve-symlinks-main'];
+    if (name(program) === 'env' && arg !== undefined) {
+        if (NODE.test(arg))
+            return [...interpreter, '--preserve-symlinks-main'];
+        // env -S 'node --flag': the flag goes in the string env splits
+        if (/^-S\s*(node|nodejs)(\s|$)/.test(arg))
+            return [program, `${arg} --preserve-symlinks-main`];
+    }
+    return interpreter;
+}
+/** Removes the staged script's directory (when it is one: see isStagedDir); resolves (never rejects) once done, failed, or after `timeoutMs`. */
+async function removeStaged(client, dir, timeoutMs) {
+    if (!isStagedDir(dir))
+        return;
+    await (0,_ssh_remote_exec_js__WEBPACK_IMPORTED_MODULE_0__/* .remoteExec */ .y)(client, { command: (marker) => `rm -rf -- ${(0,_targets_env_js__WEBPACK_IMPORTED_MODULE_2__/* .shellQuote */ .ZL)(dir)}; ${marker.line()}`, timeoutMs });
 }
 function lastLine(text) {
     const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
@@ -25334,39 +25376,20 @@ function lastLine(text) {
 
 /***/ }),
 
-/***/ 2805:
+/***/ 6691:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   cX: () => (/* binding */ resolveRemoteDir),
+/* harmony export */   DU: () => (/* binding */ lost),
+/* harmony export */   KW: () => (/* binding */ cancelled),
+/* harmony export */   ke: () => (/* binding */ Progress),
+/* harmony export */   l: () => (/* binding */ reason),
+/* harmony export */   nV: () => (/* binding */ entrySegments),
 /* harmony export */   oW: () => (/* binding */ UploadError),
-/* harmony export */   wG: () => (/* binding */ uploadArchive)
+/* harmony export */   vA: () => (/* binding */ READ_CHUNK)
 /* harmony export */ });
-/* unused harmony exports UPLOAD_SCRIPT, uploadCommand */
-/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
-/* harmony import */ var node_fs__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3024);
-/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6760);
-/* harmony import */ var tar_stream__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6118);
-/* harmony import */ var _targets_env_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9976);
-/**
- * Sends a packed tar archive (see src/action/upload-files.ts) to one host over an
- * already-authenticated connection, before the command runs on that connection.
- *
- * Primary method: an exec channel running UPLOAD_SCRIPT (POSIX sh) that extracts the
- * archive with the remote `tar` into a staging directory inside the destination, then
- * renames every file and symlink into place. Fallback, when the host has no `tar`: SFTP,
- * each file written under a temporary name beside its final path and renamed over it.
- * Either way a file is never seen half-written at its final path, and a failed or
- * cancelled upload leaves no staging directory or temporary file behind (except, over
- * SFTP only, the one temporary file being written when the connection itself dies).
- *
- * The archive is streamed from disk with backpressure: memory stays bounded whatever its size.
- */
-
-
-
-
-
+/* unused harmony export PROGRESS_INTERVAL_MS */
+/** What both upload methods (tar over exec, SFTP) share: the error, the progress, the messages, entry names. */
 class UploadError extends Error {
     retryable;
     constructor(message, 
@@ -25379,82 +25402,6 @@ class UploadError extends Error {
 }
 const PROGRESS_INTERVAL_MS = 200;
 const READ_CHUNK = 256 * 1024;
-/** Remote stderr kept for error messages (the tail). */
-const STDERR_KEEP = 4096;
-/** How long cleanup over SFTP may take after a failure or a cancel before the channel is closed anyway. */
-const SFTP_CLEANUP_MS = 2_000;
-/**
- * The remote directory in the form both methods use: absolute, or relative to the
- * login directory (`./...`). `~` and `~/x` are the login directory and x in it.
- * Throws an Error saying what to write instead.
- */
-function resolveRemoteDir(dir) {
-    if (dir.trim() === '')
-        throw new Error('the remote directory is empty; give an absolute path, or one relative to the login directory');
-    if (/[\0\n\r]/.test(dir))
-        throw new Error('the remote directory contains a NUL or line break; give a plain path');
-    if (dir.startsWith('/'))
-        return dir;
-    if (dir === '~' || dir === '~/')
-        return '.';
-    if (dir.startsWith('~/'))
-        return `./${dir.slice(2)}`;
-    if (dir.startsWith('~')) {
-        throw new Error(`${JSON.stringify(dir)}: ~user paths are not supported; give an absolute path, or one relative to the login directory (~/ is accepted)`);
-    }
-    return dir.startsWith('./') ? dir : `./${dir}`;
-}
-/**
- * Runs on the host under /bin/sh: $1 = destination (absolute or ./relative), $2 = token
- * unique to this connection. Prints READY once the staging directory exists, then reads
- * the tar archive on stdin. Exit codes: see EXIT below. Moving uses `mv -f file dir/`
- * (rename into the parent, same file system), so a symlink at the final path is replaced,
- * never followed; directories are created (mode copied from the archive) before the files
- * move into them. The EXIT trap removes the staging directory on every outcome; when the
- * connection drops, tar reads EOF and fails, and the trap runs.
- */
-const UPLOAD_SCRIPT = [
-    `trap '' PIPE`,
-    'unset CDPATH',
-    'd=$1 s=.ssh-fanout-$2',
-    `command -v tar >/dev/null 2>&1 || { echo 'ssh-fanout: tar: command not found' >&2; exit 97; }`,
-    'mkdir -p -- "$d" && cd -P -- "$d" || exit 90',
-    'mkdir -m 700 -- "$s" || exit 91',
-    `trap 'rm -rf -- "$s"' EXIT`,
-    `trap 'exit 129' HUP`,
-    `trap 'exit 130' INT`,
-    `trap 'exit 143' TERM`,
-    // directories: created when missing, with the mode they have in the archive (ls -ld: drwxr-xr-x -> u=rwx,g=rx,o=rx)
-    `D='for p; do t=../$p; [ -d "$t" ] && continue;` +
-        ` if e=$(mkdir -- "$t" 2>&1); then` +
-        ` m=$(LC_ALL=C ls -ld -- "$p" | cut -c2-10 | sed "s/^\\(...\\)\\(...\\)\\(...\\)\\$/u=\\1,g=\\2,o=\\3/;s/-//g;s/S/s/g;s/T/t/g");` +
-        ` chmod "$m" "$t" || exit 1;` +
-        ` elif [ ! -d "$t" ]; then printf "%s\\n" "$e" >&2; exit 1; fi; done'`,
-    // files and symlinks: renamed into their parent directory (atomic replace)
-    `M='for p; do mv -f -- "$p" "../\${p%/*}/" || exit 1; done'`,
-    'echo ssh-fanout-ready',
-    '(cd -- "$s" && exec tar -xpf -) || exit 92',
-    '(cd -- "$s" && find . ! -name . -type d -exec /bin/sh -c "$D" sh {} + && find . ! -name . ! -type d -exec /bin/sh -c "$M" sh {} +) || exit 93',
-    'exit 0',
-].join('\n');
-const READY = 'ssh-fanout-ready\n';
-const EXIT = { noTar: 97, dest: 90, staging: 91, extract: 92, move: 93 };
-function uploadCommand(dest, token) {
-    return `/bin/sh -c ${(0,_targets_env_js__WEBPACK_IMPORTED_MODULE_4__/* .shellQuote */ .ZL)(UPLOAD_SCRIPT)} ssh-fanout-upload ${(0,_targets_env_js__WEBPACK_IMPORTED_MODULE_4__/* .shellQuote */ .ZL)(dest)} ${token}`;
-}
-/** The last lines of the remote's stderr, for a message: `(line; line)`, or '' when there is none. */
-function reason(stderr) {
-    const lines = stderr
-        .split('\n')
-        .map((l) => l.trim())
-        .filter((l) => l !== '');
-    if (lines.length === 0)
-        return '';
-    let text = lines.slice(-2).join('; ');
-    if (text.length > 300)
-        text = `…${text.slice(-300)}`;
-    return ` (${text})`;
-}
 class Progress {
     onProgress;
     sent = 0;
@@ -25476,129 +25423,18 @@ class Progress {
 }
 const cancelled = () => new UploadError('upload: cancelled', false);
 const lost = (sent) => new UploadError(`upload: connection lost after ${sent} bytes`, true);
-/**
- * Sends the packed archive over an already-authenticated ssh2 Client (the same
- * connection that then runs the command). Resolves when every file is in place.
- * Rejects with an UploadError only.
- */
-async function uploadArchive(client, opts) {
-    let dest;
-    try {
-        dest = resolveRemoteDir(opts.remoteDir);
-    }
-    catch (err) {
-        throw new UploadError(`upload: ${err.message}`, false);
-    }
-    if (opts.signal.aborted)
-        throw cancelled();
-    const token = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(6).toString('hex');
-    const progress = new Progress(opts.onProgress);
-    const tar = await viaTar(client, opts, dest, token, progress);
-    if (tar.noTar)
-        await viaSftp(client, opts, dest, token, progress, tar.stderr);
-    progress.final();
-}
-function viaTar(client, opts, dest, token, progress) {
-    return new Promise((resolve, reject) => {
-        let channel;
-        let file;
-        let settled = false;
-        let ready = false;
-        let stdout = '';
-        let stderr = '';
-        let exitCode = null;
-        let exitSignal = null;
-        const settle = (err, noTar = false) => {
-            if (settled)
-                return;
-            settled = true;
-            opts.signal.removeEventListener('abort', onAbort);
-            client.off('close', onClientClose);
-            if (file) {
-                if (channel)
-                    file.unpipe(channel);
-                file.destroy();
-            }
-            if (err) {
-                channel?.close();
-                reject(err);
-            }
-            else
-                resolve({ noTar, stderr });
-        };
-        const onAbort = () => settle(cancelled());
-        const onClientClose = () => settle(lost(progress.sent));
-        opts.signal.addEventListener('abort', onAbort, { once: true });
-        client.once('close', onClientClose);
-        const send = (ch) => {
-            file = (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.createReadStream)(opts.archivePath, { highWaterMark: READ_CHUNK });
-            file.on('data', (chunk) => progress.add(chunk.length));
-            file.on('error', (err) => settle(new UploadError(`upload: cannot read the packed files ${opts.archivePath} (${err.message})`, false)));
-            file.pipe(ch);
-        };
-        const finished = () => {
-            if (exitCode === null && exitSignal === null)
-                return settle(lost(progress.sent));
-            if (exitCode === 0 && ready)
-                return settle(null);
-            if (!ready && (exitCode === EXIT.noTar || exitCode === 127))
-                return settle(null, true);
-            const why = reason(stderr);
-            const what = exitCode === EXIT.dest
-                ? `cannot create the directory ${dest} on the host`
-                : exitCode === EXIT.staging
-                    ? `cannot write in ${dest} on the host`
-                    : exitCode === EXIT.extract
-                        ? `tar failed to unpack the files in ${dest} on the host`
-                        : exitCode === EXIT.move
-                            ? `cannot move the files into place in ${dest} on the host`
-                            : exitSignal !== null
-                                ? `the upload script on the host was killed by SIG${exitSignal}`
-                                : `the upload script on the host failed with exit code ${exitCode}`;
-            settle(new UploadError(`upload: ${what}${why}`, false));
-        };
-        client.exec(uploadCommand(dest, token), (err, ch) => {
-            if (settled) {
-                ch?.close();
-                return;
-            }
-            if (err)
-                return settle(new UploadError(`upload: could not open a channel for the upload (${err.message})`, false));
-            channel = ch;
-            ch.on('error', () => undefined);
-            ch.on('data', (chunk) => {
-                if (ready)
-                    return;
-                stdout += chunk.toString('latin1');
-                if (stdout.includes(READY)) {
-                    ready = true;
-                    send(ch);
-                }
-                else if (stdout.length > 4096)
-                    stdout = stdout.slice(-64);
-            });
-            ch.stderr.on('data', (chunk) => {
-                stderr = (stderr + chunk.toString()).slice(-STDERR_KEEP);
-            });
-            ch.on('exit', (code, signalName) => {
-                exitCode = code;
-                exitSignal = signalName ?? null;
-            });
-            ch.on('close', finished);
-        });
-    });
-}
-// ---------------------------------------------------------------------------
-// SFTP fallback
-class SftpLost extends Error {
-}
-function call(fn) {
-    return new Promise((resolve, reject) => {
-        fn((err, value) => (err ? reject(err) : resolve(value)));
-    });
-}
-function openSftp(client) {
-    return new Promise((resolve, reject) => client.sftp((err, sftp) => (err ? reject(err) : resolve(sftp))));
+/** The last lines of the remote's stderr, for a message: `(line; line)`, or '' when there is none. */
+function reason(stderr) {
+    const lines = stderr
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l !== '');
+    if (lines.length === 0)
+        return '';
+    let text = lines.slice(-2).join('; ');
+    if (text.length > 300)
+        text = `…${text.slice(-300)}`;
+    return ` (${text})`;
 }
 /** Entry name from the archive -> path segments, refusing anything that could leave the destination. */
 function entrySegments(name) {
@@ -25608,186 +25444,248 @@ function entrySegments(name) {
     }
     return segments;
 }
-async function viaSftp(client, opts, dest, token, progress, tarStderr) {
-    let sftp;
-    try {
-        sftp = await openSftp(client);
+
+
+/***/ }),
+
+/***/ 55:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   y: () => (/* binding */ remoteExec)
+/* harmony export */ });
+/* unused harmony export Marker */
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
+/**
+ * One exec channel on an authenticated ssh2 Client, run to its end: the command, optionally
+ * stdin (a Buffer, or a stream opened once the command is ready for it), stdout and stderr
+ * collected (bounded), the channel closed on abort, on a timeout or when the connection is
+ * lost. Never rejects: the result says how it ended.
+ *
+ * The marker protocol. The host's login shell runs the command and may print first (a
+ * `.bashrc` banner, on stdout or stderr, with or without a final newline). A command built
+ * from a Marker prints a random marker line (`printf '\n%s%s\n' half half`) where its own
+ * output starts: stdout before the first marker line is dropped, and so is stderr before a
+ * marker line on stderr; stdin is sent only once the marker arrived (so that nothing the
+ * login shell runs reads it). Marker lines can carry a result (`<marker> <text>`): their
+ * texts are `lines`. The marker is written in the command as two halves, so a login shell
+ * that echoes the command line cannot print it.
+ */
+
+class Marker {
+    /** The marker line's text: 32 random hex digits. */
+    text;
+    halves;
+    constructor() {
+        const hex = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(16).toString('hex');
+        this.text = hex;
+        this.halves = [hex.slice(0, 16), hex.slice(16)];
     }
-    catch (err) {
-        const why = reason(`${tarStderr.trim().split('\n').at(-1) ?? ''}\n${err.message}`);
-        throw new UploadError(`upload: the host has no tar command and no SFTP server${why}; install tar there, or enable its SFTP subsystem`, false);
+    /** The marker as two shell words (plain hex: no quoting needed), e.g. for a script's positional parameters. */
+    get words() {
+        return this.halves.join(' ');
     }
-    if (opts.signal.aborted) {
-        sftp.end();
-        throw cancelled();
+    /** Shell text that prints the marker line on stdout, then `payload` (shell words, e.g. `"$d"`) on the same line. */
+    line(payload) {
+        return payload === undefined ? `printf '\\n%s%s\\n' ${this.words}` : `printf '\\n%s%s %s\\n' ${this.words} ${payload}`;
     }
-    const temps = new Set();
-    let connectionLost = false;
-    const onLost = () => void (connectionLost = true);
-    sftp.on('close', onLost);
-    client.once('close', onLost);
-    const file = (0,node_fs__WEBPACK_IMPORTED_MODULE_1__.createReadStream)(opts.archivePath, { highWaterMark: READ_CHUNK });
-    const tar = (0,tar_stream__WEBPACK_IMPORTED_MODULE_3__.extract)();
-    let stop = () => undefined;
-    const stopped = new Promise((_, reject) => (stop = reject));
-    stopped.catch(() => undefined);
-    const onAbort = () => stop(cancelled());
-    opts.signal.addEventListener('abort', onAbort, { once: true });
-    sftp.once('close', () => stop(new SftpLost()));
-    try {
-        await Promise.race([stopped, mkdirs(sftp, dest)]);
-        file.on('data', (chunk) => progress.add(chunk.length));
-        file.on('error', (err) => tar.destroy(err));
-        file.pipe(tar);
-        for await (const entry of tar) {
-            const header = entry.header;
-            const path = node_path__WEBPACK_IMPORTED_MODULE_2__.posix.join(dest, ...entrySegments(header.name));
-            await Promise.race([stopped, place(sftp, path, header, entry, token, temps)]);
-            entry.resume();
+    /** Shell text that prints the marker line on stderr: what the login shell printed there before it is dropped. */
+    get stderrLine() {
+        return `${this.line()} >&2`;
+    }
+}
+const NL = 0x0a;
+/** Drops what comes before `\n<marker>\n` in a stream; passes everything after it. */
+class MarkerFilter {
+    needle;
+    head = Buffer.alloc(0);
+    found = false;
+    constructor(needle) {
+        this.needle = needle;
+    }
+    /** Bytes after the marker line's start (the marker included) once it was seen, else null. */
+    push(chunk) {
+        if (this.found)
+            return chunk;
+        this.head = Buffer.concat([this.head, chunk]);
+        const at = this.head.indexOf(this.needle);
+        if (at === -1) {
+            // keep what could be the start of the marker (a banner can be long)
+            if (this.head.length > 8192)
+                this.head = this.head.subarray(this.head.length - this.needle.length);
+            return null;
         }
-    }
-    catch (err) {
-        file.destroy();
-        tar.destroy();
-        if (!connectionLost && !(err instanceof SftpLost))
-            await cleanup(sftp, temps);
-        if (opts.signal.aborted)
-            throw cancelled();
-        if (connectionLost || err instanceof SftpLost)
-            throw lost(progress.sent);
-        if (err instanceof UploadError)
-            throw err;
-        throw new UploadError(`upload: ${err.message}`, false);
-    }
-    finally {
-        opts.signal.removeEventListener('abort', onAbort);
-        client.off('close', onLost);
-        sftp.end();
+        this.found = true;
+        const rest = this.head.subarray(at + 1);
+        this.head = Buffer.alloc(0);
+        return rest;
     }
 }
-/** Removes the temporary files left by a failed upload, for at most SFTP_CLEANUP_MS. */
-async function cleanup(sftp, temps) {
-    let timer;
-    const deadline = new Promise((resolve) => (timer = setTimeout(resolve, SFTP_CLEANUP_MS)));
-    const removals = Promise.all([...temps].map((t) => call((cb) => sftp.unlink(t, cb)).catch(() => undefined)));
-    await Promise.race([removals, deadline]);
-    clearTimeout(timer);
-}
-async function lstat(sftp, path) {
-    try {
-        return await call((cb) => sftp.lstat(path, cb));
-    }
-    catch {
-        return null;
-    }
-}
-async function isDirectory(sftp, path) {
-    try {
-        return (await call((cb) => sftp.stat(path, cb))).isDirectory();
-    }
-    catch {
-        return false;
-    }
-}
-/** Creates `path` and its missing parents (a race with another upload creating them is fine). */
-async function mkdirs(sftp, path) {
-    const segments = path.split('/').filter((s) => s !== '' && s !== '.');
-    let current = path.startsWith('/') ? '/' : '.';
-    for (const segment of segments) {
-        current = node_path__WEBPACK_IMPORTED_MODULE_2__.posix.join(current, segment);
-        await mkdir(sftp, current, null);
-    }
-}
-/** Creates one directory unless it exists; `mode` is applied only to a directory created here. */
-async function mkdir(sftp, path, mode) {
-    if (await isDirectory(sftp, path))
-        return;
-    try {
-        await call((cb) => sftp.mkdir(path, cb));
-    }
-    catch (err) {
-        if (await isDirectory(sftp, path))
-            return;
-        throw new UploadError(`upload: cannot create the directory ${path} on the host (${err.message})`, false);
-    }
-    if (mode !== null)
-        await call((cb) => sftp.chmod(path, mode, cb));
-}
-async function place(sftp, path, header, entry, token, temps) {
-    const mode = (header.mode ?? 0o644) & 0o7777;
-    if (header.type === 'directory')
-        return mkdir(sftp, path, mode);
-    if (header.type !== 'file' && header.type !== 'symlink')
-        return; // the packer writes no other kind
-    const temp = node_path__WEBPACK_IMPORTED_MODULE_2__.posix.join(node_path__WEBPACK_IMPORTED_MODULE_2__.posix.dirname(path), `.${node_path__WEBPACK_IMPORTED_MODULE_2__.posix.basename(path)}.ssh-fanout-${token}`);
-    if (!(await isDirectory(sftp, node_path__WEBPACK_IMPORTED_MODULE_2__.posix.dirname(path))))
-        await mkdirs(sftp, node_path__WEBPACK_IMPORTED_MODULE_2__.posix.dirname(path));
-    temps.add(temp);
-    try {
-        if (header.type === 'symlink') {
-            await call((cb) => sftp.symlink(header.linkname ?? '', temp, cb));
+function remoteExec(client, opts) {
+    const marker = typeof opts.command === 'function' ? new Marker() : null;
+    const command = typeof opts.command === 'function' ? opts.command(marker) : opts.command;
+    const maxStdout = opts.maxStdout ?? 64 * 1024;
+    const maxStderr = opts.maxStderr ?? 4096;
+    const markerBytes = marker ? Buffer.from(marker.text) : null;
+    return new Promise((resolve) => {
+        let channel;
+        let input;
+        let settled = false;
+        let timer;
+        let code = null;
+        let signal = null;
+        let exited = false;
+        let ready = marker === null;
+        const lines = [];
+        let stdout = Buffer.alloc(0);
+        let pending = Buffer.alloc(0); // a line of stdout not ended yet (marker protocol)
+        let emptyLine = false; // an empty line of stdout not kept yet: the newline a marker line starts with, when one follows
+        let stderr = Buffer.alloc(0);
+        const outFilter = markerBytes ? new MarkerFilter(Buffer.concat([Buffer.from('\n'), markerBytes])) : null;
+        const errFilter = markerBytes ? new MarkerFilter(Buffer.concat([Buffer.from('\n'), markerBytes, Buffer.from('\n')])) : null;
+        let stderrBeforeMarker = Buffer.alloc(0);
+        const keepOut = (bytes) => {
+            if (stdout.length < maxStdout)
+                stdout = Buffer.concat([stdout, bytes.subarray(0, maxStdout - stdout.length)]);
+        };
+        const keepErr = (bytes) => {
+            stderr = Buffer.concat([stderr, bytes]);
+            if (stderr.length > maxStderr)
+                stderr = stderr.subarray(stderr.length - maxStderr);
+        };
+        const settle = (end, error = null) => {
+            if (settled)
+                return;
+            settled = true;
+            clearTimeout(timer);
+            opts.signal?.removeEventListener('abort', onAbort);
+            client.off('close', onLost);
+            if (input) {
+                if (channel)
+                    input.unpipe(channel);
+                input.destroy();
+            }
+            if (end !== 'exit' && end !== 'closed')
+                channel?.close();
+            if (ready && emptyLine)
+                keepOut(Buffer.from('\n'));
+            if (ready && pending.length > 0)
+                keepOut(pending);
+            if (!errFilter?.found && stderrBeforeMarker.length > 0)
+                keepErr(stderrBeforeMarker);
+            resolve({ end, code, signal, ready, lines, stdout: stdout.toString(), stderr: stderr.toString(), error });
+        };
+        const onAbort = () => settle('aborted');
+        const onLost = () => settle('lost');
+        if (opts.signal?.aborted)
+            return settle('aborted');
+        opts.signal?.addEventListener('abort', onAbort, { once: true });
+        client.once('close', onLost);
+        if (opts.timeoutMs && opts.timeoutMs > 0)
+            timer = setTimeout(() => settle('timeout'), opts.timeoutMs);
+        const sendStdin = (ch) => {
+            if (opts.stdin === undefined)
+                return;
+            if (Buffer.isBuffer(opts.stdin))
+                return void ch.end(opts.stdin);
+            input = opts.stdin();
+            input.once('error', (err) => settle('stdin failed', err));
+            input.pipe(ch);
+        };
+        /** stdout after the marker line's start: marker lines give `lines`, the rest is kept. */
+        const onLines = (bytes) => {
+            pending = Buffer.concat([pending, bytes]);
+            for (let nl = pending.indexOf(NL); nl !== -1; nl = pending.indexOf(NL)) {
+                const line = pending.subarray(0, nl);
+                pending = pending.subarray(nl + 1);
+                const isMarker = line.subarray(0, markerBytes.length).equals(markerBytes) && (line.length === markerBytes.length || line[markerBytes.length] === 0x20);
+                if (isMarker) {
+                    emptyLine = false;
+                    if (line.length > markerBytes.length)
+                        lines.push(line.subarray(markerBytes.length + 1).toString());
+                    if (!ready) {
+                        ready = true;
+                        if (channel)
+                            sendStdin(channel);
+                    }
+                    continue;
+                }
+                if (!ready)
+                    continue;
+                if (emptyLine)
+                    keepOut(Buffer.from('\n'));
+                emptyLine = line.length === 0;
+                if (!emptyLine)
+                    keepOut(Buffer.concat([line, Buffer.from('\n')]));
+            }
+            if (pending.length > 64 * 1024) {
+                if (ready)
+                    keepOut(pending);
+                pending = Buffer.alloc(0);
+            }
+        };
+        const onChannel = (ch) => {
+            channel = ch;
+            opts.onOpen?.();
+            let stdoutClosed = false;
+            let stderrEnded = false;
+            const finished = () => {
+                if (stdoutClosed && stderrEnded)
+                    settle(exited ? 'exit' : 'closed');
+            };
+            ch.on('error', () => undefined);
+            ch.on('data', (chunk) => {
+                if (!outFilter)
+                    return keepOut(chunk);
+                const after = outFilter.push(chunk);
+                if (after)
+                    onLines(after);
+            });
+            ch.stderr.on('data', (chunk) => {
+                if (!errFilter || errFilter.found)
+                    return keepErr(chunk);
+                stderrBeforeMarker = Buffer.concat([stderrBeforeMarker, chunk]);
+                if (stderrBeforeMarker.length > 2 * maxStderr)
+                    stderrBeforeMarker = stderrBeforeMarker.subarray(stderrBeforeMarker.length - maxStderr);
+                const after = errFilter.push(chunk);
+                if (after) {
+                    stderrBeforeMarker = Buffer.alloc(0);
+                    keepErr(after.subarray(markerBytes.length + 1));
+                }
+            });
+            ch.stderr.once('close', () => {
+                stderrEnded = true;
+                finished();
+            });
+            ch.on('exit', (c, s) => {
+                exited = true;
+                code = typeof c === 'number' ? c : null;
+                signal = s ?? null;
+            });
+            ch.on('close', () => {
+                stdoutClosed = true;
+                finished();
+            });
+            if (opts.stdin === undefined)
+                ch.end();
+            else if (ready)
+                sendStdin(ch);
+        };
+        try {
+            client.exec(command, (err, ch) => {
+                if (settled) {
+                    ch?.close();
+                    return;
+                }
+                if (err)
+                    return settle('no channel', err);
+                onChannel(ch);
+            });
         }
-        else {
-            await writeFile(sftp, temp, entry);
-            await call((cb) => sftp.chmod(temp, mode, cb));
+        catch (err) {
+            settle('no channel', err); // not connected
         }
-    }
-    catch (err) {
-        if (err instanceof UploadError || err instanceof SftpLost)
-            throw err;
-        throw new UploadError(`upload: cannot write ${temp} on the host (${err.message})`, false);
-    }
-    await renameOver(sftp, temp, path);
-    temps.delete(temp);
-}
-/** Writes in flight per file: pipelines the SFTP writes while bounding memory (each chunk is at most READ_CHUNK). */
-const WRITES_IN_FLIGHT = 8;
-/** Streams one archive entry into a new file (exclusive create), several writes in flight, with backpressure. */
-async function writeFile(sftp, temp, entry) {
-    const handle = await call((cb) => sftp.open(temp, 'wx', { mode: 0o600 }, cb));
-    const inFlight = new Set();
-    const state = {};
-    let position = 0;
-    try {
-        for await (const chunk of entry) {
-            const data = chunk;
-            const write = call((cb) => sftp.write(handle, data, 0, data.length, position, cb)).catch((err) => void (state.failure ??= err));
-            position += data.length;
-            inFlight.add(write);
-            void write.finally(() => inFlight.delete(write));
-            if (inFlight.size >= WRITES_IN_FLIGHT)
-                await Promise.race(inFlight);
-            if (state.failure)
-                throw state.failure;
-        }
-        await Promise.all(inFlight);
-        if (state.failure)
-            throw state.failure;
-    }
-    finally {
-        await Promise.all(inFlight);
-        await call((cb) => sftp.close(handle, cb)).catch(() => undefined);
-    }
-}
-async function renameOver(sftp, from, to) {
-    const existing = await lstat(sftp, to);
-    if (existing?.isDirectory())
-        throw new UploadError(`upload: cannot replace the directory ${to} on the host with a file`, false);
-    const extensions = sftp._extensions ?? {};
-    try {
-        if (extensions['posix-rename@openssh.com'] === '1') {
-            await call((cb) => sftp.ext_openssh_rename(from, to, cb));
-        }
-        else {
-            // plain SFTP rename refuses to overwrite: the old file goes first (never a half-written one)
-            if (existing)
-                await call((cb) => sftp.unlink(to, cb)).catch(() => undefined);
-            await call((cb) => sftp.rename(from, to, cb));
-        }
-    }
-    catch (err) {
-        throw new UploadError(`upload: cannot move ${from} to ${to} on the host (${err.message})`, false);
-    }
+    });
 }
 
 
@@ -25886,7 +25784,7 @@ g.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node_url__
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _esm_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3012);
 /* harmony import */ var node_events__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8474);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(803);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7387);
 // The entry point the runner starts (dist/index.js): it only calls run().
 
 
@@ -25903,7 +25801,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 803:
+/***/ 7387:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29169,8 +29067,570 @@ function describeShard(shard, total) {
     return `${name}: hosts ${start + 1}-${end} of ${total}`;
 }
 
-// EXTERNAL MODULE: ./lib/engine/prepare/upload.js
-var upload = __nccwpck_require__(2805);
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+// EXTERNAL MODULE: ./node_modules/tar-stream/index.js
+var tar_stream = __nccwpck_require__(6118);
+// EXTERNAL MODULE: ./lib/engine/ssh/remote-exec.js
+var remote_exec = __nccwpck_require__(55);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: ./lib/engine/prepare/upload-shared.js
+var upload_shared = __nccwpck_require__(6691);
+;// CONCATENATED MODULE: ./lib/engine/prepare/upload-sftp.js
+/**
+ * The upload's fallback for hosts without `tar`: SFTP. Each file is written under a short
+ * temporary name beside its final path (`.ssh-fanout-<token>-<n>`, 33 bytes whatever the
+ * file's name) and renamed over it, so a file is never seen half-written.
+ *
+ * Pipelined: the operations of different entries are in flight together (up to
+ * OPS_IN_FLIGHT), each waiting only for its own directory; small files are read from the
+ * archive whole (at most BUFFERED_MAX bytes held), so the next entries can start while
+ * their writes are answered. A file costs about four round trips (open; writes and mode;
+ * close; rename), and those of many files overlap.
+ */
+
+
+
+
+/** Entries whose operations may be in flight at once. */
+const OPS_IN_FLIGHT = 32;
+/** Files up to this size are read whole before they are written (the archive moves on meanwhile). */
+const SMALL_FILE = 1024 * 1024;
+/** Bytes of small files held in memory at most. */
+const BUFFERED_MAX = 8 * 1024 * 1024;
+/** Writes in flight per large file: pipelines its SFTP writes while bounding memory (each chunk is at most READ_CHUNK). */
+const WRITES_IN_FLIGHT = 8;
+/** How long cleanup over SFTP may take after a failure or a cancel before the channel is closed anyway. */
+const SFTP_CLEANUP_MS = 2_000;
+class SftpLost extends Error {
+}
+function call(fn) {
+    return new Promise((resolve, reject) => {
+        fn((err, value) => (err ? reject(err) : resolve(value)));
+    });
+}
+function openSftp(client) {
+    return new Promise((resolve, reject) => client.sftp((err, sftp) => (err ? reject(err) : resolve(sftp))));
+}
+async function viaSftp(client, opts, dest, token, progress, tarStderr) {
+    let sftp;
+    try {
+        sftp = await openSftp(client);
+    }
+    catch (err) {
+        const why = (0,upload_shared/* reason */.l)(`${tarStderr.trim().split('\n').at(-1) ?? ''}\n${err.message}`);
+        throw new upload_shared/* UploadError */.oW(`upload: the host has no tar command and no SFTP server${why}; install tar there, or enable its SFTP subsystem`, false);
+    }
+    if (opts.signal.aborted) {
+        sftp.end();
+        throw (0,upload_shared/* cancelled */.KW)();
+    }
+    let connectionLost = false;
+    const onLost = () => void (connectionLost = true);
+    sftp.on('close', onLost);
+    client.once('close', onLost);
+    const file = (0,external_node_fs_.createReadStream)(opts.archivePath, { highWaterMark: upload_shared/* READ_CHUNK */.vA });
+    const tar = (0,tar_stream.extract)();
+    let stop = () => undefined;
+    const stopped = new Promise((_, reject) => (stop = reject));
+    stopped.catch(() => undefined);
+    const placer = new Placer(sftp, token);
+    // a cancel stops every operation at once: nothing is renamed into place after it
+    const onAbort = () => {
+        placer.stopped = true;
+        stop((0,upload_shared/* cancelled */.KW)());
+    };
+    opts.signal.addEventListener('abort', onAbort, { once: true });
+    sftp.once('close', () => stop(new SftpLost()));
+    try {
+        await Promise.race([stopped, placer.mkdirs(dest)]);
+        file.on('data', (chunk) => progress.add(chunk.length));
+        file.on('error', (err) => tar.destroy(err));
+        file.pipe(tar);
+        for await (const entry of tar) {
+            const header = entry.header;
+            const path = external_node_path_.posix.join(dest, ...(0,upload_shared/* entrySegments */.nV)(header.name));
+            await Promise.race([stopped, placer.place(path, header, entry)]);
+            entry.resume();
+            await Promise.race([stopped, placer.room()]);
+        }
+        await Promise.race([stopped, placer.drain()]);
+    }
+    catch (err) {
+        file.destroy();
+        tar.destroy();
+        placer.stopped = true;
+        const gone = connectionLost || err instanceof SftpLost;
+        if (!gone)
+            await cleanup(sftp, placer);
+        if (opts.signal.aborted)
+            throw (0,upload_shared/* cancelled */.KW)();
+        if (connectionLost || err instanceof SftpLost)
+            throw (0,upload_shared/* lost */.DU)(progress.sent);
+        if (err instanceof upload_shared/* UploadError */.oW)
+            throw err;
+        throw new upload_shared/* UploadError */.oW(`upload: ${err.message}`, false);
+    }
+    finally {
+        opts.signal.removeEventListener('abort', onAbort);
+        client.off('close', onLost);
+        sftp.end();
+    }
+}
+/** After a failure: lets the operations in flight end, then removes the temporary files left, for at most SFTP_CLEANUP_MS. */
+async function cleanup(sftp, placer) {
+    let timer;
+    const deadline = new Promise((resolve) => (timer = setTimeout(resolve, SFTP_CLEANUP_MS)));
+    const removals = async () => {
+        await placer.settled();
+        await Promise.all([...placer.temps].map((t) => call((cb) => sftp.unlink(t, cb)).catch(() => undefined)));
+    };
+    await Promise.race([removals(), deadline]);
+    clearTimeout(timer);
+}
+/** Places the archive's entries, several at once; each waits for its directory only. */
+class Placer {
+    sftp;
+    token;
+    /** Temporary files written and not renamed yet (removed after a failure). */
+    temps = new Set();
+    /** Set after a failure or cancel: no operation starts, no file is renamed into place from then on. */
+    stopped = false;
+    /** Directory -> made sure it exists. */
+    dirs = new Map();
+    inFlight = new Set();
+    failure = null;
+    buffered = 0;
+    count = 0;
+    extensions;
+    constructor(sftp, token) {
+        this.sftp = sftp;
+        this.token = token;
+        this.extensions = sftp._extensions ?? {};
+    }
+    /** Creates `path` and its missing parents, one after the other (a race with another upload creating them is fine). */
+    async mkdirs(path) {
+        const segments = path.split('/').filter((s) => s !== '' && s !== '.');
+        let current = path.startsWith('/') ? '/' : '.';
+        for (const segment of segments) {
+            current = external_node_path_.posix.join(current, segment);
+            const made = this.mkdir(current, null, true);
+            this.dirs.set(current, made);
+            await made;
+        }
+    }
+    /** Starts placing one entry; resolves once the entry's data has been read (large files: once written). */
+    async place(path, header, entry) {
+        const mode = (header.mode ?? 0o644) & 0o7777;
+        if (header.type === 'directory') {
+            if (!this.dirs.has(path))
+                this.dirs.set(path, this.track(this.ensure(external_node_path_.posix.dirname(path)).then(() => this.mkdir(path, mode))));
+            return;
+        }
+        if (header.type !== 'file' && header.type !== 'symlink')
+            return; // the packer writes no other kind
+        const parent = this.ensure(external_node_path_.posix.dirname(path));
+        const temp = external_node_path_.posix.join(external_node_path_.posix.dirname(path), `.ssh-fanout-${this.token}-${(this.count++).toString(16).padStart(8, '0')}`);
+        if (header.type === 'symlink')
+            return void this.track(parent.then(() => this.symlink(header.linkname ?? '', temp, path)));
+        if ((header.size ?? 0) > SMALL_FILE) {
+            // read and written as it streams: the archive waits for it (the other entries' operations go on)
+            return this.track(parent.then(() => this.write(temp, path, mode, (handle) => this.stream(handle, temp, entry))));
+        }
+        const chunks = [];
+        for await (const chunk of entry)
+            chunks.push(chunk);
+        const size = chunks.reduce((n, c) => n + c.length, 0);
+        this.buffered += size;
+        const written = parent.then(() => this.write(temp, path, mode, (handle) => this.writeChunks(handle, temp, chunks)));
+        void this.track(written.finally(() => (this.buffered -= size)));
+    }
+    /** Resolves when another entry may start (fewer than OPS_IN_FLIGHT in flight, BUFFERED_MAX not reached); rejects with the first failure. */
+    async room() {
+        while (!this.failure && (this.inFlight.size >= OPS_IN_FLIGHT || this.buffered >= BUFFERED_MAX))
+            await Promise.race(this.inFlight);
+        if (this.failure)
+            throw this.failure;
+    }
+    /** Resolves once every operation succeeded; rejects with the first failure. */
+    async drain() {
+        while (!this.failure && this.inFlight.size > 0)
+            await Promise.race(this.inFlight);
+        if (this.failure)
+            throw this.failure;
+    }
+    /** Resolves once no operation is in flight, whatever their outcome. */
+    async settled() {
+        while (this.inFlight.size > 0)
+            await Promise.race(this.inFlight);
+    }
+    /** Counts an operation in flight; its failure is kept (the first one), its promise never rejects. */
+    track(op) {
+        const tracked = op.catch((err) => void (this.failure ??= err)).finally(() => this.inFlight.delete(tracked));
+        this.inFlight.add(tracked);
+        return op;
+    }
+    /** The directory exists (made by an entry, or created here with the host's default mode when the archive has no entry for it). */
+    ensure(dir) {
+        let made = this.dirs.get(dir);
+        if (!made) {
+            const parent = external_node_path_.posix.dirname(dir);
+            made = (parent === dir ? Promise.resolve() : this.ensure(parent)).then(() => this.mkdir(dir, null));
+            this.dirs.set(dir, made);
+        }
+        return made;
+    }
+    /** Creates one directory unless it exists; `mode` is applied only to a directory created here. `existing`: likely there (stat first). */
+    async mkdir(path, mode, existing = false) {
+        if (existing && (await this.isDirectory(path)))
+            return;
+        try {
+            await call((cb) => this.sftp.mkdir(path, cb));
+        }
+        catch (err) {
+            if (await this.isDirectory(path))
+                return;
+            throw new upload_shared/* UploadError */.oW(`upload: cannot create the directory ${path} on the host (${err.message})`, false);
+        }
+        if (mode !== null)
+            await call((cb) => this.sftp.chmod(path, mode, cb));
+    }
+    async isDirectory(path) {
+        try {
+            return (await call((cb) => this.sftp.stat(path, cb))).isDirectory();
+        }
+        catch {
+            return false;
+        }
+    }
+    async symlink(target, temp, path) {
+        if (this.stopped)
+            return;
+        this.temps.add(temp);
+        await this.fail(temp, call((cb) => this.sftp.symlink(target, temp, cb)));
+        await this.renameOver(temp, path);
+    }
+    /** A new file (exclusive create) filled by `fill`, given its mode, closed, then renamed over `path`. */
+    async write(temp, path, mode, fill) {
+        if (this.stopped)
+            return;
+        this.temps.add(temp);
+        const handle = await this.fail(temp, call((cb) => this.sftp.open(temp, 'wx', { mode: 0o600 }, cb)));
+        try {
+            await Promise.all([
+                fill(handle),
+                this.fail(temp, call((cb) => this.sftp.fchmod(handle, mode, cb))),
+            ]);
+        }
+        finally {
+            await call((cb) => this.sftp.close(handle, cb)).catch(() => undefined);
+        }
+        await this.renameOver(temp, path);
+    }
+    async writeChunks(handle, temp, chunks) {
+        let position = 0;
+        const writes = chunks.map((data) => {
+            const at = position;
+            position += data.length;
+            return call((cb) => this.sftp.write(handle, data, 0, data.length, at, cb));
+        });
+        await this.fail(temp, Promise.all(writes));
+    }
+    /** Streams one archive entry into the open file, several writes in flight, with backpressure. */
+    async stream(handle, temp, entry) {
+        const inFlight = new Set();
+        const state = {};
+        let position = 0;
+        try {
+            for await (const chunk of entry) {
+                const data = chunk;
+                const write = call((cb) => this.sftp.write(handle, data, 0, data.length, position, cb)).catch((err) => void (state.failure ??= err));
+                position += data.length;
+                inFlight.add(write);
+                void write.finally(() => inFlight.delete(write));
+                if (inFlight.size >= WRITES_IN_FLIGHT)
+                    await Promise.race(inFlight);
+                if (state.failure)
+                    throw state.failure;
+            }
+            await Promise.all(inFlight);
+            if (state.failure)
+                throw state.failure;
+        }
+        catch (err) {
+            await Promise.all(inFlight);
+            await this.fail(temp, Promise.reject(err));
+        }
+    }
+    /** The operation's failure as an UploadError naming the temporary file (SFTP session loss and UploadErrors pass). */
+    async fail(temp, op) {
+        try {
+            return await op;
+        }
+        catch (err) {
+            if (err instanceof upload_shared/* UploadError */.oW || err instanceof SftpLost)
+                throw err;
+            throw new upload_shared/* UploadError */.oW(`upload: cannot write ${temp} on the host (${err.message})`, false);
+        }
+    }
+    async renameOver(from, to) {
+        if (this.stopped)
+            return;
+        const notADirectory = async () => {
+            const existing = await call((cb) => this.sftp.lstat(to, cb)).catch(() => null);
+            if (existing?.isDirectory())
+                throw new upload_shared/* UploadError */.oW(`upload: cannot replace the directory ${to} on the host with a file`, false);
+            return void existing;
+        };
+        try {
+            if (this.extensions['posix-rename@openssh.com'] === '1') {
+                await call((cb) => this.sftp.ext_openssh_rename(from, to, cb)).catch(async (err) => {
+                    await notADirectory(); // a file cannot replace a directory: say so
+                    throw err;
+                });
+            }
+            else {
+                // plain SFTP rename refuses to overwrite: the old file goes first (never a half-written one)
+                const existing = await call((cb) => this.sftp.lstat(to, cb)).catch(() => null);
+                if (existing?.isDirectory())
+                    throw new upload_shared/* UploadError */.oW(`upload: cannot replace the directory ${to} on the host with a file`, false);
+                if (existing)
+                    await call((cb) => this.sftp.unlink(to, cb)).catch(() => undefined);
+                await call((cb) => this.sftp.rename(from, to, cb));
+            }
+        }
+        catch (err) {
+            if (err instanceof upload_shared/* UploadError */.oW)
+                throw err;
+            throw new upload_shared/* UploadError */.oW(`upload: cannot move ${from} to ${to} on the host (${err.message})`, false);
+        }
+        this.temps.delete(from);
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/engine/prepare/upload.js
+/**
+ * Sends a packed tar archive (see src/action/upload-files.ts) to one host over an
+ * already-authenticated connection, before the command runs on that connection.
+ *
+ * Primary method: an exec channel running UPLOAD_SCRIPT (POSIX sh) that extracts the
+ * archive with the remote `tar` into a staging directory inside the destination, then
+ * renames every file and symlink into place. Fallback, when the host has no `tar`: SFTP
+ * (upload-sftp.ts), each file written under a temporary name beside its final path and
+ * renamed over it. Either way a file is never seen half-written at its final path, and a
+ * failed or cancelled upload leaves no staging directory or temporary file behind (except,
+ * over SFTP only, the temporary files being written when the connection itself dies).
+ *
+ * The archive is streamed from disk with backpressure: memory stays bounded whatever its size.
+ */
+
+
+
+
+
+
+
+
+
+/**
+ * The remote directory in the form both methods use: absolute, or relative to the
+ * login directory (`./...`). `~` and `~/x` are the login directory and x in it.
+ * Throws an Error saying what to write instead.
+ */
+function resolveRemoteDir(dir) {
+    if (dir.trim() === '')
+        throw new Error('the remote directory is empty; give an absolute path, or one relative to the login directory');
+    if (/[\0\n\r]/.test(dir))
+        throw new Error('the remote directory contains a NUL or line break; give a plain path');
+    if (dir.startsWith('/'))
+        return dir;
+    if (dir === '~' || dir === '~/')
+        return '.';
+    if (dir.startsWith('~/'))
+        return `./${dir.slice(2)}`;
+    if (dir.startsWith('~')) {
+        throw new Error(`${JSON.stringify(dir)}: ~user paths are not supported; give an absolute path, or one relative to the login directory (~/ is accepted)`);
+    }
+    return dir.startsWith('./') ? dir : `./${dir}`;
+}
+/**
+ * Runs on the host under /bin/sh: $1 = destination (absolute or ./relative), $2 = token
+ * unique to this connection, $3 $4 = the marker (see remote-exec.ts). Prints the marker on
+ * stderr at once and on stdout once the staging directory exists, then reads the tar
+ * archive on stdin. Exit codes: see EXIT below. The archive's first entry, DIRS, is a list
+ * of `m MODE 'path'` lines written by us (paths shell-quoted, modes in octal, parents
+ * first): sourced after the unpacking, it creates every directory missing at the
+ * destination with its mode from the archive (setgid and sticky bits included).
+ * The archive's last entry, END (empty, sent behind every file), shows that it arrived whole:
+ * GNU tar exits 0 on an archive cut at an entry boundary (a cancel or a dropped connection
+ * landing just there), so without END nothing is moved into place (exit 94).
+ * Moving uses `mv -f file dir/` (rename into the parent, same file system), so a symlink
+ * at the final path is replaced, never followed; directories are created before the files
+ * move into them. The EXIT trap removes the staging directory on every outcome; when the
+ * connection drops, tar reads EOF and fails, and the trap runs.
+ */
+const UPLOAD_SCRIPT = [
+    `trap '' PIPE`,
+    'unset CDPATH',
+    'd=$1 s=.ssh-fanout-$2 l=.ssh-fanout-dirs-$2 e=.ssh-fanout-end-$2',
+    `printf '\\n%s%s\\n' "$3" "$4" >&2`,
+    `command -v tar >/dev/null 2>&1 || { echo 'ssh-fanout: tar: command not found' >&2; exit 97; }`,
+    'mkdir -p -- "$d" && cd -P -- "$d" || exit 90',
+    'mkdir -m 700 -- "$s" || exit 91',
+    `trap 'rm -rf -- "$s"' EXIT`,
+    `trap 'exit 129' HUP`,
+    `trap 'exit 130' INT`,
+    `trap 'exit 143' TERM`,
+    // a directory from the list (run inside the staging dir): created when missing, with its mode (a race with another upload creating it is fine)
+    `m() { t=../$2; [ -d "$t" ] && return 0; if e=$(mkdir -- "$t" 2>&1); then chmod "$1" "$t" || exit 1; elif [ ! -d "$t" ]; then printf '%s\\n' "$e" >&2; exit 1; fi; }`,
+    // directories the list does not name (none from our packer): created when missing
+    `D='for p; do t=../$p; [ -d "$t" ] && continue; e=$(mkdir -- "$t" 2>&1) || [ -d "$t" ] || { printf "%s\\n" "$e" >&2; exit 1; }; done'`,
+    // files and symlinks: renamed into their parent directory (atomic replace)
+    `M='for p; do mv -f -- "$p" "../\${p%/*}/" || exit 1; done'`,
+    `printf '\\n%s%s\\n' "$3" "$4"`,
+    '(cd -- "$s" && exec tar -xpf -) || exit 92',
+    '[ -f "$s/$e" ] && rm -f -- "$s/$e" || exit 94',
+    '(cd -- "$s" && { [ ! -f "$l" ] || { . "./$l" && rm -f -- "$l"; }; } && find . ! -name . -type d -exec /bin/sh -c "$D" sh {} + && find . ! -name . ! -type d -exec /bin/sh -c "$M" sh {} +) || exit 93',
+    'exit 0',
+].join('\n');
+const EXIT = { noTar: 97, dest: 90, staging: 91, extract: 92, move: 93, incomplete: 94 };
+function uploadCommand(dest, token, marker) {
+    return `/bin/sh -c ${(0,targets_env/* shellQuote */.ZL)(UPLOAD_SCRIPT)} ssh-fanout-upload ${(0,targets_env/* shellQuote */.ZL)(dest)} ${token} ${marker.words}`;
+}
+/**
+ * The archive's directory entries, read once from the packed file (every host gets the same
+ * list): their modes are applied numerically on the host, never read back from `ls`.
+ */
+async function listArchiveDirectories(archivePath) {
+    const dirs = [];
+    const tar = (0,tar_stream.extract)();
+    const file = (0,external_node_fs_.createReadStream)(archivePath, { highWaterMark: upload_shared/* READ_CHUNK */.vA });
+    file.on('error', (err) => tar.destroy(err));
+    file.pipe(tar);
+    try {
+        for await (const entry of tar) {
+            if (entry.header.type === 'directory')
+                dirs.push({ name: (0,upload_shared/* entrySegments */.nV)(entry.header.name).join('/'), mode: (entry.header.mode ?? 0o755) & 0o7777 });
+            entry.resume();
+        }
+    }
+    catch (err) {
+        if (err instanceof upload_shared/* UploadError */.oW)
+            throw err;
+        throw new upload_shared/* UploadError */.oW(`upload: cannot read the packed files ${archivePath} (${err.message})`, false);
+    }
+    finally {
+        file.destroy();
+    }
+    return dirs;
+}
+/** The list UPLOAD_SCRIPT sources: `m MODE 'path'` per directory, parents first. */
+function directoryList(dirs) {
+    const depth = (name) => name.split('/').length;
+    const sorted = [...dirs].sort((a, b) => depth(a.name) - depth(b.name) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return Buffer.from(sorted.map((d) => `m ${d.mode.toString(8)} ${(0,targets_env/* shellQuote */.ZL)(d.name)}\n`).join(''));
+}
+/** The archive's end-of-archive blocks (two zero records), which the stream sends after END. */
+const END_OF_ARCHIVE = 1024;
+/** The entries sent before the packed archive (the directory list) and in place of its end (END, then the end blocks). */
+async function archiveFrame(dirs, token) {
+    const head = await tarEntry(`.ssh-fanout-dirs-${token}`, directoryList(dirs));
+    const tail = Buffer.concat([await tarEntry(`.ssh-fanout-end-${token}`, Buffer.alloc(0)), Buffer.alloc(END_OF_ARCHIVE)]);
+    return { head, tail };
+}
+/** One tar entry (header, data, padding) holding `data` under `name`, without end-of-archive blocks. */
+function tarEntry(name, data) {
+    return new Promise((resolve, reject) => {
+        const p = (0,tar_stream.pack)();
+        const parts = [];
+        p.on('data', (chunk) => void parts.push(chunk));
+        p.on('error', reject);
+        p.on('end', () => {
+            const all = Buffer.concat(parts);
+            resolve(all.subarray(0, all.length - END_OF_ARCHIVE));
+        });
+        p.entry({ name, size: data.length, mode: 0o600, type: 'file' }, data);
+        p.finalize();
+    });
+}
+/**
+ * Sends the packed archive over an already-authenticated ssh2 Client (the same
+ * connection that then runs the command). Resolves when every file is in place.
+ * Rejects with an UploadError only.
+ */
+async function uploadArchive(client, opts) {
+    let dest;
+    try {
+        dest = resolveRemoteDir(opts.remoteDir);
+    }
+    catch (err) {
+        throw new upload_shared/* UploadError */.oW(`upload: ${err.message}`, false);
+    }
+    if (opts.signal.aborted)
+        throw (0,upload_shared/* cancelled */.KW)();
+    const token = (0,external_node_crypto_.randomBytes)(6).toString('hex');
+    const progress = new upload_shared/* Progress */.ke(opts.onProgress);
+    const tar = await viaTar(client, opts, dest, token, progress);
+    if (tar.noTar)
+        await viaSftp(client, opts, dest, token, progress, tar.stderr);
+    progress.final();
+}
+async function viaTar(client, opts, dest, token, progress) {
+    const frame = await archiveFrame(await (opts.directories ?? listArchiveDirectories(opts.archivePath)), token);
+    if (opts.signal.aborted)
+        throw (0,upload_shared/* cancelled */.KW)();
+    // the packed file ends with the end-of-archive blocks (tar-stream writes exactly those): END goes in their place
+    const entriesEnd = opts.bytes - END_OF_ARCHIVE;
+    const archive = async function* () {
+        yield frame.head;
+        if (entriesEnd > 0) {
+            for await (const chunk of (0,external_node_fs_.createReadStream)(opts.archivePath, { highWaterMark: upload_shared/* READ_CHUNK */.vA, end: entriesEnd - 1 })) {
+                progress.add(chunk.length);
+                yield chunk;
+            }
+        }
+        progress.add(END_OF_ARCHIVE);
+        yield frame.tail;
+    };
+    const r = await (0,remote_exec/* remoteExec */.y)(client, { command: (marker) => uploadCommand(dest, token, marker), stdin: () => external_node_stream_.Readable.from(archive()), signal: opts.signal });
+    switch (r.end) {
+        case 'aborted':
+            throw (0,upload_shared/* cancelled */.KW)();
+        case 'lost':
+        case 'closed':
+            throw (0,upload_shared/* lost */.DU)(progress.sent);
+        case 'no channel':
+            throw new upload_shared/* UploadError */.oW(`upload: could not open a channel for the upload (${r.error.message})`, false);
+        case 'stdin failed':
+            throw new upload_shared/* UploadError */.oW(`upload: cannot read the packed files ${opts.archivePath} (${r.error.message})`, false);
+        case 'timeout':
+        case 'exit':
+            break;
+    }
+    const { code } = r;
+    if (code === 0 && r.ready)
+        return { noTar: false, stderr: r.stderr };
+    if (!r.ready && (code === EXIT.noTar || code === 127))
+        return { noTar: true, stderr: r.stderr };
+    // the archive did not arrive whole (the channel was cut at an entry boundary): nothing was moved into place
+    if (code === EXIT.incomplete)
+        throw (0,upload_shared/* lost */.DU)(progress.sent);
+    const why = (0,upload_shared/* reason */.l)(r.stderr);
+    const what = code === EXIT.dest
+        ? `cannot create the directory ${dest} on the host`
+        : code === EXIT.staging
+            ? `cannot write in ${dest} on the host`
+            : code === EXIT.extract
+                ? `tar failed to unpack the files in ${dest} on the host`
+                : code === EXIT.move
+                    ? `cannot move the files into place in ${dest} on the host`
+                    : r.signal !== null
+                        ? `the upload script on the host was killed by SIG${r.signal}`
+                        : `the upload script on the host failed with exit code ${code}`;
+    throw new upload_shared/* UploadError */.oW(`upload: ${what}${why}`, false);
+}
+
 // EXTERNAL MODULE: ./lib/action/local-files.js
 var local_files = __nccwpck_require__(5051);
 ;// CONCATENATED MODULE: ./lib/action/inputs.js
@@ -29346,7 +29806,7 @@ function readUpload(read, get) {
     if (remoteDir === '')
         throw new InputError('upload-to', `is required when upload is set: the directory on every host the files land in; ${UPLOAD_TO_FORM}`);
     try {
-        (0,upload/* resolveRemoteDir */.cX)(remoteDir);
+        resolveRemoteDir(remoteDir);
     }
     catch (err) {
         throw new InputError('upload-to', `${err.message}`);
@@ -29447,8 +29907,6 @@ function readPrivateKey(text, passphrase) {
     return key;
 }
 
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: ./lib/engine/output/secrets.js
 /**
  * Secret values (password, passphrase, private key lines) in text we keep or cut. The runner
@@ -29783,10 +30241,13 @@ var script = __nccwpck_require__(3615);
 /** How long removing a staged script may take before the session ends without it. */
 const CLEANUP_TIMEOUT_MS = 2_000;
 function preparer(p) {
+    // The archive's directories (and modes), read once for every host.
+    let directories;
     return async (client, ctx) => {
         if (p.upload) {
             ctx.phase('upload');
-            await (0,upload/* uploadArchive */.wG)(client, { ...p.upload, signal: ctx.signal, onProgress: (bytes) => ctx.progress(bytes) });
+            directories ??= listArchiveDirectories(p.upload.archivePath);
+            await uploadArchive(client, { ...p.upload, directories, signal: ctx.signal, onProgress: (bytes) => ctx.progress(bytes) });
         }
         if (!p.script)
             return { command: p.command };

@@ -13,9 +13,9 @@ import { closedPort } from '../helpers/net.js'
 import { requireSshd, startSshd, type Sshd } from '../helpers/sshd.js'
 import { whenDirSettles } from '../helpers/wait.js'
 
-/** The private directory a script ran from, as the script printed it (`dir=...`). */
+/** The private directory a script was staged in, as the script printed it (`staged=<dir>/script (deleted)`: see probe). */
 function scriptDirs(stdout: string): string[] {
-  return [...stdout.matchAll(/^dir=(\/\S+)$/gm)].map((m) => m[1])
+  return [...stdout.matchAll(/^staged=(\/\S+)\/script \(deleted\)$/gm)].map((m) => m[1])
 }
 
 describe('script-file and log-dir against real sshd', { skip: !requireSshd() && 'sshd not installed' }, () => {
@@ -49,11 +49,13 @@ describe('script-file and log-dir against real sshd', { skip: !requireSshd() && 
     writeFileSync(join(workspace, name), text)
     return name
   }
-  /** Prints where the script runs from and the modes of it and its directory, then runs `body`. */
-  const probe = (shebang: string, body: string) =>
-    `${shebang}\necho "dir=$(dirname "$0")"\necho "modes=$(stat -c %a "$0") $(stat -c %a "$(dirname "$0")")"\n${body}\n`
+  /**
+   * Prints the file the script runs from (it runs from descriptor 9, its directory already removed:
+   * the link reads `<dir>/script (deleted)`) and that file's mode, then runs `body`.
+   */
+  const probe = (shebang: string, body: string) => `${shebang}\necho "staged=$(readlink /dev/fd/9)"\necho "modes=$(stat -L -c %a "$0")"\n${body}\n`
 
-  it('runs a #!/bin/bash script-file under bash from a private 0700 file, with env, and removes it', async () => {
+  it('runs a #!/bin/bash script-file under bash from a private 0700 file, with env, and removes it before it runs', async () => {
     const file = script('deploy.sh', probe('#!/bin/bash', 'echo "shell=${BASH_VERSION:+bash}"; echo "greeting=$GREETING"; [[ -n "$BASH_VERSION" ]] && exit 0'))
     const r = await run({ ...base(both()), 'script-file': file, env: 'GREETING=hello there' })
     assert.equal(r.code, 0, r.stdout)
@@ -63,7 +65,7 @@ describe('script-file and log-dir against real sshd', { skip: !requireSshd() && 
     )
     assert.match(r.stdout, /^shell=bash$/m)
     assert.match(r.stdout, /^greeting=hello there$/m)
-    assert.match(r.stdout, /^modes=700 700$/m)
+    assert.match(r.stdout, /^modes=700$/m)
     const dirs = scriptDirs(r.stdout)
     assert.equal(dirs.length, 2)
     assert.notEqual(dirs[0], dirs[1], 'one private directory per connection')

@@ -8,12 +8,24 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { pack } from 'tar-stream'
 import { SpoolDir } from '../../src/engine/output/spool.js'
 import { preparer } from '../../src/engine/prepare/prepare.js'
 import { runSession, type SessionOptions } from '../../src/engine/host/session.js'
 import { hostKeyPolicy } from '../../src/engine/trust/policy.js'
 import { target } from '../helpers/engine.js'
 import { startFakeServer, type FakeServer } from '../helpers/ssh2-server.js'
+
+/** A tar archive holding one file. */
+function tarOf(name: string, data: Buffer): Promise<Buffer> {
+  const p = pack()
+  const parts: Buffer[] = []
+  p.on('data', (chunk) => void parts.push(chunk as Buffer))
+  const done = new Promise<Buffer>((resolve) => p.on('end', () => resolve(Buffer.concat(parts))))
+  p.entry({ name, size: data.length }, data)
+  p.finalize()
+  return done
+}
 
 describe('a session whose upload does not finish', () => {
   let server: FakeServer
@@ -25,7 +37,7 @@ describe('a session whose upload does not finish', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ssh-fanout-prepare-'))
     archivePath = join(dir, 'upload.tar')
-    writeFileSync(archivePath, Buffer.alloc(8 * 1024 * 1024, 1))
+    writeFileSync(archivePath, await tarOf('big.bin', Buffer.alloc(8 * 1024 * 1024, 1)))
     // The upload's channel reads a little, then nothing more, and never ends: the upload hangs.
     server = await startFakeServer({
       onExec: (command, stream) => {
@@ -34,7 +46,9 @@ describe('a session whose upload does not finish', () => {
           stream.end()
           return
         }
-        stream.write('ssh-fanout-ready\n')
+        // the upload script's ready line: the marker, whose halves end its command line
+        const [, a, b] = / ([0-9a-f]{16}) ([0-9a-f]{16})$/.exec(command)!
+        stream.write(`\n${a}${b}\n`)
         stream.once('data', () => {
           stream.pause()
           received()

@@ -9,14 +9,22 @@ import { execFile, execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { promisify } from 'node:util'
 import { randomBytes } from 'node:crypto'
-import { createReadStream, createWriteStream, existsSync } from 'node:fs'
+import { createWriteStream, existsSync } from 'node:fs'
 import { chmod, chown, link, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import type ssh2 from 'ssh2'
 import { packUploads, type PackedUpload } from '../../src/action/upload-files.js'
-import { resolveRemoteDir, uploadArchive, UploadError, UPLOAD_SCRIPT, type UploadOptions } from '../../src/engine/prepare/upload.js'
+import {
+  archiveFrame,
+  listArchiveDirectories,
+  resolveRemoteDir,
+  uploadArchive,
+  UploadError,
+  UPLOAD_SCRIPT,
+  type UploadOptions,
+} from '../../src/engine/prepare/upload.js'
 import { loginUser } from '../helpers/fleet.js'
 import { requireSshd, startSshd, type Sshd } from '../helpers/sshd.js'
 import { connectClient, cuttingProxy, stallingProxy, treeOf } from '../helpers/upload.js'
@@ -152,14 +160,17 @@ describe('the remote script', () => {
       const dest = await mkdtemp(join(work, 'posh-'))
       const script = UPLOAD_SCRIPT.replaceAll('/bin/sh -c', `${POSH} -c`)
       assert.equal(script.split(`${POSH} -c`).length, 3, 'the directory and move snippets run under posh')
-      const child = spawn(POSH, ['-c', script, 'ssh-fanout-upload', dest, 'posh0test'], { stdio: ['pipe', 'pipe', 'pipe'] })
+      const child = spawn(POSH, ['-c', script, 'ssh-fanout-upload', dest, 'posh0test', 'MARK', 'ER'], { stdio: ['pipe', 'pipe', 'pipe'] })
       let stderr = ''
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
       child.stdout.resume()
-      createReadStream(tree.archivePath).pipe(child.stdin)
+      // the stream as uploadArchive sends it: the directory list, the archive's entries, END and the end blocks
+      const { head, tail } = await archiveFrame(await listArchiveDirectories(tree.archivePath), 'posh0test')
+      const entries = await readFile(tree.archivePath)
+      child.stdin.end(Buffer.concat([head, entries.subarray(0, entries.length - 1024), tail]))
       const [code] = (await once(child, 'close')) as [number | null]
       assert.equal(code, 0, stderr)
-      assert.equal(stderr, '')
+      assert.equal(stderr, '\nMARKER\n', 'nothing on stderr but the marker line')
       assert.deepEqual(await treeOf(dest), await treeOf(join(workspace, 'dist')))
     },
   )
@@ -402,7 +413,7 @@ describe('upload over SFTP, to a host without tar', { skip: !requireSshd() && 's
       const during = await readdir(dest)
       assert.equal(during.length, 2, `in ${dest}: ${during.join(', ')}`)
       assert.ok(
-        during.some((n) => /^\.big\.bin\.ssh-fanout-/.test(n)),
+        during.some((n) => /^\.ssh-fanout-[0-9a-f]{12}-[0-9a-f]{8}$/.test(n)),
         `no temp file in ${dest}: ${during.join(', ')}`,
       )
       controller.abort()
@@ -432,7 +443,9 @@ describe('upload with tar, cancelled between two files', { skip: !requireSshd() 
     await writeFile(join(workspace, 'pair', 'a.txt'), 'new release\n')
     await link(join(workspace, 'big.bin'), join(workspace, 'pair', 'z.bin'))
     pair = await packUploads('pair/', workspace, work)
-    const firstFileEnd = await entryOffset(pair.archivePath, 'z.bin')
+    // where a.txt ends in the stream the host reads: behind the directory list sent first
+    const { head } = await archiveFrame(await listArchiveDirectories(pair.archivePath), '000000000000')
+    const firstFileEnd = head.length + (await entryOffset(pair.archivePath, 'z.bin'))
     // a tar on the host's PATH that passes the archive on up to the end of a.txt, says so, and ends it there once the test writes to the fifo
     const bin = join(work, 'tar-bin')
     reached = join(work, 'tar-reached')
@@ -454,11 +467,8 @@ describe('upload with tar, cancelled between two files', { skip: !requireSshd() 
     await sshd?.stop()
   })
 
-  // todo: a defect in UPLOAD_SCRIPT (src/engine/prepare/upload.ts): tar exits 0 on an archive cut at an entry boundary, and the
-  // script then renames what it got into place (a dropped connection at such a point does the same). Left to the owner of
-  // upload.ts (e.g. an end marker the script checks before moving anything); drop the todo once fixed.
-  const todo = 'issue 15: tar takes an archive cut at an entry boundary as complete, and the script moves its files into place'
-  it('rejects upload: cancelled and places neither file: the host never sees the archive end, so nothing is renamed into place', { todo }, async () => {
+  // tar exits 0 on an archive cut at an entry boundary: the script moves nothing unless the END entry arrived
+  it('rejects upload: cancelled and places neither file: the host never sees the archive end, so nothing is renamed into place', async () => {
     const dest = await destDir()
     await writeFile(join(dest, 'a.txt'), 'previous release')
     await chown(join(dest, 'a.txt'), owner.uid, owner.gid)

@@ -165,13 +165,14 @@ async function lookupAccount(name: string): Promise<Account | null> {
  * Makes sure an unprivileged account with a real shell exists (creating it
  * with useradd when missing; root only) and returns its name. Use it with
  * `startSshd({ user })` where a root login won't do, e.g. to test signals.
- * The account has no password ('*', not locked) and home /var/lib/<name>.
+ * The account has no password ('*', not locked), home /var/lib/<name> and
+ * `shell` as its login shell (an existing account must have that shell).
  */
-export async function ensureLoginUser(name = 'ssh-fanout-test'): Promise<string> {
+export async function ensureLoginUser(name = 'ssh-fanout-test', shell = '/bin/sh'): Promise<string> {
   let account = await lookupAccount(name)
   if (!account) {
     if (process.getuid?.() !== 0) throw new Error(`ensureLoginUser: account ${name} is missing and only root can create it`)
-    const args = ['--system', '--create-home', '--home-dir', `/var/lib/${name}`, '--shell', '/bin/sh', '--password', '*', name]
+    const args = ['--system', '--create-home', '--home-dir', `/var/lib/${name}`, '--shell', shell, '--password', '*', name]
     try {
       await execFileP('useradd', args)
     } catch (err) {
@@ -183,6 +184,7 @@ export async function ensureLoginUser(name = 'ssh-fanout-test'): Promise<string>
   if (!account) throw new Error(`ensureLoginUser: ${name} still missing after useradd`)
   if (account.uid === 0) throw new Error(`ensureLoginUser: ${name} is uid 0`)
   if (/nologin|false$/.test(account.shell)) throw new Error(`ensureLoginUser: ${name} has no login shell (${account.shell})`)
+  if (account.shell !== shell) throw new Error(`ensureLoginUser: ${name} has the login shell ${account.shell}, not ${shell}`)
   return name
 }
 

@@ -1,6 +1,6 @@
 import type { Client } from 'ssh2'
 import { removeStaged, scriptCommand, stageScript, type Script } from './script.js'
-import { uploadArchive } from './upload.js'
+import { listArchiveDirectories, uploadArchive, type ArchiveDirectory } from './upload.js'
 
 /** What a host's connection needs before its command runs: files to upload, a script to stage. */
 export interface Preparation {
@@ -39,10 +39,13 @@ export const CLEANUP_TIMEOUT_MS = 2_000
 export type Prepare = (client: Client, ctx: PrepareContext) => Promise<Prepared>
 
 export function preparer(p: Preparation): Prepare {
+  // The archive's directories (and modes), read once for every host.
+  let directories: Promise<ArchiveDirectory[]> | undefined
   return async (client, ctx) => {
     if (p.upload) {
       ctx.phase('upload')
-      await uploadArchive(client, { ...p.upload, signal: ctx.signal, onProgress: (bytes) => ctx.progress(bytes) })
+      directories ??= listArchiveDirectories(p.upload.archivePath)
+      await uploadArchive(client, { ...p.upload, directories, signal: ctx.signal, onProgress: (bytes) => ctx.progress(bytes) })
     }
     if (!p.script) return { command: p.command }
     ctx.phase('script')
