@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import * as core from './runner.js'
+import * as core from '@actions/core'
 import { isFailure, TAIL_LINES, type HostResult } from '../engine/model.js'
 import { maskSecrets } from '../engine/output/secrets.js'
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { StringDecoder } from 'node:string_decoder'
-import * as core from './runner.js'
+import * as core from '@actions/core'
 import type { FanoutResult, Progress, Reporter } from '../engine/fanout/fanout.js'
 import type { OutputSpool } from '../engine/output/spool.js'
 import { describeThreshold, type Threshold } from '../engine/parse.js'
@@ -106,7 +106,7 @@ export function groupTitle(r: HostResult): string {
  * stop-commands markers with a fresh random token, so nothing it prints can act as a workflow command.
  */
 async function printGroup(result: HostResult, output: OutputSpool | null, showHostKey: boolean): Promise<void> {
-  await writeOut(`::group::${core.escapeData(groupTitle(result))}\n`)
+  core.startGroup(groupTitle(result))
   if (result.hostKey && showHostKey) {
     await writeOut(
       `${inert(`host key: ${result.hostKey.type} ${result.hostKey.fingerprint} (pin it with fingerprints: "${result.target.label} ${result.hostKey.fingerprint}")`)}\n`,
@@ -132,7 +132,7 @@ async function printGroup(result: HostResult, output: OutputSpool | null, showHo
   } else if (result.status !== 'skipped') {
     await writeOut('(no output)\n')
   }
-  await writeOut('::endgroup::\n')
+  core.endGroup()
 }
 
 /** Control characters other than tab, newline, CR and ESC (colours) are shown as U+FFFD. */
@@ -216,5 +216,5 @@ export async function writeSummary(run: FanoutResult, v: Verdict, extra: Summary
     core.info('ssh-fanout: GITHUB_STEP_SUMMARY is not set, so no job summary was written')
     return
   }
-  await core.appendSummary(buildSummary(run, v, extra))
+  await core.summary.addRaw(buildSummary(run, v, extra), true).write()
 }

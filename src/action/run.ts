@@ -1,4 +1,4 @@
-import * as core from './runner.js'
+import * as core from '@actions/core'
 import { backoffDelay, fanout, type FanoutResult } from '../engine/fanout/fanout.js'
 import { SpoolDir } from '../engine/output/spool.js'
 import { formatSeconds } from '../engine/format.js'
@@ -110,7 +110,7 @@ function writeLogDir(logDir: LogDir, result: FanoutResult, secrets: string[], no
 
 /** Matches and packs the upload patterns once, before any host is contacted; a pattern problem is an input error. */
 async function packUpload(settings: Settings): Promise<PackedUpload> {
-  // Loaded only when there is something to upload: @actions/glob brings @actions/core and its HTTP client, which start-up need not compile.
+  // Loaded only when there is something to upload: @actions/glob (minimatch) and tar-stream, which start-up need not compile.
   const { packUploads, UploadInputError } = await import('./upload-files.js')
   try {
     return await packUploads(settings.upload!.patterns, settings.workspace, process.env.RUNNER_TEMP || tmpdir())
