@@ -6,7 +6,8 @@
  *   before = node24 DIR/index.js, another build's bundle (e.g. a copy of main's dist/), with --before;
  *   after  = node24 dist/index.js.
  * The moment of the attempt is taken inside each process (first-connect.ts, preloaded into every
- * contender alike), against the time of spawn; spawn to exit is printed too.
+ * contender alike), against the time of spawn. Also printed: spawn to exit, and CPU and peak RSS of the
+ * whole process from /usr/bin/time -v when installed (which then wraps every contender alike).
  */
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -16,13 +17,16 @@ import { pathToFileURL } from 'node:url'
 import { actionDefaults, DIST, node24, parseOutputFile, ROOT } from '../../test/helpers/action.js'
 import { closedPort } from '../../test/helpers/net.js'
 import type { BenchArgs } from './args.js'
-import { median } from './contenders.js'
+import { median, parseTimeV, wrapper } from './contenders.js'
 
 type Contender = 'floor' | 'before' | 'after'
 
 interface StartupRun {
   connectMs: number
   exitMs: number
+  /** user + system CPU of the whole process, ms (from /usr/bin/time -v when installed, else NaN) */
+  cpuMs: number
+  rssKb: number
 }
 
 const now = (): number => performance.timeOrigin + performance.now()
@@ -56,8 +60,9 @@ function actionEnv(dir: string, port: number): NodeJS.ProcessEnv {
 
 async function runOnce(args: string[], env: NodeJS.ProcessEnv): Promise<StartupRun & { code: number | null; stdout: string; stderr: string }> {
   const preload = pathToFileURL(join(ROOT, 'build/scripts/bench/first-connect.js')).href
+  const [bin, ...rest] = [...wrapper(), node24(), '--import', preload, ...args]
   const spawnedAt = now()
-  const child = spawn(node24(), ['--import', preload, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(bin, rest, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t))
@@ -65,7 +70,8 @@ async function runOnce(args: string[], env: NodeJS.ProcessEnv): Promise<StartupR
   const code = await new Promise<number | null>((done) => child.on('close', done))
   const exitMs = now() - spawnedAt
   const at = Number(/^first-connect ([\d.]+)$/m.exec(stderr)?.[1] ?? NaN)
-  return { connectMs: at - spawnedAt, exitMs, code, stdout, stderr }
+  const usage = parseTimeV(stderr) ?? { cpuS: NaN, rssKb: NaN }
+  return { connectMs: at - spawnedAt, exitMs, cpuMs: usage.cpuS * 1000, rssKb: usage.rssKb, code, stdout, stderr }
 }
 
 async function runContender(c: Contender, bundle: Record<Contender, string>, port: number): Promise<StartupRun> {
@@ -111,14 +117,27 @@ export async function compareStartup(args: BenchArgs): Promise<void> {
   const rows = contenders.map((c) => {
     const connect = runs[c].map((r) => r.connectMs).sort((a, b) => a - b)
     const q = (p: number) => connect[Math.min(connect.length - 1, Math.floor(p * connect.length))]
-    return { c, connect: median(connect), p25: q(0.25), p75: q(0.75), min: connect[0], exit: median(runs[c].map((r) => r.exitMs)) }
+    const of = (get: (r: StartupRun) => number) => median(runs[c].map(get))
+    return {
+      c,
+      connect: median(connect),
+      p25: q(0.25),
+      p75: q(0.75),
+      min: connect[0],
+      exit: of((r) => r.exitMs),
+      cpu: of((r) => r.cpuMs),
+      rssKb: of((r) => r.rssKb),
+    }
   })
   const floor = rows[0]
-  console.log('\n| | spawn → 1st connection attempt, median | p25–p75 | min | over the floor | spawn → exit, median |')
-  console.log('|---|---|---|---|---|---|')
+  console.log('\n| | spawn → 1st connection attempt, median | p25–p75 | min | over the floor | spawn → exit, median | CPU (user+sys), median | peak RSS |')
+  console.log('|---|---|---|---|---|---|---|---|')
   for (const r of rows) {
     const over = r.c === 'floor' ? '–' : ms(r.connect - floor.connect)
-    console.log(`| ${r.c} | ${ms(r.connect)} | ${ms(r.p25)}–${ms(r.p75)} | ${ms(r.min)} | ${over} | ${ms(r.exit)} |`)
+    const rss = Number.isNaN(r.rssKb) ? '?' : `${(r.rssKb / 1024).toFixed(0)} MB`
+    console.log(
+      `| ${r.c} | ${ms(r.connect)} | ${ms(r.p25)}–${ms(r.p75)} | ${ms(r.min)} | ${over} | ${ms(r.exit)} | ${Number.isNaN(r.cpu) ? '?' : ms(r.cpu)} | ${rss} |`,
+    )
   }
   if (args.before) {
     const before = rows.find((r) => r.c === 'before')!

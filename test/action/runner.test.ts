@@ -386,8 +386,9 @@ describe('the bundle: one copy of core, shared by the chunks loaded later', () =
   const count = (text: string, s: string) => text.split(s).length - 1
   const distFile = (name: string) => readFileSync(join(ROOT, 'dist', name), 'utf8')
 
-  it('dist/index.js holds core once; no other file of dist/ holds it', () => {
+  it('dist/index.js holds core once, and not @actions/github (Octokit); no other file of dist/ holds core', () => {
     for (const marker of CORE_MARKERS) assert.equal(count(distFile('index.js'), marker), 1, marker)
+    assert.doesNotMatch(distFile('index.js'), /node_modules\/@(octokit|actions\/github)\//)
     const chunks = readdirSync(join(ROOT, 'dist')).filter((f) => f.endsWith('.js') && f !== 'index.js')
     assert.ok(chunks.length > 0)
     for (const chunk of chunks) for (const marker of CORE_MARKERS) assert.equal(count(distFile(chunk), marker), 0, `${chunk}: ${marker}`)
