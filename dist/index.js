@@ -25784,7 +25784,7 @@ g.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node_url__
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _esm_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3012);
 /* harmony import */ var node_events__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8474);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7387);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7134);
 // The entry point the runner starts (dist/index.js): it only calls run().
 
 
@@ -25801,7 +25801,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7387:
+/***/ 7134:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -25810,127 +25810,10 @@ __nccwpck_require__.d(__webpack_exports__, {
   e: () => (/* binding */ main_run)
 });
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 6 modules
+var core = __nccwpck_require__(6251);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-;// CONCATENATED MODULE: ./lib/action/runner.js
-/**
- * The few workflow commands and file commands the action needs, written exactly as
- * @actions/core 3.x writes them (lib/command.js, file-command.js, core.js, summary.js), so the
- * runner reads the same bytes. Hand-written because importing @actions/core pulls in
- * @actions/http-client and undici (for OIDC, which the action never uses): most of the
- * bundle, and most of the start-up time spent compiling it. test/action/runner.test.ts
- * compares every function's output with @actions/core's own.
- */
-
-
-
-
-/** core's toCommandValue: strings as they are, null/undefined as '', anything else as JSON. */
-function toCommandValue(input) {
-    if (input === null || input === undefined)
-        return '';
-    if (typeof input === 'string' || input instanceof String)
-        return String(input);
-    return JSON.stringify(input);
-}
-/** The message part of a workflow command (`::cmd::data`). */
-function escapeData(s) {
-    return toCommandValue(s).replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
-}
-/** A property value of a workflow command (`::cmd key=value,key=value::`). */
-function escapeProperty(s) {
-    return toCommandValue(s).replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A').replace(/:/g, '%3A').replace(/,/g, '%2C');
-}
-/**
- * One workflow command line, as core's Command.toString builds it: properties with an empty
- * value are left out, but the space after the name stays once any property key was given.
- */
-function formatCommand(command, properties, message) {
-    let line = `::${command || 'missing.command'}`;
-    const keys = Object.keys(properties);
-    if (keys.length > 0) {
-        line += ' ';
-        line += keys
-            .filter((key) => properties[key])
-            .map((key) => `${key}=${escapeProperty(properties[key])}`)
-            .join(',');
-    }
-    return `${line}::${escapeData(message)}`;
-}
-function issueCommand(command, properties, message) {
-    process.stdout.write(formatCommand(command, properties, message) + external_node_os_namespaceObject.EOL);
-}
-/** core's toCommandProperties, for the properties the action uses. */
-function annotation(properties) {
-    return Object.keys(properties).length === 0 ? {} : { title: properties.title };
-}
-/** Masks a value in the job log from now on (`::add-mask::`). */
-function setSecret(secret) {
-    issueCommand('add-mask', {}, secret);
-}
-/** A plain log line. */
-function info(message) {
-    process.stdout.write(message + external_node_os_namespaceObject.EOL);
-}
-function error(message, properties = {}) {
-    issueCommand('error', annotation(properties), message);
-}
-function warning(message, properties = {}) {
-    issueCommand('warning', annotation(properties), message);
-}
-function notice(message, properties = {}) {
-    issueCommand('notice', annotation(properties), message);
-}
-/** An error annotation, and the step fails (exit code 1). */
-function setFailed(message) {
-    process.exitCode = 1;
-    error(message);
-}
-/**
- * The `name<<delimiter` block core appends to the GITHUB_OUTPUT file, with a fresh random
- * delimiter that neither the name nor the value may contain.
- */
-function keyValueMessage(key, value, delimiter = `ghadelimiter_${(0,external_node_crypto_.randomUUID)()}`) {
-    const converted = toCommandValue(value);
-    if (key.includes(delimiter))
-        throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
-    if (converted.includes(delimiter))
-        throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
-    return `${key}<<${delimiter}${external_node_os_namespaceObject.EOL}${converted}${external_node_os_namespaceObject.EOL}${delimiter}`;
-}
-/** Sets a step output: appended to the GITHUB_OUTPUT file, or (no such file, as core does) the legacy `::set-output` command. */
-function setOutput(name, value) {
-    const filePath = process.env.GITHUB_OUTPUT || '';
-    if (filePath) {
-        if (!(0,external_node_fs_.existsSync)(filePath))
-            throw new Error(`Missing file at path: ${filePath}`);
-        (0,external_node_fs_.appendFileSync)(filePath, `${keyValueMessage(name, value)}${external_node_os_namespaceObject.EOL}`, { encoding: 'utf8' });
-        return;
-    }
-    process.stdout.write(external_node_os_namespaceObject.EOL);
-    issueCommand('set-output', { name }, toCommandValue(value));
-}
-/** Appends text and a line end to the job summary file (core's `summary.addRaw(text, true).write()`). */
-async function appendSummary(text) {
-    const filePath = process.env.GITHUB_STEP_SUMMARY;
-    if (!filePath) {
-        throw new Error('Unable to find environment variable for $GITHUB_STEP_SUMMARY. Check if your runtime environment supports job summaries.');
-    }
-    try {
-        await (0,promises_.access)(filePath, promises_.constants.R_OK | promises_.constants.W_OK);
-    }
-    catch {
-        throw new Error(`Unable to access summary file: '${filePath}'. Check if the file has correct read/write permissions.`);
-    }
-    await (0,promises_.appendFile)(filePath, text + external_node_os_namespaceObject.EOL, { encoding: 'utf8' });
-}
-
 // EXTERNAL MODULE: ./node_modules/ssh2/lib/client.js
 var client = __nccwpck_require__(6297);
 // EXTERNAL MODULE: ./node_modules/ssh2/lib/protocol/keyParser.js
@@ -26716,6 +26599,8 @@ class Authenticator {
     }
 }
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./lib/engine/trust/known-hosts.js
 /**
  * Host key verification against the `known-hosts` and `fingerprints` inputs.
@@ -27045,7 +26930,7 @@ function namingEveryKey(message, refusedKeys) {
 }
 
 ;// CONCATENATED MODULE: ./lib/engine/format.js
-// Formatting for messages people read: durations. A leaf: imports nothing.
+// Formatting for messages people read: durations, host counts. A leaf: imports nothing.
 /** A duration for people: `850 ms`, `12.3 s` (below a minute), `2 min`, `1 min 5 s` (whole seconds, never `60 s`). */
 function formatSeconds(ms) {
     if (ms < 1000)
@@ -27057,6 +26942,10 @@ function formatSeconds(ms) {
     const m = Math.floor(seconds / 60);
     const rest = seconds % 60;
     return rest === 0 ? `${m} min` : `${m} min ${rest} s`;
+}
+/** `1 host`, `5 hosts`; with a word between: `1 more host`, `3 more hosts`. */
+function countHosts(n, word) {
+    return `${n} ${word ? `${word} ` : ''}${n === 1 ? 'host' : 'hosts'}`;
 }
 
 // EXTERNAL MODULE: external "node:net"
@@ -29411,7 +29300,7 @@ class Placer {
 
 ;// CONCATENATED MODULE: ./lib/engine/prepare/upload.js
 /**
- * Sends a packed tar archive (see src/action/upload-files.ts) to one host over an
+ * Sends a packed tar archive (see src/action/upload/upload-files.ts) to one host over an
  * already-authenticated connection, before the command runs on that connection.
  *
  * Primary method: an exec channel running UPLOAD_SCRIPT (POSIX sh) that extracts the
@@ -29907,6 +29796,10 @@ function readPrivateKey(text, passphrase) {
     return key;
 }
 
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./lib/engine/output/secrets.js
 /**
  * Secret values (password, passphrase, private key lines) in text we keep or cut. The runner
@@ -30297,7 +30190,7 @@ function hostKeyPolicy(trust) {
     };
 }
 
-;// CONCATENATED MODULE: ./lib/action/log-dir.js
+;// CONCATENATED MODULE: ./lib/action/results/log-dir.js
 
 
 
@@ -30390,7 +30283,7 @@ class LogDir {
     }
 }
 
-;// CONCATENATED MODULE: ./lib/action/outputs.js
+;// CONCATENATED MODULE: ./lib/action/results/outputs.js
 
 
 
@@ -30561,12 +30454,234 @@ function setOutputs(results, secrets = []) {
         values['results-file'] = resultsFile;
     }
     for (const [name, value] of Object.entries(values))
-        setOutput(name, value);
+        core/* setOutput */.uH(name, value);
     return { ...trim, resultsFile };
 }
 
 ;// CONCATENATED MODULE: external "node:string_decoder"
 const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
+;// CONCATENATED MODULE: ./lib/action/log/remote-text.js
+// Text from a host (or quoted from one) on its way to the job log: never a workflow command, never a
+// forged group. core writes the commands; this is what core does not do.
+/**
+ * Host output on its way to the job log, as a stream: every `##[` becomes `## [`, also when a chunk
+ * ends inside one. Inside stop-commands the runner acts on nothing, but it writes the line as it is,
+ * and GitHub's log viewer draws `##[group]`, `##[endgroup]`, `##[error]`, `##[warning]` and the rest
+ * of that family wherever they start a line: a host could close its own group and draw a forged one
+ * (or a red error line). log-dir files are written from the spool, not from here: they keep the bytes.
+ */
+class MarkerBreaker {
+    held = '';
+    push(text) {
+        const all = this.held + text;
+        // A trailing `#` or `##` may be the start of a marker the next chunk completes.
+        const keep = all.endsWith('##') ? 2 : all.endsWith('#') ? 1 : 0;
+        this.held = all.slice(all.length - keep);
+        return breakMarkers(all.slice(0, all.length - keep));
+    }
+    end() {
+        const rest = this.held;
+        this.held = '';
+        return rest;
+    }
+}
+function breakMarkers(text) {
+    return text.replace(/##\[/g, '## [');
+}
+/** Control characters other than tab, newline, CR and ESC (colours) are shown as U+FFFD. */
+function sanitizeLog(text) {
+    // eslint-disable-next-line no-control-regex -- replacing control characters is the point
+    return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001a\u001c-\u001f\u007f]/g, '\ufffd');
+}
+function oneLine(text) {
+    return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+}
+/**
+ * Text for one line of our own (an error message can quote a host, or anyone on the network
+ * path): a single line in which the runner finds no workflow command. The runner reads
+ * `::cmd::` at the start of a line and the legacy `##[cmd]` anywhere in it, so `::` at the start
+ * becomes `: :` and every `##[` becomes `## [`. Used for titles and annotation text too.
+ */
+function inert(text) {
+    return breakMarkers(sanitizeLog(oneLine(text))).replace(/^::/, ': :');
+}
+
+;// CONCATENATED MODULE: ./lib/action/log/report.js
+
+
+
+
+
+
+
+const ICONS = {
+    success: '✅',
+    failed: '❌',
+    error: '⛔',
+    timeout: '⏱️',
+    skipped: '⏭️',
+    cancelled: '🚫',
+};
+/** A byte count for people: `512 B`, `3.4 MB` (decimal units, as network speeds are given). */
+function report_formatBytes(n) {
+    if (n < 1000)
+        return `${n} B`;
+    const units = ['kB', 'MB', 'GB', 'TB'];
+    let value = n / 1000;
+    let unit = 0;
+    while (value >= 1000 && unit < units.length - 1) {
+        value /= 1000;
+        unit += 1;
+    }
+    return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
+}
+/** Writes to stdout, waiting for 'drain' when the pipe is full, so nothing is lost or reordered. */
+async function writeOut(text) {
+    if (process.stdout.write(text))
+        return;
+    await new Promise((resolve) => process.stdout.once('drain', resolve));
+}
+/** Turns engine events into the job log: one group per host, progress lines, retry notices. */
+class ActionReporter {
+    /** Everything is printed through one queue, so groups never interleave with each other or with progress lines. */
+    queue = Promise.resolve();
+    showHostKeys;
+    logDir;
+    constructor(opts) {
+        this.showHostKeys = opts.showHostKeys;
+        this.logDir = opts.logDir ?? null;
+    }
+    hostFinished(result, output) {
+        return this.enqueue(async () => {
+            await printGroup(result, output, this.showHostKeys);
+            await this.logDir?.writeHost(result, output);
+        });
+    }
+    progress(p) {
+        const parts = Object.keys(p.counts).filter((s) => p.counts[s] > 0).map((s) => `${p.counts[s]} ${s}`);
+        const sent = p.bytesSent > 0 ? `, ${report_formatBytes(p.bytesSent)} uploaded` : '';
+        this.note(`ssh-fanout: ${p.finished}/${countHosts(p.total)} done, ${p.running} running${parts.length ? ` (${parts.join(', ')})` : ''}${sent}`);
+    }
+    batchStarted(batch, batches, hosts) {
+        this.note(`ssh-fanout: batch ${batch}/${batches}: ${hosts} ${hosts === 1 ? 'host' : 'hosts'}`);
+    }
+    pausing(nextBatch, batches, until) {
+        this.note(`ssh-fanout: batch-pause: waiting until ${until.toISOString()} before batch ${nextBatch}/${batches} (cancelling the job ends the wait)`);
+    }
+    retrying(target, outcome, attempt, delayMs) {
+        this.note(`ssh-fanout: ${target.label}: attempt ${attempt} failed (${outcome.error ?? ''}); retrying in ${formatSeconds(delayMs)}`);
+    }
+    /** One line of our own, printed between host groups, never inside one. */
+    note(line) {
+        void this.enqueue(() => writeOut(`${inert(line)}\n`));
+    }
+    /** Resolves when everything queued so far is written. */
+    idle() {
+        return this.queue;
+    }
+    enqueue(job) {
+        this.queue = this.queue.then(job, job);
+        return this.queue;
+    }
+}
+function groupTitle(r) {
+    const detail = r.status === 'success' || r.status === 'failed' ? (r.signal ? `killed by ${r.signal}` : `exit ${r.exitCode}`) : (r.error ?? r.status);
+    const attempts = r.attempts > 1 ? `, ${r.attempts} attempts` : '';
+    const took = r.status === 'skipped' ? '' : ` (${formatSeconds(r.durationMs)}${attempts})`;
+    return inert(`${ICONS[r.status]} ${r.status} ${r.target.label}: ${detail}${took}`);
+}
+/**
+ * Prints one host's group (a skipped host has no output spool). The host's output sits between
+ * stop-commands markers with a fresh random token, so nothing it prints can act as a workflow command.
+ */
+async function printGroup(result, output, showHostKey) {
+    core/* startGroup */.Oh(groupTitle(result));
+    if (result.hostKey && showHostKey) {
+        await writeOut(`${inert(`host key: ${result.hostKey.type} ${result.hostKey.fingerprint} (pin it with fingerprints: "${hostLabel(result.target.host, result.target.port)} ${result.hostKey.fingerprint}")`)}\n`);
+    }
+    // A skipped host's reason is its title already.
+    if (result.error && result.status !== 'success' && result.status !== 'skipped')
+        await writeOut(`${inert(result.error)}\n`);
+    if (output && output.totalBytes > 0) {
+        const token = (0,external_node_crypto_.randomBytes)(16).toString('hex');
+        await writeOut(`::stop-commands::${token}\n`);
+        let endsWithNewline = true;
+        const decoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
+        const markers = new MarkerBreaker();
+        for await (const chunk of output.chunks()) {
+            const text = markers.push(sanitizeLog(decoder.write(chunk)));
+            if (text.length > 0) {
+                endsWithNewline = /[\r\n]$/.test(text);
+                await writeOut(text);
+            }
+        }
+        const rest = markers.push(sanitizeLog(decoder.end())) + markers.end();
+        if (rest.length > 0)
+            endsWithNewline = /[\r\n]$/.test(rest);
+        await writeOut(`${rest}${endsWithNewline ? '' : '\n'}::${token}::\n`);
+    }
+    else if (result.status !== 'skipped') {
+        await writeOut('(no output)\n');
+    }
+    core/* endGroup */.N4();
+}
+
+;// CONCATENATED MODULE: ./lib/action/results/verdict.js
+
+
+
+
+
+/** GitHub shows at most 10 error annotations per step, the setFailed one included. */
+const MAX_ERROR_ANNOTATIONS = 10;
+/** `nothingToRun` says why there are no hosts (an empty shard), for a run of none. */
+function verdict(run, threshold, nothingToRun) {
+    const total = run.results.length;
+    if (total === 0)
+        return { failed: false, message: `Nothing to run: ${nothingToRun ?? 'there are no hosts'}` };
+    const failed = run.results.filter((r) => isFailure(r.status));
+    const allowed = (0,engine_parse/* describeThreshold */.d9)(threshold, total);
+    if (run.cancelled) {
+        return { failed: true, message: `The job was cancelled: ${failed.length} of ${countHosts(total)} did not finish successfully (${namesOf(failed)})` };
+    }
+    if (run.thresholdExceeded) {
+        const skipped = run.results.filter((r) => r.status === 'skipped');
+        const why = skipped.some((r) => /later batches/.test(r.error ?? '')) ? 'later batches' : 'fail-fast';
+        const tail = skipped.length > 0 ? `; ${skipped.length} ${skipped.length === 1 ? 'host was' : 'hosts were'} not started (${why})` : '';
+        return { failed: true, message: `${failed.length} of ${countHosts(total)} failed, more than max-failures (${allowed}): ${namesOf(failed)}${tail}` };
+    }
+    if (failed.length > 0) {
+        return { failed: false, message: `${failed.length} of ${countHosts(total)} failed, within max-failures (${allowed}): ${namesOf(failed)}` };
+    }
+    return { failed: false, message: total === 1 ? 'The 1 host succeeded' : `All ${total} hosts succeeded` };
+}
+function namesOf(results, max = 20) {
+    const names = results.slice(0, max).map((r) => `${r.target.label} (${r.status === 'failed' ? (r.signal ?? `exit ${r.exitCode}`) : r.status})`);
+    const more = results.length > max ? `, and ${results.length - max} more` : '';
+    return names.join(', ') + more;
+}
+/** One error annotation per failed host, aggregated past GitHub's cap (which counts the setFailed one). */
+function annotateFailures(run, stepFails) {
+    // A bastion that cannot be had is said once (run.ts), not once per host.
+    const failed = run.results.filter((r) => isFailure(r.status) && r.errorKind !== 'jump host');
+    const budget = MAX_ERROR_ANNOTATIONS - (stepFails ? 1 : 0) - (run.results.some((r) => r.errorKind === 'jump host') ? 1 : 0);
+    const individual = failed.length <= budget ? failed : failed.slice(0, budget - 1);
+    for (const r of individual) {
+        const why = r.status === 'failed' ? (r.signal ? `killed by ${r.signal}` : `exit code ${r.exitCode}`) : (r.error ?? r.status);
+        core/* error */.z3(inert(`${r.target.label}: ${r.status}: ${why}`), { title: inert(`ssh-fanout: ${r.target.label} ${r.status}`) });
+    }
+    const rest = failed.slice(individual.length);
+    if (rest.length > 0) {
+        const names = rest
+            .slice(0, 50)
+            .map((r) => r.target.label)
+            .join(', ');
+        core/* error */.z3(inert(`${countHosts(rest.length, 'more')} failed: ${names}${rest.length > 50 ? ', …' : ''} (see the job summary)`), {
+            title: `ssh-fanout: ${countHosts(rest.length, 'more')} failed`,
+        });
+    }
+}
+
 ;// CONCATENATED MODULE: ./lib/engine/targets/nodeset.js
 /**
  * Host-list folding in the style of ClusterShell (`nodeset -f`, `clush -b`):
@@ -30705,7 +30820,7 @@ function pad(value, width) {
     return String(value).padStart(width, '0');
 }
 
-;// CONCATENATED MODULE: ./lib/action/gather.js
+;// CONCATENATED MODULE: ./lib/action/results/gather.js
 /** Items with equal keys in one group; groups in order of their first item, items in input order. */
 function gatherRows(items, key) {
     const groups = new Map();
@@ -30728,7 +30843,8 @@ function gatherKey(status, exitCode, signal, tailLines, error) {
     return JSON.stringify([status, exitCode, signal, tailLines, error]);
 }
 
-;// CONCATENATED MODULE: ./lib/action/summary.js
+;// CONCATENATED MODULE: ./lib/action/results/summary.js
+
 
 
 
@@ -30738,10 +30854,6 @@ function gatherKey(status, exitCode, signal, tailLines, error) {
 const SUMMARY_BUDGET = 900 * 1024;
 const STATUS_ORDER = ['error', 'timeout', 'failed', 'cancelled', 'skipped', 'success'];
 const CELL_CHARS = 2000;
-/** `1 host`, `5 hosts`; with a word between: `1 more host`, `3 more hosts`. */
-function countHosts(n, word) {
-    return `${n} ${word ? `${word} ` : ''}${n === 1 ? 'host' : 'hosts'}`;
-}
 /**
  * Escapes text for HTML exactly as the runner XML-escapes a secret (.NET SecurityElement.Escape:
  * `&amp; &lt; &gt; &quot; &apos;`), so that the runner, which masks a secret's raw and
@@ -30899,228 +31011,18 @@ function buildSummary(run, verdict, opts) {
 function size(rows) {
     return rows.reduce((n, r) => n + Buffer.byteLength(r), 0);
 }
-
-;// CONCATENATED MODULE: ./lib/action/report.js
-
-
-
-
-
-
-
-
-/** GitHub shows at most 10 error annotations per step, the setFailed one included. */
-const MAX_ERROR_ANNOTATIONS = 10;
-const ICONS = {
-    success: '✅',
-    failed: '❌',
-    error: '⛔',
-    timeout: '⏱️',
-    skipped: '⏭️',
-    cancelled: '🚫',
-};
-/** A byte count for people: `512 B`, `3.4 MB` (decimal units, as network speeds are given). */
-function report_formatBytes(n) {
-    if (n < 1000)
-        return `${n} B`;
-    const units = ['kB', 'MB', 'GB', 'TB'];
-    let value = n / 1000;
-    let unit = 0;
-    while (value >= 1000 && unit < units.length - 1) {
-        value /= 1000;
-        unit += 1;
-    }
-    return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
-}
-/** Writes to stdout, waiting for 'drain' when the pipe is full, so nothing is lost or reordered. */
-async function writeOut(text) {
-    if (process.stdout.write(text))
-        return;
-    await new Promise((resolve) => process.stdout.once('drain', resolve));
-}
-/** Turns engine events into the job log: one group per host, progress lines, retry notices. */
-class ActionReporter {
-    /** Everything is printed through one queue, so groups never interleave with each other or with progress lines. */
-    queue = Promise.resolve();
-    showHostKeys;
-    logDir;
-    constructor(opts) {
-        this.showHostKeys = opts.showHostKeys;
-        this.logDir = opts.logDir ?? null;
-    }
-    hostFinished(result, output) {
-        return this.enqueue(async () => {
-            await printGroup(result, output, this.showHostKeys);
-            await this.logDir?.writeHost(result, output);
-        });
-    }
-    progress(p) {
-        const parts = Object.keys(p.counts).filter((s) => p.counts[s] > 0).map((s) => `${p.counts[s]} ${s}`);
-        const sent = p.bytesSent > 0 ? `, ${report_formatBytes(p.bytesSent)} uploaded` : '';
-        this.note(`ssh-fanout: ${p.finished}/${countHosts(p.total)} done, ${p.running} running${parts.length ? ` (${parts.join(', ')})` : ''}${sent}`);
-    }
-    batchStarted(batch, batches, hosts) {
-        this.note(`ssh-fanout: batch ${batch}/${batches}: ${hosts} ${hosts === 1 ? 'host' : 'hosts'}`);
-    }
-    pausing(nextBatch, batches, until) {
-        this.note(`ssh-fanout: batch-pause: waiting until ${until.toISOString()} before batch ${nextBatch}/${batches} (cancelling the job ends the wait)`);
-    }
-    retrying(target, outcome, attempt, delayMs) {
-        this.note(`ssh-fanout: ${target.label}: attempt ${attempt} failed (${outcome.error ?? ''}); retrying in ${formatSeconds(delayMs)}`);
-    }
-    /** One line of our own, printed between host groups, never inside one. */
-    note(line) {
-        void this.enqueue(() => writeOut(`${inert(line)}\n`));
-    }
-    /** Resolves when everything queued so far is written. */
-    idle() {
-        return this.queue;
-    }
-    enqueue(job) {
-        this.queue = this.queue.then(job, job);
-        return this.queue;
-    }
-}
-function groupTitle(r) {
-    const detail = r.status === 'success' || r.status === 'failed' ? (r.signal ? `killed by ${r.signal}` : `exit ${r.exitCode}`) : (r.error ?? r.status);
-    const attempts = r.attempts > 1 ? `, ${r.attempts} attempts` : '';
-    const took = r.status === 'skipped' ? '' : ` (${formatSeconds(r.durationMs)}${attempts})`;
-    return inert(`${ICONS[r.status]} ${r.status} ${r.target.label}: ${detail}${took}`);
-}
-/**
- * Prints one host's group (a skipped host has no output spool). The host's output sits between
- * stop-commands markers with a fresh random token, so nothing it prints can act as a workflow command.
- */
-async function printGroup(result, output, showHostKey) {
-    await writeOut(`::group::${escapeData(groupTitle(result))}\n`);
-    if (result.hostKey && showHostKey) {
-        await writeOut(`${inert(`host key: ${result.hostKey.type} ${result.hostKey.fingerprint} (pin it with fingerprints: "${hostLabel(result.target.host, result.target.port)} ${result.hostKey.fingerprint}")`)}\n`);
-    }
-    // A skipped host's reason is its title already.
-    if (result.error && result.status !== 'success' && result.status !== 'skipped')
-        await writeOut(`${inert(result.error)}\n`);
-    if (output && output.totalBytes > 0) {
-        const token = (0,external_node_crypto_.randomBytes)(16).toString('hex');
-        await writeOut(`::stop-commands::${token}\n`);
-        let endsWithNewline = true;
-        const decoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
-        const markers = new MarkerBreaker();
-        for await (const chunk of output.chunks()) {
-            const text = markers.push(sanitizeLog(decoder.write(chunk)));
-            if (text.length > 0) {
-                endsWithNewline = /[\r\n]$/.test(text);
-                await writeOut(text);
-            }
-        }
-        const rest = markers.push(sanitizeLog(decoder.end())) + markers.end();
-        if (rest.length > 0)
-            endsWithNewline = /[\r\n]$/.test(rest);
-        await writeOut(`${rest}${endsWithNewline ? '' : '\n'}::${token}::\n`);
-    }
-    else if (result.status !== 'skipped') {
-        await writeOut('(no output)\n');
-    }
-    await writeOut('::endgroup::\n');
-}
-/**
- * Host output on its way to the job log, as a stream: every `##[` becomes `## [`, also when a chunk
- * ends inside one. Inside stop-commands the runner acts on nothing, but it writes the line as it is,
- * and GitHub's log viewer draws `##[group]`, `##[endgroup]`, `##[error]`, `##[warning]` and the rest
- * of that family wherever they start a line: a host could close its own group and draw a forged one
- * (or a red error line). log-dir files are written from the spool, not from here: they keep the bytes.
- */
-class MarkerBreaker {
-    held = '';
-    push(text) {
-        const all = this.held + text;
-        // A trailing `#` or `##` may be the start of a marker the next chunk completes.
-        const keep = all.endsWith('##') ? 2 : all.endsWith('#') ? 1 : 0;
-        this.held = all.slice(all.length - keep);
-        return breakMarkers(all.slice(0, all.length - keep));
-    }
-    end() {
-        const rest = this.held;
-        this.held = '';
-        return rest;
-    }
-}
-function breakMarkers(text) {
-    return text.replace(/##\[/g, '## [');
-}
-/** Control characters other than tab, newline, CR and ESC (colours) are shown as U+FFFD. */
-function sanitizeLog(text) {
-    // eslint-disable-next-line no-control-regex -- replacing control characters is the point
-    return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001a\u001c-\u001f\u007f]/g, '\ufffd');
-}
-function oneLine(text) {
-    return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
-}
-/**
- * Text for one line of our own (an error message can quote a host, or anyone on the network
- * path): a single line in which the runner finds no workflow command. The runner reads
- * `::cmd::` at the start of a line and the legacy `##[cmd]` anywhere in it, so `::` at the start
- * becomes `: :` and every `##[` becomes `## [`. Used for titles and annotation text too.
- */
-function inert(text) {
-    return breakMarkers(sanitizeLog(oneLine(text))).replace(/^::/, ': :');
-}
-/** `nothingToRun` says why there are no hosts (an empty shard), for a run of none. */
-function verdict(run, threshold, nothingToRun) {
-    const total = run.results.length;
-    if (total === 0)
-        return { failed: false, message: `Nothing to run: ${nothingToRun ?? 'there are no hosts'}` };
-    const failed = run.results.filter((r) => isFailure(r.status));
-    const allowed = (0,engine_parse/* describeThreshold */.d9)(threshold, total);
-    if (run.cancelled) {
-        return { failed: true, message: `The job was cancelled: ${failed.length} of ${countHosts(total)} did not finish successfully (${namesOf(failed)})` };
-    }
-    if (run.thresholdExceeded) {
-        const skipped = run.results.filter((r) => r.status === 'skipped');
-        const why = skipped.some((r) => /later batches/.test(r.error ?? '')) ? 'later batches' : 'fail-fast';
-        const tail = skipped.length > 0 ? `; ${skipped.length} ${skipped.length === 1 ? 'host was' : 'hosts were'} not started (${why})` : '';
-        return { failed: true, message: `${failed.length} of ${countHosts(total)} failed, more than max-failures (${allowed}): ${namesOf(failed)}${tail}` };
-    }
-    if (failed.length > 0) {
-        return { failed: false, message: `${failed.length} of ${countHosts(total)} failed, within max-failures (${allowed}): ${namesOf(failed)}` };
-    }
-    return { failed: false, message: total === 1 ? 'The 1 host succeeded' : `All ${total} hosts succeeded` };
-}
-function namesOf(results, max = 20) {
-    const names = results.slice(0, max).map((r) => `${r.target.label} (${r.status === 'failed' ? (r.signal ?? `exit ${r.exitCode}`) : r.status})`);
-    const more = results.length > max ? `, and ${results.length - max} more` : '';
-    return names.join(', ') + more;
-}
-/** One error annotation per failed host, aggregated past GitHub's cap (which counts the setFailed one). */
-function annotateFailures(run, stepFails) {
-    // A bastion that cannot be had is said once (run.ts), not once per host.
-    const failed = run.results.filter((r) => isFailure(r.status) && r.errorKind !== 'jump host');
-    const budget = MAX_ERROR_ANNOTATIONS - (stepFails ? 1 : 0) - (run.results.some((r) => r.errorKind === 'jump host') ? 1 : 0);
-    const individual = failed.length <= budget ? failed : failed.slice(0, budget - 1);
-    for (const r of individual) {
-        const why = r.status === 'failed' ? (r.signal ? `killed by ${r.signal}` : `exit code ${r.exitCode}`) : (r.error ?? r.status);
-        error(inert(`${r.target.label}: ${r.status}: ${why}`), { title: inert(`ssh-fanout: ${r.target.label} ${r.status}`) });
-    }
-    const rest = failed.slice(individual.length);
-    if (rest.length > 0) {
-        const names = rest
-            .slice(0, 50)
-            .map((r) => r.target.label)
-            .join(', ');
-        error(inert(`${countHosts(rest.length, 'more')} failed: ${names}${rest.length > 50 ? ', …' : ''} (see the job summary)`), {
-            title: `ssh-fanout: ${countHosts(rest.length, 'more')} failed`,
-        });
-    }
-}
 /** Writes the job summary when the runner provides a summary file. */
 async function writeSummary(run, v, extra) {
     if (!process.env.GITHUB_STEP_SUMMARY) {
-        info('ssh-fanout: GITHUB_STEP_SUMMARY is not set, so no job summary was written');
+        core/* info */.pq('ssh-fanout: GITHUB_STEP_SUMMARY is not set, so no job summary was written');
         return;
     }
-    await appendSummary(buildSummary(run, v, extra));
+    await core/* summary */.z.addRaw(buildSummary(run, v, extra), true).write();
 }
 
 ;// CONCATENATED MODULE: ./lib/action/run.js
+
+
 
 
 
@@ -31140,12 +31042,12 @@ async function writeSummary(run, v, extra) {
 async function run(read) {
     const secrets = secretValues(read);
     for (const secret of secrets)
-        setSecret(secret);
+        core/* setSecret */.Pq(secret);
     const settings = getSettings(read);
     // One annotation for all of them: GitHub shows at most 10 warnings per step.
     const khWarnings = settings.knownHosts?.warnings ?? [];
     if (khWarnings.length > 0)
-        warning(inert(`known-hosts: ${khWarnings.join('; ')}`));
+        core/* warning */.$e(inert(`known-hosts: ${khWarnings.join('; ')}`));
     const logDir = settings.logDir ? new LogDir(settings.logDir, secrets) : null;
     try {
         logDir?.create();
@@ -31213,7 +31115,7 @@ async function run(read) {
     }
     await reporter.idle();
     if (jump?.unavailableReason)
-        error(inert(jumpUnavailable(jump, result)), { title: inert(`ssh-fanout: jump host ${jump.label} unavailable`) });
+        core/* error */.z3(inert(jumpUnavailable(jump, result)), { title: inert(`ssh-fanout: jump host ${jump.label} unavailable`) });
     if (logDir)
         writeLogDir(logDir, result, secrets, (line) => reporter.note(line));
     await reporter.idle();
@@ -31226,13 +31128,13 @@ function writeLogDir(logDir, result, secrets, note) {
     note(`ssh-fanout: log-dir: ${written} files (a log per host, and results.json) written to ${logDir.path}`);
     if (logDir.failures.length > 0) {
         const shown = logDir.failures.slice(0, 5).join('; ');
-        warning(inert(`log-dir: ${logDir.failures.length} files could not be written: ${shown}${logDir.failures.length > 5 ? '; …' : ''}`));
+        core/* warning */.$e(inert(`log-dir: ${logDir.failures.length} files could not be written: ${shown}${logDir.failures.length > 5 ? '; …' : ''}`));
     }
 }
 /** Matches and packs the upload patterns once, before any host is contacted; a pattern problem is an input error. */
 async function packUpload(settings) {
-    // Loaded only when there is something to upload: @actions/glob brings @actions/core and its HTTP client, which start-up need not compile.
-    const { packUploads, UploadInputError } = await Promise.all(/* import() */[__nccwpck_require__.e(260), __nccwpck_require__.e(151)]).then(__nccwpck_require__.bind(__nccwpck_require__, 4151));
+    // Loaded only when there is something to upload: @actions/glob (minimatch) and tar-stream, which start-up need not compile.
+    const { packUploads, UploadInputError } = await Promise.all(/* import() */[__nccwpck_require__.e(71), __nccwpck_require__.e(695)]).then(__nccwpck_require__.bind(__nccwpck_require__, 9695));
     try {
         return await packUploads(settings.upload.patterns, settings.workspace, process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)());
     }
@@ -31306,20 +31208,20 @@ async function finish(result, settings, secrets) {
     const v = verdict(result, settings.maxFailures, emptyShard(settings) ?? undefined);
     const trimmed = setOutputs(result.results, secrets);
     if (trimmed.hostsLeftOut > 0 || trimmed.listsCut.length > 0) {
-        warning(inert(`Some outputs name only the hosts that fit GitHub's 1 MB output limit; every host's entry is in the file named by results-file (${trimmed.resultsFile})`));
+        core/* warning */.$e(inert(`Some outputs name only the hosts that fit GitHub's 1 MB output limit; every host's entry is in the file named by results-file (${trimmed.resultsFile})`));
     }
     annotateFailures(result, v.failed);
     const shard = settings.shard ? describeShard(settings.shard, settings.totalHosts) : undefined;
     await writeSummary(result, v, { ...trimmed, hostKeysShown: !settings.strictHostKeyChecking, secrets, shard });
     const message = inert(v.message);
     if (v.failed) {
-        setFailed(message);
+        core/* setFailed */.C1(message);
     }
     else if (result.failures > 0) {
-        warning(message);
+        core/* warning */.$e(message);
     }
     else {
-        info(message);
+        core/* info */.pq(message);
     }
     return !v.failed;
 }
@@ -31328,7 +31230,7 @@ async function printHostKeys(result) {
     const seen = result.results.filter((r) => r.hostKey);
     if (seen.length === 0)
         return;
-    warning('strict-host-key-checking is off: host keys were accepted without checking. Pin them with the fingerprints input (the lines below).');
+    core/* warning */.$e('strict-host-key-checking is off: host keys were accepted without checking. Pin them with the fingerprints input (the lines below).');
     await writeOut('Host keys seen (fingerprints input format):\n');
     // A fingerprint pins a host and port, whoever logs in: one line for alice@web1 and bob@web1 alike.
     const lines = new Set(seen.map((r) => inert(`${hostLabel(r.target.host, r.target.port)} ${r.hostKey.fingerprint}`)));
@@ -31352,10 +31254,905 @@ async function main_run() {
     }
     catch (err) {
         const message = err instanceof InputError ? err.message : `ssh-fanout failed unexpectedly: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
-        setFailed(message);
+        core/* setFailed */.C1(message);
     }
 }
 
+
+/***/ }),
+
+/***/ 6251:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Yz: () => (/* binding */ debug),
+  N4: () => (/* binding */ endGroup),
+  z3: () => (/* binding */ error),
+  pq: () => (/* binding */ info),
+  C1: () => (/* binding */ setFailed),
+  uH: () => (/* binding */ setOutput),
+  Pq: () => (/* binding */ setSecret),
+  Oh: () => (/* binding */ startGroup),
+  z: () => (/* reexport */ summary),
+  $e: () => (/* binding */ warning)
+});
+
+// UNUSED EXPORTS: ExitCode, addPath, exportVariable, getBooleanInput, getIDToken, getInput, getMultilineInput, getState, group, isDebug, markdownSummary, notice, platform, saveState, setCommandEcho, toPlatformPath, toPosixPath, toWin32Path
+
+// EXTERNAL MODULE: external "os"
+var external_os_ = __nccwpck_require__(857);
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
+// We use any as a valid input type
+/* eslint-disable @typescript-eslint/no-explicit-any */
+/**
+ * Sanitizes an input into a string so it can be passed into issueCommand safely
+ * @param input input to sanitize into a string
+ */
+function utils_toCommandValue(input) {
+    if (input === null || input === undefined) {
+        return '';
+    }
+    else if (typeof input === 'string' || input instanceof String) {
+        return input;
+    }
+    return JSON.stringify(input);
+}
+/**
+ *
+ * @param annotationProperties
+ * @returns The command properties to send with the actual annotation command
+ * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
+ */
+function utils_toCommandProperties(annotationProperties) {
+    if (!Object.keys(annotationProperties).length) {
+        return {};
+    }
+    return {
+        title: annotationProperties.title,
+        file: annotationProperties.file,
+        line: annotationProperties.startLine,
+        endLine: annotationProperties.endLine,
+        col: annotationProperties.startColumn,
+        endColumn: annotationProperties.endColumn
+    };
+}
+//# sourceMappingURL=utils.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/command.js
+
+
+/**
+ * Issues a command to the GitHub Actions runner
+ *
+ * @param command - The command name to issue
+ * @param properties - Additional properties for the command (key-value pairs)
+ * @param message - The message to include with the command
+ * @remarks
+ * This function outputs a specially formatted string to stdout that the Actions
+ * runner interprets as a command. These commands can control workflow behavior,
+ * set outputs, create annotations, mask values, and more.
+ *
+ * Command Format:
+ *   ::name key=value,key=value::message
+ *
+ * @example
+ * ```typescript
+ * // Issue a warning annotation
+ * issueCommand('warning', {}, 'This is a warning message');
+ * // Output: ::warning::This is a warning message
+ *
+ * // Set an environment variable
+ * issueCommand('set-env', { name: 'MY_VAR' }, 'some value');
+ * // Output: ::set-env name=MY_VAR::some value
+ *
+ * // Add a secret mask
+ * issueCommand('add-mask', {}, 'secretValue123');
+ * // Output: ::add-mask::secretValue123
+ * ```
+ *
+ * @internal
+ * This is an internal utility function that powers the public API functions
+ * such as setSecret, warning, error, and exportVariable.
+ */
+function command_issueCommand(command, properties, message) {
+    const cmd = new Command(command, properties, message);
+    process.stdout.write(cmd.toString() + external_os_.EOL);
+}
+function command_issue(name, message = '') {
+    command_issueCommand(name, {}, message);
+}
+const CMD_STRING = '::';
+class Command {
+    constructor(command, properties, message) {
+        if (!command) {
+            command = 'missing.command';
+        }
+        this.command = command;
+        this.properties = properties;
+        this.message = message;
+    }
+    toString() {
+        let cmdStr = CMD_STRING + this.command;
+        if (this.properties && Object.keys(this.properties).length > 0) {
+            cmdStr += ' ';
+            let first = true;
+            for (const key in this.properties) {
+                if (this.properties.hasOwnProperty(key)) {
+                    const val = this.properties[key];
+                    if (val) {
+                        if (first) {
+                            first = false;
+                        }
+                        else {
+                            cmdStr += ',';
+                        }
+                        cmdStr += `${key}=${escapeProperty(val)}`;
+                    }
+                }
+            }
+        }
+        cmdStr += `${CMD_STRING}${escapeData(this.message)}`;
+        return cmdStr;
+    }
+}
+function escapeData(s) {
+    return utils_toCommandValue(s)
+        .replace(/%/g, '%25')
+        .replace(/\r/g, '%0D')
+        .replace(/\n/g, '%0A');
+}
+function escapeProperty(s) {
+    return utils_toCommandValue(s)
+        .replace(/%/g, '%25')
+        .replace(/\r/g, '%0D')
+        .replace(/\n/g, '%0A')
+        .replace(/:/g, '%3A')
+        .replace(/,/g, '%2C');
+}
+//# sourceMappingURL=command.js.map
+// EXTERNAL MODULE: external "crypto"
+var external_crypto_ = __nccwpck_require__(6982);
+// EXTERNAL MODULE: external "fs"
+var external_fs_ = __nccwpck_require__(9896);
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
+// For internal use, subject to change.
+// We use any as a valid input type
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+
+
+
+function file_command_issueFileCommand(command, message) {
+    const filePath = process.env[`GITHUB_${command}`];
+    if (!filePath) {
+        throw new Error(`Unable to find environment variable for file command ${command}`);
+    }
+    if (!external_fs_.existsSync(filePath)) {
+        throw new Error(`Missing file at path: ${filePath}`);
+    }
+    external_fs_.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_.EOL}`, {
+        encoding: 'utf8'
+    });
+}
+function file_command_prepareKeyValueMessage(key, value) {
+    const delimiter = `ghadelimiter_${external_crypto_.randomUUID()}`;
+    const convertedValue = utils_toCommandValue(value);
+    // These should realistically never happen, but just in case someone finds a
+    // way to exploit uuid generation let's not allow keys or values that contain
+    // the delimiter.
+    if (key.includes(delimiter)) {
+        throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
+    }
+    if (convertedValue.includes(delimiter)) {
+        throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
+    }
+    return `${key}<<${delimiter}${external_os_.EOL}${convertedValue}${external_os_.EOL}${delimiter}`;
+}
+//# sourceMappingURL=file-command.js.map
+// EXTERNAL MODULE: external "path"
+var external_path_ = __nccwpck_require__(6928);
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/summary.js
+var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+const { access, appendFile, writeFile } = external_fs_.promises;
+const SUMMARY_ENV_VAR = 'GITHUB_STEP_SUMMARY';
+const SUMMARY_DOCS_URL = 'https://docs.github.com/actions/using-workflows/workflow-commands-for-github-actions#adding-a-job-summary';
+class Summary {
+    constructor() {
+        this._buffer = '';
+    }
+    /**
+     * Finds the summary file path from the environment, rejects if env var is not found or file does not exist
+     * Also checks r/w permissions.
+     *
+     * @returns step summary file path
+     */
+    filePath() {
+        return __awaiter(this, void 0, void 0, function* () {
+            if (this._filePath) {
+                return this._filePath;
+            }
+            const pathFromEnv = process.env[SUMMARY_ENV_VAR];
+            if (!pathFromEnv) {
+                throw new Error(`Unable to find environment variable for $${SUMMARY_ENV_VAR}. Check if your runtime environment supports job summaries.`);
+            }
+            try {
+                yield access(pathFromEnv, external_fs_.constants.R_OK | external_fs_.constants.W_OK);
+            }
+            catch (_a) {
+                throw new Error(`Unable to access summary file: '${pathFromEnv}'. Check if the file has correct read/write permissions.`);
+            }
+            this._filePath = pathFromEnv;
+            return this._filePath;
+        });
+    }
+    /**
+     * Wraps content in an HTML tag, adding any HTML attributes
+     *
+     * @param {string} tag HTML tag to wrap
+     * @param {string | null} content content within the tag
+     * @param {[attribute: string]: string} attrs key-value list of HTML attributes to add
+     *
+     * @returns {string} content wrapped in HTML element
+     */
+    wrap(tag, content, attrs = {}) {
+        const htmlAttrs = Object.entries(attrs)
+            .map(([key, value]) => ` ${key}="${value}"`)
+            .join('');
+        if (!content) {
+            return `<${tag}${htmlAttrs}>`;
+        }
+        return `<${tag}${htmlAttrs}>${content}</${tag}>`;
+    }
+    /**
+     * Writes text in the buffer to the summary buffer file and empties buffer. Will append by default.
+     *
+     * @param {SummaryWriteOptions} [options] (optional) options for write operation
+     *
+     * @returns {Promise<Summary>} summary instance
+     */
+    write(options) {
+        return __awaiter(this, void 0, void 0, function* () {
+            const overwrite = !!(options === null || options === void 0 ? void 0 : options.overwrite);
+            const filePath = yield this.filePath();
+            const writeFunc = overwrite ? writeFile : appendFile;
+            yield writeFunc(filePath, this._buffer, { encoding: 'utf8' });
+            return this.emptyBuffer();
+        });
+    }
+    /**
+     * Clears the summary buffer and wipes the summary file
+     *
+     * @returns {Summary} summary instance
+     */
+    clear() {
+        return __awaiter(this, void 0, void 0, function* () {
+            return this.emptyBuffer().write({ overwrite: true });
+        });
+    }
+    /**
+     * Returns the current summary buffer as a string
+     *
+     * @returns {string} string of summary buffer
+     */
+    stringify() {
+        return this._buffer;
+    }
+    /**
+     * If the summary buffer is empty
+     *
+     * @returns {boolen} true if the buffer is empty
+     */
+    isEmptyBuffer() {
+        return this._buffer.length === 0;
+    }
+    /**
+     * Resets the summary buffer without writing to summary file
+     *
+     * @returns {Summary} summary instance
+     */
+    emptyBuffer() {
+        this._buffer = '';
+        return this;
+    }
+    /**
+     * Adds raw text to the summary buffer
+     *
+     * @param {string} text content to add
+     * @param {boolean} [addEOL=false] (optional) append an EOL to the raw text (default: false)
+     *
+     * @returns {Summary} summary instance
+     */
+    addRaw(text, addEOL = false) {
+        this._buffer += text;
+        return addEOL ? this.addEOL() : this;
+    }
+    /**
+     * Adds the operating system-specific end-of-line marker to the buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addEOL() {
+        return this.addRaw(external_os_.EOL);
+    }
+    /**
+     * Adds an HTML codeblock to the summary buffer
+     *
+     * @param {string} code content to render within fenced code block
+     * @param {string} lang (optional) language to syntax highlight code
+     *
+     * @returns {Summary} summary instance
+     */
+    addCodeBlock(code, lang) {
+        const attrs = Object.assign({}, (lang && { lang }));
+        const element = this.wrap('pre', this.wrap('code', code), attrs);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML list to the summary buffer
+     *
+     * @param {string[]} items list of items to render
+     * @param {boolean} [ordered=false] (optional) if the rendered list should be ordered or not (default: false)
+     *
+     * @returns {Summary} summary instance
+     */
+    addList(items, ordered = false) {
+        const tag = ordered ? 'ol' : 'ul';
+        const listItems = items.map(item => this.wrap('li', item)).join('');
+        const element = this.wrap(tag, listItems);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML table to the summary buffer
+     *
+     * @param {SummaryTableCell[]} rows table rows
+     *
+     * @returns {Summary} summary instance
+     */
+    addTable(rows) {
+        const tableBody = rows
+            .map(row => {
+            const cells = row
+                .map(cell => {
+                if (typeof cell === 'string') {
+                    return this.wrap('td', cell);
+                }
+                const { header, data, colspan, rowspan } = cell;
+                const tag = header ? 'th' : 'td';
+                const attrs = Object.assign(Object.assign({}, (colspan && { colspan })), (rowspan && { rowspan }));
+                return this.wrap(tag, data, attrs);
+            })
+                .join('');
+            return this.wrap('tr', cells);
+        })
+            .join('');
+        const element = this.wrap('table', tableBody);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds a collapsable HTML details element to the summary buffer
+     *
+     * @param {string} label text for the closed state
+     * @param {string} content collapsable content
+     *
+     * @returns {Summary} summary instance
+     */
+    addDetails(label, content) {
+        const element = this.wrap('details', this.wrap('summary', label) + content);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML image tag to the summary buffer
+     *
+     * @param {string} src path to the image you to embed
+     * @param {string} alt text description of the image
+     * @param {SummaryImageOptions} options (optional) addition image attributes
+     *
+     * @returns {Summary} summary instance
+     */
+    addImage(src, alt, options) {
+        const { width, height } = options || {};
+        const attrs = Object.assign(Object.assign({}, (width && { width })), (height && { height }));
+        const element = this.wrap('img', null, Object.assign({ src, alt }, attrs));
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML section heading element
+     *
+     * @param {string} text heading text
+     * @param {number | string} [level=1] (optional) the heading level, default: 1
+     *
+     * @returns {Summary} summary instance
+     */
+    addHeading(text, level) {
+        const tag = `h${level}`;
+        const allowedTag = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].includes(tag)
+            ? tag
+            : 'h1';
+        const element = this.wrap(allowedTag, text);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML thematic break (<hr>) to the summary buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addSeparator() {
+        const element = this.wrap('hr', null);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML line break (<br>) to the summary buffer
+     *
+     * @returns {Summary} summary instance
+     */
+    addBreak() {
+        const element = this.wrap('br', null);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML blockquote to the summary buffer
+     *
+     * @param {string} text quote text
+     * @param {string} cite (optional) citation url
+     *
+     * @returns {Summary} summary instance
+     */
+    addQuote(text, cite) {
+        const attrs = Object.assign({}, (cite && { cite }));
+        const element = this.wrap('blockquote', text, attrs);
+        return this.addRaw(element).addEOL();
+    }
+    /**
+     * Adds an HTML anchor tag to the summary buffer
+     *
+     * @param {string} text link text/content
+     * @param {string} href hyperlink
+     *
+     * @returns {Summary} summary instance
+     */
+    addLink(text, href) {
+        const element = this.wrap('a', text, { href });
+        return this.addRaw(element).addEOL();
+    }
+}
+const _summary = new Summary();
+/**
+ * @deprecated use `core.summary`
+ */
+const markdownSummary = (/* unused pure expression or super */ null && (_summary));
+const summary = _summary;
+//# sourceMappingURL=summary.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
+
+/**
+ * toPosixPath converts the given path to the posix form. On Windows, \\ will be
+ * replaced with /.
+ *
+ * @param pth. Path to transform.
+ * @return string Posix path.
+ */
+function toPosixPath(pth) {
+    return pth.replace(/[\\]/g, '/');
+}
+/**
+ * toWin32Path converts the given path to the win32 form. On Linux, / will be
+ * replaced with \\.
+ *
+ * @param pth. Path to transform.
+ * @return string Win32 path.
+ */
+function toWin32Path(pth) {
+    return pth.replace(/[/]/g, '\\');
+}
+/**
+ * toPlatformPath converts the given path to a platform-specific path. It does
+ * this by replacing instances of / and \ with the platform-specific path
+ * separator.
+ *
+ * @param pth The path to platformize.
+ * @return string The platform-specific path.
+ */
+function toPlatformPath(pth) {
+    return pth.replace(/[/\\]/g, path.sep);
+}
+//# sourceMappingURL=path-utils.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
+var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+// ssh-fanout patch: @actions/exec, and with it @actions/io, is loaded by getDetails when called, not on import.
+const exec = { getExecOutput: (...args) => __nccwpck_require__.e(/* import() */ 260).then(__nccwpck_require__.bind(__nccwpck_require__, 1260)).then((m) => m.getExecOutput(...args)) };
+const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
+        silent: true
+    });
+    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
+        silent: true
+    });
+    return {
+        name: name.trim(),
+        version: version.trim()
+    };
+});
+const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    var _a, _b, _c, _d;
+    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
+        silent: true
+    });
+    const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
+    const name = (_d = (_c = stdout.match(/ProductName:\s*(.+)/)) === null || _c === void 0 ? void 0 : _c[1]) !== null && _d !== void 0 ? _d : '';
+    return {
+        name,
+        version
+    };
+});
+const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
+    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
+        silent: true
+    });
+    const [name, version] = stdout.trim().split('\n');
+    return {
+        name,
+        version
+    };
+});
+const platform = external_os_.platform();
+const arch = external_os_.arch();
+const isWindows = platform === 'win32';
+const isMacOS = platform === 'darwin';
+const isLinux = platform === 'linux';
+function getDetails() {
+    return platform_awaiter(this, void 0, void 0, function* () {
+        return Object.assign(Object.assign({}, (yield (isWindows
+            ? getWindowsInfo()
+            : isMacOS
+                ? getMacOsInfo()
+                : getLinuxInfo()))), { platform,
+            arch,
+            isWindows,
+            isMacOS,
+            isLinux });
+    });
+}
+//# sourceMappingURL=platform.js.map
+;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
+var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
+    function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
+    return new (P || (P = Promise))(function (resolve, reject) {
+        function fulfilled(value) { try { step(generator.next(value)); } catch (e) { reject(e); } }
+        function rejected(value) { try { step(generator["throw"](value)); } catch (e) { reject(e); } }
+        function step(result) { result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected); }
+        step((generator = generator.apply(thisArg, _arguments || [])).next());
+    });
+};
+
+
+
+
+
+// ssh-fanout patch: oidc-utils.js, and with it @actions/http-client and undici, is loaded
+// by getIDToken when called, not on import (actions/toolkit#1621, #1697, #1893; as PR #1800 does).
+/**
+ * The code to exit an action
+ */
+var ExitCode;
+(function (ExitCode) {
+    /**
+     * A code indicating that the action was successful
+     */
+    ExitCode[ExitCode["Success"] = 0] = "Success";
+    /**
+     * A code indicating that the action was a failure
+     */
+    ExitCode[ExitCode["Failure"] = 1] = "Failure";
+})(ExitCode || (ExitCode = {}));
+//-----------------------------------------------------------------------
+// Variables
+//-----------------------------------------------------------------------
+/**
+ * Sets env variable for this action and future actions in the job
+ * @param name the name of the variable to set
+ * @param val the value of the variable. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function exportVariable(name, val) {
+    const convertedVal = toCommandValue(val);
+    process.env[name] = convertedVal;
+    const filePath = process.env['GITHUB_ENV'] || '';
+    if (filePath) {
+        return issueFileCommand('ENV', prepareKeyValueMessage(name, val));
+    }
+    issueCommand('set-env', { name }, convertedVal);
+}
+/**
+ * Registers a secret which will get masked from logs
+ *
+ * @param secret - Value of the secret to be masked
+ * @remarks
+ * This function instructs the Actions runner to mask the specified value in any
+ * logs produced during the workflow run. Once registered, the secret value will
+ * be replaced with asterisks (***) whenever it appears in console output, logs,
+ * or error messages.
+ *
+ * This is useful for protecting sensitive information such as:
+ * - API keys
+ * - Access tokens
+ * - Authentication credentials
+ * - URL parameters containing signatures (SAS tokens)
+ *
+ * Note that masking only affects future logs; any previous appearances of the
+ * secret in logs before calling this function will remain unmasked.
+ *
+ * @example
+ * ```typescript
+ * // Register an API token as a secret
+ * const apiToken = "abc123xyz456";
+ * setSecret(apiToken);
+ *
+ * // Now any logs containing this value will show *** instead
+ * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
+ * ```
+ */
+function setSecret(secret) {
+    command_issueCommand('add-mask', {}, secret);
+}
+/**
+ * Prepends inputPath to the PATH (for this action and future actions)
+ * @param inputPath
+ */
+function addPath(inputPath) {
+    const filePath = process.env['GITHUB_PATH'] || '';
+    if (filePath) {
+        issueFileCommand('PATH', inputPath);
+    }
+    else {
+        issueCommand('add-path', {}, inputPath);
+    }
+    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
+}
+/**
+ * Gets the value of an input.
+ * Unless trimWhitespace is set to false in InputOptions, the value is also trimmed.
+ * Returns an empty string if the value is not defined.
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   string
+ */
+function getInput(name, options) {
+    const val = process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] || '';
+    if (options && options.required && !val) {
+        throw new Error(`Input required and not supplied: ${name}`);
+    }
+    if (options && options.trimWhitespace === false) {
+        return val;
+    }
+    return val.trim();
+}
+/**
+ * Gets the values of an multiline input.  Each value is also trimmed.
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   string[]
+ *
+ */
+function getMultilineInput(name, options) {
+    const inputs = getInput(name, options)
+        .split('\n')
+        .filter(x => x !== '');
+    if (options && options.trimWhitespace === false) {
+        return inputs;
+    }
+    return inputs.map(input => input.trim());
+}
+/**
+ * Gets the input value of the boolean type in the YAML 1.2 "core schema" specification.
+ * Support boolean input list: `true | True | TRUE | false | False | FALSE` .
+ * The return value is also in boolean type.
+ * ref: https://yaml.org/spec/1.2/spec.html#id2804923
+ *
+ * @param     name     name of the input to get
+ * @param     options  optional. See InputOptions.
+ * @returns   boolean
+ */
+function getBooleanInput(name, options) {
+    const trueValue = ['true', 'True', 'TRUE'];
+    const falseValue = ['false', 'False', 'FALSE'];
+    const val = getInput(name, options);
+    if (trueValue.includes(val))
+        return true;
+    if (falseValue.includes(val))
+        return false;
+    throw new TypeError(`Input does not meet YAML 1.2 "Core Schema" specification: ${name}\n` +
+        `Support boolean input list: \`true | True | TRUE | false | False | FALSE\``);
+}
+/**
+ * Sets the value of an output.
+ *
+ * @param     name     name of the output to set
+ * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function setOutput(name, value) {
+    const filePath = process.env['GITHUB_OUTPUT'] || '';
+    if (filePath) {
+        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
+    }
+    process.stdout.write(external_os_.EOL);
+    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
+}
+/**
+ * Enables or disables the echoing of commands into stdout for the rest of the step.
+ * Echoing is disabled by default if ACTIONS_STEP_DEBUG is not set.
+ *
+ */
+function setCommandEcho(enabled) {
+    issue('echo', enabled ? 'on' : 'off');
+}
+//-----------------------------------------------------------------------
+// Results
+//-----------------------------------------------------------------------
+/**
+ * Sets the action status to failed.
+ * When the action exits it will be with an exit code of 1
+ * @param message add error issue message
+ */
+function setFailed(message) {
+    process.exitCode = ExitCode.Failure;
+    error(message);
+}
+//-----------------------------------------------------------------------
+// Logging Commands
+//-----------------------------------------------------------------------
+/**
+ * Gets whether Actions Step Debug is on or not
+ */
+function isDebug() {
+    return process.env['RUNNER_DEBUG'] === '1';
+}
+/**
+ * Writes debug message to user log
+ * @param message debug message
+ */
+function debug(message) {
+    command_issueCommand('debug', {}, message);
+}
+/**
+ * Adds an error issue
+ * @param message error issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function error(message, properties = {}) {
+    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Adds a warning issue
+ * @param message warning issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function warning(message, properties = {}) {
+    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Adds a notice issue
+ * @param message notice issue message. Errors will be converted to string via toString()
+ * @param properties optional properties to add to the annotation.
+ */
+function notice(message, properties = {}) {
+    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+}
+/**
+ * Writes info to log with console.log.
+ * @param message info message
+ */
+function info(message) {
+    process.stdout.write(message + external_os_.EOL);
+}
+/**
+ * Begin an output group.
+ *
+ * Output until the next `groupEnd` will be foldable in this group
+ *
+ * @param name The name of the output group
+ */
+function startGroup(name) {
+    command_issue('group', name);
+}
+/**
+ * End an output group.
+ */
+function endGroup() {
+    command_issue('endgroup');
+}
+/**
+ * Wrap an asynchronous function call in a group.
+ *
+ * Returns the same type as the function itself.
+ *
+ * @param name The name of the group
+ * @param fn The function to wrap in the group
+ */
+function group(name, fn) {
+    return core_awaiter(this, void 0, void 0, function* () {
+        startGroup(name);
+        let result;
+        try {
+            result = yield fn();
+        }
+        finally {
+            endGroup();
+        }
+        return result;
+    });
+}
+//-----------------------------------------------------------------------
+// Wrapper action state
+//-----------------------------------------------------------------------
+/**
+ * Saves state for current action, the state can only be retrieved by this action's post job execution.
+ *
+ * @param     name     name of the state to store
+ * @param     value    value to store. Non-string values will be converted to a string via JSON.stringify
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function saveState(name, value) {
+    const filePath = process.env['GITHUB_STATE'] || '';
+    if (filePath) {
+        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
+    }
+    issueCommand('save-state', { name }, toCommandValue(value));
+}
+/**
+ * Gets the value of an state set by this action's main execution.
+ *
+ * @param     name     name of the state to get
+ * @returns   string
+ */
+function getState(name) {
+    return process.env[`STATE_${name}`] || '';
+}
+function getIDToken(aud) {
+    return core_awaiter(this, void 0, void 0, function* () {
+        const { OidcClient } = yield __nccwpck_require__.e(/* import() */ 936).then(__nccwpck_require__.bind(__nccwpck_require__, 3936));
+        return yield OidcClient.getIDToken(aud);
+    });
+}
+/**
+ * Summary exports
+ */
+
+/**
+ * @deprecated use core.summary
+ */
+
+/**
+ * Path exports
+ */
+
+/**
+ * Platform utilities exports
+ */
+
+//# sourceMappingURL=core.js.map
 
 /***/ }),
 
@@ -31474,6 +32271,36 @@ module.exports = {"rE":"1.17.0"};
 /******/ 	};
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/create fake namespace object */
+/******/ (() => {
+/******/ 	var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
+/******/ 	var leafPrototypes;
+/******/ 	// create a fake namespace object
+/******/ 	// mode & 1: value is a module id, require it
+/******/ 	// mode & 2: merge all properties of value into the ns
+/******/ 	// mode & 4: return value when already ns object
+/******/ 	// mode & 16: return value when it's Promise-like
+/******/ 	// mode & 8|1: behave like require
+/******/ 	__nccwpck_require__.t = function(value, mode) {
+/******/ 		if(mode & 1) value = this(value);
+/******/ 		if(mode & 8) return value;
+/******/ 		if(typeof value === 'object' && value) {
+/******/ 			if((mode & 4) && value.__esModule) return value;
+/******/ 			if((mode & 16) && typeof value.then === 'function') return value;
+/******/ 		}
+/******/ 		var ns = Object.create(null);
+/******/ 		__nccwpck_require__.r(ns);
+/******/ 		var def = {};
+/******/ 		leafPrototypes = leafPrototypes || [null, getProto({}), getProto([]), getProto(getProto)];
+/******/ 		for(var current = mode & 2 && value; typeof current == 'object' && !~leafPrototypes.indexOf(current); current = getProto(current)) {
+/******/ 			Object.getOwnPropertyNames(current).forEach((key) => (def[key] = () => (value[key])));
+/******/ 		}
+/******/ 		def['default'] = () => (value);
+/******/ 		__nccwpck_require__.d(ns, def);
+/******/ 		return ns;
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/define property getters */
 /******/ (() => {
 /******/ 	// define getter functions for harmony exports
@@ -31511,6 +32338,17 @@ module.exports = {"rE":"1.17.0"};
 /******/ /* webpack/runtime/hasOwnProperty shorthand */
 /******/ (() => {
 /******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/make namespace object */
+/******/ (() => {
+/******/ 	// define __esModule on exports
+/******/ 	__nccwpck_require__.r = (exports) => {
+/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
+/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
+/******/ 		}
+/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
+/******/ 	};
 /******/ })();
 /******/ 
 /******/ /* webpack/runtime/import chunk loading */

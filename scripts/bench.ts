@@ -10,6 +10,7 @@
  * 5. Comparison with the floor (bare ssh2 + p-map) and parallel-ssh on a real-sshd fleet;
  *    with flags, only this (see scripts/bench/args.ts, `npm run bench -- --help`).
  * 6. With --upload MB, only: the action's upload against OpenSSH scp (scripts/bench/upload.ts).
+ * 7. With --startup ROUNDS, only: start-up, spawn to the first connection attempt (scripts/bench/startup.ts).
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { cpus } from 'node:os'
@@ -20,6 +21,7 @@ import { sshdPath } from '../test/helpers/sshd.js'
 import { parseArgs, type BenchArgs, type Shape } from './bench/args.js'
 import { compareShape, header, markdownRow, MARKDOWN_HEADER, nodeStartup, type ShapeResult } from './bench/compare.js'
 import { summariseProfiles } from './bench/profile.js'
+import { compareStartup } from './bench/startup.js'
 import { compareUpload } from './bench/upload.js'
 
 async function fleet(n: number, opts: FakeServerOptions) {
@@ -188,6 +190,8 @@ async function main(): Promise<void> {
     await cancellation()
     await realSshd()
   }
+  if (args.startupRounds !== null) return compareStartup(args)
+  if (args.before !== null) throw new Error('--before: only with --startup')
   if (args.uploadMb !== null) {
     if (!sshdPath()) return void console.log('\nupload: skipped (sshd not installed: apt-get install openssh-server)')
     if (args.cpuProf) mkdirSync(args.cpuProf, { recursive: true })

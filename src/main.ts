@@ -1,4 +1,4 @@
-import * as core from './action/runner.js'
+import * as core from '@actions/core'
 import { InputError, readInputFromEnv } from './action/inputs.js'
 import { run as runAction } from './action/run.js'
 

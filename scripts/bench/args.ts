@@ -22,6 +22,10 @@ export interface BenchArgs {
   cpuProf: string | null
   /** upload mode: MB (2^20 bytes) of random data sent by the action and by scp (scripts/bench/upload.ts) */
   uploadMb: number | null
+  /** start-up mode: interleaved rounds of spawn to the first connection attempt (scripts/bench/startup.ts) */
+  startupRounds: number | null
+  /** start-up mode: the directory of another build's bundle (its index.js) to compare with dist/ */
+  before: string | null
 }
 
 export const DEFAULT_SHAPE: Shape = { hosts: 100, concurrency: 50, command: 'echo ok', rttMs: 0, key: 'plain' }
@@ -38,7 +42,10 @@ export const USAGE = `usage: npm run bench [-- flags]
   --preset readme       the README's shapes; prints a Markdown table
   --cpu-prof DIR        write a CPU profile of every action run into DIR and summarise it
   --upload MB           instead: MB of random data in 5 files, sent to every host by the action
-                        (upload + command \`true\`) and by OpenSSH scp -r (copy only), --concurrency at a time`
+                        (upload + command \`true\`) and by OpenSSH scp -r (copy only), --concurrency at a time
+  --startup ROUNDS      instead: start-up, spawn to the first connection attempt against one refused host,
+                        ROUNDS interleaved rounds of bare node, dist/index.js and (with --before) another bundle
+  --before DIR          with --startup: the directory of the bundle to compare with (e.g. a copy of main's dist/)`
 
 function whole(flag: string, value: string, min: number, max: number): number {
   if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
@@ -56,6 +63,8 @@ export function parseArgs(argv: string[]): BenchArgs {
     only: [...CONTENDERS],
     cpuProf: null,
     uploadMb: null,
+    startupRounds: null,
+    before: null,
   }
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]
@@ -100,6 +109,12 @@ export function parseArgs(argv: string[]): BenchArgs {
         break
       case '--upload':
         args.uploadMb = whole(flag, value, 1, 2000)
+        break
+      case '--startup':
+        args.startupRounds = whole(flag, value, 1, 500)
+        break
+      case '--before':
+        args.before = value
         break
       default:
         throw new Error(`unknown flag '${flag}'\n${USAGE}`)

@@ -1,4 +1,4 @@
-import * as core from './runner.js'
+import * as core from '@actions/core'
 import { backoffDelay, fanout, type FanoutResult } from '../engine/fanout/fanout.js'
 import { SpoolDir } from '../engine/output/spool.js'
 import { describeShard, planBatches } from '../engine/targets/rollout.js'
@@ -6,14 +6,16 @@ import { DirectTransport, JumpTransport, type JumpEvent } from '../engine/ssh/tr
 import { hostLabel } from '../engine/targets/hosts.js'
 import { preparer } from '../engine/prepare/prepare.js'
 import { hostKeyPolicy } from '../engine/trust/policy.js'
-import { formatSeconds } from '../engine/format.js'
+import { countHosts, formatSeconds } from '../engine/format.js'
 import { getSettings, InputError, secretValues, type InputReader, type Settings } from './inputs.js'
-import { LogDir } from './log-dir.js'
-import type { PackedUpload } from './upload-files.js'
+import { LogDir } from './results/log-dir.js'
+import type { PackedUpload } from './upload/upload-files.js'
 import { tmpdir } from 'node:os'
-import { fullResultsJson, setOutputs } from './outputs.js'
-import { ActionReporter, annotateFailures, formatBytes, inert, verdict, writeOut, writeSummary } from './report.js'
-import { countHosts } from './summary.js'
+import { fullResultsJson, setOutputs } from './results/outputs.js'
+import { ActionReporter, formatBytes, writeOut } from './log/report.js'
+import { inert } from './log/remote-text.js'
+import { annotateFailures, verdict } from './results/verdict.js'
+import { writeSummary } from './results/summary.js'
 
 /** Runs the action. Returns true when the step succeeds. Throws InputError for bad inputs, before any host is contacted. */
 export async function run(read: InputReader): Promise<boolean> {
@@ -110,8 +112,8 @@ function writeLogDir(logDir: LogDir, result: FanoutResult, secrets: string[], no
 
 /** Matches and packs the upload patterns once, before any host is contacted; a pattern problem is an input error. */
 async function packUpload(settings: Settings): Promise<PackedUpload> {
-  // Loaded only when there is something to upload: @actions/glob brings @actions/core and its HTTP client, which start-up need not compile.
-  const { packUploads, UploadInputError } = await import('./upload-files.js')
+  // Loaded only when there is something to upload: @actions/glob (minimatch) and tar-stream, which start-up need not compile.
+  const { packUploads, UploadInputError } = await import('./upload/upload-files.js')
   try {
     return await packUploads(settings.upload!.patterns, settings.workspace, process.env.RUNNER_TEMP || tmpdir())
   } catch (err) {

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import fc from 'fast-check'
-import { inert } from '../../src/action/report.js'
+import { inert } from '../../src/action/log/remote-text.js'
 import { commandsOf, parseCommand, parseLog, results, runAction, type ActionRun } from '../helpers/action.js'
 import { disconnectBeforeKex, startHostileSsh2, type Listening } from '../helpers/hostile.js'
 

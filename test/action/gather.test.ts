@@ -2,7 +2,7 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { isDeepStrictEqual } from 'node:util'
 import fc from 'fast-check'
-import { gatherKey, gatherRows } from '../../src/action/gather.js'
+import { gatherKey, gatherRows } from '../../src/action/results/gather.js'
 import type { HostStatus } from '../../src/engine/model.js'
 
 describe('gatherRows', () => {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
-import { logFileName } from '../../src/action/log-dir.js'
+import { logFileName } from '../../src/action/results/log-dir.js'
 import { maskSecrets, StreamMasker } from '../../src/engine/output/secrets.js'
 
 describe('logFileName', () => {

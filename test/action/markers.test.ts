@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
-import { inert, MarkerBreaker } from '../../src/action/report.js'
+import { inert, MarkerBreaker } from '../../src/action/log/remote-text.js'
 
 /** Feeds `text` in pieces cut at `cuts` and returns what comes out. */
 function through(text: string, cuts: number[]): string {

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test'
 import { HtmlRenderer, Parser } from 'commonmark'
 import fc from 'fast-check'
 import type { HostResult, HostStatus } from '../../src/engine/model.js'
-import { buildSummary, escapeHtml } from '../../src/action/summary.js'
+import { buildSummary, escapeHtml } from '../../src/action/results/summary.js'
 import { fanoutResult, hostResult } from '../helpers/results.js'
 
 let savedRepo: string | undefined

@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { promisify } from 'node:util'
 import { extract } from 'tar-stream'
-import { packUploads, UploadInputError } from '../../src/action/upload-files.js'
+import { packUploads, UploadInputError } from '../../src/action/upload/upload-files.js'
 
 const execFileP = promisify(execFile)
 
@@ -200,7 +200,7 @@ describe('packUploads', () => {
     await chmod(dir, 0o755)
     const out = await mkdtemp(join(work, 'out-'))
     await chmod(out, 0o777)
-    const module = new URL('../../src/action/upload-files.js', import.meta.url).href
+    const module = new URL('../../src/action/upload/upload-files.js', import.meta.url).href
     const script = `import(${JSON.stringify(module)}).then((m) => m.packUploads('conf', ${JSON.stringify(dir)}, ${JSON.stringify(out)})).then(
       () => console.log('{"ok":true}'), (e) => console.log(JSON.stringify({ name: e.name, pattern: e.pattern, message: e.message })))`
     const { stdout } = await execFileP('/usr/bin/setpriv', [

@@ -15,7 +15,7 @@ import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import type ssh2 from 'ssh2'
-import { packUploads, type PackedUpload } from '../../src/action/upload-files.js'
+import { packUploads, type PackedUpload } from '../../src/action/upload/upload-files.js'
 import {
   archiveFrame,
   listArchiveDirectories,

@@ -1,5 +1,5 @@
 /**
- * Sends a packed tar archive (see src/action/upload-files.ts) to one host over an
+ * Sends a packed tar archive (see src/action/upload/upload-files.ts) to one host over an
  * already-authenticated connection, before the command runs on that connection.
  *
  * Primary method: an exec channel running UPLOAD_SCRIPT (POSIX sh) that extracts the

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import * as core from './runner.js'
-import { isFailure, TAIL_LINES, type HostResult } from '../engine/model.js'
-import { maskSecrets } from '../engine/output/secrets.js'
-import { writeNewFile } from './local-files.js'
+import * as core from '@actions/core'
+import { isFailure, TAIL_LINES, type HostResult } from '../../engine/model.js'
+import { maskSecrets } from '../../engine/output/secrets.js'
+import { writeNewFile } from '../local-files.js'
 
 /**
  * What all outputs together may hold, in UTF-16 code units (a JavaScript string's length).

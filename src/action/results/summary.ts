@@ -1,21 +1,17 @@
-import type { FanoutResult } from '../engine/fanout/fanout.js'
-import { isFailure, TAIL_LINES, type HostResult, type HostStatus } from '../engine/model.js'
-import { maskSecrets } from '../engine/output/secrets.js'
-import { formatSeconds } from '../engine/format.js'
+import type { FanoutResult } from '../../engine/fanout/fanout.js'
+import * as core from '@actions/core'
+import { isFailure, TAIL_LINES, type HostResult, type HostStatus } from '../../engine/model.js'
+import { maskSecrets } from '../../engine/output/secrets.js'
+import { countHosts, formatSeconds } from '../../engine/format.js'
 import type { OutputTrim } from './outputs.js'
-import type { Verdict } from './report.js'
-import { foldHosts } from '../engine/targets/nodeset.js'
+import type { Verdict } from './verdict.js'
+import { foldHosts } from '../../engine/targets/nodeset.js'
 import { gatherKey, gatherRows } from './gather.js'
 
 /** GitHub's job summary limit is 1 MiB per step; leave room for the header and the closing notes. */
 export const SUMMARY_BUDGET = 900 * 1024
 const STATUS_ORDER: HostStatus[] = ['error', 'timeout', 'failed', 'cancelled', 'skipped', 'success']
 const CELL_CHARS = 2000
-
-/** `1 host`, `5 hosts`; with a word between: `1 more host`, `3 more hosts`. */
-export function countHosts(n: number, word?: string): string {
-  return `${n} ${word ? `${word} ` : ''}${n === 1 ? 'host' : 'hosts'}`
-}
 
 /**
  * Escapes text for HTML exactly as the runner XML-escapes a secret (.NET SecurityElement.Escape:
@@ -191,4 +187,13 @@ export function buildSummary(run: FanoutResult, verdict: Verdict, opts: SummaryO
 
 function size(rows: string[]): number {
   return rows.reduce((n, r) => n + Buffer.byteLength(r), 0)
+}
+
+/** Writes the job summary when the runner provides a summary file. */
+export async function writeSummary(run: FanoutResult, v: Verdict, extra: SummaryOptions): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) {
+    core.info('ssh-fanout: GITHUB_STEP_SUMMARY is not set, so no job summary was written')
+    return
+  }
+  await core.summary.addRaw(buildSummary(run, v, extra), true).write()
 }

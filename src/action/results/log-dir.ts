@@ -1,9 +1,9 @@
 import { lstatSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import type { OutputSpool } from '../engine/output/spool.js'
-import type { HostResult, HostTarget } from '../engine/model.js'
-import { StreamMasker } from '../engine/output/secrets.js'
-import { openForWrite, writeNewFile } from './local-files.js'
+import type { OutputSpool } from '../../engine/output/spool.js'
+import type { HostResult, HostTarget } from '../../engine/model.js'
+import { StreamMasker } from '../../engine/output/secrets.js'
+import { openForWrite, writeNewFile } from '../local-files.js'
 
 /** Names Windows keeps for devices, with or without an extension. */
 const RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/i

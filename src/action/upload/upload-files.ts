@@ -20,7 +20,7 @@ import { access, constants, lstat, mkdtemp, readlink } from 'node:fs/promises'
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import * as glob from '@actions/glob'
 import { pack, type Pack } from 'tar-stream'
-import { checkEntryInside, isInside, LocalFileError, openRegularFile, realPathOf } from './local-files.js'
+import { checkEntryInside, isInside, LocalFileError, openRegularFile, realPathOf } from '../local-files.js'
 
 export interface PackedUpload {
   archivePath: string

@@ -2,7 +2,7 @@
  * Gathering of summary rows: hosts whose results look the same (status, exit code or
  * signal, output tail, error) share one row, like `clush -b` gathers identical output.
  */
-import type { HostStatus } from '../engine/model.js'
+import type { HostStatus } from '../../engine/model.js'
 
 export interface Gathered<T> {
   key: string
