@@ -25784,7 +25784,7 @@ g.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node_url__
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _esm_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3012);
 /* harmony import */ var node_events__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8474);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7134);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8037);
 // The entry point the runner starts (dist/index.js): it only calls run().
 
 
@@ -25801,7 +25801,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7134:
+/***/ 8037:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -26950,35 +26950,12 @@ function countHosts(n, word) {
 
 // EXTERNAL MODULE: external "node:net"
 var external_node_net_ = __nccwpck_require__(7030);
-;// CONCATENATED MODULE: ./lib/engine/timers.js
-// Waiting that a cancel can cut short. A leaf: imports nothing.
-/** Resolves true after `ms`, or false as soon as the signal aborts (at once when it already has). */
-function sleep(ms, signal) {
-    return new Promise((resolve) => {
-        if (signal?.aborted)
-            return resolve(false);
-        const onAbort = () => {
-            clearTimeout(timer);
-            resolve(false);
-        };
-        const timer = setTimeout(() => {
-            signal?.removeEventListener('abort', onAbort);
-            resolve(true);
-        }, ms);
-        signal?.addEventListener('abort', onAbort, { once: true });
-    });
-}
-
 ;// CONCATENATED MODULE: ./lib/engine/ssh/transport.js
 /**
  * How a host's byte stream is obtained: a TCP connection of our own (DirectTransport), or a
- * direct-tcpip channel through ONE shared SSH session to a bastion (JumpTransport, as `ssh -J`).
- * The session is given a transport and runs SSH over whatever stream it returns.
+ * direct-tcpip channel through ONE shared SSH session to a bastion (JumpTransport in jump.ts, as
+ * `ssh -J`). The session is given a transport and runs SSH over whatever stream it returns.
  */
-
-
-
-
 
 
 /** A failure to obtain a stream, classified as a session error would be. */
@@ -27052,238 +27029,6 @@ function tcpOpen(target, signal, lookup) {
             resolve({ stream: socket, lostReason: () => null });
         });
     });
-}
-/**
- * Every target through ONE SSH session to a bastion (direct-tcpip channels), so a large fleet
- * costs the bastion one login, not one per host (OpenSSH's MaxStartups counts unauthenticated
- * connections). If the session drops, the next `ready()` reconnects once (with retries);
- * if that fails, every later host fails at once, naming the bastion.
- */
-class JumpTransport {
-    opts;
-    current = null;
-    /** The session `current` resolved to, while it is up. */
-    live = null;
-    failure = null;
-    failureReason = null;
-    /** Why the last session that was up ended (null while none was lost). */
-    lastLost = null;
-    closed = false;
-    cleanups = new Set();
-    /** Aborted by close(): cuts a wait between bastion attempts short. */
-    closing = new AbortController();
-    constructor(opts) {
-        this.opts = opts;
-    }
-    get label() {
-        return this.opts.bastion.label;
-    }
-    /** Why the bastion cannot be had (every later host fails with it), or null. */
-    get failed() {
-        return this.failure;
-    }
-    /** The reason alone (`failed` says `jump host X unavailable: <reason>`), or null. */
-    get unavailableReason() {
-        return this.failureReason;
-    }
-    /** Why a session that was up ended mid-run, or null: with `failed`, the bastion was lost and could not be reconnected. */
-    get lostMidRun() {
-        return this.lastLost;
-    }
-    async ready() {
-        await this.session();
-    }
-    async open(target, signal) {
-        const session = await this.session();
-        return new Promise((resolve, reject) => {
-            if (signal.aborted)
-                return reject(new TransportError('cancelled', 'cancelled', false));
-            let settled = false;
-            const onAbort = () => {
-                settled = true;
-                reject(new TransportError('cancelled', 'cancelled', false));
-            };
-            signal.addEventListener('abort', onAbort, { once: true });
-            try {
-                session.client.forwardOut('127.0.0.1', 0, target.host, target.port, (err, channel) => {
-                    signal.removeEventListener('abort', onAbort);
-                    if (settled) {
-                        channel?.destroy();
-                        return;
-                    }
-                    if (err)
-                        return reject(this.forwardError(err, target));
-                    resolve({ stream: channel, lostReason: () => session.lost });
-                });
-            }
-            catch (err) {
-                signal.removeEventListener('abort', onAbort);
-                reject(new TransportError('connection lost', `connection lost: jump host ${this.label}: ${err.message}`, true));
-            }
-        });
-    }
-    close() {
-        this.closed = true;
-        this.closing.abort();
-        for (const cleanup of this.cleanups)
-            cleanup();
-        this.cleanups.clear();
-        void this.current?.then((s) => s.client.end(), () => undefined);
-    }
-    session() {
-        if (this.failure)
-            return Promise.reject(this.failure);
-        this.current ??= this.connectWithRetries().catch((err) => {
-            this.failure = this.unavailable(err);
-            this.failureReason = err.message;
-            this.opts.onEvent?.({ type: 'failed', error: this.failure.message, reason: err.message, afterLoss: this.lastLost });
-            throw this.failure;
-        });
-        return this.current;
-    }
-    async connectWithRetries() {
-        for (let attempt = 1;; attempt += 1) {
-            try {
-                const session = await this.connectChecked();
-                this.live = session;
-                this.opts.onEvent?.({ type: 'connected', attempts: attempt, hostKey: session.hostKey });
-                return session;
-            }
-            catch (err) {
-                const error = err;
-                if (!error.retryable || attempt > this.opts.retries || this.closed)
-                    throw error;
-                const delayMs = this.opts.backoff(attempt);
-                this.opts.onEvent?.({ type: 'retrying', error: error.message, attempt, delayMs });
-                if (!(await sleep(delayMs, this.closing.signal)))
-                    throw error;
-            }
-        }
-    }
-    unavailable(err) {
-        return new TransportError('jump host', `jump host ${this.label} unavailable: ${err.message}`, false);
-    }
-    /**
-     * One attempt, within connectTimeoutMs: its host key checked exactly as a target's is (the key
-     * types known for the bastion preferred; when only fingerprints pin it, its other key types asked for).
-     */
-    async connectChecked() {
-        const deadline = Date.now() + this.opts.connectTimeoutMs;
-        const { result, refusedKeys } = await askingForOtherKeyTypes((excluded) => this.connectOnce(excluded, deadline), () => this.closed);
-        if (!(result instanceof TransportError))
-            return result;
-        throw refusedKeys.length > 1 ? new TransportError(result.kind, namingEveryKey(result.message, refusedKeys), result.retryable) : result;
-    }
-    /** One handshake: TCP, host key check offering all algorithms but `excluded`, authentication, by `deadline`. Never rejects. */
-    connectOnce(excluded, deadline) {
-        const { bastion, credentials, hostKeys } = this.opts;
-        return new Promise((resolve) => {
-            let refusedUnknownKey = null;
-            let noCommonHostKey = false;
-            const reject = (err) => resolve({ result: err, refusedUnknownKey, noCommonHostKey });
-            if (this.closed)
-                return reject(new TransportError('cancelled', 'cancelled: the run ended', false));
-            const abort = new AbortController();
-            const client = new Client();
-            const auth = new Authenticator(credentials, bastion.username);
-            let phase = 'TCP connect';
-            let hostKeyProblem = null;
-            let settled = false;
-            const fail = (err) => {
-                if (settled)
-                    return;
-                settled = true;
-                clearTimeout(timer);
-                this.cleanups.delete(cancel);
-                abort.abort();
-                client.removeAllListeners('close');
-                client.on('error', () => undefined);
-                client.destroy();
-                reject(err);
-            };
-            const cancel = () => fail(new TransportError('cancelled', 'cancelled: the run ended', false));
-            this.cleanups.add(cancel);
-            const timer = setTimeout(() => fail(new TransportError('connect timeout', `connect timeout: no session within ${this.opts.connectTimeoutMs} ms (stalled during ${phase})`, true)), Math.max(0, deadline - Date.now()));
-            let hostKey = null;
-            client.on('handshake', () => (phase = 'authentication'));
-            client.on('error', (err) => {
-                if (hostKeyProblem)
-                    return fail(new TransportError('host key', hostKeyProblem, false));
-                if (err.level === 'client-authentication')
-                    return fail(new TransportError('authentication', auth.failureMessage(), false));
-                if (err.level === 'client-socket')
-                    return fail(socketError(err));
-                noCommonHostKey = NO_COMMON_HOST_KEY.test(err.message);
-                if (!settled)
-                    return fail(new TransportError('handshake', `handshake: ${err.message}`, /connection lost|closed|reset/i.test(err.message)));
-                if (session)
-                    session.lost ??= `connection lost: jump host ${this.label}: ${err.level === 'client-timeout' ? 'no keepalive reply' : err.message}`;
-            });
-            let session = null;
-            client.on('close', () => {
-                if (!session)
-                    return fail(new TransportError('connection lost', `connection lost during ${phase}`, true));
-                this.onLost(session);
-            });
-            client.on('ready', () => {
-                settled = true;
-                clearTimeout(timer);
-                this.cleanups.delete(cancel);
-                session = { client, hostKey: hostKey, lost: null };
-                resolve({ result: session, refusedUnknownKey: null, noCommonHostKey: false });
-            });
-            tcpOpen(bastion, abort.signal, this.opts.lookup).then(({ stream }) => {
-                phase = 'SSH handshake';
-                const serverHostKey = hostKeyAlgorithms(hostKeys, bastion, excluded);
-                const config = {
-                    sock: stream,
-                    username: bastion.username,
-                    readyTimeout: 0,
-                    keepaliveInterval: this.opts.keepaliveIntervalMs ?? 15_000,
-                    keepaliveCountMax: this.opts.keepaliveCountMax ?? 3,
-                    hostVerifier: (blob) => {
-                        const { key, parsed, problem } = verifyHostKey(hostKeys, bastion, blob);
-                        hostKey = key;
-                        hostKeyProblem = problem;
-                        if (problem !== null && hostKeys.askForOtherKeyTypes(bastion, parsed))
-                            refusedUnknownKey = key;
-                        return problem === null;
-                    },
-                    authHandler: (methodsLeft, _partial, next) => next(auth.next(methodsLeft)),
-                    tryKeyboard: credentials.password !== undefined,
-                    ...(serverHostKey ? { algorithms: { serverHostKey: serverHostKey } } : {}),
-                };
-                client.connect(config);
-            }, (err) => fail(err));
-        });
-    }
-    onLost(session) {
-        // Our own close() ends the session: nothing was lost.
-        if (this.closed)
-            return;
-        session.lost ??= `connection lost: jump host ${this.label} closed the connection`;
-        this.lastLost = session.lost;
-        this.opts.onEvent?.({ type: 'lost', reason: session.lost });
-        // The next host to start reconnects (once, with retries); streams through the old session are gone.
-        if (this.live === session) {
-            this.live = null;
-            this.current = null;
-        }
-    }
-    forwardError(err, target) {
-        const why = err.message.replace(/^\(SSH\) Channel open failure: /, '');
-        const through = `through jump host ${this.label}`;
-        if (err.reason === 1) {
-            return new TransportError('channel', `channel: jump host ${this.label} refused to forward to ${target.label} (${why || 'administratively prohibited'}: is AllowTcpForwarding off for this user?)`, false);
-        }
-        if (/refused/i.test(why))
-            return new TransportError('refused', `refused: nothing accepts connections on that port (${through}: ${why})`, true);
-        if (/name|resolve|getaddrinfo|not known/i.test(why))
-            return new TransportError('dns', `dns: the host name could not be resolved ${through} (${why})`, false);
-        if (/unreachable|no route/i.test(why))
-            return new TransportError('unreachable', `unreachable: no route to the host ${through} (${why})`, true);
-        return new TransportError('connection lost', `connection lost: could not open a channel to ${target.label} ${through} (${why || 'no reason given'})`, true);
-    }
 }
 
 ;// CONCATENATED MODULE: ./lib/engine/host/session.js
@@ -27887,6 +27632,25 @@ class Session {
 /** Signal names as Node writes them: `SIGKILL` (OpenSSH sends `KILL`). */
 function normalizeSignal(name) {
     return name.startsWith('SIG') ? name : `SIG${name}`;
+}
+
+;// CONCATENATED MODULE: ./lib/engine/timers.js
+// Waiting that a cancel can cut short. A leaf: imports nothing.
+/** Resolves true after `ms`, or false as soon as the signal aborts (at once when it already has). */
+function sleep(ms, signal) {
+    return new Promise((resolve) => {
+        if (signal?.aborted)
+            return resolve(false);
+        const onAbort = () => {
+            clearTimeout(timer);
+            resolve(false);
+        };
+        const timer = setTimeout(() => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve(true);
+        }, ms);
+        signal?.addEventListener('abort', onAbort, { once: true });
+    });
 }
 
 ;// CONCATENATED MODULE: ./lib/engine/fanout/fanout.js
@@ -30126,6 +29890,245 @@ class SpoolDir {
     }
 }
 
+;// CONCATENATED MODULE: ./lib/engine/ssh/jump.js
+
+
+
+
+
+/**
+ * Every target through ONE SSH session to a bastion (direct-tcpip channels), so a large fleet
+ * costs the bastion one login, not one per host (OpenSSH's MaxStartups counts unauthenticated
+ * connections). If the session drops, the next `ready()` reconnects once (with retries);
+ * if that fails, every later host fails at once, naming the bastion.
+ */
+class JumpTransport {
+    opts;
+    current = null;
+    /** The session `current` resolved to, while it is up. */
+    live = null;
+    failure = null;
+    failureReason = null;
+    /** Why the last session that was up ended (null while none was lost). */
+    lastLost = null;
+    closed = false;
+    cleanups = new Set();
+    /** Aborted by close(): cuts a wait between bastion attempts short. */
+    closing = new AbortController();
+    constructor(opts) {
+        this.opts = opts;
+    }
+    get label() {
+        return this.opts.bastion.label;
+    }
+    /** Why the bastion cannot be had (every later host fails with it), or null. */
+    get failed() {
+        return this.failure;
+    }
+    /** The reason alone (`failed` says `jump host X unavailable: <reason>`), or null. */
+    get unavailableReason() {
+        return this.failureReason;
+    }
+    /** Why a session that was up ended mid-run, or null: with `failed`, the bastion was lost and could not be reconnected. */
+    get lostMidRun() {
+        return this.lastLost;
+    }
+    async ready() {
+        await this.session();
+    }
+    async open(target, signal) {
+        const session = await this.session();
+        return new Promise((resolve, reject) => {
+            if (signal.aborted)
+                return reject(new TransportError('cancelled', 'cancelled', false));
+            let settled = false;
+            const onAbort = () => {
+                settled = true;
+                reject(new TransportError('cancelled', 'cancelled', false));
+            };
+            signal.addEventListener('abort', onAbort, { once: true });
+            try {
+                session.client.forwardOut('127.0.0.1', 0, target.host, target.port, (err, channel) => {
+                    signal.removeEventListener('abort', onAbort);
+                    if (settled) {
+                        channel?.destroy();
+                        return;
+                    }
+                    if (err)
+                        return reject(this.forwardError(err, target));
+                    resolve({ stream: channel, lostReason: () => session.lost });
+                });
+            }
+            catch (err) {
+                signal.removeEventListener('abort', onAbort);
+                reject(new TransportError('connection lost', `connection lost: jump host ${this.label}: ${err.message}`, true));
+            }
+        });
+    }
+    close() {
+        this.closed = true;
+        this.closing.abort();
+        for (const cleanup of this.cleanups)
+            cleanup();
+        this.cleanups.clear();
+        void this.current?.then((s) => s.client.end(), () => undefined);
+    }
+    session() {
+        if (this.failure)
+            return Promise.reject(this.failure);
+        this.current ??= this.connectWithRetries().catch((err) => {
+            this.failure = this.unavailable(err);
+            this.failureReason = err.message;
+            this.opts.onEvent?.({ type: 'failed', error: this.failure.message, reason: err.message, afterLoss: this.lastLost });
+            throw this.failure;
+        });
+        return this.current;
+    }
+    async connectWithRetries() {
+        for (let attempt = 1;; attempt += 1) {
+            try {
+                const session = await this.connectChecked();
+                this.live = session;
+                this.opts.onEvent?.({ type: 'connected', attempts: attempt, hostKey: session.hostKey });
+                return session;
+            }
+            catch (err) {
+                const error = err;
+                if (!error.retryable || attempt > this.opts.retries || this.closed)
+                    throw error;
+                const delayMs = this.opts.backoff(attempt);
+                this.opts.onEvent?.({ type: 'retrying', error: error.message, attempt, delayMs });
+                if (!(await sleep(delayMs, this.closing.signal)))
+                    throw error;
+            }
+        }
+    }
+    unavailable(err) {
+        return new TransportError('jump host', `jump host ${this.label} unavailable: ${err.message}`, false);
+    }
+    /**
+     * One attempt, within connectTimeoutMs: its host key checked exactly as a target's is (the key
+     * types known for the bastion preferred; when only fingerprints pin it, its other key types asked for).
+     */
+    async connectChecked() {
+        const deadline = Date.now() + this.opts.connectTimeoutMs;
+        const { result, refusedKeys } = await askingForOtherKeyTypes((excluded) => this.connectOnce(excluded, deadline), () => this.closed);
+        if (!(result instanceof TransportError))
+            return result;
+        throw refusedKeys.length > 1 ? new TransportError(result.kind, namingEveryKey(result.message, refusedKeys), result.retryable) : result;
+    }
+    /** One handshake: TCP, host key check offering all algorithms but `excluded`, authentication, by `deadline`. Never rejects. */
+    connectOnce(excluded, deadline) {
+        const { bastion, credentials, hostKeys } = this.opts;
+        return new Promise((resolve) => {
+            let refusedUnknownKey = null;
+            let noCommonHostKey = false;
+            const reject = (err) => resolve({ result: err, refusedUnknownKey, noCommonHostKey });
+            if (this.closed)
+                return reject(new TransportError('cancelled', 'cancelled: the run ended', false));
+            const abort = new AbortController();
+            const client = new Client();
+            const auth = new Authenticator(credentials, bastion.username);
+            let phase = 'TCP connect';
+            let hostKeyProblem = null;
+            let settled = false;
+            const fail = (err) => {
+                if (settled)
+                    return;
+                settled = true;
+                clearTimeout(timer);
+                this.cleanups.delete(cancel);
+                abort.abort();
+                client.removeAllListeners('close');
+                client.on('error', () => undefined);
+                client.destroy();
+                reject(err);
+            };
+            const cancel = () => fail(new TransportError('cancelled', 'cancelled: the run ended', false));
+            this.cleanups.add(cancel);
+            const timer = setTimeout(() => fail(new TransportError('connect timeout', `connect timeout: no session within ${this.opts.connectTimeoutMs} ms (stalled during ${phase})`, true)), Math.max(0, deadline - Date.now()));
+            let hostKey = null;
+            client.on('handshake', () => (phase = 'authentication'));
+            client.on('error', (err) => {
+                if (hostKeyProblem)
+                    return fail(new TransportError('host key', hostKeyProblem, false));
+                if (err.level === 'client-authentication')
+                    return fail(new TransportError('authentication', auth.failureMessage(), false));
+                if (err.level === 'client-socket')
+                    return fail(socketError(err));
+                noCommonHostKey = NO_COMMON_HOST_KEY.test(err.message);
+                if (!settled)
+                    return fail(new TransportError('handshake', `handshake: ${err.message}`, /connection lost|closed|reset/i.test(err.message)));
+                if (session)
+                    session.lost ??= `connection lost: jump host ${this.label}: ${err.level === 'client-timeout' ? 'no keepalive reply' : err.message}`;
+            });
+            let session = null;
+            client.on('close', () => {
+                if (!session)
+                    return fail(new TransportError('connection lost', `connection lost during ${phase}`, true));
+                this.onLost(session);
+            });
+            client.on('ready', () => {
+                settled = true;
+                clearTimeout(timer);
+                this.cleanups.delete(cancel);
+                session = { client, hostKey: hostKey, lost: null };
+                resolve({ result: session, refusedUnknownKey: null, noCommonHostKey: false });
+            });
+            tcpOpen(bastion, abort.signal, this.opts.lookup).then(({ stream }) => {
+                phase = 'SSH handshake';
+                const serverHostKey = hostKeyAlgorithms(hostKeys, bastion, excluded);
+                const config = {
+                    sock: stream,
+                    username: bastion.username,
+                    readyTimeout: 0,
+                    keepaliveInterval: this.opts.keepaliveIntervalMs ?? 15_000,
+                    keepaliveCountMax: this.opts.keepaliveCountMax ?? 3,
+                    hostVerifier: (blob) => {
+                        const { key, parsed, problem } = verifyHostKey(hostKeys, bastion, blob);
+                        hostKey = key;
+                        hostKeyProblem = problem;
+                        if (problem !== null && hostKeys.askForOtherKeyTypes(bastion, parsed))
+                            refusedUnknownKey = key;
+                        return problem === null;
+                    },
+                    authHandler: (methodsLeft, _partial, next) => next(auth.next(methodsLeft)),
+                    tryKeyboard: credentials.password !== undefined,
+                    ...(serverHostKey ? { algorithms: { serverHostKey: serverHostKey } } : {}),
+                };
+                client.connect(config);
+            }, (err) => fail(err));
+        });
+    }
+    onLost(session) {
+        // Our own close() ends the session: nothing was lost.
+        if (this.closed)
+            return;
+        session.lost ??= `connection lost: jump host ${this.label} closed the connection`;
+        this.lastLost = session.lost;
+        this.opts.onEvent?.({ type: 'lost', reason: session.lost });
+        // The next host to start reconnects (once, with retries); streams through the old session are gone.
+        if (this.live === session) {
+            this.live = null;
+            this.current = null;
+        }
+    }
+    forwardError(err, target) {
+        const why = err.message.replace(/^\(SSH\) Channel open failure: /, '');
+        const through = `through jump host ${this.label}`;
+        if (err.reason === 1) {
+            return new TransportError('channel', `channel: jump host ${this.label} refused to forward to ${target.label} (${why || 'administratively prohibited'}: is AllowTcpForwarding off for this user?)`, false);
+        }
+        if (/refused/i.test(why))
+            return new TransportError('refused', `refused: nothing accepts connections on that port (${through}: ${why})`, true);
+        if (/name|resolve|getaddrinfo|not known/i.test(why))
+            return new TransportError('dns', `dns: the host name could not be resolved ${through} (${why})`, false);
+        if (/unreachable|no route/i.test(why))
+            return new TransportError('unreachable', `unreachable: no route to the host ${through} (${why})`, true);
+        return new TransportError('connection lost', `connection lost: could not open a channel to ${target.label} ${through} (${why || 'no reason given'})`, true);
+    }
+}
+
 // EXTERNAL MODULE: ./lib/engine/prepare/script.js
 var script = __nccwpck_require__(3615);
 ;// CONCATENATED MODULE: ./lib/engine/prepare/prepare.js
@@ -31021,6 +31024,7 @@ async function writeSummary(run, v, extra) {
 }
 
 ;// CONCATENATED MODULE: ./lib/action/run.js
+
 
 
 
