@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto'
 import type { LookupFunction } from 'node:net'
 import { Client } from './ssh2.js'
 import type { ClientChannel, ConnectConfig, ParsedKey } from 'ssh2'
 import { askingForOtherKeyTypes, Authenticator, hostKeyAlgorithms, namingEveryKey, NO_COMMON_HOST_KEY, verifyHostKey } from './auth.js'
+import { envPrefix, RESERVED_NAME } from './env.js'
 import type { HostKey } from './known-hosts.js'
 import type { OutputSpool } from './output.js'
 import type { Prepare, Prepared, PreparePhase } from './prepare.js'
@@ -88,33 +90,51 @@ const RETRYABLE_KINDS: ReadonlySet<ErrorKind> = new Set<ErrorKind>(['refused', '
 type Phase = 'connect' | 'handshake' | 'auth' | PreparePhase | 'exec' | 'running' | 'done'
 
 /**
- * Run by the sweep (below) without SSH_CONNECTION in its own environment, so that neither it nor
- * its children (subshells, grep, tr) match. Each pass lists the processes whose environment has
- * SSH_CONNECTION=$FANOUT_SWEEP (one `grep -z` over /proc where grep has -z, else tr | grep per
- * process) and KILLs them; it exits 0 once a pass finds none (killed processes are gone or
- * zombies by then: their environment reads empty), 1 after 10 passes. No single quotes here.
+ * The variable that marks every process of the command: its value is the session's run token
+ * (128 random bits), put in the command's environment the way `env` is. The sweep kills by it.
  */
-const SWEEP_SCRIPT = [
-  '[ -n "$FANOUT_SWEEP" ] || exit 0',
-  't="SSH_CONNECTION=$FANOUT_SWEEP"',
-  'if printf "%s\\0" "$t" | grep -qzxF "$t" 2>/dev/null; then',
-  '  list() { grep -lzxF "$t" /proc/[0-9]*/environ 2>/dev/null; }',
-  'else',
-  '  list() { for f in /proc/[0-9]*/environ; do tr "\\0" "\\n" < "$f" 2>/dev/null | grep -qxF "$t" && echo "$f"; done; }',
-  'fi',
-  'n=0',
-  'while [ $n -lt 10 ]; do',
-  '  pids=',
-  '  for f in $(list); do p=${f#/proc/}; pids="$pids ${p%/environ}"; done',
-  '  [ -z "$pids" ] && exit 0',
-  '  kill -KILL $pids 2>/dev/null',
-  '  n=$((n + 1))',
-  'done',
-  'exit 1',
-].join('\n')
+const RUN_TOKEN_NAME = RESERVED_NAME
 
-/** Kills every process that carries this connection's SSH_CONNECTION (Linux /proc; finds nothing elsewhere). */
-const SWEEP_COMMAND = `exec env SSH_CONNECTION= FANOUT_SWEEP="$SSH_CONNECTION" sh -c '${SWEEP_SCRIPT}'`
+/**
+ * Run by the sweep (below) with the run token's variable empty in its own environment, so that
+ * neither it nor its children (subshells, grep, tr) match. Each pass lists the processes whose
+ * environment has exactly SSH_FANOUT_RUN=<token>, and the command's own shell, which exported it
+ * (a process's environment in /proc is the one it started with) but whose command line holds
+ * SSH_FANOUT_RUN='<token>' (one `grep` over /proc where grep has -z, that pattern on its stdin
+ * so that it does not match itself; else tr | grep per process, each started after the list of
+ * processes was made), and KILLs them; it exits 0 once a pass finds none (killed processes are gone or
+ * zombies by then: their environment and command line read empty), 1 after 10 passes. No
+ * single quotes here; the token is hex.
+ */
+const sweepScript = (token: string): string =>
+  [
+    `t=${RUN_TOKEN_NAME}=${token}`,
+    'q=$(printf "\\047")',
+    `c="${RUN_TOKEN_NAME}=$q${token}$q"`,
+    'if printf "%s\\0" "$t" | grep -qzxF "$t" 2>/dev/null; then',
+    '  list() {',
+    '    grep -lzxF "$t" /proc/[0-9]*/environ 2>/dev/null',
+    '    printf "%s\\n" "$c" | grep -lF -f - /proc/[0-9]*/cmdline 2>/dev/null',
+    '  }',
+    'else',
+    '  list() {',
+    '    for f in /proc/[0-9]*/environ; do tr "\\0" "\\n" 2>/dev/null < "$f" | grep -qxF "$t" && echo "$f"; done',
+    '    for f in /proc/[0-9]*/cmdline; do tr "\\0" "\\n" 2>/dev/null < "$f" | grep -qF "$c" && echo "$f"; done',
+    '  }',
+    'fi',
+    'n=0',
+    'while [ $n -lt 10 ]; do',
+    '  pids=',
+    '  for f in $(list); do p=${f#/proc/}; pids="$pids ${p%/*}"; done',
+    '  [ -z "$pids" ] && exit 0',
+    '  kill -KILL $pids 2>/dev/null',
+    '  n=$((n + 1))',
+    'done',
+    'exit 1',
+  ].join('\n')
+
+/** Kills every process that carries the run token (Linux /proc; finds nothing elsewhere). */
+const sweepCommand = (token: string): string => `exec env ${RUN_TOKEN_NAME}= sh -c '${sweepScript(token)}'`
 
 const HUNG_UP_IN_HANDSHAKE = 'handshake: the host closed the connection during the SSH handshake'
 
@@ -178,6 +198,8 @@ class Session {
   /** The connection was lost during a short login (before any authentication answer): worth one ordinary login. */
   shortLoginLost = false
   private readonly shortLogin: boolean
+  /** Marks the command's processes (RUN_TOKEN_NAME), for the sweep. */
+  private readonly runToken = randomBytes(16).toString('hex')
   /**
    * The command's channel requested right behind the key's signed request (short login): pending
    * until it opens or fails; abandoned when another method logged in (its answer is then ignored).
@@ -365,7 +387,7 @@ class Session {
   private requestExec(): void {
     if (this.execRequested) return
     this.execRequested = true
-    this.client.exec(this.command, (err, channel) => {
+    this.client.exec(this.marked(this.command), (err, channel) => {
       if (err) {
         this.fail('channel', `channel: could not start the command: ${err.message}`)
         return
@@ -382,10 +404,15 @@ class Session {
   private openEarlyChannel(): void {
     this.earlyChannel = 'pending'
     try {
-      this.client.exec(this.opts.command, (err, channel) => this.onEarlyChannel(err, channel))
+      this.client.exec(this.marked(this.opts.command), (err, channel) => this.onEarlyChannel(err, channel))
     } catch {
       this.earlyChannel = 'failed' // not connected: the close handler reports it
     }
+  }
+
+  /** The command with the run token in its environment, ahead of everything else. */
+  private marked(command: string): string {
+    return envPrefix([{ name: RUN_TOKEN_NAME, value: this.runToken }]) + command
   }
 
   private onEarlyChannel(err: (Error & { reason?: unknown }) | undefined, channel: ClientChannel): void {
@@ -558,8 +585,9 @@ class Session {
   /**
    * OpenSSH ignores signal requests in root sessions ("session signalling requires privilege
    * separation"), and a command's children may have left its process group. A second channel
-   * on the same connection KILLs every process that carries this connection's SSH_CONNECTION
-   * (Linux /proc; a no-op elsewhere) and ends once they are gone.
+   * on the same connection KILLs every process that carries the command's run token (Linux
+   * /proc; a no-op elsewhere) and ends once they are gone. The token is this session's alone:
+   * SSH_CONNECTION recurs (source ports come round; behind a bastion every target sees its address).
    */
   private sweep(): void {
     const ended = (): void => {
@@ -569,7 +597,7 @@ class Session {
     }
     this.sweeping = true
     try {
-      this.client.exec(SWEEP_COMMAND, (err, channel) => {
+      this.client.exec(sweepCommand(this.runToken), (err, channel) => {
         if (err) return ended()
         this.answeredStop = true
         channel.on('error', () => undefined).resume()
