@@ -1,17 +1,81 @@
 /**
- * The built action, run as the runner runs it, on the login and the stop: the sweep of a root
- * session, which kills the command's processes and nothing that merely shares its SSH_CONNECTION.
+ * The built action, run as the runner runs it, on the login and the stop: a host that hangs up on
+ * a channel opened before the login (as Dropbear does) when the key is refused and the password
+ * would do; real Dropbear; and the sweep of a root session, which kills the command's processes
+ * and nothing that merely shares its SSH_CONNECTION.
  */
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, watch } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { results, runAction } from '../helpers/action.js'
-import { startFleet, type Fleet } from '../helpers/fleet.js'
+import { loginUser, startFleet, type Fleet } from '../helpers/fleet.js'
+import { haveDropbear, startAgent, startDropbear, startPickyServer } from '../helpers/login-servers.js'
 import { processGone } from '../helpers/net.js'
+import { generateClientKey } from '../helpers/ssh2-server.js'
 import { requireSshd } from '../helpers/sshd.js'
+
+describe('the short login against hosts that hang up on a channel opened before the login', () => {
+  it('key refused, password accepted: the host succeeds at the first attempt, on one connection', async () => {
+    const server = await startPickyServer({ early: 'hang up' })
+    try {
+      const run = await runAction({
+        hosts: `${server.host}:${server.port}`,
+        username: 'deploy',
+        'private-key': generateClientKey().private,
+        password: 'pw',
+        'known-hosts': server.knownHostsLine,
+        command: 'x',
+      })
+      const [r] = results(run)
+      assert.equal(r.status, 'success', JSON.stringify(r))
+      assert.equal(r.attempts, 1)
+      assert.equal(r.output, 'ok')
+      assert.equal(run.code, 0, run.stdout)
+      assert.equal(server.seen.length, 1, JSON.stringify(server.seen))
+    } finally {
+      await server.close()
+    }
+  })
+})
+
+describe('real Dropbear through the built action', { skip: !haveDropbear() && 'dropbear not installed' }, () => {
+  let dir: string
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ssh-fanout-e2e-dropbear-'))
+  })
+  after(() => {
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('key and agent refused: the host ends with the authentication failure naming both, at the first attempt', async () => {
+    const dropbear = await startDropbear(dir)
+    const agent = await startAgent(dir, generateClientKey().private)
+    try {
+      const username = (await loginUser()) ?? userInfo().username
+      const run = await runAction(
+        {
+          hosts: `${dropbear.host}:${dropbear.port}`,
+          username,
+          'private-key': generateClientKey().private,
+          'known-hosts': dropbear.knownHostsLine,
+          command: 'echo ran',
+        },
+        { env: { SSH_AUTH_SOCK: agent.socket } },
+      )
+      const [r] = results(run)
+      assert.equal(r.status, 'error', JSON.stringify(r))
+      assert.match(String(r.error), new RegExp(`^authentication failed for user "${username}" \\(tried: key, agent; the server offers: publickey`))
+      assert.equal(r.attempts, 1)
+      assert.equal(dropbear.accepted, 1)
+    } finally {
+      agent.stop()
+      await dropbear.close()
+    }
+  })
+})
 
 describe(
   'the sweep of a cancelled root session through the built action',
