@@ -239,7 +239,7 @@ class Session {
   private execSent = false
   /** The preparation's steps, in order, for messages. */
   private readonly preparedSteps: PreparePhase[] = []
-  /** Removing what the preparation staged, once started (when the session ends). */
+  /** Removing what the preparation staged, once started (at the stop, or when the session ends). */
   private cleaning: Promise<void> | null = null
   private lostReason: string | null = null
   /** Resolves once the command's stdout and stderr ended and every chunk was handed to the spool. */
@@ -638,6 +638,8 @@ class Session {
   private stopCommand(graceMs: number): void {
     this.clearTimers()
     this.sendSignal('TERM')
+    // What the preparation staged (a script-file) is removed now, on its own channel, not after the stop.
+    void this.cleanup()
     this.timers.push(
       setTimeout(() => {
         this.sendSignal('KILL')
@@ -788,7 +790,7 @@ class Session {
       .then(() => this.settle(outcome))
   }
 
-  /** Removes what the preparation staged, once, while the connection lasts; never rejects. */
+  /** Removes what the preparation staged, once (at the stop, or at the end), while the connection lasts; never rejects. */
   private cleanup(): Promise<void> {
     this.cleaning ??= this.prepared?.cleanup && !this.connectionClosed ? this.prepared.cleanup(this.client) : null
     return this.cleaning ?? Promise.resolve()
