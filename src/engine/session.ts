@@ -114,7 +114,7 @@ const sweepScript = (token: string): string =>
   [
     `t=${RUN_TOKEN_NAME}=${token}`,
     'q=$(printf "\\047")',
-    `c="${RUN_TOKEN_NAME}=$q${token}$q"`,
+    `c="${RUN_TOKEN_NAME}=\${q}${token}\${q}"`,
     'if printf "%s\\0" "$t" | grep -qzxF "$t" 2>/dev/null; then',
     '  list() {',
     '    grep -lzxF "$t" /proc/[0-9]*/environ 2>/dev/null',

@@ -25,12 +25,12 @@ describe(
     })
 
     // A timeout stops the command the same way (stopCommand); cancelling lets the test choose the moment.
-    it("cancelled: the command's processes die; an unrelated process with the same SSH_CONNECTION (and another run's token) survives", async () => {
+    it("cancelled: the command's processes die; an unrelated process with the same SSH_CONNECTION survives, and so does another run's command", async () => {
       const dir = new SpoolDir()
       const controller = new AbortController()
       let text = ''
       // Set from the output hook (a holder, so that the checks below see what it set).
-      const started: { decoy?: ChildProcess; running?: Promise<void> } = {}
+      const started: { decoy?: ChildProcess; otherRun?: ChildProcess; running?: Promise<unknown> } = {}
       const output = new OutputSpool(dir.spool(1 << 20).path, 1 << 20)
       const write = output.write.bind(output)
       output.write = (chunk: Buffer) => {
@@ -39,8 +39,12 @@ describe(
         if (conn && /^child=\d+$/m.test(text) && !started.decoy) {
           // Started by the test, outside sshd: it has the session's SSH_CONNECTION, not its token.
           const decoy = spawn('sleep', ['300'], { stdio: 'ignore', env: { PATH: process.env.PATH, SSH_CONNECTION: conn, SSH_FANOUT_RUN: '0'.repeat(32) } })
-          started.decoy = decoy
-          started.running = new Promise((resolve, reject) => decoy.once('spawn', resolve).once('error', reject))
+          // Another run's command, as its shell runs it: the assignment of its own token in the shell's command line.
+          const other = `SSH_FANOUT_RUN='${'0'.repeat(32)}'\nexport SSH_FANOUT_RUN\nsleep 300; :`
+          const otherRun = spawn('sh', ['-c', other], { stdio: 'ignore', env: { PATH: process.env.PATH, SSH_CONNECTION: conn } })
+          Object.assign(started, { decoy, otherRun })
+          const spawned = (child: ChildProcess) => new Promise((resolve, reject) => child.once('spawn', resolve).once('error', reject))
+          started.running = Promise.all([spawned(decoy), spawned(otherRun)])
           // The stop begins once the decoy runs; the sweep follows after the grace period.
           void started.running.then(() => controller.abort())
         }
@@ -71,9 +75,11 @@ describe(
         )
         assert.ok(started.decoy?.pid, text)
         assert.ok(!processGone(started.decoy.pid), 'the sweep killed a process that only shared SSH_CONNECTION')
+        assert.ok(started.otherRun?.pid && !processGone(started.otherRun.pid), "the sweep killed another run's command")
         assert.ok(!JSON.stringify(outcome).includes('SSH_FANOUT_RUN'), 'the outcome does not name the token')
       } finally {
         started.decoy?.kill('SIGKILL')
+        started.otherRun?.kill('SIGKILL')
         await output.dispose()
         dir.remove()
       }
