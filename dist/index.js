@@ -25697,6 +25697,7 @@ function remoteExec(client, opts) {
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   In: () => (/* binding */ envPrefix),
 /* harmony export */   ZL: () => (/* binding */ shellQuote),
+/* harmony export */   tA: () => (/* binding */ RESERVED_NAME),
 /* harmony export */   vc: () => (/* binding */ parseEnv)
 /* harmony export */ });
 /**
@@ -25706,6 +25707,8 @@ function remoteExec(client, opts) {
  * Error messages never echo a value, since values are often secrets.
  */
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Set by the session on every command (its run token, by which a stop finds the command's processes). */
+const RESERVED_NAME = 'SSH_FANOUT_RUN';
 const LINE_FORM = 'write NAME=value, one per line (NAME: letters, digits and _, not starting with a digit)';
 function parseEnv(text) {
     const vars = [];
@@ -25735,6 +25738,8 @@ function parseLine(line, lineNumber) {
         throw new Error(`line ${lineNumber}: the name before '=' is empty; ${LINE_FORM}`);
     if (!NAME_RE.test(name))
         throw new Error(`line ${lineNumber}: ${JSON.stringify(name)} is not a valid variable name; ${LINE_FORM}`);
+    if (name === RESERVED_NAME)
+        throw new Error(`line ${lineNumber}: ${RESERVED_NAME} is set by ssh-fanout itself (it marks the command's processes); use another name`);
     if (value.includes('\0'))
         throw new Error(`line ${lineNumber}: the value of ${name} contains a NUL byte, which cannot be passed to a command`);
     return { name, value };
@@ -25784,7 +25789,7 @@ g.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node_url__
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _esm_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3012);
 /* harmony import */ var node_events__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8474);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8037);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2324);
 // The entry point the runner starts (dist/index.js): it only calls run().
 
 
@@ -25801,7 +25806,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8037:
+/***/ 2324:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -26514,6 +26519,8 @@ function isFailure(status) {
 const RETRYABLE_KINDS = new Set(['refused', 'connect timeout', 'connection lost', 'unreachable']);
 const TAIL_LINES = 20;
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./lib/engine/ssh/auth.js
 /**
  * One SSH login's authentication: tries the key, the agent, then the password (also through
@@ -26539,6 +26546,14 @@ class Authenticator {
         this.credentials = credentials;
         this.username = username;
         this.options = options;
+    }
+    /**
+     * The server identified itself as OpenSSH (its identification comes before authentication).
+     * OpenSSH refuses a signed request for good, and keeps a channel opened during authentication
+     * for after a login (answering it then; or not at all, when the request did not log in).
+     */
+    get serverIsOpenSsh() {
+        return /^OpenSSH/i.test(this.options.serverSoftware?.() ?? '');
     }
     /** True while the last request sent is the key's signed request that went without a query (it has not been refused). */
     get signedKeyPending() {
@@ -26585,7 +26600,7 @@ class Authenticator {
             return make();
         }
         // Last resort: the key once more the ordinary way (query first), for servers that refuse a signed request sent without one.
-        if (this.signedAtOnce === 'refused' && !this.keyRetried && offered('publickey') && !/^OpenSSH/i.test(this.options.serverSoftware?.() ?? '')) {
+        if (this.signedAtOnce === 'refused' && !this.keyRetried && offered('publickey') && !this.serverIsOpenSsh) {
             this.keyRetried = true;
             return { type: 'publickey', username, key: credentials.privateKey };
         }
@@ -26599,8 +26614,47 @@ class Authenticator {
     }
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: ./node_modules/ssh2/lib/Channel.js
+var Channel = __nccwpck_require__(5683);
+;// CONCATENATED MODULE: ./lib/engine/ssh/channel.js
+
+/**
+ * Opens a session channel and calls `cb` once the server confirmed it (nothing is requested on
+ * it) or refused it (the error's `reason` is the server's, as with `client.exec`). Throws when
+ * not connected.
+ */
+function openSession(client, cb) {
+    const c = client;
+    // As ssh2's own check: a socket that ended its reading side is gone too.
+    if (!c._sock?.writable || c._sock._readableState?.ended !== false)
+        throw new Error('Not connected');
+    if (typeof c._chanMgr?.add !== 'function' || typeof c._protocol?.session !== 'function')
+        throw new Error('ssh2 internals changed: cannot open a session channel');
+    const handler = (err, channel) => cb(err, channel);
+    handler.type = 'session';
+    const local = c._chanMgr.add(handler);
+    if (local === -1)
+        return cb(new Error('No free channels available'));
+    c._protocol.session(local, Channel.MAX_WINDOW, Channel.PACKET_SIZE);
+}
+/** Sends the exec request on a channel from openSession; `cb` gets the server's answer (an error when it refused). */
+function execOn(channel, command, cb) {
+    const chan = channel;
+    const protocol = chan._client?._protocol;
+    if (!Array.isArray(chan._callbacks) || typeof protocol?.exec !== 'function')
+        throw new Error('ssh2 internals changed: cannot send an exec request');
+    if (chan.outgoing.state !== 'open')
+        return cb(new Error('Channel is not open'));
+    chan._callbacks.push((failed) => {
+        if (failed)
+            return cb(failed instanceof Error ? failed : new Error('Unable to exec'));
+        chan.subtype = 'exec';
+        chan.allowHalfOpen = true;
+        cb();
+    });
+    protocol.exec(chan.outgoing.id, command, true);
+}
+
 ;// CONCATENATED MODULE: ./lib/engine/trust/known-hosts.js
 /**
  * Host key verification against the `known-hosts` and `fingerprints` inputs.
@@ -27038,33 +27092,52 @@ function tcpOpen(target, signal, lookup) {
 
 
 
+
+
+
 /**
- * Run by the sweep (below) without SSH_CONNECTION in its own environment, so that neither it nor
- * its children (subshells, grep, tr) match. Each pass lists the processes whose environment has
- * SSH_CONNECTION=$FANOUT_SWEEP (one `grep -z` over /proc where grep has -z, else tr | grep per
- * process) and KILLs them; it exits 0 once a pass finds none (killed processes are gone or
- * zombies by then: their environment reads empty), 1 after 10 passes. No single quotes here.
+ * The variable that marks every process of the command: its value is the session's run token
+ * (128 random bits), put in the command's environment the way `env` is. The sweep kills by it.
  */
-const SWEEP_SCRIPT = [
-    '[ -n "$FANOUT_SWEEP" ] || exit 0',
-    't="SSH_CONNECTION=$FANOUT_SWEEP"',
+const RUN_TOKEN_NAME = targets_env/* RESERVED_NAME */.tA;
+/**
+ * Run by the sweep (below) with the run token's variable empty in its own environment, so that
+ * neither it nor its children (subshells, grep, tr) match. Each pass lists the processes whose
+ * environment has exactly SSH_FANOUT_RUN=<token>, and the command's own shell, which exported it
+ * (a process's environment in /proc is the one it started with) but whose command line holds
+ * SSH_FANOUT_RUN='<token>' (one `grep` over /proc where grep has -z, that pattern on its stdin
+ * so that it does not match itself; else tr | grep per process, each started after the list of
+ * processes was made), and KILLs them; it exits 0 once a pass finds none (killed processes are gone or
+ * zombies by then: their environment and command line read empty), 1 after 10 passes. No
+ * single quotes here; the token is hex.
+ */
+const sweepScript = (token) => [
+    `t=${RUN_TOKEN_NAME}=${token}`,
+    'q=$(printf "\\047")',
+    `c="${RUN_TOKEN_NAME}=\${q}${token}\${q}"`,
     'if printf "%s\\0" "$t" | grep -qzxF "$t" 2>/dev/null; then',
-    '  list() { grep -lzxF "$t" /proc/[0-9]*/environ 2>/dev/null; }',
+    '  list() {',
+    '    grep -lzxF "$t" /proc/[0-9]*/environ 2>/dev/null',
+    '    printf "%s\\n" "$c" | grep -lF -f - /proc/[0-9]*/cmdline 2>/dev/null',
+    '  }',
     'else',
-    '  list() { for f in /proc/[0-9]*/environ; do tr "\\0" "\\n" < "$f" 2>/dev/null | grep -qxF "$t" && echo "$f"; done; }',
+    '  list() {',
+    '    for f in /proc/[0-9]*/environ; do tr "\\0" "\\n" 2>/dev/null < "$f" | grep -qxF "$t" && echo "$f"; done',
+    '    for f in /proc/[0-9]*/cmdline; do tr "\\0" "\\n" 2>/dev/null < "$f" | grep -qF "$c" && echo "$f"; done',
+    '  }',
     'fi',
     'n=0',
     'while [ $n -lt 10 ]; do',
     '  pids=',
-    '  for f in $(list); do p=${f#/proc/}; pids="$pids ${p%/environ}"; done',
+    '  for f in $(list); do p=${f#/proc/}; pids="$pids ${p%/*}"; done',
     '  [ -z "$pids" ] && exit 0',
     '  kill -KILL $pids 2>/dev/null',
     '  n=$((n + 1))',
     'done',
     'exit 1',
 ].join('\n');
-/** Kills every process that carries this connection's SSH_CONNECTION (Linux /proc; finds nothing elsewhere). */
-const SWEEP_COMMAND = `exec env SSH_CONNECTION= FANOUT_SWEEP="$SSH_CONNECTION" sh -c '${SWEEP_SCRIPT}'`;
+/** Kills every process that carries the run token (Linux /proc; finds nothing elsewhere). */
+const sweepCommand = (token) => `exec env ${RUN_TOKEN_NAME}= sh -c '${sweepScript(token)}'`;
 const HUNG_UP_IN_HANDSHAKE = 'handshake: the host closed the connection during the SSH handshake';
 /** SSH_DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE (RFC 4253). */
 const NO_MORE_AUTH_METHODS = 14;
@@ -27078,9 +27151,13 @@ async function runSession(opts) {
     const { result, refusedKeys } = await askingForOtherKeyTypes(async (excluded) => {
         const session = new Session(opts, { deadline, excludedHostKeyAlgorithms: excluded });
         let outcome = await session.run();
-        if (session.shortLoginLost && !opts.signal?.aborted && Date.now() < deadline) {
-            // The host hung up during a short login: some servers refuse requests sent ahead; log in the ordinary way.
-            outcome = await new Session({ ...opts, shortLogin: false }, { deadline, excludedHostKeyAlgorithms: excluded }).run();
+        if (session.shortLoginLost) {
+            // The host hung up during a short login: some servers refuse requests sent ahead; log in the ordinary way,
+            // on this attempt and on any later one (shortLoginLost).
+            if (!opts.signal?.aborted && Date.now() < deadline) {
+                outcome = await new Session({ ...opts, shortLogin: false }, { deadline, excludedHostKeyAlgorithms: excluded }).run();
+            }
+            outcome = { ...outcome, shortLoginLost: true };
         }
         return { result: outcome, refusedUnknownKey: session.refusedUnknownKey, noCommonHostKey: session.noCommonHostKey };
     }, () => opts.signal?.aborted ?? false);
@@ -27102,16 +27179,21 @@ class Session {
     refusedUnknownKey = null;
     /** The handshake failed because no host key algorithm was left in common. */
     noCommonHostKey = false;
-    /** The connection was lost during a short login (before any authentication answer): worth one ordinary login. */
+    /** The connection was lost during a short login (before the login succeeded): worth one ordinary login. */
     shortLoginLost = false;
     shortLogin;
+    /** Marks the command's processes (RUN_TOKEN_NAME), for the sweep. */
+    runToken = (0,external_node_crypto_.randomBytes)(16).toString('hex');
     /**
-     * The command's channel requested right behind the key's signed request (short login): pending
-     * until it opens or fails; abandoned when another method logged in (its answer is then ignored).
+     * The command's channel requested right behind the key's signed request (short login, OpenSSH):
+     * pending until the server confirms or refuses it; open once confirmed, with nothing sent on it
+     * until the key's login is known; abandoned when another method logged in or the session
+     * ended: then closed as soon as it opens, never used.
      */
     earlyChannel = 'none';
-    /** The ordinary exec request was sent (once at most). */
-    execRequested = false;
+    earlyOpen = null;
+    /** The ordinary channel for the command was requested (once at most). */
+    channelRequested = false;
     /** The command to run: `opts.command`, or the one the preparation gave. */
     command = '';
     auth;
@@ -27131,6 +27213,10 @@ class Session {
     exit = null;
     /** Once the exec request is sent the command may be running: never retry after that. */
     execSent = false;
+    /** The preparation's steps, in order, for messages. */
+    preparedSteps = [];
+    /** Removing what the preparation staged, once started (at the stop, or when the session ends). */
+    cleaning = null;
     lostReason = null;
     /** Resolves once the command's stdout and stderr ended and every chunk was handed to the spool. */
     outputEnded = Promise.resolve();
@@ -27199,7 +27285,10 @@ class Session {
             hostVerifier: (blob) => this.verifyHostKey(blob),
             authHandler: (methodsLeft, _partial, next) => {
                 next(this.auth.next(methodsLeft));
-                if (!this.opts.prepare && this.auth.signedKeyPending && this.earlyChannel === 'none')
+                // Only OpenSSH is known to keep a channel opened during authentication for after it: Dropbear exits
+                // ("message 90 before userauth"), Go's x/crypto/ssh hangs up, and a server that takes it after
+                // another method logged in would confirm a channel we no longer want.
+                if (!this.opts.prepare && this.auth.signedKeyPending && this.auth.serverIsOpenSsh && this.earlyChannel === 'none')
                     this.openEarlyChannel();
             },
             tryKeyboard: credentials.password !== undefined,
@@ -27232,7 +27321,11 @@ class Session {
         this.preparedAt.start = Date.now();
         const ctx = {
             signal: this.prepareAbort.signal,
-            phase: (name) => void (this.phase = name),
+            phase: (name) => {
+                this.phase = name;
+                if (!this.preparedSteps.includes(name))
+                    this.preparedSteps.push(name);
+            },
             progress: (bytes) => {
                 this.uploadedBytes = bytes;
                 this.opts.onUploadProgress?.(bytes);
@@ -27260,6 +27353,10 @@ class Session {
     preparingWhat() {
         return this.phase === 'upload' ? 'upload' : 'writing the script-file to the host';
     }
+    /** What the preparation did, once it ended: `the upload`, `writing the script-file to the host`, or both. */
+    preparedWhat() {
+        return this.preparedSteps.map((step) => (step === 'upload' ? 'the upload' : 'writing the script-file to the host')).join(' and ') || 'the preparation';
+    }
     lostDuringPrepare(message) {
         const why = this.link?.lostReason() ?? this.lostReason;
         return why ? `${message} (${why})` : message;
@@ -27274,62 +27371,101 @@ class Session {
     }
     execCommand(command) {
         this.phase = 'exec';
-        this.execSent = true;
         this.command = command;
-        // The channel requested behind the key's signed request opens now that the key logged in.
-        if (this.earlyChannel === 'pending' && this.auth.signedKeyPending)
-            return;
-        // Another method logged in: the early request (if any) went out before that and is not answered, or was refused.
-        if (this.earlyChannel === 'pending')
-            this.earlyChannel = 'abandoned';
-        this.requestExec();
+        if (this.auth.signedKeyPending && (this.earlyChannel === 'pending' || this.earlyChannel === 'open')) {
+            // The key's signed request logged in: the channel requested behind it is the command's.
+            if (this.earlyChannel === 'open')
+                this.startCommand(this.earlyOpen);
+            return; // else its confirmation starts the command
+        }
+        // Another method logged in: the early channel (if any) was requested before that and is never used.
+        this.abandonEarlyChannel();
+        this.openCommandChannel();
     }
-    requestExec() {
-        if (this.execRequested)
+    /** The command's channel the ordinary way, after the login. */
+    openCommandChannel() {
+        if (this.channelRequested)
             return;
-        this.execRequested = true;
-        this.client.exec(this.command, (err, channel) => {
-            if (err) {
-                this.fail('channel', `channel: could not start the command: ${err.message}`);
-                return;
-            }
-            this.onChannel(channel);
-        });
+        this.channelRequested = true;
+        try {
+            openSession(this.client, (err, channel) => {
+                if (this.settled)
+                    return closeQuietly(channel);
+                if (err)
+                    return this.fail('channel', `channel: could not start the command: ${err.message}`);
+                this.startCommand(channel);
+            });
+        }
+        catch {
+            this.fail('connection lost', `connection lost during ${this.phase}`); // not connected any more
+        }
+    }
+    /** Sends the exec request on the command's channel, now open: from here on the command may be running. */
+    startCommand(channel) {
+        this.channel = channel;
+        this.earlyOpen = null;
+        this.execSent = true;
+        try {
+            execOn(channel, this.markedCommand(), (err) => {
+                if (this.settled)
+                    return closeQuietly(channel);
+                if (err && this.stopping)
+                    return this.finish(this.notStartedOutcome(this.stopping, 'the host refused to start the command'));
+                if (err)
+                    return this.fail('channel', `channel: could not start the command: ${err.message}`);
+                this.onChannel(channel);
+            });
+        }
+        catch (err) {
+            this.fail('channel', `channel: could not start the command: ${err.message}`);
+        }
+    }
+    /** The command with the run token in its environment, ahead of everything else. */
+    markedCommand() {
+        return (0,targets_env/* envPrefix */.In)([{ name: RUN_TOKEN_NAME, value: this.runToken }]) + this.command;
     }
     /**
      * Short login: the command's channel requested right behind the key's signed request, so that
      * the exec request leaves as soon as the server confirms it (one round trip less). Servers that
      * refuse a channel before the login ended answer with a failure: the ordinary request follows.
+     * Nothing is sent on the channel before the key's login is known (Session.execCommand).
      */
     openEarlyChannel() {
         this.earlyChannel = 'pending';
         try {
-            this.client.exec(this.opts.command, (err, channel) => this.onEarlyChannel(err, channel));
+            openSession(this.client, (err, channel) => this.onEarlyChannel(err, channel));
         }
         catch {
             this.earlyChannel = 'failed'; // not connected: the close handler reports it
         }
     }
     onEarlyChannel(err, channel) {
-        if (this.earlyChannel === 'abandoned' || this.settled) {
-            if (!err)
-                channel.close();
-            return;
-        }
-        if (err && err.reason !== undefined) {
+        if (this.earlyChannel === 'abandoned' || this.settled)
+            return closeQuietly(channel);
+        if (err) {
             // The channel was refused (opened too early for this server): ask again the ordinary way once logged in.
             this.earlyChannel = 'failed';
             if (this.phase === 'exec')
-                this.requestExec();
+                this.openCommandChannel();
             return;
         }
-        this.earlyChannel = 'none';
-        if (err)
-            return this.fail('channel', `channel: could not start the command: ${err.message}`);
-        this.onChannel(channel);
+        this.earlyChannel = 'open';
+        this.earlyOpen = channel;
+        if (this.phase === 'exec')
+            this.startCommand(channel);
+    }
+    /** The early channel is not the command's: closed if it is open, and closed as soon as it opens if it is pending. */
+    abandonEarlyChannel() {
+        if (this.earlyChannel !== 'pending' && this.earlyChannel !== 'open')
+            return;
+        closeQuietly(this.earlyOpen ?? undefined);
+        this.earlyOpen = null;
+        this.earlyChannel = 'abandoned';
     }
     onChannel(channel) {
-        this.clearTimers();
+        // A stop begun while the exec request was out keeps its timers.
+        if (!this.stopping)
+            this.clearTimers();
         this.channel = channel;
         this.phase = 'running';
         this.commandStartedAt = Date.now();
@@ -27341,12 +27477,8 @@ class Session {
         channel.on('close', () => void this.outputEnded.then(() => this.onChannelClose()));
         // stdin is closed at once: the command reads end-of-file.
         channel.end();
-        if (this.stopping) {
-            this.stopCommand(this.opts.cancelGraceMs ?? 2_000);
-        }
-        else {
+        if (!this.stopping)
             this.startCommandTimeout();
-        }
     }
     /**
      * Spools a stream's output to disk, pausing it until each chunk is written (backpressure).
@@ -27395,9 +27527,20 @@ class Session {
             return { ...this.base(), status: 'success', exitCode: 0, signal: null, error: null, errorKind: null };
         return { ...this.base(), status: 'failed', ...this.exitFields(), error: null, errorKind: null };
     }
+    /** Ends a stop begun before the command could have started (no exec request sent, or it was refused). */
+    notStartedOutcome(stop, why) {
+        return {
+            ...this.base(),
+            status: stop.status,
+            exitCode: null,
+            signal: null,
+            error: `${stop.what}; ${why}`,
+            errorKind: stop.status === 'cancelled' ? 'cancelled' : null,
+        };
+    }
     /** What is known about the command after we tried to stop it. */
     stopReport(stop) {
-        const sent = stop.signals.join(', then ');
+        const sent = stop.signals.join(', then ') || 'no signal';
         if (this.exit !== null)
             return `stopped on the host (${sent})`;
         if (this.lostWhileStopping)
@@ -27423,8 +27566,14 @@ class Session {
             });
             return;
         }
-        const during = this.opts.prepare ? ` during the command (${formatSeconds(this.preparedAt.end - this.preparedAt.start)} went to the upload before it)` : '';
-        this.beginStop('timeout', `command timed out after ${after}${during}`);
+        const before = this.opts.prepare ? ` (${formatSeconds(this.preparedAt.end - this.preparedAt.start)} went to ${this.preparedWhat()} before it)` : '';
+        if (this.phase === 'exec' && !this.execSent) {
+            // The command's channel is still opening: no exec request went out, and none will.
+            const what = `command timed out after ${after} while the command's channel was opening${before}`;
+            return this.finish(this.notStartedOutcome({ status: 'timeout', what, afterExit: false, signals: [] }, 'the command did not start'));
+        }
+        const during = this.phase === 'exec' ? ' while the command was starting' : this.opts.prepare ? ' during the command' : '';
+        this.beginStop('timeout', `command timed out after ${after}${during}${before}`);
         this.stopCommand(this.opts.killGraceMs ?? 5_000);
     }
     onAbort = () => {
@@ -27434,22 +27583,19 @@ class Session {
             this.finish(this.cancelledOutcome(`cancelled: the job was cancelled during ${this.preparingWhat()}; the command was not run`));
             return;
         }
+        if (this.phase === 'exec' && !this.execSent) {
+            this.finish(this.cancelledOutcome("cancelled: the job was cancelled while the command's channel was opening; the command did not start"));
+            return;
+        }
         if (this.phase !== 'running' && this.phase !== 'exec') {
             this.finish(this.cancelledOutcome(`cancelled: the job was cancelled during ${this.phase === 'connect' ? 'TCP connect' : this.phase}`));
             return;
         }
-        const graceMs = this.opts.cancelGraceMs ?? 2_000;
         const killSent = this.stopping?.signals.includes('KILL') ?? false;
-        this.beginStop('cancelled', 'cancelled: the job was cancelled while the command ran');
-        if (this.phase === 'running') {
-            if (!killSent)
-                this.stopCommand(graceMs);
-        }
-        else {
-            // The exec request is out but no channel yet: give it the grace period, then give up.
-            this.clearTimers();
-            this.timers.push(setTimeout(() => this.finish(this.cancelledOutcome('cancelled: the job was cancelled while the command was starting')), graceMs + this.stopWaitMs()));
-        }
+        // The exec request is out (phase 'exec'): its channel takes the signals as the running command's does.
+        this.beginStop('cancelled', `cancelled: the job was cancelled while the command ${this.phase === 'exec' ? 'was starting' : 'ran'}`);
+        if (!killSent)
+            this.stopCommand(this.opts.cancelGraceMs ?? 2_000);
     };
     /** Records why we stop the command; a cancellation during a timeout's stop takes over its status. */
     beginStop(status, what) {
@@ -27467,6 +27613,8 @@ class Session {
     stopCommand(graceMs) {
         this.clearTimers();
         this.sendSignal('TERM');
+        // What the preparation staged (a script-file) is removed now, on its own channel, not after the stop.
+        void this.cleanup();
         this.timers.push(setTimeout(() => {
             this.sendSignal('KILL');
             this.sweep();
@@ -27476,8 +27624,9 @@ class Session {
     /**
      * OpenSSH ignores signal requests in root sessions ("session signalling requires privilege
      * separation"), and a command's children may have left its process group. A second channel
-     * on the same connection KILLs every process that carries this connection's SSH_CONNECTION
-     * (Linux /proc; a no-op elsewhere) and ends once they are gone.
+     * on the same connection KILLs every process that carries the command's run token (Linux
+     * /proc; a no-op elsewhere) and ends once they are gone. The token is this session's alone:
+     * SSH_CONNECTION recurs (source ports come round; behind a bastion every target sees its address).
      */
     sweep() {
         const ended = () => {
@@ -27489,7 +27638,7 @@ class Session {
         };
         this.sweeping = true;
         try {
-            this.client.exec(SWEEP_COMMAND, (err, channel) => {
+            this.client.exec(sweepCommand(this.runToken), (err, channel) => {
                 if (err)
                     return ended();
                 this.answeredStop = true;
@@ -27545,7 +27694,8 @@ class Session {
         if (this.phase === 'auth' && (err.code === NO_MORE_AUTH_METHODS || /authentication/i.test(err.message))) {
             return this.fail('authentication', `${this.auth.failureMessage()}; the server disconnected: ${err.message}`);
         }
-        if (this.phase === 'auth' && this.shortLogin && this.auth.tried.length <= 1)
+        // Any hang-up before the login succeeded, whatever was tried by then: the next login is an ordinary one.
+        if (this.phase === 'auth' && this.shortLogin)
             this.shortLoginLost = true;
         if (err.level === 'client-socket') {
             const [kind, message] = classifySocketError(err);
@@ -27583,7 +27733,7 @@ class Session {
         const jumpLost = this.link?.lostReason();
         if (jumpLost)
             return this.fail('connection lost', `${jumpLost} (during ${this.phase})`, true);
-        if (this.phase === 'auth' && this.shortLogin && this.auth.tried.length <= 1)
+        if (this.phase === 'auth' && this.shortLogin)
             this.shortLoginLost = true;
         if (this.phase === 'handshake')
             return this.fail('handshake', HUNG_UP_IN_HANDSHAKE, true);
@@ -27611,7 +27761,7 @@ class Session {
         this.client.on('close', () => void (this.connectionClosed = true));
         this.client.on('error', () => undefined);
         // What the preparation staged (a script-file) is removed on every outcome, while the connection lasts.
-        const cleanup = this.prepared?.cleanup && !this.connectionClosed ? this.prepared.cleanup(this.client) : Promise.resolve();
+        const cleanup = this.cleanup();
         void cleanup.then(() => {
             if (connected)
                 this.client.end();
@@ -27624,9 +27774,23 @@ class Session {
             .then(() => this.opts.output.flush())
             .then(() => this.settle(outcome));
     }
+    /** Removes what the preparation staged, once (at the stop, or at the end), while the connection lasts; never rejects. */
+    cleanup() {
+        this.cleaning ??= this.prepared?.cleanup && !this.connectionClosed ? this.prepared.cleanup(this.client) : null;
+        return this.cleaning ?? Promise.resolve();
+    }
     clearTimers() {
         for (const t of this.timers.splice(0))
             clearTimeout(t);
+    }
+}
+/** Closes a channel we do not use; a connection already gone closes it anyway. */
+function closeQuietly(channel) {
+    try {
+        channel?.close();
+    }
+    catch {
+        // not connected any more
     }
 }
 /** Signal names as Node writes them: `SIGKILL` (OpenSSH sends `KILL`). */
@@ -27799,6 +27963,8 @@ async function report(reporter, result, spool) {
 async function runHost(target, output, opts, transport, onUploadProgress) {
     const startedAt = Date.now();
     let attempts = 0;
+    // Once the host hung up during a short login, every later attempt logs in the ordinary way.
+    let shortLogin = opts.session.shortLogin;
     for (;;) {
         // Waiting for a (re)connecting bastion is not part of the host's connect-timeout.
         const unavailable = await untilReady(transport, opts.signal);
@@ -27817,7 +27983,9 @@ async function runHost(target, output, opts, transport, onUploadProgress) {
             return toResult(target, outcome, attempts, Date.now() - startedAt, output);
         }
         attempts += 1;
-        const outcome = await runSession({ ...opts.session, target, output, signal: opts.signal, transport, onUploadProgress });
+        const outcome = await runSession({ ...opts.session, shortLogin, target, output, signal: opts.signal, transport, onUploadProgress });
+        if (outcome.shortLoginLost)
+            shortLogin = false;
         if (!outcome.retryable || attempts > opts.retries || opts.signal?.aborted) {
             return toResult(target, outcome, attempts, Date.now() - startedAt, output);
         }

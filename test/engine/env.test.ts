@@ -196,3 +196,9 @@ describe('envPrefix property: values arrive byte for byte', () => {
     assert.equal(out.toString('utf8'), "  -n 'x' $(id) \\  ")
   })
 })
+
+describe('parseEnv: the name the session sets itself', () => {
+  it('refuses SSH_FANOUT_RUN (the run token by which a stop finds the command), naming the line', () => {
+    throwsWith(() => parseEnv(`A=1\nSSH_FANOUT_RUN=${SECRET}`), 'line 2', 'SSH_FANOUT_RUN is set by ssh-fanout itself', 'use another name')
+  })
+})

@@ -13,7 +13,7 @@ import { hostKeyPolicy } from '../../src/engine/trust/policy.js'
 import { knownHostsPolicy, target } from '../helpers/engine.js'
 import { loginUser } from '../helpers/fleet.js'
 import { clientBursts, startProxies, type ProxiedConnection } from '../helpers/latency-proxy.js'
-import { generateClientKey } from '../helpers/ssh2-server.js'
+import { generateClientKey, withoutRunToken } from '../helpers/ssh2-server.js'
 import { requireSshd, startSshd, type Sshd } from '../helpers/sshd.js'
 
 type Opts = Pick<SessionOptions, 'target' | 'command' | 'credentials' | 'hostKeys'> & Partial<SessionOptions>
@@ -128,7 +128,7 @@ async function keyServer(clientPublic: ParsedPublic, decide: (ctx: PublicKeyAuth
     conn.on('ready', () => {
       conn.on('session', (accept) => {
         accept().once('exec', (acceptExec, _reject, info) => {
-          execs.push(info.command)
+          execs.push(withoutRunToken(info.command))
           const stream = acceptExec()
           stream.write('ok\n')
           stream.exit(0)

@@ -39,8 +39,9 @@ export interface FakeServerOptions {
     none?: boolean
   }
   /**
-   * Called for each exec request with the accepted channel. Default: write
-   * `ran: ${command}\n` to stdout and exit 0.
+   * Called for each exec request with the accepted channel and the command
+   * without the session's run token. Default: write `ran: ${command}\n` to
+   * stdout and exit 0.
    */
   onExec?: (command: string, stream: ServerChannel, info: ExecSessionInfo) => void
   /**
@@ -63,7 +64,7 @@ export interface FakeServer {
     /** known_hosts line for `[host]:port` */
     knownHostsLine: string
   }
-  /** every exec command received, in order */
+  /** every exec command received, in order (without the session's run token) */
   commands: string[]
   /** TCP connections accepted */
   connections: number
@@ -160,6 +161,14 @@ function acceptSignalsAfterEof(conn: Connection): void {
   }
 }
 
+/** The run token the session puts ahead of every command (`SSH_FANOUT_RUN='<32 hex>'` and its export), as sent. */
+export const RUN_TOKEN_PREFIX = /^SSH_FANOUT_RUN='([0-9a-f]{32})'\nexport SSH_FANOUT_RUN\n/
+
+/** The command as the user wrote it: without the run token the session puts ahead of it. */
+export function withoutRunToken(command: string): string {
+  return command.replace(RUN_TOKEN_PREFIX, '')
+}
+
 function setUpSessions(conn: Connection, commands: string[], onExec: NonNullable<FakeServerOptions['onExec']>): void {
   conn.on('session', (acceptSession) => {
     const session = acceptSession()
@@ -177,9 +186,10 @@ function setUpSessions(conn: Connection, commands: string[], onExec: NonNullable
       for (const l of signalListeners) l(info.name)
     })
     session.on('exec', (accept, _reject, info) => {
-      commands.push(info.command)
+      const command = withoutRunToken(info.command)
+      commands.push(command)
       const stream = accept()
-      onExec(info.command, stream, { signals, env, onSignal: (l) => void signalListeners.push(l) })
+      onExec(command, stream, { signals, env, onSignal: (l) => void signalListeners.push(l) })
     })
   })
 }

@@ -212,6 +212,8 @@ async function runHost(
 ): Promise<Omit<HostResult, 'batch'>> {
   const startedAt = Date.now()
   let attempts = 0
+  // Once the host hung up during a short login, every later attempt logs in the ordinary way.
+  let shortLogin = opts.session.shortLogin
   for (;;) {
     // Waiting for a (re)connecting bastion is not part of the host's connect-timeout.
     const unavailable = await untilReady(transport, opts.signal)
@@ -230,7 +232,8 @@ async function runHost(
       return toResult(target, outcome, attempts, Date.now() - startedAt, output)
     }
     attempts += 1
-    const outcome = await runSession({ ...opts.session, target, output, signal: opts.signal, transport, onUploadProgress })
+    const outcome = await runSession({ ...opts.session, shortLogin, target, output, signal: opts.signal, transport, onUploadProgress })
+    if (outcome.shortLoginLost) shortLogin = false
     if (!outcome.retryable || attempts > opts.retries || opts.signal?.aborted) {
       return toResult(target, outcome, attempts, Date.now() - startedAt, output)
     }

@@ -1,8 +1,11 @@
+import { randomBytes } from 'node:crypto'
 import type { LookupFunction } from 'node:net'
 import { Client } from '../ssh/ssh2.js'
 import type { ClientChannel, ConnectConfig } from 'ssh2'
 import { Authenticator } from '../ssh/auth.js'
+import { execOn, openSession } from '../ssh/channel.js'
 import { askingForOtherKeyTypes, hostKeyAlgorithms, namingEveryKey, NO_COMMON_HOST_KEY, verifyHostKey } from '../trust/host-key-check.js'
+import { envPrefix, RESERVED_NAME } from '../targets/env.js'
 import { formatSeconds } from '../format.js'
 import type { OutputSpool } from '../output/spool.js'
 import type { Prepare, Prepared, PreparePhase } from '../prepare/prepare.js'
@@ -42,10 +45,11 @@ export interface SessionOptions {
   onUploadProgress?: (bytes: number) => void
   /**
    * The short login (default true): the first authentication request right behind the service
-   * request, the key's signed request without the query, and the command's channel opened right
-   * behind it, each without waiting for the server's answer. Falls back to the ordinary sequence
-   * when the server refuses a step (see Authenticator and Session.onEarlyChannel), and to a new
-   * connection with the ordinary sequence when it hangs up during a short login.
+   * request, the key's signed request without the query, and (on OpenSSH, which keeps a channel
+   * opened during authentication for after it) the command's channel opened right behind it,
+   * each without waiting for the server's answer. Falls back to the ordinary sequence when the
+   * server refuses a step (see Authenticator and Session.onEarlyChannel), and to a new connection
+   * with the ordinary sequence when it hangs up before the login succeeded.
    */
   shortLogin?: boolean
 }
@@ -60,38 +64,58 @@ export interface SessionOutcome {
   hostKey: HostKeyInfo | null
   /** A transient failure before the command started (refused, reset, timeout, …): worth another attempt. */
   retryable: boolean
+  /** The host hung up during a short login: another attempt logs in the ordinary way. */
+  shortLoginLost?: boolean
 }
 
 type Phase = 'connect' | 'handshake' | 'auth' | PreparePhase | 'exec' | 'running' | 'done'
 
 /**
- * Run by the sweep (below) without SSH_CONNECTION in its own environment, so that neither it nor
- * its children (subshells, grep, tr) match. Each pass lists the processes whose environment has
- * SSH_CONNECTION=$FANOUT_SWEEP (one `grep -z` over /proc where grep has -z, else tr | grep per
- * process) and KILLs them; it exits 0 once a pass finds none (killed processes are gone or
- * zombies by then: their environment reads empty), 1 after 10 passes. No single quotes here.
+ * The variable that marks every process of the command: its value is the session's run token
+ * (128 random bits), put in the command's environment the way `env` is. The sweep kills by it.
  */
-const SWEEP_SCRIPT = [
-  '[ -n "$FANOUT_SWEEP" ] || exit 0',
-  't="SSH_CONNECTION=$FANOUT_SWEEP"',
-  'if printf "%s\\0" "$t" | grep -qzxF "$t" 2>/dev/null; then',
-  '  list() { grep -lzxF "$t" /proc/[0-9]*/environ 2>/dev/null; }',
-  'else',
-  '  list() { for f in /proc/[0-9]*/environ; do tr "\\0" "\\n" < "$f" 2>/dev/null | grep -qxF "$t" && echo "$f"; done; }',
-  'fi',
-  'n=0',
-  'while [ $n -lt 10 ]; do',
-  '  pids=',
-  '  for f in $(list); do p=${f#/proc/}; pids="$pids ${p%/environ}"; done',
-  '  [ -z "$pids" ] && exit 0',
-  '  kill -KILL $pids 2>/dev/null',
-  '  n=$((n + 1))',
-  'done',
-  'exit 1',
-].join('\n')
+const RUN_TOKEN_NAME = RESERVED_NAME
 
-/** Kills every process that carries this connection's SSH_CONNECTION (Linux /proc; finds nothing elsewhere). */
-const SWEEP_COMMAND = `exec env SSH_CONNECTION= FANOUT_SWEEP="$SSH_CONNECTION" sh -c '${SWEEP_SCRIPT}'`
+/**
+ * Run by the sweep (below) with the run token's variable empty in its own environment, so that
+ * neither it nor its children (subshells, grep, tr) match. Each pass lists the processes whose
+ * environment has exactly SSH_FANOUT_RUN=<token>, and the command's own shell, which exported it
+ * (a process's environment in /proc is the one it started with) but whose command line holds
+ * SSH_FANOUT_RUN='<token>' (one `grep` over /proc where grep has -z, that pattern on its stdin
+ * so that it does not match itself; else tr | grep per process, each started after the list of
+ * processes was made), and KILLs them; it exits 0 once a pass finds none (killed processes are gone or
+ * zombies by then: their environment and command line read empty), 1 after 10 passes. No
+ * single quotes here; the token is hex.
+ */
+const sweepScript = (token: string): string =>
+  [
+    `t=${RUN_TOKEN_NAME}=${token}`,
+    'q=$(printf "\\047")',
+    `c="${RUN_TOKEN_NAME}=\${q}${token}\${q}"`,
+    'if printf "%s\\0" "$t" | grep -qzxF "$t" 2>/dev/null; then',
+    '  list() {',
+    '    grep -lzxF "$t" /proc/[0-9]*/environ 2>/dev/null',
+    '    printf "%s\\n" "$c" | grep -lF -f - /proc/[0-9]*/cmdline 2>/dev/null',
+    '  }',
+    'else',
+    '  list() {',
+    '    for f in /proc/[0-9]*/environ; do tr "\\0" "\\n" 2>/dev/null < "$f" | grep -qxF "$t" && echo "$f"; done',
+    '    for f in /proc/[0-9]*/cmdline; do tr "\\0" "\\n" 2>/dev/null < "$f" | grep -qF "$c" && echo "$f"; done',
+    '  }',
+    'fi',
+    'n=0',
+    'while [ $n -lt 10 ]; do',
+    '  pids=',
+    '  for f in $(list); do p=${f#/proc/}; pids="$pids ${p%/*}"; done',
+    '  [ -z "$pids" ] && exit 0',
+    '  kill -KILL $pids 2>/dev/null',
+    '  n=$((n + 1))',
+    'done',
+    'exit 1',
+  ].join('\n')
+
+/** Kills every process that carries the run token (Linux /proc; finds nothing elsewhere). */
+const sweepCommand = (token: string): string => `exec env ${RUN_TOKEN_NAME}= sh -c '${sweepScript(token)}'`
 
 const HUNG_UP_IN_HANDSHAKE = 'handshake: the host closed the connection during the SSH handshake'
 
@@ -109,9 +133,13 @@ export async function runSession(opts: SessionOptions): Promise<SessionOutcome> 
     async (excluded) => {
       const session = new Session(opts, { deadline, excludedHostKeyAlgorithms: excluded })
       let outcome = await session.run()
-      if (session.shortLoginLost && !opts.signal?.aborted && Date.now() < deadline) {
-        // The host hung up during a short login: some servers refuse requests sent ahead; log in the ordinary way.
-        outcome = await new Session({ ...opts, shortLogin: false }, { deadline, excludedHostKeyAlgorithms: excluded }).run()
+      if (session.shortLoginLost) {
+        // The host hung up during a short login: some servers refuse requests sent ahead; log in the ordinary way,
+        // on this attempt and on any later one (shortLoginLost).
+        if (!opts.signal?.aborted && Date.now() < deadline) {
+          outcome = await new Session({ ...opts, shortLogin: false }, { deadline, excludedHostKeyAlgorithms: excluded }).run()
+        }
+        outcome = { ...outcome, shortLoginLost: true }
       }
       return { result: outcome, refusedUnknownKey: session.refusedUnknownKey, noCommonHostKey: session.noCommonHostKey }
     },
@@ -152,16 +180,21 @@ class Session {
   refusedUnknownKey: HostKeyInfo | null = null
   /** The handshake failed because no host key algorithm was left in common. */
   noCommonHostKey = false
-  /** The connection was lost during a short login (before any authentication answer): worth one ordinary login. */
+  /** The connection was lost during a short login (before the login succeeded): worth one ordinary login. */
   shortLoginLost = false
   private readonly shortLogin: boolean
+  /** Marks the command's processes (RUN_TOKEN_NAME), for the sweep. */
+  private readonly runToken = randomBytes(16).toString('hex')
   /**
-   * The command's channel requested right behind the key's signed request (short login): pending
-   * until it opens or fails; abandoned when another method logged in (its answer is then ignored).
+   * The command's channel requested right behind the key's signed request (short login, OpenSSH):
+   * pending until the server confirms or refuses it; open once confirmed, with nothing sent on it
+   * until the key's login is known; abandoned when another method logged in or the session
+   * ended: then closed as soon as it opens, never used.
    */
-  private earlyChannel: 'none' | 'pending' | 'failed' | 'abandoned' = 'none'
-  /** The ordinary exec request was sent (once at most). */
-  private execRequested = false
+  private earlyChannel: 'none' | 'pending' | 'open' | 'failed' | 'abandoned' = 'none'
+  private earlyOpen: ClientChannel | null = null
+  /** The ordinary channel for the command was requested (once at most). */
+  private channelRequested = false
   /** The command to run: `opts.command`, or the one the preparation gave. */
   private command = ''
   private readonly auth: Authenticator
@@ -181,6 +214,10 @@ class Session {
   private exit: { code: number | null; signal: string | null } | null = null
   /** Once the exec request is sent the command may be running: never retry after that. */
   private execSent = false
+  /** The preparation's steps, in order, for messages. */
+  private readonly preparedSteps: PreparePhase[] = []
+  /** Removing what the preparation staged, once started (at the stop, or when the session ends). */
+  private cleaning: Promise<void> | null = null
   private lostReason: string | null = null
   /** Resolves once the command's stdout and stderr ended and every chunk was handed to the spool. */
   private outputEnded: Promise<unknown> = Promise.resolve()
@@ -255,7 +292,10 @@ class Session {
       hostVerifier: (blob: Buffer) => this.verifyHostKey(blob),
       authHandler: (methodsLeft, _partial, next) => {
         next(this.auth.next(methodsLeft) as never)
-        if (!this.opts.prepare && this.auth.signedKeyPending && this.earlyChannel === 'none') this.openEarlyChannel()
+        // Only OpenSSH is known to keep a channel opened during authentication for after it: Dropbear exits
+        // ("message 90 before userauth"), Go's x/crypto/ssh hangs up, and a server that takes it after
+        // another method logged in would confirm a channel we no longer want.
+        if (!this.opts.prepare && this.auth.signedKeyPending && this.auth.serverIsOpenSsh && this.earlyChannel === 'none') this.openEarlyChannel()
       },
       tryKeyboard: credentials.password !== undefined,
       ...(this.shortLogin ? { earlyAuth: true } : {}),
@@ -285,7 +325,10 @@ class Session {
     this.preparedAt.start = Date.now()
     const ctx = {
       signal: this.prepareAbort.signal,
-      phase: (name: PreparePhase) => void (this.phase = name),
+      phase: (name: PreparePhase) => {
+        this.phase = name
+        if (!this.preparedSteps.includes(name)) this.preparedSteps.push(name)
+      },
       progress: (bytes: number) => {
         this.uploadedBytes = bytes
         this.opts.onUploadProgress?.(bytes)
@@ -316,6 +359,11 @@ class Session {
     return this.phase === 'upload' ? 'upload' : 'writing the script-file to the host'
   }
 
+  /** What the preparation did, once it ended: `the upload`, `writing the script-file to the host`, or both. */
+  private preparedWhat(): string {
+    return this.preparedSteps.map((step) => (step === 'upload' ? 'the upload' : 'writing the script-file to the host')).join(' and ') || 'the preparation'
+  }
+
   private lostDuringPrepare(message: string): string {
     const why = this.link?.lostReason() ?? this.lostReason
     return why ? `${message} (${why})` : message
@@ -330,59 +378,93 @@ class Session {
 
   private execCommand(command: string): void {
     this.phase = 'exec'
-    this.execSent = true
     this.command = command
-    // The channel requested behind the key's signed request opens now that the key logged in.
-    if (this.earlyChannel === 'pending' && this.auth.signedKeyPending) return
-    // Another method logged in: the early request (if any) went out before that and is not answered, or was refused.
-    if (this.earlyChannel === 'pending') this.earlyChannel = 'abandoned'
-    this.requestExec()
+    if (this.auth.signedKeyPending && (this.earlyChannel === 'pending' || this.earlyChannel === 'open')) {
+      // The key's signed request logged in: the channel requested behind it is the command's.
+      if (this.earlyChannel === 'open') this.startCommand(this.earlyOpen!)
+      return // else its confirmation starts the command
+    }
+    // Another method logged in: the early channel (if any) was requested before that and is never used.
+    this.abandonEarlyChannel()
+    this.openCommandChannel()
   }
 
-  private requestExec(): void {
-    if (this.execRequested) return
-    this.execRequested = true
-    this.client.exec(this.command, (err, channel) => {
-      if (err) {
-        this.fail('channel', `channel: could not start the command: ${err.message}`)
-        return
-      }
-      this.onChannel(channel)
-    })
+  /** The command's channel the ordinary way, after the login. */
+  private openCommandChannel(): void {
+    if (this.channelRequested) return
+    this.channelRequested = true
+    try {
+      openSession(this.client, (err, channel) => {
+        if (this.settled) return closeQuietly(channel)
+        if (err) return this.fail('channel', `channel: could not start the command: ${err.message}`)
+        this.startCommand(channel!)
+      })
+    } catch {
+      this.fail('connection lost', `connection lost during ${this.phase}`) // not connected any more
+    }
+  }
+
+  /** Sends the exec request on the command's channel, now open: from here on the command may be running. */
+  private startCommand(channel: ClientChannel): void {
+    this.channel = channel
+    this.earlyOpen = null
+    this.execSent = true
+    try {
+      execOn(channel, this.markedCommand(), (err) => {
+        if (this.settled) return closeQuietly(channel)
+        if (err && this.stopping) return this.finish(this.notStartedOutcome(this.stopping, 'the host refused to start the command'))
+        if (err) return this.fail('channel', `channel: could not start the command: ${err.message}`)
+        this.onChannel(channel)
+      })
+    } catch (err) {
+      this.fail('channel', `channel: could not start the command: ${(err as Error).message}`)
+    }
+  }
+
+  /** The command with the run token in its environment, ahead of everything else. */
+  private markedCommand(): string {
+    return envPrefix([{ name: RUN_TOKEN_NAME, value: this.runToken }]) + this.command
   }
 
   /**
    * Short login: the command's channel requested right behind the key's signed request, so that
    * the exec request leaves as soon as the server confirms it (one round trip less). Servers that
    * refuse a channel before the login ended answer with a failure: the ordinary request follows.
+   * Nothing is sent on the channel before the key's login is known (Session.execCommand).
    */
   private openEarlyChannel(): void {
     this.earlyChannel = 'pending'
     try {
-      this.client.exec(this.opts.command, (err, channel) => this.onEarlyChannel(err, channel))
+      openSession(this.client, (err, channel) => this.onEarlyChannel(err, channel))
     } catch {
       this.earlyChannel = 'failed' // not connected: the close handler reports it
     }
   }
 
-  private onEarlyChannel(err: (Error & { reason?: unknown }) | undefined, channel: ClientChannel): void {
-    if (this.earlyChannel === 'abandoned' || this.settled) {
-      if (!err) channel.close()
-      return
-    }
-    if (err && err.reason !== undefined) {
+  private onEarlyChannel(err: Error | undefined, channel: ClientChannel | undefined): void {
+    if (this.earlyChannel === 'abandoned' || this.settled) return closeQuietly(channel)
+    if (err) {
       // The channel was refused (opened too early for this server): ask again the ordinary way once logged in.
       this.earlyChannel = 'failed'
-      if (this.phase === 'exec') this.requestExec()
+      if (this.phase === 'exec') this.openCommandChannel()
       return
     }
-    this.earlyChannel = 'none'
-    if (err) return this.fail('channel', `channel: could not start the command: ${err.message}`)
-    this.onChannel(channel)
+    this.earlyChannel = 'open'
+    this.earlyOpen = channel!
+    if (this.phase === 'exec') this.startCommand(channel!)
+  }
+
+  /** The early channel is not the command's: closed if it is open, and closed as soon as it opens if it is pending. */
+  private abandonEarlyChannel(): void {
+    if (this.earlyChannel !== 'pending' && this.earlyChannel !== 'open') return
+    closeQuietly(this.earlyOpen ?? undefined)
+    this.earlyOpen = null
+    this.earlyChannel = 'abandoned'
   }
 
   private onChannel(channel: ClientChannel): void {
-    this.clearTimers()
+    // A stop begun while the exec request was out keeps its timers.
+    if (!this.stopping) this.clearTimers()
     this.channel = channel
     this.phase = 'running'
     this.commandStartedAt = Date.now()
@@ -394,11 +476,7 @@ class Session {
     channel.on('close', () => void this.outputEnded.then(() => this.onChannelClose()))
     // stdin is closed at once: the command reads end-of-file.
     channel.end()
-    if (this.stopping) {
-      this.stopCommand(this.opts.cancelGraceMs ?? 2_000)
-    } else {
-      this.startCommandTimeout()
-    }
+    if (!this.stopping) this.startCommandTimeout()
   }
 
   /**
@@ -449,9 +527,21 @@ class Session {
     return { ...this.base(), status: 'failed', ...this.exitFields(), error: null, errorKind: null }
   }
 
+  /** Ends a stop begun before the command could have started (no exec request sent, or it was refused). */
+  private notStartedOutcome(stop: Stop, why: string): SessionOutcome {
+    return {
+      ...this.base(),
+      status: stop.status,
+      exitCode: null,
+      signal: null,
+      error: `${stop.what}; ${why}`,
+      errorKind: stop.status === 'cancelled' ? 'cancelled' : null,
+    }
+  }
+
   /** What is known about the command after we tried to stop it. */
   private stopReport(stop: Stop): string {
-    const sent = stop.signals.join(', then ')
+    const sent = stop.signals.join(', then ') || 'no signal'
     if (this.exit !== null) return `stopped on the host (${sent})`
     if (this.lostWhileStopping) return `${sent} sent; the connection closed before the command ended, so whether it stopped is unknown`
     if (this.answeredStop) return `${sent} sent, but the command had not ended when the session was closed, so it may still be running on the host`
@@ -476,8 +566,14 @@ class Session {
       })
       return
     }
-    const during = this.opts.prepare ? ` during the command (${formatSeconds(this.preparedAt.end - this.preparedAt.start)} went to the upload before it)` : ''
-    this.beginStop('timeout', `command timed out after ${after}${during}`)
+    const before = this.opts.prepare ? ` (${formatSeconds(this.preparedAt.end - this.preparedAt.start)} went to ${this.preparedWhat()} before it)` : ''
+    if (this.phase === 'exec' && !this.execSent) {
+      // The command's channel is still opening: no exec request went out, and none will.
+      const what = `command timed out after ${after} while the command's channel was opening${before}`
+      return this.finish(this.notStartedOutcome({ status: 'timeout', what, afterExit: false, signals: [] }, 'the command did not start'))
+    }
+    const during = this.phase === 'exec' ? ' while the command was starting' : this.opts.prepare ? ' during the command' : ''
+    this.beginStop('timeout', `command timed out after ${after}${during}${before}`)
     this.stopCommand(this.opts.killGraceMs ?? 5_000)
   }
 
@@ -487,22 +583,18 @@ class Session {
       this.finish(this.cancelledOutcome(`cancelled: the job was cancelled during ${this.preparingWhat()}; the command was not run`))
       return
     }
+    if (this.phase === 'exec' && !this.execSent) {
+      this.finish(this.cancelledOutcome("cancelled: the job was cancelled while the command's channel was opening; the command did not start"))
+      return
+    }
     if (this.phase !== 'running' && this.phase !== 'exec') {
       this.finish(this.cancelledOutcome(`cancelled: the job was cancelled during ${this.phase === 'connect' ? 'TCP connect' : this.phase}`))
       return
     }
-    const graceMs = this.opts.cancelGraceMs ?? 2_000
     const killSent = this.stopping?.signals.includes('KILL') ?? false
-    this.beginStop('cancelled', 'cancelled: the job was cancelled while the command ran')
-    if (this.phase === 'running') {
-      if (!killSent) this.stopCommand(graceMs)
-    } else {
-      // The exec request is out but no channel yet: give it the grace period, then give up.
-      this.clearTimers()
-      this.timers.push(
-        setTimeout(() => this.finish(this.cancelledOutcome('cancelled: the job was cancelled while the command was starting')), graceMs + this.stopWaitMs()),
-      )
-    }
+    // The exec request is out (phase 'exec'): its channel takes the signals as the running command's does.
+    this.beginStop('cancelled', `cancelled: the job was cancelled while the command ${this.phase === 'exec' ? 'was starting' : 'ran'}`)
+    if (!killSent) this.stopCommand(this.opts.cancelGraceMs ?? 2_000)
   }
 
   /** Records why we stop the command; a cancellation during a timeout's stop takes over its status. */
@@ -523,6 +615,8 @@ class Session {
   private stopCommand(graceMs: number): void {
     this.clearTimers()
     this.sendSignal('TERM')
+    // What the preparation staged (a script-file) is removed now, on its own channel, not after the stop.
+    void this.cleanup()
     this.timers.push(
       setTimeout(() => {
         this.sendSignal('KILL')
@@ -535,8 +629,9 @@ class Session {
   /**
    * OpenSSH ignores signal requests in root sessions ("session signalling requires privilege
    * separation"), and a command's children may have left its process group. A second channel
-   * on the same connection KILLs every process that carries this connection's SSH_CONNECTION
-   * (Linux /proc; a no-op elsewhere) and ends once they are gone.
+   * on the same connection KILLs every process that carries the command's run token (Linux
+   * /proc; a no-op elsewhere) and ends once they are gone. The token is this session's alone:
+   * SSH_CONNECTION recurs (source ports come round; behind a bastion every target sees its address).
    */
   private sweep(): void {
     const ended = (): void => {
@@ -546,7 +641,7 @@ class Session {
     }
     this.sweeping = true
     try {
-      this.client.exec(SWEEP_COMMAND, (err, channel) => {
+      this.client.exec(sweepCommand(this.runToken), (err, channel) => {
         if (err) return ended()
         this.answeredStop = true
         channel.on('error', () => undefined).resume()
@@ -597,7 +692,8 @@ class Session {
     if (this.phase === 'auth' && (err.code === NO_MORE_AUTH_METHODS || /authentication/i.test(err.message))) {
       return this.fail('authentication', `${this.auth.failureMessage()}; the server disconnected: ${err.message}`)
     }
-    if (this.phase === 'auth' && this.shortLogin && this.auth.tried.length <= 1) this.shortLoginLost = true
+    // Any hang-up before the login succeeded, whatever was tried by then: the next login is an ordinary one.
+    if (this.phase === 'auth' && this.shortLogin) this.shortLoginLost = true
     if (err.level === 'client-socket') {
       const [kind, message] = classifySocketError(err as NodeJS.ErrnoException)
       return this.fail(kind === 'refused' ? kind : 'connection lost', `${message} (during ${this.phase})`)
@@ -629,7 +725,7 @@ class Session {
     }
     const jumpLost = this.link?.lostReason()
     if (jumpLost) return this.fail('connection lost', `${jumpLost} (during ${this.phase})`, true)
-    if (this.phase === 'auth' && this.shortLogin && this.auth.tried.length <= 1) this.shortLoginLost = true
+    if (this.phase === 'auth' && this.shortLogin) this.shortLoginLost = true
     if (this.phase === 'handshake') return this.fail('handshake', HUNG_UP_IN_HANDSHAKE, true)
     this.fail('connection lost', `connection lost during ${this.phase}`)
   }
@@ -658,7 +754,7 @@ class Session {
     this.client.on('close', () => void (this.connectionClosed = true))
     this.client.on('error', () => undefined)
     // What the preparation staged (a script-file) is removed on every outcome, while the connection lasts.
-    const cleanup = this.prepared?.cleanup && !this.connectionClosed ? this.prepared.cleanup(this.client) : Promise.resolve()
+    const cleanup = this.cleanup()
     void cleanup.then(() => {
       if (connected) this.client.end()
       this.linkAbort.abort()
@@ -671,8 +767,23 @@ class Session {
       .then(() => this.settle(outcome))
   }
 
+  /** Removes what the preparation staged, once (at the stop, or at the end), while the connection lasts; never rejects. */
+  private cleanup(): Promise<void> {
+    this.cleaning ??= this.prepared?.cleanup && !this.connectionClosed ? this.prepared.cleanup(this.client) : null
+    return this.cleaning ?? Promise.resolve()
+  }
+
   private clearTimers(): void {
     for (const t of this.timers.splice(0)) clearTimeout(t)
+  }
+}
+
+/** Closes a channel we do not use; a connection already gone closes it anyway. */
+function closeQuietly(channel: ClientChannel | undefined): void {
+  try {
+    channel?.close()
+  } catch {
+    // not connected any more
   }
 }
 

@@ -25,6 +25,15 @@ export class Authenticator {
     private readonly options: { short?: boolean; serverSoftware?: () => string | undefined } = {},
   ) {}
 
+  /**
+   * The server identified itself as OpenSSH (its identification comes before authentication).
+   * OpenSSH refuses a signed request for good, and keeps a channel opened during authentication
+   * for after a login (answering it then; or not at all, when the request did not log in).
+   */
+  get serverIsOpenSsh(): boolean {
+    return /^OpenSSH/i.test(this.options.serverSoftware?.() ?? '')
+  }
+
   /** True while the last request sent is the key's signed request that went without a query (it has not been refused). */
   get signedKeyPending(): boolean {
     return this.signedAtOnce === 'pending'
@@ -68,7 +77,7 @@ export class Authenticator {
       return make()
     }
     // Last resort: the key once more the ordinary way (query first), for servers that refuse a signed request sent without one.
-    if (this.signedAtOnce === 'refused' && !this.keyRetried && offered('publickey') && !/^OpenSSH/i.test(this.options.serverSoftware?.() ?? '')) {
+    if (this.signedAtOnce === 'refused' && !this.keyRetried && offered('publickey') && !this.serverIsOpenSsh) {
       this.keyRetried = true
       return { type: 'publickey', username, key: credentials.privateKey }
     }

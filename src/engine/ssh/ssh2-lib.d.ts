@@ -9,3 +9,8 @@ declare module 'ssh2/lib/protocol/keyParser.js' {
   const keyParser: { parseKey: typeof utils.parseKey }
   export default keyParser
 }
+
+declare module 'ssh2/lib/Channel.js' {
+  export const MAX_WINDOW: number
+  export const PACKET_SIZE: number
+}

@@ -11,6 +11,9 @@ export interface EnvVar {
 }
 
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+/** Set by the session on every command (its run token, by which a stop finds the command's processes). */
+export const RESERVED_NAME = 'SSH_FANOUT_RUN'
 const LINE_FORM = 'write NAME=value, one per line (NAME: letters, digits and _, not starting with a digit)'
 
 export function parseEnv(text: string): EnvVar[] {
@@ -39,6 +42,8 @@ function parseLine(line: string, lineNumber: number): EnvVar {
   const value = line.slice(eq + 1)
   if (name === '') throw new Error(`line ${lineNumber}: the name before '=' is empty; ${LINE_FORM}`)
   if (!NAME_RE.test(name)) throw new Error(`line ${lineNumber}: ${JSON.stringify(name)} is not a valid variable name; ${LINE_FORM}`)
+  if (name === RESERVED_NAME)
+    throw new Error(`line ${lineNumber}: ${RESERVED_NAME} is set by ssh-fanout itself (it marks the command's processes); use another name`)
   if (value.includes('\0')) throw new Error(`line ${lineNumber}: the value of ${name} contains a NUL byte, which cannot be passed to a command`)
   return { name, value }
 }
