@@ -11,9 +11,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { OutputSpool, SpoolDir } from '../../src/engine/output/spool.js'
-import { runSession, type SessionOptions, type SessionOutcome } from '../../src/engine/host/session.js'
+import type { SessionOptions, SessionOutcome } from '../../src/engine/host/session.js'
 import { hostKeyPolicy } from '../../src/engine/trust/policy.js'
+import { runCapturing } from '../helpers/engine.js'
 import { knownHostsPolicy, runEngine, target } from '../helpers/engine.js'
 import { loginUser } from '../helpers/fleet.js'
 import { haveDropbear, startAgent, startDropbear, startPickyServer, type Dropbear } from '../helpers/login-servers.js'
@@ -22,23 +22,8 @@ import { generateClientKey } from '../helpers/ssh2-server.js'
 import { requireSshd, startSshd, type Sshd } from '../helpers/sshd.js'
 const unchecked = hostKeyPolicy({ strict: false, knownHosts: null, fingerprints: [] })
 
-async function run(
-  opts: Pick<SessionOptions, 'target' | 'command' | 'credentials'> & Partial<SessionOptions>,
-): Promise<{ outcome: SessionOutcome; text: string }> {
-  const dir = new SpoolDir()
-  const output = new OutputSpool(dir.spool(1 << 20).path, 1 << 20)
-  let text = ''
-  const write = output.write.bind(output)
-  output.write = (chunk: Buffer) => {
-    text += chunk.toString()
-    return write(chunk)
-  }
-  try {
-    return { outcome: await runSession({ hostKeys: unchecked, connectTimeoutMs: 10_000, commandTimeoutMs: 0, output, ...opts }), text }
-  } finally {
-    await output.dispose()
-    dir.remove()
-  }
+function run(opts: Pick<SessionOptions, 'target' | 'command' | 'credentials'> & Partial<SessionOptions>): Promise<{ outcome: SessionOutcome; text: string }> {
+  return runCapturing({ hostKeys: unchecked, ...opts })
 }
 
 describe('the early channel against servers that do not keep it for after the login', () => {

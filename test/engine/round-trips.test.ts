@@ -7,33 +7,19 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import ssh2 from 'ssh2'
 import type { AuthContext, PublicKeyAuthContext } from 'ssh2'
-import { OutputSpool, SpoolDir } from '../../src/engine/output/spool.js'
-import { runSession, type SessionOptions, type SessionOutcome } from '../../src/engine/host/session.js'
+import type { SessionOptions, SessionOutcome } from '../../src/engine/host/session.js'
 import { hostKeyPolicy } from '../../src/engine/trust/policy.js'
+import { runCapturing } from '../helpers/engine.js'
 import { knownHostsPolicy, target } from '../helpers/engine.js'
 import { loginUser } from '../helpers/fleet.js'
 import { clientBursts, startProxies, type ProxiedConnection } from '../helpers/latency-proxy.js'
-import { generateClientKey, withoutRunToken } from '../helpers/ssh2-server.js'
+import { generateClientKey, withoutRunToken, generateKeyPair } from '../helpers/ssh2-server.js'
 import { requireSshd, startSshd, type Sshd } from '../helpers/sshd.js'
 
 type Opts = Pick<SessionOptions, 'target' | 'command' | 'credentials' | 'hostKeys'> & Partial<SessionOptions>
 
-async function run(opts: Opts): Promise<{ outcome: SessionOutcome; text: string }> {
-  const dir = new SpoolDir()
-  const output = new OutputSpool(dir.spool(1 << 20).path, 1 << 20)
-  let text = ''
-  const write = output.write.bind(output)
-  output.write = (chunk: Buffer) => {
-    text += chunk.toString()
-    return write(chunk)
-  }
-  try {
-    const outcome = await runSession({ connectTimeoutMs: 10_000, commandTimeoutMs: 0, output, ...opts })
-    return { outcome, text }
-  } finally {
-    await output.dispose()
-    dir.remove()
-  }
+function run(opts: Opts): Promise<{ outcome: SessionOutcome; text: string }> {
+  return runCapturing(opts)
 }
 
 /**
@@ -112,7 +98,7 @@ async function keyServer(clientPublic: ParsedPublic, decide: (ctx: PublicKeyAuth
   const log: string[] = []
   const execs: string[] = []
   let connections = 0
-  const srv = new ssh2.Server({ hostKeys: [ssh2.utils.generateKeyPairSync('ed25519').private] }, (conn) => {
+  const srv = new ssh2.Server({ hostKeys: [generateKeyPair().private] }, (conn) => {
     connections++
     conn.on('error', () => undefined)
     conn.on('authentication', (ctx: AuthContext) => {

@@ -7,11 +7,11 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { OutputSpool, SpoolDir } from '../../src/engine/output/spool.js'
 import { preparer } from '../../src/engine/prepare/prepare.js'
 import { readScript, stageScript } from '../../src/engine/prepare/script.js'
-import { runSession, type SessionOptions, type SessionOutcome } from '../../src/engine/host/session.js'
+import type { SessionOptions, SessionOutcome } from '../../src/engine/host/session.js'
 import { hostKeyPolicy } from '../../src/engine/trust/policy.js'
+import { runCapturing } from '../helpers/engine.js'
 import { BANNER_OUT, controlledProxy, startBannerHost, type BannerHost } from '../helpers/banner-host.js'
 import { target } from '../helpers/engine.js'
 import { startFakeServer } from '../helpers/ssh2-server.js'
@@ -20,24 +20,8 @@ import { connectClient } from '../helpers/upload.js'
 
 const unchecked = hostKeyPolicy({ strict: false, knownHosts: null, fingerprints: [] })
 
-async function run(
-  opts: Pick<SessionOptions, 'target' | 'credentials' | 'prepare'> & Partial<SessionOptions>,
-): Promise<{ outcome: SessionOutcome; text: string }> {
-  const dir = new SpoolDir()
-  const output = new OutputSpool(dir.spool(1 << 20).path, 1 << 20)
-  let text = ''
-  const write = output.write.bind(output)
-  output.write = (chunk: Buffer) => {
-    text += chunk.toString()
-    return write(chunk)
-  }
-  try {
-    const outcome = await runSession({ command: 'never', hostKeys: unchecked, connectTimeoutMs: 10_000, commandTimeoutMs: 0, output, ...opts })
-    return { outcome, text }
-  } finally {
-    await output.dispose()
-    dir.remove()
-  }
+function run(opts: Pick<SessionOptions, 'target' | 'credentials' | 'prepare'> & Partial<SessionOptions>): Promise<{ outcome: SessionOutcome; text: string }> {
+  return runCapturing({ command: 'never', hostKeys: unchecked, ...opts })
 }
 
 /** A script too big to pass a proxy that stalls after 1 MiB: its staging cannot finish. */

@@ -13,7 +13,7 @@ import { hostKeyPolicy } from '../../src/engine/trust/policy.js'
 import { knownHostsPolicy, runEngine, target } from '../helpers/engine.js'
 import { loginUser } from '../helpers/fleet.js'
 import { processGone } from '../helpers/net.js'
-import { generateClientKey, startFakeServer, type FakeServerOptions } from '../helpers/ssh2-server.js'
+import { generateClientKey, startFakeServer, type FakeServerOptions, generateKeyPair } from '../helpers/ssh2-server.js'
 import { requireSshd, startSshd, type Sshd } from '../helpers/sshd.js'
 
 /** A spool that calls `onText` with everything written so far, after each chunk. */
@@ -265,7 +265,7 @@ describe('session against in-process ssh2 servers', () => {
   })
 
   it('a server that disconnects during authentication for too many failures: authentication failed, with the methods tried', async () => {
-    const srv = new ssh2.Server({ hostKeys: [ssh2.utils.generateKeyPairSync('ed25519').private] }, (conn) => {
+    const srv = new ssh2.Server({ hostKeys: [generateKeyPair().private] }, (conn) => {
       conn.on('error', () => undefined)
       let failures = 0
       conn.on('authentication', (ctx) => {

@@ -15,7 +15,7 @@ import type { Prepare, PreparePhase } from '../../src/engine/prepare/prepare.js'
 import { runSession, type SessionOptions, type SessionOutcome } from '../../src/engine/host/session.js'
 import { hostKeyPolicy } from '../../src/engine/trust/policy.js'
 import { target } from '../helpers/engine.js'
-import { startFakeServer, withoutRunToken } from '../helpers/ssh2-server.js'
+import { startFakeServer, withoutRunToken, generateKeyPair } from '../helpers/ssh2-server.js'
 
 const unchecked = hostKeyPolicy({ strict: false, knownHosts: null, fingerprints: [] })
 
@@ -64,7 +64,7 @@ function runOn(client: Client, command: string): Promise<void> {
  */
 async function scriptedServer(script: { session(n: number, accept: () => void): void; exec(command: string, accept: () => ServerChannel): void }) {
   const log: string[] = []
-  const server = new ssh2.Server({ hostKeys: [ssh2.utils.generateKeyPairSync('ed25519').private] }, (conn) => {
+  const server = new ssh2.Server({ hostKeys: [generateKeyPair().private] }, (conn) => {
     conn.on('error', () => undefined)
     conn.on('authentication', (ctx) => ctx.accept())
     let sessions = 0

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { chmod, chown, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
+import { chmod, chown, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -17,7 +17,7 @@ import { startBannerHost, type BannerHost } from '../helpers/banner-host.js'
 import { loginUser } from '../helpers/fleet.js'
 import { clientBursts, startProxies, type ProxiedConnection } from '../helpers/latency-proxy.js'
 import { requireSshd, startSshd, type Sshd } from '../helpers/sshd.js'
-import { connectClient, treeOf } from '../helpers/upload.js'
+import { connectClient, leftovers, treeOf } from '../helpers/upload.js'
 
 let work: string
 let workspace: string
@@ -40,10 +40,6 @@ async function destDir(): Promise<string> {
 
 function upload(client: ssh2.Client, packed: PackedUpload, remoteDir: string): Promise<void> {
   return uploadArchive(client, { archivePath: packed.archivePath, bytes: packed.bytes, remoteDir, signal: new AbortController().signal })
-}
-
-async function leftovers(dir: string): Promise<string[]> {
-  return (await readdir(dir, { recursive: true })).filter((name) => name.split('/').some((s) => s.includes('.ssh-fanout-')))
 }
 
 before(async () => {

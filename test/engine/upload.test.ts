@@ -27,7 +27,7 @@ import {
 } from '../../src/engine/prepare/upload.js'
 import { loginUser } from '../helpers/fleet.js'
 import { requireSshd, startSshd, type Sshd } from '../helpers/sshd.js'
-import { connectClient, cuttingProxy, stallingProxy, treeOf } from '../helpers/upload.js'
+import { connectClient, leftovers, cuttingProxy, stallingProxy, treeOf } from '../helpers/upload.js'
 import { FAIL_AFTER_MS, whenDirSettles } from '../helpers/wait.js'
 
 const execFileP = promisify(execFile)
@@ -94,13 +94,6 @@ async function entryOffset(archivePath: string, name: string): Promise<number> {
     at += 512 + Math.ceil(parseInt(header.subarray(124, 136).toString(), 8) / 512) * 512
   }
   throw new Error(`no entry ${name} in ${archivePath}`)
-}
-
-/** Names of staging dirs and temp files anywhere under `dir`. */
-async function leftovers(dir: string): Promise<string[]> {
-  const found: string[] = []
-  for (const name of await readdir(dir, { recursive: true })) if (name.split('/').some((s) => s.includes('.ssh-fanout-'))) found.push(name)
-  return found
 }
 
 before(async () => {

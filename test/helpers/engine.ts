@@ -5,6 +5,8 @@ import { SpoolDir, type OutputSpool } from '../../src/engine/output/spool.js'
 import type { HostResult, HostTarget } from '../../src/engine/model.js'
 import type { HostKeyPolicy } from '../../src/engine/model.js'
 import { hostKeyPolicy } from '../../src/engine/trust/policy.js'
+import { OutputSpool as Spool } from '../../src/engine/output/spool.js'
+import { runSession, type SessionOptions, type SessionOutcome } from '../../src/engine/host/session.js'
 
 export function target(host: string, port: number, username = 'deploy'): HostTarget {
   return { host, port, username, label: port === 22 ? host : `${host}:${port}` }
@@ -75,4 +77,28 @@ export async function runEngine(targets: HostTarget[], overrides: Overrides = {}
 /** Strict checking against known_hosts text only. */
 export function knownHostsPolicy(knownHosts: string): HostKeyPolicy {
   return hostKeyPolicy({ strict: true, knownHosts: parseKnownHosts(knownHosts), fingerprints: [] })
+}
+
+/**
+ * Runs one session with a 1 MiB spool (connect-timeout 10 s, no command-timeout unless given) and
+ * collects what the host printed, as written to the spool.
+ */
+export async function runCapturing(
+  opts: Pick<SessionOptions, 'target' | 'credentials' | 'hostKeys'> & Partial<SessionOptions>,
+): Promise<{ outcome: SessionOutcome; text: string }> {
+  const dir = new SpoolDir()
+  const output = new Spool(dir.spool(1 << 20).path, 1 << 20)
+  let text = ''
+  const write = output.write.bind(output)
+  output.write = (chunk: Buffer) => {
+    text += chunk.toString()
+    return write(chunk)
+  }
+  try {
+    const outcome = await runSession({ command: 'true', connectTimeoutMs: 10_000, commandTimeoutMs: 0, output, ...opts })
+    return { outcome, text }
+  } finally {
+    await output.dispose()
+    dir.remove()
+  }
 }

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module'
 import net from 'node:net'
 import ssh2 from 'ssh2'
 import type { Connection, ParsedKey } from 'ssh2'
+import { generateKeyPair } from './ssh2-server.js'
 
 const require = createRequire(import.meta.url)
 
@@ -78,17 +79,10 @@ function sendDisconnect(conn: Connection, description: string): void {
   utils.sendPacket(proto, writer.finalize(packet))
 }
 
-/**
- * A fresh ed25519 host key. ssh2's generateKeyPairSync now and then (about 1 in 100) returns a
- * key its own parseKey calls malformed: generate again until it parses.
- */
+/** A fresh ed25519 host key (see generateKeyPair), parsed. */
 function newHostKey(): { hostKey: { private: string }; parsed: ParsedKey } {
-  for (let attempt = 0; ; attempt++) {
-    const hostKey = ssh2.utils.generateKeyPairSync('ed25519')
-    const parsed = ssh2.utils.parseKey(hostKey.private)
-    if (!(parsed instanceof Error)) return { hostKey, parsed }
-    if (attempt >= 20) throw parsed
-  }
+  const hostKey = generateKeyPair()
+  return { hostKey, parsed: ssh2.utils.parseKey(hostKey.private) as ParsedKey }
 }
 
 export interface HostileSsh2Options {

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import ssh2 from 'ssh2'
 import type { AuthContext, Connection } from 'ssh2'
-import { withoutRunToken } from './ssh2-server.js'
+import { generateKeyPair, withoutRunToken } from './ssh2-server.js'
 import { requireTool } from './tools.js'
 
 const execFileP = promisify(execFile)
@@ -44,7 +44,7 @@ export async function startPickyServer(opts: { early: 'hang up' | 'open after lo
   const seen: Seen[] = []
   const byPort = new Map<number, { seen: Seen; socket: net.Socket }>()
   const methods: ssh2.AuthenticationType[] = ['publickey', 'password']
-  const hostKey = ssh2.utils.generateKeyPairSync('ed25519')
+  const hostKey = generateKeyPair()
   const server = new ssh2.Server({ hostKeys: [hostKey.private], ...(opts.ident ? { ident: opts.ident } : {}) }, (conn, info) => {
     const { seen: s, socket } = byPort.get(info.port)!
     conn.on('error', () => undefined)

@@ -75,15 +75,26 @@ export interface FakeServer {
 let defaultHostKey: string | undefined
 
 function getDefaultHostKey(): string {
-  defaultHostKey ??= ssh2.utils.generateKeyPairSync('ed25519').private
+  defaultHostKey ??= generateKeyPair().private
   return defaultHostKey
 }
 
 /** A fresh client key pair: OpenSSH private key text and OpenSSH public key line. */
-export function generateClientKey(type: 'ed25519' | 'rsa' = 'ed25519'): { private: string; public: string } {
-  const pair = type === 'rsa' ? ssh2.utils.generateKeyPairSync('rsa', { bits: 2048 }) : ssh2.utils.generateKeyPairSync('ed25519')
-  return { private: pair.private, public: pair.public }
+/**
+ * A fresh key pair. ssh2's generateKeyPairSync now and then (about 1 in 100) returns a key its own
+ * parseKey calls malformed: generate again until both halves parse.
+ */
+export function generateKeyPair(type: 'ed25519' | 'rsa' = 'ed25519'): { private: string; public: string } {
+  for (let attempt = 0; ; attempt++) {
+    const pair = type === 'rsa' ? ssh2.utils.generateKeyPairSync('rsa', { bits: 2048 }) : ssh2.utils.generateKeyPairSync('ed25519')
+    const parsed = [ssh2.utils.parseKey(pair.private), ssh2.utils.parseKey(pair.public)]
+    if (!parsed.some((k) => k instanceof Error)) return { private: pair.private, public: pair.public }
+    if (attempt >= 20) throw parsed.find((k) => k instanceof Error) as Error
+  }
 }
+
+/** A client key pair (see generateKeyPair). */
+export const generateClientKey = generateKeyPair
 
 function parseKeyOrThrow(text: string, what: string): ParsedKey {
   const key = ssh2.utils.parseKey(text)

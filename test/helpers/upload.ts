@@ -135,3 +135,17 @@ export async function treeOf(root: string): Promise<Record<string, string>> {
   await walk(root, '')
   return out
 }
+
+/**
+ * Names of staging dirs and temp files anywhere under `dir`. A walk that meets a directory being
+ * removed under it (ENOENT) is walked again: the removal it raced with is over or further along.
+ */
+export async function leftovers(dir: string): Promise<string[]> {
+  for (;;) {
+    try {
+      return (await readdir(dir, { recursive: true })).filter((name) => name.split('/').some((s) => s.includes('.ssh-fanout-')))
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || (err as NodeJS.ErrnoException).path === dir) throw err
+    }
+  }
+}
