@@ -18,9 +18,10 @@ export class RecordingReporter implements Reporter {
   progressCalls = 0
   /** `batch N/M: K hosts` and `pause before N/M` lines, in order. */
   rollout: string[] = []
-  async hostFinished(result: HostResult, output: OutputSpool): Promise<void> {
+  /** A skipped host has no output spool: its log is empty. */
+  async hostFinished(result: HostResult, output: OutputSpool | null): Promise<void> {
     const parts: Buffer[] = []
-    for await (const c of output.chunks()) parts.push(c)
+    if (output) for await (const c of output.chunks()) parts.push(c)
     this.finished.push({ result, log: Buffer.concat(parts).toString() })
   }
   progress(): void {
