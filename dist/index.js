@@ -30371,7 +30371,8 @@ const RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/i;
 /**
  * A file name for a host's log that is valid on Linux, macOS and Windows runners: the label
  * with every character other than letters, digits, `.`, `-` and `_` replaced by `_`
- * (`[2001:db8::1]:2222` → `_2001_db8__1__2222.log`), unique within the run.
+ * (`[2001:db8::1]:2222` → `_2001_db8__1__2222.log`), unique within the run. Every name ends in
+ * `.log`, so none is `results.json`.
  */
 function logFileName(label, taken) {
     let base = label.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, (dots) => '_'.repeat(dots.length));
@@ -30380,7 +30381,7 @@ function logFileName(label, taken) {
     if (RESERVED.test(base))
         base = `${base}_`;
     let name = `${base}.log`;
-    for (let n = 2; taken.has(name.toLowerCase()) || name.toLowerCase() === 'results.json'; n++)
+    for (let n = 2; taken.has(name.toLowerCase()); n++)
         name = `${base}-${n}.log`;
     taken.add(name.toLowerCase());
     return name;

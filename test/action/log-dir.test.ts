@@ -6,7 +6,7 @@ import { logFileName } from '../../src/action/results/log-dir.js'
 import { maskSecrets, StreamMasker } from '../../src/engine/output/secrets.js'
 
 describe('logFileName', () => {
-  it('replaces characters that are unsafe in file names, and avoids device names and results.json', () => {
+  it('replaces characters that are unsafe in file names, and avoids device names', () => {
     const taken = new Set<string>()
     assert.equal(logFileName('[2001:db8::1]:2222', taken), '_2001_db8__1__2222.log')
     assert.equal(logFileName('web-01.example.com', taken), 'web-01.example.com.log')
