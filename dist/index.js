@@ -11062,7 +11062,7 @@ const {
   ERR_INVALID_ARG_TYPE,
   ERR_OUT_OF_RANGE,
   validateNumber
-} = __nccwpck_require__(3208);
+} = __nccwpck_require__(827);
 
 const kMinPoolSpace = 128;
 
@@ -18260,7 +18260,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3208:
+/***/ 827:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -25789,7 +25789,7 @@ g.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node_url__
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _esm_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3012);
 /* harmony import */ var node_events__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8474);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2324);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3208);
 // The entry point the runner starts (dist/index.js): it only calls run().
 
 
@@ -25806,7 +25806,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2324:
+/***/ 3208:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -28384,46 +28384,10 @@ function missingUserMessage(labels) {
     return `no username for${count} ${shown}${more}; give user@host or set the username`;
 }
 
-;// CONCATENATED MODULE: ./lib/engine/ssh/ppk.js
+;// CONCATENATED MODULE: ./lib/engine/ssh/ppk-keys.js
 /**
- * PuTTY private key (.ppk) → unencrypted OpenSSH private key.
- *
- * ssh2 only parses `PuTTY-User-Key-File-2` files holding ssh-rsa or ssh-dss
- * keys, so PuTTY keys are converted to the `openssh-key-v1` format (cipher
- * "none", kdf "none") before they reach ssh2.
- *
- * The PPK format follows PuTTY's documentation (appendix "PPK file format",
- * doc/pubkeyfmt.but) and source (sshpubk.c, crypto/ecc-ssh.c):
- *
- *   PuTTY-User-Key-File-<2|3>: <algorithm>
- *   Encryption: none | aes256-cbc
- *   Comment: <text>
- *   Public-Lines: N, then N lines of base64 (the SSH wire public key blob)
- *   [v3, encrypted only] Key-Derivation: Argon2id|Argon2i|Argon2d,
- *     Argon2-Memory (KiB), Argon2-Passes, Argon2-Parallelism, Argon2-Salt (hex)
- *   Private-Lines: N, then N lines of base64 (private blob, maybe encrypted)
- *   Private-MAC: <hex>
- *
- * The MAC covers string(algorithm) string(encryption) string(comment)
- * string(public blob) string(decrypted private blob, padding included).
- * v2: HMAC-SHA1 keyed with SHA1("putty-private-key-file-mac-key" + passphrase);
- *     AES key = (SHA1(uint32 0 + pass) || SHA1(uint32 1 + pass))[0..32], IV 0.
- * v3: HMAC-SHA256; Argon2 (empty secret and associated data) gives 80 bytes:
- *     AES key 32, IV 16, MAC key 32. Unencrypted: zero-length MAC key.
- *
- * Private blobs (unused bytes after them are random padding):
- *   ssh-rsa      mpint d, mpint p, mpint q, mpint iqmp (q^-1 mod p)
- *   ssh-dss      mpint x
- *   ecdsa-sha2-* mpint private scalar
- *   ssh-ed25519  string of 32 bytes: the seed, "little-endian integer" —
- *                PuTTY's docs say mpint, but the code writes a fixed-length
- *                little-endian string, i.e. exactly OpenSSH's 32-byte seed.
- *
- * A MAC mismatch on an encrypted key is reported as reason 'passphrase' (a
- * wrong passphrase and a damaged file cannot be told apart); on an
- * unencrypted key it is reason 'format'. Passphrases are UTF-8 encoded.
- *
- * Only Node built-ins; no @actions/* imports.
+ * The key material of a PuTTY key: reading the SSH wire blobs (RFC 4251 §5) of each key type and
+ * writing them as an unencrypted `openssh-key-v1` private key (see ppk.ts for the file format).
  */
 
 class PuttyKeyError extends Error {
@@ -28434,14 +28398,7 @@ class PuttyKeyError extends Error {
         this.name = 'PuttyKeyError';
     }
 }
-const ACCEPTED_TYPES = 'ssh-rsa, ssh-ed25519, ecdsa-sha2-nistp256/384/521, ssh-dss';
 const ACCEPTED_VERSIONS = 'PuTTY-User-Key-File-2 or PuTTY-User-Key-File-3 (PuTTY 0.52 and later)';
-const CONVERT_HINT = 'convert it with `puttygen key.ppk -O private-openssh -o key`';
-/** True when `text` looks like a PPK v2 or v3 file. */
-function isPuttyKey(text) {
-    const t = text.trim();
-    return t.startsWith('PuTTY-User-Key-File-2:') || t.startsWith('PuTTY-User-Key-File-3:');
-}
 // ---------------------------------------------------------------------------
 // SSH wire format helpers (RFC 4251 §5)
 function formatError(what) {
@@ -28564,6 +28521,75 @@ const CONVERTERS = new Map([
         },
     ],
 ]);
+/** openssh-key-v1 (PROTOCOL.key), cipher and kdf "none", one key. */
+function openSSHPrivateKey(publicBlob, keyFields, comment) {
+    const check = external_node_crypto_.randomBytes(4);
+    const section = new WireWriter().raw(check).raw(check).raw(keyFields).string(comment).toBuffer();
+    const padding = Buffer.from(Array.from({ length: (8 - (section.length % 8)) % 8 }, (_, i) => i + 1));
+    const body = new WireWriter()
+        .raw(Buffer.from('openssh-key-v1\0', 'latin1'))
+        .string('none')
+        .string('none')
+        .string('')
+        .uint32(1)
+        .string(publicBlob)
+        .string(Buffer.concat([section, padding]))
+        .toBuffer();
+    const b64 = body.toString('base64').replace(/.{1,70}/g, '$&\n');
+    return `-----BEGIN OPENSSH PRIVATE KEY-----\n${b64}-----END OPENSSH PRIVATE KEY-----\n`;
+}
+
+;// CONCATENATED MODULE: ./lib/engine/ssh/ppk.js
+/**
+ * PuTTY private key (.ppk) → unencrypted OpenSSH private key.
+ *
+ * ssh2 only parses `PuTTY-User-Key-File-2` files holding ssh-rsa or ssh-dss
+ * keys, so PuTTY keys are converted to the `openssh-key-v1` format (cipher
+ * "none", kdf "none") before they reach ssh2.
+ *
+ * The PPK format follows PuTTY's documentation (appendix "PPK file format",
+ * doc/pubkeyfmt.but) and source (sshpubk.c, crypto/ecc-ssh.c):
+ *
+ *   PuTTY-User-Key-File-<2|3>: <algorithm>
+ *   Encryption: none | aes256-cbc
+ *   Comment: <text>
+ *   Public-Lines: N, then N lines of base64 (the SSH wire public key blob)
+ *   [v3, encrypted only] Key-Derivation: Argon2id|Argon2i|Argon2d,
+ *     Argon2-Memory (KiB), Argon2-Passes, Argon2-Parallelism, Argon2-Salt (hex)
+ *   Private-Lines: N, then N lines of base64 (private blob, maybe encrypted)
+ *   Private-MAC: <hex>
+ *
+ * The MAC covers string(algorithm) string(encryption) string(comment)
+ * string(public blob) string(decrypted private blob, padding included).
+ * v2: HMAC-SHA1 keyed with SHA1("putty-private-key-file-mac-key" + passphrase);
+ *     AES key = (SHA1(uint32 0 + pass) || SHA1(uint32 1 + pass))[0..32], IV 0.
+ * v3: HMAC-SHA256; Argon2 (empty secret and associated data) gives 80 bytes:
+ *     AES key 32, IV 16, MAC key 32. Unencrypted: zero-length MAC key.
+ *
+ * Private blobs (unused bytes after them are random padding):
+ *   ssh-rsa      mpint d, mpint p, mpint q, mpint iqmp (q^-1 mod p)
+ *   ssh-dss      mpint x
+ *   ecdsa-sha2-* mpint private scalar
+ *   ssh-ed25519  string of 32 bytes: the seed, "little-endian integer" —
+ *                PuTTY's docs say mpint, but the code writes a fixed-length
+ *                little-endian string, i.e. exactly OpenSSH's 32-byte seed.
+ *
+ * A MAC mismatch on an encrypted key is reported as reason 'passphrase' (a
+ * wrong passphrase and a damaged file cannot be told apart); on an
+ * unencrypted key it is reason 'format'. Passphrases are UTF-8 encoded.
+ *
+ * Only Node built-ins; no @actions/* imports.
+ */
+
+
+
+const ACCEPTED_TYPES = 'ssh-rsa, ssh-ed25519, ecdsa-sha2-nistp256/384/521, ssh-dss';
+const CONVERT_HINT = 'convert it with `puttygen key.ppk -O private-openssh -o key`';
+/** True when `text` looks like a PPK v2 or v3 file. */
+function isPuttyKey(text) {
+    const t = text.trim();
+    return t.startsWith('PuTTY-User-Key-File-2:') || t.startsWith('PuTTY-User-Key-File-3:');
+}
 // ---------------------------------------------------------------------------
 // Outer text layer
 class PpkLines {
@@ -28728,23 +28754,6 @@ function puttyToOpenSSH(text, passphrase) {
     const keyFields = new WireWriter().string(algorithm);
     convert(pub, new WireReader(privateBlob, 'private key'), keyFields);
     return openSSHPrivateKey(publicBlob, keyFields.toBuffer(), comment);
-}
-/** openssh-key-v1 (PROTOCOL.key), cipher and kdf "none", one key. */
-function openSSHPrivateKey(publicBlob, keyFields, comment) {
-    const check = external_node_crypto_.randomBytes(4);
-    const section = new WireWriter().raw(check).raw(check).raw(keyFields).string(comment).toBuffer();
-    const padding = Buffer.from(Array.from({ length: (8 - (section.length % 8)) % 8 }, (_, i) => i + 1));
-    const body = new WireWriter()
-        .raw(Buffer.from('openssh-key-v1\0', 'latin1'))
-        .string('none')
-        .string('none')
-        .string('')
-        .uint32(1)
-        .string(publicBlob)
-        .string(Buffer.concat([section, padding]))
-        .toBuffer();
-    const b64 = body.toString('base64').replace(/.{1,70}/g, '$&\n');
-    return `-----BEGIN OPENSSH PRIVATE KEY-----\n${b64}-----END OPENSSH PRIVATE KEY-----\n`;
 }
 
 ;// CONCATENATED MODULE: ./lib/engine/targets/rollout.js
