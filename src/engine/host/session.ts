@@ -27,6 +27,7 @@ import { DirectTransport } from '../ssh/transport.js'
 import { classifyClientError, Login, STALLED_DURING, type ClientError, type LoginStage } from '../ssh/login.js'
 import { Command } from './command.js'
 import { clientErrorFailure, closedFailure, lostWhileRunning, type Failure } from './failure.js'
+import { Deadlines } from './deadlines.js'
 import { Stopper } from './stop.js'
 import * as out from './outcome.js'
 import { Preparation } from './preparation.js'
@@ -76,10 +77,7 @@ class Session {
   private readonly command: Command
   private readonly stop: Stopper
   private readonly shortLogin: boolean
-  /** connect-timeout and command-timeout (the stop's own timers are the Stopper's). */
-  private readonly timers: NodeJS.Timeout[] = []
-  /** When command-timeout, started before the preparation, runs out (0: no limit or not started). */
-  private timeoutAt = 0
+  private readonly deadlines: Deadlines
   private settle!: (outcome: SessionOutcome) => void
   /** The connection was lost during a short login (before the login succeeded): worth one ordinary login. */
   shortLoginLost = false
@@ -96,6 +94,7 @@ class Session {
     excludedHostKeyAlgorithms: string[],
   ) {
     this.shortLogin = opts.shortLogin ?? true
+    this.deadlines = new Deadlines(opts.commandTimeoutMs, () => this.onCommandTimeout())
     this.prep = opts.prepare ? new Preparation(opts.prepare, opts.onUploadProgress) : null
     const transport = opts.transport ?? new DirectTransport(opts.lookup)
     this.login = new Login({
@@ -137,7 +136,7 @@ class Session {
       this.settle = resolve
       if (this.opts.signal?.aborted) return this.finish(this.cancelled('cancelled: the job was cancelled before this host connected'))
       this.opts.signal?.addEventListener('abort', this.onAbort, { once: true })
-      this.timers.push(setTimeout(() => this.onConnectTimeout(), Math.max(0, this.deadline - Date.now())))
+      this.deadlines.connect(this.deadline, () => this.onConnectTimeout())
       this.login.start({
         failed: (err) => this.fail(err.kind, err.message, err.retryable),
         ready: () => this.onLoggedIn(),
@@ -153,8 +152,8 @@ class Session {
   private onLoggedIn(): void {
     const prep = this.prep
     if (!prep) return this.exec(this.opts.command)
-    this.clearTimers()
-    this.startCommandTimeout()
+    this.deadlines.clear()
+    this.deadlines.command()
     this.state = { phase: 'prepare', prep }
     prep.run(this.login.client, {
       done: (command) => {
@@ -181,16 +180,9 @@ class Session {
 
   private onCommandStarted(): void {
     // A stop begun while the exec request was out keeps its timers.
-    if (!this.stop.record) this.clearTimers()
+    if (!this.stop.record) this.deadlines.clear()
     this.state = { phase: 'running' }
-    if (!this.stop.record) this.startCommandTimeout()
-  }
-
-  /** Starts command-timeout once (before the preparation, when there is one); later calls re-arm what is left of it. */
-  private startCommandTimeout(): void {
-    if (this.opts.commandTimeoutMs <= 0) return
-    if (this.timeoutAt === 0) this.timeoutAt = Date.now() + this.opts.commandTimeoutMs
-    this.timers.push(setTimeout(() => this.onCommandTimeout(), Math.max(0, this.timeoutAt - Date.now())))
+    if (!this.stop.record) this.deadlines.command()
   }
 
   private onConnectTimeout(): void {
@@ -239,7 +231,7 @@ class Session {
   /** Records why we stop the command (a cancellation takes over a timeout's stop) and stops it. */
   private stopCommand(status: 'timeout' | 'cancelled', what: string, graceMs: number): void {
     this.stop.begin(status, what, this.command.exit !== null)
-    this.clearTimers()
+    this.deadlines.clear()
     this.stop.start(graceMs)
   }
 
@@ -290,7 +282,7 @@ class Session {
     if (this.state.phase === 'done') return
     const connected = this.phase() !== 'connect'
     this.state = { phase: 'done' }
-    this.clearTimers()
+    this.deadlines.clear()
     this.stop.clear()
     this.opts.signal?.removeEventListener('abort', this.onAbort)
     this.prep?.stop()
@@ -312,9 +304,5 @@ class Session {
   /** Removes what the preparation staged, once (at the stop, or at the end), while the connection lasts; never rejects. */
   private cleanup(): Promise<void> {
     return this.prep?.cleanup(this.login.client, this.connectionClosed) ?? Promise.resolve()
-  }
-
-  private clearTimers(): void {
-    for (const t of this.timers.splice(0)) clearTimeout(t)
   }
 }
