@@ -1,10 +1,8 @@
 /** The jump host: every target through ONE SSH session to a bastion (direct-tcpip channels, as `ssh -J`). */
 import type { LookupFunction } from 'node:net'
 import type ssh2 from 'ssh2'
-import { Client } from './ssh2.js'
-import type { ConnectConfig } from 'ssh2'
-import { Authenticator } from './auth.js'
-import { askingForOtherKeyTypes, hostKeyAlgorithms, namingEveryKey, NO_COMMON_HOST_KEY, verifyHostKey, type HandshakeTry } from '../trust/host-key-check.js'
+import { classifyClientError, Login, STALLED_DURING } from './login.js'
+import { askingForOtherKeyTypes, namingEveryKey, type HandshakeTry } from '../trust/host-key-check.js'
 import type { Credentials, HostKeyInfo, HostKeyPolicy, HostTarget } from '../model.js'
 import { sleep } from '../timers.js'
 import { socketError, tcpOpen, TransportError, type Link, type Transport } from './transport.js'
@@ -176,24 +174,29 @@ export class JumpTransport implements Transport {
   private connectOnce(excluded: string[], deadline: number): Promise<HandshakeTry<BastionSession | TransportError>> {
     const { bastion, credentials, hostKeys } = this.opts
     return new Promise((resolve) => {
-      let refusedUnknownKey: HostKeyInfo | null = null
-      let noCommonHostKey = false
-      const reject = (err: TransportError) => resolve({ result: err, refusedUnknownKey, noCommonHostKey })
-      if (this.closed) return reject(new TransportError('cancelled', 'cancelled: the run ended', false))
-      const abort = new AbortController()
-      const client = new Client()
-      const auth = new Authenticator(credentials, bastion.username)
-      let phase = 'TCP connect'
-      let hostKeyProblem: string | null = null
+      const reject = (err: TransportError) => resolve({ result: err, refusedUnknownKey: login.refusedUnknownKey, noCommonHostKey: login.noCommonHostKey })
+      if (this.closed)
+        return resolve({ result: new TransportError('cancelled', 'cancelled: the run ended', false), refusedUnknownKey: null, noCommonHostKey: false })
+      const login = new Login({
+        target: bastion,
+        credentials,
+        hostKeys,
+        excludedHostKeyAlgorithms: excluded,
+        keepaliveIntervalMs: this.opts.keepaliveIntervalMs,
+        keepaliveCountMax: this.opts.keepaliveCountMax,
+        open: (signal) => tcpOpen(bastion, signal, this.opts.lookup),
+        auth: { short: true, earlyAuth: false, knowsServerSoftware: false },
+      })
+      const client = login.client
+      const phase = () => (login.stage === 'ready' ? STALLED_DURING.auth : STALLED_DURING[login.stage])
       let settled = false
       const fail = (err: TransportError) => {
         if (settled) return
         settled = true
         clearTimeout(timer)
         this.cleanups.delete(cancel)
-        abort.abort()
-        client.removeAllListeners('close')
-        client.on('error', () => undefined)
+        login.closeStream()
+        login.quiet()
         client.destroy()
         reject(err)
       }
@@ -201,56 +204,33 @@ export class JumpTransport implements Transport {
       this.cleanups.add(cancel)
       const timer = setTimeout(
         () =>
-          fail(new TransportError('connect timeout', `connect timeout: no session within ${this.opts.connectTimeoutMs} ms (stalled during ${phase})`, true)),
+          fail(new TransportError('connect timeout', `connect timeout: no session within ${this.opts.connectTimeoutMs} ms (stalled during ${phase()})`, true)),
         Math.max(0, deadline - Date.now()),
       )
-      let hostKey: HostKeyInfo | null = null
-      client.on('handshake', () => (phase = 'authentication'))
-      client.on('error', (err: Error & { level?: string }) => {
-        if (hostKeyProblem) return fail(new TransportError('host key', hostKeyProblem, false))
-        if (err.level === 'client-authentication') return fail(new TransportError('authentication', auth.failureMessage(), false))
-        if (err.level === 'client-socket') return fail(socketError(err))
-        noCommonHostKey = NO_COMMON_HOST_KEY.test(err.message)
-        if (!settled) return fail(new TransportError('handshake', `handshake: ${err.message}`, /connection lost|closed|reset/i.test(err.message)))
-        if (session) session.lost ??= `connection lost: jump host ${this.label}: ${err.level === 'client-timeout' ? 'no keepalive reply' : err.message}`
-      })
       let session: BastionSession | null = null
-      client.on('close', () => {
-        if (!session) return fail(new TransportError('connection lost', `connection lost during ${phase}`, true))
-        this.onLost(session)
-      })
-      client.on('ready', () => {
-        settled = true
-        clearTimeout(timer)
-        this.cleanups.delete(cancel)
-        session = { client, hostKey: hostKey!, lost: null }
-        resolve({ result: session, refusedUnknownKey: null, noCommonHostKey: false })
-      })
-      tcpOpen(bastion, abort.signal, this.opts.lookup).then(
-        ({ stream }) => {
-          phase = 'SSH handshake'
-          const serverHostKey = hostKeyAlgorithms(hostKeys, bastion, excluded)
-          const config: ConnectConfig = {
-            sock: stream,
-            username: bastion.username,
-            readyTimeout: 0,
-            keepaliveInterval: this.opts.keepaliveIntervalMs ?? 15_000,
-            keepaliveCountMax: this.opts.keepaliveCountMax ?? 3,
-            hostVerifier: (blob: Buffer) => {
-              const { key, parsed, problem } = verifyHostKey(hostKeys, bastion, blob)
-              hostKey = key
-              hostKeyProblem = problem
-              if (problem !== null && hostKeys.askForOtherKeyTypes(bastion, parsed)) refusedUnknownKey = key
-              return problem === null
-            },
-            authHandler: (methodsLeft, _partial, next) => next(auth.next(methodsLeft) as never),
-            tryKeyboard: credentials.password !== undefined,
-            ...(serverHostKey ? { algorithms: { serverHostKey: serverHostKey as never } } : {}),
-          }
-          client.connect(config)
+      login.start({
+        failed: fail,
+        error: (err) => {
+          const c = classifyClientError(err, login)
+          if (c.cause === 'host key') return fail(new TransportError('host key', c.message, false))
+          if (c.cause === 'authentication') return fail(new TransportError('authentication', login.auth.failureMessage(), false))
+          if (c.cause === 'socket') return fail(socketError(c.err))
+          login.noCommonHostKey = c.noCommonHostKey
+          if (!settled) return fail(new TransportError('handshake', `handshake: ${c.detail}`, c.hungUp))
+          if (session) session.lost ??= `connection lost: jump host ${this.label}: ${c.cause === 'keepalive' ? 'no keepalive reply' : c.detail}`
         },
-        (err: TransportError) => fail(err),
-      )
+        close: () => {
+          if (!session) return fail(new TransportError('connection lost', `connection lost during ${phase()}`, true))
+          this.onLost(session)
+        },
+        ready: () => {
+          settled = true
+          clearTimeout(timer)
+          this.cleanups.delete(cancel)
+          session = { client, hostKey: login.hostKey!, lost: null }
+          resolve({ result: session, refusedUnknownKey: null, noCommonHostKey: false })
+        },
+      })
     })
   }
 
