@@ -11062,7 +11062,7 @@ const {
   ERR_INVALID_ARG_TYPE,
   ERR_OUT_OF_RANGE,
   validateNumber
-} = __nccwpck_require__(827);
+} = __nccwpck_require__(3208);
 
 const kMinPoolSpace = 128;
 
@@ -18260,7 +18260,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 827:
+/***/ 3208:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -25789,7 +25789,7 @@ g.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node_url__
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _esm_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3012);
 /* harmony import */ var node_events__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8474);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3208);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2999);
 // The entry point the runner starts (dist/index.js): it only calls run().
 
 
@@ -25806,7 +25806,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3208:
+/***/ 2999:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -26521,140 +26521,6 @@ const TAIL_LINES = 20;
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./lib/engine/ssh/auth.js
-/**
- * One SSH login's authentication: tries the key, the agent, then the password (also through
- * keyboard-interactive), skipping what the server does not offer; remembers what it tried and
- * what the server offered, for the error message.
- *
- * With `short` (the default), the key goes first as a signed request, without the query that
- * asks whether the server would accept it (RFC 4252 §7 allows both; OpenSSH accepts the signed
- * one at once): one round trip less. A server that refuses it may want the query first: unless
- * it is OpenSSH (whose refusal of a signed request is final), the key is tried once more the
- * ordinary way, query then signature, after every other method (MaxAuthTries counts each request).
- */
-class Authenticator {
-    credentials;
-    username;
-    options;
-    tried = [];
-    serverMethods = null;
-    /** The key went out as a signed request without a query, and no answer came back yet. */
-    signedAtOnce = 'none';
-    keyRetried = false;
-    constructor(credentials, username, options = {}) {
-        this.credentials = credentials;
-        this.username = username;
-        this.options = options;
-    }
-    /**
-     * The server identified itself as OpenSSH (its identification comes before authentication).
-     * OpenSSH refuses a signed request for good, and keeps a channel opened during authentication
-     * for after a login (answering it then; or not at all, when the request did not log in).
-     */
-    get serverIsOpenSsh() {
-        return /^OpenSSH/i.test(this.options.serverSoftware?.() ?? '');
-    }
-    /** True while the last request sent is the key's signed request that went without a query (it has not been refused). */
-    get signedKeyPending() {
-        return this.signedAtOnce === 'pending';
-    }
-    /** ssh2's `authHandler`: the next method to try, or false when none is left. */
-    next(methodsLeft) {
-        if (methodsLeft)
-            this.serverMethods = methodsLeft;
-        if (this.signedAtOnce === 'pending')
-            this.signedAtOnce = 'refused';
-        const { credentials, username } = this;
-        const offered = (m) => methodsLeft === null || methodsLeft.includes(m);
-        const short = this.options.short ?? true;
-        const candidates = [
-            [
-                'key',
-                'publickey',
-                credentials.privateKey,
-                () => {
-                    if (!short)
-                        return { type: 'publickey', username, key: credentials.privateKey };
-                    this.signedAtOnce = 'pending';
-                    return { type: 'publickey', username, key: credentials.privateKey, skipQuery: true };
-                },
-            ],
-            ['agent', 'publickey', credentials.agent, () => ({ type: 'agent', username, agent: credentials.agent })],
-            ['password', 'password', credentials.password, () => ({ type: 'password', username, password: credentials.password })],
-            [
-                'keyboard-interactive',
-                'keyboard-interactive',
-                credentials.password,
-                () => ({
-                    type: 'keyboard-interactive',
-                    username,
-                    prompt: (_n, _i, _l, prompts, finish) => finish(prompts.map(() => credentials.password ?? '')),
-                }),
-            ],
-        ];
-        for (const [name, method, have, make] of candidates) {
-            if (this.tried.includes(name) || !offered(method) || have === undefined)
-                continue;
-            this.tried.push(name);
-            return make();
-        }
-        // Last resort: the key once more the ordinary way (query first), for servers that refuse a signed request sent without one.
-        if (this.signedAtOnce === 'refused' && !this.keyRetried && offered('publickey') && !this.serverIsOpenSsh) {
-            this.keyRetried = true;
-            return { type: 'publickey', username, key: credentials.privateKey };
-        }
-        return false;
-    }
-    /** `authentication failed for user "u" (tried: key, password; the server offers: publickey)` */
-    failureMessage() {
-        const tried = this.tried.length > 0 ? this.tried.join(', ') : 'nothing that the server offers';
-        const offered = this.serverMethods ? this.serverMethods.join(', ') : 'unknown';
-        return `authentication failed for user "${this.username}" (tried: ${tried}; the server offers: ${offered})`;
-    }
-}
-
-// EXTERNAL MODULE: ./node_modules/ssh2/lib/Channel.js
-var Channel = __nccwpck_require__(5683);
-;// CONCATENATED MODULE: ./lib/engine/ssh/channel.js
-
-/**
- * Opens a session channel and calls `cb` once the server confirmed it (nothing is requested on
- * it) or refused it (the error's `reason` is the server's, as with `client.exec`). Throws when
- * not connected.
- */
-function openSession(client, cb) {
-    const c = client;
-    // As ssh2's own check: a socket that ended its reading side is gone too.
-    if (!c._sock?.writable || c._sock._readableState?.ended !== false)
-        throw new Error('Not connected');
-    if (typeof c._chanMgr?.add !== 'function' || typeof c._protocol?.session !== 'function')
-        throw new Error('ssh2 internals changed: cannot open a session channel');
-    const handler = (err, channel) => cb(err, channel);
-    handler.type = 'session';
-    const local = c._chanMgr.add(handler);
-    if (local === -1)
-        return cb(new Error('No free channels available'));
-    c._protocol.session(local, Channel.MAX_WINDOW, Channel.PACKET_SIZE);
-}
-/** Sends the exec request on a channel from openSession; `cb` gets the server's answer (an error when it refused). */
-function execOn(channel, command, cb) {
-    const chan = channel;
-    const protocol = chan._client?._protocol;
-    if (!Array.isArray(chan._callbacks) || typeof protocol?.exec !== 'function')
-        throw new Error('ssh2 internals changed: cannot send an exec request');
-    if (chan.outgoing.state !== 'open')
-        return cb(new Error('Channel is not open'));
-    chan._callbacks.push((failed) => {
-        if (failed)
-            return cb(failed instanceof Error ? failed : new Error('Unable to exec'));
-        chan.subtype = 'exec';
-        chan.allowHalfOpen = true;
-        cb();
-    });
-    protocol.exec(chan.outgoing.id, command, true);
-}
-
 ;// CONCATENATED MODULE: ./lib/engine/trust/known-hosts.js
 /**
  * Host key verification against the `known-hosts` and `fingerprints` inputs.
@@ -27085,14 +26951,334 @@ function tcpOpen(target, signal, lookup) {
     });
 }
 
-;// CONCATENATED MODULE: ./lib/engine/host/session.js
+;// CONCATENATED MODULE: ./lib/engine/ssh/auth.js
+/**
+ * One SSH login's authentication: tries the key, the agent, then the password (also through
+ * keyboard-interactive), skipping what the server does not offer; remembers what it tried and
+ * what the server offered, for the error message.
+ *
+ * With `short` (the default), the key goes first as a signed request, without the query that
+ * asks whether the server would accept it (RFC 4252 §7 allows both; OpenSSH accepts the signed
+ * one at once): one round trip less. A server that refuses it may want the query first: unless
+ * it is OpenSSH (whose refusal of a signed request is final), the key is tried once more the
+ * ordinary way, query then signature, after every other method (MaxAuthTries counts each request).
+ */
+class Authenticator {
+    credentials;
+    username;
+    options;
+    tried = [];
+    serverMethods = null;
+    /** The key went out as a signed request without a query, and no answer came back yet. */
+    signedAtOnce = 'none';
+    keyRetried = false;
+    constructor(credentials, username, options = {}) {
+        this.credentials = credentials;
+        this.username = username;
+        this.options = options;
+    }
+    /**
+     * The server identified itself as OpenSSH (its identification comes before authentication).
+     * OpenSSH refuses a signed request for good, and keeps a channel opened during authentication
+     * for after a login (answering it then; or not at all, when the request did not log in).
+     */
+    get serverIsOpenSsh() {
+        return /^OpenSSH/i.test(this.options.serverSoftware?.() ?? '');
+    }
+    /** True while the last request sent is the key's signed request that went without a query (it has not been refused). */
+    get signedKeyPending() {
+        return this.signedAtOnce === 'pending';
+    }
+    /** ssh2's `authHandler`: the next method to try, or false when none is left. */
+    next(methodsLeft) {
+        if (methodsLeft)
+            this.serverMethods = methodsLeft;
+        if (this.signedAtOnce === 'pending')
+            this.signedAtOnce = 'refused';
+        const { credentials, username } = this;
+        const offered = (m) => methodsLeft === null || methodsLeft.includes(m);
+        const short = this.options.short ?? true;
+        const candidates = [
+            [
+                'key',
+                'publickey',
+                credentials.privateKey,
+                () => {
+                    if (!short)
+                        return { type: 'publickey', username, key: credentials.privateKey };
+                    this.signedAtOnce = 'pending';
+                    return { type: 'publickey', username, key: credentials.privateKey, skipQuery: true };
+                },
+            ],
+            ['agent', 'publickey', credentials.agent, () => ({ type: 'agent', username, agent: credentials.agent })],
+            ['password', 'password', credentials.password, () => ({ type: 'password', username, password: credentials.password })],
+            [
+                'keyboard-interactive',
+                'keyboard-interactive',
+                credentials.password,
+                () => ({
+                    type: 'keyboard-interactive',
+                    username,
+                    prompt: (_n, _i, _l, prompts, finish) => finish(prompts.map(() => credentials.password ?? '')),
+                }),
+            ],
+        ];
+        for (const [name, method, have, make] of candidates) {
+            if (this.tried.includes(name) || !offered(method) || have === undefined)
+                continue;
+            this.tried.push(name);
+            return make();
+        }
+        // Last resort: the key once more the ordinary way (query first), for servers that refuse a signed request sent without one.
+        if (this.signedAtOnce === 'refused' && !this.keyRetried && offered('publickey') && !this.serverIsOpenSsh) {
+            this.keyRetried = true;
+            return { type: 'publickey', username, key: credentials.privateKey };
+        }
+        return false;
+    }
+    /** `authentication failed for user "u" (tried: key, password; the server offers: publickey)` */
+    failureMessage() {
+        const tried = this.tried.length > 0 ? this.tried.join(', ') : 'nothing that the server offers';
+        const offered = this.serverMethods ? this.serverMethods.join(', ') : 'unknown';
+        return `authentication failed for user "${this.username}" (tried: ${tried}; the server offers: ${offered})`;
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/engine/ssh/login.js
 
 
 
 
+/** The stage as connect-timeout messages name it (`stalled during …`). */
+const STALLED_DURING = { connect: 'TCP connect', handshake: 'SSH handshake', auth: 'authentication' };
+/** SSH_DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE (RFC 4253). */
+const NO_MORE_AUTH_METHODS = 14;
+/** The one classification of ssh2 client errors (host session and bastion). */
+function classifyClientError(err, login) {
+    const common = { detail: err.message, hungUp: /connection lost|closed|reset/i.test(err.message), noCommonHostKey: NO_COMMON_HOST_KEY.test(err.message) };
+    if (login.hostKeyProblem)
+        return { ...common, cause: 'host key', message: login.hostKeyProblem };
+    if (err.level === 'client-authentication')
+        return { ...common, cause: 'authentication' };
+    if (login.stage === 'auth' && (err.code === NO_MORE_AUTH_METHODS || /authentication/i.test(err.message)))
+        return { ...common, cause: 'auth disconnect' };
+    if (err.level === 'client-socket')
+        return { ...common, cause: 'socket', err: err };
+    if (err.level === 'client-timeout')
+        return { ...common, cause: 'keepalive' };
+    return { ...common, cause: 'protocol' };
+}
+/** One connection's login: owns the client, the stream and what the host key check found. */
+class Login {
+    opts;
+    client = new Client();
+    auth;
+    stage = 'connect';
+    /** The stream to the host, once the transport opened it. */
+    link = null;
+    /** The host key presented (also when refused). */
+    hostKey = null;
+    hostKeyProblem = null;
+    /** The host key presented, when it was refused for being unknown and another of the host's key types may be trusted. */
+    refusedUnknownKey = null;
+    /** The handshake failed because no host key algorithm was left in common (set by the caller's error wording). */
+    noCommonHostKey = false;
+    linkAbort = new AbortController();
+    abandoned = false;
+    constructor(opts) {
+        this.opts = opts;
+        const { short, knowsServerSoftware } = opts.auth;
+        this.auth = new Authenticator(opts.credentials, opts.target.username, knowsServerSoftware ? { short, serverSoftware: () => this.client._remoteVer } : {});
+    }
+    /** The login is no longer wanted: a stream that opens now is destroyed. */
+    abandon() {
+        this.abandoned = true;
+    }
+    /** Gives up a stream still being opened and destroys the one opened. */
+    closeStream() {
+        this.linkAbort.abort();
+        this.link?.stream.destroy();
+    }
+    /** From now on the client's errors are ignored and its close only calls `onClose` (the login's owner is done). */
+    quiet(onClose) {
+        this.client.removeAllListeners('close');
+        if (onClose)
+            this.client.on('close', onClose);
+        this.client.on('error', () => undefined);
+    }
+    start(events) {
+        this.opts.open(this.linkAbort.signal).then((link) => {
+            if (this.abandoned)
+                return void link.stream.destroy();
+            this.link = link;
+            this.stage = 'handshake';
+            this.handshake(link.stream, events);
+        }, (err) => {
+            if (!this.abandoned)
+                events.failed(err);
+        });
+    }
+    handshake(socket, events) {
+        const { target, credentials, hostKeys } = this.opts;
+        const client = this.client;
+        client.on('handshake', () => {
+            this.stage = 'auth';
+        });
+        client.on('ready', () => {
+            this.stage = 'ready';
+            events.ready();
+        });
+        client.on('error', (err) => events.error(err));
+        client.on('close', () => events.close());
+        const serverHostKey = hostKeyAlgorithms(hostKeys, target, this.opts.excludedHostKeyAlgorithms);
+        const config = {
+            sock: socket,
+            username: target.username,
+            readyTimeout: 0,
+            keepaliveInterval: this.opts.keepaliveIntervalMs ?? 15_000,
+            keepaliveCountMax: this.opts.keepaliveCountMax ?? 3,
+            hostVerifier: (blob) => this.verifyHostKey(blob),
+            authHandler: (methodsLeft, _partial, next) => {
+                next(this.auth.next(methodsLeft));
+                events.authRequested?.();
+            },
+            tryKeyboard: credentials.password !== undefined,
+            ...(this.opts.auth.earlyAuth ? { earlyAuth: true } : {}),
+            ...(serverHostKey ? { algorithms: { serverHostKey: serverHostKey } } : {}),
+        };
+        try {
+            client.connect(config);
+        }
+        catch (err) {
+            events.failed(new TransportError('handshake', `could not start the SSH session: ${err.message}`, false));
+        }
+    }
+    verifyHostKey(blob) {
+        const { target, hostKeys } = this.opts;
+        const { key, parsed, problem } = verifyHostKey(hostKeys, target, blob);
+        this.hostKey = key;
+        if (problem === null)
+            return true;
+        this.hostKeyProblem = problem;
+        if (hostKeys.askForOtherKeyTypes(target, parsed))
+            this.refusedUnknownKey = key;
+        return false;
+    }
+}
 
+// EXTERNAL MODULE: ./node_modules/ssh2/lib/Channel.js
+var Channel = __nccwpck_require__(5683);
+;// CONCATENATED MODULE: ./lib/engine/ssh/channel.js
 
+/**
+ * Opens a session channel and calls `cb` once the server confirmed it (nothing is requested on
+ * it) or refused it (the error's `reason` is the server's, as with `client.exec`). Throws when
+ * not connected.
+ */
+function openSession(client, cb) {
+    const c = client;
+    // As ssh2's own check: a socket that ended its reading side is gone too.
+    if (!c._sock?.writable || c._sock._readableState?.ended !== false)
+        throw new Error('Not connected');
+    if (typeof c._chanMgr?.add !== 'function' || typeof c._protocol?.session !== 'function')
+        throw new Error('ssh2 internals changed: cannot open a session channel');
+    const handler = (err, channel) => cb(err, channel);
+    handler.type = 'session';
+    const local = c._chanMgr.add(handler);
+    if (local === -1)
+        return cb(new Error('No free channels available'));
+    c._protocol.session(local, Channel.MAX_WINDOW, Channel.PACKET_SIZE);
+}
+/** Sends the exec request on a channel from openSession; `cb` gets the server's answer (an error when it refused). */
+function execOn(channel, command, cb) {
+    const chan = channel;
+    const protocol = chan._client?._protocol;
+    if (!Array.isArray(chan._callbacks) || typeof protocol?.exec !== 'function')
+        throw new Error('ssh2 internals changed: cannot send an exec request');
+    if (chan.outgoing.state !== 'open')
+        return cb(new Error('Channel is not open'));
+    chan._callbacks.push((failed) => {
+        if (failed)
+            return cb(failed instanceof Error ? failed : new Error('Unable to exec'));
+        chan.subtype = 'exec';
+        chan.allowHalfOpen = true;
+        cb();
+    });
+    protocol.exec(chan.outgoing.id, command, true);
+}
 
+;// CONCATENATED MODULE: ./lib/engine/host/outcome.js
+/** How one attempt on a host ended: the SessionOutcome and the messages that explain it. Pure functions. */
+
+const base = (hostKey) => ({ hostKey, retryable: false });
+function errorOutcome(hostKey, kind, message, retryable) {
+    return { ...base(hostKey), status: 'error', exitCode: null, signal: null, error: message, errorKind: kind, retryable };
+}
+function cancelledOutcome(hostKey, message) {
+    return { ...base(hostKey), status: 'cancelled', exitCode: null, signal: null, error: message, errorKind: 'cancelled' };
+}
+/** command-timeout ran out before the command was run (during the preparation). */
+function timedOutOutcome(hostKey, message) {
+    return { ...base(hostKey), status: 'timeout', exitCode: null, signal: null, error: message, errorKind: null };
+}
+/** Ends a stop begun before the command could have started (no exec request sent, or it was refused). */
+function notStartedOutcome(hostKey, stop, why) {
+    return {
+        ...base(hostKey),
+        status: stop.status,
+        exitCode: null,
+        signal: null,
+        error: `${stop.what}; ${why}`,
+        errorKind: stop.status === 'cancelled' ? 'cancelled' : null,
+    };
+}
+/** The outcome once the command's channel closed (or we gave up waiting for it). */
+function commandOutcome(hostKey, run) {
+    const { stop, exit } = run;
+    const exitFields = { exitCode: exit?.code ?? null, signal: exit?.signal ?? null };
+    if (stop && !stop.afterExit) {
+        return {
+            ...base(hostKey),
+            status: stop.status,
+            ...exitFields,
+            error: `${stop.what}; ${stopReport(stop, exit, run.facts)}`,
+            errorKind: stop.status === 'cancelled' ? 'cancelled' : null,
+        };
+    }
+    if (exit === null) {
+        const elapsed = formatSeconds(Date.now() - run.startedAt);
+        return {
+            ...base(hostKey),
+            status: 'error',
+            exitCode: null,
+            signal: null,
+            error: `connection lost after ${elapsed}: the channel closed without an exit status`,
+            errorKind: 'connection lost',
+        };
+    }
+    if (exit.code === 0)
+        return { ...base(hostKey), status: 'success', exitCode: 0, signal: null, error: null, errorKind: null };
+    return { ...base(hostKey), status: 'failed', ...exitFields, error: null, errorKind: null };
+}
+/** What is known about the command after we tried to stop it. */
+function stopReport(stop, exit, facts) {
+    const sent = stop.signals.join(', then ') || 'no signal';
+    if (exit !== null)
+        return `stopped on the host (${sent})`;
+    if (facts.lostWhileStopping)
+        return `${sent} sent; the connection closed before the command ended, so whether it stopped is unknown`;
+    if (facts.answeredStop)
+        return `${sent} sent, but the command had not ended when the session was closed, so it may still be running on the host`;
+    return `${sent} sent; the host did not answer, so whether the command stopped is unknown`;
+}
+/** Signal names as Node writes them: `SIGKILL` (OpenSSH sends `KILL`). */
+function normalizeSignal(name) {
+    return name.startsWith('SIG') ? name : `SIG${name}`;
+}
+
+// EXTERNAL MODULE: ./lib/engine/ssh/remote-exec.js
+var remote_exec = __nccwpck_require__(55);
+;// CONCATENATED MODULE: ./lib/engine/host/stop.js
 
 
 /**
@@ -27138,488 +27324,55 @@ const sweepScript = (token) => [
 ].join('\n');
 /** Kills every process that carries the run token (Linux /proc; finds nothing elsewhere). */
 const sweepCommand = (token) => `exec env ${RUN_TOKEN_NAME}= sh -c '${sweepScript(token)}'`;
-const HUNG_UP_IN_HANDSHAKE = 'handshake: the host closed the connection during the SSH handshake';
-/** SSH_DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE (RFC 4253). */
-const NO_MORE_AUTH_METHODS = 14;
-/**
- * Runs the command on one host once: connect, verify, authenticate, exec, collect. Never throws.
- * When the host key is refused for being unknown while a pinned fingerprint (which names no key
- * type) may be another of the host's keys, new handshakes ask for each other key type in turn.
- */
-async function runSession(opts) {
-    const deadline = Date.now() + opts.connectTimeoutMs;
-    const { result, refusedKeys } = await askingForOtherKeyTypes(async (excluded) => {
-        const session = new Session(opts, { deadline, excludedHostKeyAlgorithms: excluded });
-        let outcome = await session.run();
-        if (session.shortLoginLost) {
-            // The host hung up during a short login: some servers refuse requests sent ahead; log in the ordinary way,
-            // on this attempt and on any later one (shortLoginLost).
-            if (!opts.signal?.aborted && Date.now() < deadline) {
-                outcome = await new Session({ ...opts, shortLogin: false }, { deadline, excludedHostKeyAlgorithms: excluded }).run();
-            }
-            outcome = { ...outcome, shortLoginLost: true };
-        }
-        return { result: outcome, refusedUnknownKey: session.refusedUnknownKey, noCommonHostKey: session.noCommonHostKey };
-    }, () => opts.signal?.aborted ?? false);
-    return refusedKeys.length > 1 ? { ...result, error: namingEveryKey(result.error, refusedKeys) } : result;
-}
-class Session {
-    opts;
-    attempt;
-    phase = 'connect';
-    client = new Client();
-    /** The stream to the host, once the transport opened it. */
-    link = null;
-    /** Aborted when the session ends: gives up a stream still being opened. */
-    linkAbort = new AbortController();
-    channel = null;
-    hostKey = null;
-    hostKeyProblem = null;
-    /** The host key presented, when it was refused for being unknown and another of the host's key types may be trusted. */
-    refusedUnknownKey = null;
-    /** The handshake failed because no host key algorithm was left in common. */
-    noCommonHostKey = false;
-    /** The connection was lost during a short login (before the login succeeded): worth one ordinary login. */
-    shortLoginLost = false;
-    shortLogin;
-    /** Marks the command's processes (RUN_TOKEN_NAME), for the sweep. */
-    runToken = (0,external_node_crypto_.randomBytes)(16).toString('hex');
-    /**
-     * The command's channel requested right behind the key's signed request (short login, OpenSSH):
-     * pending until the server confirms or refuses it; open once confirmed, with nothing sent on it
-     * until the key's login is known; abandoned when another method logged in or the session
-     * ended: then closed as soon as it opens, never used.
-     */
-    earlyChannel = 'none';
-    earlyOpen = null;
-    /** The ordinary channel for the command was requested (once at most). */
-    channelRequested = false;
-    /** The command to run: `opts.command`, or the one the preparation gave. */
-    command = '';
-    auth;
-    commandStartedAt = 0;
-    timers = [];
-    settle;
-    settled = false;
-    stopping = null;
+class Stopper {
+    hooks;
+    /** The stop we started, or null. */
+    record = null;
     /** The sweep channel was requested and has not ended yet. */
     sweeping = false;
     /** The host answered after KILL (the sweep channel opened). */
     answeredStop = false;
     /** The connection closed while we were stopping the command. */
     lostWhileStopping = false;
-    /** The command's channel closed and its stdout and stderr ended. */
-    channelClosed = false;
-    exit = null;
-    /** Once the exec request is sent the command may be running: never retry after that. */
-    execSent = false;
-    /** The preparation's steps, in order, for messages. */
-    preparedSteps = [];
-    /** Removing what the preparation staged, once started (at the stop, or when the session ends). */
-    cleaning = null;
-    lostReason = null;
-    /** Resolves once the command's stdout and stderr ended and every chunk was handed to the spool. */
-    outputEnded = Promise.resolve();
-    /** Aborted when the session ends: stops a preparation (upload, script staging) still running. */
-    prepareAbort = new AbortController();
-    /** What the preparation staged on the host, to remove once the command ended. */
-    prepared = null;
-    /** When command-timeout, started before the preparation, runs out (0: no limit or not started). */
-    timeoutAt = 0;
-    /** When the preparation started and ended (0: none). */
-    preparedAt = { start: 0, end: 0 };
-    /** Upload bytes sent to this host so far. */
-    uploadedBytes = 0;
-    /** The connection closed (by the host, the network or us). */
-    connectionClosed = false;
-    constructor(opts, attempt) {
-        this.opts = opts;
-        this.attempt = attempt;
-        this.shortLogin = opts.shortLogin ?? true;
-        this.auth = new Authenticator(opts.credentials, opts.target.username, {
-            short: this.shortLogin,
-            serverSoftware: () => this.client._remoteVer,
-        });
+    timers = [];
+    constructor(hooks) {
+        this.hooks = hooks;
     }
-    run() {
-        return new Promise((resolve) => {
-            this.settle = resolve;
-            if (this.opts.signal?.aborted) {
-                this.finish(this.cancelledOutcome('cancelled: the job was cancelled before this host connected'));
-                return;
-            }
-            this.opts.signal?.addEventListener('abort', this.onAbort, { once: true });
-            this.timers.push(setTimeout(() => this.onConnectTimeout(), Math.max(0, this.attempt.deadline - Date.now())));
-            this.openStream();
-        });
+    get killSent() {
+        return this.record?.signals.includes('KILL') ?? false;
     }
-    openStream() {
-        const transport = this.opts.transport ?? new DirectTransport(this.opts.lookup);
-        transport.open(this.opts.target, this.linkAbort.signal).then((link) => {
-            if (this.settled)
-                return void link.stream.destroy();
-            this.link = link;
-            this.phase = 'handshake';
-            this.startSsh(link.stream);
-        }, (err) => {
-            if (!this.settled)
-                this.fail(err.kind, err.message, err.retryable);
-        });
-    }
-    startSsh(socket) {
-        const { target, credentials } = this.opts;
-        const client = this.client;
-        client.on('handshake', () => {
-            this.phase = 'auth';
-        });
-        client.on('ready', () => this.onReady());
-        client.on('error', (err) => this.onClientError(err));
-        client.on('close', () => this.onClose());
-        const serverHostKey = hostKeyAlgorithms(this.opts.hostKeys, target, this.attempt.excludedHostKeyAlgorithms);
-        const config = {
-            sock: socket,
-            username: target.username,
-            readyTimeout: 0,
-            keepaliveInterval: this.opts.keepaliveIntervalMs ?? 15_000,
-            keepaliveCountMax: this.opts.keepaliveCountMax ?? 3,
-            hostVerifier: (blob) => this.verifyHostKey(blob),
-            authHandler: (methodsLeft, _partial, next) => {
-                next(this.auth.next(methodsLeft));
-                // Only OpenSSH is known to keep a channel opened during authentication for after it: Dropbear exits
-                // ("message 90 before userauth"), Go's x/crypto/ssh hangs up, and a server that takes it after
-                // another method logged in would confirm a channel we no longer want.
-                if (!this.opts.prepare && this.auth.signedKeyPending && this.auth.serverIsOpenSsh && this.earlyChannel === 'none')
-                    this.openEarlyChannel();
-            },
-            tryKeyboard: credentials.password !== undefined,
-            ...(this.shortLogin ? { earlyAuth: true } : {}),
-            ...(serverHostKey ? { algorithms: { serverHostKey: serverHostKey } } : {}),
-        };
-        try {
-            client.connect(config);
-        }
-        catch (err) {
-            this.fail('handshake', `could not start the SSH session: ${err.message}`);
-        }
-    }
-    verifyHostKey(blob) {
-        const { key, parsed, problem } = verifyHostKey(this.opts.hostKeys, this.opts.target, blob);
-        this.hostKey = key;
-        if (problem === null)
-            return true;
-        this.hostKeyProblem = problem;
-        if (this.opts.hostKeys.askForOtherKeyTypes(this.opts.target, parsed))
-            this.refusedUnknownKey = key;
-        return false;
-    }
-    onReady() {
-        if (!this.opts.prepare)
-            return this.execCommand(this.opts.command);
-        // The connect-timeout ends at login; command-timeout covers the preparation and the command.
-        this.clearTimers();
-        this.startCommandTimeout();
-        this.preparedAt.start = Date.now();
-        const ctx = {
-            signal: this.prepareAbort.signal,
-            phase: (name) => {
-                this.phase = name;
-                if (!this.preparedSteps.includes(name))
-                    this.preparedSteps.push(name);
-            },
-            progress: (bytes) => {
-                this.uploadedBytes = bytes;
-                this.opts.onUploadProgress?.(bytes);
-            },
-        };
-        this.phase = 'upload';
-        this.opts.prepare(this.client, ctx).then((prepared) => {
-            this.prepared = prepared;
-            this.preparedAt.end = Date.now();
-            if (!this.settled)
-                this.execCommand(prepared.command);
-        }, (err) => {
-            if (this.settled)
-                return;
-            // A connection lost while uploading is before the command: the whole host may be tried again.
-            if (err.retryable || this.connectionClosed)
-                return this.fail('connection lost', this.lostDuringPrepare(err.message), true);
-            this.fail('upload', err.message, false);
-        });
-    }
-    preparing() {
-        return this.phase === 'upload' || this.phase === 'script';
-    }
-    /** The preparation step running, for timeout and cancel messages. */
-    preparingWhat() {
-        return this.phase === 'upload' ? 'upload' : 'writing the script-file to the host';
-    }
-    /** What the preparation did, once it ended: `the upload`, `writing the script-file to the host`, or both. */
-    preparedWhat() {
-        return this.preparedSteps.map((step) => (step === 'upload' ? 'the upload' : 'writing the script-file to the host')).join(' and ') || 'the preparation';
-    }
-    lostDuringPrepare(message) {
-        const why = this.link?.lostReason() ?? this.lostReason;
-        return why ? `${message} (${why})` : message;
-    }
-    /** Starts command-timeout once (before the preparation, when there is one); later calls re-arm what is left of it. */
-    startCommandTimeout() {
-        if (this.opts.commandTimeoutMs <= 0)
-            return;
-        if (this.timeoutAt === 0)
-            this.timeoutAt = Date.now() + this.opts.commandTimeoutMs;
-        this.timers.push(setTimeout(() => this.onCommandTimeout(), Math.max(0, this.timeoutAt - Date.now())));
-    }
-    execCommand(command) {
-        this.phase = 'exec';
-        this.command = command;
-        if (this.auth.signedKeyPending && (this.earlyChannel === 'pending' || this.earlyChannel === 'open')) {
-            // The key's signed request logged in: the channel requested behind it is the command's.
-            if (this.earlyChannel === 'open')
-                this.startCommand(this.earlyOpen);
-            return; // else its confirmation starts the command
-        }
-        // Another method logged in: the early channel (if any) was requested before that and is never used.
-        this.abandonEarlyChannel();
-        this.openCommandChannel();
-    }
-    /** The command's channel the ordinary way, after the login. */
-    openCommandChannel() {
-        if (this.channelRequested)
-            return;
-        this.channelRequested = true;
-        try {
-            openSession(this.client, (err, channel) => {
-                if (this.settled)
-                    return closeQuietly(channel);
-                if (err)
-                    return this.fail('channel', `channel: could not start the command: ${err.message}`);
-                this.startCommand(channel);
-            });
-        }
-        catch {
-            this.fail('connection lost', `connection lost during ${this.phase}`); // not connected any more
-        }
-    }
-    /** Sends the exec request on the command's channel, now open: from here on the command may be running. */
-    startCommand(channel) {
-        this.channel = channel;
-        this.earlyOpen = null;
-        this.execSent = true;
-        try {
-            execOn(channel, this.markedCommand(), (err) => {
-                if (this.settled)
-                    return closeQuietly(channel);
-                if (err && this.stopping)
-                    return this.finish(this.notStartedOutcome(this.stopping, 'the host refused to start the command'));
-                if (err)
-                    return this.fail('channel', `channel: could not start the command: ${err.message}`);
-                this.onChannel(channel);
-            });
-        }
-        catch (err) {
-            this.fail('channel', `channel: could not start the command: ${err.message}`);
-        }
-    }
-    /** The command with the run token in its environment, ahead of everything else. */
-    markedCommand() {
-        return (0,targets_env/* envPrefix */.In)([{ name: RUN_TOKEN_NAME, value: this.runToken }]) + this.command;
-    }
-    /**
-     * Short login: the command's channel requested right behind the key's signed request, so that
-     * the exec request leaves as soon as the server confirms it (one round trip less). Servers that
-     * refuse a channel before the login ended answer with a failure: the ordinary request follows.
-     * Nothing is sent on the channel before the key's login is known (Session.execCommand).
-     */
-    openEarlyChannel() {
-        this.earlyChannel = 'pending';
-        try {
-            openSession(this.client, (err, channel) => this.onEarlyChannel(err, channel));
-        }
-        catch {
-            this.earlyChannel = 'failed'; // not connected: the close handler reports it
-        }
-    }
-    onEarlyChannel(err, channel) {
-        if (this.earlyChannel === 'abandoned' || this.settled)
-            return closeQuietly(channel);
-        if (err) {
-            // The channel was refused (opened too early for this server): ask again the ordinary way once logged in.
-            this.earlyChannel = 'failed';
-            if (this.phase === 'exec')
-                this.openCommandChannel();
-            return;
-        }
-        this.earlyChannel = 'open';
-        this.earlyOpen = channel;
-        if (this.phase === 'exec')
-            this.startCommand(channel);
-    }
-    /** The early channel is not the command's: closed if it is open, and closed as soon as it opens if it is pending. */
-    abandonEarlyChannel() {
-        if (this.earlyChannel !== 'pending' && this.earlyChannel !== 'open')
-            return;
-        closeQuietly(this.earlyOpen ?? undefined);
-        this.earlyOpen = null;
-        this.earlyChannel = 'abandoned';
-    }
-    onChannel(channel) {
-        // A stop begun while the exec request was out keeps its timers.
-        if (!this.stopping)
-            this.clearTimers();
-        this.channel = channel;
-        this.phase = 'running';
-        this.commandStartedAt = Date.now();
-        this.outputEnded = Promise.all([this.pipe(channel), this.pipe(channel.stderr)]);
-        channel.on('exit', (code, signal) => {
-            this.exit = { code: typeof code === 'number' ? code : null, signal: signal ? normalizeSignal(signal) : null };
-        });
-        // ssh2 emits 'close' once stdout ended: stderr may still hold chunks, so wait for both.
-        channel.on('close', () => void this.outputEnded.then(() => this.onChannelClose()));
-        // stdin is closed at once: the command reads end-of-file.
-        channel.end();
-        if (!this.stopping)
-            this.startCommandTimeout();
-    }
-    /**
-     * Spools a stream's output to disk, pausing it until each chunk is written (backpressure).
-     * Resolves when the stream ended and all its chunks were handed to the spool.
-     */
-    pipe(stream) {
-        stream.on('data', (chunk) => {
-            stream.pause();
-            void this.opts.output.write(chunk).then(() => stream.resume());
-        });
-        return new Promise((resolve) => {
-            stream.once('end', resolve);
-            stream.once('error', () => resolve());
-        });
-    }
-    onChannelClose() {
-        this.channelClosed = true;
-        // A running sweep may still be killing the command's other processes: its end finishes the host.
-        if (!this.sweeping)
-            this.finish(this.outcome());
-    }
-    /** The outcome once the command's channel closed (or we gave up waiting for it). */
-    outcome() {
-        const stop = this.stopping;
-        if (stop && !stop.afterExit) {
-            return {
-                ...this.base(),
-                status: stop.status,
-                ...this.exitFields(),
-                error: `${stop.what}; ${this.stopReport(stop)}`,
-                errorKind: stop.status === 'cancelled' ? 'cancelled' : null,
-            };
-        }
-        if (this.exit === null) {
-            const elapsed = formatSeconds(Date.now() - this.commandStartedAt);
-            return {
-                ...this.base(),
-                status: 'error',
-                exitCode: null,
-                signal: null,
-                error: `connection lost after ${elapsed}: the channel closed without an exit status`,
-                errorKind: 'connection lost',
-            };
-        }
-        if (this.exit.code === 0)
-            return { ...this.base(), status: 'success', exitCode: 0, signal: null, error: null, errorKind: null };
-        return { ...this.base(), status: 'failed', ...this.exitFields(), error: null, errorKind: null };
-    }
-    /** Ends a stop begun before the command could have started (no exec request sent, or it was refused). */
-    notStartedOutcome(stop, why) {
-        return {
-            ...this.base(),
-            status: stop.status,
-            exitCode: null,
-            signal: null,
-            error: `${stop.what}; ${why}`,
-            errorKind: stop.status === 'cancelled' ? 'cancelled' : null,
-        };
-    }
-    /** What is known about the command after we tried to stop it. */
-    stopReport(stop) {
-        const sent = stop.signals.join(', then ') || 'no signal';
-        if (this.exit !== null)
-            return `stopped on the host (${sent})`;
-        if (this.lostWhileStopping)
-            return `${sent} sent; the connection closed before the command ended, so whether it stopped is unknown`;
-        if (this.answeredStop)
-            return `${sent} sent, but the command had not ended when the session was closed, so it may still be running on the host`;
-        return `${sent} sent; the host did not answer, so whether the command stopped is unknown`;
-    }
-    exitFields() {
-        return { exitCode: this.exit?.code ?? null, signal: this.exit?.signal ?? null };
-    }
-    onCommandTimeout() {
-        const after = formatSeconds(this.opts.commandTimeoutMs);
-        if (this.preparing()) {
-            const sent = this.phase === 'upload' ? ` (${this.uploadedBytes} bytes sent)` : '';
-            this.finish({
-                ...this.base(),
-                status: 'timeout',
-                exitCode: null,
-                signal: null,
-                error: `command timed out after ${after} during ${this.preparingWhat()}${sent}; the command was not run`,
-                errorKind: null,
-            });
-            return;
-        }
-        const before = this.opts.prepare ? ` (${formatSeconds(this.preparedAt.end - this.preparedAt.start)} went to ${this.preparedWhat()} before it)` : '';
-        if (this.phase === 'exec' && !this.execSent) {
-            // The command's channel is still opening: no exec request went out, and none will.
-            const what = `command timed out after ${after} while the command's channel was opening${before}`;
-            return this.finish(this.notStartedOutcome({ status: 'timeout', what, afterExit: false, signals: [] }, 'the command did not start'));
-        }
-        const during = this.phase === 'exec' ? ' while the command was starting' : this.opts.prepare ? ' during the command' : '';
-        this.beginStop('timeout', `command timed out after ${after}${during}${before}`);
-        this.stopCommand(this.opts.killGraceMs ?? 5_000);
-    }
-    onAbort = () => {
-        if (this.settled)
-            return;
-        if (this.preparing()) {
-            this.finish(this.cancelledOutcome(`cancelled: the job was cancelled during ${this.preparingWhat()}; the command was not run`));
-            return;
-        }
-        if (this.phase === 'exec' && !this.execSent) {
-            this.finish(this.cancelledOutcome("cancelled: the job was cancelled while the command's channel was opening; the command did not start"));
-            return;
-        }
-        if (this.phase !== 'running' && this.phase !== 'exec') {
-            this.finish(this.cancelledOutcome(`cancelled: the job was cancelled during ${this.phase === 'connect' ? 'TCP connect' : this.phase}`));
-            return;
-        }
-        const killSent = this.stopping?.signals.includes('KILL') ?? false;
-        // The exec request is out (phase 'exec'): its channel takes the signals as the running command's does.
-        this.beginStop('cancelled', `cancelled: the job was cancelled while the command ${this.phase === 'exec' ? 'was starting' : 'ran'}`);
-        if (!killSent)
-            this.stopCommand(this.opts.cancelGraceMs ?? 2_000);
-    };
     /** Records why we stop the command; a cancellation during a timeout's stop takes over its status. */
-    beginStop(status, what) {
-        this.stopping = { status, what, afterExit: this.stopping?.afterExit ?? this.exit !== null, signals: this.stopping?.signals ?? [] };
-    }
-    stopWaitMs() {
-        return this.opts.stopWaitMs ?? 1_000;
+    begin(status, what, exited) {
+        this.record = { status, what, afterExit: this.record?.afterExit ?? exited, signals: this.record?.signals ?? [] };
     }
     /**
-     * Stops the remote command: a TERM signal request, then after the grace period KILL and the
-     * sweep; the host is finished when the channel and the sweep ended, or after stopWaitMs.
-     * ssh2's `channel.signal()` does nothing once stdin is closed, so the requests go through the
-     * protocol directly; OpenSSH signals the command's whole process group.
+     * Stops the remote command: TERM, then after `graceMs` KILL and the sweep; done once the
+     * channel and the sweep ended, or after stopWaitMs. (ssh2's `channel.signal()` does nothing
+     * once stdin is closed: `hooks.signal` goes through the protocol; OpenSSH signals the command's whole process group.)
      */
-    stopCommand(graceMs) {
-        this.clearTimers();
-        this.sendSignal('TERM');
+    start(graceMs) {
+        this.clear();
+        this.send('TERM');
         // What the preparation staged (a script-file) is removed now, on its own channel, not after the stop.
-        void this.cleanup();
+        this.hooks.cleanup();
         this.timers.push(setTimeout(() => {
-            this.sendSignal('KILL');
+            this.send('KILL');
             this.sweep();
-            this.timers.push(setTimeout(() => this.finish(this.outcome()), this.stopWaitMs()));
+            this.timers.push(setTimeout(() => this.hooks.done(), this.hooks.stopWaitMs));
         }, graceMs));
+    }
+    /** The command's channel closed: done unless a running sweep may still be killing its other processes. */
+    commandClosed() {
+        if (!this.sweeping)
+            this.hooks.done();
+    }
+    clear() {
+        for (const t of this.timers.splice(0))
+            clearTimeout(t);
+    }
+    send(name) {
+        if (this.hooks.signal(name) && this.record && !this.record.signals.includes(name))
+            this.record.signals.push(name);
     }
     /**
      * OpenSSH ignores signal requests in root sessions ("session signalling requires privilege
@@ -27629,159 +27382,197 @@ class Session {
      * SSH_CONNECTION recurs (source ports come round; behind a bastion every target sees its address).
      */
     sweep() {
-        const ended = () => {
+        this.sweeping = true;
+        void (0,remote_exec/* remoteExec */.y)(this.hooks.client, { command: sweepCommand(this.hooks.runToken), onOpen: () => void (this.answeredStop = true) }).then(() => {
             if (!this.sweeping)
                 return;
             this.sweeping = false;
-            if (this.channelClosed)
-                this.finish(this.outcome());
-        };
-        this.sweeping = true;
-        try {
-            this.client.exec(sweepCommand(this.runToken), (err, channel) => {
-                if (err)
-                    return ended();
-                this.answeredStop = true;
-                channel.on('error', () => undefined).resume();
-                channel.stderr.resume();
-                channel.on('close', ended);
-                channel.end();
-            });
-        }
-        catch {
-            ended(); // the connection is gone already
-        }
+            if (this.hooks.commandClosed())
+                this.hooks.done();
+        });
     }
-    sendSignal(name) {
+}
+
+;// CONCATENATED MODULE: ./lib/engine/host/command.js
+
+
+
+
+class Command {
+    client;
+    auth;
+    output;
+    runToken;
+    events;
+    /**
+     * The command's channel requested right behind the key's signed request (short login, OpenSSH):
+     * pending until the server confirms or refuses it; open once confirmed, with nothing sent on it
+     * until the key's login is known; abandoned when another method logged in or the session
+     * ended: then closed as soon as it opens, never used.
+     */
+    early = 'none';
+    earlyOpen = null;
+    /** The ordinary channel for the command was requested (once at most). */
+    channelRequested = false;
+    /** The command to run, once the session asked for it (`run`). */
+    command = null;
+    /** The command's channel, once open (its exec request may still be out). */
+    channel = null;
+    /** Once the exec request is sent the command may be running: never retry after that. */
+    execSent = false;
+    exit = null;
+    /** The command's channel closed and its stdout and stderr ended. */
+    channelClosed = false;
+    startedAt = 0;
+    /** Resolves once the command's stdout and stderr ended and every chunk was handed to the spool. */
+    outputEnded = Promise.resolve();
+    constructor(client, auth, output, runToken, events) {
+        this.client = client;
+        this.auth = auth;
+        this.output = output;
+        this.runToken = runToken;
+        this.events = events;
+    }
+    /**
+     * Called after each authentication request. Only OpenSSH is known to keep a channel opened during
+     * authentication for after it: Dropbear exits ("message 90 before userauth"), Go's x/crypto/ssh
+     * hangs up, and a server that takes it after another method logged in would confirm a channel we no longer want.
+     */
+    afterAuthRequest() {
+        if (this.auth.signedKeyPending && this.auth.serverIsOpenSsh && this.early === 'none')
+            this.openEarly();
+    }
+    /** Logged in (and prepared): runs `command` on the early channel when the key's signed request logged in, else on an ordinary one. */
+    run(command) {
+        this.command = command;
+        if (this.auth.signedKeyPending && (this.early === 'pending' || this.early === 'open')) {
+            // The key's signed request logged in: the channel requested behind it is the command's.
+            if (this.early === 'open')
+                this.startCommand(this.earlyOpen);
+            return; // else its confirmation starts the command
+        }
+        // Another method logged in: the early channel (if any) was requested before that and is never used.
+        this.abandonEarly();
+        this.openOrdinary();
+    }
+    /** Sends a signal request on the command's channel through the protocol; false when it could not go out. */
+    signal(name) {
         const channel = this.channel;
         const protocol = this.client._protocol;
         if (!channel?.outgoing || channel.outgoing.state === 'closed' || !protocol)
-            return;
+            return false;
         try {
             protocol.signal(channel.outgoing.id, name);
-            if (this.stopping && !this.stopping.signals.includes(name))
-                this.stopping.signals.push(name);
+            return true;
         }
         catch {
-            // The connection is already gone: the outcome says so.
+            return false; // The connection is already gone: the outcome says so.
         }
     }
-    onConnectTimeout() {
-        if (this.phase === 'running' || this.settled)
+    /** The command's channel the ordinary way, after the login. */
+    openOrdinary() {
+        if (this.channelRequested)
             return;
-        const stage = this.phase === 'connect'
-            ? 'TCP connect'
-            : this.phase === 'handshake'
-                ? 'SSH handshake'
-                : this.phase === 'auth'
-                    ? 'authentication'
-                    : 'opening the command channel';
-        this.fail('connect timeout', `connect timeout: no session within ${formatSeconds(this.opts.connectTimeoutMs)} (stalled during ${stage})`);
+        this.channelRequested = true;
+        try {
+            openSession(this.client, (err, channel) => {
+                if (this.events.over())
+                    return closeQuietly(channel);
+                if (err)
+                    return this.events.failed('channel', `channel: could not start the command: ${err.message}`);
+                this.startCommand(channel);
+            });
+        }
+        catch {
+            this.events.failed('connection lost', 'connection lost during exec'); // not connected any more
+        }
     }
-    onClientError(err) {
-        if (this.settled)
-            return;
-        if (this.hostKeyProblem)
-            return this.fail('host key', this.hostKeyProblem);
-        if (this.phase === 'running' || this.preparing()) {
-            // Let the channel close handler (or the failing preparation) decide, but remember why the connection died.
-            this.lostReason = err.level === 'client-timeout' ? 'no keepalive reply' : err.message;
+    /** Sends the exec request on the command's channel, now open: from here on the command may be running. */
+    startCommand(channel) {
+        this.channel = channel;
+        this.earlyOpen = null;
+        this.execSent = true;
+        try {
+            execOn(channel, (0,targets_env/* envPrefix */.In)([{ name: RUN_TOKEN_NAME, value: this.runToken }]) + this.command, (err) => {
+                if (this.events.over())
+                    return closeQuietly(channel);
+                if (err)
+                    return this.events.refused(err.message);
+                this.attach(channel);
+            });
+        }
+        catch (err) {
+            this.events.failed('channel', `channel: could not start the command: ${err.message}`);
+        }
+    }
+    /**
+     * Short login: the command's channel requested right behind the key's signed request, so that
+     * the exec request leaves as soon as the server confirms it (one round trip less). Servers that
+     * refuse a channel before the login ended answer with a failure: the ordinary request follows.
+     * Nothing is sent on the channel before the key's login is known (`run`).
+     */
+    openEarly() {
+        this.early = 'pending';
+        try {
+            openSession(this.client, (err, channel) => this.onEarly(err, channel));
+        }
+        catch {
+            this.early = 'failed'; // not connected: the close handler reports it
+        }
+    }
+    onEarly(err, channel) {
+        if (this.early === 'abandoned' || this.events.over())
+            return closeQuietly(channel);
+        if (err) {
+            // The channel was refused (opened too early for this server): ask again the ordinary way once logged in.
+            this.early = 'failed';
+            if (this.command !== null)
+                this.openOrdinary();
             return;
         }
-        if (err.level === 'client-authentication')
-            return this.fail('authentication', this.auth.failureMessage());
-        // The server disconnected during authentication, e.g. OpenSSH's "Too many authentication failures" (MaxAuthTries).
-        if (this.phase === 'auth' && (err.code === NO_MORE_AUTH_METHODS || /authentication/i.test(err.message))) {
-            return this.fail('authentication', `${this.auth.failureMessage()}; the server disconnected: ${err.message}`);
-        }
-        // Any hang-up before the login succeeded, whatever was tried by then: the next login is an ordinary one.
-        if (this.phase === 'auth' && this.shortLogin)
-            this.shortLoginLost = true;
-        if (err.level === 'client-socket') {
-            const [kind, message] = classifySocketError(err);
-            return this.fail(kind === 'refused' ? kind : 'connection lost', `${message} (during ${this.phase})`);
-        }
-        if (err.level === 'client-timeout')
-            return this.fail('connection lost', `connection lost during ${this.phase}: no keepalive reply`);
-        this.noCommonHostKey = NO_COMMON_HOST_KEY.test(err.message);
-        // The host hung up mid-handshake (ssh2: "Connection lost before handshake"): transient, worth a retry.
-        // Anything else here is a protocol problem (no common algorithm, bad packet) that a retry won't fix.
-        const hungUp = /connection lost|closed|reset/i.test(err.message);
-        this.fail('handshake', hungUp ? HUNG_UP_IN_HANDSHAKE : `handshake: ${err.message}`, hungUp);
+        this.early = 'open';
+        this.earlyOpen = channel;
+        if (this.command !== null)
+            this.startCommand(channel);
     }
-    onClose() {
-        this.connectionClosed = true;
-        if (this.settled)
+    /** The early channel is not the command's: closed if it is open, and closed as soon as it opens if it is pending. */
+    abandonEarly() {
+        if (this.early !== 'pending' && this.early !== 'open')
             return;
-        if (this.hostKeyProblem)
-            return this.fail('host key', this.hostKeyProblem);
-        if (this.phase === 'running') {
-            if (this.stopping) {
-                this.lostWhileStopping = true;
-                return this.finish(this.outcome());
-            }
-            // The exit status arrived before the connection closed: it decides, whatever the close.
-            if (this.exit !== null)
-                return this.finish(this.outcome());
-            const elapsed = formatSeconds(Date.now() - this.commandStartedAt);
-            const jumpLost = this.link?.lostReason();
-            if (jumpLost)
-                return this.fail('connection lost', `${jumpLost} (the command had run ${elapsed})`);
-            const why = this.lostReason ? ` (${this.lostReason})` : '';
-            return this.fail('connection lost', `connection lost after ${elapsed}${why}`);
-        }
-        const jumpLost = this.link?.lostReason();
-        if (jumpLost)
-            return this.fail('connection lost', `${jumpLost} (during ${this.phase})`, true);
-        if (this.phase === 'auth' && this.shortLogin)
-            this.shortLoginLost = true;
-        if (this.phase === 'handshake')
-            return this.fail('handshake', HUNG_UP_IN_HANDSHAKE, true);
-        this.fail('connection lost', `connection lost during ${this.phase}`);
+        closeQuietly(this.earlyOpen ?? undefined);
+        this.earlyOpen = null;
+        this.early = 'abandoned';
     }
-    fail(kind, message, retryable = RETRYABLE_KINDS.has(kind)) {
-        this.finish({ ...this.base(), status: 'error', exitCode: null, signal: null, error: message, errorKind: kind, retryable: retryable && !this.execSent });
-    }
-    cancelledOutcome(message) {
-        return { ...this.base(), status: 'cancelled', exitCode: null, signal: null, error: message, errorKind: 'cancelled' };
-    }
-    base() {
-        return { hostKey: this.hostKey, retryable: false };
-    }
-    finish(outcome) {
-        if (this.settled)
-            return;
-        this.settled = true;
-        const connected = this.phase !== 'connect';
-        this.phase = 'done';
-        this.clearTimers();
-        this.opts.signal?.removeEventListener('abort', this.onAbort);
-        this.prepareAbort.abort();
-        this.client.removeAllListeners('close');
-        this.client.on('close', () => void (this.connectionClosed = true));
-        this.client.on('error', () => undefined);
-        // What the preparation staged (a script-file) is removed on every outcome, while the connection lasts.
-        const cleanup = this.cleanup();
-        void cleanup.then(() => {
-            if (connected)
-                this.client.end();
-            this.linkAbort.abort();
-            this.link?.stream.destroy();
+    /** The exec request was accepted: output to the spool, the exit status kept, stdin closed at once. */
+    attach(channel) {
+        this.channel = channel;
+        this.startedAt = Date.now();
+        this.outputEnded = Promise.all([this.pipe(channel), this.pipe(channel.stderr)]);
+        channel.on('exit', (code, signal) => {
+            this.exit = { code: typeof code === 'number' ? code : null, signal: signal ? normalizeSignal(signal) : null };
         });
-        // Everything the host printed is part of the result: wait until both streams ended (closing
-        // the connection ends them) and every chunk is on disk.
-        void Promise.all([cleanup, this.outputEnded])
-            .then(() => this.opts.output.flush())
-            .then(() => this.settle(outcome));
+        // ssh2 emits 'close' once stdout ended: stderr may still hold chunks, so wait for both.
+        channel.on('close', () => void this.outputEnded.then(() => {
+            this.channelClosed = true;
+            this.events.closed();
+        }));
+        this.events.started();
+        // stdin is closed at once: the command reads end-of-file.
+        channel.end();
     }
-    /** Removes what the preparation staged, once (at the stop, or at the end), while the connection lasts; never rejects. */
-    cleanup() {
-        this.cleaning ??= this.prepared?.cleanup && !this.connectionClosed ? this.prepared.cleanup(this.client) : null;
-        return this.cleaning ?? Promise.resolve();
-    }
-    clearTimers() {
-        for (const t of this.timers.splice(0))
-            clearTimeout(t);
+    /**
+     * Spools a stream's output to disk, pausing it until each chunk is written (backpressure).
+     * Resolves when the stream ended and all its chunks were handed to the spool.
+     */
+    pipe(stream) {
+        stream.on('data', (chunk) => {
+            stream.pause();
+            void this.output.write(chunk).then(() => stream.resume());
+        });
+        return new Promise((resolve) => {
+            stream.once('end', resolve);
+            stream.once('error', () => resolve());
+        });
     }
 }
 /** Closes a channel we do not use; a connection already gone closes it anyway. */
@@ -27793,9 +27584,438 @@ function closeQuietly(channel) {
         // not connected any more
     }
 }
-/** Signal names as Node writes them: `SIGKILL` (OpenSSH sends `KILL`). */
-function normalizeSignal(name) {
-    return name.startsWith('SIG') ? name : `SIG${name}`;
+
+;// CONCATENATED MODULE: ./lib/engine/host/failure.js
+
+const HUNG_UP_IN_HANDSHAKE = 'handshake: the host closed the connection during the SSH handshake';
+/** A client error during the login or while the command's channel opened (`phase`: connect, handshake, auth, exec). */
+function clientErrorFailure(c, phase, auth, shortLogin) {
+    if (c.cause === 'host key')
+        return { kind: 'host key', message: c.message };
+    if (c.cause === 'authentication')
+        return { kind: 'authentication', message: auth.failureMessage() };
+    // The server disconnected during authentication, e.g. OpenSSH's "Too many authentication failures" (MaxAuthTries).
+    if (c.cause === 'auth disconnect')
+        return { kind: 'authentication', message: `${auth.failureMessage()}; the server disconnected: ${c.detail}` };
+    // Any hang-up before the login succeeded, whatever was tried by then: the next login is an ordinary one.
+    const lost = phase === 'auth' && shortLogin ? { shortLoginLost: true } : {};
+    if (c.cause === 'socket') {
+        const [kind, message] = classifySocketError(c.err);
+        return { ...lost, kind: kind === 'refused' ? kind : 'connection lost', message: `${message} (during ${phase})` };
+    }
+    if (c.cause === 'keepalive')
+        return { ...lost, kind: 'connection lost', message: `connection lost during ${phase}: no keepalive reply` };
+    // The host hung up mid-handshake (ssh2: "Connection lost before handshake"): transient, worth a retry.
+    // Anything else here is a protocol problem (no common algorithm, bad packet) that a retry won't fix.
+    return { ...lost, kind: 'handshake', message: c.hungUp ? HUNG_UP_IN_HANDSHAKE : `handshake: ${c.detail}`, retryable: c.hungUp };
+}
+/** The connection closed during the login or while the command's channel opened; `jumpLost`: the bastion's reason. */
+function closedFailure(phase, jumpLost, shortLogin) {
+    if (jumpLost)
+        return { kind: 'connection lost', message: `${jumpLost} (during ${phase})`, retryable: true };
+    const lost = phase === 'auth' && shortLogin ? { shortLoginLost: true } : {};
+    if (phase === 'handshake')
+        return { ...lost, kind: 'handshake', message: HUNG_UP_IN_HANDSHAKE, retryable: true };
+    return { ...lost, kind: 'connection lost', message: `connection lost during ${phase}` };
+}
+/** The connection closed while the command ran, before any exit status; `lostReason`: the client's error, if one came. */
+function lostWhileRunning(elapsed, jumpLost, lostReason) {
+    if (jumpLost)
+        return { kind: 'connection lost', message: `${jumpLost} (the command had run ${elapsed})` };
+    const why = lostReason ? ` (${lostReason})` : '';
+    return { kind: 'connection lost', message: `connection lost after ${elapsed}${why}` };
+}
+
+;// CONCATENATED MODULE: ./lib/engine/host/deadlines.js
+/**
+ * A host's two deadlines: connect-timeout (from the start to the login, or to the command's start
+ * when there is no preparation) and command-timeout (armed once, at the preparation or at the
+ * command's start; re-armed later with what is left of it). Owns their timers; the stop's are the Stopper's.
+ */
+class Deadlines {
+    commandTimeoutMs;
+    onCommandTimeout;
+    timers = [];
+    /** When command-timeout runs out (0: no limit or not started). */
+    timeoutAt = 0;
+    constructor(commandTimeoutMs, onCommandTimeout) {
+        this.commandTimeoutMs = commandTimeoutMs;
+        this.onCommandTimeout = onCommandTimeout;
+    }
+    connect(deadline, onTimeout) {
+        this.timers.push(setTimeout(onTimeout, Math.max(0, deadline - Date.now())));
+    }
+    /** Starts command-timeout once (before the preparation, when there is one); later calls re-arm what is left of it. */
+    command() {
+        if (this.commandTimeoutMs <= 0)
+            return;
+        if (this.timeoutAt === 0)
+            this.timeoutAt = Date.now() + this.commandTimeoutMs;
+        this.timers.push(setTimeout(this.onCommandTimeout, Math.max(0, this.timeoutAt - Date.now())));
+    }
+    clear() {
+        for (const t of this.timers.splice(0))
+            clearTimeout(t);
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/engine/host/preparation.js
+
+class Preparation {
+    prepare;
+    onUploadProgress;
+    /** The step running (the first step is announced by the Prepare; upload until then). */
+    step = 'upload';
+    /** Upload bytes sent to this host so far. */
+    bytes = 0;
+    /** The steps, in order, for messages. */
+    steps = [];
+    /** When it started and ended (0: not yet). */
+    at = { start: 0, end: 0 };
+    /** Aborted when the session ends: stops a preparation still running. */
+    abort = new AbortController();
+    /** What it staged on the host, to remove once the command ended. */
+    prepared = null;
+    /** Removing what it staged, once started (at the stop, or when the session ends). */
+    cleaning = null;
+    constructor(prepare, onUploadProgress) {
+        this.prepare = prepare;
+        this.onUploadProgress = onUploadProgress;
+    }
+    /** Runs it: `done` with the command to run, or `failed` (its `retryable`: the connection was lost). */
+    run(client, events) {
+        this.at.start = Date.now();
+        const ctx = {
+            signal: this.abort.signal,
+            phase: (step) => {
+                this.step = step;
+                if (!this.steps.includes(step))
+                    this.steps.push(step);
+            },
+            progress: (bytes) => {
+                this.bytes = bytes;
+                this.onUploadProgress?.(bytes);
+            },
+        };
+        this.prepare(client, ctx).then((prepared) => {
+            this.prepared = prepared;
+            this.at.end = Date.now();
+            events.done(prepared.command);
+        }, (err) => events.failed(err));
+    }
+    /** The session ended: a step still running is stopped. */
+    stop() {
+        this.abort.abort();
+    }
+    /** The step running, for timeout and cancel messages. */
+    get runningWhat() {
+        return this.step === 'upload' ? 'upload' : 'writing the script-file to the host';
+    }
+    /** Once it ended: ` (2 s went to the upload and writing the script-file to the host before it)`. */
+    get tookBefore() {
+        const what = this.steps.map((step) => (step === 'upload' ? 'the upload' : 'writing the script-file to the host')).join(' and ') || 'the preparation';
+        return ` (${formatSeconds(this.at.end - this.at.start)} went to ${what} before it)`;
+    }
+    /** Removes what it staged, once (at the stop, or at the end), while the connection lasts; never rejects. */
+    cleanup(client, connectionClosed) {
+        this.cleaning ??= this.prepared?.cleanup && !connectionClosed ? this.prepared.cleanup(client) : null;
+        return this.cleaning ?? Promise.resolve();
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/engine/host/session.js
+/**
+ * One host's run, top-down as its phases: login (ssh/login.ts: connect, handshake, host key,
+ * authentication) → prepare (upload, script staging) → exec (the command's channel, command.ts)
+ * → running → done (outcome.ts); a timeout or cancel stops the command (stop.ts). Never throws.
+ *
+ * Which phase allows which event (anything in `done` is ignored: finish runs once):
+ * - connect-timeout: login, exec (channel opening) → `connect timeout`; cleared once logged in
+ *   with a preparation, and once the command runs.
+ * - command-timeout (armed when the preparation starts, else when the command runs): prepare →
+ *   timeout, the command was not run; exec before the exec request → timeout, it did not start;
+ *   exec after it, running → the stop (TERM, KILL, sweep).
+ * - abort (cancel): before the run or during login or prepare → cancelled at once; exec before
+ *   the exec request → cancelled, it did not start; exec after it, running → the stop with the
+ *   cancel grace (taking over a timeout's stop).
+ * - client error: login, exec → classified (host key, authentication, socket, keepalive,
+ *   handshake); prepare, running → remembered: the preparation's failure or the channel decides.
+ * - connection closed: login, exec → lost (a hang-up in the handshake is transient); running →
+ *   the exit status if one came, else lost; during a stop → the stop's outcome.
+ * - exec refused (exec): `channel`, or not started when a stop began. Channel closed (running): the outcome.
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * Runs the command on one host once: connect, verify, authenticate, exec, collect. Never throws.
+ * When the host key is refused for being unknown while a pinned fingerprint (which names no key
+ * type) may be another of the host's keys, new handshakes ask for each other key type in turn.
+ */
+async function runSession(opts) {
+    const deadline = Date.now() + opts.connectTimeoutMs;
+    const { result, refusedKeys } = await askingForOtherKeyTypes(async (excluded) => {
+        const session = new Session(opts, deadline, excluded);
+        let outcome = await session.run();
+        if (session.shortLoginLost) {
+            // The host hung up during a short login: some servers refuse requests sent ahead; log in the ordinary way,
+            // on this attempt and on any later one (shortLoginLost).
+            if (!opts.signal?.aborted && Date.now() < deadline)
+                outcome = await new Session({ ...opts, shortLogin: false }, deadline, excluded).run();
+            outcome = { ...outcome, shortLoginLost: true };
+        }
+        return { result: outcome, refusedUnknownKey: session.login.refusedUnknownKey, noCommonHostKey: session.login.noCommonHostKey };
+    }, () => opts.signal?.aborted ?? false);
+    return refusedKeys.length > 1 ? { ...result, error: namingEveryKey(result.error, refusedKeys) } : result;
+}
+class Session {
+    opts;
+    deadline;
+    state = { phase: 'login' };
+    login;
+    command;
+    stop;
+    shortLogin;
+    deadlines;
+    settle;
+    /** The connection was lost during a short login (before the login succeeded): worth one ordinary login. */
+    shortLoginLost = false;
+    /** Why the connection died while the preparation or the command ran (the client's error). */
+    lostReason = null;
+    /** The connection closed (by the host, the network or us). */
+    connectionClosed = false;
+    /** The preparation, when there is one (opts.prepare). */
+    prep;
+    constructor(opts, 
+    /** connect-timeout deadline, shared by every handshake of one run. */
+    deadline, excludedHostKeyAlgorithms) {
+        this.opts = opts;
+        this.deadline = deadline;
+        this.shortLogin = opts.shortLogin ?? true;
+        this.deadlines = new Deadlines(opts.commandTimeoutMs, () => this.onCommandTimeout());
+        this.prep = opts.prepare ? new Preparation(opts.prepare, opts.onUploadProgress) : null;
+        const transport = opts.transport ?? new DirectTransport(opts.lookup);
+        this.login = new Login({
+            ...opts,
+            excludedHostKeyAlgorithms,
+            open: (signal) => transport.open(opts.target, signal),
+            auth: { short: this.shortLogin, earlyAuth: this.shortLogin, knowsServerSoftware: true },
+        });
+        const runToken = (0,external_node_crypto_.randomBytes)(16).toString('hex');
+        this.command = new Command(this.login.client, this.login.auth, opts.output, runToken, {
+            over: () => this.state.phase === 'done',
+            failed: (kind, message) => this.fail(kind, message),
+            refused: (message) => this.stop.record
+                ? this.finish(notStartedOutcome(this.login.hostKey, this.stop.record, 'the host refused to start the command'))
+                : this.fail('channel', `channel: could not start the command: ${message}`),
+            started: () => this.onCommandStarted(),
+            closed: () => this.stop.commandClosed(),
+        });
+        this.stop = new Stopper({
+            client: this.login.client,
+            runToken,
+            signal: (name) => this.command.signal(name),
+            cleanup: () => void this.cleanup(),
+            commandClosed: () => this.command.channelClosed,
+            done: () => this.finish(this.outcome()),
+            stopWaitMs: opts.stopWaitMs ?? 1_000,
+        });
+    }
+    phase() {
+        const s = this.state;
+        if (s.phase === 'login')
+            return this.login.stage === 'ready' ? 'auth' : this.login.stage;
+        return s.phase === 'prepare' ? s.prep.step : s.phase;
+    }
+    run() {
+        return new Promise((resolve) => {
+            this.settle = resolve;
+            if (this.opts.signal?.aborted)
+                return this.finish(this.cancelled('cancelled: the job was cancelled before this host connected'));
+            this.opts.signal?.addEventListener('abort', this.onAbort, { once: true });
+            this.deadlines.connect(this.deadline, () => this.onConnectTimeout());
+            this.login.start({
+                failed: (err) => this.fail(err.kind, err.message, err.retryable),
+                ready: () => this.onLoggedIn(),
+                error: (err) => this.onClientError(err),
+                close: () => this.onClose(),
+                // The early channel goes to the command's channel only when there is no preparation.
+                authRequested: this.opts.prepare ? undefined : () => this.command.afterAuthRequest(),
+            });
+        });
+    }
+    /** Logged in: the preparation (inside command-timeout; the connect-timeout ends here), else the command. */
+    onLoggedIn() {
+        const prep = this.prep;
+        if (!prep)
+            return this.exec(this.opts.command);
+        this.deadlines.clear();
+        this.deadlines.command();
+        this.state = { phase: 'prepare', prep };
+        prep.run(this.login.client, {
+            done: (command) => {
+                if (this.state.phase !== 'done')
+                    this.exec(command);
+            },
+            failed: (err) => {
+                if (this.state.phase === 'done')
+                    return;
+                // A connection lost while uploading is before the command: the whole host may be tried again.
+                if (err.retryable || this.connectionClosed)
+                    return this.fail('connection lost', this.lostDuringPrepare(err.message), true);
+                this.fail('upload', err.message, false);
+            },
+        });
+    }
+    lostDuringPrepare(message) {
+        const why = this.login.link?.lostReason() ?? this.lostReason;
+        return why ? `${message} (${why})` : message;
+    }
+    exec(command) {
+        this.state = { phase: 'exec' };
+        this.command.run(command);
+    }
+    onCommandStarted() {
+        // A stop begun while the exec request was out keeps its timers.
+        if (!this.stop.record)
+            this.deadlines.clear();
+        this.state = { phase: 'running' };
+        if (!this.stop.record)
+            this.deadlines.command();
+    }
+    onConnectTimeout() {
+        const s = this.state;
+        if (s.phase === 'running' || s.phase === 'done')
+            return;
+        const stage = s.phase === 'login' && this.login.stage !== 'ready' ? STALLED_DURING[this.login.stage] : 'opening the command channel';
+        this.fail('connect timeout', `connect timeout: no session within ${formatSeconds(this.opts.connectTimeoutMs)} (stalled during ${stage})`);
+    }
+    onCommandTimeout() {
+        const s = this.state;
+        const after = formatSeconds(this.opts.commandTimeoutMs);
+        if (s.phase === 'prepare') {
+            const sent = s.prep.step === 'upload' ? ` (${s.prep.bytes} bytes sent)` : '';
+            const message = `command timed out after ${after} during ${s.prep.runningWhat}${sent}; the command was not run`;
+            return this.finish(timedOutOutcome(this.login.hostKey, message));
+        }
+        const before = this.prep?.tookBefore ?? '';
+        if (s.phase === 'exec' && !this.command.execSent) {
+            // The command's channel is still opening: no exec request went out, and none will.
+            const what = `command timed out after ${after} while the command's channel was opening${before}`;
+            return this.finish(notStartedOutcome(this.login.hostKey, { status: 'timeout', what, afterExit: false, signals: [] }, 'the command did not start'));
+        }
+        const during = s.phase === 'exec' ? ' while the command was starting' : this.opts.prepare ? ' during the command' : '';
+        this.stopCommand('timeout', `command timed out after ${after}${during}${before}`, this.opts.killGraceMs ?? 5_000);
+    }
+    onAbort = () => {
+        const s = this.state;
+        if (s.phase === 'done')
+            return;
+        if (s.phase === 'prepare')
+            return this.finish(this.cancelled(`cancelled: the job was cancelled during ${s.prep.runningWhat}; the command was not run`));
+        if (s.phase === 'exec' && !this.command.execSent) {
+            return this.finish(this.cancelled("cancelled: the job was cancelled while the command's channel was opening; the command did not start"));
+        }
+        if (s.phase === 'login') {
+            const phase = this.phase();
+            return this.finish(this.cancelled(`cancelled: the job was cancelled during ${phase === 'connect' ? 'TCP connect' : phase}`));
+        }
+        const killSent = this.stop.killSent;
+        // The exec request is out (phase 'exec'): its channel takes the signals as the running command's does.
+        const what = `cancelled: the job was cancelled while the command ${s.phase === 'exec' ? 'was starting' : 'ran'}`;
+        if (killSent)
+            this.stop.begin('cancelled', what, this.command.exit !== null);
+        else
+            this.stopCommand('cancelled', what, this.opts.cancelGraceMs ?? 2_000);
+    };
+    /** Records why we stop the command (a cancellation takes over a timeout's stop) and stops it. */
+    stopCommand(status, what, graceMs) {
+        this.stop.begin(status, what, this.command.exit !== null);
+        this.deadlines.clear();
+        this.stop.start(graceMs);
+    }
+    onClientError(err) {
+        const s = this.state;
+        if (s.phase === 'done')
+            return;
+        const c = classifyClientError(err, this.login);
+        if (c.cause !== 'host key' && (s.phase === 'running' || s.phase === 'prepare')) {
+            // Let the channel close handler (or the failing preparation) decide, but remember why the connection died.
+            this.lostReason = c.cause === 'keepalive' ? 'no keepalive reply' : c.detail;
+            return;
+        }
+        if (c.cause === 'protocol')
+            this.login.noCommonHostKey = c.noCommonHostKey;
+        this.failWith(clientErrorFailure(c, this.phase(), this.login.auth, this.shortLogin));
+    }
+    onClose() {
+        this.connectionClosed = true;
+        if (this.state.phase === 'done')
+            return;
+        if (this.login.hostKeyProblem)
+            return this.fail('host key', this.login.hostKeyProblem);
+        const jumpLost = this.login.link?.lostReason();
+        if (this.state.phase !== 'running')
+            return this.failWith(closedFailure(this.phase(), jumpLost, this.shortLogin));
+        if (this.stop.record)
+            this.stop.lostWhileStopping = true;
+        // The exit status arrived before the connection closed: it decides, whatever the close.
+        if (this.stop.record || this.command.exit !== null)
+            return this.finish(this.outcome());
+        this.failWith(lostWhileRunning(formatSeconds(Date.now() - this.command.startedAt), jumpLost, this.lostReason));
+    }
+    failWith(f) {
+        if (f.shortLoginLost)
+            this.shortLoginLost = true;
+        this.fail(f.kind, f.message, f.retryable);
+    }
+    outcome() {
+        const { exit, startedAt } = this.command;
+        return commandOutcome(this.login.hostKey, { stop: this.stop.record, facts: this.stop, exit, startedAt });
+    }
+    fail(kind, message, retryable = RETRYABLE_KINDS.has(kind)) {
+        this.finish(errorOutcome(this.login.hostKey, kind, message, retryable && !this.command.execSent));
+    }
+    cancelled(message) {
+        return cancelledOutcome(this.login.hostKey, message);
+    }
+    finish(outcome) {
+        if (this.state.phase === 'done')
+            return;
+        const connected = this.phase() !== 'connect';
+        this.state = { phase: 'done' };
+        this.deadlines.clear();
+        this.stop.clear();
+        this.opts.signal?.removeEventListener('abort', this.onAbort);
+        this.prep?.stop();
+        this.login.abandon();
+        this.login.quiet(() => void (this.connectionClosed = true));
+        // What the preparation staged (a script-file) is removed on every outcome, while the connection lasts.
+        const cleanup = this.cleanup();
+        void cleanup.then(() => {
+            if (connected)
+                this.login.client.end();
+            this.login.closeStream();
+        });
+        // Everything the host printed is part of the result: wait until both streams ended (closing
+        // the connection ends them) and every chunk is on disk.
+        void Promise.all([cleanup, this.command.outputEnded])
+            .then(() => this.opts.output.flush())
+            .then(() => this.settle(outcome));
+    }
+    /** Removes what the preparation staged, once (at the stop, or at the end), while the connection lasts; never rejects. */
+    cleanup() {
+        return this.prep?.cleanup(this.login.client, this.connectionClosed) ?? Promise.resolve();
+    }
 }
 
 ;// CONCATENATED MODULE: ./lib/engine/timers.js
@@ -28901,8 +29121,6 @@ function describeShard(shard, total) {
 var external_node_stream_ = __nccwpck_require__(7075);
 // EXTERNAL MODULE: ./node_modules/tar-stream/index.js
 var tar_stream = __nccwpck_require__(6118);
-// EXTERNAL MODULE: ./lib/engine/ssh/remote-exec.js
-var remote_exec = __nccwpck_require__(55);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: ./lib/engine/prepare/upload-shared.js
@@ -30072,7 +30290,6 @@ class SpoolDir {
 
 
 
-
 /**
  * Every target through ONE SSH session to a bastion (direct-tcpip channels), so a large fleet
  * costs the bastion one login, not one per host (OpenSSH's MaxStartups counts unauthenticated
@@ -30198,16 +30415,21 @@ class JumpTransport {
     connectOnce(excluded, deadline) {
         const { bastion, credentials, hostKeys } = this.opts;
         return new Promise((resolve) => {
-            let refusedUnknownKey = null;
-            let noCommonHostKey = false;
-            const reject = (err) => resolve({ result: err, refusedUnknownKey, noCommonHostKey });
+            const reject = (err) => resolve({ result: err, refusedUnknownKey: login.refusedUnknownKey, noCommonHostKey: login.noCommonHostKey });
             if (this.closed)
-                return reject(new TransportError('cancelled', 'cancelled: the run ended', false));
-            const abort = new AbortController();
-            const client = new Client();
-            const auth = new Authenticator(credentials, bastion.username);
-            let phase = 'TCP connect';
-            let hostKeyProblem = null;
+                return resolve({ result: new TransportError('cancelled', 'cancelled: the run ended', false), refusedUnknownKey: null, noCommonHostKey: false });
+            const login = new Login({
+                target: bastion,
+                credentials,
+                hostKeys,
+                excludedHostKeyAlgorithms: excluded,
+                keepaliveIntervalMs: this.opts.keepaliveIntervalMs,
+                keepaliveCountMax: this.opts.keepaliveCountMax,
+                open: (signal) => tcpOpen(bastion, signal, this.opts.lookup),
+                auth: { short: true, earlyAuth: false, knowsServerSoftware: false },
+            });
+            const client = login.client;
+            const phase = () => (login.stage === 'ready' ? STALLED_DURING.auth : STALLED_DURING[login.stage]);
             let settled = false;
             const fail = (err) => {
                 if (settled)
@@ -30215,66 +30437,44 @@ class JumpTransport {
                 settled = true;
                 clearTimeout(timer);
                 this.cleanups.delete(cancel);
-                abort.abort();
-                client.removeAllListeners('close');
-                client.on('error', () => undefined);
+                login.closeStream();
+                login.quiet();
                 client.destroy();
                 reject(err);
             };
             const cancel = () => fail(new TransportError('cancelled', 'cancelled: the run ended', false));
             this.cleanups.add(cancel);
-            const timer = setTimeout(() => fail(new TransportError('connect timeout', `connect timeout: no session within ${this.opts.connectTimeoutMs} ms (stalled during ${phase})`, true)), Math.max(0, deadline - Date.now()));
-            let hostKey = null;
-            client.on('handshake', () => (phase = 'authentication'));
-            client.on('error', (err) => {
-                if (hostKeyProblem)
-                    return fail(new TransportError('host key', hostKeyProblem, false));
-                if (err.level === 'client-authentication')
-                    return fail(new TransportError('authentication', auth.failureMessage(), false));
-                if (err.level === 'client-socket')
-                    return fail(socketError(err));
-                noCommonHostKey = NO_COMMON_HOST_KEY.test(err.message);
-                if (!settled)
-                    return fail(new TransportError('handshake', `handshake: ${err.message}`, /connection lost|closed|reset/i.test(err.message)));
-                if (session)
-                    session.lost ??= `connection lost: jump host ${this.label}: ${err.level === 'client-timeout' ? 'no keepalive reply' : err.message}`;
-            });
+            const timer = setTimeout(() => fail(new TransportError('connect timeout', `connect timeout: no session within ${this.opts.connectTimeoutMs} ms (stalled during ${phase()})`, true)), Math.max(0, deadline - Date.now()));
             let session = null;
-            client.on('close', () => {
-                if (!session)
-                    return fail(new TransportError('connection lost', `connection lost during ${phase}`, true));
-                this.onLost(session);
+            login.start({
+                failed: fail,
+                error: (err) => {
+                    const c = classifyClientError(err, login);
+                    if (c.cause === 'host key')
+                        return fail(new TransportError('host key', c.message, false));
+                    if (c.cause === 'authentication')
+                        return fail(new TransportError('authentication', login.auth.failureMessage(), false));
+                    if (c.cause === 'socket')
+                        return fail(socketError(c.err));
+                    login.noCommonHostKey = c.noCommonHostKey;
+                    if (!settled)
+                        return fail(new TransportError('handshake', `handshake: ${c.detail}`, c.hungUp));
+                    if (session)
+                        session.lost ??= `connection lost: jump host ${this.label}: ${c.cause === 'keepalive' ? 'no keepalive reply' : c.detail}`;
+                },
+                close: () => {
+                    if (!session)
+                        return fail(new TransportError('connection lost', `connection lost during ${phase()}`, true));
+                    this.onLost(session);
+                },
+                ready: () => {
+                    settled = true;
+                    clearTimeout(timer);
+                    this.cleanups.delete(cancel);
+                    session = { client, hostKey: login.hostKey, lost: null };
+                    resolve({ result: session, refusedUnknownKey: null, noCommonHostKey: false });
+                },
             });
-            client.on('ready', () => {
-                settled = true;
-                clearTimeout(timer);
-                this.cleanups.delete(cancel);
-                session = { client, hostKey: hostKey, lost: null };
-                resolve({ result: session, refusedUnknownKey: null, noCommonHostKey: false });
-            });
-            tcpOpen(bastion, abort.signal, this.opts.lookup).then(({ stream }) => {
-                phase = 'SSH handshake';
-                const serverHostKey = hostKeyAlgorithms(hostKeys, bastion, excluded);
-                const config = {
-                    sock: stream,
-                    username: bastion.username,
-                    readyTimeout: 0,
-                    keepaliveInterval: this.opts.keepaliveIntervalMs ?? 15_000,
-                    keepaliveCountMax: this.opts.keepaliveCountMax ?? 3,
-                    hostVerifier: (blob) => {
-                        const { key, parsed, problem } = verifyHostKey(hostKeys, bastion, blob);
-                        hostKey = key;
-                        hostKeyProblem = problem;
-                        if (problem !== null && hostKeys.askForOtherKeyTypes(bastion, parsed))
-                            refusedUnknownKey = key;
-                        return problem === null;
-                    },
-                    authHandler: (methodsLeft, _partial, next) => next(auth.next(methodsLeft)),
-                    tryKeyboard: credentials.password !== undefined,
-                    ...(serverHostKey ? { algorithms: { serverHostKey: serverHostKey } } : {}),
-                };
-                client.connect(config);
-            }, (err) => fail(err));
         });
     }
     onLost(session) {
