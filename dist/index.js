@@ -29141,6 +29141,7 @@ var upload_shared = __nccwpck_require__(6691);
 
 
 
+
 /** Entries whose operations may be in flight at once. */
 const OPS_IN_FLIGHT = 32;
 /** Files up to this size are read whole before they are written (the archive moves on meanwhile). */
@@ -29228,14 +29229,13 @@ async function viaSftp(client, opts, dest, token, progress, tarStderr) {
 }
 /** After a failure: lets the operations in flight end, then removes the temporary files left, for at most SFTP_CLEANUP_MS. */
 async function cleanup(sftp, placer) {
-    let timer;
-    const deadline = new Promise((resolve) => (timer = setTimeout(resolve, SFTP_CLEANUP_MS)));
     const removals = async () => {
         await placer.settled();
         await Promise.all([...placer.temps].map((t) => call((cb) => sftp.unlink(t, cb)).catch(() => undefined)));
     };
-    await Promise.race([removals(), deadline]);
-    clearTimeout(timer);
+    const done = new AbortController();
+    await Promise.race([removals(), sleep(SFTP_CLEANUP_MS, done.signal)]);
+    done.abort();
 }
 /** Places the archive's entries, several at once; each waits for its directory only. */
 class Placer {

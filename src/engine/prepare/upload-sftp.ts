@@ -14,6 +14,7 @@ import { posix } from 'node:path'
 import type ssh2 from 'ssh2'
 import type { SFTPWrapper, Stats } from 'ssh2'
 import { extract, type Header } from 'tar-stream'
+import { sleep } from '../timers.js'
 import { cancelled, entrySegments, lost, reason, READ_CHUNK, UploadError, type Progress, type UploadOptions } from './upload-shared.js'
 
 /** Entries whose operations may be in flight at once. */
@@ -101,14 +102,13 @@ export async function viaSftp(client: ssh2.Client, opts: UploadOptions, dest: st
 
 /** After a failure: lets the operations in flight end, then removes the temporary files left, for at most SFTP_CLEANUP_MS. */
 async function cleanup(sftp: SFTPWrapper, placer: Placer): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, SFTP_CLEANUP_MS)))
   const removals = async (): Promise<void> => {
     await placer.settled()
     await Promise.all([...placer.temps].map((t) => call<void>((cb) => sftp.unlink(t, cb)).catch(() => undefined)))
   }
-  await Promise.race([removals(), deadline])
-  clearTimeout(timer)
+  const done = new AbortController()
+  await Promise.race([removals(), sleep(SFTP_CLEANUP_MS, done.signal)])
+  done.abort()
 }
 
 /** Places the archive's entries, several at once; each waits for its directory only. */
