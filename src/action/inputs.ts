@@ -3,6 +3,7 @@ import type { ParsedKey } from 'ssh2'
 import { parseKey } from '../engine/ssh/ssh2.js'
 import { envPrefix, parseEnv, type EnvVar } from '../engine/targets/env.js'
 import { MAX_RETRIES } from '../engine/fanout/fanout.js'
+import type { CheckSettings, FanoutOptions } from '../engine/fanout/types.js'
 import { checkUsername, parseHosts, resolveTargets, TargetError } from '../engine/targets/hosts.js'
 import { parseFingerprints, parseKnownHosts, type FingerprintRule, type KnownHosts } from '../engine/trust/known-hosts.js'
 import { isPuttyKey, PuttyKeyError, puttyToOpenSSH } from '../engine/ssh/ppk.js'
@@ -51,6 +52,18 @@ export interface Settings {
   failFast: boolean
   retries: number
   maxOutputBytes: number
+  /** Safe rollouts: preflight, the health gate and the rollback, as the engine takes them. */
+  safety: RolloutSafety
+}
+
+/** preflight / preflight-command, check-command / check-interval / check-timeout, rollback-command. */
+export interface RolloutSafety {
+  /** null without preflight; `command` the preflight-command as sent (env prefix included), null when none (log in only). */
+  preflight: FanoutOptions['preflight'] | null
+  /** null without check-command; the command as sent (env prefix included). */
+  check: CheckSettings | null
+  /** null without rollback-command; the command as given and the env prefix (the engine adds its own variables between them). */
+  rollback: FanoutOptions['rollback'] | null
 }
 
 /** A user mistake in an input. Its message names the input and says what is accepted; no stack trace is shown. */
@@ -218,6 +231,7 @@ export function getSettings(read: InputReader, env: NodeJS.ProcessEnv = process.
     failFast: parse('fail-fast', parseBoolean),
     retries: parse('retries', (t) => parsePositiveInt(t, 0, MAX_RETRIES)),
     maxOutputBytes: parse('max-output', parseSize),
+    safety: { preflight: null, check: null, rollback: null },
   }
 }
 

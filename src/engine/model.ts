@@ -2,10 +2,11 @@ import type { ParsedKey } from 'ssh2'
 import type { HostKey } from './trust/known-hosts.js'
 /** Types shared by the engine and the action layer. No @actions/* imports here. */
 
-export type HostStatus = 'success' | 'failed' | 'error' | 'timeout' | 'skipped' | 'cancelled'
+/** `unhealthy`: the command exited 0 but its health check (check-command) never passed. */
+export type HostStatus = 'success' | 'failed' | 'unhealthy' | 'error' | 'timeout' | 'skipped' | 'cancelled'
 
 /** Statuses that count as failures against `max-failures`. */
-export const FAILURE_STATUSES: ReadonlySet<HostStatus> = new Set<HostStatus>(['failed', 'error', 'timeout', 'cancelled'])
+export const FAILURE_STATUSES: ReadonlySet<HostStatus> = new Set<HostStatus>(['failed', 'unhealthy', 'error', 'timeout', 'cancelled'])
 
 export function isFailure(status: HostStatus): boolean {
   return FAILURE_STATUSES.has(status)
@@ -66,6 +67,41 @@ export interface HostResult {
   batch: number | null
   /** Host key the server presented, when the handshake got that far. */
   hostKey: HostKeyInfo | null
+  /** With preflight: `ok` when the host passed it, `failed` when it did not; null without preflight. */
+  preflight: 'ok' | 'failed' | null
+  /** The command's exec request was sent in this run: the host may have changed (what a rollback undoes). */
+  changed: boolean
+  /** The health check (check-command), when it ran on this host; else null. */
+  check: HostCheck | null
+  /** The rollback-command's run on this host, when the rollout halted and it ran; else null. */
+  rollback: HostRollback | null
+}
+
+/** The health check's attempts on one host, after its command exited 0. */
+export interface HostCheck {
+  /** Attempts made over the command's connection (the soak check not included). */
+  attempts: number
+  /** Attempts check-timeout leaves room for (those starting before it): `12` for 1m every 5s. */
+  planned: number
+  /** The last attempt's exit code (the soak check's when it failed); null when it ended without one. */
+  exitCode: number | null
+  /** From the first attempt's start to the verdict. */
+  durationMs: number
+  /** The soak check at the end of batch-pause: `ok`, `failed`, or null when none ran. */
+  soak: 'ok' | 'failed' | null
+  /** One line per attempt, as the log shows them: `check 3/12: exit 7`, the soak check's last. */
+  log: string[]
+}
+
+/** How the rollback-command ended on one host. */
+export interface HostRollback {
+  status: 'success' | 'failed' | 'error' | 'timeout'
+  exitCode: number | null
+  durationMs: number
+  /** Its last output lines (stdout and stderr interleaved), at most TAIL_LINES. */
+  tail: string[]
+  /** Why it did not run to an exit status (error, timeout); null when it did. */
+  error: string | null
 }
 
 export const TAIL_LINES = 20

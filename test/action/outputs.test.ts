@@ -87,7 +87,7 @@ describe('results output within GitHub limit', () => {
     assert.ok(trim.hostsLeftOut > 0)
     assert.deepEqual(trim.listsCut, ['succeeded'])
     assert.deepEqual(trim.droppedFields, [...DROP_ORDER])
-    const run = { results, failures: 0, thresholdExceeded: false, stoppedEarly: false, cancelled: false }
+    const run = { results, failures: 0, thresholdExceeded: false, stoppedEarly: false, cancelled: false, preflight: null, rollback: null }
     const html = buildSummary(run, { failed: false, message: 'ok' }, { ...trim, resultsFile: '/tmp/r.json', hostKeysShown: false })
     assert.ok(html.includes(`leaves out the last ${trim.hostsLeftOut} hosts`), html.slice(-2000))
     assert.ok(html.includes('<code>succeeded</code> output list is incomplete'), html.slice(-2000))

@@ -7,8 +7,9 @@ export function target(host: string, port = 22, username = 'deploy'): HostTarget
 }
 
 const STATUS_DEFAULTS: Record<HostStatus, Partial<HostResult>> = {
-  success: { exitCode: 0 },
-  failed: { exitCode: 1 },
+  success: { exitCode: 0, changed: true },
+  failed: { exitCode: 1, changed: true },
+  unhealthy: { exitCode: 1, changed: true },
   error: { error: 'connection refused', errorKind: 'refused' },
   timeout: { error: 'command timed out after 10 s', exitCode: null },
   skipped: { error: 'not started: max-failures was exceeded and fail-fast is on', attempts: 0, durationMs: 0 },
@@ -29,6 +30,10 @@ export function hostResult(host: string | HostTarget, status: HostStatus, over: 
     attempts: 1,
     batch: null,
     hostKey: null,
+    preflight: null,
+    changed: false,
+    check: null,
+    rollback: null,
     ...STATUS_DEFAULTS[status],
     ...over,
   }
@@ -41,6 +46,8 @@ export function fanoutResult(results: HostResult[], over: Partial<FanoutResult> 
     thresholdExceeded: false,
     stoppedEarly: false,
     cancelled: false,
+    preflight: null,
+    rollback: null,
     ...over,
   }
 }

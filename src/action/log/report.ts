@@ -14,6 +14,7 @@ import { inert, MarkerBreaker, sanitizeLog } from './remote-text.js'
 const ICONS: Record<HostStatus, string> = {
   success: '✅',
   failed: '❌',
+  unhealthy: '💔',
   error: '⛔',
   timeout: '⏱️',
   skipped: '⏭️',

@@ -1,73 +1,16 @@
 import pMap from 'p-map'
-import type { OutputSpool, SpoolDir } from '../output/spool.js'
-import { thresholdExceeded, type Threshold } from '../parse.js'
+import type { OutputSpool } from '../output/spool.js'
+import { thresholdExceeded } from '../parse.js'
+import type { FanoutOptions, FanoutResult, Reporter } from './types.js'
 import { isFailure, type HostResult, type HostStatus, type HostTarget } from '../model.js'
-import { runSession, type SessionOptions, type SessionOutcome } from '../host/session.js'
+import { runSession, type SessionOutcome } from '../host/session.js'
 import { sleep } from '../timers.js'
 import { DirectTransport, TransportError, type Transport } from '../ssh/transport.js'
 
-/** What the engine tells the outside world. The action layer implements it with @actions/core. */
-export interface Reporter {
-  /**
-   * Called once per host, serially, in finishing order, skipped hosts included (with no spool).
-   * The spool is removed after it resolves.
-   */
-  hostFinished(result: HostResult, output: OutputSpool | null): Promise<void>
-  /** Called every `progressIntervalMs` while hosts run. */
-  progress(progress: Progress): void
-  /** A connection attempt failed in a way worth retrying; the next one starts after `delayMs`. */
-  retrying(target: HostTarget, outcome: SessionOutcome, attempt: number, delayMs: number): void
-  /** A rolling batch starts (1-based `batch` of `batches`). */
-  batchStarted?(batch: number, batches: number, hosts: number): void
-  /** Waiting `batch-pause` before the next batch, until `until`. */
-  pausing?(nextBatch: number, batches: number, until: Date): void
-}
-
-export interface Progress {
-  total: number
-  finished: number
-  running: number
-  counts: Record<HostStatus, number>
-  /** Upload bytes sent so far, over every host and attempt (0 without upload). */
-  bytesSent: number
-}
-
-export interface FanoutOptions {
-  targets: HostTarget[]
-  concurrency: number
-  threshold: Threshold
-  failFast: boolean
-  /** Extra connection attempts for transient failures before the command starts. */
-  retries: number
-  retryBaseDelayMs?: number
-  /** Session settings shared by every host. */
-  session: Omit<SessionOptions, 'target' | 'output' | 'signal'>
-  maxOutputBytes: number
-  spoolDir: SpoolDir
-  /** Aborted when the job is cancelled. */
-  signal?: AbortSignal
-  reporter: Reporter
-  progressIntervalMs?: number
-  /** Rolling batch sizes in host order (summing to the number of targets); omitted: one pool. */
-  batches?: number[]
-  /** Bake time between batches. */
-  batchPauseMs?: number
-  /** How hosts are reached (default: a TCP connection of our own to each). */
-  transport?: Transport
-}
-
-export interface FanoutResult {
-  /** One result per target, in the order of `targets`. */
-  results: HostResult[]
-  failures: number
-  thresholdExceeded: boolean
-  /** Hosts left unstarted because fail-fast tripped or a batch exceeded max-failures. */
-  stoppedEarly: boolean
-  cancelled: boolean
-}
+export type { FanoutOptions, FanoutResult, Progress, Reporter } from './types.js'
 
 function emptyCounts(): Record<HostStatus, number> {
-  return { success: 0, failed: 0, error: 0, timeout: 0, skipped: 0, cancelled: 0 }
+  return { success: 0, failed: 0, unhealthy: 0, error: 0, timeout: 0, skipped: 0, cancelled: 0 }
 }
 
 /**
@@ -166,6 +109,8 @@ export async function fanout(opts: FanoutOptions): Promise<FanoutResult> {
     thresholdExceeded: exceeded(),
     stoppedEarly,
     cancelled: opts.signal?.aborted ?? false,
+    preflight: null,
+    rollback: null,
   }
 }
 
@@ -299,9 +244,13 @@ function toResult(target: HostTarget, outcome: SessionOutcome, attempts: number,
     tail: output.tailLines(),
     attempts,
     hostKey: outcome.hostKey,
+    preflight: null,
+    changed: outcome.commandStarted ?? false,
+    check: null,
+    rollback: null,
   }
 }
 
 function skippedResult(target: HostTarget, reason: string): Omit<HostResult, 'batch'> {
-  return { target, status: 'skipped', exitCode: null, signal: null, error: reason, errorKind: null, durationMs: 0, tail: [], attempts: 0, hostKey: null }
+  return { target, status: 'skipped', exitCode: null, signal: null, error: reason, errorKind: null, durationMs: 0, tail: [], attempts: 0, hostKey: null, preflight: null, changed: false, check: null, rollback: null }
 }

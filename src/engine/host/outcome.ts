@@ -14,6 +14,8 @@ export interface SessionOutcome {
   retryable: boolean
   /** The host hung up during a short login: another attempt logs in the ordinary way. */
   shortLoginLost?: boolean
+  /** The command's exec request was sent (set by the session on every outcome): the host may have changed. */
+  commandStarted?: boolean
 }
 
 /** A stop we started (command timeout or cancellation). */

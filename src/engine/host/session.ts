@@ -298,7 +298,7 @@ class Session {
     // the connection ends them) and every chunk is on disk.
     void Promise.all([cleanup, this.command.outputEnded])
       .then(() => this.opts.output.flush())
-      .then(() => this.settle(outcome))
+      .then(() => this.settle({ ...outcome, commandStarted: this.command.execSent }))
   }
 
   /** Removes what the preparation staged, once (at the stop, or at the end), while the connection lasts; never rejects. */
