@@ -71,6 +71,9 @@ export async function run(read: InputReader): Promise<boolean> {
       batches,
       batchPauseMs: settings.batchPauseMs,
       transport: jump ?? new DirectTransport(),
+      preflight: settings.safety.preflight ?? undefined,
+      check: settings.safety.check ?? undefined,
+      rollback: settings.safety.rollback ?? undefined,
       session: {
         command: settings.remoteCommand,
         prepare:

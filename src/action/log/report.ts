@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { StringDecoder } from 'node:string_decoder'
 import * as core from '@actions/core'
-import type { Progress, Reporter } from '../../engine/fanout/fanout.js'
+import type { PreflightSummary, Progress, Reporter, RollbackSummary } from '../../engine/fanout/types.js'
 import type { OutputSpool } from '../../engine/output/spool.js'
 import type { HostResult, HostStatus, HostTarget } from '../../engine/model.js'
 import type { SessionOutcome } from '../../engine/host/session.js'
@@ -52,11 +52,55 @@ export class ActionReporter implements Reporter {
     this.logDir = opts.logDir ?? null
   }
 
-  hostFinished(result: HostResult, output: OutputSpool | null): Promise<void> {
+  hostFinished(result: HostResult, output: OutputSpool | null, check?: OutputSpool | null): Promise<void> {
     return this.enqueue(async () => {
-      await printGroup(result, output, this.showHostKeys)
+      await printGroup(result, output, this.showHostKeys, check ?? null)
       await this.logDir?.writeHost(result, output)
     })
+  }
+
+  preflightStarted(hosts: number): void {
+    this.note(`ssh-fanout: preflight: ${countHosts(hosts)}: connecting, checking host keys and logging in (and the preflight-command, if set) before any host runs the command`)
+  }
+
+  preflightFinished(p: PreflightSummary): void {
+    const failed = p.failed > 0 ? `; ${p.failed} failed` : ''
+    const halted = p.halted ? ', more than max-failures allows: no host runs the command' : p.failed > 0 ? ', within max-failures: the others go on' : ''
+    this.note(`ssh-fanout: preflight: ${p.passed} of ${countHosts(p.hosts)} passed in ${formatSeconds(p.durationMs)}${failed}${halted}`)
+  }
+
+  soakStarted(batch: number, batches: number, hosts: number): void {
+    this.note(`ssh-fanout: soak check: check-command once more on the ${countHosts(hosts)} of batch ${batch}/${batches} that succeeded, over new connections`)
+  }
+
+  soakFailed(result: HostResult, output: OutputSpool | null): Promise<void> {
+    return this.enqueue(async () => {
+      core.startGroup(groupTitle(result))
+      if (result.error) await writeOut(`${inert(result.error)}\n`)
+      for (const line of result.check?.log ?? []) await writeOut(`${inert(line)}\n`)
+      await printOutput(output)
+      core.endGroup()
+    })
+  }
+
+  rollbackStarted(reason: string, hosts: number, batches: number): void {
+    const order = batches > 1 ? `, batch by batch, the latest first` : ''
+    this.note(`ssh-fanout: rollout halted (${reason}); running rollback-command on the ${countHosts(hosts)} the command reached${order}`)
+  }
+
+  rollbackFinished(result: HostResult, output: OutputSpool | null): Promise<void> {
+    return this.enqueue(async () => {
+      const rb = result.rollback!
+      const detail = rb.error ?? (rb.exitCode === null ? 'killed by a signal' : `exit ${rb.exitCode}`)
+      core.startGroup(inert(`${ROLLBACK_ICONS[rb.status]} rollback ${rb.status} ${result.target.label}: ${detail} (${formatSeconds(rb.durationMs)})`))
+      if (rb.error) await writeOut(`${inert(rb.error)}\n`)
+      await printOutput(output)
+      core.endGroup()
+    })
+  }
+
+  rollbackDone(r: RollbackSummary): void {
+    this.note(`ssh-fanout: rolled back ${r.succeeded} of ${r.hosts} changed ${r.hosts === 1 ? 'host' : 'hosts'} (${r.failed} failed) in ${formatSeconds(r.durationMs)}`)
   }
 
   progress(p: Progress): void {
@@ -93,6 +137,8 @@ export class ActionReporter implements Reporter {
   }
 }
 
+const ROLLBACK_ICONS: Record<NonNullable<HostResult['rollback']>['status'], string> = { success: '↩️', failed: '❌', error: '⛔', timeout: '⏱️' }
+
 export function groupTitle(r: HostResult): string {
   const detail = r.status === 'success' || r.status === 'failed' ? (r.signal ? `killed by ${r.signal}` : `exit ${r.exitCode}`) : (r.error ?? r.status)
   const attempts = r.attempts > 1 ? `, ${r.attempts} attempts` : ''
@@ -104,7 +150,7 @@ export function groupTitle(r: HostResult): string {
  * Prints one host's group (a skipped host has no output spool). The host's output sits between
  * stop-commands markers with a fresh random token, so nothing it prints can act as a workflow command.
  */
-async function printGroup(result: HostResult, output: OutputSpool | null, showHostKey: boolean): Promise<void> {
+async function printGroup(result: HostResult, output: OutputSpool | null, showHostKey: boolean, check: OutputSpool | null): Promise<void> {
   core.startGroup(groupTitle(result))
   if (result.hostKey && showHostKey) {
     await writeOut(
@@ -113,6 +159,19 @@ async function printGroup(result: HostResult, output: OutputSpool | null, showHo
   }
   // A skipped host's reason is its title already.
   if (result.error && result.status !== 'success' && result.status !== 'skipped') await writeOut(`${inert(result.error)}\n`)
+  if (output || result.status !== 'skipped') await printOutput(output)
+  if (result.check) {
+    for (const line of result.check.log) await writeOut(`${inert(line)}\n`)
+    if (result.check.attempts > 0) {
+      await writeOut(`check output (attempt ${result.check.attempts}/${result.check.planned}):\n`)
+      await printOutput(check)
+    }
+  }
+  core.endGroup()
+}
+
+/** A host's output between stop-commands markers, or `(no output)`. */
+async function printOutput(output: OutputSpool | null): Promise<void> {
   if (output && output.totalBytes > 0) {
     const token = randomBytes(16).toString('hex')
     await writeOut(`::stop-commands::${token}\n`)
@@ -129,8 +188,7 @@ async function printGroup(result: HostResult, output: OutputSpool | null, showHo
     const rest = markers.push(sanitizeLog(decoder.end())) + markers.end()
     if (rest.length > 0) endsWithNewline = /[\r\n]$/.test(rest)
     await writeOut(`${rest}${endsWithNewline ? '' : '\n'}::${token}::\n`)
-  } else if (result.status !== 'skipped') {
+  } else {
     await writeOut('(no output)\n')
   }
-  core.endGroup()
 }

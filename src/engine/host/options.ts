@@ -4,6 +4,7 @@ import type { OutputSpool } from '../output/spool.js'
 import type { Prepare } from '../prepare/prepare.js'
 import type { Credentials, HostKeyPolicy, HostTarget } from '../model.js'
 import type { Transport } from '../ssh/transport.js'
+import type { CheckOptions } from './check.js'
 
 export interface SessionOptions {
   target: HostTarget
@@ -45,4 +46,8 @@ export interface SessionOptions {
    * with the ordinary sequence when it hangs up before the login succeeded.
    */
   shortLogin?: boolean
+  /** Preflight without a command: the session ends `success` once logged in (no channel is opened). */
+  loginOnly?: boolean
+  /** The health check, run over this connection once the command exited 0 (host/check.ts). */
+  check?: Omit<CheckOptions, 'signal'>
 }

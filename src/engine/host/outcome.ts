@@ -1,6 +1,7 @@
 /** How one attempt on a host ended: the SessionOutcome and the messages that explain it. Pure functions. */
 import { formatSeconds } from '../format.js'
 import type { ErrorKind, HostKeyInfo, HostStatus } from '../model.js'
+import type { CheckRun } from './check.js'
 
 /** How one attempt ended. `retryable` tells the caller whether another attempt is allowed. */
 export interface SessionOutcome {
@@ -16,6 +17,8 @@ export interface SessionOutcome {
   shortLoginLost?: boolean
   /** The command's exec request was sent (set by the session on every outcome): the host may have changed. */
   commandStarted?: boolean
+  /** The health check, when it ran (the command exited 0 and check-command is set). */
+  check?: CheckRun
 }
 
 /** A stop we started (command timeout or cancellation). */
@@ -45,6 +48,11 @@ const base = (hostKey: HostKeyInfo | null) => ({ hostKey, retryable: false })
 
 export function errorOutcome(hostKey: HostKeyInfo | null, kind: ErrorKind, message: string, retryable: boolean): SessionOutcome {
   return { ...base(hostKey), status: 'error', exitCode: null, signal: null, error: message, errorKind: kind, retryable }
+}
+
+/** Logged in, nothing run (preflight without a command). */
+export function loggedInOutcome(hostKey: HostKeyInfo | null): SessionOutcome {
+  return { ...base(hostKey), status: 'success', exitCode: null, signal: null, error: null, errorKind: null }
 }
 
 export function cancelledOutcome(hostKey: HostKeyInfo | null, message: string): SessionOutcome {
@@ -111,4 +119,45 @@ function stopReport(stop: StopRecord, exit: Exit | null, facts: StopFacts): stri
 /** Signal names as Node writes them: `SIGKILL` (OpenSSH sends `KILL`). */
 export function normalizeSignal(name: string): string {
   return name.startsWith('SIG') ? name : `SIG${name}`
+}
+
+/**
+ * The outcome of a command that exited 0, once its health check ended: `success` when it passed;
+ * `unhealthy` when it never did (the last attempt's exit code); `error` when the connection was
+ * lost, `cancelled` when the job was, before the check could decide.
+ */
+export function checkedOutcome(exited: SessionOutcome, run: CheckRun, timeoutMs: number): SessionOutcome {
+  const { attempts, planned, exitCode } = run.report
+  const after = `${attempts}/${planned} ${attempts === 1 ? 'attempt' : 'attempts'}`
+  switch (run.verdict) {
+    case 'passed':
+      return { ...exited, check: run }
+    case 'failed':
+      return {
+        ...exited,
+        status: 'unhealthy',
+        exitCode,
+        signal: run.signal,
+        error: `unhealthy: check-command did not pass within check-timeout (${formatSeconds(timeoutMs)}): ${after}, the last: ${run.last}`,
+        check: run,
+      }
+    case 'lost':
+      return {
+        ...exited,
+        status: 'error',
+        exitCode: null,
+        errorKind: 'connection lost',
+        error: `connection lost during the health check (${attempts === 0 ? 'before its first attempt' : `after ${after}`}: ${run.last}); the command had exited 0`,
+        check: run,
+      }
+    case 'cancelled':
+      return {
+        ...exited,
+        status: 'cancelled',
+        exitCode: null,
+        errorKind: 'cancelled',
+        error: `cancelled: the job was cancelled during the health check (after ${after}); the command had exited 0`,
+        check: run,
+      }
+  }
 }

@@ -31,6 +31,7 @@ import { Deadlines } from './deadlines.js'
 import { Stopper } from './stop.js'
 import * as out from './outcome.js'
 import { Preparation } from './preparation.js'
+import { runCheck } from './check.js'
 import type { SessionOptions } from './options.js'
 
 export type { SessionOutcome } from './outcome.js'
@@ -42,10 +43,11 @@ type State =
   | { phase: 'prepare'; prep: Preparation }
   | { phase: 'exec' } // the command's channel is opening, or its exec request is out (command.execSent)
   | { phase: 'running' }
+  | { phase: 'check' } // the command exited 0: its health check runs over the connection (check.ts)
   | { phase: 'done' }
 
 /** The phase as messages name it: `during connect`, `during auth`, `during upload`, `during exec`. */
-type PhaseName = Exclude<LoginStage, 'ready'> | PreparePhase | 'exec' | 'running' | 'done'
+type PhaseName = Exclude<LoginStage, 'ready'> | PreparePhase | 'exec' | 'running' | 'check' | 'done'
 
 /**
  * Runs the command on one host once: connect, verify, authenticate, exec, collect. Never throws.
@@ -143,13 +145,14 @@ class Session {
         error: (err) => this.onClientError(err),
         close: () => this.onClose(),
         // The early channel goes to the command's channel only when there is no preparation.
-        authRequested: this.opts.prepare ? undefined : () => this.command.afterAuthRequest(),
+        authRequested: this.opts.prepare || this.opts.loginOnly ? undefined : () => this.command.afterAuthRequest(),
       })
     })
   }
 
   /** Logged in: the preparation (inside command-timeout; the connect-timeout ends here), else the command. */
   private onLoggedIn(): void {
+    if (this.opts.loginOnly) return this.finish(out.loggedInOutcome(this.login.hostKey))
     const prep = this.prep
     if (!prep) return this.exec(this.opts.command)
     this.deadlines.clear()
@@ -187,7 +190,7 @@ class Session {
 
   private onConnectTimeout(): void {
     const s = this.state
-    if (s.phase === 'running' || s.phase === 'done') return
+    if (s.phase === 'running' || s.phase === 'check' || s.phase === 'done') return
     const stage = s.phase === 'login' && this.login.stage !== 'ready' ? STALLED_DURING[this.login.stage] : 'opening the command channel'
     this.fail('connect timeout', `connect timeout: no session within ${formatSeconds(this.opts.connectTimeoutMs)} (stalled during ${stage})`)
   }
@@ -212,7 +215,8 @@ class Session {
 
   private readonly onAbort = (): void => {
     const s = this.state
-    if (s.phase === 'done') return
+    // The health check takes the same signal: it stops its attempt itself.
+    if (s.phase === 'done' || s.phase === 'check') return
     if (s.phase === 'prepare') return this.finish(this.cancelled(`cancelled: the job was cancelled during ${s.prep.runningWhat}; the command was not run`))
     if (s.phase === 'exec' && !this.command.execSent) {
       return this.finish(this.cancelled("cancelled: the job was cancelled while the command's channel was opening; the command did not start"))
@@ -239,7 +243,7 @@ class Session {
     const s = this.state
     if (s.phase === 'done') return
     const c = classifyClientError(err, this.login)
-    if (c.cause !== 'host key' && (s.phase === 'running' || s.phase === 'prepare')) {
+    if (c.cause !== 'host key' && (s.phase === 'running' || s.phase === 'prepare' || s.phase === 'check')) {
       // Let the channel close handler (or the failing preparation) decide, but remember why the connection died.
       this.lostReason = c.cause === 'keepalive' ? 'no keepalive reply' : c.detail
       return
@@ -250,7 +254,8 @@ class Session {
 
   private onClose(): void {
     this.connectionClosed = true
-    if (this.state.phase === 'done') return
+    // During the health check, its attempt sees the connection close and says so.
+    if (this.state.phase === 'done' || this.state.phase === 'check') return
     if (this.login.hostKeyProblem) return this.fail('host key', this.login.hostKeyProblem)
     const jumpLost = this.login.link?.lostReason()
     if (this.state.phase !== 'running') return this.failWith(closedFailure(this.phase(), jumpLost, this.shortLogin))
@@ -278,7 +283,20 @@ class Session {
     return out.cancelledOutcome(this.login.hostKey, message)
   }
 
+  /** The outcome is known, but a command that exited 0 is health-checked first (check.ts). */
   private finish(outcome: SessionOutcome): void {
+    const check = this.opts.check
+    if (this.state.phase === 'done' || this.state.phase === 'check') return
+    if (!check || outcome.status !== 'success' || this.opts.loginOnly) return this.end(outcome)
+    this.state = { phase: 'check' }
+    this.deadlines.clear()
+    this.stop.clear()
+    void this.command.outputEnded
+      .then(() => runCheck(this.login.client, !this.connectionClosed, { ...check, signal: this.opts.signal }))
+      .then((run) => this.end(out.checkedOutcome(outcome, run, check.timeoutMs)))
+  }
+
+  private end(outcome: SessionOutcome): void {
     if (this.state.phase === 'done') return
     const connected = this.phase() !== 'connect'
     this.state = { phase: 'done' }
