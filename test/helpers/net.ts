@@ -47,13 +47,19 @@ export interface TcpProxy {
   close(): Promise<void>
 }
 
-/** Listens on `host` (a free port unless `port` is given) and pipes every connection to `to`. */
-export async function tcpProxy(to: { host: string; port: number }, host = '127.0.0.1', port = 0): Promise<TcpProxy> {
+type Upstream = { host: string; port: number }
+
+/**
+ * Listens on `host` (a free port unless `port` is given) and pipes every connection to `to`, or to
+ * `to(n)` for the n-th connection (1-based): e.g. a host whose server is swapped after its first connection.
+ */
+export async function tcpProxy(to: Upstream | ((n: number) => Upstream), host = '127.0.0.1', port = 0): Promise<TcpProxy> {
   const open = new Set<Socket>()
   let accepted = 0
   const server = createServer((client) => {
     accepted += 1
-    const upstream = connect({ host: to.host, port: to.port })
+    const dest = typeof to === 'function' ? to(accepted) : to
+    const upstream = connect({ host: dest.host, port: dest.port })
     for (const s of [client, upstream]) {
       open.add(s)
       s.on('error', () => undefined).on('close', () => {

@@ -1,8 +1,9 @@
 /**
  * The health check (check-command) on a host whose command exited 0, over the command's own
  * connection: attempts at 0, interval, 2·interval, … while before check-timeout (an attempt
- * that runs long delays the next; one still running when check-timeout passes is stopped), until
- * one exits 0. The verdict follows the last attempt. Each attempt's output goes to a fresh
+ * that runs long delays the next), until one exits 0. The verdict follows the last attempt, which
+ * may end after check-timeout; an attempt still running check-timeout after its start is stopped
+ * (and fails). Each attempt's output goes to a fresh
  * spool; the last one's is kept for the log.
  */
 import type { Client, ClientChannel } from 'ssh2'
@@ -64,7 +65,8 @@ export async function runCheck(client: Client, connected: boolean, opts: CheckOp
     if (k > 0 && Date.now() >= deadline) break
     await output?.dispose()
     output = opts.spool()
-    last = await attempt(client, opts.command, output, Math.max(1, deadline - Date.now()), opts.signal)
+    // An attempt started before check-timeout may finish (the verdict follows it), but none runs longer than check-timeout.
+    last = await attempt(client, opts.command, output, opts.timeoutMs, opts.signal)
     log.push(`check ${k + 1}/${planned}: ${describe(last, opts.timeoutMs)}`)
     if (last.end === 'exit' && last.code === 0) {
       verdict = 'passed'
@@ -91,7 +93,7 @@ function describe(a: Attempt, timeoutMs: number): string {
     case 'closed':
       return 'ended without an exit status'
     case 'overran':
-      return `still running when check-timeout (${formatSeconds(timeoutMs)}) passed; stopped`
+      return `still running after check-timeout (${formatSeconds(timeoutMs)}); stopped`
     case 'lost':
       return `connection lost${a.reason ? ` (${a.reason})` : ''}`
     case 'no channel':
