@@ -3,7 +3,6 @@ import type { ParsedKey } from 'ssh2'
 import { parseKey } from '../engine/ssh/ssh2.js'
 import { envPrefix, parseEnv, type EnvVar } from '../engine/targets/env.js'
 import { MAX_RETRIES } from '../engine/fanout/fanout.js'
-import type { CheckSettings, FanoutOptions } from '../engine/fanout/types.js'
 import { checkUsername, parseHosts, resolveTargets, TargetError } from '../engine/targets/hosts.js'
 import { parseFingerprints, parseKnownHosts, type FingerprintRule, type KnownHosts } from '../engine/trust/known-hosts.js'
 import { isPuttyKey, PuttyKeyError, puttyToOpenSSH } from '../engine/ssh/ppk.js'
@@ -13,6 +12,9 @@ import { parseBatchSize, parseShard, shardSlice, type BatchSpec, type Shard } fr
 import type { Script } from '../engine/prepare/script.js'
 import { resolveRemoteDir } from '../engine/prepare/upload.js'
 import { loadScriptFile, resolveLogDir } from './local-files.js'
+import { readSafety, type RolloutSafety } from './safety-inputs.js'
+
+export type { RolloutSafety } from './safety-inputs.js'
 
 /** Everything the action needs, validated and typed. Built before any host is contacted. */
 export interface Settings {
@@ -56,16 +58,6 @@ export interface Settings {
   safety: RolloutSafety
 }
 
-/** preflight / preflight-command, check-command / check-interval / check-timeout, rollback-command. */
-export interface RolloutSafety {
-  /** null without preflight; `command` the preflight-command as sent (env prefix included), null when none (log in only). */
-  preflight: FanoutOptions['preflight'] | null
-  /** null without check-command; the command as sent (env prefix included). */
-  check: CheckSettings | null
-  /** null without rollback-command; the command as given and the env prefix (the engine adds its own variables between them). */
-  rollback: FanoutOptions['rollback'] | null
-}
-
 /** A user mistake in an input. Its message names the input and says what is accepted; no stack trace is shown. */
 export class InputError extends Error {
   constructor(
@@ -98,6 +90,12 @@ export const DEFAULTS: Readonly<Record<string, string>> = {
   'script-file': '',
   'log-dir': '',
   mask: '',
+  preflight: 'false',
+  'preflight-command': '',
+  'check-command': '',
+  'check-interval': '5s',
+  'check-timeout': '1m',
+  'rollback-command': '',
 }
 
 /** Reads one input's raw value (the runner passes `INPUT_<NAME>`). */
@@ -204,6 +202,7 @@ export function getSettings(read: InputReader, env: NodeJS.ProcessEnv = process.
   const commandTimeoutMs = parse('command-timeout', parseDuration)
   const connectTimeoutMs = parse('connect-timeout', parseDuration)
   if (connectTimeoutMs <= 0) throw new InputError('connect-timeout', 'must be more than 0 (e.g. 30s)')
+  const safety = readSafety({ get, parse }, prefix)
 
   return {
     targets: shardSlice(allTargets, shard),
@@ -231,7 +230,7 @@ export function getSettings(read: InputReader, env: NodeJS.ProcessEnv = process.
     failFast: parse('fail-fast', parseBoolean),
     retries: parse('retries', (t) => parsePositiveInt(t, 0, MAX_RETRIES)),
     maxOutputBytes: parse('max-output', parseSize),
-    safety: { preflight: null, check: null, rollback: null },
+    safety,
   }
 }
 

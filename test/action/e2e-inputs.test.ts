@@ -2,6 +2,7 @@
  * Host key revocation, login names and input limits, through the built bundle run as the runner runs it.
  */
 import assert from 'node:assert/strict'
+import { connect, createServer } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { commandsOf, results, runAction } from '../helpers/action.js'
 import { loginUser } from '../helpers/fleet.js'
@@ -101,5 +102,73 @@ bpIoDaFBlTNu8P9lVp8pAAAAB3Jvb3RAdm0BAgMEBQY=
     assert.ok(errors[0].message.length < 500, `${errors[0].message.length} characters`)
     assert.match(errors[0].message, /^Input "hosts": entry "a{40}…" \(100001 characters\) on line 1: /)
     assert.ok(run.stdout.length < 5_000, `the log has ${run.stdout.length} characters`)
+  })
+})
+
+describe('safe-rollout inputs fail before any host is contacted, whether or not their command is set', () => {
+  // A listener standing in for the host: it counts every connection the action opens to it.
+  let port = 0
+  let connections = 0
+  // Our own probe connects from another loopback address, so the listener tells it from the action's.
+  const PROBE_FROM = '127.0.0.2'
+  let probeAccepted: (() => void) | null = null
+  const server = createServer((socket) => {
+    if (socket.remoteAddress === PROBE_FROM) probeAccepted?.()
+    else connections++
+    socket.destroy()
+  })
+  before(() => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => ((port = (server.address() as { port: number }).port), resolve()))))
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())))
+
+  /** The action's connections so far: once our probe is accepted, any the action (now exited) opened before it has been too. */
+  async function actionConnections(): Promise<number> {
+    const accepted = new Promise<void>((resolve) => (probeAccepted = resolve))
+    connect({ port, host: '127.0.0.1', localAddress: PROBE_FROM }).on('error', () => undefined)
+    await accepted
+    return connections
+  }
+
+  const good = () => ({
+    hosts: `127.0.0.1:${port}`,
+    username: 'deploy',
+    command: 'true',
+    password: 'pw',
+    'strict-host-key-checking': 'false',
+    retries: '0',
+  })
+  const cases: Array<[string, Record<string, string>, RegExp]> = [
+    ['check-interval 0, no check-command', { 'check-interval': '0' }, /^Input "check-interval": must be more than 0 \(e\.g\. 5s\)$/],
+    [
+      'check-timeout 5s with check-interval 10s, with check-command',
+      { 'check-command': 'true', 'check-timeout': '5s', 'check-interval': '10s' },
+      /^Input "check-timeout": "5s" is shorter than check-interval \("10s"\); give a check-timeout of at least "10s"/,
+    ],
+    ['check-timeout soon, no check-command', { 'check-timeout': 'soon' }, /^Input "check-timeout": "soon" is not a duration; use seconds \(45\)/],
+    [
+      'preflight maybe, with preflight-command',
+      { preflight: 'maybe', 'preflight-command': 'true' },
+      /^Input "preflight": "maybe" is not a boolean; use true or false/,
+    ],
+  ]
+  for (const [name, override, pattern] of cases) {
+    it(name, async () => {
+      const base = await actionConnections()
+      const run = await runAction({ ...good(), ...override })
+      assert.equal(run.code, 1, run.stdout)
+      const errors = commandsOf(run, 'error')
+      assert.equal(errors.length, 1, run.stdout)
+      assert.match(errors[0].message, pattern)
+      assert.doesNotMatch(run.stdout + run.stderr, /\n\s+at .*\.js:\d+/, 'no stack trace')
+      assert.equal(run.groups.length, 0, 'no host was run')
+      assert.equal(run.outputs['results'], undefined)
+      assert.equal((await actionConnections()) - base, 0, 'the host was never connected to')
+    })
+  }
+
+  it('the listener sees the action when the inputs are good (so the cases above can fail)', async () => {
+    const base = await actionConnections()
+    const run = await runAction({ ...good(), 'check-command': 'true', 'check-interval': '1s', 'check-timeout': '2s' })
+    assert.equal(run.code, 1, 'the listener is no SSH server')
+    assert.ok((await actionConnections()) - base >= 1, run.stdout)
   })
 })
