@@ -25789,7 +25789,7 @@ g.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node_url__
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _esm_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3012);
 /* harmony import */ var node_events__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8474);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2999);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3574);
 // The entry point the runner starts (dist/index.js): it only calls run().
 
 
@@ -25806,7 +25806,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2999:
+/***/ 3574:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -26507,11 +26507,30 @@ function createPuller(iterator) {
 	};
 }
 
-// EXTERNAL MODULE: ./lib/engine/parse.js
-var engine_parse = __nccwpck_require__(3773);
+;// CONCATENATED MODULE: ./lib/engine/timers.js
+// Waiting that a cancel can cut short. A leaf: imports nothing.
+/** Resolves true after `ms`, or false as soon as the signal aborts (at once when it already has). */
+function sleep(ms, signal) {
+    return new Promise((resolve) => {
+        if (signal?.aborted)
+            return resolve(false);
+        const onAbort = () => {
+            clearTimeout(timer);
+            resolve(false);
+        };
+        const timer = setTimeout(() => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve(true);
+        }, ms);
+        signal?.addEventListener('abort', onAbort, { once: true });
+    });
+}
+
+// EXTERNAL MODULE: external "node:net"
+var external_node_net_ = __nccwpck_require__(7030);
 ;// CONCATENATED MODULE: ./lib/engine/model.js
 /** Statuses that count as failures against `max-failures`. */
-const FAILURE_STATUSES = new Set(['failed', 'error', 'timeout', 'cancelled']);
+const FAILURE_STATUSES = new Set(['failed', 'unhealthy', 'error', 'timeout', 'cancelled']);
 function isFailure(status) {
     return FAILURE_STATUSES.has(status);
 }
@@ -26519,8 +26538,91 @@ function isFailure(status) {
 const RETRYABLE_KINDS = new Set(['refused', 'connect timeout', 'connection lost', 'unreachable']);
 const TAIL_LINES = 20;
 
+;// CONCATENATED MODULE: ./lib/engine/ssh/transport.js
+/**
+ * How a host's byte stream is obtained: a TCP connection of our own (DirectTransport), or a
+ * direct-tcpip channel through ONE shared SSH session to a bastion (JumpTransport in jump.ts, as
+ * `ssh -J`). The session is given a transport and runs SSH over whatever stream it returns.
+ */
+
+
+/** A failure to obtain a stream, classified as a session error would be. */
+class TransportError extends Error {
+    kind;
+    retryable;
+    constructor(kind, message, retryable) {
+        super(message);
+        this.kind = kind;
+        this.retryable = retryable;
+        this.name = 'TransportError';
+    }
+}
+function socketError(err) {
+    const [kind, message] = classifySocketError(err);
+    return new TransportError(kind, message, kind === 'dns' ? err.code === 'EAI_AGAIN' : RETRYABLE_KINDS.has(kind));
+}
+function classifySocketError(err) {
+    switch (err.code) {
+        case 'ENOTFOUND':
+        case 'EAI_NONAME':
+        case 'EAI_NODATA':
+            return ['dns', `dns: the host name could not be resolved (${err.code})`];
+        case 'EAI_AGAIN':
+            return ['dns', `dns: temporary failure resolving the host name (${err.code})`];
+        case 'ECONNREFUSED':
+            return ['refused', 'refused: nothing accepts connections on that port (ECONNREFUSED)'];
+        case 'EHOSTUNREACH':
+        case 'ENETUNREACH':
+        case 'EADDRNOTAVAIL':
+            return ['unreachable', `unreachable: no route to the host (${err.code})`];
+        case 'ECONNRESET':
+        case 'EPIPE':
+            return ['connection lost', `connection lost: reset by the host (${err.code})`];
+        default:
+            return ['connection lost', `connection lost: ${err.message}`];
+    }
+}
+/** Our own TCP connection to each host (TCP_NODELAY on: SSH's small packets must not wait). */
+class DirectTransport {
+    lookup;
+    constructor(lookup) {
+        this.lookup = lookup;
+    }
+    ready() {
+        return Promise.resolve();
+    }
+    open(target, signal) {
+        return tcpOpen(target, signal, this.lookup);
+    }
+    close() { }
+}
+function tcpOpen(target, signal, lookup) {
+    return new Promise((resolve, reject) => {
+        const socket = (0,external_node_net_.connect)({ host: target.host, port: target.port, noDelay: true, ...(lookup ? { lookup } : {}) });
+        const onAbort = () => {
+            socket.destroy();
+            reject(new TransportError('cancelled', 'cancelled', false));
+        };
+        if (signal.aborted)
+            return onAbort();
+        signal.addEventListener('abort', onAbort, { once: true });
+        socket.once('error', (err) => {
+            signal.removeEventListener('abort', onAbort);
+            reject(socketError(err));
+        });
+        socket.once('connect', () => {
+            signal.removeEventListener('abort', onAbort);
+            // From here on ssh2 reports socket errors; this keeps one in the gap from becoming uncaught.
+            socket.on('error', () => undefined);
+            resolve({ stream: socket, lostReason: () => null });
+        });
+    });
+}
+
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: ./lib/engine/parse.js
+var engine_parse = __nccwpck_require__(3773);
 ;// CONCATENATED MODULE: ./lib/engine/trust/known-hosts.js
 /**
  * Host key verification against the `known-hosts` and `fingerprints` inputs.
@@ -26785,6 +26887,36 @@ function fingerprintAccepted(rules, host, port, fingerprint) {
     return rules.some((r) => r.fingerprint === wanted && (r.pattern === null || ruleApplies(r.pattern, host, port)));
 }
 
+;// CONCATENATED MODULE: ./lib/engine/trust/preflight-pin.js
+/**
+ * After preflight, each host must show again the key it showed there, whatever the policy
+ * (also with strict-host-key-checking off): a changed key between preflight and the command is
+ * refused as `host key changed since preflight`.
+ */
+
+/** `policy`, with every host in `seen` (by label) pinned to the key it showed in preflight. */
+function pinnedToPreflight(policy, seen) {
+    return {
+        reject(target, key) {
+            const earlier = seen.get(target.label);
+            if (!earlier)
+                return policy.reject(target, key);
+            if (earlier.type === key.type && earlier.fingerprint === fingerprintOf(key.blob))
+                return policy.reject(target, key);
+            return `but its host key changed since preflight (it showed ${earlier.type} ${earlier.fingerprint} there). Verify the host out of band: the key was replaced, or someone is intercepting the connection`;
+        },
+        preferredAlgorithms(target) {
+            // The key type preflight saw first: a host with several keys then shows the same one again.
+            const earlier = seen.get(target.label);
+            const preferred = earlier ? hostKeyAlgorithmsFor([earlier.type]) : [];
+            return [...new Set([...preferred, ...policy.preferredAlgorithms(target)])];
+        },
+        askForOtherKeyTypes(target, key) {
+            return seen.has(target.label) ? false : policy.askForOtherKeyTypes(target, key);
+        },
+    };
+}
+
 ;// CONCATENATED MODULE: ./lib/engine/trust/host-key-check.js
 // Checking a presented host key against the policy, and asking a host for its other key types
 // when only a fingerprint (which names no type) pins it. Shared by a target's session and the bastion.
@@ -26866,89 +26998,6 @@ function formatSeconds(ms) {
 /** `1 host`, `5 hosts`; with a word between: `1 more host`, `3 more hosts`. */
 function countHosts(n, word) {
     return `${n} ${word ? `${word} ` : ''}${n === 1 ? 'host' : 'hosts'}`;
-}
-
-// EXTERNAL MODULE: external "node:net"
-var external_node_net_ = __nccwpck_require__(7030);
-;// CONCATENATED MODULE: ./lib/engine/ssh/transport.js
-/**
- * How a host's byte stream is obtained: a TCP connection of our own (DirectTransport), or a
- * direct-tcpip channel through ONE shared SSH session to a bastion (JumpTransport in jump.ts, as
- * `ssh -J`). The session is given a transport and runs SSH over whatever stream it returns.
- */
-
-
-/** A failure to obtain a stream, classified as a session error would be. */
-class TransportError extends Error {
-    kind;
-    retryable;
-    constructor(kind, message, retryable) {
-        super(message);
-        this.kind = kind;
-        this.retryable = retryable;
-        this.name = 'TransportError';
-    }
-}
-function socketError(err) {
-    const [kind, message] = classifySocketError(err);
-    return new TransportError(kind, message, kind === 'dns' ? err.code === 'EAI_AGAIN' : RETRYABLE_KINDS.has(kind));
-}
-function classifySocketError(err) {
-    switch (err.code) {
-        case 'ENOTFOUND':
-        case 'EAI_NONAME':
-        case 'EAI_NODATA':
-            return ['dns', `dns: the host name could not be resolved (${err.code})`];
-        case 'EAI_AGAIN':
-            return ['dns', `dns: temporary failure resolving the host name (${err.code})`];
-        case 'ECONNREFUSED':
-            return ['refused', 'refused: nothing accepts connections on that port (ECONNREFUSED)'];
-        case 'EHOSTUNREACH':
-        case 'ENETUNREACH':
-        case 'EADDRNOTAVAIL':
-            return ['unreachable', `unreachable: no route to the host (${err.code})`];
-        case 'ECONNRESET':
-        case 'EPIPE':
-            return ['connection lost', `connection lost: reset by the host (${err.code})`];
-        default:
-            return ['connection lost', `connection lost: ${err.message}`];
-    }
-}
-/** Our own TCP connection to each host (TCP_NODELAY on: SSH's small packets must not wait). */
-class DirectTransport {
-    lookup;
-    constructor(lookup) {
-        this.lookup = lookup;
-    }
-    ready() {
-        return Promise.resolve();
-    }
-    open(target, signal) {
-        return tcpOpen(target, signal, this.lookup);
-    }
-    close() { }
-}
-function tcpOpen(target, signal, lookup) {
-    return new Promise((resolve, reject) => {
-        const socket = (0,external_node_net_.connect)({ host: target.host, port: target.port, noDelay: true, ...(lookup ? { lookup } : {}) });
-        const onAbort = () => {
-            socket.destroy();
-            reject(new TransportError('cancelled', 'cancelled', false));
-        };
-        if (signal.aborted)
-            return onAbort();
-        signal.addEventListener('abort', onAbort, { once: true });
-        socket.once('error', (err) => {
-            signal.removeEventListener('abort', onAbort);
-            reject(socketError(err));
-        });
-        socket.once('connect', () => {
-            signal.removeEventListener('abort', onAbort);
-            // From here on ssh2 reports socket errors; this keeps one in the gap from becoming uncaught.
-            socket.on('error', () => undefined);
-            resolve({ stream: socket, lostReason: () => null });
-        });
-    });
 }
 
 ;// CONCATENATED MODULE: ./lib/engine/ssh/auth.js
@@ -27214,6 +27263,10 @@ const base = (hostKey) => ({ hostKey, retryable: false });
 function errorOutcome(hostKey, kind, message, retryable) {
     return { ...base(hostKey), status: 'error', exitCode: null, signal: null, error: message, errorKind: kind, retryable };
 }
+/** Logged in, nothing run (preflight without a command). */
+function loggedInOutcome(hostKey) {
+    return { ...base(hostKey), status: 'success', exitCode: null, signal: null, error: null, errorKind: null };
+}
 function cancelledOutcome(hostKey, message) {
     return { ...base(hostKey), status: 'cancelled', exitCode: null, signal: null, error: message, errorKind: 'cancelled' };
 }
@@ -27274,6 +27327,46 @@ function stopReport(stop, exit, facts) {
 /** Signal names as Node writes them: `SIGKILL` (OpenSSH sends `KILL`). */
 function normalizeSignal(name) {
     return name.startsWith('SIG') ? name : `SIG${name}`;
+}
+/**
+ * The outcome of a command that exited 0, once its health check ended: `success` when it passed;
+ * `unhealthy` when it never did (the last attempt's exit code); `error` when the connection was
+ * lost, `cancelled` when the job was, before the check could decide.
+ */
+function checkedOutcome(exited, run, timeoutMs) {
+    const { attempts, planned, exitCode } = run.report;
+    const after = `${attempts}/${planned} ${attempts === 1 ? 'attempt' : 'attempts'}`;
+    switch (run.verdict) {
+        case 'passed':
+            return { ...exited, check: run };
+        case 'failed':
+            return {
+                ...exited,
+                status: 'unhealthy',
+                exitCode,
+                signal: run.signal,
+                error: `unhealthy: check-command did not pass within check-timeout (${formatSeconds(timeoutMs)}): ${after}, the last: ${run.last}`,
+                check: run,
+            };
+        case 'lost':
+            return {
+                ...exited,
+                status: 'error',
+                exitCode: null,
+                errorKind: 'connection lost',
+                error: `connection lost during the health check (${attempts === 0 ? 'before its first attempt' : `after ${after}`}: ${run.last}); the command had exited 0`,
+                check: run,
+            };
+        case 'cancelled':
+            return {
+                ...exited,
+                status: 'cancelled',
+                exitCode: null,
+                errorKind: 'cancelled',
+                error: `cancelled: the job was cancelled during the health check (after ${after}); the command had exited 0`,
+                check: run,
+            };
+    }
 }
 
 // EXTERNAL MODULE: ./lib/engine/ssh/remote-exec.js
@@ -27723,6 +27816,141 @@ class Preparation {
     }
 }
 
+;// CONCATENATED MODULE: ./lib/engine/host/check.js
+
+
+
+/** How many attempts check-timeout leaves room for: those starting at k·interval < timeout. */
+function plannedAttempts(intervalMs, timeoutMs) {
+    return Math.max(1, Math.ceil(timeoutMs / intervalMs));
+}
+/** Runs the check on a logged-in `client` (`connected` false: the connection is already gone). Never rejects. */
+async function runCheck(client, connected, opts) {
+    const planned = plannedAttempts(opts.intervalMs, opts.timeoutMs);
+    const log = [];
+    const start = Date.now();
+    const deadline = start + opts.timeoutMs;
+    let output = null;
+    let last = { end: 'lost', code: null, signal: null, reason: 'the connection closed before the check could run' };
+    let verdict = connected ? 'failed' : 'lost';
+    for (let k = 0; connected && k < planned; k += 1) {
+        const wait = start + k * opts.intervalMs - Date.now();
+        if (wait > 0 && !(await sleep(wait, opts.signal))) {
+            verdict = 'cancelled';
+            last = { end: 'cancelled', code: last.code, signal: last.signal };
+            break;
+        }
+        if (k > 0 && Date.now() >= deadline)
+            break;
+        await output?.dispose();
+        output = opts.spool();
+        // An attempt started before check-timeout may finish (the verdict follows it), but none runs longer than check-timeout.
+        last = await attempt(client, opts.command, output, opts.timeoutMs, opts.signal);
+        log.push(`check ${k + 1}/${planned}: ${describe(last, opts.timeoutMs)}`);
+        if (last.end === 'exit' && last.code === 0) {
+            verdict = 'passed';
+            break;
+        }
+        if (last.end === 'lost' || last.end === 'no channel' || last.end === 'cancelled') {
+            verdict = last.end === 'cancelled' ? 'cancelled' : 'lost';
+            break;
+        }
+    }
+    return {
+        verdict,
+        report: { attempts: log.length, planned, exitCode: last.code, durationMs: Date.now() - start, log },
+        signal: last.signal,
+        output,
+        last: describe(last, opts.timeoutMs),
+    };
+}
+function describe(a, timeoutMs) {
+    switch (a.end) {
+        case 'exit':
+            return a.signal ? `killed by ${a.signal}` : `exit ${a.code}`;
+        case 'closed':
+            return 'ended without an exit status';
+        case 'overran':
+            return `still running after check-timeout (${formatSeconds(timeoutMs)}); stopped`;
+        case 'lost':
+            return `connection lost${a.reason ? ` (${a.reason})` : ''}`;
+        case 'no channel':
+            return `could not start the check: ${a.reason}`;
+        case 'cancelled':
+            return 'cancelled';
+    }
+}
+/** One run of the check on the connection, its stdout and stderr to `spool`, stopped after `limitMs`. */
+function attempt(client, command, spool, limitMs, signal) {
+    return new Promise((resolve) => {
+        let settled = false;
+        let channel = null;
+        let exit = null;
+        const done = (a) => {
+            if (settled)
+                return;
+            settled = true;
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', onAbort);
+            client.removeListener('close', onLost);
+            void spool.flush().then(() => resolve(a));
+        };
+        // A check we give up on: killed (where the server takes signals) and its channel closed, its later output dropped.
+        const stop = (a) => {
+            if (channel) {
+                channel.removeAllListeners('data');
+                channel.stderr.removeAllListeners('data');
+                channel.resume();
+                channel.stderr.resume();
+                try {
+                    channel.signal('KILL');
+                    channel.close();
+                }
+                catch {
+                    // the connection is gone already
+                }
+            }
+            done(a);
+        };
+        const timer = setTimeout(() => stop({ end: 'overran', code: null, signal: null }), limitMs);
+        const onAbort = () => stop({ end: 'cancelled', code: null, signal: null });
+        const onLost = () => done({ end: 'lost', code: null, signal: null });
+        if (signal?.aborted)
+            return onAbort();
+        signal?.addEventListener('abort', onAbort, { once: true });
+        client.once('close', onLost);
+        try {
+            client.exec(command, (err, ch) => {
+                if (settled)
+                    return void ch?.close();
+                if (err)
+                    return done({ end: 'no channel', code: null, signal: null, reason: err.message });
+                channel = ch;
+                ch.on('exit', (code, sig) => {
+                    exit = { code: typeof code === 'number' ? code : null, signal: sig ? normalizeSignal(sig) : null };
+                });
+                const ended = Promise.all([pipe(ch, spool), pipe(ch.stderr, spool)]);
+                ch.on('close', () => void ended.then(() => done(exit ? { end: 'exit', ...exit } : { end: 'closed', code: null, signal: null })));
+                ch.end();
+            });
+        }
+        catch (err) {
+            done({ end: 'lost', code: null, signal: null, reason: err.message });
+        }
+    });
+}
+/** A stream's chunks to the spool, paused until each is written; resolves when it ended. */
+function pipe(stream, spool) {
+    stream.on('data', (chunk) => {
+        stream.pause();
+        void spool.write(chunk).then(() => stream.resume());
+    });
+    return new Promise((resolve) => {
+        stream.once('end', resolve);
+        stream.once('error', () => resolve());
+    });
+}
+
 ;// CONCATENATED MODULE: ./lib/engine/host/session.js
 /**
  * One host's run, top-down as its phases: login (ssh/login.ts: connect, handshake, host key,
@@ -27744,6 +27972,7 @@ class Preparation {
  *   the exit status if one came, else lost; during a stop → the stop's outcome.
  * - exec refused (exec): `channel`, or not started when a stop began. Channel closed (running): the outcome.
  */
+
 
 
 
@@ -27849,12 +28078,14 @@ class Session {
                 error: (err) => this.onClientError(err),
                 close: () => this.onClose(),
                 // The early channel goes to the command's channel only when there is no preparation.
-                authRequested: this.opts.prepare ? undefined : () => this.command.afterAuthRequest(),
+                authRequested: this.opts.prepare || this.opts.loginOnly ? undefined : () => this.command.afterAuthRequest(),
             });
         });
     }
     /** Logged in: the preparation (inside command-timeout; the connect-timeout ends here), else the command. */
     onLoggedIn() {
+        if (this.opts.loginOnly)
+            return this.finish(loggedInOutcome(this.login.hostKey));
         const prep = this.prep;
         if (!prep)
             return this.exec(this.opts.command);
@@ -27894,7 +28125,7 @@ class Session {
     }
     onConnectTimeout() {
         const s = this.state;
-        if (s.phase === 'running' || s.phase === 'done')
+        if (s.phase === 'running' || s.phase === 'check' || s.phase === 'done')
             return;
         const stage = s.phase === 'login' && this.login.stage !== 'ready' ? STALLED_DURING[this.login.stage] : 'opening the command channel';
         this.fail('connect timeout', `connect timeout: no session within ${formatSeconds(this.opts.connectTimeoutMs)} (stalled during ${stage})`);
@@ -27918,7 +28149,8 @@ class Session {
     }
     onAbort = () => {
         const s = this.state;
-        if (s.phase === 'done')
+        // The health check takes the same signal: it stops its attempt itself.
+        if (s.phase === 'done' || s.phase === 'check')
             return;
         if (s.phase === 'prepare')
             return this.finish(this.cancelled(`cancelled: the job was cancelled during ${s.prep.runningWhat}; the command was not run`));
@@ -27948,7 +28180,7 @@ class Session {
         if (s.phase === 'done')
             return;
         const c = classifyClientError(err, this.login);
-        if (c.cause !== 'host key' && (s.phase === 'running' || s.phase === 'prepare')) {
+        if (c.cause !== 'host key' && (s.phase === 'running' || s.phase === 'prepare' || s.phase === 'check')) {
             // Let the channel close handler (or the failing preparation) decide, but remember why the connection died.
             this.lostReason = c.cause === 'keepalive' ? 'no keepalive reply' : c.detail;
             return;
@@ -27959,7 +28191,8 @@ class Session {
     }
     onClose() {
         this.connectionClosed = true;
-        if (this.state.phase === 'done')
+        // During the health check, its attempt sees the connection close and says so.
+        if (this.state.phase === 'done' || this.state.phase === 'check')
             return;
         if (this.login.hostKeyProblem)
             return this.fail('host key', this.login.hostKeyProblem);
@@ -27988,7 +28221,21 @@ class Session {
     cancelled(message) {
         return cancelledOutcome(this.login.hostKey, message);
     }
+    /** The outcome is known, but a command that exited 0 is health-checked first (check.ts). */
     finish(outcome) {
+        const check = this.opts.check;
+        if (this.state.phase === 'done' || this.state.phase === 'check')
+            return;
+        if (!check || outcome.status !== 'success' || this.opts.loginOnly)
+            return this.end(outcome);
+        this.state = { phase: 'check' };
+        this.deadlines.clear();
+        this.stop.clear();
+        void this.command.outputEnded
+            .then(() => runCheck(this.login.client, !this.connectionClosed, { ...check, signal: this.opts.signal }))
+            .then((run) => this.end(checkedOutcome(outcome, run, check.timeoutMs)));
+    }
+    end(outcome) {
         if (this.state.phase === 'done')
             return;
         const connected = this.phase() !== 'connect';
@@ -28010,7 +28257,7 @@ class Session {
         // the connection ends them) and every chunk is on disk.
         void Promise.all([cleanup, this.command.outputEnded])
             .then(() => this.opts.output.flush())
-            .then(() => this.settle(outcome));
+            .then(() => this.settle({ ...outcome, commandStarted: this.command.execSent }));
     }
     /** Removes what the preparation staged, once (at the stop, or at the end), while the connection lasts; never rejects. */
     cleanup() {
@@ -28018,206 +28265,54 @@ class Session {
     }
 }
 
-;// CONCATENATED MODULE: ./lib/engine/timers.js
-// Waiting that a cancel can cut short. A leaf: imports nothing.
-/** Resolves true after `ms`, or false as soon as the signal aborts (at once when it already has). */
-function sleep(ms, signal) {
-    return new Promise((resolve) => {
-        if (signal?.aborted)
-            return resolve(false);
-        const onAbort = () => {
-            clearTimeout(timer);
-            resolve(false);
-        };
-        const timer = setTimeout(() => {
-            signal?.removeEventListener('abort', onAbort);
-            resolve(true);
-        }, ms);
-        signal?.addEventListener('abort', onAbort, { once: true });
-    });
-}
-
-;// CONCATENATED MODULE: ./lib/engine/fanout/fanout.js
+;// CONCATENATED MODULE: ./lib/engine/fanout/attempts.js
 
 
 
-
-
-
-function emptyCounts() {
-    return { success: 0, failed: 0, error: 0, timeout: 0, skipped: 0, cancelled: 0 };
-}
+/** Most retries the `retries` input allows: with the capped backoff, at most about 3.5 minutes of waiting for one host. */
+const MAX_RETRIES = 10;
+/** Longest wait before one retry. */
+const MAX_BACKOFF_MS = 30_000;
 /**
- * Runs the session on every target with bounded concurrency, batch after batch when rolling
- * batches are given. Every target ends with exactly one result.
+ * About base, 2×base, 4×base, … up to 20 s, with ±50% jitter so a fleet does not retry in lockstep;
+ * never more than MAX_BACKOFF_MS (30 s).
  */
-async function fanout(opts) {
-    const total = opts.targets.length;
-    const results = new Array(total);
-    const counts = emptyCounts();
-    const batches = opts.batches ?? [total];
-    // Every host keeps the batch it was planned in, also when it never starts.
-    const plannedBatch = opts.batches ? batches.flatMap((size, b) => new Array(size).fill(b + 1)) : [];
-    const batchOf = (index) => plannedBatch[index] ?? null;
-    const transport = opts.transport ?? new DirectTransport(opts.session.lookup);
-    let running = 0;
-    let failures = 0;
-    let bytesSent = 0;
-    let stoppedEarly = false;
-    let reports = Promise.resolve();
-    const exceeded = () => (0,engine_parse/* thresholdExceeded */.JA)(opts.threshold, failures, total);
-    const record = (index, result, spool) => {
-        results[index] = result;
-        counts[result.status] += 1;
-        if (isFailure(result.status))
-            failures += 1;
-        reports = reports.then(() => report(opts.reporter, result, spool));
-    };
-    /**
-     * A host that does not start: `skipped` with the reason, except when the jump host cannot be
-     * had, which is said on every host not yet started (an `error` naming it), whatever fail-fast says.
-     */
-    const notStarted = (index, reason) => {
-        const target = opts.targets[index];
-        const unavailable = opts.signal?.aborted ? null : transport.failed;
-        const result = unavailable
-            ? { ...skippedResult(target, unavailable.message), status: 'error', errorKind: unavailable.kind }
-            : skippedResult(target, reason);
-        record(index, { ...result, batch: batchOf(index) }, null);
-    };
-    const skipFrom = (start, reason) => {
-        for (let i = start; i < total; i += 1)
-            notStarted(i, reason);
-    };
-    const progress = setInterval(() => {
-        const finished = Object.values(counts).reduce((a, b) => a + b, 0);
-        opts.reporter.progress({ total, finished, running, counts: { ...counts }, bytesSent });
-    }, opts.progressIntervalMs ?? 15_000);
-    progress.unref();
-    const runOne = async (index, target) => {
-        if (opts.signal?.aborted || (opts.failFast && exceeded())) {
-            stoppedEarly ||= !opts.signal?.aborted;
-            notStarted(index, opts.signal?.aborted ? 'not started: the job was cancelled' : 'not started: max-failures was exceeded and fail-fast is on');
-            return;
-        }
-        running += 1;
-        const spool = opts.spoolDir.spool(opts.maxOutputBytes);
-        const started = Date.now();
-        let result;
-        try {
-            // Each attempt reports its own running count; a retry starts again from 0.
-            let last = 0;
-            const onUploadProgress = (bytes) => {
-                bytesSent += bytes >= last ? bytes - last : bytes;
-                last = bytes;
-            };
-            result = await runHost(target, spool, opts, transport, onUploadProgress);
-        }
-        catch (err) {
-            // runSession never throws; this guards the promise that every host ends with one result.
-            result = { ...skippedResult(target, `internal error: ${err.message}`), status: 'error', durationMs: Date.now() - started, attempts: 1 };
-        }
-        running -= 1;
-        record(index, { ...result, batch: batchOf(index) }, spool);
-    };
-    try {
-        let start = 0;
-        for (const [b, size] of batches.entries()) {
-            if (b > 0 && !(await betweenBatches(opts, b, batches.length, exceeded(), (reason) => skipFrom(start, reason)))) {
-                stoppedEarly ||= !opts.signal?.aborted;
-                break;
-            }
-            if (opts.batches)
-                opts.reporter.batchStarted?.(b + 1, batches.length, size);
-            const slice = opts.targets.slice(start, start + size).map((target, i) => [start + i, target]);
-            await pMap(slice, ([index, target]) => runOne(index, target), { concurrency: opts.concurrency });
-            start += size;
-        }
-    }
-    finally {
-        clearInterval(progress);
-    }
-    await reports;
-    return {
-        results: results.map((r, i) => r ?? { ...skippedResult(opts.targets[i], 'not started'), batch: batchOf(i) }),
-        failures,
-        thresholdExceeded: exceeded(),
-        stoppedEarly,
-        cancelled: opts.signal?.aborted ?? false,
-    };
+function backoffDelay(attempt, baseMs, random = Math.random) {
+    const mean = Math.min(baseMs * 2 ** (attempt - 1), MAX_BACKOFF_MS / 1.5);
+    return Math.round(mean * (0.5 + random()));
 }
-/**
- * Before batch `b` (0-based, b > 0): stops the rollout when the threshold is exceeded or the job
- * was cancelled (skipping every later host with the reason), else waits `batchPauseMs`.
- * Resolves true when the next batch may start.
- */
-async function betweenBatches(opts, b, batches, exceeded, skipRest) {
-    if (exceeded) {
-        skipRest(`not started: max-failures was exceeded by batch ${b}/${batches}, so later batches do not start`);
-        return false;
-    }
-    const pauseMs = opts.batchPauseMs ?? 0;
-    if (pauseMs > 0 && !opts.signal?.aborted) {
-        opts.reporter.pausing?.(b + 1, batches, new Date(Date.now() + pauseMs));
-        await sleep(pauseMs, opts.signal);
-    }
-    if (opts.signal?.aborted) {
-        skipRest('not started: the job was cancelled');
-        return false;
-    }
-    return true;
-}
-/** Prints one host. A failure to print (e.g. a closed stdout) must not stop the other hosts' reports or the results. */
-async function report(reporter, result, spool) {
-    try {
-        await reporter.hostFinished(result, spool);
-    }
-    catch (err) {
-        process.stderr.write(`ssh-fanout: could not print the log of ${result.target.label}: ${err.message}\n`);
-    }
-    finally {
-        await spool?.dispose();
-    }
-}
-/** One host, with retries for transient failures before the command started. */
-async function runHost(target, output, opts, transport, onUploadProgress) {
+/** One host, with retries for transient failures before the command started. Never throws. */
+async function runHost(target, output, ctx, onUploadProgress) {
     const startedAt = Date.now();
     let attempts = 0;
     // Once the host hung up during a short login, every later attempt logs in the ordinary way.
-    let shortLogin = opts.session.shortLogin;
+    let shortLogin = ctx.session.shortLogin;
+    const done = (outcome) => toRun(target, outcome, attempts, Date.now() - startedAt, output);
     for (;;) {
         // Waiting for a (re)connecting bastion is not part of the host's connect-timeout.
-        const unavailable = await untilReady(transport, opts.signal);
-        if (unavailable === 'cancelled')
-            return { ...skippedResult(target, 'not started: the job was cancelled while waiting for the jump host'), durationMs: Date.now() - startedAt, attempts };
+        const unavailable = await untilReady(ctx.transport, ctx.signal);
+        if (unavailable === 'cancelled') {
+            const result = { ...skippedResult(target, 'not started: the job was cancelled while waiting for the jump host'), durationMs: Date.now() - startedAt, attempts };
+            return { result, checkOutput: null };
+        }
         if (unavailable) {
-            const outcome = {
-                status: 'error',
-                exitCode: null,
-                signal: null,
-                error: unavailable.message,
-                errorKind: unavailable.kind,
-                hostKey: null,
-                retryable: false,
-            };
-            return toResult(target, outcome, attempts, Date.now() - startedAt, output);
+            return done({ status: 'error', exitCode: null, signal: null, error: unavailable.message, errorKind: unavailable.kind, hostKey: null, retryable: false });
         }
         attempts += 1;
-        const outcome = await runSession({ ...opts.session, shortLogin, target, output, signal: opts.signal, transport, onUploadProgress });
+        const outcome = await runSession({ ...ctx.session, shortLogin, target, output, signal: ctx.signal, transport: ctx.transport, onUploadProgress });
         if (outcome.shortLoginLost)
             shortLogin = false;
-        if (!outcome.retryable || attempts > opts.retries || opts.signal?.aborted) {
-            return toResult(target, outcome, attempts, Date.now() - startedAt, output);
-        }
-        const delayMs = backoffDelay(attempts, opts.retryBaseDelayMs ?? 1_000);
-        opts.reporter.retrying(target, outcome, attempts, delayMs);
-        if (!(await sleep(delayMs, opts.signal))) {
-            return toResult(target, {
+        if (!outcome.retryable || attempts > ctx.retries || ctx.signal?.aborted)
+            return done(outcome);
+        const delayMs = backoffDelay(attempts, ctx.retryBaseDelayMs ?? 1_000);
+        ctx.reporter.retrying(target, outcome, attempts, delayMs);
+        if (!(await sleep(delayMs, ctx.signal))) {
+            return done({
                 ...outcome,
                 status: 'cancelled',
                 error: `cancelled: the job was cancelled while waiting to retry (last attempt: ${outcome.error})`,
                 errorKind: 'cancelled',
-            }, attempts, Date.now() - startedAt, output);
+            });
         }
     }
 }
@@ -28234,20 +28329,11 @@ function untilReady(transport, signal) {
             .finally(() => signal?.removeEventListener('abort', onAbort));
     });
 }
-/** Most retries the `retries` input allows: with the capped backoff, at most about 3.5 minutes of waiting for one host. */
-const MAX_RETRIES = 10;
-/** Longest wait before one retry. */
-const MAX_BACKOFF_MS = 30_000;
-/**
- * About base, 2×base, 4×base, … up to 20 s, with ±50% jitter so a fleet does not retry in lockstep;
- * never more than MAX_BACKOFF_MS (30 s).
- */
-function backoffDelay(attempt, baseMs, random = Math.random) {
-    const mean = Math.min(baseMs * 2 ** (attempt - 1), MAX_BACKOFF_MS / 1.5);
-    return Math.round(mean * (0.5 + random()));
-}
-function toResult(target, outcome, attempts, durationMs, output) {
-    return {
+/** The result of a host's last attempt; an `unhealthy` host's last lines are its health check's. */
+function toRun(target, outcome, attempts, durationMs, output) {
+    const check = outcome.check ?? null;
+    const tail = outcome.status === 'unhealthy' && check?.output ? check.output.tailLines() : output.tailLines();
+    const result = {
         target,
         status: outcome.status,
         exitCode: outcome.exitCode,
@@ -28255,13 +28341,460 @@ function toResult(target, outcome, attempts, durationMs, output) {
         error: outcome.error,
         errorKind: outcome.errorKind,
         durationMs,
-        tail: output.tailLines(),
+        tail,
         attempts,
         hostKey: outcome.hostKey,
+        preflight: null,
+        changed: outcome.commandStarted ?? false,
+        check: check ? { ...check.report, soak: null } : null,
+        rollback: null,
     };
+    return { result, checkOutput: check?.output ?? null };
 }
 function skippedResult(target, reason) {
-    return { target, status: 'skipped', exitCode: null, signal: null, error: reason, errorKind: null, durationMs: 0, tail: [], attempts: 0, hostKey: null };
+    return {
+        target,
+        status: 'skipped',
+        exitCode: null,
+        signal: null,
+        error: reason,
+        errorKind: null,
+        durationMs: 0,
+        tail: [],
+        attempts: 0,
+        hostKey: null,
+        preflight: null,
+        changed: false,
+        check: null,
+        rollback: null,
+    };
+}
+
+;// CONCATENATED MODULE: ./lib/engine/fanout/ledger.js
+
+
+function emptyCounts() {
+    return { success: 0, failed: 0, unhealthy: 0, error: 0, timeout: 0, skipped: 0, cancelled: 0 };
+}
+class Ledger {
+    targets;
+    threshold;
+    reporter;
+    batchOf;
+    results;
+    counts = emptyCounts();
+    failures = 0;
+    running = 0;
+    bytesSent = 0;
+    /** With preflight: how each host that ran it did. */
+    preflight = new Map();
+    reports = Promise.resolve();
+    constructor(targets, threshold, reporter, 
+    /** The batch each host was planned in (1-based), null without batches. */
+    batchOf) {
+        this.targets = targets;
+        this.threshold = threshold;
+        this.reporter = reporter;
+        this.batchOf = batchOf;
+        this.results = new Array(targets.length);
+    }
+    exceeded() {
+        return (0,engine_parse/* thresholdExceeded */.JA)(this.threshold, this.failures, this.targets.length);
+    }
+    recorded(index) {
+        return this.results[index] !== undefined;
+    }
+    /** The host's one result (its batch and preflight filled in), reported through the queue; the spools are removed after. */
+    record(index, result, spool, check = null) {
+        const full = { ...result, batch: this.batchOf(index), preflight: this.preflight.get(index) ?? null };
+        this.results[index] = full;
+        this.counts[full.status] += 1;
+        if (isFailure(full.status))
+            this.failures += 1;
+        this.enqueue(async () => {
+            try {
+                await this.reporter.hostFinished(full, spool, check);
+            }
+            catch (err) {
+                // A failure to print (e.g. a closed stdout) must not stop the other hosts' reports or the results.
+                process.stderr.write(`ssh-fanout: could not print the log of ${full.target.label}: ${err.message}\n`);
+            }
+            finally {
+                await spool?.dispose();
+                await check?.dispose();
+            }
+        });
+    }
+    /** A recorded host's result changes (the soak check found it unhealthy): the counts follow. */
+    revise(index, result) {
+        const before = this.results[index];
+        this.counts[before.status] -= 1;
+        if (isFailure(before.status))
+            this.failures -= 1;
+        this.results[index] = result;
+        this.counts[result.status] += 1;
+        if (isFailure(result.status))
+            this.failures += 1;
+    }
+    /** Runs `job` after every report queued so far (and before any queued later); never rejects. */
+    enqueue(job) {
+        this.reports = this.reports.then(job).catch((err) => {
+            process.stderr.write(`ssh-fanout: could not print a report: ${err.message}\n`);
+        });
+        return this.reports;
+    }
+    /** Resolves once every report queued so far is printed. */
+    settled() {
+        return this.reports;
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/engine/fanout/preflight.js
+/**
+ * Preflight: before any host runs the command, every host is connected, its host key checked,
+ * logged in, and the preflight-command run when there is one, under `concurrency`. A host that
+ * fails keeps that result (`preflight: ` leads its error); the key each host showed is what it
+ * must show again later (trust/preflight-pin.ts).
+ */
+
+
+async function runPreflight(opts, ledger, ctx) {
+    const command = opts.preflight.command;
+    const session = { ...ctx.session, command: command ?? '', loginOnly: command === null, prepare: undefined, check: undefined };
+    const started = Date.now();
+    const keys = new Map();
+    let passed = 0;
+    let failed = 0;
+    opts.reporter.preflightStarted?.(opts.targets.length);
+    await pMap(opts.targets.map((target, index) => [index, target]), async ([index, target]) => {
+        // Hosts not tried (cancelled, or fail-fast with the threshold already exceeded) are the caller's to record.
+        if (opts.signal?.aborted || (opts.failFast && ledger.exceeded()))
+            return;
+        ledger.running += 1;
+        const spool = opts.spoolDir.spool(opts.maxOutputBytes);
+        const { result } = await runHost(target, spool, { ...ctx, session });
+        ledger.running -= 1;
+        if (result.status === 'success' && result.hostKey) {
+            keys.set(target.label, result.hostKey);
+            ledger.preflight.set(index, 'ok');
+            passed += 1;
+            await spool.dispose();
+            return;
+        }
+        failed += 1;
+        ledger.preflight.set(index, 'failed');
+        ledger.record(index, preflightFailure(result), spool);
+    }, { concurrency: opts.concurrency });
+    const halted = !opts.signal?.aborted && ledger.exceeded();
+    const summary = { hosts: opts.targets.length, passed, failed, durationMs: Date.now() - started, halted };
+    opts.reporter.preflightFinished?.(summary);
+    return { summary, keys };
+}
+/** A host that failed preflight: its own status, an error that starts `preflight: `; it changed nothing. */
+function preflightFailure(result) {
+    const { preflight: _, ...rest } = result;
+    const why = result.error ??
+        (result.status === 'failed' ? `preflight-command ${result.signal ? `was killed by ${result.signal}` : `exited ${result.exitCode}`}` : result.status);
+    return { ...rest, error: `preflight: ${why}`, changed: false, check: null };
+}
+
+;// CONCATENATED MODULE: ./lib/engine/fanout/rollback.js
+/**
+ * The rollback: when the rollout halts (the failures exceed max-failures, the job not
+ * cancelled), rollback-command runs on every host whose command was started in this run,
+ * whatever its outcome; batch by batch, the latest first (each batch's rollbacks end before the
+ * next older batch's start), within a batch at `concurrency`. Its environment says why
+ * (SSH_FANOUT_ROLLBACK_REASON) and how the host ended (SSH_FANOUT_STATUS).
+ */
+
+
+
+
+
+const ROLLBACK_REASON_NAME = 'SSH_FANOUT_ROLLBACK_REASON';
+const STATUS_NAME = 'SSH_FANOUT_STATUS';
+async function runRollback(opts, ledger, ctx) {
+    const rollback = opts.rollback;
+    const started = Date.now();
+    const reason = haltReason(ledger.results, opts.threshold);
+    const changed = ledger.results.flatMap((r, index) => (r?.changed ? [index] : []));
+    const waves = newestFirst(changed, ledger);
+    opts.reporter.rollbackStarted?.(reason, changed.length, waves.length);
+    let succeeded = 0;
+    for (const wave of waves) {
+        await pMap(wave, async (index) => {
+            const host = ledger.results[index];
+            if (opts.signal?.aborted)
+                return; // cancelled: no rollback starts
+            const vars = (0,targets_env/* envPrefix */.In)([
+                { name: ROLLBACK_REASON_NAME, value: reason },
+                { name: STATUS_NAME, value: host.status },
+            ]);
+            const session = { ...ctx.session, command: rollback.envPrefix + vars + rollback.command, prepare: undefined, check: undefined };
+            const spool = opts.spoolDir.spool(opts.maxOutputBytes);
+            const { result } = await runHost(host.target, spool, { ...ctx, session });
+            const done = { ...host, rollback: rollbackOf(result) };
+            if (done.rollback.status === 'success')
+                succeeded += 1;
+            ledger.results[index] = done;
+            await ledger.enqueue(async () => {
+                try {
+                    await opts.reporter.rollbackFinished?.(done, spool);
+                }
+                finally {
+                    await spool.dispose();
+                }
+            });
+        }, { concurrency: opts.concurrency });
+    }
+    const ran = changed.filter((i) => ledger.results[i].rollback !== null).length;
+    const summary = { reason, hosts: ran, succeeded, failed: ran - succeeded, durationMs: Date.now() - started };
+    opts.reporter.rollbackDone?.(summary);
+    return summary;
+}
+/** The changed hosts grouped by batch, the latest batch first (one group without batches). */
+function newestFirst(changed, ledger) {
+    const byBatch = new Map();
+    for (const index of changed) {
+        const batch = ledger.results[index].batch ?? 0;
+        byBatch.set(batch, [...(byBatch.get(batch) ?? []), index]);
+    }
+    return [...byBatch.entries()].sort((a, b) => b[0] - a[0]).map(([, hosts]) => hosts);
+}
+/** One line: how many hosts failed, against what max-failures allows, and the first of them. */
+function haltReason(results, threshold) {
+    const failed = results.filter((r) => r && isFailure(r.status));
+    const names = failed
+        .slice(0, 5)
+        .map((r) => `${r.target.label} ${r.status === 'failed' ? (r.signal ?? `exit ${r.exitCode}`) : r.status}`)
+        .join(', ');
+    const more = failed.length > 5 ? `, and ${failed.length - 5} more` : '';
+    return `${failed.length} of ${results.length} hosts failed, more than max-failures allows (${(0,engine_parse/* describeThreshold */.d9)(threshold, results.length)}): ${names}${more}`;
+}
+/** A rollback's run as the result records it: a cancelled or unreachable one is an `error`. */
+function rollbackOf(r) {
+    const status = r.status === 'success' || r.status === 'failed' || r.status === 'timeout' ? r.status : 'error';
+    const error = status === 'success' || status === 'failed' ? null : (r.error ?? r.status);
+    return { status, exitCode: r.exitCode, durationMs: r.durationMs, tail: r.tail, error };
+}
+
+;// CONCATENATED MODULE: ./lib/engine/fanout/soak.js
+/**
+ * The soak check: at the end of batch-pause, check-command runs once more (one attempt, over a
+ * new connection, within check-timeout) on every host of the batch just finished that
+ * succeeded. A host that fails it becomes `unhealthy`; the threshold then decides as ever.
+ */
+
+
+async function soakCheck(opts, check, ledger, ctx, batch, batches) {
+    const hosts = ledger.results.flatMap((r, index) => (r && r.batch === batch && r.status === 'success' ? [index] : []));
+    if (hosts.length === 0)
+        return;
+    const session = { ...ctx.session, command: check.command, commandTimeoutMs: check.timeoutMs, prepare: undefined, check: undefined };
+    opts.reporter.soakStarted?.(batch, batches, hosts.length);
+    await pMap(hosts, async (index) => {
+        if (opts.signal?.aborted)
+            return;
+        const before = ledger.results[index];
+        const spool = opts.spoolDir.spool(opts.maxOutputBytes);
+        const { result } = await runHost(before.target, spool, { ...ctx, session });
+        // Cancelled mid-check: the host keeps the result it had.
+        if (opts.signal?.aborted && result.status !== 'success')
+            return void (await spool.dispose());
+        const passed = result.status === 'success';
+        const line = `soak check: ${passed ? 'exit 0' : soak_describe(result)}`;
+        const check = { ...(before.check ?? { attempts: 0, planned: 0, exitCode: null, durationMs: 0, log: [] }), soak: passed ? 'ok' : 'failed' };
+        check.log = [...check.log, line];
+        if (passed) {
+            ledger.revise(index, { ...before, check });
+            return void (await spool.dispose());
+        }
+        const unhealthy = {
+            ...before,
+            status: 'unhealthy',
+            exitCode: result.exitCode,
+            signal: result.signal,
+            error: `unhealthy: the soak check at the end of batch-pause failed (${soak_describe(result)})`,
+            errorKind: null,
+            tail: result.tail,
+            check: { ...check, exitCode: result.exitCode },
+        };
+        ledger.revise(index, unhealthy);
+        await ledger.enqueue(async () => {
+            try {
+                await opts.reporter.soakFailed?.(unhealthy, spool);
+            }
+            finally {
+                await spool.dispose();
+            }
+        });
+    }, { concurrency: opts.concurrency });
+}
+function soak_describe(r) {
+    if (r.status === 'failed')
+        return r.signal ? `killed by ${r.signal}` : `exit ${r.exitCode}`;
+    return r.error ?? r.status;
+}
+
+;// CONCATENATED MODULE: ./lib/engine/fanout/fanout.js
+/**
+ * The run over every host: preflight (preflight.ts) → the rollout, batch after batch, with the
+ * soak check at the end of each batch-pause (soak.ts) → the rollback when it halted
+ * (rollback.ts). Every target ends with exactly one result (ledger.ts).
+ */
+
+
+
+
+
+
+
+
+
+
+/**
+ * Runs the session on every target with bounded concurrency, batch after batch when rolling
+ * batches are given. Every target ends with exactly one result.
+ */
+async function fanout(opts) {
+    const total = opts.targets.length;
+    const batches = opts.batches ?? [total];
+    // Every host keeps the batch it was planned in, also when it never starts.
+    const plannedBatch = opts.batches ? batches.flatMap((size, b) => new Array(size).fill(b + 1)) : [];
+    const ledger = new Ledger(opts.targets, opts.threshold, opts.reporter, (index) => plannedBatch[index] ?? null);
+    const transport = opts.transport ?? new DirectTransport(opts.session.lookup);
+    const base = { session: opts.session, retries: opts.retries, retryBaseDelayMs: opts.retryBaseDelayMs, signal: opts.signal, reporter: opts.reporter, transport };
+    let stoppedEarly = false;
+    let preflight = null;
+    // After preflight, every connection (the command, the soak check, the rollback) must show the key the host showed there.
+    let hostKeys = opts.session.hostKeys;
+    /**
+     * A host that does not start: `skipped` with the reason, except when the jump host cannot be
+     * had, which is said on every host not yet started (an `error` naming it), whatever fail-fast says.
+     */
+    const notStarted = (index, reason) => {
+        const unavailable = opts.signal?.aborted ? null : transport.failed;
+        const skipped = skippedResult(opts.targets[index], reason);
+        ledger.record(index, unavailable ? { ...skipped, status: 'error', error: unavailable.message, errorKind: unavailable.kind } : skipped, null);
+    };
+    const skipRest = (reason) => {
+        for (let i = 0; i < total; i += 1)
+            if (!ledger.recorded(i))
+                notStarted(i, reason);
+    };
+    const progress = setInterval(() => {
+        const finished = Object.values(ledger.counts).reduce((a, b) => a + b, 0);
+        opts.reporter.progress({ total, finished, running: ledger.running, counts: { ...ledger.counts }, bytesSent: ledger.bytesSent });
+    }, opts.progressIntervalMs ?? 15_000);
+    progress.unref();
+    try {
+        if (opts.preflight && total > 0) {
+            const pf = await runPreflight(opts, ledger, base);
+            preflight = pf.summary;
+            hostKeys = pinnedToPreflight(opts.session.hostKeys, pf.keys);
+        }
+        if (opts.signal?.aborted) {
+            skipRest('not started: the job was cancelled');
+        }
+        else if (preflight?.halted) {
+            stoppedEarly = true;
+            skipRest(`not started: preflight failed on ${preflight.failed} ${preflight.failed === 1 ? 'host' : 'hosts'}`);
+        }
+        else {
+            const ctx = { ...base, session: { ...opts.session, hostKeys } };
+            stoppedEarly = await rollout(opts, ledger, ctx, batches, notStarted, skipRest);
+        }
+    }
+    finally {
+        clearInterval(progress);
+    }
+    await ledger.settled();
+    let rollback = null;
+    if (opts.rollback && ledger.exceeded() && !opts.signal?.aborted) {
+        rollback = await runRollback(opts, ledger, { ...base, session: { ...opts.session, hostKeys } });
+        await ledger.settled();
+    }
+    return {
+        results: ledger.results.map((r, i) => r ?? { ...skippedResult(opts.targets[i], 'not started'), batch: ledger.batchOf(i), preflight: null }),
+        failures: ledger.failures,
+        thresholdExceeded: ledger.exceeded(),
+        stoppedEarly,
+        cancelled: opts.signal?.aborted ?? false,
+        preflight,
+        rollback,
+    };
+}
+/** The batches in turn (hosts that failed preflight are not run). True when it stopped before every host started. */
+async function rollout(opts, ledger, ctx, batches, notStarted, skipRest) {
+    let stoppedEarly = false;
+    const check = opts.check ? { ...opts.check, spool: () => opts.spoolDir.spool(opts.maxOutputBytes) } : undefined;
+    const session = { ...ctx.session, check };
+    const runOne = async (index) => {
+        if (opts.signal?.aborted || (opts.failFast && ledger.exceeded())) {
+            stoppedEarly ||= !opts.signal?.aborted;
+            return notStarted(index, opts.signal?.aborted ? 'not started: the job was cancelled' : 'not started: max-failures was exceeded and fail-fast is on');
+        }
+        ledger.running += 1;
+        const spool = opts.spoolDir.spool(opts.maxOutputBytes);
+        // Each attempt reports its own running count; a retry starts again from 0.
+        let last = 0;
+        const onUploadProgress = (bytes) => {
+            ledger.bytesSent += bytes >= last ? bytes - last : bytes;
+            last = bytes;
+        };
+        try {
+            const { result, checkOutput } = await runHost(opts.targets[index], spool, { ...ctx, session }, onUploadProgress);
+            ledger.record(index, result, spool, checkOutput);
+        }
+        catch (err) {
+            // runHost never throws; this guards the promise that every host ends with one result.
+            ledger.record(index, { ...skippedResult(opts.targets[index], `internal error: ${err.message}`), status: 'error', attempts: 1 }, spool);
+        }
+        finally {
+            ledger.running -= 1;
+        }
+    };
+    let start = 0;
+    for (const [b, size] of batches.entries()) {
+        if (b > 0 && !(await betweenBatches(opts, ledger, ctx, b, batches.length, skipRest))) {
+            stoppedEarly ||= !opts.signal?.aborted;
+            break;
+        }
+        const slice = Array.from({ length: size }, (_, i) => start + i).filter((index) => !ledger.recorded(index));
+        if (opts.batches)
+            opts.reporter.batchStarted?.(b + 1, batches.length, slice.length);
+        await pMap(slice, runOne, { concurrency: opts.concurrency });
+        start += size;
+    }
+    return stoppedEarly;
+}
+/**
+ * Before batch `b` (0-based, b > 0): stops the rollout when the threshold is exceeded or the job
+ * was cancelled (skipping every later host with the reason), else waits `batchPauseMs` and runs
+ * the soak check on the batch just finished. Resolves true when the next batch may start.
+ */
+async function betweenBatches(opts, ledger, ctx, b, batches, skipRest) {
+    const halt = (why) => {
+        skipRest(`not started: max-failures was exceeded by batch ${b}/${batches}${why}, so later batches do not start`);
+        return false;
+    };
+    if (ledger.exceeded())
+        return halt('');
+    const pauseMs = opts.batchPauseMs ?? 0;
+    if (pauseMs > 0 && !opts.signal?.aborted) {
+        opts.reporter.pausing?.(b + 1, batches, new Date(Date.now() + pauseMs));
+        await sleep(pauseMs, opts.signal);
+        if (opts.check && !opts.signal?.aborted) {
+            await soakCheck(opts, opts.check, ledger, ctx, b, batches);
+            if (ledger.exceeded() && !opts.signal?.aborted)
+                return halt(' (its soak check)');
+        }
+    }
+    if (opts.signal?.aborted) {
+        skipRest('not started: the job was cancelled');
+        return false;
+    }
+    return true;
 }
 
 ;// CONCATENATED MODULE: ./lib/engine/targets/hosts.js
@@ -29681,7 +30214,46 @@ async function viaTar(client, opts, dest, token, progress) {
 
 // EXTERNAL MODULE: ./lib/action/local-files.js
 var local_files = __nccwpck_require__(5051);
+;// CONCATENATED MODULE: ./lib/action/safety-inputs.js
+
+/**
+ * The three parts, each null when off. Commands are read as `command` is (trimmed; only
+ * whitespace is unset) and sent after `envPrefix`, so `env` applies to them all.
+ */
+function readSafety({ get, parse }, envPrefix) {
+    const preflightOn = parse('preflight', engine_parse/* parseBoolean */.yG);
+    const preflightCommand = get('preflight-command');
+    const checkCommand = get('check-command');
+    const rollbackCommand = get('rollback-command');
+    const intervalMs = parse('check-interval', (t) => positiveDuration(t, '5s'));
+    const timeoutMs = parse('check-timeout', (t) => {
+        const ms = positiveDuration(t, '1m');
+        // A timeout shorter than the time between attempts is most likely the two values swapped (equal is allowed: one attempt).
+        if (ms < intervalMs) {
+            const interval = (0,engine_parse/* quote */.hD)(get('check-interval'));
+            throw new Error(`${(0,engine_parse/* quote */.hD)(t)} is shorter than check-interval (${interval}); give a check-timeout of at least ${interval} ` +
+                '(how long a failing check keeps being retried), or a shorter check-interval');
+        }
+        return ms;
+    });
+    return {
+        // preflight-command implies preflight: true.
+        preflight: preflightOn || preflightCommand !== '' ? { command: preflightCommand === '' ? null : envPrefix + preflightCommand } : null,
+        check: checkCommand === '' ? null : { command: envPrefix + checkCommand, intervalMs, timeoutMs },
+        // Kept apart: the engine puts SSH_FANOUT_ROLLBACK_REASON and SSH_FANOUT_STATUS between the prefix and the command.
+        rollback: rollbackCommand === '' ? null : { envPrefix, command: rollbackCommand },
+    };
+}
+/** A duration as command-timeout takes it, but more than 0 (worded as connect-timeout's error). */
+function positiveDuration(text, example) {
+    const ms = (0,engine_parse/* parseDuration */.E9)(text);
+    if (ms <= 0)
+        throw new Error(`must be more than 0 (e.g. ${example})`);
+    return ms;
+}
+
 ;// CONCATENATED MODULE: ./lib/action/inputs.js
+
 
 
 
@@ -29723,6 +30295,12 @@ const DEFAULTS = {
     'script-file': '',
     'log-dir': '',
     mask: '',
+    preflight: 'false',
+    'preflight-command': '',
+    'check-command': '',
+    'check-interval': '5s',
+    'check-timeout': '1m',
+    'rollback-command': '',
 };
 /** Reads inputs the way the runner passes them: `INPUT_<NAME upper-cased, spaces as _>`. Not trimmed. */
 function readInputFromEnv(name) {
@@ -29813,6 +30391,7 @@ function getSettings(read, env = process.env) {
     const connectTimeoutMs = parse('connect-timeout', engine_parse/* parseDuration */.E9);
     if (connectTimeoutMs <= 0)
         throw new InputError('connect-timeout', 'must be more than 0 (e.g. 30s)');
+    const safety = readSafety({ get, parse }, prefix);
     return {
         targets: shardSlice(allTargets, shard),
         totalHosts: allTargets.length,
@@ -29839,6 +30418,7 @@ function getSettings(read, env = process.env) {
         failFast: parse('fail-fast', engine_parse/* parseBoolean */.yG),
         retries: parse('retries', (t) => (0,engine_parse/* parsePositiveInt */.EJ)(t, 0, MAX_RETRIES)),
         maxOutputBytes: parse('max-output', engine_parse/* parseSize */.DB),
+        safety,
     };
 }
 const UPLOAD_TO_FORM = 'give an absolute path (/srv/app/releases), or one relative to the login directory (app, ~/app)';
@@ -30898,6 +31478,7 @@ function inert(text) {
 const ICONS = {
     success: '✅',
     failed: '❌',
+    unhealthy: '💔',
     error: '⛔',
     timeout: '⏱️',
     skipped: '⏭️',
@@ -30932,11 +31513,51 @@ class ActionReporter {
         this.showHostKeys = opts.showHostKeys;
         this.logDir = opts.logDir ?? null;
     }
-    hostFinished(result, output) {
+    hostFinished(result, output, check) {
         return this.enqueue(async () => {
-            await printGroup(result, output, this.showHostKeys);
+            await printGroup(result, output, this.showHostKeys, check ?? null);
             await this.logDir?.writeHost(result, output);
         });
+    }
+    preflightStarted(hosts) {
+        this.note(`ssh-fanout: preflight: ${countHosts(hosts)}: connecting, checking host keys and logging in (and the preflight-command, if set) before any host runs the command`);
+    }
+    preflightFinished(p) {
+        const failed = p.failed > 0 ? `; ${p.failed} failed` : '';
+        const halted = p.halted ? ', more than max-failures allows: no host runs the command' : p.failed > 0 ? ', within max-failures: the others go on' : '';
+        this.note(`ssh-fanout: preflight: ${p.passed} of ${countHosts(p.hosts)} passed in ${formatSeconds(p.durationMs)}${failed}${halted}`);
+    }
+    soakStarted(batch, batches, hosts) {
+        this.note(`ssh-fanout: soak check: check-command once more on the ${countHosts(hosts)} of batch ${batch}/${batches} that succeeded, over new connections`);
+    }
+    soakFailed(result, output) {
+        return this.enqueue(async () => {
+            core/* startGroup */.Oh(groupTitle(result));
+            if (result.error)
+                await writeOut(`${inert(result.error)}\n`);
+            for (const line of result.check?.log ?? [])
+                await writeOut(`${inert(line)}\n`);
+            await printOutput(output);
+            core/* endGroup */.N4();
+        });
+    }
+    rollbackStarted(reason, hosts, batches) {
+        const order = batches > 1 ? `, batch by batch, the latest first` : '';
+        this.note(`ssh-fanout: rollout halted (${reason}); running rollback-command on the ${countHosts(hosts)} the command reached${order}`);
+    }
+    rollbackFinished(result, output) {
+        return this.enqueue(async () => {
+            const rb = result.rollback;
+            const detail = rb.error ?? (rb.exitCode === null ? 'killed by a signal' : `exit ${rb.exitCode}`);
+            core/* startGroup */.Oh(inert(`${ROLLBACK_ICONS[rb.status]} rollback ${rb.status} ${result.target.label}: ${detail} (${formatSeconds(rb.durationMs)})`));
+            if (rb.error)
+                await writeOut(`${inert(rb.error)}\n`);
+            await printOutput(output);
+            core/* endGroup */.N4();
+        });
+    }
+    rollbackDone(r) {
+        this.note(`ssh-fanout: rolled back ${r.succeeded} of ${r.hosts} changed ${r.hosts === 1 ? 'host' : 'hosts'} (${r.failed} failed) in ${formatSeconds(r.durationMs)}`);
     }
     progress(p) {
         const parts = Object.keys(p.counts).filter((s) => p.counts[s] > 0).map((s) => `${p.counts[s]} ${s}`);
@@ -30965,6 +31586,7 @@ class ActionReporter {
         return this.queue;
     }
 }
+const ROLLBACK_ICONS = { success: '↩️', failed: '❌', error: '⛔', timeout: '⏱️' };
 function groupTitle(r) {
     const detail = r.status === 'success' || r.status === 'failed' ? (r.signal ? `killed by ${r.signal}` : `exit ${r.exitCode}`) : (r.error ?? r.status);
     const attempts = r.attempts > 1 ? `, ${r.attempts} attempts` : '';
@@ -30975,7 +31597,7 @@ function groupTitle(r) {
  * Prints one host's group (a skipped host has no output spool). The host's output sits between
  * stop-commands markers with a fresh random token, so nothing it prints can act as a workflow command.
  */
-async function printGroup(result, output, showHostKey) {
+async function printGroup(result, output, showHostKey, check) {
     core/* startGroup */.Oh(groupTitle(result));
     if (result.hostKey && showHostKey) {
         await writeOut(`${inert(`host key: ${result.hostKey.type} ${result.hostKey.fingerprint} (pin it with fingerprints: "${hostLabel(result.target.host, result.target.port)} ${result.hostKey.fingerprint}")`)}\n`);
@@ -30983,6 +31605,20 @@ async function printGroup(result, output, showHostKey) {
     // A skipped host's reason is its title already.
     if (result.error && result.status !== 'success' && result.status !== 'skipped')
         await writeOut(`${inert(result.error)}\n`);
+    if (output || result.status !== 'skipped')
+        await printOutput(output);
+    if (result.check) {
+        for (const line of result.check.log)
+            await writeOut(`${inert(line)}\n`);
+        if (result.check.attempts > 0) {
+            await writeOut(`check output (attempt ${result.check.attempts}/${result.check.planned}):\n`);
+            await printOutput(check);
+        }
+    }
+    core/* endGroup */.N4();
+}
+/** A host's output between stop-commands markers, or `(no output)`. */
+async function printOutput(output) {
     if (output && output.totalBytes > 0) {
         const token = (0,external_node_crypto_.randomBytes)(16).toString('hex');
         await writeOut(`::stop-commands::${token}\n`);
@@ -31001,10 +31637,9 @@ async function printGroup(result, output, showHostKey) {
             endsWithNewline = /[\r\n]$/.test(rest);
         await writeOut(`${rest}${endsWithNewline ? '' : '\n'}::${token}::\n`);
     }
-    else if (result.status !== 'skipped') {
+    else {
         await writeOut('(no output)\n');
     }
-    core/* endGroup */.N4();
 }
 
 ;// CONCATENATED MODULE: ./lib/action/results/verdict.js
@@ -31473,6 +32108,9 @@ async function run(read) {
             batches,
             batchPauseMs: settings.batchPauseMs,
             transport: jump ?? new DirectTransport(),
+            preflight: settings.safety.preflight ?? undefined,
+            check: settings.safety.check ?? undefined,
+            rollback: settings.safety.rollback ?? undefined,
             session: {
                 command: settings.remoteCommand,
                 prepare: settings.script || packed
