@@ -85,7 +85,7 @@ describe('the health check (engine)', () => {
       assert.ok(r.check!.attempts >= 1 && r.check!.attempts <= 2)
       assert.equal(r.check!.planned, 2)
       assert.match(r.tail.at(-1)!, /^check run \d$/)
-      assert.match(r.error!, /^unhealthy: check-command did not pass within check-timeout/)
+      assert.match(r.error!, /^check-command did not pass within check-timeout/)
       assert.equal(failures, 1)
       assert.equal(thresholdExceeded, true)
     } finally {

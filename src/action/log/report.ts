@@ -140,7 +140,8 @@ export class ActionReporter implements Reporter {
 const ROLLBACK_ICONS: Record<NonNullable<HostResult['rollback']>['status'], string> = { success: '↩️', failed: '❌', error: '⛔', timeout: '⏱️' }
 
 export function groupTitle(r: HostResult): string {
-  const detail = r.status === 'success' || r.status === 'failed' ? (r.signal ? `killed by ${r.signal}` : `exit ${r.exitCode}`) : (r.error ?? r.status)
+  const exit = r.signal ? `killed by ${r.signal}` : `exit ${r.exitCode}`
+  const detail = r.status === 'success' || r.status === 'failed' ? exit : r.status === 'unhealthy' ? `health check ${exit}` : (r.error ?? r.status)
   const attempts = r.attempts > 1 ? `, ${r.attempts} attempts` : ''
   const took = r.status === 'skipped' ? '' : ` (${formatSeconds(r.durationMs)}${attempts})`
   return inert(`${ICONS[r.status]} ${r.status} ${r.target.label}: ${detail}${took}`)

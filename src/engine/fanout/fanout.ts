@@ -73,7 +73,8 @@ export async function fanout(opts: FanoutOptions): Promise<FanoutResult> {
   }
   await ledger.settled()
   let rollback: RollbackSummary | null = null
-  if (opts.rollback && ledger.exceeded() && !opts.signal?.aborted) {
+  // Nothing to undo when the command reached no host (e.g. preflight halted the run).
+  if (opts.rollback && ledger.exceeded() && !opts.signal?.aborted && ledger.results.some((r) => r?.changed)) {
     rollback = await runRollback(opts, ledger, { ...base, session: { ...opts.session, hostKeys } })
     await ledger.settled()
   }

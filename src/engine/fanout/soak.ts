@@ -36,7 +36,7 @@ export async function soakCheck(opts: FanoutOptions, check: CheckSettings, ledge
         status: 'unhealthy',
         exitCode: result.exitCode,
         signal: result.signal,
-        error: `unhealthy: the soak check at the end of batch-pause failed (${describe(result)})`,
+        error: `the soak check at the end of batch-pause failed (${describe(result)})`,
         errorKind: null,
         tail: result.tail,
         check: { ...check, exitCode: result.exitCode },

@@ -117,6 +117,6 @@ export interface FanoutResult {
   cancelled: boolean
   /** Preflight, when it ran. */
   preflight: PreflightSummary | null
-  /** The rollback, when the rollout halted with rollback-command set (also when no host had changed: hosts 0). */
+  /** The rollback, when the rollout halted with rollback-command set and the command had reached some host; else null. */
   rollback: RollbackSummary | null
 }

@@ -138,7 +138,7 @@ export function checkedOutcome(exited: SessionOutcome, run: CheckRun, timeoutMs:
         status: 'unhealthy',
         exitCode,
         signal: run.signal,
-        error: `unhealthy: check-command did not pass within check-timeout (${formatSeconds(timeoutMs)}): ${after}, the last: ${run.last}`,
+        error: `check-command did not pass within check-timeout (${formatSeconds(timeoutMs)}): ${after}, the last: ${run.last}`,
         check: run,
       }
     case 'lost':
