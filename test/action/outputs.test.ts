@@ -8,7 +8,7 @@ import { MAX_HOSTS } from '../../src/engine/targets/hosts.js'
 import type { HostCheck, HostResult, HostRollback, HostStatus } from '../../src/engine/model.js'
 import { buildOutputs, DROP_ORDER, LIST_PRIORITY, OUTPUTS_BUDGET, resultEntry, resultsJson, setOutputs } from '../../src/action/results/outputs.js'
 import { buildSummary } from '../../src/action/results/summary.js'
-import { parseOutputFile } from '../helpers/action.js'
+import { parseOutputFile, ROOT } from '../helpers/action.js'
 import { hostResult, target } from '../helpers/results.js'
 
 const ONE_MB = 1_000_000
@@ -427,5 +427,36 @@ describe('resultEntry', () => {
     const entries = JSON.parse(r.json) as Array<{ output: string; rollback: { output: string } }>
     assert.equal(entries[0].output, lines('cmd').slice(-10).join('\n'))
     assert.equal(entries[0].rollback.output, [...lines('undo').slice(-10), 'timed out'].join('\n'))
+  })
+})
+
+describe('the outputs as documented', () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
+  const outputsSection = readme.slice(readme.indexOf('\n## Outputs\n'), readme.indexOf('\n## ', readme.indexOf('\n## Outputs\n') + 1))
+  const yml = readFileSync(join(ROOT, 'action.yml'), 'utf8')
+  const declared = [...yml.slice(yml.indexOf('\noutputs:\n'), yml.indexOf('\nruns:\n')).matchAll(/^ {2}([a-z-]+):\s*$/gm)].map((m) => m[1])
+  const names = Object.keys(buildOutputs([hostResult('a', 'success')]).values)
+
+  it('every output set is declared in action.yml and has a row in the README, and no other', () => {
+    assert.deepEqual([...declared].sort(), [...names].sort())
+    const rows = [...outputsSection.matchAll(/^\| `([a-z-]+)` \|/gm)].map((m) => m[1])
+    assert.deepEqual([...rows].sort(), [...names].sort())
+  })
+
+  it('the README states the drop order and the order the lists keep their names in', () => {
+    const flat = outputsSection.replace(/\s+/g, ' ')
+    assert.ok(flat.includes(`order: ${DROP_ORDER.map((f) => `\`${f}\``).join(', ')}.`), 'DROP_ORDER')
+    assert.ok(flat.includes(`in this order: ${LIST_PRIORITY.map((l) => `\`${l}\``).join(', ')};`), 'LIST_PRIORITY')
+  })
+
+  it('the README documents every field of a results entry', () => {
+    const r = hostResult('a', 'unhealthy', {
+      check: { attempts: 1, planned: 1, exitCode: 1, durationMs: 1, soak: 'failed', log: [] },
+      rollback: { status: 'success', exitCode: 0, durationMs: 1, tail: [], error: null },
+    })
+    const e = resultEntry(r)
+    for (const f of [...Object.keys(e), ...Object.keys(e.check ?? {}), ...Object.keys(e.rollback ?? {})]) {
+      assert.ok(outputsSection.includes(`\`${f}\``) || outputsSection.includes(`"${f}"`), f)
+    }
   })
 })
