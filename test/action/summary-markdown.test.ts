@@ -6,7 +6,8 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { HtmlRenderer, Parser } from 'commonmark'
 import fc from 'fast-check'
-import type { HostResult, HostStatus } from '../../src/engine/model.js'
+import type { HostResult, HostRollback, HostStatus } from '../../src/engine/model.js'
+import type { FanoutResult } from '../../src/engine/fanout/fanout.js'
 import { buildSummary, escapeHtml } from '../../src/action/results/summary.js'
 import { fanoutResult, hostResult } from '../helpers/results.js'
 
@@ -24,8 +25,8 @@ function result(host: string, status: HostStatus, over: Partial<HostResult> = {}
   return hostResult(host, status, { error: null, errorKind: null, ...over })
 }
 
-function summarize(results: HostResult[], opts: { secrets?: string[] } = {}): string {
-  const run = fanoutResult(results)
+function summarize(results: HostResult[], opts: { secrets?: string[] } = {}, over: Partial<FanoutResult> = {}): string {
+  const run = fanoutResult(results, over)
   return buildSummary(run, { failed: true, message: 'some hosts failed' }, { tailLines: 20, hostKeysShown: false, ...opts })
 }
 
@@ -108,6 +109,31 @@ describe('the summary under CommonMark', () => {
       { numRuns: 500 },
     )
   })
+
+  it('holds for any rollback error and halt reason, with the rollback column, the check and the preflight line', () => {
+    const text = fc.array(
+      fc.constantFrom('', '\n', '\r\n', '# h', '[l](http://e.example/)', '![i](http://e.example/i.png)', '<img src=x>', '</td>', '&', 'x'),
+      {
+        maxLength: 12,
+      },
+    )
+    const check = { attempts: 12, planned: 12, exitCode: 7, durationMs: 1, soak: 'failed' as const, log: [] }
+    fc.assert(
+      fc.property(text, text, (error, reason) => {
+        const rollback: HostRollback = { status: 'error', exitCode: null, durationMs: 1, tail: [], error: error.join('') }
+        const md = summarize(
+          [result('a', 'unhealthy', { rollback, check, tail: error }), result('b', 'success', { check: { ...check, soak: 'ok', exitCode: 0 } })],
+          {},
+          {
+            preflight: { hosts: 2, passed: 2, failed: 0, durationMs: 5, halted: false },
+            rollback: { reason: reason.join(''), hosts: 1, succeeded: 0, failed: 1, durationMs: 5 },
+          },
+        )
+        assertOneHtmlBlock(md, 2)
+      }),
+      { numRuns: 300 },
+    )
+  })
 })
 
 /** .NET SecurityElement.Escape, the runner's XML escaping of secrets (ValueEncoders.XmlDataEscape). */
@@ -134,6 +160,18 @@ describe('secrets in the summary', () => {
       assert.ok(!shown.includes(secret), shown)
       assert.ok(shown.includes('password is *** here'), shown)
     }
+  })
+
+  it('masks secrets in the rollback cell and the halt reason', () => {
+    const secret = `it's-s3cret`
+    const rollback: HostRollback = { status: 'error', exitCode: null, durationMs: 1, tail: [], error: `lost: ${secret}` }
+    const md = summarize(
+      [result('web1', 'failed', { rollback })],
+      { secrets: [secret] },
+      { rollback: { reason: `halted by ${secret}`, hosts: 1, succeeded: 0, failed: 1, durationMs: 1 } },
+    )
+    assert.ok(!decodeEntities(md).includes(secret), md)
+    assert.ok(md.includes('error: lost: ***') && md.includes('the rollout halted: halted by ***'), md)
   })
 
   it('masks secrets before cutting a cell, so no part of one survives the 2000-character cut', () => {

@@ -1,12 +1,11 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { MAX_HOSTS } from '../../src/engine/targets/hosts.js'
-import type { Threshold } from '../../src/engine/parse.js'
-import { TAIL_LINES, type HostResult } from '../../src/engine/model.js'
+import { TAIL_LINES, type HostCheck, type HostResult, type HostRollback } from '../../src/engine/model.js'
 import { OUTPUTS_BUDGET, resultEntry, resultsJson } from '../../src/action/results/outputs.js'
 import { groupTitle } from '../../src/action/log/report.js'
 import { sanitizeLog } from '../../src/action/log/remote-text.js'
-import { verdict, type Verdict } from '../../src/action/results/verdict.js'
+import type { Verdict } from '../../src/action/results/verdict.js'
 import { buildSummary, escapeHtml, SUMMARY_BUDGET, sortForSummary, stripAnsi } from '../../src/action/results/summary.js'
 import { fanoutResult, hostResult, target } from '../helpers/results.js'
 
@@ -25,9 +24,6 @@ after(() => {
 // ---- builders ---------------------------------------------------------------
 
 const result = hostResult
-
-const count = (value: number): Threshold => ({ kind: 'count', value })
-const percent = (value: number): Threshold => ({ kind: 'percent', value })
 
 /** `n` lines of `width` characters, distinct per host and line. */
 function longLines(host: number, n = 20, width = 200): string[] {
@@ -49,68 +45,10 @@ const summarize = (results: HostResult[], v: Verdict = OK, tailLines = TAIL_LINE
 /** Rows of the results table (not the header). */
 const rowCount = (html: string) => html.split('<tr><td>').length - 1
 
-// ---- verdict ----------------------------------------------------------------
-
-describe('verdict', () => {
-  it('all succeeded', () => {
-    const run = fanoutResult([result('a', 'success'), result('b', 'success'), result('c', 'success')])
-    assert.deepEqual(verdict(run, count(0)), { failed: false, message: 'All 3 hosts succeeded' })
-  })
-
-  it('one host, and no host, in plain words', () => {
-    assert.deepEqual(verdict(fanoutResult([result('a', 'success')]), count(0)), { failed: false, message: 'The 1 host succeeded' })
-    assert.equal(
-      verdict(fanoutResult([result('a', 'failed', { exitCode: 1 })], { thresholdExceeded: true }), count(0)).message,
-      '1 of 1 host failed, more than max-failures (0): a (exit 1)',
-    )
-    assert.equal(verdict(fanoutResult([result('a', 'failed', { exitCode: 1 })]), count(1)).message, '1 of 1 host failed, within max-failures (1): a (exit 1)')
-    assert.deepEqual(verdict(fanoutResult([]), count(0), 'shard 6/8 has no hosts (the list has 5)'), {
-      failed: false,
-      message: 'Nothing to run: shard 6/8 has no hosts (the list has 5)',
-    })
-  })
-
-  it('failures within the threshold do not fail the step and are named', () => {
-    const run = fanoutResult([result('web1', 'success'), result('web2', 'failed', { exitCode: 3 }), result(target('web3', 2222), 'error')])
-    assert.deepEqual(verdict(run, count(2)), {
-      failed: false,
-      message: '2 of 3 hosts failed, within max-failures (2): web2 (exit 3), web3:2222 (error)',
-    })
-    assert.equal(verdict(run, percent(50)).message, '2 of 3 hosts failed, within max-failures (50% of 3 hosts (1)): web2 (exit 3), web3:2222 (error)')
-  })
-
-  it('exceeded: names the failed hosts and counts the skipped ones', () => {
-    const run = fanoutResult(
-      [result('web1', 'failed', { signal: 'SIGKILL', exitCode: null }), result('web2', 'timeout'), result('web3', 'skipped'), result('web4', 'success')],
-      { thresholdExceeded: true, stoppedEarly: true },
-    )
-    assert.deepEqual(verdict(run, count(1)), {
-      failed: true,
-      message: '2 of 4 hosts failed, more than max-failures (1): web1 (SIGKILL), web2 (timeout); 1 host was not started (fail-fast)',
-    })
-  })
-
-  it('exceeded: names at most 20 hosts', () => {
-    const failed = Array.from({ length: 25 }, (_, i) => result(`h${i}`, 'failed'))
-    const message = verdict(fanoutResult(failed, { thresholdExceeded: true }), count(0)).message
-    assert.ok(message.startsWith('25 of 25 hosts failed, more than max-failures (0): h0 (exit 1), h1 (exit 1),'), message)
-    assert.ok(message.endsWith('h19 (exit 1), and 5 more'), message)
-    assert.ok(!message.includes('h20 '), message)
-  })
-
-  it('cancelled', () => {
-    const run = fanoutResult([result('web1', 'success'), result('web2', 'cancelled'), result('web3', 'skipped')], { cancelled: true, thresholdExceeded: true })
-    assert.deepEqual(verdict(run, count(5)), {
-      failed: true,
-      message: 'The job was cancelled: 1 of 3 hosts did not finish successfully (web2 (cancelled))',
-    })
-  })
-})
-
 // ---- sortForSummary ---------------------------------------------------------
 
 describe('sortForSummary', () => {
-  it('puts failures first, then skipped, then successes, keeping host order within a status', () => {
+  it('puts failures first (unhealthy right after failed), then skipped, then successes, keeping host order within a status', () => {
     const input = [
       result('s1', 'success'),
       result('k1', 'skipped'),
@@ -119,6 +57,7 @@ describe('sortForSummary', () => {
       result('s2', 'success'),
       result('t1', 'timeout'),
       result('c1', 'cancelled'),
+      result('u1', 'unhealthy'),
       result('f2', 'failed'),
       result('k2', 'skipped'),
       result('e2', 'error'),
@@ -126,7 +65,7 @@ describe('sortForSummary', () => {
     const before = input.map((r) => r.target.label)
     assert.deepEqual(
       sortForSummary(input).map((r) => r.target.label),
-      ['e1', 'e2', 't1', 'f1', 'f2', 'c1', 'k1', 'k2', 's1', 's2'],
+      ['e1', 'e2', 't1', 'f1', 'f2', 'u1', 'c1', 'k1', 'k2', 's1', 's2'],
     )
     assert.deepEqual(
       input.map((r) => r.target.label),
@@ -339,53 +278,6 @@ describe('resultsJson', () => {
   })
 })
 
-describe('resultEntry', () => {
-  const r = result(target('web2', 2222, 'ops'), 'failed', {
-    exitCode: 7,
-    durationMs: 4321,
-    attempts: 2,
-    tail: Array.from({ length: 20 }, (_, i) => `line ${i}`),
-    errorKind: 'channel',
-    hostKey: { type: 'ssh-ed25519', fingerprint: 'SHA256:abc' },
-  })
-
-  it('has exactly the documented fields, in order', () => {
-    assert.deepEqual(Object.keys(resultEntry(r)), [
-      'host',
-      'port',
-      'username',
-      'status',
-      'exitCode',
-      'signal',
-      'error',
-      'durationMs',
-      'output',
-      'attempts',
-      'batch',
-    ])
-    assert.deepEqual(resultEntry(r, 3), {
-      host: 'web2',
-      port: 2222,
-      username: 'ops',
-      status: 'failed',
-      exitCode: 7,
-      signal: null,
-      error: null,
-      durationMs: 4321,
-      output: 'line 17\nline 18\nline 19',
-      attempts: 2,
-      batch: null,
-    })
-  })
-
-  it('output is the last N lines (20 by default, none for 0)', () => {
-    assert.equal(resultEntry(r).output, r.tail.join('\n'))
-    assert.equal(resultEntry(r, 1).output, 'line 19')
-    assert.equal(resultEntry(r, 0).output, '')
-    assert.equal(resultEntry(result('x', 'skipped')).output, '')
-  })
-})
-
 // ---- job log ----------------------------------------------------------------
 
 describe('groupTitle', () => {
@@ -496,5 +388,100 @@ describe('buildSummary: gathered rows, batches and shards', () => {
   it('says which shard ran', () => {
     const html = buildSummary(fanoutResult([ok('w1')]), verdictOk, { tailLines: 20, hostKeysShown: false, shard: 'shard 2/4: hosts 11-20 of 40' })
     assert.match(html, /shard 2\/4: hosts 11-20 of 40/)
+  })
+})
+
+describe('buildSummary: safe rollouts', () => {
+  const check = (over: Partial<HostCheck> = {}): HostCheck => ({ attempts: 3, planned: 12, exitCode: 0, durationMs: 10_000, soak: null, log: [], ...over })
+  const rolled = (over: Partial<HostRollback> = {}): HostRollback => ({ status: 'success', exitCode: 0, durationMs: 800, tail: [], error: null, ...over })
+  const rows = (html: string) => html.split('\n').filter((l) => l.startsWith('<tr><td>'))
+  const build = (results: HostResult[], over: Parameters<typeof fanoutResult>[1] = {}, secrets: string[] = []) =>
+    buildSummary(fanoutResult(results, over), { failed: true, message: 'm' }, { tailLines: 20, hostKeysShown: false, secrets })
+
+  it('counts unhealthy right after failed', () => {
+    const html = build([result('a', 'success'), result('b', 'unhealthy'), result('c', 'failed'), result('d', 'skipped')])
+    assert.ok(html.includes('<p>1 failed · 1 unhealthy · 1 skipped · 1 success</p>\n'), html)
+  })
+
+  it('has a rollback column only when some host was rolled back: status and exit code, or the error, escaped and masked', () => {
+    const without = build([result('a', 'failed'), result('b', 'success')])
+    assert.doesNotMatch(without, /Rollback/)
+    assert.ok(without.includes('<th>Duration</th><th>Error / last output</th>'), without)
+    const html = build(
+      [
+        result('a', 'failed', { exitCode: 2, rollback: rolled() }),
+        result('b', 'success', { rollback: rolled({ status: 'failed', exitCode: 3 }) }),
+        result('c', 'unhealthy', { rollback: rolled({ status: 'error', exitCode: null, error: 'connection lost: <bye> from hunter2' }) }),
+        result('d', 'timeout', { rollback: rolled({ status: 'timeout', exitCode: null, error: 'rollback-command timed out after 10 s' }) }),
+        result('e', 'skipped'),
+      ],
+      {},
+      ['hunter2'],
+    )
+    assert.ok(html.includes('<th>Duration</th><th>Rollback</th><th>Error / last output</th>'), html)
+    const cell = (label: string) => new RegExp(`<code>${label}</code></td>(?:<td>[^<]*</td>){3}<td>([^<]*)</td>`).exec(html)?.[1]
+    assert.equal(cell('a'), 'success')
+    assert.equal(cell('b'), 'failed (exit 3)')
+    assert.equal(cell('c'), 'error: connection lost: &lt;bye&gt; from ***')
+    assert.equal(cell('d'), 'timeout: rollback-command timed out after 10 s')
+    assert.ok(html.includes('<tr><td><code>e</code></td><td>skipped</td><td></td><td></td><td></td><td><strong>'), html)
+  })
+
+  it('says how many changed hosts were rolled back, in how long, and why the rollout halted', () => {
+    const rollback = { reason: '2 of 9 hosts failed, more than max-failures (1) <b>', hosts: 4, succeeded: 3, failed: 1, durationMs: 12_300 }
+    const html = build([result('a', 'failed', { rollback: rolled() })], { rollback })
+    assert.ok(
+      html.includes(
+        '<p>rolled back 3 of 4 changed hosts (1 failed) in 12.3 s; the rollout halted: 2 of 9 hosts failed, more than max-failures (1) &lt;b&gt;</p>\n',
+      ),
+      html,
+    )
+    const none = build([result('a', 'error')], { rollback: { ...rollback, hosts: 0, succeeded: 0, failed: 0 } })
+    assert.ok(none.includes('<p>no host had changed, so none was rolled back; the rollout halted: '), none)
+    assert.doesNotMatch(build([result('a', 'failed')]), /rolled back|rollout halted/)
+  })
+
+  it('has a preflight line when preflight ran; halted, it says no host ran the command', () => {
+    const ok = build([result('a', 'success')], { preflight: { hosts: 5, passed: 5, failed: 0, durationMs: 2100, halted: false } })
+    assert.ok(ok.includes('<p>preflight: 5 of 5 hosts passed in 2.1 s</p>\n'), ok)
+    const halted = build([result('a', 'error')], { preflight: { hosts: 5, passed: 3, failed: 2, durationMs: 850, halted: true } })
+    assert.ok(halted.includes('<p>preflight: 3 of 5 hosts passed in 850 ms; 2 failed, more than max-failures allows, so no host ran the command</p>\n'), halted)
+    assert.doesNotMatch(build([result('a', 'success')]), /preflight/)
+  })
+
+  it('shows the health check in the detail cell: passed on which attempt, failed how often with what exit code, the soak check', () => {
+    const html = build([
+      result('ok', 'success', { check: check(), tail: ['up'] }),
+      result('soaked', 'success', { check: check({ attempts: 1, soak: 'ok' }) }),
+      result('sick', 'unhealthy', { exitCode: 7, check: check({ attempts: 12, exitCode: 7 }), tail: ['curl: (7) refused'] }),
+      result('sour', 'unhealthy', { exitCode: 1, check: check({ attempts: 2, exitCode: 1, soak: 'failed' }) }),
+      result('lost', 'error', { error: 'connection lost', check: check({ attempts: 4, exitCode: 1 }) }),
+    ])
+    const detail = (label: string) =>
+      rows(html)
+        .find((r) => r.includes(`<code>${label}</code>`))
+        ?.replace(/^.*<td>(.*)<\/td><\/tr>$/, '$1')
+    assert.equal(detail('ok'), 'health check passed on attempt 3/12<pre>up</pre>')
+    assert.equal(detail('soaked'), 'health check passed on attempt 1/12; soak check passed')
+    assert.equal(detail('sick'), '<strong>health check failed 12 attempts (exit 7)</strong><pre>curl: (7) refused</pre>')
+    assert.equal(detail('sour'), '<strong>health check passed on attempt 2/12; soak check failed (exit 1)</strong>')
+    assert.equal(detail('lost'), '<strong>connection lost</strong><strong>health check stopped after 4 attempts (exit 1)</strong>')
+  })
+
+  it('gathers hosts only when they agree on the rollback and the check outcome; attempts show as a range', () => {
+    const html = build([
+      result('w1', 'success', { check: check({ attempts: 1 }), rollback: rolled() }),
+      result('w2', 'success', { check: check({ attempts: 3 }), rollback: rolled() }),
+      result('w3', 'success', { check: check({ attempts: 2 }), rollback: rolled({ status: 'failed', exitCode: 3 }) }),
+      result('w4', 'success', { check: check({ attempts: 2, soak: 'ok' }), rollback: rolled() }),
+      result('w5', 'success', { check: check({ attempts: 1 }), rollback: null }),
+      result('w6', 'success', { check: null, rollback: rolled() }),
+      result('w7', 'success', { check: check({ attempts: 2 }), rollback: rolled({ status: 'failed', exitCode: 4 }) }),
+      result('w8', 'success', { check: check({ attempts: 2 }), rollback: rolled({ status: 'error', exitCode: null, error: 'connection lost' }) }),
+      result('w9', 'success', { check: check({ attempts: 2 }), rollback: rolled({ status: 'error', exitCode: null, error: 'connection refused' }) }),
+    ])
+    const names = rows(html).map((r) => /<code>([^<]+)<\/code>/.exec(r)?.[1])
+    assert.deepEqual(names, ['w[1-2]', 'w3', 'w4', 'w5', 'w6', 'w7', 'w8', 'w9'])
+    assert.match(rows(html)[0], /\(2 hosts\).*<td>health check passed on attempts 1–3 of 12<\/td><\/tr>$/)
   })
 })

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as core from '@actions/core'
-import { isFailure, TAIL_LINES, type HostResult } from '../../engine/model.js'
+import { isFailure, TAIL_LINES, type HostResult, type HostRollback } from '../../engine/model.js'
 import { maskSecrets } from '../../engine/output/secrets.js'
 import { writeNewFile } from '../local-files.js'
 
@@ -18,10 +18,25 @@ export const OUTPUTS_BUDGET = 450_000
 
 /**
  * When the `results` entries do not fit even with no output lines and errors cut to their
- * class, these fields are dropped from every entry, in this order, until they fit.
+ * class, these fields are dropped from every entry, in this order, until they fit: the bulky
+ * and the derivable first, then the details of the safe rollout, `rollback` last of them as
+ * what a later rollback step reads (with `changed` and `rolled-back`, which are lists of their own).
  * `host` and `status` are always kept.
  */
-export const DROP_ORDER = ['output', 'error', 'signal', 'attempts', 'batch', 'durationMs', 'username', 'port', 'exitCode'] as const
+export const DROP_ORDER = [
+  'output',
+  'error',
+  'check',
+  'signal',
+  'attempts',
+  'batch',
+  'durationMs',
+  'preflight',
+  'rollback',
+  'username',
+  'port',
+  'exitCode',
+] as const
 type Field = (typeof DROP_ORDER)[number]
 
 export interface ResultsJson {
@@ -41,7 +56,7 @@ export interface OutputTrim {
   errorsShortened: boolean
   droppedFields: string[]
   hostsLeftOut: number
-  /** `succeeded` / `failed` when cut to the hosts that fit. */
+  /** The host lists (`succeeded`, `failed`, `changed`, `rolled-back`) cut to the hosts that fit, in that order. */
   listsCut: string[]
   /** The file holding every host's full entry, when `results` was trimmed at all. */
   resultsFile: string | null
@@ -60,7 +75,19 @@ export function resultEntry(r: HostResult, tailLines = TAIL_LINES, secrets: read
     output: tailLines > 0 ? maskSecrets(r.tail.slice(-tailLines).join('\n'), secrets) : '',
     attempts: r.attempts,
     batch: r.batch,
+    preflight: r.preflight,
+    check: r.check === null ? null : { attempts: r.check.attempts, exitCode: r.check.exitCode, durationMs: r.check.durationMs, soak: r.check.soak },
+    rollback: r.rollback === null ? null : rollbackEntry(r.rollback, tailLines, secrets),
   }
+}
+
+/**
+ * The rollback's run as `results` has it: its last `tailLines` output lines and, when it did not
+ * run to an exit status, why, as one more last line (so it goes with the output when lines are cut).
+ */
+function rollbackEntry(rb: HostRollback, tailLines: number, secrets: readonly string[]) {
+  const lines = tailLines > 0 ? [...rb.tail.slice(-tailLines), ...(rb.error === null ? [] : [rb.error])] : []
+  return { status: rb.status, exitCode: rb.exitCode, durationMs: rb.durationMs, output: maskSecrets(lines.join('\n'), secrets) }
 }
 type Entry = Partial<ReturnType<typeof resultEntry>>
 
@@ -143,8 +170,25 @@ function nameList(names: string[], budget: number): { text: string; cut: boolean
   return { text: names.slice(0, kept).join('\n'), cut: kept < names.length }
 }
 
+/** The host lists, in the order they keep their names when they must be cut (what a failed deploy needs first). */
+export const LIST_PRIORITY = ['failed', 'changed', 'rolled-back', 'succeeded'] as const
+type ListName = (typeof LIST_PRIORITY)[number]
+/** The order `listsCut` names them in: the outputs' own. */
+const LIST_ORDER: readonly ListName[] = ['succeeded', 'failed', 'changed', 'rolled-back']
+
+/** Who is on each list, in host order. */
+const MEMBERS: Record<ListName, (r: HostResult) => boolean> = {
+  succeeded: (r) => r.status === 'success',
+  failed: (r) => isFailure(r.status),
+  // The command's exec request was sent: the set a later rollback step needs.
+  changed: (r) => r.changed,
+  'rolled-back': (r) => r.rollback?.status === 'success',
+}
+
+type OutputName = 'results' | ListName | `${ListName}-count` | 'results-file'
+
 export interface Outputs {
-  values: Record<'results' | 'succeeded' | 'failed' | 'succeeded-count' | 'failed-count' | 'results-file', string>
+  values: Record<OutputName, string>
   trim: Omit<OutputTrim, 'resultsFile'>
   /** Every host's full entry, for the results file. */
   fullJson: string
@@ -153,17 +197,17 @@ export interface Outputs {
 /**
  * Every output's value, all of them together at most OUTPUTS_BUDGET UTF-16 code units whatever the
  * host names (`resultsFile`, the path results-file would name, is counted whether or not it is used).
- * The budget goes first to the counts and results-file, then to `results` beside the full
- * `succeeded` and `failed` lists, trimmed as resultsJson says. Only when even `host` and `status`
- * of every host do not fit beside the lists are the lists cut (`failed` keeps its names before
- * `succeeded`); only when they are empty are hosts left out of `results`.
+ * The budget goes first to the counts and results-file, then to `results` beside the full host
+ * lists, trimmed as resultsJson says. Only when even `host` and `status` of every host do not fit
+ * beside the lists are the lists cut, in LIST_PRIORITY: each keeps as many whole names as fit in
+ * what the ones before it left, and once one is cut the rest are empty. Only when they are empty
+ * are hosts left out of `results`.
  */
 export function buildOutputs(results: HostResult[], secrets: readonly string[] = [], resultsFile = '', budget = OUTPUTS_BUDGET): Outputs {
-  const succeeded = results.filter((r) => r.status === 'success').map((r) => r.target.label)
-  const failed = results.filter((r) => isFailure(r.status)).map((r) => r.target.label)
-  const counts = { 'succeeded-count': String(succeeded.length), 'failed-count': String(failed.length) }
-  const fixed = utf16Units(resultsFile) + utf16Units(counts['succeeded-count']) + utf16Units(counts['failed-count'])
-  const fullLists = utf16Units(succeeded.join('\n')) + utf16Units(failed.join('\n'))
+  const names = Object.fromEntries(LIST_ORDER.map((l) => [l, results.filter(MEMBERS[l]).map((r) => r.target.label)])) as Record<ListName, string[]>
+  const counts = Object.fromEntries(LIST_ORDER.map((l) => [`${l}-count`, String(names[l].length)])) as Record<`${ListName}-count`, string>
+  const fixed = utf16Units(resultsFile) + Object.values(counts).reduce((n, c) => n + utf16Units(c), 0)
+  const fullLists = LIST_ORDER.reduce((n, l) => n + utf16Units(names[l].join('\n')), 0)
   let trimmed = resultsJson(results, secrets, budget - fixed - fullLists)
   if (trimmed.hostsLeftOut > 0) {
     trimmed = leaveOut(
@@ -172,24 +216,24 @@ export function buildOutputs(results: HostResult[], secrets: readonly string[] =
     )
   }
   const { json, tailLines, errorsShortened, droppedFields, hostsLeftOut } = trimmed
-  const room = budget - fixed - utf16Units(json)
-  const failedList = nameList(failed, room)
-  const succeededList = nameList(succeeded, room - utf16Units(failedList.text))
+  let room = budget - fixed - utf16Units(json)
+  const lists = {} as Record<ListName, { text: string; cut: boolean }>
+  for (const l of LIST_PRIORITY) {
+    lists[l] = nameList(names[l], room)
+    // Strictly in priority: a list after a cut one gets nothing, not the names that happen to fit.
+    room = lists[l].cut ? 0 : room - utf16Units(lists[l].text)
+  }
   return {
     values: {
       results: json,
-      succeeded: succeededList.text,
-      failed: failedList.text,
+      succeeded: lists.succeeded.text,
+      failed: lists.failed.text,
+      changed: lists.changed.text,
+      'rolled-back': lists['rolled-back'].text,
       ...counts,
       'results-file': '',
     },
-    trim: {
-      tailLines,
-      errorsShortened,
-      droppedFields,
-      hostsLeftOut,
-      listsCut: [...(succeededList.cut ? ['succeeded'] : []), ...(failedList.cut ? ['failed'] : [])],
-    },
+    trim: { tailLines, errorsShortened, droppedFields, hostsLeftOut, listsCut: LIST_ORDER.filter((l) => lists[l].cut) },
     fullJson: fullResultsJson(results, secrets),
   }
 }

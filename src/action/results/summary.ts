@@ -4,13 +4,13 @@ import { isFailure, TAIL_LINES, type HostResult, type HostStatus } from '../../e
 import { maskSecrets } from '../../engine/output/secrets.js'
 import { countHosts, formatSeconds } from '../../engine/format.js'
 import type { OutputTrim } from './outputs.js'
-import type { Verdict } from './verdict.js'
+import { rollbackLine, type Verdict } from './verdict.js'
 import { foldHosts } from '../../engine/targets/nodeset.js'
 import { gatherKey, gatherRows } from './gather.js'
 
 /** GitHub's job summary limit is 1 MiB per step; leave room for the header and the closing notes. */
 export const SUMMARY_BUDGET = 900 * 1024
-const STATUS_ORDER: HostStatus[] = ['error', 'timeout', 'failed', 'cancelled', 'skipped', 'success']
+const STATUS_ORDER: HostStatus[] = ['error', 'timeout', 'failed', 'unhealthy', 'cancelled', 'skipped', 'success']
 const CELL_CHARS = 2000
 
 /**
@@ -54,10 +54,13 @@ function contextLine(env: NodeJS.ProcessEnv = process.env): string {
   return `<p>${htmlText(repo)}${at}${where}${link}</p>\n`
 }
 
-/** Error and last output lines; secrets are masked before the cut, so no part of one is left. */
-function detailCell(r: HostResult, lines: number, secrets: readonly string[]): string {
+/** Error, health check and last output lines; secrets are masked before the cut, so no part of one is left. */
+function detailCell(group: HostResult[], lines: number, secrets: readonly string[]): string {
+  const [r] = group
   const parts: string[] = []
   if (r.error && r.status !== 'success') parts.push(`<strong>${htmlText(stripAnsi(maskSecrets(r.error, secrets)))}</strong>`)
+  const check = checkText(group)
+  if (check) parts.push(check.passed ? htmlText(check.text) : `<strong>${htmlText(check.text)}</strong>`)
   const tail = r.tail.slice(-lines).map(stripAnsi)
   if (tail.length > 0) {
     let text = maskSecrets(tail.join('\n'), secrets)
@@ -67,27 +70,71 @@ function detailCell(r: HostResult, lines: number, secrets: readonly string[]): s
   return parts.join('')
 }
 
+/**
+ * The health check in a few words: `health check passed on attempt 3/12`, `health check failed
+ * 12 attempts (exit 7)`, the soak check after it. A row's hosts agree on all but the attempts
+ * (see gatherResults), which show as a range over them, as durations do.
+ */
+function checkText(group: HostResult[]): { text: string; passed: boolean } | null {
+  const [{ check, status }] = group
+  if (check === null) return null
+  const attempts = group.map((h) => h.check?.attempts ?? 0)
+  const [min, max] = [Math.min(...attempts), Math.max(...attempts)]
+  const exit = check.exitCode === null ? 'no exit code' : `exit ${check.exitCode}`
+  const on = min === max ? `attempt ${min}/${check.planned}` : `attempts ${min}–${max} of ${check.planned}`
+  if (check.soak === 'failed') return { text: `health check passed on ${on}; soak check failed (${exit})`, passed: false }
+  if (check.exitCode === 0) return { text: `health check passed on ${on}${check.soak === 'ok' ? '; soak check passed' : ''}`, passed: true }
+  const count = min === max ? `${min} ${min === 1 ? 'attempt' : 'attempts'}` : `${min}–${max} attempts`
+  // Not unhealthy: the host ended otherwise (connection lost, cancelled) before the check's verdict.
+  return { text: `health check ${status === 'unhealthy' ? 'failed' : 'stopped after'} ${count} (${exit})`, passed: false }
+}
+
+/** How the rollback ended: `success`, `failed (exit 3)`, `error: <why>`; empty when none ran. */
+function rollbackCell(r: HostResult, secrets: readonly string[]): string {
+  const rb = r.rollback
+  if (rb === null) return ''
+  if (rb.error !== null) return htmlText(stripAnsi(maskSecrets(`${rb.status}: ${rb.error}`, secrets)).slice(0, CELL_CHARS))
+  return rb.status === 'failed' && rb.exitCode !== null ? `failed (exit ${rb.exitCode})` : rb.status
+}
+
 function exitCell(r: HostResult): string {
   if (r.signal) return htmlText(r.signal)
   return r.exitCode === null ? '' : String(r.exitCode)
 }
 
-/** Hosts whose results look the same (batch, status, exit code or signal, output tail, error) share a row. */
+/**
+ * Hosts whose results look the same (batch, status, exit code or signal, output tail, error,
+ * how the rollback ended, the health check's outcome but not its attempts) share a row.
+ */
 function gatherResults(sorted: HostResult[]): HostResult[][] {
-  return gatherRows(sorted, (r) => `${r.batch}:${gatherKey(r.status, r.exitCode, r.signal, r.tail, r.error)}`).map((g) => g.items)
+  const key = (r: HostResult) =>
+    JSON.stringify([
+      r.batch,
+      gatherKey(r.status, r.exitCode, r.signal, r.tail, r.error),
+      r.rollback && [r.rollback.status, r.rollback.exitCode, r.rollback.error],
+      r.check && [r.check.planned, r.check.exitCode, r.check.soak],
+    ])
+  return gatherRows(sorted, key).map((g) => g.items)
+}
+
+/** The optional columns: Batch (some host ran in a batch), Rollback (some host was rolled back). */
+interface Columns {
+  batches: boolean
+  rollbacks: boolean
 }
 
 /** One row for a group of alike hosts: their names folded (`web[01-37].example.com`), the count when more than one. */
-function row(group: HostResult[], lines: number, secrets: readonly string[], batches: boolean): string {
+function row(group: HostResult[], lines: number, secrets: readonly string[], cols: Columns): string {
   const [r] = group
   const names = `<code>${htmlText(foldHosts(group.map((h) => h.target.label)))}</code>${group.length > 1 ? ` (${group.length} hosts)` : ''}`
   const cells = [
-    ...(batches ? [r.batch === null ? '' : String(r.batch)] : []),
+    ...(cols.batches ? [r.batch === null ? '' : String(r.batch)] : []),
     names,
     r.status,
     exitCell(r),
     r.status === 'skipped' ? '' : durationCell(group),
-    detailCell(r, lines, secrets),
+    ...(cols.rollbacks ? [rollbackCell(r, secrets)] : []),
+    detailCell(group, lines, secrets),
   ]
   return `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>\n`
 }
@@ -99,7 +146,7 @@ function durationCell(group: HostResult[]): string {
   return min === max ? formatSeconds(min) : `${formatSeconds(min)} – ${formatSeconds(max)}`
 }
 
-/** Failures first (errors, timeouts, failed, cancelled), then skipped, then successes; host order within each. */
+/** Failures first (errors, timeouts, failed, unhealthy, cancelled), then skipped, then successes; host order within each. */
 export function sortForSummary(results: HostResult[]): HostResult[] {
   return results
     .map((r, i) => ({ r, i }))
@@ -131,10 +178,31 @@ function trimNotes(opts: SummaryOptions): string[] {
     notes.push(`<strong>The <code>results</code> output is incomplete</strong>: it leaves out the last ${countHosts(opts.hostsLeftOut)}, ${limit}.`)
   if (opts.listsCut?.length)
     notes.push(
-      `<strong>The ${opts.listsCut.map((o) => `<code>${o}</code>`).join(' and ')} output ${opts.listsCut.length > 1 ? 'lists are' : 'list is'} incomplete</strong>: ${limit}, ${opts.listsCut.length > 1 ? 'they name' : 'it names'} only the first hosts; the counts are exact.`,
+      `<strong>The ${andList(opts.listsCut.map((o) => `<code>${o}</code>`))} output ${opts.listsCut.length > 1 ? 'lists are' : 'list is'} incomplete</strong>: ${limit}, ${opts.listsCut.length > 1 ? 'they name' : 'it names'} only the first hosts; the counts are exact.`,
     )
   if (opts.resultsFile) notes.push(`Every host's full entry is in <code>${htmlText(opts.resultsFile)}</code> (the <code>results-file</code> output).`)
   return notes
+}
+
+/** `a`, `a and b`, `a, b and c`. */
+function andList(items: string[]): string {
+  return items.length > 1 ? `${items.slice(0, -1).join(', ')} and ${items.at(-1)}` : items.join('')
+}
+
+/** The preflight and rollback lines, when they ran. */
+function safetyLines(run: FanoutResult, secrets: readonly string[]): string {
+  let html = ''
+  const p = run.preflight
+  if (p) {
+    const halted = p.halted ? `; ${p.failed} failed, more than max-failures allows, so no host ran the command` : ''
+    html += `<p>preflight: ${p.passed} of ${countHosts(p.hosts)} passed in ${formatSeconds(p.durationMs)}${halted}</p>\n`
+  }
+  const rb = run.rollback
+  if (rb) {
+    const took = rb.hosts > 0 ? ` in ${formatSeconds(rb.durationMs)}` : ''
+    html += `<p>${htmlText(rollbackLine(rb))}${took}; the rollout halted: ${htmlText(stripAnsi(maskSecrets(rb.reason, secrets)))}</p>\n`
+  }
+  return html
 }
 
 /** The job summary as HTML: verdict, counts, context and the results table, kept under the 1 MiB limit. */
@@ -146,22 +214,24 @@ export function buildSummary(run: FanoutResult, verdict: Verdict, opts: SummaryO
     .map(([s, n]) => `${n} ${s}`)
     .join(' · ')
   const shard = opts.shard ? ` · ${htmlText(opts.shard)}` : ''
-  let html = `<h2>${icon} ssh-fanout</h2>\n<p><strong>${htmlText(verdict.message)}</strong></p>\n<p>${counts}${shard}</p>\n${contextLine()}`
+  let html = `<h2>${icon} ssh-fanout</h2>\n<p><strong>${htmlText(verdict.message)}</strong></p>\n<p>${counts}${shard}</p>\n${safetyLines(run, secrets)}${contextLine()}`
   const notes = trimNotes(opts)
   if (opts.hostKeysShown)
     notes.push(
       "strict-host-key-checking is off: host keys were accepted without checking. Each host's key fingerprint is in its log group; pin them with <code>fingerprints</code>.",
     )
 
-  const batches = run.results.some((r) => r.batch !== null)
-  const header = `<table>\n<tr>${batches ? '<th>Batch</th>' : ''}<th>Host</th><th>Status</th><th>Exit</th><th>Duration</th><th>Error / last output</th></tr>\n`
+  const cols: Columns = { batches: run.results.some((r) => r.batch !== null), rollbacks: run.results.some((r) => r.rollback !== null) }
+  const header =
+    `<table>\n<tr>${cols.batches ? '<th>Batch</th>' : ''}<th>Host</th><th>Status</th><th>Exit</th><th>Duration</th>` +
+    `${cols.rollbacks ? '<th>Rollback</th>' : ''}<th>Error / last output</th></tr>\n`
   const groups = gatherResults(sortForSummary(run.results))
   // Fewer output lines per row for big fleets, so the table fits.
   let lines = TAIL_LINES
-  let rows = groups.map((g) => row(g, lines, secrets, batches))
+  let rows = groups.map((g) => row(g, lines, secrets, cols))
   while (lines > 1 && size(rows) + html.length > SUMMARY_BUDGET) {
     lines = Math.max(1, Math.floor(lines / 2))
-    rows = groups.map((g) => row(g, isFailure(g[0].status) ? lines : Math.min(lines, 1), secrets, batches))
+    rows = groups.map((g) => row(g, isFailure(g[0].status) ? lines : Math.min(lines, 1), secrets, cols))
   }
   let used = html.length + header.length
   let shown = 0

@@ -1,5 +1,6 @@
 import * as core from '@actions/core'
 import type { FanoutResult } from '../../engine/fanout/fanout.js'
+import type { RollbackSummary } from '../../engine/fanout/types.js'
 import { isFailure, type HostResult } from '../../engine/model.js'
 import { describeThreshold, type Threshold } from '../../engine/parse.js'
 import { inert } from '../log/remote-text.js'
@@ -16,6 +17,20 @@ export interface Verdict {
 
 /** `nothingToRun` says why there are no hosts (an empty shard), for a run of none. */
 export function verdict(run: FanoutResult, threshold: Threshold, nothingToRun?: string): Verdict {
+  const v = outcome(run, threshold, nothingToRun)
+  return run.rollback ? { ...v, message: `${v.message}; ${rollbackLine(run.rollback)}` } : v
+}
+
+/**
+ * `rolled back N of M changed hosts (K failed)`: N rollbacks exited 0, K did not. When no host had
+ * changed (preflight halted the rollout, say), there was nothing to roll back, and it says that.
+ */
+export function rollbackLine(rb: RollbackSummary): string {
+  if (rb.hosts === 0) return 'no host had changed, so none was rolled back'
+  return `rolled back ${rb.succeeded} of ${countHosts(rb.hosts, 'changed')} (${rb.failed} failed)`
+}
+
+function outcome(run: FanoutResult, threshold: Threshold, nothingToRun?: string): Verdict {
   const total = run.results.length
   if (total === 0) return { failed: false, message: `Nothing to run: ${nothingToRun ?? 'there are no hosts'}` }
   const failed = run.results.filter((r) => isFailure(r.status))
@@ -25,7 +40,8 @@ export function verdict(run: FanoutResult, threshold: Threshold, nothingToRun?: 
   }
   if (run.thresholdExceeded) {
     const skipped = run.results.filter((r) => r.status === 'skipped')
-    const why = skipped.some((r) => /later batches/.test(r.error ?? '')) ? 'later batches' : 'fail-fast'
+    const halted = run.preflight?.halted === true
+    const why = halted ? 'preflight failed' : skipped.some((r) => /later batches/.test(r.error ?? '')) ? 'later batches' : 'fail-fast'
     const tail = skipped.length > 0 ? `; ${skipped.length} ${skipped.length === 1 ? 'host was' : 'hosts were'} not started (${why})` : ''
     return { failed: true, message: `${failed.length} of ${countHosts(total)} failed, more than max-failures (${allowed}): ${namesOf(failed)}${tail}` }
   }
@@ -35,8 +51,14 @@ export function verdict(run: FanoutResult, threshold: Threshold, nothingToRun?: 
   return { failed: false, message: total === 1 ? 'The 1 host succeeded' : `All ${total} hosts succeeded` }
 }
 
+/** `web1 (exit 3), web2 (unhealthy), web3 (preflight error)`: what each failed host ended as. */
 function namesOf(results: HostResult[], max = 20): string {
-  const names = results.slice(0, max).map((r) => `${r.target.label} (${r.status === 'failed' ? (r.signal ?? `exit ${r.exitCode}`) : r.status})`)
+  const how = (r: HostResult) => {
+    const status = r.status === 'failed' ? (r.signal ?? `exit ${r.exitCode}`) : r.status
+    // A preflight failure's exit code is the preflight-command's, not the command's: say so.
+    return r.preflight === 'failed' ? `preflight ${status}` : status
+  }
+  const names = results.slice(0, max).map((r) => `${r.target.label} (${how(r)})`)
   const more = results.length > max ? `, and ${results.length - max} more` : ''
   return names.join(', ') + more
 }
@@ -48,8 +70,7 @@ export function annotateFailures(run: FanoutResult, stepFails: boolean): void {
   const budget = MAX_ERROR_ANNOTATIONS - (stepFails ? 1 : 0) - (run.results.some((r) => r.errorKind === 'jump host') ? 1 : 0)
   const individual = failed.length <= budget ? failed : failed.slice(0, budget - 1)
   for (const r of individual) {
-    const why = r.status === 'failed' ? (r.signal ? `killed by ${r.signal}` : `exit code ${r.exitCode}`) : (r.error ?? r.status)
-    core.error(inert(`${r.target.label}: ${r.status}: ${why}`), { title: inert(`ssh-fanout: ${r.target.label} ${r.status}`) })
+    core.error(inert(`${r.target.label}: ${r.status}: ${failureWhy(r)}`), { title: inert(`ssh-fanout: ${r.target.label} ${r.status}`) })
   }
   const rest = failed.slice(individual.length)
   if (rest.length > 0) {
@@ -61,4 +82,22 @@ export function annotateFailures(run: FanoutResult, stepFails: boolean): void {
       title: `ssh-fanout: ${countHosts(rest.length, 'more')} failed`,
     })
   }
+}
+
+/** What an annotation says a failed host ended with. */
+function failureWhy(r: HostResult): string {
+  if (r.status === 'unhealthy') return unhealthyWhy(r)
+  if (r.status !== 'failed') return r.error ?? r.status
+  const how = r.signal ? `killed by ${r.signal}` : `exit code ${r.exitCode}`
+  // A preflight failure's exit code is the preflight-command's, not the command's.
+  return r.preflight === 'failed' ? `preflight-command ${how}` : how
+}
+
+/** `health check failed 12 attempts (last exit code 7)`, or the soak check after batch-pause when that failed. */
+function unhealthyWhy(r: HostResult): string {
+  const c = r.check
+  if (c === null) return r.error ?? 'health check failed'
+  const exit = c.exitCode === null ? 'no exit code' : `exit code ${c.exitCode}`
+  if (c.soak === 'failed') return `soak check after batch-pause failed (${exit}); the health check had passed on attempt ${c.attempts}/${c.planned}`
+  return `health check failed ${c.attempts} ${c.attempts === 1 ? 'attempt' : 'attempts'} (${c.exitCode === null ? exit : `last ${exit}`})`
 }
