@@ -27345,7 +27345,7 @@ function checkedOutcome(exited, run, timeoutMs) {
                 status: 'unhealthy',
                 exitCode,
                 signal: run.signal,
-                error: `unhealthy: check-command did not pass within check-timeout (${formatSeconds(timeoutMs)}): ${after}, the last: ${run.last}`,
+                error: `check-command did not pass within check-timeout (${formatSeconds(timeoutMs)}): ${after}, the last: ${run.last}`,
                 check: run,
             };
         case 'lost':
@@ -28292,7 +28292,11 @@ async function runHost(target, output, ctx, onUploadProgress) {
         // Waiting for a (re)connecting bastion is not part of the host's connect-timeout.
         const unavailable = await untilReady(ctx.transport, ctx.signal);
         if (unavailable === 'cancelled') {
-            const result = { ...skippedResult(target, 'not started: the job was cancelled while waiting for the jump host'), durationMs: Date.now() - startedAt, attempts };
+            const result = {
+                ...skippedResult(target, 'not started: the job was cancelled while waiting for the jump host'),
+                durationMs: Date.now() - startedAt,
+                attempts,
+            };
             return { result, checkOutput: null };
         }
         if (unavailable) {
@@ -28530,7 +28534,12 @@ async function runRollback(opts, ledger, ctx) {
                 { name: ROLLBACK_REASON_NAME, value: reason },
                 { name: STATUS_NAME, value: host.status },
             ]);
-            const session = { ...ctx.session, command: rollback.envPrefix + vars + rollback.command, prepare: undefined, check: undefined };
+            const session = {
+                ...ctx.session,
+                command: rollback.envPrefix + vars + rollback.command,
+                prepare: undefined,
+                check: undefined,
+            };
             const spool = opts.spoolDir.spool(opts.maxOutputBytes);
             const { result } = await runHost(host.target, spool, { ...ctx, session });
             const done = { ...host, rollback: rollbackOf(result) };
@@ -28603,7 +28612,10 @@ async function soakCheck(opts, check, ledger, ctx, batch, batches) {
             return void (await spool.dispose());
         const passed = result.status === 'success';
         const line = `soak check: ${passed ? 'exit 0' : soak_describe(result)}`;
-        const check = { ...(before.check ?? { attempts: 0, planned: 0, exitCode: null, durationMs: 0, log: [] }), soak: passed ? 'ok' : 'failed' };
+        const check = {
+            ...(before.check ?? { attempts: 0, planned: 0, exitCode: null, durationMs: 0, log: [] }),
+            soak: passed ? 'ok' : 'failed',
+        };
         check.log = [...check.log, line];
         if (passed) {
             ledger.revise(index, { ...before, check });
@@ -28614,7 +28626,7 @@ async function soakCheck(opts, check, ledger, ctx, batch, batches) {
             status: 'unhealthy',
             exitCode: result.exitCode,
             signal: result.signal,
-            error: `unhealthy: the soak check at the end of batch-pause failed (${soak_describe(result)})`,
+            error: `the soak check at the end of batch-pause failed (${soak_describe(result)})`,
             errorKind: null,
             tail: result.tail,
             check: { ...check, exitCode: result.exitCode },
@@ -28663,7 +28675,14 @@ async function fanout(opts) {
     const plannedBatch = opts.batches ? batches.flatMap((size, b) => new Array(size).fill(b + 1)) : [];
     const ledger = new Ledger(opts.targets, opts.threshold, opts.reporter, (index) => plannedBatch[index] ?? null);
     const transport = opts.transport ?? new DirectTransport(opts.session.lookup);
-    const base = { session: opts.session, retries: opts.retries, retryBaseDelayMs: opts.retryBaseDelayMs, signal: opts.signal, reporter: opts.reporter, transport };
+    const base = {
+        session: opts.session,
+        retries: opts.retries,
+        retryBaseDelayMs: opts.retryBaseDelayMs,
+        signal: opts.signal,
+        reporter: opts.reporter,
+        transport,
+    };
     let stoppedEarly = false;
     let preflight = null;
     // After preflight, every connection (the command, the soak check, the rollback) must show the key the host showed there.
@@ -28710,7 +28729,8 @@ async function fanout(opts) {
     }
     await ledger.settled();
     let rollback = null;
-    if (opts.rollback && ledger.exceeded() && !opts.signal?.aborted) {
+    // Nothing to undo when the command reached no host (e.g. preflight halted the run).
+    if (opts.rollback && ledger.exceeded() && !opts.signal?.aborted && ledger.results.some((r) => r?.changed)) {
         rollback = await runRollback(opts, ledger, { ...base, session: { ...opts.session, hostKeys } });
         await ledger.settled();
     }
@@ -31263,10 +31283,25 @@ class LogDir {
 const OUTPUTS_BUDGET = 450_000;
 /**
  * When the `results` entries do not fit even with no output lines and errors cut to their
- * class, these fields are dropped from every entry, in this order, until they fit.
+ * class, these fields are dropped from every entry, in this order, until they fit: the bulky
+ * and the derivable first, then the details of the safe rollout, `rollback` last of them as
+ * what a later rollback step reads (with `changed` and `rolled-back`, which are lists of their own).
  * `host` and `status` are always kept.
  */
-const DROP_ORDER = ['output', 'error', 'signal', 'attempts', 'batch', 'durationMs', 'username', 'port', 'exitCode'];
+const DROP_ORDER = [
+    'output',
+    'error',
+    'check',
+    'signal',
+    'attempts',
+    'batch',
+    'durationMs',
+    'preflight',
+    'rollback',
+    'username',
+    'port',
+    'exitCode',
+];
 function resultEntry(r, tailLines = TAIL_LINES, secrets = []) {
     return {
         host: r.target.host,
@@ -31280,7 +31315,18 @@ function resultEntry(r, tailLines = TAIL_LINES, secrets = []) {
         output: tailLines > 0 ? maskSecrets(r.tail.slice(-tailLines).join('\n'), secrets) : '',
         attempts: r.attempts,
         batch: r.batch,
+        preflight: r.preflight,
+        check: r.check === null ? null : { attempts: r.check.attempts, exitCode: r.check.exitCode, durationMs: r.check.durationMs, soak: r.check.soak },
+        rollback: r.rollback === null ? null : rollbackEntry(r.rollback, tailLines, secrets),
     };
+}
+/**
+ * The rollback's run as `results` has it: its last `tailLines` output lines and, when it did not
+ * run to an exit status, why, as one more last line (so it goes with the output when lines are cut).
+ */
+function rollbackEntry(rb, tailLines, secrets) {
+    const lines = tailLines > 0 ? [...rb.tail.slice(-tailLines), ...(rb.error === null ? [] : [rb.error])] : [];
+    return { status: rb.status, exitCode: rb.exitCode, durationMs: rb.durationMs, output: maskSecrets(lines.join('\n'), secrets) };
 }
 /** A text's size as GitHub counts outputs: UTF-16 code units. */
 const utf16Units = (text) => text.length;
@@ -31353,43 +31399,55 @@ function nameList(names, budget) {
     const kept = howManyFit(names.map(utf16Units), 0, budget);
     return { text: names.slice(0, kept).join('\n'), cut: kept < names.length };
 }
+/** The host lists, in the order they keep their names when they must be cut (what a failed deploy needs first). */
+const LIST_PRIORITY = ['failed', 'changed', 'rolled-back', 'succeeded'];
+/** The order `listsCut` names them in: the outputs' own. */
+const LIST_ORDER = ['succeeded', 'failed', 'changed', 'rolled-back'];
+/** Who is on each list, in host order. */
+const MEMBERS = {
+    succeeded: (r) => r.status === 'success',
+    failed: (r) => isFailure(r.status),
+    // The command's exec request was sent: the set a later rollback step needs.
+    changed: (r) => r.changed,
+    'rolled-back': (r) => r.rollback?.status === 'success',
+};
 /**
  * Every output's value, all of them together at most OUTPUTS_BUDGET UTF-16 code units whatever the
  * host names (`resultsFile`, the path results-file would name, is counted whether or not it is used).
- * The budget goes first to the counts and results-file, then to `results` beside the full
- * `succeeded` and `failed` lists, trimmed as resultsJson says. Only when even `host` and `status`
- * of every host do not fit beside the lists are the lists cut (`failed` keeps its names before
- * `succeeded`); only when they are empty are hosts left out of `results`.
+ * The budget goes first to the counts and results-file, then to `results` beside the full host
+ * lists, trimmed as resultsJson says. Only when even `host` and `status` of every host do not fit
+ * beside the lists are the lists cut, in LIST_PRIORITY: each keeps as many whole names as fit in
+ * what the ones before it left, and once one is cut the rest are empty. Only when they are empty
+ * are hosts left out of `results`.
  */
 function buildOutputs(results, secrets = [], resultsFile = '', budget = OUTPUTS_BUDGET) {
-    const succeeded = results.filter((r) => r.status === 'success').map((r) => r.target.label);
-    const failed = results.filter((r) => isFailure(r.status)).map((r) => r.target.label);
-    const counts = { 'succeeded-count': String(succeeded.length), 'failed-count': String(failed.length) };
-    const fixed = utf16Units(resultsFile) + utf16Units(counts['succeeded-count']) + utf16Units(counts['failed-count']);
-    const fullLists = utf16Units(succeeded.join('\n')) + utf16Units(failed.join('\n'));
+    const names = Object.fromEntries(LIST_ORDER.map((l) => [l, results.filter(MEMBERS[l]).map((r) => r.target.label)]));
+    const counts = Object.fromEntries(LIST_ORDER.map((l) => [`${l}-count`, String(names[l].length)]));
+    const fixed = utf16Units(resultsFile) + Object.values(counts).reduce((n, c) => n + utf16Units(c), 0);
+    const fullLists = LIST_ORDER.reduce((n, l) => n + utf16Units(names[l].join('\n')), 0);
     let trimmed = resultsJson(results, secrets, budget - fixed - fullLists);
     if (trimmed.hostsLeftOut > 0) {
         trimmed = leaveOut(results.map((r) => ({ host: r.target.host, status: r.status })), budget - fixed);
     }
     const { json, tailLines, errorsShortened, droppedFields, hostsLeftOut } = trimmed;
-    const room = budget - fixed - utf16Units(json);
-    const failedList = nameList(failed, room);
-    const succeededList = nameList(succeeded, room - utf16Units(failedList.text));
+    let room = budget - fixed - utf16Units(json);
+    const lists = {};
+    for (const l of LIST_PRIORITY) {
+        lists[l] = nameList(names[l], room);
+        // Strictly in priority: a list after a cut one gets nothing, not the names that happen to fit.
+        room = lists[l].cut ? 0 : room - utf16Units(lists[l].text);
+    }
     return {
         values: {
             results: json,
-            succeeded: succeededList.text,
-            failed: failedList.text,
+            succeeded: lists.succeeded.text,
+            failed: lists.failed.text,
+            changed: lists.changed.text,
+            'rolled-back': lists['rolled-back'].text,
             ...counts,
             'results-file': '',
         },
-        trim: {
-            tailLines,
-            errorsShortened,
-            droppedFields,
-            hostsLeftOut,
-            listsCut: [...(succeededList.cut ? ['succeeded'] : []), ...(failedList.cut ? ['failed'] : [])],
-        },
+        trim: { tailLines, errorsShortened, droppedFields, hostsLeftOut, listsCut: LIST_ORDER.filter((l) => lists[l].cut) },
         fullJson: fullResultsJson(results, secrets),
     };
 }
@@ -31588,7 +31646,8 @@ class ActionReporter {
 }
 const ROLLBACK_ICONS = { success: '↩️', failed: '❌', error: '⛔', timeout: '⏱️' };
 function groupTitle(r) {
-    const detail = r.status === 'success' || r.status === 'failed' ? (r.signal ? `killed by ${r.signal}` : `exit ${r.exitCode}`) : (r.error ?? r.status);
+    const exit = r.signal ? `killed by ${r.signal}` : `exit ${r.exitCode}`;
+    const detail = r.status === 'success' || r.status === 'failed' ? exit : r.status === 'unhealthy' ? `health check ${exit}` : (r.error ?? r.status);
     const attempts = r.attempts > 1 ? `, ${r.attempts} attempts` : '';
     const took = r.status === 'skipped' ? '' : ` (${formatSeconds(r.durationMs)}${attempts})`;
     return inert(`${ICONS[r.status]} ${r.status} ${r.target.label}: ${detail}${took}`);
@@ -31652,6 +31711,19 @@ async function printOutput(output) {
 const MAX_ERROR_ANNOTATIONS = 10;
 /** `nothingToRun` says why there are no hosts (an empty shard), for a run of none. */
 function verdict(run, threshold, nothingToRun) {
+    const v = outcome(run, threshold, nothingToRun);
+    return run.rollback ? { ...v, message: `${v.message}; ${rollbackLine(run.rollback)}` } : v;
+}
+/**
+ * `rolled back N of M changed hosts (K failed)`: N rollbacks exited 0, K did not. When no host had
+ * changed (preflight halted the rollout, say), there was nothing to roll back, and it says that.
+ */
+function rollbackLine(rb) {
+    if (rb.hosts === 0)
+        return 'no host had changed, so none was rolled back';
+    return `rolled back ${rb.succeeded} of ${countHosts(rb.hosts, 'changed')} (${rb.failed} failed)`;
+}
+function outcome(run, threshold, nothingToRun) {
     const total = run.results.length;
     if (total === 0)
         return { failed: false, message: `Nothing to run: ${nothingToRun ?? 'there are no hosts'}` };
@@ -31662,7 +31734,8 @@ function verdict(run, threshold, nothingToRun) {
     }
     if (run.thresholdExceeded) {
         const skipped = run.results.filter((r) => r.status === 'skipped');
-        const why = skipped.some((r) => /later batches/.test(r.error ?? '')) ? 'later batches' : 'fail-fast';
+        const halted = run.preflight?.halted === true;
+        const why = halted ? 'preflight failed' : skipped.some((r) => /later batches/.test(r.error ?? '')) ? 'later batches' : 'fail-fast';
         const tail = skipped.length > 0 ? `; ${skipped.length} ${skipped.length === 1 ? 'host was' : 'hosts were'} not started (${why})` : '';
         return { failed: true, message: `${failed.length} of ${countHosts(total)} failed, more than max-failures (${allowed}): ${namesOf(failed)}${tail}` };
     }
@@ -31671,8 +31744,14 @@ function verdict(run, threshold, nothingToRun) {
     }
     return { failed: false, message: total === 1 ? 'The 1 host succeeded' : `All ${total} hosts succeeded` };
 }
+/** `web1 (exit 3), web2 (unhealthy), web3 (preflight error)`: what each failed host ended as. */
 function namesOf(results, max = 20) {
-    const names = results.slice(0, max).map((r) => `${r.target.label} (${r.status === 'failed' ? (r.signal ?? `exit ${r.exitCode}`) : r.status})`);
+    const how = (r) => {
+        const status = r.status === 'failed' ? (r.signal ?? `exit ${r.exitCode}`) : r.status;
+        // A preflight failure's exit code is the preflight-command's, not the command's: say so.
+        return r.preflight === 'failed' ? `preflight ${status}` : status;
+    };
+    const names = results.slice(0, max).map((r) => `${r.target.label} (${how(r)})`);
     const more = results.length > max ? `, and ${results.length - max} more` : '';
     return names.join(', ') + more;
 }
@@ -31683,8 +31762,7 @@ function annotateFailures(run, stepFails) {
     const budget = MAX_ERROR_ANNOTATIONS - (stepFails ? 1 : 0) - (run.results.some((r) => r.errorKind === 'jump host') ? 1 : 0);
     const individual = failed.length <= budget ? failed : failed.slice(0, budget - 1);
     for (const r of individual) {
-        const why = r.status === 'failed' ? (r.signal ? `killed by ${r.signal}` : `exit code ${r.exitCode}`) : (r.error ?? r.status);
-        core/* error */.z3(inert(`${r.target.label}: ${r.status}: ${why}`), { title: inert(`ssh-fanout: ${r.target.label} ${r.status}`) });
+        core/* error */.z3(inert(`${r.target.label}: ${r.status}: ${failureWhy(r)}`), { title: inert(`ssh-fanout: ${r.target.label} ${r.status}`) });
     }
     const rest = failed.slice(individual.length);
     if (rest.length > 0) {
@@ -31696,6 +31774,26 @@ function annotateFailures(run, stepFails) {
             title: `ssh-fanout: ${countHosts(rest.length, 'more')} failed`,
         });
     }
+}
+/** What an annotation says a failed host ended with. */
+function failureWhy(r) {
+    if (r.status === 'unhealthy')
+        return unhealthyWhy(r);
+    if (r.status !== 'failed')
+        return r.error ?? r.status;
+    const how = r.signal ? `killed by ${r.signal}` : `exit code ${r.exitCode}`;
+    // A preflight failure's exit code is the preflight-command's, not the command's.
+    return r.preflight === 'failed' ? `preflight-command ${how}` : how;
+}
+/** `health check failed 12 attempts (last exit code 7)`, or the soak check after batch-pause when that failed. */
+function unhealthyWhy(r) {
+    const c = r.check;
+    if (c === null)
+        return r.error ?? 'health check failed';
+    const exit = c.exitCode === null ? 'no exit code' : `exit code ${c.exitCode}`;
+    if (c.soak === 'failed')
+        return `soak check after batch-pause failed (${exit}); the health check had passed on attempt ${c.attempts}/${c.planned}`;
+    return `health check failed ${c.attempts} ${c.attempts === 1 ? 'attempt' : 'attempts'} (${c.exitCode === null ? exit : `last ${exit}`})`;
 }
 
 ;// CONCATENATED MODULE: ./lib/engine/targets/nodeset.js
@@ -31866,9 +31964,10 @@ function gatherKey(status, exitCode, signal, tailLines, error) {
 
 
 
+
 /** GitHub's job summary limit is 1 MiB per step; leave room for the header and the closing notes. */
 const SUMMARY_BUDGET = 900 * 1024;
-const STATUS_ORDER = ['error', 'timeout', 'failed', 'cancelled', 'skipped', 'success'];
+const STATUS_ORDER = ['error', 'timeout', 'failed', 'unhealthy', 'cancelled', 'skipped', 'success'];
 const CELL_CHARS = 2000;
 /**
  * Escapes text for HTML exactly as the runner XML-escapes a secret (.NET SecurityElement.Escape:
@@ -31908,11 +32007,15 @@ function contextLine(env = process.env) {
     const where = workflow ? ` (${htmlText(workflow)}` + (job ? ` / ${htmlText(job)})` : ')') : '';
     return `<p>${htmlText(repo)}${at}${where}${link}</p>\n`;
 }
-/** Error and last output lines; secrets are masked before the cut, so no part of one is left. */
-function detailCell(r, lines, secrets) {
+/** Error, health check and last output lines; secrets are masked before the cut, so no part of one is left. */
+function detailCell(group, lines, secrets) {
+    const [r] = group;
     const parts = [];
     if (r.error && r.status !== 'success')
         parts.push(`<strong>${htmlText(stripAnsi(maskSecrets(r.error, secrets)))}</strong>`);
+    const check = checkText(group);
+    if (check)
+        parts.push(check.passed ? htmlText(check.text) : `<strong>${htmlText(check.text)}</strong>`);
     const tail = r.tail.slice(-lines).map(stripAnsi);
     if (tail.length > 0) {
         let text = maskSecrets(tail.join('\n'), secrets);
@@ -31922,26 +32025,66 @@ function detailCell(r, lines, secrets) {
     }
     return parts.join('');
 }
+/**
+ * The health check in a few words: `health check passed on attempt 3/12`, `health check failed
+ * 12 attempts (exit 7)`, the soak check after it. A row's hosts agree on all but the attempts
+ * (see gatherResults), which show as a range over them, as durations do.
+ */
+function checkText(group) {
+    const [{ check, status }] = group;
+    if (check === null)
+        return null;
+    const attempts = group.map((h) => h.check?.attempts ?? 0);
+    const [min, max] = [Math.min(...attempts), Math.max(...attempts)];
+    const exit = check.exitCode === null ? 'no exit code' : `exit ${check.exitCode}`;
+    const on = min === max ? `attempt ${min}/${check.planned}` : `attempts ${min}–${max} of ${check.planned}`;
+    if (check.soak === 'failed')
+        return { text: `health check passed on ${on}; soak check failed (${exit})`, passed: false };
+    if (check.exitCode === 0)
+        return { text: `health check passed on ${on}${check.soak === 'ok' ? '; soak check passed' : ''}`, passed: true };
+    const count = min === max ? `${min} ${min === 1 ? 'attempt' : 'attempts'}` : `${min}–${max} attempts`;
+    // Not unhealthy: the host ended otherwise (connection lost, cancelled) before the check's verdict.
+    return { text: `health check ${status === 'unhealthy' ? 'failed' : 'stopped after'} ${count} (${exit})`, passed: false };
+}
+/** How the rollback ended: `success`, `failed (exit 3)`, `error: <why>`; empty when none ran. */
+function rollbackCell(r, secrets) {
+    const rb = r.rollback;
+    if (rb === null)
+        return '';
+    if (rb.error !== null)
+        return htmlText(stripAnsi(maskSecrets(`${rb.status}: ${rb.error}`, secrets)).slice(0, CELL_CHARS));
+    return rb.status === 'failed' && rb.exitCode !== null ? `failed (exit ${rb.exitCode})` : rb.status;
+}
 function exitCell(r) {
     if (r.signal)
         return htmlText(r.signal);
     return r.exitCode === null ? '' : String(r.exitCode);
 }
-/** Hosts whose results look the same (batch, status, exit code or signal, output tail, error) share a row. */
+/**
+ * Hosts whose results look the same (batch, status, exit code or signal, output tail, error,
+ * how the rollback ended, the health check's outcome but not its attempts) share a row.
+ */
 function gatherResults(sorted) {
-    return gatherRows(sorted, (r) => `${r.batch}:${gatherKey(r.status, r.exitCode, r.signal, r.tail, r.error)}`).map((g) => g.items);
+    const key = (r) => JSON.stringify([
+        r.batch,
+        gatherKey(r.status, r.exitCode, r.signal, r.tail, r.error),
+        r.rollback && [r.rollback.status, r.rollback.exitCode, r.rollback.error],
+        r.check && [r.check.planned, r.check.exitCode, r.check.soak],
+    ]);
+    return gatherRows(sorted, key).map((g) => g.items);
 }
 /** One row for a group of alike hosts: their names folded (`web[01-37].example.com`), the count when more than one. */
-function row(group, lines, secrets, batches) {
+function row(group, lines, secrets, cols) {
     const [r] = group;
     const names = `<code>${htmlText(foldHosts(group.map((h) => h.target.label)))}</code>${group.length > 1 ? ` (${group.length} hosts)` : ''}`;
     const cells = [
-        ...(batches ? [r.batch === null ? '' : String(r.batch)] : []),
+        ...(cols.batches ? [r.batch === null ? '' : String(r.batch)] : []),
         names,
         r.status,
         exitCell(r),
         r.status === 'skipped' ? '' : durationCell(group),
-        detailCell(r, lines, secrets),
+        ...(cols.rollbacks ? [rollbackCell(r, secrets)] : []),
+        detailCell(group, lines, secrets),
     ];
     return `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>\n`;
 }
@@ -31951,7 +32094,7 @@ function durationCell(group) {
     const [min, max] = [Math.min(...ms), Math.max(...ms)];
     return min === max ? formatSeconds(min) : `${formatSeconds(min)} – ${formatSeconds(max)}`;
 }
-/** Failures first (errors, timeouts, failed, cancelled), then skipped, then successes; host order within each. */
+/** Failures first (errors, timeouts, failed, unhealthy, cancelled), then skipped, then successes; host order within each. */
 function sortForSummary(results) {
     return results
         .map((r, i) => ({ r, i }))
@@ -31971,10 +32114,29 @@ function trimNotes(opts) {
     if (opts.hostsLeftOut)
         notes.push(`<strong>The <code>results</code> output is incomplete</strong>: it leaves out the last ${countHosts(opts.hostsLeftOut)}, ${limit}.`);
     if (opts.listsCut?.length)
-        notes.push(`<strong>The ${opts.listsCut.map((o) => `<code>${o}</code>`).join(' and ')} output ${opts.listsCut.length > 1 ? 'lists are' : 'list is'} incomplete</strong>: ${limit}, ${opts.listsCut.length > 1 ? 'they name' : 'it names'} only the first hosts; the counts are exact.`);
+        notes.push(`<strong>The ${andList(opts.listsCut.map((o) => `<code>${o}</code>`))} output ${opts.listsCut.length > 1 ? 'lists are' : 'list is'} incomplete</strong>: ${limit}, ${opts.listsCut.length > 1 ? 'they name' : 'it names'} only the first hosts; the counts are exact.`);
     if (opts.resultsFile)
         notes.push(`Every host's full entry is in <code>${htmlText(opts.resultsFile)}</code> (the <code>results-file</code> output).`);
     return notes;
+}
+/** `a`, `a and b`, `a, b and c`. */
+function andList(items) {
+    return items.length > 1 ? `${items.slice(0, -1).join(', ')} and ${items.at(-1)}` : items.join('');
+}
+/** The preflight and rollback lines, when they ran. */
+function safetyLines(run, secrets) {
+    let html = '';
+    const p = run.preflight;
+    if (p) {
+        const halted = p.halted ? `; ${p.failed} failed, more than max-failures allows, so no host ran the command` : '';
+        html += `<p>preflight: ${p.passed} of ${countHosts(p.hosts)} passed in ${formatSeconds(p.durationMs)}${halted}</p>\n`;
+    }
+    const rb = run.rollback;
+    if (rb) {
+        const took = rb.hosts > 0 ? ` in ${formatSeconds(rb.durationMs)}` : '';
+        html += `<p>${htmlText(rollbackLine(rb))}${took}; the rollout halted: ${htmlText(stripAnsi(maskSecrets(rb.reason, secrets)))}</p>\n`;
+    }
+    return html;
 }
 /** The job summary as HTML: verdict, counts, context and the results table, kept under the 1 MiB limit. */
 function buildSummary(run, verdict, opts) {
@@ -31985,19 +32147,20 @@ function buildSummary(run, verdict, opts) {
         .map(([s, n]) => `${n} ${s}`)
         .join(' · ');
     const shard = opts.shard ? ` · ${htmlText(opts.shard)}` : '';
-    let html = `<h2>${icon} ssh-fanout</h2>\n<p><strong>${htmlText(verdict.message)}</strong></p>\n<p>${counts}${shard}</p>\n${contextLine()}`;
+    let html = `<h2>${icon} ssh-fanout</h2>\n<p><strong>${htmlText(verdict.message)}</strong></p>\n<p>${counts}${shard}</p>\n${safetyLines(run, secrets)}${contextLine()}`;
     const notes = trimNotes(opts);
     if (opts.hostKeysShown)
         notes.push("strict-host-key-checking is off: host keys were accepted without checking. Each host's key fingerprint is in its log group; pin them with <code>fingerprints</code>.");
-    const batches = run.results.some((r) => r.batch !== null);
-    const header = `<table>\n<tr>${batches ? '<th>Batch</th>' : ''}<th>Host</th><th>Status</th><th>Exit</th><th>Duration</th><th>Error / last output</th></tr>\n`;
+    const cols = { batches: run.results.some((r) => r.batch !== null), rollbacks: run.results.some((r) => r.rollback !== null) };
+    const header = `<table>\n<tr>${cols.batches ? '<th>Batch</th>' : ''}<th>Host</th><th>Status</th><th>Exit</th><th>Duration</th>` +
+        `${cols.rollbacks ? '<th>Rollback</th>' : ''}<th>Error / last output</th></tr>\n`;
     const groups = gatherResults(sortForSummary(run.results));
     // Fewer output lines per row for big fleets, so the table fits.
     let lines = TAIL_LINES;
-    let rows = groups.map((g) => row(g, lines, secrets, batches));
+    let rows = groups.map((g) => row(g, lines, secrets, cols));
     while (lines > 1 && size(rows) + html.length > SUMMARY_BUDGET) {
         lines = Math.max(1, Math.floor(lines / 2));
-        rows = groups.map((g) => row(g, isFailure(g[0].status) ? lines : Math.min(lines, 1), secrets, batches));
+        rows = groups.map((g) => row(g, isFailure(g[0].status) ? lines : Math.min(lines, 1), secrets, cols));
     }
     let used = html.length + header.length;
     let shown = 0;

@@ -55,14 +55,17 @@ describe('the health check (engine)', () => {
       const { results, reporter } = await runEngine([target(server.host, server.port)], { check: check(), session: { command: 'deploy' } })
       assert.equal(results[0].status, 'success')
       assert.equal(results[0].changed, true)
-      assert.deepEqual({ ...results[0].check, durationMs: 0 }, {
-        attempts: 3,
-        planned: 3000,
-        exitCode: 0,
-        durationMs: 0,
-        soak: null,
-        log: ['check 1/3000: exit 7', 'check 2/3000: exit 7', 'check 3/3000: exit 0'],
-      })
+      assert.deepEqual(
+        { ...results[0].check, durationMs: 0 },
+        {
+          attempts: 3,
+          planned: 3000,
+          exitCode: 0,
+          durationMs: 0,
+          soak: null,
+          log: ['check 1/3000: exit 7', 'check 2/3000: exit 7', 'check 3/3000: exit 0'],
+        },
+      )
       assert.deepEqual(results[0].tail, ['ran: deploy'])
       assert.equal(reporter.finished.length, 1)
       assert.equal(server.connections, 1, 'the check runs over the command’s connection')
@@ -219,7 +222,10 @@ describe('preflight and rollback (engine)', () => {
   it('the halt reason is one line, naming at most five hosts', () => {
     const results = Array.from({ length: 8 }, (_, i) => hostResult(`web${i}`, i % 2 ? 'failed' : 'unhealthy'))
     const reason = haltReason(results, { kind: 'count', value: 1 })
-    assert.equal(reason, '8 of 8 hosts failed, more than max-failures allows (1): web0 unhealthy, web1 exit 1, web2 unhealthy, web3 exit 1, web4 unhealthy, and 3 more')
+    assert.equal(
+      reason,
+      '8 of 8 hosts failed, more than max-failures allows (1): web0 unhealthy, web1 exit 1, web2 unhealthy, web3 exit 1, web4 unhealthy, and 3 more',
+    )
   })
 })
 
@@ -232,7 +238,10 @@ describe('preflight pins each host to the key it showed', () => {
   it('refuses another key even with checking off, accepts the same one, and prefers its type', () => {
     const [a, b] = [keyOf(generateKeyPair().private), keyOf(generateKeyPair().private)]
     const web1 = target('web1', 22)
-    const pinned = pinnedToPreflight(hostKeyPolicy({ strict: false, knownHosts: null, fingerprints: [] }), new Map([['web1', { type: a.type, fingerprint: fingerprintOf(a.blob) }]]))
+    const pinned = pinnedToPreflight(
+      hostKeyPolicy({ strict: false, knownHosts: null, fingerprints: [] }),
+      new Map([['web1', { type: a.type, fingerprint: fingerprintOf(a.blob) }]]),
+    )
     assert.equal(pinned.reject(web1, a), null)
     assert.match(pinned.reject(web1, b)!, /host key changed since preflight/)
     assert.equal(pinned.reject(target('web2', 22), b), null, 'a host preflight did not see keeps the policy')

@@ -60,7 +60,9 @@ export class ActionReporter implements Reporter {
   }
 
   preflightStarted(hosts: number): void {
-    this.note(`ssh-fanout: preflight: ${countHosts(hosts)}: connecting, checking host keys and logging in (and the preflight-command, if set) before any host runs the command`)
+    this.note(
+      `ssh-fanout: preflight: ${countHosts(hosts)}: connecting, checking host keys and logging in (and the preflight-command, if set) before any host runs the command`,
+    )
   }
 
   preflightFinished(p: PreflightSummary): void {
@@ -100,7 +102,9 @@ export class ActionReporter implements Reporter {
   }
 
   rollbackDone(r: RollbackSummary): void {
-    this.note(`ssh-fanout: rolled back ${r.succeeded} of ${r.hosts} changed ${r.hosts === 1 ? 'host' : 'hosts'} (${r.failed} failed) in ${formatSeconds(r.durationMs)}`)
+    this.note(
+      `ssh-fanout: rolled back ${r.succeeded} of ${r.hosts} changed ${r.hosts === 1 ? 'host' : 'hosts'} (${r.failed} failed) in ${formatSeconds(r.durationMs)}`,
+    )
   }
 
   progress(p: Progress): void {

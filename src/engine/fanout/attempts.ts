@@ -51,7 +51,11 @@ export async function runHost(target: HostTarget, output: OutputSpool, ctx: Host
     // Waiting for a (re)connecting bastion is not part of the host's connect-timeout.
     const unavailable = await untilReady(ctx.transport, ctx.signal)
     if (unavailable === 'cancelled') {
-      const result = { ...skippedResult(target, 'not started: the job was cancelled while waiting for the jump host'), durationMs: Date.now() - startedAt, attempts }
+      const result = {
+        ...skippedResult(target, 'not started: the job was cancelled while waiting for the jump host'),
+        durationMs: Date.now() - startedAt,
+        attempts,
+      }
       return { result, checkOutput: null }
     }
     if (unavailable) {

@@ -28,7 +28,14 @@ export async function fanout(opts: FanoutOptions): Promise<FanoutResult> {
   const plannedBatch = opts.batches ? batches.flatMap((size, b) => new Array<number>(size).fill(b + 1)) : []
   const ledger = new Ledger(opts.targets, opts.threshold, opts.reporter, (index) => plannedBatch[index] ?? null)
   const transport: Transport = opts.transport ?? new DirectTransport(opts.session.lookup)
-  const base: HostRunContext = { session: opts.session, retries: opts.retries, retryBaseDelayMs: opts.retryBaseDelayMs, signal: opts.signal, reporter: opts.reporter, transport }
+  const base: HostRunContext = {
+    session: opts.session,
+    retries: opts.retries,
+    retryBaseDelayMs: opts.retryBaseDelayMs,
+    signal: opts.signal,
+    reporter: opts.reporter,
+    transport,
+  }
   let stoppedEarly = false
   let preflight: PreflightSummary | null = null
   // After preflight, every connection (the command, the soak check, the rollback) must show the key the host showed there.
@@ -143,7 +150,14 @@ async function rollout(
  * was cancelled (skipping every later host with the reason), else waits `batchPauseMs` and runs
  * the soak check on the batch just finished. Resolves true when the next batch may start.
  */
-async function betweenBatches(opts: FanoutOptions, ledger: Ledger, ctx: HostRunContext, b: number, batches: number, skipRest: (reason: string) => void): Promise<boolean> {
+async function betweenBatches(
+  opts: FanoutOptions,
+  ledger: Ledger,
+  ctx: HostRunContext,
+  b: number,
+  batches: number,
+  skipRest: (reason: string) => void,
+): Promise<boolean> {
   const halt = (why: string) => {
     skipRest(`not started: max-failures was exceeded by batch ${b}/${batches}${why}, so later batches do not start`)
     return false

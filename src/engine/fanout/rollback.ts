@@ -34,7 +34,12 @@ export async function runRollback(opts: FanoutOptions, ledger: Ledger, ctx: Host
           { name: ROLLBACK_REASON_NAME, value: reason },
           { name: STATUS_NAME, value: host.status },
         ])
-        const session: HostRunContext['session'] = { ...ctx.session, command: rollback.envPrefix + vars + rollback.command, prepare: undefined, check: undefined }
+        const session: HostRunContext['session'] = {
+          ...ctx.session,
+          command: rollback.envPrefix + vars + rollback.command,
+          prepare: undefined,
+          check: undefined,
+        }
         const spool = opts.spoolDir.spool(opts.maxOutputBytes)
         const { result } = await runHost(host.target, spool, { ...ctx, session })
         const done: HostResult = { ...host, rollback: rollbackOf(result) }

@@ -25,7 +25,10 @@ export async function soakCheck(opts: FanoutOptions, check: CheckSettings, ledge
       if (opts.signal?.aborted && result.status !== 'success') return void (await spool.dispose())
       const passed = result.status === 'success'
       const line = `soak check: ${passed ? 'exit 0' : describe(result)}`
-      const check = { ...(before.check ?? { attempts: 0, planned: 0, exitCode: null, durationMs: 0, log: [] }), soak: passed ? ('ok' as const) : ('failed' as const) }
+      const check = {
+        ...(before.check ?? { attempts: 0, planned: 0, exitCode: null, durationMs: 0, log: [] }),
+        soak: passed ? ('ok' as const) : ('failed' as const),
+      }
       check.log = [...check.log, line]
       if (passed) {
         ledger.revise(index, { ...before, check })
