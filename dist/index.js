@@ -28415,7 +28415,7 @@ class Ledger {
         this.counts[full.status] += 1;
         if (isFailure(full.status))
             this.failures += 1;
-        this.enqueue(async () => {
+        void this.enqueue(async () => {
             try {
                 await this.reporter.hostFinished(full, spool, check);
             }
@@ -32014,7 +32014,11 @@ function detailCell(group, lines, secrets) {
     if (r.error && r.status !== 'success')
         parts.push(`<strong>${htmlText(stripAnsi(maskSecrets(r.error, secrets)))}</strong>`);
     const check = checkText(group);
-    if (check)
+    // An unhealthy host's error says how its check failed already; beside another error, the check is a plain second line.
+    const saidAlready = r.status === 'unhealthy' && r.check?.soak !== 'failed';
+    if (check && parts.length > 0 && !saidAlready)
+        parts.push(`<br>${htmlText(check.text)}`);
+    else if (check && parts.length === 0)
         parts.push(check.passed ? htmlText(check.text) : `<strong>${htmlText(check.text)}</strong>`);
     const tail = r.tail.slice(-lines).map(stripAnsi);
     if (tail.length > 0) {

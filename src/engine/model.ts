@@ -77,6 +77,14 @@ export interface HostResult {
   rollback: HostRollback | null
 }
 
+/** The health check after each command that exits 0 (check-command, check-interval, check-timeout). */
+export interface CheckSettings {
+  /** The remote command as sent (environment prefix included). */
+  command: string
+  intervalMs: number
+  timeoutMs: number
+}
+
 /** The health check's attempts on one host, after its command exited 0. */
 export interface HostCheck {
   /** Attempts made over the command's connection (the soak check not included). */

@@ -456,6 +456,11 @@ describe('buildSummary: safe rollouts', () => {
       result('sick', 'unhealthy', { exitCode: 7, check: check({ attempts: 12, exitCode: 7 }), tail: ['curl: (7) refused'] }),
       result('sour', 'unhealthy', { exitCode: 1, check: check({ attempts: 2, exitCode: 1, soak: 'failed' }) }),
       result('lost', 'error', { error: 'connection lost', check: check({ attempts: 4, exitCode: 1 }) }),
+      result('told', 'unhealthy', {
+        exitCode: 7,
+        error: 'check-command did not pass within check-timeout (1 min): 12/12 attempts, the last: exit 7',
+        check: check({ attempts: 12, exitCode: 7 }),
+      }),
     ])
     const detail = (label: string) =>
       rows(html)
@@ -465,7 +470,12 @@ describe('buildSummary: safe rollouts', () => {
     assert.equal(detail('soaked'), 'health check passed on attempt 1/12; soak check passed')
     assert.equal(detail('sick'), '<strong>health check failed 12 attempts (exit 7)</strong><pre>curl: (7) refused</pre>')
     assert.equal(detail('sour'), '<strong>health check passed on attempt 2/12; soak check failed (exit 1)</strong>')
-    assert.equal(detail('lost'), '<strong>connection lost</strong><strong>health check stopped after 4 attempts (exit 1)</strong>')
+    assert.equal(detail('lost'), '<strong>connection lost</strong><br>health check stopped after 4 attempts (exit 1)')
+    assert.equal(
+      detail('told'),
+      '<strong>check-command did not pass within check-timeout (1 min): 12/12 attempts, the last: exit 7</strong>',
+      'the error says it once',
+    )
   })
 
   it('gathers hosts only when they agree on the rollback and the check outcome; attempts show as a range', () => {

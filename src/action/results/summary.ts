@@ -60,7 +60,10 @@ function detailCell(group: HostResult[], lines: number, secrets: readonly string
   const parts: string[] = []
   if (r.error && r.status !== 'success') parts.push(`<strong>${htmlText(stripAnsi(maskSecrets(r.error, secrets)))}</strong>`)
   const check = checkText(group)
-  if (check) parts.push(check.passed ? htmlText(check.text) : `<strong>${htmlText(check.text)}</strong>`)
+  // An unhealthy host's error says how its check failed already; beside another error, the check is a plain second line.
+  const saidAlready = r.status === 'unhealthy' && r.check?.soak !== 'failed'
+  if (check && parts.length > 0 && !saidAlready) parts.push(`<br>${htmlText(check.text)}`)
+  else if (check && parts.length === 0) parts.push(check.passed ? htmlText(check.text) : `<strong>${htmlText(check.text)}</strong>`)
   const tail = r.tail.slice(-lines).map(stripAnsi)
   if (tail.length > 0) {
     let text = maskSecrets(tail.join('\n'), secrets)

@@ -45,7 +45,7 @@ export class Ledger {
     this.results[index] = full
     this.counts[full.status] += 1
     if (isFailure(full.status)) this.failures += 1
-    this.enqueue(async () => {
+    void this.enqueue(async () => {
       try {
         await this.reporter.hostFinished(full, spool, check)
       } catch (err) {

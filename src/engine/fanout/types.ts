@@ -1,7 +1,9 @@
 /** What the fanout is given and gives back, and the reporter it tells the outside world through. */
 import type { OutputSpool, SpoolDir } from '../output/spool.js'
 import type { Threshold } from '../parse.js'
-import type { HostResult, HostStatus, HostTarget } from '../model.js'
+import type { CheckSettings, HostResult, HostStatus, HostTarget } from '../model.js'
+
+export type { CheckSettings } from '../model.js'
 import type { SessionOptions, SessionOutcome } from '../host/session.js'
 import type { Transport } from '../ssh/transport.js'
 
@@ -44,14 +46,6 @@ export interface Progress {
   counts: Record<HostStatus, number>
   /** Upload bytes sent so far, over every host and attempt (0 without upload). */
   bytesSent: number
-}
-
-/** The health check after each command that exits 0 (check-command, check-interval, check-timeout). */
-export interface CheckSettings {
-  /** The remote command as sent (environment prefix included). */
-  command: string
-  intervalMs: number
-  timeoutMs: number
 }
 
 export interface FanoutOptions {

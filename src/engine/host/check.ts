@@ -7,31 +7,18 @@
  * spool; the last one's is kept for the log.
  */
 import type { Client, ClientChannel } from 'ssh2'
-import type { CheckSettings } from '../fanout/types.js'
-import type { HostCheck } from '../model.js'
+import type { CheckSettings } from '../model.js'
 import type { OutputSpool } from '../output/spool.js'
 import { formatSeconds } from '../format.js'
 import { sleep } from '../timers.js'
-import { normalizeSignal } from './outcome.js'
+import { normalizeSignal, type CheckRun, type CheckVerdict } from './outcome.js'
+
+export type { CheckRun } from './outcome.js'
 
 export interface CheckOptions extends CheckSettings {
   /** A new spool for one attempt's output. */
   spool(): OutputSpool
   signal?: AbortSignal
-}
-
-/** How the check ended: it passed, never passed, the connection was lost, or the job was cancelled. */
-export type CheckVerdict = 'passed' | 'failed' | 'lost' | 'cancelled'
-
-export interface CheckRun {
-  verdict: CheckVerdict
-  report: Omit<HostCheck, 'soak'>
-  /** The last attempt's signal (Node's name), when it was killed by one. */
-  signal: string | null
-  /** The last attempt's output (null when no attempt ran). */
-  output: OutputSpool | null
-  /** What ended the last attempt, for messages: `exit 7`, `connection lost`, … */
-  last: string
 }
 
 /** How many attempts check-timeout leaves room for: those starting at k·interval < timeout. */

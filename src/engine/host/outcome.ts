@@ -1,7 +1,7 @@
 /** How one attempt on a host ended: the SessionOutcome and the messages that explain it. Pure functions. */
 import { formatSeconds } from '../format.js'
-import type { ErrorKind, HostKeyInfo, HostStatus } from '../model.js'
-import type { CheckRun } from './check.js'
+import type { ErrorKind, HostCheck, HostKeyInfo, HostStatus } from '../model.js'
+import type { OutputSpool } from '../output/spool.js'
 
 /** How one attempt ended. `retryable` tells the caller whether another attempt is allowed. */
 export interface SessionOutcome {
@@ -19,6 +19,20 @@ export interface SessionOutcome {
   commandStarted?: boolean
   /** The health check, when it ran (the command exited 0 and check-command is set). */
   check?: CheckRun
+}
+
+/** How the check ended: it passed, never passed, the connection was lost, or the job was cancelled. */
+export type CheckVerdict = 'passed' | 'failed' | 'lost' | 'cancelled'
+
+export interface CheckRun {
+  verdict: CheckVerdict
+  report: Omit<HostCheck, 'soak'>
+  /** The last attempt's signal (Node's name), when it was killed by one. */
+  signal: string | null
+  /** The last attempt's output (null when no attempt ran). */
+  output: OutputSpool | null
+  /** What ended the last attempt, for messages: `exit 7`, `connection lost`, … */
+  last: string
 }
 
 /** A stop we started (command timeout or cancellation). */
