@@ -28440,6 +28440,17 @@ class Ledger {
         if (isFailure(result.status))
             this.failures += 1;
     }
+    /** Runs `report` through the queue (a later report of a host: its soak check, its rollback), then removes its spool. */
+    reportAgain(report, spool) {
+        return this.enqueue(async () => {
+            try {
+                await report();
+            }
+            finally {
+                await spool.dispose();
+            }
+        });
+    }
     /** Runs `job` after every report queued so far (and before any queued later); never rejects. */
     enqueue(job) {
         this.reports = this.reports.then(job).catch((err) => {
@@ -28546,14 +28557,7 @@ async function runRollback(opts, ledger, ctx) {
             if (done.rollback.status === 'success')
                 succeeded += 1;
             ledger.results[index] = done;
-            await ledger.enqueue(async () => {
-                try {
-                    await opts.reporter.rollbackFinished?.(done, spool);
-                }
-                finally {
-                    await spool.dispose();
-                }
-            });
+            await ledger.reportAgain(() => opts.reporter.rollbackFinished?.(done, spool), spool);
         }, { concurrency: opts.concurrency });
     }
     const ran = changed.filter((i) => ledger.results[i].rollback !== null).length;
@@ -28632,14 +28636,7 @@ async function soakCheck(opts, check, ledger, ctx, batch, batches) {
             check: { ...check, exitCode: result.exitCode },
         };
         ledger.revise(index, unhealthy);
-        await ledger.enqueue(async () => {
-            try {
-                await opts.reporter.soakFailed?.(unhealthy, spool);
-            }
-            finally {
-                await spool.dispose();
-            }
-        });
+        await ledger.reportAgain(() => opts.reporter.soakFailed?.(unhealthy, spool), spool);
     }, { concurrency: opts.concurrency });
 }
 function soak_describe(r) {

@@ -19,6 +19,7 @@ import * as core from '@actions/core'
 import fc from 'fast-check'
 import { node24, parseCommand, parseOutputFile, ROOT, runAction } from '../helpers/action.js'
 import { closedPort } from '../helpers/net.js'
+import { stdoutOf, stdoutOfAsync } from '../helpers/stdout.js'
 
 type Core = typeof core
 
@@ -64,38 +65,6 @@ before(async () => {
   pristineDir = pristineApp()
   pristine = (await import(pathToFileURL(coreFile(pristineDir, 'core.js')).href)) as Core
 })
-
-/** What `fn` writes to stdout (synchronously), kept from the test runner's own stdout. */
-function stdoutOf(fn: () => void): string {
-  const write = process.stdout.write.bind(process.stdout)
-  let text = ''
-  process.stdout.write = (chunk: string | Uint8Array) => {
-    text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')
-    return true
-  }
-  try {
-    fn()
-  } finally {
-    process.stdout.write = write
-  }
-  return text
-}
-
-/** What `fn` writes to stdout until its promise settles, and what it resolves to. */
-async function stdoutOfAsync<T>(fn: () => Promise<T>): Promise<{ text: string; result: T }> {
-  const write = process.stdout.write.bind(process.stdout)
-  let text = ''
-  process.stdout.write = (chunk: string | Uint8Array) => {
-    text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')
-    return true
-  }
-  try {
-    const result = await fn()
-    return { text, result }
-  } finally {
-    process.stdout.write = write
-  }
-}
 
 /** Both copies' output for the same call, e.g. `same((lib) => lib.warning('x'))`: the patched one (what the action bundles) and core as published. */
 function same(call: (lib: Core) => void): string {

@@ -7,6 +7,7 @@ import type { FanoutResult } from '../../src/engine/fanout/fanout.js'
 import { annotateFailures, rollbackLine, verdict } from '../../src/action/results/verdict.js'
 import { parseLog } from '../helpers/action.js'
 import { fanoutResult, hostResult as result, target } from '../helpers/results.js'
+import { stdoutOf } from '../helpers/stdout.js'
 
 const count = (value: number): Threshold => ({ kind: 'count', value })
 const percent = (value: number): Threshold => ({ kind: 'percent', value })
@@ -144,17 +145,7 @@ describe('verdict of a safe rollout', () => {
 
 /** The annotations annotateFailures writes (as `::error` commands on stdout), read back as the runner reads them. */
 function annotations(run: FanoutResult, stepFails = true): Array<{ title: string; message: string }> {
-  const write = process.stdout.write.bind(process.stdout)
-  let text = ''
-  process.stdout.write = (chunk: string | Uint8Array) => {
-    text += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')
-    return true
-  }
-  try {
-    annotateFailures(run, stepFails)
-  } finally {
-    process.stdout.write = write
-  }
+  const text = stdoutOf(() => annotateFailures(run, stepFails))
   return parseLog(text)
     .commands.filter((c) => c.command === 'error')
     .map((c) => ({ title: c.properties.title, message: c.message }))

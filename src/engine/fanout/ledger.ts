@@ -68,6 +68,17 @@ export class Ledger {
     if (isFailure(result.status)) this.failures += 1
   }
 
+  /** Runs `report` through the queue (a later report of a host: its soak check, its rollback), then removes its spool. */
+  reportAgain(report: () => Promise<void> | undefined, spool: OutputSpool): Promise<void> {
+    return this.enqueue(async () => {
+      try {
+        await report()
+      } finally {
+        await spool.dispose()
+      }
+    })
+  }
+
   /** Runs `job` after every report queued so far (and before any queued later); never rejects. */
   enqueue(job: () => Promise<void>): Promise<void> {
     this.reports = this.reports.then(job).catch((err: unknown) => {

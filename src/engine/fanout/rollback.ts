@@ -45,13 +45,7 @@ export async function runRollback(opts: FanoutOptions, ledger: Ledger, ctx: Host
         const done: HostResult = { ...host, rollback: rollbackOf(result) }
         if (done.rollback!.status === 'success') succeeded += 1
         ledger.results[index] = done
-        await ledger.enqueue(async () => {
-          try {
-            await opts.reporter.rollbackFinished?.(done, spool)
-          } finally {
-            await spool.dispose()
-          }
-        })
+        await ledger.reportAgain(() => opts.reporter.rollbackFinished?.(done, spool), spool)
       },
       { concurrency: opts.concurrency },
     )

@@ -45,13 +45,7 @@ export async function soakCheck(opts: FanoutOptions, check: CheckSettings, ledge
         check: { ...check, exitCode: result.exitCode },
       }
       ledger.revise(index, unhealthy)
-      await ledger.enqueue(async () => {
-        try {
-          await opts.reporter.soakFailed?.(unhealthy, spool)
-        } finally {
-          await spool.dispose()
-        }
-      })
+      await ledger.reportAgain(() => opts.reporter.soakFailed?.(unhealthy, spool), spool)
     },
     { concurrency: opts.concurrency },
   )
