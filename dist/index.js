@@ -27756,6 +27756,7 @@ class Deadlines {
 
 class Preparation {
     prepare;
+    command;
     onUploadProgress;
     /** The step running (the first step is announced by the Prepare; upload until then). */
     step = 'upload';
@@ -27771,14 +27772,18 @@ class Preparation {
     prepared = null;
     /** Removing what it staged, once started (at the stop, or when the session ends). */
     cleaning = null;
-    constructor(prepare, onUploadProgress) {
+    constructor(prepare, 
+    /** The host's command and its env prefix, for the Prepare. */
+    command, onUploadProgress) {
         this.prepare = prepare;
+        this.command = command;
         this.onUploadProgress = onUploadProgress;
     }
     /** Runs it: `done` with the command to run, or `failed` (its `retryable`: the connection was lost). */
     run(client, events) {
         this.at.start = Date.now();
         const ctx = {
+            ...this.command,
             signal: this.abort.signal,
             phase: (step) => {
                 this.step = step;
@@ -28031,7 +28036,7 @@ class Session {
         this.deadline = deadline;
         this.shortLogin = opts.shortLogin ?? true;
         this.deadlines = new Deadlines(opts.commandTimeoutMs, () => this.onCommandTimeout());
-        this.prep = opts.prepare ? new Preparation(opts.prepare, opts.onUploadProgress) : null;
+        this.prep = opts.prepare ? new Preparation(opts.prepare, { command: opts.command, envPrefix: opts.envPrefix }, opts.onUploadProgress) : null;
         const transport = opts.transport ?? new DirectTransport(opts.lookup);
         this.login = new Login({
             ...opts,
@@ -28269,6 +28274,7 @@ class Session {
 
 
 
+
 /** Most retries the `retries` input allows: with the capped backoff, at most about 3.5 minutes of waiting for one host. */
 const MAX_RETRIES = 10;
 /** Longest wait before one retry. */
@@ -28281,16 +28287,38 @@ function backoffDelay(attempt, baseMs, random = Math.random) {
     const mean = Math.min(baseMs * 2 ** (attempt - 1), MAX_BACKOFF_MS / 1.5);
     return Math.round(mean * (0.5 + random()));
 }
+/** The host's own session: its env prefix on every command, its own credentials. */
+function hostSession(target, ctx) {
+    const own = target.inventory;
+    const prefix = (0,targets_env/* envPrefix */.In)(withHostEnv(ctx.env, own?.env));
+    const { session } = ctx;
+    return {
+        ...session,
+        command: prefix + session.command,
+        envPrefix: prefix,
+        check: session.check ? { ...session.check, command: prefix + session.check.command } : undefined,
+        credentials: own?.credentials ?? session.credentials,
+    };
+}
+/** The run's variables, then the host's: a name in both takes the host's value (in the run's place). */
+function withHostEnv(run, host) {
+    if (!host || host.length === 0)
+        return [...run];
+    const own = new Map(host.map((v) => [v.name, v.value]));
+    return [...run.map((v) => (own.has(v.name) ? { name: v.name, value: own.get(v.name) } : v)), ...host.filter((v) => !run.some((r) => r.name === v.name))];
+}
 /** One host, with retries for transient failures before the command started. Never throws. */
 async function runHost(target, output, ctx, onUploadProgress) {
     const startedAt = Date.now();
     let attempts = 0;
     // Once the host hung up during a short login, every later attempt logs in the ordinary way.
     let shortLogin = ctx.session.shortLogin;
+    const session = hostSession(target, ctx);
+    const transport = ctx.transportFor(target);
     const done = (outcome) => toRun(target, outcome, attempts, Date.now() - startedAt, output);
     for (;;) {
         // Waiting for a (re)connecting bastion is not part of the host's connect-timeout.
-        const unavailable = await untilReady(ctx.transport, ctx.signal);
+        const unavailable = await untilReady(transport, ctx.signal);
         if (unavailable === 'cancelled') {
             const result = {
                 ...skippedResult(target, 'not started: the job was cancelled while waiting for the jump host'),
@@ -28303,7 +28331,7 @@ async function runHost(target, output, ctx, onUploadProgress) {
             return done({ status: 'error', exitCode: null, signal: null, error: unavailable.message, errorKind: unavailable.kind, hostKey: null, retryable: false });
         }
         attempts += 1;
-        const outcome = await runSession({ ...ctx.session, shortLogin, target, output, signal: ctx.signal, transport: ctx.transport, onUploadProgress });
+        const outcome = await runSession({ ...session, shortLogin, target, output, signal: ctx.signal, transport, onUploadProgress });
         if (outcome.shortLoginLost)
             shortLogin = false;
         if (!outcome.retryable || attempts > ctx.retries || ctx.signal?.aborted)
@@ -28547,7 +28575,7 @@ async function runRollback(opts, ledger, ctx) {
             ]);
             const session = {
                 ...ctx.session,
-                command: rollback.envPrefix + vars + rollback.command,
+                command: vars + rollback.command,
                 prepare: undefined,
                 check: undefined,
             };
@@ -28672,13 +28700,15 @@ async function fanout(opts) {
     const plannedBatch = opts.batches ? batches.flatMap((size, b) => new Array(size).fill(b + 1)) : [];
     const ledger = new Ledger(opts.targets, opts.threshold, opts.reporter, (index) => plannedBatch[index] ?? null);
     const transport = opts.transport ?? new DirectTransport(opts.session.lookup);
+    const transportFor = opts.transportFor ?? (() => transport);
     const base = {
         session: opts.session,
         retries: opts.retries,
         retryBaseDelayMs: opts.retryBaseDelayMs,
         signal: opts.signal,
         reporter: opts.reporter,
-        transport,
+        transportFor,
+        env: opts.env ?? [],
     };
     let stoppedEarly = false;
     let preflight = null;
@@ -28689,7 +28719,7 @@ async function fanout(opts) {
      * had, which is said on every host not yet started (an `error` naming it), whatever fail-fast says.
      */
     const notStarted = (index, reason) => {
-        const unavailable = opts.signal?.aborted ? null : transport.failed;
+        const unavailable = opts.signal?.aborted ? null : transportFor(opts.targets[index]).failed;
         const skipped = skippedResult(opts.targets[index], reason);
         ledger.record(index, unavailable ? { ...skipped, status: 'error', error: unavailable.message, errorKind: unavailable.kind } : skipped, null);
     };
@@ -30235,9 +30265,9 @@ var local_files = __nccwpck_require__(5051);
 
 /**
  * The three parts, each null when off. Commands are read as `command` is (trimmed; only
- * whitespace is unset) and sent after `envPrefix`, so `env` applies to them all.
+ * whitespace is unset); the engine puts the env prefix before each, so `env` applies to them all.
  */
-function readSafety({ get, parse }, envPrefix) {
+function readSafety({ get, parse }) {
     const preflightOn = parse('preflight', engine_parse/* parseBoolean */.yG);
     const preflightCommand = get('preflight-command');
     const checkCommand = get('check-command');
@@ -30255,10 +30285,9 @@ function readSafety({ get, parse }, envPrefix) {
     });
     return {
         // preflight-command implies preflight: true.
-        preflight: preflightOn || preflightCommand !== '' ? { command: preflightCommand === '' ? null : envPrefix + preflightCommand } : null,
-        check: checkCommand === '' ? null : { command: envPrefix + checkCommand, intervalMs, timeoutMs },
-        // Kept apart: the engine puts SSH_FANOUT_ROLLBACK_REASON and SSH_FANOUT_STATUS between the prefix and the command.
-        rollback: rollbackCommand === '' ? null : { envPrefix, command: rollbackCommand },
+        preflight: preflightOn || preflightCommand !== '' ? { command: preflightCommand === '' ? null : preflightCommand } : null,
+        check: checkCommand === '' ? null : { command: checkCommand, intervalMs, timeoutMs },
+        rollback: rollbackCommand === '' ? null : { command: rollbackCommand },
     };
 }
 /** A duration as command-timeout takes it, but more than 0 (worded as connect-timeout's error). */
@@ -30408,7 +30437,7 @@ function getSettings(read, env = process.env) {
     const connectTimeoutMs = parse('connect-timeout', engine_parse/* parseDuration */.E9);
     if (connectTimeoutMs <= 0)
         throw new InputError('connect-timeout', 'must be more than 0 (e.g. 30s)');
-    const safety = readSafety({ get, parse }, prefix);
+    const safety = readSafety({ get, parse });
     return {
         targets: shardSlice(allTargets, shard),
         totalHosts: allTargets.length,
@@ -30420,7 +30449,6 @@ function getSettings(read, env = process.env) {
         script,
         env: envVars,
         envPrefix: prefix,
-        remoteCommand: prefix + command,
         upload,
         logDir: get('log-dir') === '' ? null : parse('log-dir', (t) => (0,local_files/* resolveLogDir */.w)(t, workspace)),
         workspace,
@@ -31120,11 +31148,11 @@ function preparer(p) {
             await uploadArchive(client, { ...p.upload, directories, signal: ctx.signal, onProgress: (bytes) => ctx.progress(bytes) });
         }
         if (!p.script)
-            return { command: p.command };
+            return { command: ctx.command ?? p.command };
         ctx.phase('script');
         const dir = await (0,script/* stageScript */.IU)(client, p.script, ctx.signal);
         return {
-            command: (0,script/* scriptCommand */.rG)(p.envPrefix, p.script, dir),
+            command: (0,script/* scriptCommand */.rG)(ctx.envPrefix ?? p.envPrefix, p.script, dir),
             cleanup: (c) => (0,script/* removeStaged */.FF)(c, dir, CLEANUP_TIMEOUT_MS),
         };
     };
@@ -32272,15 +32300,16 @@ async function run(read) {
             batches,
             batchPauseMs: settings.batchPauseMs,
             transport: jump ?? new DirectTransport(),
+            env: settings.env,
             preflight: settings.safety.preflight ?? undefined,
             check: settings.safety.check ?? undefined,
             rollback: settings.safety.rollback ?? undefined,
             session: {
-                command: settings.remoteCommand,
+                command: settings.command,
                 prepare: settings.script || packed
                     ? preparer({
                         envPrefix: settings.envPrefix,
-                        command: settings.remoteCommand,
+                        command: settings.command,
                         script: settings.script ?? undefined,
                         upload: packed ? { archivePath: packed.archivePath, bytes: packed.bytes, remoteDir: settings.upload.remoteDir } : undefined,
                     })

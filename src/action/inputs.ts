@@ -35,8 +35,6 @@ export interface Settings {
   env: EnvVar[]
   /** The environment prefix every remote command starts with. */
   envPrefix: string
-  /** What is sent to every host: the environment prefix, then the command (script-file: the prefix only). */
-  remoteCommand: string
   /** Files sent to every host before its command: the `upload` patterns, and `upload-to` as given. */
   upload: { patterns: string; remoteDir: string } | null
   /** Absolute path of the directory that receives each host's log and results.json, or null. */
@@ -202,7 +200,7 @@ export function getSettings(read: InputReader, env: NodeJS.ProcessEnv = process.
   const commandTimeoutMs = parse('command-timeout', parseDuration)
   const connectTimeoutMs = parse('connect-timeout', parseDuration)
   if (connectTimeoutMs <= 0) throw new InputError('connect-timeout', 'must be more than 0 (e.g. 30s)')
-  const safety = readSafety({ get, parse }, prefix)
+  const safety = readSafety({ get, parse })
 
   return {
     targets: shardSlice(allTargets, shard),
@@ -215,7 +213,6 @@ export function getSettings(read: InputReader, env: NodeJS.ProcessEnv = process.
     script,
     env: envVars,
     envPrefix: prefix,
-    remoteCommand: prefix + command,
     upload,
     logDir: get('log-dir') === '' ? null : parse('log-dir', (t) => resolveLogDir(t, workspace)),
     workspace,

@@ -71,16 +71,17 @@ export async function run(read: InputReader): Promise<boolean> {
       batches,
       batchPauseMs: settings.batchPauseMs,
       transport: jump ?? new DirectTransport(),
+      env: settings.env,
       preflight: settings.safety.preflight ?? undefined,
       check: settings.safety.check ?? undefined,
       rollback: settings.safety.rollback ?? undefined,
       session: {
-        command: settings.remoteCommand,
+        command: settings.command,
         prepare:
           settings.script || packed
             ? preparer({
                 envPrefix: settings.envPrefix,
-                command: settings.remoteCommand,
+                command: settings.command,
                 script: settings.script ?? undefined,
                 upload: packed ? { archivePath: packed.archivePath, bytes: packed.bytes, remoteDir: settings.upload!.remoteDir } : undefined,
               })

@@ -10,11 +10,11 @@ import { parseBoolean, parseDuration, quote } from '../engine/parse.js'
 
 /** preflight / preflight-command, check-command / check-interval / check-timeout, rollback-command. */
 export interface RolloutSafety {
-  /** null without preflight; `command` the preflight-command as sent (env prefix included), null when none (log in only). */
+  /** null without preflight; `command` the preflight-command as given (the engine adds the env prefix), null when none (log in only). */
   preflight: FanoutOptions['preflight'] | null
-  /** null without check-command; the command as sent (env prefix included). */
+  /** null without check-command; the command as given. */
   check: CheckSettings | null
-  /** null without rollback-command; the command as given and the env prefix (the engine adds its own variables between them). */
+  /** null without rollback-command; the command as given (the engine adds the env prefix and its own variables). */
   rollback: FanoutOptions['rollback'] | null
 }
 
@@ -26,9 +26,9 @@ export interface InputAccess {
 
 /**
  * The three parts, each null when off. Commands are read as `command` is (trimmed; only
- * whitespace is unset) and sent after `envPrefix`, so `env` applies to them all.
+ * whitespace is unset); the engine puts the env prefix before each, so `env` applies to them all.
  */
-export function readSafety({ get, parse }: InputAccess, envPrefix: string): RolloutSafety {
+export function readSafety({ get, parse }: InputAccess): RolloutSafety {
   const preflightOn = parse('preflight', parseBoolean)
   const preflightCommand = get('preflight-command')
   const checkCommand = get('check-command')
@@ -50,10 +50,9 @@ export function readSafety({ get, parse }: InputAccess, envPrefix: string): Roll
 
   return {
     // preflight-command implies preflight: true.
-    preflight: preflightOn || preflightCommand !== '' ? { command: preflightCommand === '' ? null : envPrefix + preflightCommand } : null,
-    check: checkCommand === '' ? null : { command: envPrefix + checkCommand, intervalMs, timeoutMs },
-    // Kept apart: the engine puts SSH_FANOUT_ROLLBACK_REASON and SSH_FANOUT_STATUS between the prefix and the command.
-    rollback: rollbackCommand === '' ? null : { envPrefix, command: rollbackCommand },
+    preflight: preflightOn || preflightCommand !== '' ? { command: preflightCommand === '' ? null : preflightCommand } : null,
+    check: checkCommand === '' ? null : { command: checkCommand, intervalMs, timeoutMs },
+    rollback: rollbackCommand === '' ? null : { command: rollbackCommand },
   }
 }
 

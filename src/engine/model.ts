@@ -23,6 +23,21 @@ export interface HostTarget {
    * target has the same host and port. Used in logs and outputs; unique within a run.
    */
   label: string
+  /** From an inventory: the host's inventory name (its `label` too), its groups (group_names) and its own settings. */
+  inventory?: InventoryEntry
+}
+
+/** What an inventory says of one host beyond where to connect. */
+export interface InventoryEntry {
+  name: string
+  /** As Ansible's group_names: sorted, without `all`. */
+  groups: string[]
+  /** This host's own credentials (its key or password), used instead of the run's. */
+  credentials?: Credentials
+  /** Variables for this host's commands, after the run's `env` (a name in both takes this value). */
+  env?: Array<{ name: string; value: string }>
+  /** The bastion this host is reached through (a key the fanout's `transportFor` knows); none: the run's default. */
+  jump?: string
 }
 
 /** Stable classes of errors, so users can tell at a glance what went wrong. */
@@ -79,7 +94,7 @@ export interface HostResult {
 
 /** The health check after each command that exits 0 (check-command, check-interval, check-timeout). */
 export interface CheckSettings {
-  /** The remote command as sent (environment prefix included). */
+  /** The remote command (the env prefix is added per host). */
   command: string
   intervalMs: number
   timeoutMs: number

@@ -305,6 +305,27 @@ describe('safe rollouts through the built action', { skip: !requireSshd() && 'ss
       }))
   })
 
+  it('env applies to all four commands: preflight-command, command, check-command, rollback-command', () =>
+    withDir(async (dir) => {
+      const write = (what: string) => `echo "$APP_ENV" > ${dir}/${what}-${ADDR}`
+      const run = await runAction({
+        ...inputs(),
+        hosts: fleet.hosts[0],
+        env: 'APP_ENV=staging-7',
+        'preflight-command': write('preflight'),
+        command: `${write('command')}; exit 1`,
+        'check-command': write('check'),
+        'rollback-command': write('rollback'),
+      })
+      assert.equal(run.code, 1, run.stdout)
+      // The command failed, so its check did not run.
+      assert.deepEqual(readdirSync(dir).sort(), ['command-127.0.17.1', 'preflight-127.0.17.1', 'rollback-127.0.17.1'])
+      for (const f of readdirSync(dir)) assert.equal(readFileSync(join(dir, f), 'utf8'), 'staging-7\n', f)
+      const ok = await runAction({ ...inputs(), hosts: fleet.hosts[0], env: 'APP_ENV=staging-7', command: 'true', 'check-command': write('check') })
+      assert.equal(ok.code, 0, ok.stdout)
+      assert.equal(readFileSync(join(dir, 'check-127.0.17.1'), 'utf8'), 'staging-7\n')
+    }))
+
   it('a rollback that fails is reported, and the step still fails', () =>
     withDir(async (dir) => {
       const run = await runAction({

@@ -94,7 +94,7 @@ describe('getSettings: defaults', () => {
     assert.deepEqual(s.fingerprints, [{ pattern: null, fingerprint: FINGERPRINT }])
     assert.deepEqual(s.env, [])
     assert.equal(s.command, 'uptime')
-    assert.equal(s.remoteCommand, 'uptime')
+    assert.equal(s.envPrefix + s.command, 'uptime')
   })
 
   it('treats whitespace-only inputs as empty', () => {
@@ -419,7 +419,7 @@ describe('getSettings: credentials', () => {
   })
 })
 
-describe('getSettings: env and remoteCommand', () => {
+describe('getSettings: env and the command', () => {
   it('keeps env values byte for byte (not trimmed) and prefixes the command', () => {
     const s = settings({ env: "GREETING=hello  \nLEAD=  x\n# comment\n\nEMPTY=\nQUOTE=it's $HOME\r\n", command: 'echo "$GREETING"' })
     assert.deepEqual(s.env, [
@@ -429,12 +429,15 @@ describe('getSettings: env and remoteCommand', () => {
       { name: 'QUOTE', value: "it's $HOME" },
     ])
     assert.equal(s.command, 'echo "$GREETING"')
-    assert.equal(s.remoteCommand, "GREETING='hello  '\nLEAD='  x'\nEMPTY=''\nQUOTE='it'\\''s $HOME'\nexport GREETING LEAD EMPTY QUOTE\n" + 'echo "$GREETING"')
+    assert.equal(
+      s.envPrefix + s.command,
+      "GREETING='hello  '\nLEAD='  x'\nEMPTY=''\nQUOTE='it'\\''s $HOME'\nexport GREETING LEAD EMPTY QUOTE\n" + 'echo "$GREETING"',
+    )
   })
 
   it('with no env the remote command is the command', () => {
     const s = settings({ command: 'set -e\nuname -a\nuptime' })
-    assert.equal(s.remoteCommand, 'set -e\nuname -a\nuptime')
+    assert.equal(s.envPrefix + s.command, 'set -e\nuname -a\nuptime')
   })
 })
 

@@ -98,9 +98,9 @@ describe('safety inputs: preflight', () => {
     assert.deepEqual(safety({ preflight: 'true', 'preflight-command': check }).preflight, { command: check })
   })
 
-  it('the preflight command is sent after the env prefix', () => {
-    assert.deepEqual(safety({ env: ENV, 'preflight-command': 'test -n "$B"' }).preflight, { command: `${PREFIX}test -n "$B"` })
-    // Log in only: there is no command to prefix.
+  it('the preflight command is kept as given (the engine adds each host’s env prefix)', () => {
+    assert.deepEqual(safety({ env: ENV, 'preflight-command': 'test -n "$B"' }).preflight, { command: 'test -n "$B"' })
+    // Log in only: there is no command.
     assert.deepEqual(safety({ env: ENV, preflight: 'true' }).preflight, { command: null })
   })
 
@@ -120,9 +120,9 @@ describe('safety inputs: preflight', () => {
 })
 
 describe('safety inputs: check-command, check-interval, check-timeout', () => {
-  it('the check command is sent after the env prefix, with the timing given', () => {
+  it('the check command is kept as given, with the timing given', () => {
     assert.deepEqual(safety({ env: ENV, 'check-command': 'curl -fsS "$B"', 'check-interval': '500ms', 'check-timeout': '1m30s' }).check, {
-      command: `${PREFIX}curl -fsS "$B"`,
+      command: 'curl -fsS "$B"',
       intervalMs: 500,
       timeoutMs: 90_000,
     })
@@ -196,12 +196,8 @@ describe('safety inputs: check-command, check-interval, check-timeout', () => {
 })
 
 describe('safety inputs: rollback-command', () => {
-  it('keeps the env prefix apart from the command (the engine adds its own variables between them)', () => {
-    assert.deepEqual(safety({ env: ENV, 'rollback-command': 'ln -sfn "$PREVIOUS" current' }).rollback, {
-      envPrefix: PREFIX,
-      command: 'ln -sfn "$PREVIOUS" current',
-    })
-    assert.deepEqual(safety({ 'rollback-command': 'undo' }).rollback, { envPrefix: '', command: 'undo' })
+  it('keeps the rollback command as given (the engine adds the env prefix and its own variables)', () => {
+    assert.deepEqual(safety({ env: ENV, 'rollback-command': 'ln -sfn "$PREVIOUS" current' }).rollback, { command: 'ln -sfn "$PREVIOUS" current' })
   })
 
   it('a whitespace-only rollback-command is unset', () => {
@@ -220,7 +216,7 @@ describe('safety inputs: commands are read as command is', () => {
     assert.equal(s.safety.rollback?.command, kept)
   })
 
-  it('with script-file instead of command, the three commands still get the env prefix', () => {
+  it('with script-file instead of command, the three commands are still read, beside the env', () => {
     const workspace = mkdtempSync(join(tmpdir(), 'safety-inputs-ws-'))
     try {
       writeFileSync(join(workspace, 'deploy.sh'), '#!/bin/sh\ntrue\n')
@@ -228,10 +224,11 @@ describe('safety inputs: commands are read as command is', () => {
       const s = getSettings(reader(inputs), { GITHUB_WORKSPACE: workspace })
       assert.equal(s.script?.path, 'deploy.sh')
       assert.deepEqual(s.safety, {
-        preflight: { command: `${PREFIX}p` },
-        check: { command: `${PREFIX}c`, intervalMs: 5_000, timeoutMs: 60_000 },
-        rollback: { envPrefix: PREFIX, command: 'r' },
+        preflight: { command: 'p' },
+        check: { command: 'c', intervalMs: 5_000, timeoutMs: 60_000 },
+        rollback: { command: 'r' },
       })
+      assert.equal(s.envPrefix, PREFIX)
     } finally {
       rmSync(workspace, { recursive: true, force: true })
     }

@@ -121,7 +121,7 @@ describe('the health check (engine)', () => {
     try {
       const { results, rollback, cancelled } = await runEngine([target(server.host, server.port)], {
         check: check(),
-        rollback: { envPrefix: '', command: 'rollback' },
+        rollback: { command: 'rollback' },
         signal: cancel.signal,
         session: { command: 'deploy' },
       })
@@ -198,7 +198,8 @@ describe('preflight and rollback (engine)', () => {
       targets[1].label = `b@${targets[1].label}`
       const { results, rollback } = await runEngine(targets, {
         failFast: false,
-        rollback: { envPrefix: "APP='x'\nexport APP\n", command: 'rollback' },
+        env: [{ name: 'APP', value: 'x' }],
+        rollback: { command: 'rollback' },
         session: { command: 'deploy-bad' },
       })
       assert.equal(rollback!.hosts, 2)

@@ -8,6 +8,7 @@ import { runSession, type SessionOptions, type SessionOutcome } from '../host/se
 import { sleep } from '../timers.js'
 import { TransportError, type Transport } from '../ssh/transport.js'
 import type { Reporter } from './types.js'
+import { envPrefix, type EnvVar } from '../targets/env.js'
 
 /** Most retries the `retries` input allows: with the capped backoff, at most about 3.5 minutes of waiting for one host. */
 export const MAX_RETRIES = 10
@@ -26,12 +27,36 @@ export function backoffDelay(attempt: number, baseMs: number, random: () => numb
 
 /** What every run on a host (preflight, the command, the soak check, the rollback) shares. */
 export interface HostRunContext {
+  /** `command` and `check.command` without the env prefix: runHost adds the host's. */
   session: Omit<SessionOptions, 'target' | 'output' | 'signal'>
   retries: number
   retryBaseDelayMs?: number
   signal?: AbortSignal
   reporter: Reporter
-  transport: Transport
+  transportFor(target: HostTarget): Transport
+  /** The run's env (FanoutOptions.env). */
+  env: readonly EnvVar[]
+}
+
+/** The host's own session: its env prefix on every command, its own credentials. */
+function hostSession(target: HostTarget, ctx: HostRunContext): Omit<SessionOptions, 'target' | 'output' | 'signal'> {
+  const own = target.inventory
+  const prefix = envPrefix(withHostEnv(ctx.env, own?.env))
+  const { session } = ctx
+  return {
+    ...session,
+    command: prefix + session.command,
+    envPrefix: prefix,
+    check: session.check ? { ...session.check, command: prefix + session.check.command } : undefined,
+    credentials: own?.credentials ?? session.credentials,
+  }
+}
+
+/** The run's variables, then the host's: a name in both takes the host's value (in the run's place). */
+export function withHostEnv(run: readonly EnvVar[], host: readonly EnvVar[] | undefined): EnvVar[] {
+  if (!host || host.length === 0) return [...run]
+  const own = new Map(host.map((v) => [v.name, v.value]))
+  return [...run.map((v) => (own.has(v.name) ? { name: v.name, value: own.get(v.name)! } : v)), ...host.filter((v) => !run.some((r) => r.name === v.name))]
 }
 
 /** A host's result (without its batch), and the health check's last output when a check ran. */
@@ -46,10 +71,12 @@ export async function runHost(target: HostTarget, output: OutputSpool, ctx: Host
   let attempts = 0
   // Once the host hung up during a short login, every later attempt logs in the ordinary way.
   let shortLogin = ctx.session.shortLogin
+  const session = hostSession(target, ctx)
+  const transport = ctx.transportFor(target)
   const done = (outcome: SessionOutcome): HostRun => toRun(target, outcome, attempts, Date.now() - startedAt, output)
   for (;;) {
     // Waiting for a (re)connecting bastion is not part of the host's connect-timeout.
-    const unavailable = await untilReady(ctx.transport, ctx.signal)
+    const unavailable = await untilReady(transport, ctx.signal)
     if (unavailable === 'cancelled') {
       const result = {
         ...skippedResult(target, 'not started: the job was cancelled while waiting for the jump host'),
@@ -62,7 +89,7 @@ export async function runHost(target: HostTarget, output: OutputSpool, ctx: Host
       return done({ status: 'error', exitCode: null, signal: null, error: unavailable.message, errorKind: unavailable.kind, hostKey: null, retryable: false })
     }
     attempts += 1
-    const outcome = await runSession({ ...ctx.session, shortLogin, target, output, signal: ctx.signal, transport: ctx.transport, onUploadProgress })
+    const outcome = await runSession({ ...session, shortLogin, target, output, signal: ctx.signal, transport, onUploadProgress })
     if (outcome.shortLoginLost) shortLogin = false
     if (!outcome.retryable || attempts > ctx.retries || ctx.signal?.aborted) return done(outcome)
     const delayMs = backoffDelay(attempts, ctx.retryBaseDelayMs ?? 1_000)

@@ -28,13 +28,15 @@ export async function fanout(opts: FanoutOptions): Promise<FanoutResult> {
   const plannedBatch = opts.batches ? batches.flatMap((size, b) => new Array<number>(size).fill(b + 1)) : []
   const ledger = new Ledger(opts.targets, opts.threshold, opts.reporter, (index) => plannedBatch[index] ?? null)
   const transport: Transport = opts.transport ?? new DirectTransport(opts.session.lookup)
+  const transportFor = opts.transportFor ?? (() => transport)
   const base: HostRunContext = {
     session: opts.session,
     retries: opts.retries,
     retryBaseDelayMs: opts.retryBaseDelayMs,
     signal: opts.signal,
     reporter: opts.reporter,
-    transport,
+    transportFor,
+    env: opts.env ?? [],
   }
   let stoppedEarly = false
   let preflight: PreflightSummary | null = null
@@ -46,7 +48,7 @@ export async function fanout(opts: FanoutOptions): Promise<FanoutResult> {
    * had, which is said on every host not yet started (an `error` naming it), whatever fail-fast says.
    */
   const notStarted = (index: number, reason: string) => {
-    const unavailable = opts.signal?.aborted ? null : transport.failed
+    const unavailable = opts.signal?.aborted ? null : transportFor(opts.targets[index]).failed
     const skipped = skippedResult(opts.targets[index], reason)
     ledger.record(index, unavailable ? { ...skipped, status: 'error', error: unavailable.message, errorKind: unavailable.kind } : skipped, null)
   }

@@ -36,7 +36,7 @@ export async function runRollback(opts: FanoutOptions, ledger: Ledger, ctx: Host
         ])
         const session: HostRunContext['session'] = {
           ...ctx.session,
-          command: rollback.envPrefix + vars + rollback.command,
+          command: vars + rollback.command,
           prepare: undefined,
           check: undefined,
         }

@@ -6,6 +6,7 @@ import type { CheckSettings, HostResult, HostStatus, HostTarget } from '../model
 export type { CheckSettings } from '../model.js'
 import type { SessionOptions, SessionOutcome } from '../host/session.js'
 import type { Transport } from '../ssh/transport.js'
+import type { EnvVar } from '../targets/env.js'
 
 /** What the engine tells the outside world. The action layer implements it with @actions/core. */
 export interface Reporter {
@@ -70,14 +71,22 @@ export interface FanoutOptions {
   batchPauseMs?: number
   /** How hosts are reached (default: a TCP connection of our own to each). */
   transport?: Transport
-  /** Preflight every host before any runs the command; `command` (env prefix included) null: log in only. */
+  /** How one host is reached, when hosts differ (an inventory's bastion per group); overrides `transport`. */
+  transportFor?: (target: HostTarget) => Transport
+  /**
+   * The `env` input: every remote command (the command, preflight-command, check-command,
+   * rollback-command, a script-file's run) starts with these variables, then the host's own
+   * (HostTarget.inventory.env), which win for a name in both. The commands here are given without them.
+   */
+  env?: EnvVar[]
+  /** Preflight every host before any runs the command; `command` null: log in only. */
   preflight?: { command: string | null }
   check?: CheckSettings
   /**
    * Run on every changed host when the rollout halts (the threshold exceeded, not cancelled):
-   * `envPrefix` (the env input's), then SSH_FANOUT_ROLLBACK_REASON and SSH_FANOUT_STATUS, then `command`.
+   * the env, then SSH_FANOUT_ROLLBACK_REASON and SSH_FANOUT_STATUS, then `command`.
    */
-  rollback?: { envPrefix: string; command: string }
+  rollback?: { command: string }
 }
 
 export interface PreflightSummary {

@@ -10,6 +10,8 @@ export interface SessionOptions {
   target: HostTarget
   /** The full remote command (environment prefix included). */
   command: string
+  /** The environment prefix `command` starts with, for a preparation that builds its own (script-file). */
+  envPrefix?: string
   credentials: Credentials
   hostKeys: HostKeyPolicy
   connectTimeoutMs: number

@@ -25,6 +25,8 @@ export class Preparation {
 
   constructor(
     private readonly prepare: Prepare,
+    /** The host's command and its env prefix, for the Prepare. */
+    private readonly command: { command: string; envPrefix?: string },
     private readonly onUploadProgress?: (bytes: number) => void,
   ) {}
 
@@ -32,6 +34,7 @@ export class Preparation {
   run(client: Client, events: { done(command: string): void; failed(err: Error & { retryable?: boolean }): void }): void {
     this.at.start = Date.now()
     const ctx = {
+      ...this.command,
       signal: this.abort.signal,
       phase: (step: PreparePhase) => {
         this.step = step

@@ -97,7 +97,7 @@ class Session {
   ) {
     this.shortLogin = opts.shortLogin ?? true
     this.deadlines = new Deadlines(opts.commandTimeoutMs, () => this.onCommandTimeout())
-    this.prep = opts.prepare ? new Preparation(opts.prepare, opts.onUploadProgress) : null
+    this.prep = opts.prepare ? new Preparation(opts.prepare, { command: opts.command, envPrefix: opts.envPrefix }, opts.onUploadProgress) : null
     const transport = opts.transport ?? new DirectTransport(opts.lookup)
     this.login = new Login({
       ...opts,

@@ -18,6 +18,10 @@ export interface Preparation {
 export type PreparePhase = 'upload' | 'script'
 
 export interface PrepareContext {
+  /** This host's command (environment prefix included), when the session has one; else the Preparation's. */
+  command?: string
+  /** This host's environment prefix, when the session has one; else the Preparation's. */
+  envPrefix?: string
   /** Aborted when the host's session ends early (timeout, cancel, connection lost). */
   signal: AbortSignal
   /** The step now running, for messages. */
@@ -47,11 +51,11 @@ export function preparer(p: Preparation): Prepare {
       directories ??= listArchiveDirectories(p.upload.archivePath)
       await uploadArchive(client, { ...p.upload, directories, signal: ctx.signal, onProgress: (bytes) => ctx.progress(bytes) })
     }
-    if (!p.script) return { command: p.command }
+    if (!p.script) return { command: ctx.command ?? p.command }
     ctx.phase('script')
     const dir = await stageScript(client, p.script, ctx.signal)
     return {
-      command: scriptCommand(p.envPrefix, p.script, dir),
+      command: scriptCommand(ctx.envPrefix ?? p.envPrefix, p.script, dir),
       cleanup: (c) => removeStaged(c, dir, CLEANUP_TIMEOUT_MS),
     }
   }
