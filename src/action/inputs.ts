@@ -1,17 +1,17 @@
-import { existsSync } from 'node:fs'
-import type { ParsedKey } from 'ssh2'
-import { parseKey } from '../engine/ssh/ssh2.js'
 import { envPrefix, parseEnv, type EnvVar } from '../engine/targets/env.js'
 import { MAX_RETRIES } from '../engine/fanout/fanout.js'
 import { checkUsername, parseHosts, resolveTargets, TargetError } from '../engine/targets/hosts.js'
 import { parseFingerprints, parseKnownHosts, type FingerprintRule, type KnownHosts } from '../engine/trust/known-hosts.js'
-import { isPuttyKey, PuttyKeyError, puttyToOpenSSH } from '../engine/ssh/ppk.js'
 import { parseBoolean, parseDuration, parsePositiveInt, parseSize, parseThreshold, quote, type Threshold } from '../engine/parse.js'
 import type { HostTarget, Credentials } from '../engine/model.js'
 import { parseBatchSize, parseShard, shardSlice, type BatchSpec, type Shard } from '../engine/targets/rollout.js'
 import type { Script } from '../engine/prepare/script.js'
 import { resolveRemoteDir } from '../engine/prepare/upload.js'
 import { loadScriptFile, resolveLogDir } from './local-files.js'
+import { readCredentials } from './credentials.js'
+import { InputError, type InputReader } from './input-error.js'
+
+export { InputError, type InputReader } from './input-error.js'
 import { readSafety, type RolloutSafety } from './safety-inputs.js'
 
 export type { RolloutSafety } from './safety-inputs.js'
@@ -56,16 +56,6 @@ export interface Settings {
   safety: RolloutSafety
 }
 
-/** A user mistake in an input. Its message names the input and says what is accepted; no stack trace is shown. */
-export class InputError extends Error {
-  constructor(
-    readonly input: string,
-    message: string,
-  ) {
-    super(`Input "${input}": ${message}`)
-    this.name = 'InputError'
-  }
-}
 
 /** The defaults of action.yml, applied when an input is empty (e.g. when run outside the runner). */
 export const DEFAULTS: Readonly<Record<string, string>> = {
@@ -96,8 +86,6 @@ export const DEFAULTS: Readonly<Record<string, string>> = {
   'rollback-command': '',
 }
 
-/** Reads one input's raw value (the runner passes `INPUT_<NAME>`). */
-export type InputReader = (name: string) => string
 
 /** Reads inputs the way the runner passes them: `INPUT_<NAME upper-cased, spaces as _>`. Not trimmed. */
 export function readInputFromEnv(name: string): string {
@@ -291,58 +279,4 @@ function checkTrustsSomeKey(knownHosts: KnownHosts): void {
 function listLines(lines: number[]): string {
   const shown = lines.slice(0, 5).join(', ')
   return `line${lines.length > 1 ? 's' : ''} ${shown}${lines.length > 5 ? ` and ${lines.length - 5} more` : ''}`
-}
-
-function readCredentials(read: InputReader, env: NodeJS.ProcessEnv): Credentials {
-  const privateKey = read('private-key').trim()
-  const passphrase = read('passphrase')
-  const password = read('password')
-  const agent = env.SSH_AUTH_SOCK && existsSync(env.SSH_AUTH_SOCK) ? env.SSH_AUTH_SOCK : undefined
-  const credentials: Credentials = {}
-  if (privateKey !== '' && isPuttyKey(privateKey)) {
-    // ssh2 reads only PuTTY v2 RSA/DSA keys: convert every .ppk to an (unencrypted, in memory) OpenSSH key.
-    credentials.privateKey = readPrivateKey(convertPuttyKey(privateKey, passphrase), '')
-  } else if (privateKey !== '') {
-    // Decrypted once here: every host's authentication reuses the parsed key (an encrypted
-    // key's bcrypt KDF costs about 0.3 s of CPU; once per host it would dominate a big run).
-    credentials.privateKey = readPrivateKey(`${privateKey}\n`, passphrase)
-  } else if (passphrase !== '') {
-    throw new InputError('passphrase', 'is set but private-key is empty; give the encrypted private key in private-key')
-  }
-  if (agent) credentials.agent = agent
-  if (password !== '') credentials.password = password
-  if (!credentials.privateKey && !credentials.agent && !credentials.password) {
-    throw new InputError('private-key', 'no credentials: set private-key (recommended, from a secret), or password, or run with an SSH agent (SSH_AUTH_SOCK)')
-  }
-  return credentials
-}
-
-function convertPuttyKey(text: string, passphrase: string): string {
-  try {
-    return puttyToOpenSSH(text, passphrase === '' ? undefined : passphrase)
-  } catch (err) {
-    if (!(err instanceof PuttyKeyError)) throw err
-    throw new InputError(err.reason === 'passphrase' ? 'passphrase' : 'private-key', err.message)
-  }
-}
-
-/** Parses (and decrypts) the key once, up front, so a bad key or passphrase fails before any host is contacted. */
-function readPrivateKey(text: string, passphrase: string): ParsedKey {
-  const parsed = parseKey(text, passphrase === '' ? undefined : passphrase)
-  const error = parsed instanceof Error ? parsed : null
-  if (error) {
-    if (/passphrase|decrypt|bad decrypt|integrity/i.test(error.message)) {
-      const what = passphrase === '' ? 'the key is encrypted and passphrase is empty' : 'passphrase does not decrypt the key'
-      throw new InputError('passphrase', `${what}; set passphrase to the key's passphrase (from a secret)`)
-    }
-    throw new InputError(
-      'private-key',
-      `could not be read (${error.message}). Give the whole private key text, BEGIN and END lines included: OpenSSH, PEM or PuTTY (.ppk) format; RSA, ECDSA or Ed25519`,
-    )
-  }
-  const key: ParsedKey | undefined = Array.isArray(parsed) ? (parsed as ParsedKey[])[0] : (parsed as ParsedKey)
-  if (!key || key.isPrivateKey() !== true) {
-    throw new InputError('private-key', 'holds a public key, not a private key. Give the private key text (the file without .pub)')
-  }
-  return key
 }

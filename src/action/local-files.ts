@@ -235,23 +235,32 @@ export const MAX_SCRIPT_BYTES = 16 * 1024 * 1024
 
 /** Reads the script-file (relative to the workspace, or absolute) once, on the runner, by the rule of local-files.ts. */
 export function loadScriptFile(path: string, workspace: string): Script & { path: string } {
-  const where = isAbsolute(path) ? '' : ` (relative to the workspace, ${workspace})`
   const example = 'give the path of a script in the repository (check it out first with actions/checkout), e.g. scripts/deploy.sh'
+  const bytes = loadWorkspaceFile(path, workspace, MAX_SCRIPT_BYTES, { example, what: 'the script to run, e.g. scripts/deploy.sh', tooBig: '16 MiB; send large files with upload and run them from command' })
+  return { ...readScript(bytes), path }
+}
+
+/**
+ * A regular file on the runner, relative to the workspace or absolute, at most `cap` bytes (a
+ * script-file, an inventory, a host's key file); every way it cannot be read is an Error saying what to give.
+ */
+export function loadWorkspaceFile(path: string, workspace: string, cap: number, say: { example: string; what: string; tooBig: string }): Buffer {
+  const where = isAbsolute(path) ? '' : ` (relative to the workspace, ${workspace})`
   try {
     const { real } = resolveInWorkspace(path, workspace, { absoluteAllowed: true })
-    return { ...readScript(readRegularFile(real, MAX_SCRIPT_BYTES)), path }
+    return readRegularFile(real, cap)
   } catch (err) {
     if (!(err instanceof LocalFileError)) throw err
     switch (err.reason) {
       case 'missing':
-        throw new Error(`${quote(path)} does not exist${where}; ${example}`, { cause: err })
+        throw new Error(`${quote(path)} does not exist${where}; ${say.example}`, { cause: err })
       case 'outside':
       case 'symlink':
-        throw new Error(`${quote(path)} is refused: ${err.message}; ${example}, or an absolute path outside the workspace`, { cause: err })
+        throw new Error(`${quote(path)} is refused: ${err.message}; ${say.example}, or an absolute path outside the workspace`, { cause: err })
       case 'not-regular':
-        throw new Error(`${quote(path)} is not a regular file${where}; give the path of the script to run, e.g. scripts/deploy.sh`, { cause: err })
+        throw new Error(`${quote(path)} is not a regular file${where}; give the path of ${say.what}`, { cause: err })
       case 'too-big':
-        throw new Error(`${quote(path)} is more than 16 MiB; send large files with upload and run them from command`, { cause: err })
+        throw new Error(`${quote(path)} is more than ${say.tooBig}`, { cause: err })
       default:
         throw new Error(`${quote(path)} cannot be read (${(err.cause as NodeJS.ErrnoException | undefined)?.code ?? err.message})${where}`, { cause: err })
     }
