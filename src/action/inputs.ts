@@ -1,6 +1,7 @@
 import { envPrefix, parseEnv, type EnvVar } from '../engine/targets/env.js'
 import { MAX_RETRIES } from '../engine/fanout/fanout.js'
 import { checkUsername, parseHosts, resolveTargets, TargetError } from '../engine/targets/hosts.js'
+import { parseJumpHost } from '../engine/targets/jump-target.js'
 import { parseFingerprints, parseKnownHosts, type FingerprintRule, type KnownHosts } from '../engine/trust/known-hosts.js'
 import { parseBoolean, parseDuration, parsePositiveInt, parseSize, parseThreshold, quote, type Threshold } from '../engine/parse.js'
 import type { HostTarget, Credentials } from '../engine/model.js'
@@ -9,6 +10,7 @@ import type { Script } from '../engine/prepare/script.js'
 import { resolveRemoteDir } from '../engine/prepare/upload.js'
 import { loadScriptFile, resolveLogDir } from './local-files.js'
 import { readCredentials } from './credentials.js'
+import { readInventory, type InventoryContext, type InventoryPlan } from './inventory.js'
 import { InputError, type InputReader } from './input-error.js'
 
 export { InputError, type InputReader } from './input-error.js'
@@ -22,6 +24,16 @@ export interface Settings {
   targets: HostTarget[]
   /** Hosts in the whole list, before sharding. */
   totalHosts: number
+  /** With an inventory and batch-by: group, the group each target is batched with (in step with targets). */
+  batchGroups: string[] | null
+  /** The bastions an inventory names, by HostTarget.inventory.jump (empty without). */
+  bastions: Map<string, HostTarget>
+  /** Keys and passwords read from environment variables the inventory names: masked before anything is printed. */
+  inventorySecrets: string[]
+  /** The select input, with an inventory; null with hosts. */
+  select: string | null
+  /** What the inventory holds that is not used (one warning), or null. */
+  inventoryWarning: string | null
   shard: Shard | null
   /** Rolling batches; null runs every host in one pool. */
   batchSize: BatchSpec | null
@@ -59,6 +71,10 @@ export interface Settings {
 
 /** The defaults of action.yml, applied when an input is empty (e.g. when run outside the runner). */
 export const DEFAULTS: Readonly<Record<string, string>> = {
+  hosts: '',
+  inventory: '',
+  select: 'all',
+  'batch-by': '',
   username: '',
   port: '22',
   'strict-host-key-checking': 'true',
@@ -139,19 +155,13 @@ export function getSettings(read: InputReader, env: NodeJS.ProcessEnv = process.
     if (!(n >= 1 && n <= 65535)) throw new Error(`${quote(t)} is not a valid port; use a whole number from 1 to 65535`)
     return n
   })
-  const entries = parse('hosts', parseHosts)
   const username = get('username') === '' ? '' : parse('username', checkUsername)
-  const allTargets = parse('hosts', () => {
-    try {
-      return resolveTargets(entries, { username, port })
-    } catch (err) {
-      throw err instanceof TargetError && err.reason === 'missing-username' ? new InputError('username', err.message) : err
-    }
-  })
+  const workspace = env.GITHUB_WORKSPACE || process.cwd()
+  const inventory = readHostsOrInventory(read, get, { workspace, username, port, env })
+  const allTargets = inventory?.targets ?? parse('hosts', (t) => hostTargets(t, username, port))
   const shard = parse('shard', parseShard)
   const jumpHost = get('jump-host') === '' ? null : parse('jump-host', (t) => parseJumpHost(t, username))
 
-  const workspace = env.GITHUB_WORKSPACE || process.cwd()
   const command = get('command')
   const script = get('script-file') === '' ? null : parse('script-file', (t) => loadScriptFile(t, workspace))
   if (command === '' && script === null) {
@@ -171,7 +181,8 @@ export function getSettings(read: InputReader, env: NodeJS.ProcessEnv = process.
   const prefix = envPrefix(envVars)
   const upload = readUpload(read, get)
 
-  const credentials = readCredentials(read, env)
+  // Without the credential inputs, an inventory whose every host brings its own key or password is enough.
+  const credentials = readCredentials(read, env, !inventory || inventory.targets.some((t) => !t.inventory?.credentials))
   const strict = parse('strict-host-key-checking', parseBoolean)
   const knownHosts = get('known-hosts') === '' ? null : parseKnownHosts(read('known-hosts'))
   const fingerprints = parse('fingerprints', parseFingerprints)
@@ -193,6 +204,11 @@ export function getSettings(read: InputReader, env: NodeJS.ProcessEnv = process.
   return {
     targets: shardSlice(allTargets, shard),
     totalHosts: allTargets.length,
+    batchGroups: inventory?.batchGroups ? shardSlice(inventory.batchGroups, shard) : null,
+    bastions: inventory?.bastions ?? new Map(),
+    inventorySecrets: inventory?.secrets ?? [],
+    inventoryWarning: inventory?.warning ?? null,
+    select: inventory ? get('select') : null,
     shard,
     batchSize: parse('batch-size', parseBatchSize),
     batchPauseMs: parse('batch-pause', parseDuration),
@@ -219,6 +235,33 @@ export function getSettings(read: InputReader, env: NodeJS.ProcessEnv = process.
   }
 }
 
+/** The hosts input's targets (user and port defaults applied). */
+function hostTargets(text: string, username: string, port: number): HostTarget[] {
+  const entries = parseHosts(text)
+  try {
+    return resolveTargets(entries, { username, port })
+  } catch (err) {
+    throw err instanceof TargetError && err.reason === 'missing-username' ? new InputError('username', err.message) : err
+  }
+}
+
+/** Exactly one of hosts and inventory: the inventory's plan, or null for hosts. */
+function readHostsOrInventory(read: InputReader, get: (name: string) => string, ctx: Omit<InventoryContext, 'inventory' | 'select' | 'batchBy' | 'passphrase'>): InventoryPlan | null {
+  const hosts = read('hosts').trim()
+  const inventory = read('inventory').trim()
+  if (hosts !== '' && inventory !== '') {
+    throw new InputError('inventory', 'and hosts are both set; give exactly one: hosts for a list of hosts, or inventory for an Ansible inventory (with select to pick hosts from it)')
+  }
+  if (inventory === '') {
+    for (const name of ['select', 'batch-by']) {
+      if (read(name).trim() !== '') throw new InputError(name, 'is set but inventory is empty; it selects from an Ansible inventory given in inventory')
+    }
+    if (hosts === '') throw new InputError('hosts', 'is required: list the hosts to run on ([user@]host[:port], one per line), or give an Ansible inventory in inventory')
+    return null
+  }
+  return readInventory({ ...ctx, inventory: read('inventory'), select: get('select'), batchBy: get('batch-by'), passphrase: read('passphrase') })
+}
+
 const UPLOAD_TO_FORM = 'give an absolute path (/srv/app/releases), or one relative to the login directory (app, ~/app)'
 
 /** `upload` and `upload-to` go together; the patterns are matched later, once, before any host is contacted. */
@@ -239,25 +282,6 @@ function readUpload(read: InputReader, get: (name: string) => string): Settings[
   return { patterns, remoteDir }
 }
 
-const JUMP_HOST_FORM = 'write [user@]host[:port] of one bastion, e.g. deploy@bastion.example.com:2222'
-
-/** One `[user@]host[:port]`: its own user, else the username input; port 22 unless given (as `ssh -J`). */
-function parseJumpHost(text: string, username: string): HostTarget {
-  let entries
-  try {
-    entries = parseHosts(text)
-  } catch (err) {
-    throw new Error(`${(err as Error).message}; ${JUMP_HOST_FORM}`, { cause: err })
-  }
-  if (entries.length !== 1) throw new Error(`${quote(text)} names ${entries.length} hosts; ${JUMP_HOST_FORM}`)
-  try {
-    return resolveTargets(entries, { username, port: 22 })[0]
-  } catch (err) {
-    if (err instanceof TargetError && err.reason === 'missing-username')
-      throw new Error(`${quote(text)} has no user; ${JUMP_HOST_FORM}, or set the username input`, { cause: err })
-    throw err
-  }
-}
 
 /** With strict checking and no fingerprints, known-hosts must have a plain line: @revoked and @cert-authority lines trust no key. */
 function checkTrustsSomeKey(knownHosts: KnownHosts): void {

@@ -5,6 +5,7 @@ import { describeShard, planBatches } from '../engine/targets/rollout.js'
 import { DirectTransport } from '../engine/ssh/transport.js'
 import { JumpTransport, type JumpEvent } from '../engine/ssh/jump.js'
 import { hostLabel } from '../engine/targets/hosts.js'
+import { Bastions } from './bastions.js'
 import { preparer } from '../engine/prepare/prepare.js'
 import { hostKeyPolicy } from '../engine/trust/policy.js'
 import { countHosts, formatSeconds } from '../engine/format.js'
@@ -23,6 +24,10 @@ export async function run(read: InputReader): Promise<boolean> {
   const secrets = secretValues(read)
   for (const secret of secrets) core.setSecret(secret)
   const settings = getSettings(read)
+  // Keys and passwords the inventory names, read from the environment: masked before anything else is printed.
+  for (const secret of settings.inventorySecrets) core.setSecret(secret)
+  secrets.push(...settings.inventorySecrets)
+  if (settings.inventoryWarning) core.warning(inert(settings.inventoryWarning))
   // One annotation for all of them: GitHub shows at most 10 warnings per step.
   const khWarnings = settings.knownHosts?.warnings ?? []
   if (khWarnings.length > 0) core.warning(inert(`known-hosts: ${khWarnings.join('; ')}`))
@@ -47,8 +52,8 @@ export async function run(read: InputReader): Promise<boolean> {
 
   const spoolDir = new SpoolDir(process.env.RUNNER_TEMP || undefined, secrets)
   const hostKeys = hostKeyPolicy({ strict: settings.strictHostKeyChecking, knownHosts: settings.knownHosts, fingerprints: settings.fingerprints })
-  const jump = jumpTransport(settings, hostKeys, (line) => reporter.note(line))
-  const batches = settings.batchSize ? planBatches(settings.batchSize, settings.targets.length) : undefined
+  const bastions = new Bastions(settings, hostKeys, (line) => reporter.note(line))
+  const batches = planRollout(settings)
   reporter.note(startLine(settings, batches))
   if (packed) {
     const files = `${packed.files} ${packed.files === 1 ? 'file' : 'files'}`
@@ -70,7 +75,7 @@ export async function run(read: InputReader): Promise<boolean> {
       reporter,
       batches,
       batchPauseMs: settings.batchPauseMs,
-      transport: jump ?? new DirectTransport(),
+      transportFor: (target) => bastions.transportFor(target),
       env: settings.env,
       preflight: settings.safety.preflight ?? undefined,
       check: settings.safety.check ?? undefined,
@@ -94,11 +99,11 @@ export async function run(read: InputReader): Promise<boolean> {
     })
   } finally {
     packed?.dispose()
-    jump?.close()
+    bastions.close()
     spoolDir.remove()
   }
   await reporter.idle()
-  if (jump?.unavailableReason) core.error(inert(jumpUnavailable(jump, result)), { title: inert(`ssh-fanout: jump host ${jump.label} unavailable`) })
+  bastions.annotateUnavailable(result)
   if (logDir) writeLogDir(logDir, result, secrets, (line) => reporter.note(line))
   await reporter.idle()
   return finish(result, settings, secrets)
@@ -127,47 +132,17 @@ async function packUpload(settings: Settings): Promise<PackedUpload> {
   }
 }
 
-/** The bastion session every target goes through, with its events in the log; null without jump-host. */
-function jumpTransport(s: Settings, hostKeys: ReturnType<typeof hostKeyPolicy>, note: (line: string) => void): JumpTransport | null {
-  if (!s.jumpHost) return null
-  const label = s.jumpHost.label
-  const describe = (e: JumpEvent): string => {
-    switch (e.type) {
-      case 'connected':
-        return `: connected (${e.hostKey.type} ${e.hostKey.fingerprint}${e.attempts > 1 ? `, ${e.attempts} attempts` : ''}); every host goes through this one session`
-      case 'retrying':
-        return `: attempt ${e.attempt} failed (${e.error}); retrying in ${formatSeconds(e.delayMs)}`
-      case 'lost':
-        return `: ${e.reason}; hosts not yet started wait for one reconnect`
-      case 'failed':
-        return e.afterLoss
-          ? ` unavailable: ${e.reason} (reconnecting after the session was lost mid-run); no further host is attempted through it`
-          : ` unavailable: ${e.reason}; no host is attempted through it`
-    }
+/** Batch sizes in host order: batch-size over the hosts, or within each group with batch-by: group; undefined: one pool. */
+function planRollout(s: Settings): number[] | undefined {
+  if (!s.batchGroups) return s.batchSize ? planBatches(s.batchSize, s.targets.length) : undefined
+  const sizes: number[] = []
+  for (let i = 0; i < s.batchGroups.length; ) {
+    let n = 0
+    while (i + n < s.batchGroups.length && s.batchGroups[i + n] === s.batchGroups[i]) n += 1
+    sizes.push(...(s.batchSize ? planBatches(s.batchSize, n) : [n]))
+    i += n
   }
-  return new JumpTransport({
-    bastion: s.jumpHost,
-    credentials: s.credentials,
-    hostKeys,
-    connectTimeoutMs: s.connectTimeoutMs,
-    retries: s.retries,
-    backoff: (attempt) => backoffDelay(attempt, 1_000),
-    onEvent: (e) => note(`ssh-fanout: jump host ${label}${describe(e)}`),
-  })
-}
-
-/**
- * The annotation's text when the bastion could not be had: at the start (no host was attempted
- * through it), or lost mid-run and not reconnected (some hosts ran through it, the rest did not).
- */
-function jumpUnavailable(jump: JumpTransport, result: FanoutResult): string {
-  if (jump.lostMidRun === null) return `${jump.unavailableReason}; no host was attempted through it`
-  const attempted = result.results.filter((r) => r.attempts > 0).length
-  const not = result.results.filter((r) => r.errorKind === 'jump host').length
-  return (
-    `lost mid-run (${jump.lostMidRun}) and could not be reconnected: ${jump.unavailableReason}; ` +
-    `${countHosts(attempted)} ${attempted === 1 ? 'was' : 'were'} attempted through it, ${countHosts(not)} ${not === 1 ? 'was' : 'were'} not`
-  )
+  return sizes.length > 0 ? sizes : undefined
 }
 
 /** The log's first line: hosts (and which shard of how many), concurrency, batches, bastion, limits. */
@@ -177,10 +152,12 @@ function startLine(s: Settings, batches: number[] | undefined): string {
   const rollout = batches
     ? `, in ${batches.length} batches of ${batches.join(', ')}${s.batchPauseMs > 0 ? ` with ${formatSeconds(s.batchPauseMs)} between them` : ''}`
     : ''
-  const via = s.jumpHost ? `, through jump host ${s.jumpHost.label}` : ''
+  const bastions = [...s.bastions.values()].map((b) => b.label)
+  const via = s.jumpHost ? `, through jump host ${[s.jumpHost.label, ...bastions].join(', ')}` : bastions.length > 0 ? `, through jump host ${bastions.join(', ')}` : ''
+  const from = s.select !== null ? ` from the inventory (select ${s.select}${s.batchGroups ? ', batches by group' : ''})` : ''
   const empty = emptyShard(s)
   if (empty) return `ssh-fanout: ${empty}: nothing to run`
-  return `ssh-fanout: running on ${countHosts(s.targets.length)}${shard}, ${Math.min(s.concurrency, s.targets.length)} at a time${rollout}${via} (command-timeout ${timeout}, fail-fast ${s.failFast ? 'on' : 'off'})`
+  return `ssh-fanout: running on ${countHosts(s.targets.length)}${from}${shard}, ${Math.min(s.concurrency, s.targets.length)} at a time${rollout}${via} (command-timeout ${timeout}, fail-fast ${s.failFast ? 'on' : 'off'})`
 }
 
 /** `shard 6/8 has no hosts (the list has 5)` when this job's shard is empty (more shards than hosts), else null. */

@@ -27,12 +27,14 @@ export const DROP_ORDER = [
   'output',
   'error',
   'check',
+  'groups',
   'signal',
   'attempts',
   'batch',
   'durationMs',
   'preflight',
   'rollback',
+  'address',
   'username',
   'port',
   'exitCode',
@@ -64,7 +66,9 @@ export interface OutputTrim {
 
 export function resultEntry(r: HostResult, tailLines = TAIL_LINES, secrets: readonly string[] = []) {
   return {
-    host: r.target.host,
+    // From an inventory: the inventory name; `address` is what was connected to (ansible_host).
+    host: r.target.inventory?.name ?? r.target.host,
+    address: r.target.host,
     port: r.target.port,
     username: r.target.username,
     status: r.status,
@@ -75,6 +79,7 @@ export function resultEntry(r: HostResult, tailLines = TAIL_LINES, secrets: read
     output: tailLines > 0 ? maskSecrets(r.tail.slice(-tailLines).join('\n'), secrets) : '',
     attempts: r.attempts,
     batch: r.batch,
+    groups: r.target.inventory?.groups ?? [],
     preflight: r.preflight,
     check: r.check === null ? null : { attempts: r.check.attempts, exitCode: r.check.exitCode, durationMs: r.check.durationMs, soak: r.check.soak },
     rollback: r.rollback === null ? null : rollbackEntry(r.rollback, tailLines, secrets),

@@ -48,7 +48,8 @@ function hostSession(target: HostTarget, ctx: HostRunContext): Omit<SessionOptio
     command: prefix + session.command,
     envPrefix: prefix,
     check: session.check ? { ...session.check, command: prefix + session.check.command } : undefined,
-    credentials: own?.credentials ?? session.credentials,
+    // The host's own key or password over the run's (the agent stays the run's).
+    credentials: own?.credentials ? { ...session.credentials, ...own.credentials } : session.credentials,
   }
 }
 

@@ -137,7 +137,7 @@ export function proxyJump(args: string, where: string): { jump: string | null; i
   const ignored: string[] = []
   for (let i = 0; i < words.length; i += 1) {
     const w = words[i]
-    let spec: string | null = null
+    let spec: string
     if (w === '-J') spec = words[++i] ?? ''
     else if (w.startsWith('-J')) spec = w.slice(2)
     else if (w === '-o' && /^ProxyJump[= ]/i.test(words[i + 1] ?? '')) spec = words[++i].replace(/^ProxyJump[= ]\s*/i, '')
