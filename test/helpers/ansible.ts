@@ -66,6 +66,14 @@ for p in patterns:
 print(json.dumps({'model': model, 'select': select}, default=str))
 `
 
+/** Runs a Python script under ansible-core's interpreter with `input` as JSON on stdin; returns what it prints as JSON. */
+export async function runPython(script: string, input: unknown): Promise<unknown> {
+  const child = run(python(), ['-c', script], { env: ansibleEnv(), maxBuffer: 64 << 20 })
+  child.child.stdin!.end(JSON.stringify(input))
+  const { stdout } = await child
+  return JSON.parse(stdout) as unknown
+}
+
 export type AnsibleSelect = { hosts: string[]; warnings: string[] } | { error: string; warnings: string[] }
 
 export interface AnsibleReport {

@@ -10,12 +10,13 @@
  * deterministic the natural way: each level is taken in the order its groups were reached, a
  * breadth-first walk in list order. Ansible's order is then one of the orders it can print.
  */
+import { quote } from '../parse.js'
 import { InventoryError, type Group, type Inventory } from './types.js'
 
 /** The group of that name; the model guarantees every child named exists. */
 export function groupOf(inv: Inventory, name: string): Group {
   const group = inv.groups.get(name)
-  if (group === undefined) throw new InventoryError(`the inventory has no group ${JSON.stringify(name)}`)
+  if (group === undefined) throw new InventoryError(`the inventory has no group ${quote(name)}`)
   return group
 }
 

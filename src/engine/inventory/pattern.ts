@@ -19,6 +19,7 @@ import { globRegExp } from './glob.js'
 import { groupHosts } from './order.js'
 import { pythonRegExp } from './regex.js'
 import { orderPatterns, splitHostPattern } from './split.js'
+import { quote } from '../parse.js'
 import { InventoryError, type Inventory } from './types.js'
 
 export type TermOp = 'union' | 'and' | 'not'
@@ -54,7 +55,7 @@ function matcher(expr: string): RegExp {
   try {
     return globRegExp(expr)
   } catch {
-    throw new InventoryError(`host pattern ${JSON.stringify(expr)} is not a valid wildcard pattern`)
+    throw new InventoryError(`host pattern ${quote(expr)} is not a valid wildcard pattern`)
   }
 }
 
@@ -65,7 +66,7 @@ function applySubscript(hosts: string[], text: string, start: number, end: numbe
   const i = start < 0 ? hosts.length + start : start
   if (i < 0 || i >= hosts.length) {
     throw new InventoryError(
-      `no host matches the subscripted host pattern ${JSON.stringify(text)}: it has ${hosts.length} host${hosts.length === 1 ? '' : 's'}, so the index must be from 0 to ${hosts.length - 1} (or -${hosts.length} to -1)`,
+      `no host matches the subscripted host pattern ${quote(text)}: it has ${hosts.length} host${hosts.length === 1 ? '' : 's'}, so the index must be from 0 to ${hosts.length - 1} (or -${hosts.length} to -1)`,
     )
   }
   return [hosts[i]]
@@ -73,8 +74,7 @@ function applySubscript(hosts: string[], text: string, start: number, end: numbe
 
 /** _match_one_pattern: the term's groups, hosts and resulting host list (with duplicates). */
 function matchOne(inv: Inventory, text: string, body: string, warnings: string[]): Omit<Term, 'text' | 'op'> {
-  if (body === '')
-    throw new InventoryError(`host pattern term ${JSON.stringify(text)} names nothing after ${JSON.stringify(text)}; write a host or group after it`)
+  if (body === '') throw new InventoryError(`host pattern term ${quote(text)} names nothing after ${quote(text)}; write a host or group after it`)
   let expr = body
   let sub: [number, number | undefined] | undefined
   const m = body.startsWith('~') ? null : SUBSCRIPT.exec(body)
@@ -82,7 +82,7 @@ function matchOne(inv: Inventory, text: string, body: string, warnings: string[]
     expr = m[1]!
     if (m[2] !== undefined) sub = [Number(m[2]), undefined]
     else sub = [Number(m[3]), m[5] === '' ? -1 : Number(m[5])]
-    if (m[4] === '-') warnings.push(`host pattern ${JSON.stringify(text)}: use [x:y] inclusive subscripts instead of [x-y]`)
+    if (m[4] === '-') warnings.push(`host pattern ${quote(text)}: use [x:y] inclusive subscripts instead of [x-y]`)
   }
   const re = matcher(expr)
   const groups = [...inv.groups.keys()].filter((g) => re.test(g))
@@ -94,7 +94,7 @@ function matchOne(inv: Inventory, text: string, body: string, warnings: string[]
   }
   if (hosts.length === 0 && groups.length === 0 && expr !== 'all') {
     const local = LOCALHOST.has(expr) ? " (Ansible's implicit localhost is not used here: list the host in the inventory)" : ''
-    warnings.push(`host pattern term ${JSON.stringify(body)} matches no group or host; it is ignored${local}`)
+    warnings.push(`host pattern term ${quote(body)} matches no group or host; it is ignored${local}`)
   }
   return { groups, hostNames, hosts: sub ? applySubscript(hosts, body, sub[0], sub[1]) : hosts }
 }
@@ -132,7 +132,7 @@ export function select(inv: Inventory, pattern: string): Selection {
   const shown = names.length > 40 ? `${names.slice(0, 40).join(', ')} and ${names.length - 40} more` : names.join(', ')
   const local = splitHostPattern(pattern).some((t) => LOCALHOST.has(t.replace(/^[&!]/, '')) && !inv.hosts.has(t.replace(/^[&!]/, '')))
   throw new InventoryError(
-    `host pattern ${JSON.stringify(pattern)} selects no host of the inventory` +
+    `host pattern ${quote(pattern)} selects no host of the inventory` +
       (inv.hosts.size === 0 ? ', which has no hosts' : `; its groups are: ${shown || '(none but all)'}`) +
       (local ? ". Ansible's implicit localhost is not used here: list it in the inventory" : ''),
   )

@@ -8,9 +8,13 @@
  * leading `(?i)` `(?s)` `(?m)`, `\U` escapes, escaped punctuation.
  * Refused, because JS has no equivalent or means something else: `(?x)` `(?a)` `(?L)` and flags
  * after the start or scoped `(?i:...)`, `(?>...)` atomic groups, possessive `*+ ++ ?+ {m,n}+`,
- * conditionals `(?(1)...)`, `\N{name}`, octal escapes, `\D` `\W` `\S` inside `[...]`.
- * What remains is the same syntax in both (groups, classes, lookarounds, lazy repeats, backrefs).
+ * conditionals `(?(1)...)`, `\N{name}`, octal escapes, `\D` `\W` `\S` inside `[...]`, a
+ * repeat on a lookaround. Invalid as in Python: a repeat on an anchor, a reference to a group
+ * not yet closed, a repeat inside a look-behind (fixed width; look-behind alternatives of
+ * different widths are not caught: JS takes them). What remains is the same syntax in both.
+ * Checked against Python's re over thousands of random regexes (test/engine/inventory-syntax).
  */
+import { quote } from '../parse.js'
 import { InventoryError } from './types.js'
 
 /** Python's \w for str patterns: alphanumeric (letters, numbers) or underscore. */
@@ -29,6 +33,17 @@ class Translator {
   private i = 0
   private out = ''
   private flags = { i: false, m: false, s: false }
+  /**
+   * Open groups (a lookaround or not, the capturing group's number): a `)` with none open would
+   * close our own `^(?:` wrapper. Python refers back only to closed groups (JS also to open or
+   * later ones, as empty), so references are checked against `closed`.
+   */
+  private readonly open: { lookaround: boolean; behind?: boolean; group?: number }[] = []
+  private readonly closed = new Set<number>()
+  private readonly names = new Map<string, number>()
+  private groups = 0
+  /** What a repeat would apply to: Python repeats a lookaround (JS does not), never an anchor. */
+  private last: 'none' | 'item' | 'anchor' | 'lookaround' = 'none'
 
   constructor(
     private readonly src: string[],
@@ -36,13 +51,11 @@ class Translator {
   ) {}
 
   refuse(what: string): never {
-    throw new InventoryError(
-      `the regex in host pattern ${JSON.stringify(`~${this.pattern}`)} uses ${what}, which JavaScript reads differently; rewrite it without`,
-    )
+    throw new InventoryError(`the regex in host pattern ${quote(`~${this.pattern}`)} uses ${what}, which JavaScript reads differently; rewrite it without`)
   }
 
   invalid(why: string): never {
-    throw new InventoryError(`host pattern ${JSON.stringify(`~${this.pattern}`)} is not a valid regular expression: ${why}`)
+    throw new InventoryError(`host pattern ${quote(`~${this.pattern}`)} is not a valid regular expression: ${why}`)
   }
 
   private peek(offset = 0): string | undefined {
@@ -80,6 +93,10 @@ class Translator {
 
   private atom(): void {
     const c = this.src[this.i++]
+    const before = this.last
+    this.last = c === '^' || c === '$' ? 'anchor' : c === '|' || c === '(' ? 'none' : 'item'
+    // A repeat applies to what came before; so does one after a comment (?#...).
+    if (c === '*' || c === '+' || c === '?' || c === '{' || (c === '(' && this.peek() === '?' && this.peek(1) === '#')) this.last = before
     if (c === '\\') this.out += this.escape(false)
     else if (c === '[') this.charClass()
     else if (c === '(') this.group()
@@ -88,12 +105,18 @@ class Translator {
     else if (c === '$') this.out += this.flags.m ? '(?=\\n|(?![^]))' : '(?=\\n?(?![^]))'
     else if (c === '*' || c === '+' || c === '?') this.quantified(c)
     else if (c === '{') this.brace()
-    else if (c === ')' || c === '|') this.out += c
+    else if (c === ')') this.closeGroup()
+    else if (c === '|') this.out += c
     else this.out += SYNTAX.test(c) ? `\\${c}` : c
   }
 
   /** A repeat, then an optional lazy `?`; a `+` after it is Python's possessive repeat. */
   private quantified(q: string): void {
+    if (this.last === 'anchor') this.invalid('nothing to repeat')
+    if (this.last === 'lookaround') this.refuse('a repeat on a lookaround')
+    // Python's look-behind must have a fixed width (JS takes any); alternatives of other widths are not caught here.
+    if (!/^\{(\d+)\}$/.test(q) && this.open.some((g) => g.behind)) this.invalid('look-behind requires fixed-width pattern')
+    this.last = 'item'
     this.out += q
     if (this.peek() === '?') this.out += this.take(1)
     else if (this.peek() === '+') this.refuse('a possessive repeat (*+, ++, ?+, {m,n}+)')
@@ -103,6 +126,7 @@ class Translator {
   private brace(): void {
     const m = /^(\d*)(?:(,)(\d*))?\}/.exec(this.src.slice(this.i, this.i + 40).join(''))
     if (!m || m[0] === '}') {
+      this.last = 'item'
       this.out += '\\{'
       return
     }
@@ -111,22 +135,44 @@ class Translator {
     this.quantified(m[2] ? `{${lo},${m[3]}}` : `{${lo}}`)
   }
 
+  private closeGroup(): void {
+    const group = this.open.pop()
+    if (group === undefined) this.invalid('unbalanced parenthesis')
+    if (group.group !== undefined) this.closed.add(group.group)
+    this.last = group.lookaround ? 'lookaround' : 'item'
+    this.out += ')'
+  }
+
+  /** A back reference: to a closed group only, as in Python. */
+  private reference(group: number): void {
+    if (!this.closed.has(group)) this.invalid(`invalid group reference ${group} (a group must be closed before it is referred to)`)
+    this.last = 'item'
+  }
+
   private group(): void {
     if (this.peek() !== '?') {
+      this.open.push({ lookaround: false, group: ++this.groups })
       this.out += '('
       return
     }
     const rest = this.src.slice(this.i, this.i + 3).join('')
     if (rest.startsWith('?:') || rest.startsWith('?=') || rest.startsWith('?!') || rest.startsWith('?<=') || rest.startsWith('?<!')) {
       const n = rest.startsWith('?<') ? 3 : 2
+      this.open.push({ lookaround: !rest.startsWith('?:'), behind: rest.startsWith('?<') })
       this.out += `(${this.take(n)}`
     } else if (rest.startsWith('?P<')) {
+      const end = this.src.indexOf('>', this.i)
+      const name = end < 0 ? '' : this.src.slice(this.i + 3, end).join('')
+      this.names.set(name, ++this.groups)
+      this.open.push({ lookaround: false, group: this.groups })
       this.i += 3
       this.out += '(?<'
     } else if (rest.startsWith('?P=')) {
       const end = this.src.indexOf(')', this.i)
       if (end < 0) this.invalid('missing ) after (?P=')
-      this.out += `\\k<${this.src.slice(this.i + 3, end).join('')}>`
+      const name = this.src.slice(this.i + 3, end).join('')
+      this.reference(this.names.get(name) ?? 0)
+      this.out += `\\k<${name}>`
       this.i = end + 1
     } else if (rest.startsWith('?#')) {
       const end = this.src.indexOf(')', this.i)
@@ -168,8 +214,10 @@ class Translator {
       return `[^${CLASS_ESCAPES[lower]}]`
     }
     if (CONTROL[c] !== undefined) return CONTROL[c]
+    if (!inClass && 'bBAZ'.includes(c)) this.last = 'anchor'
     if (c === 'b') return inClass ? '\\x08' : `(?:(?<=[${PY_WORD}])(?![${PY_WORD}])|(?<![${PY_WORD}])(?=[${PY_WORD}]))`
-    if (!inClass && c === 'B') return `(?:(?<=[${PY_WORD}])(?=[${PY_WORD}])|(?<![${PY_WORD}])(?![${PY_WORD}]))`
+    // sre: \B never matches in an empty string.
+    if (!inClass && c === 'B') return `(?!(?<![^])(?![^]))(?:(?<=[${PY_WORD}])(?=[${PY_WORD}])|(?<![${PY_WORD}])(?![${PY_WORD}]))`
     if (!inClass && c === 'A') return '(?<![^])'
     if (!inClass && c === 'Z') return '(?![^])'
     const hex = { x: 2, u: 4, U: 8 }[c]
@@ -189,7 +237,9 @@ class Translator {
       if (inClass || c === '0' || (/[0-7]/.test(c) && next !== undefined && /[0-7]/.test(next) && third !== undefined && /[0-7]/.test(third))) {
         this.refuse('an octal escape (\\0, \\NNN)')
       }
-      return `\\${c}${next !== undefined && /[0-9]/.test(next) ? this.take(1) : ''}`
+      const ref = `${c}${next !== undefined && /[0-9]/.test(next) ? this.take(1) : ''}`
+      this.reference(Number(ref))
+      return `\\${ref}`
     }
     if (/[a-zA-Z]/.test(c)) this.invalid(`bad escape \\${c}`)
     // Python lets any other character be escaped; JS `u` mode only syntax characters.

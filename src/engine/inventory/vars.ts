@@ -5,6 +5,7 @@
  * sort_groups / get_group_vars), then the host's own vars; a later source replaces a key
  * whole (combine_vars: no deep merge). Also Ansible's `group_names`.
  */
+import { clip, quote } from '../parse.js'
 import { InventoryError, type Group, type Inventory, type Var } from './types.js'
 
 const PRIORITY = 'ansible_group_priority'
@@ -36,7 +37,7 @@ export function groupDepths(inv: Inventory): Map<string, number> {
   const depth = (name: string): number => {
     const known = depths.get(name)
     if (known !== undefined) return known
-    if (onPath.has(name)) throw new InventoryError(`group ${JSON.stringify(name)} is its own descendant through its children; a group cannot contain itself`)
+    if (onPath.has(name)) throw new InventoryError(`group ${quote(name)} is its own descendant through its children; a group cannot contain itself`)
     onPath.add(name)
     const ps = parents.get(name) ?? []
     // A parentless group other than `all` is all's child once reconciled: depth 1.
@@ -62,13 +63,13 @@ export function groupPriority(group: Group): number {
   if (typeof value === 'number' && Number.isFinite(value)) return Math.trunc(value)
   if (typeof value === 'string' && /^\s*[+-]?\d+(?:_\d+)*\s*$/.test(value)) return Number(value.replace(/_/g, ''))
   throw new InventoryError(
-    `${v.where}: ${PRIORITY} of group ${JSON.stringify(group.name)} is ${JSON.stringify(value)}; it must be a whole number (higher wins among groups of the same depth)`,
+    `${v.where}: ${PRIORITY} of group ${quote(group.name)} is ${clip(JSON.stringify(value))}; it must be a whole number (higher wins among groups of the same depth)`,
   )
 }
 
 /** The groups a host belongs to: those that list it, and all their ancestors (Host.get_groups, as a set). */
 export function hostGroups(inv: Inventory, host: string): string[] {
-  if (!inv.hosts.has(host)) throw new InventoryError(`the inventory has no host ${JSON.stringify(host)}`)
+  if (!inv.hosts.has(host)) throw new InventoryError(`the inventory has no host ${quote(host)}`)
   const parents = parentsOf(inv)
   const found = new Set<string>()
   const visit = (name: string): void => {
