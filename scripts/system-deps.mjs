@@ -1,6 +1,6 @@
 // Installs the Debian packages the tests use (openssh-server for real sshd fixtures,
 // putty-tools for PuTTY keys, posh to run the upload script in a shell without bash extensions,
-// dropbear-bin for a real Dropbear) when they are missing and we may: as root with apt-get.
+// dropbear-bin for a real Dropbear, ansible-core to compare inventories with real Ansible) when they are missing and we may: as root with apt-get.
 // Otherwise says what is missing; the suites that need it then skip loudly (never in CI).
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -11,6 +11,7 @@ const needs = [
   { bin: '/usr/bin/puttygen', pkg: 'putty-tools' },
   { bin: '/usr/bin/posh', pkg: 'posh' },
   { bin: '/usr/sbin/dropbear', pkg: 'dropbear-bin' },
+  { bin: '/usr/bin/ansible-inventory', pkg: 'ansible-core' },
 ]
 const missing = needs.filter((n) => !existsSync(n.bin)).map((n) => n.pkg)
 if (missing.length > 0) {

@@ -48,11 +48,15 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.inventory.manager import InventoryManager
 source, patterns = sys.argv[1], json.loads(sys.argv[2])
 im = InventoryManager(DataLoader(), sources=[source])
+failed = [w for w in warnings if 'Unable to parse' in w or 'Failed to parse' in w]
+if failed: sys.exit('ansible-core could not parse %s: %s' % (source, ' '.join(warnings)))
 data = im._inventory
+# ansible-inventory leaves these out; a host named like a group even gets them on the group.
+internal = ('inventory_file', 'inventory_dir')
 model = {
   'groups': [{'name': g.name, 'hosts': [h.name for h in g.hosts], 'children': [c.name for c in g.child_groups],
-              'vars': g.vars, 'priority': g.priority, 'depth': g.depth} for g in data.groups.values()],
-  'hosts': [{'name': h.name, 'vars': {k: v for k, v in h.vars.items() if k not in ('inventory_file', 'inventory_dir')},
+              'vars': {k: v for k, v in g.vars.items() if k not in internal}, 'priority': g.priority, 'depth': g.depth} for g in data.groups.values()],
+  'hosts': [{'name': h.name, 'vars': {k: v for k, v in h.vars.items() if k not in internal},
              'groupNames': h.get_magic_vars()['group_names']} for h in data.hosts.values()],
 }
 select = {}
