@@ -1,178 +1,213 @@
 /**
- * The semantics checked against real ansible-core over a corpus of inventory files: host order
- * and selection (`ansible PATTERN --list-hosts`), merged vars (`ansible-inventory --list`),
- * group_names, depth and priority. The model comes from ansible-core's own parse of each file
- * (so these test the semantics alone) and, once src/engine/inventory/parse.ts exists, from our
- * parser too.
+ * The inventory parser against ansible-core itself (Debian's ansible-core, installed by the test setup),
+ * over the corpus in test/fixtures/inventory/ (`*.ini` read by its INI plugin, `*.yml` by its YAML one):
+ * - with its plugins and InventoryData (ansible_dump.py): the groups and hosts in the same order, each
+ *   group's hosts, children and own vars, each host's own vars (in the order set), `ansible_group_priority`
+ *   as Group.priority takes it, a warning for each `ignored` key, and a refusal for each `error-*` file
+ *   (on the same line, where ansible-core names one);
+ * - `ansible-inventory --list --export`: every group's hosts, children and vars, every host's vars;
+ * - ansible-core's INI value parsing (literal_eval) over many texts.
  */
-import { after, before, describe, it } from 'node:test'
+import { describe, it, before } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { batchByGroup } from '../../src/engine/inventory/batch.js'
-import { walkGroups } from '../../src/engine/inventory/order.js'
-import { evaluatePattern, select } from '../../src/engine/inventory/pattern.js'
-import { InventoryError, type Group, type Inventory } from '../../src/engine/inventory/types.js'
-import { groupDepths, groupNames, groupPriority, hostVars } from '../../src/engine/inventory/vars.js'
-import { ansibleReport, haveAnsible, inventoryListCli, listHostsCli, type AnsibleReport } from '../helpers/ansible.js'
-import { COMMON, CORPUS, type CorpusFile } from '../helpers/inventory-corpus.js'
-import { modelFromAnsible } from '../helpers/inventory.js'
+import { parseInventory } from '../../src/engine/inventory/parse.js'
+import { parseIniValue } from '../../src/engine/inventory/py-literal.js'
+import { InventoryError, type Inventory, type Var } from '../../src/engine/inventory/types.js'
+import { ansibleIniValues, ansibleInventoryList, ansibleRead, FIXTURES, type AnsibleRead, type ExportedGroup } from '../helpers/ansible.js'
+import { haveAnsible } from '../helpers/tools.js'
 
-const noAnsible = !haveAnsible() && 'ansible-core not installed'
+const files = readdirSync(FIXTURES).filter((f) => /\.(ini|yml)$/.test(f))
+const pluginOf = (file: string) => (file.endsWith('.ini') ? 'ini' : 'yaml')
+const read = (file: string) => readFileSync(join(FIXTURES, file), 'utf8')
 
-/** Every host order ansible-core can give for a group: each level's groups in every order (its Python set). */
-function possibleOrders(inv: Inventory, name: string): Set<string> {
-  const orders = new Set<string>()
-  const start = inv.groups.get(name)!
-  const hostsOf = (groups: Group[]) => [...new Set(groups.flatMap((g) => g.hosts))].join(' ')
-  const permutations = <T>(xs: T[]): T[][] =>
-    xs.length <= 1 ? [xs] : xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p]))
-  const level = (ordered: Group[], seen: Set<string>, frontier: Group[]) => {
-    // Only groups with a child not seen yet can change the order.
-    const movers = frontier.filter((g) => g.children.some((c) => !seen.has(c)))
-    if (movers.length === 0) return void orders.add(hostsOf(ordered))
-    for (const perm of permutations(movers)) {
-      const next = new Set(seen)
-      const added: Group[] = []
-      for (const g of perm) {
-        for (const c of g.children) {
-          if (next.has(c)) continue
-          next.add(c)
-          added.push(inv.groups.get(c)!)
-        }
-      }
-      level([...ordered, ...added], next, added)
-    }
-  }
-  const first = [start, ...start.children.map((c) => inv.groups.get(c)!)]
-  level(first, new Set(first.map((g) => g.name)), first)
-  return orders
+const pairs = (vars: Map<string, Var>): [string, unknown][] => [...vars].map(([k, v]) => [k, v.value])
+const PRIORITY = 'ansible_group_priority'
+/** Group.set_priority: Python's int() of the value as written (1 when never set). */
+function priorityOf(vars: Map<string, Var>): number {
+  const v = vars.get(PRIORITY)?.value
+  return v === undefined ? 1 : Math.trunc(Number(v))
 }
 
-/** Whether host order is fixed: every group's walk gives one possible order. */
-const orderIsFixed = (inv: Inventory): boolean => [...inv.groups.keys()].every((g) => possibleOrders(inv, g).size === 1)
-
-const UNMATCHED = /^Could not match supplied host pattern, ignoring: (.*)$/
-
-function compare(file: CorpusFile, inv: Inventory, report: AnsibleReport, hostvars: Record<string, unknown>): void {
-  const fixed = orderIsFixed(inv)
-  assert.equal(fixed, file.name !== 'ambiguous-second-level', `${file.name}: is the host order fixed`)
-  const depths = groupDepths(inv)
-  for (const g of report.model.groups) {
-    assert.equal(depths.get(g.name), g.depth, `${file.name}: depth of ${g.name}`)
-    assert.equal(groupPriority(inv.groups.get(g.name)!), g.priority, `${file.name}: priority of ${g.name}`)
-  }
-  for (const h of report.model.hosts) {
-    assert.deepEqual(groupNames(inv, h.name), h.groupNames, `${file.name}: group_names of ${h.name}`)
-    const ours = Object.fromEntries([...hostVars(inv, h.name)].map(([k, v]) => [k, v.value]))
-    assert.deepEqual(ours, hostvars[h.name] ?? {}, `${file.name}: vars of ${h.name} (ansible-inventory --list)`)
-  }
-  for (const [pattern, want] of Object.entries(report.select)) {
-    const what = `${file.name}: ${pattern}`
-    if ('error' in want) {
-      assert.throws(() => select(inv, pattern), InventoryError, `${what}: ansible-core says ${want.error}`)
-      continue
-    }
-    const unmatched = want.warnings.flatMap((w) => UNMATCHED.exec(w)?.[1] ?? [])
-    const ours = evaluatePattern(inv, pattern)
-    assert.deepEqual(
-      // Ansible names the term without its subscript.
-      ours.warnings.flatMap((w) => /^host pattern term "(.*)" matches no group or host/.exec(w)?.[1]?.replace(/\[-?\d+(?:[:-]\d*)?\]$/, '') ?? []),
-      unmatched,
-      `${what}: terms that match nothing`,
-    )
-    if (want.hosts.length === 0) assert.throws(() => select(inv, pattern), /selects no host/, what)
-    else if (fixed) assert.deepEqual(ours.hosts, want.hosts, what)
-    else if (/\]$/.test(pattern)) assert.equal(ours.hosts.length, want.hosts.length, `${what} (a subscript over an order that varies)`)
-    else assert.deepEqual([...ours.hosts].sort(), [...want.hosts].sort(), `${what} (as a set: the order is Python's set order)`)
-    if (ours.hosts.length > 0) checkBatches(inv, pattern, ours.hosts)
-  }
-  if (!fixed) {
-    const possible = possibleOrders(inv, 'all')
-    assert.ok(possible.has((report.select.all as { hosts: string[] }).hosts.join(' ')), `${file.name}: ansible's order is one of ${[...possible].join(' | ')}`)
-    assert.ok(possible.has(select(inv, 'all').hosts.join(' ')), `${file.name}: ours too`)
-  }
-}
-
-/** batch-by: group over any selection: every selected host once, each batch's hosts listed directly in its group. */
-function checkBatches(inv: Inventory, pattern: string, selected: string[]): void {
-  const batches = batchByGroup(inv, pattern, selected)
-  assert.deepEqual(batches.flatMap((b) => b.hosts).sort(), [...selected].sort(), `${pattern}: batches hold the selection`)
-  assert.equal(new Set(batches.map((b) => b.group)).size, batches.length, `${pattern}: one batch per group`)
-  for (const b of batches) {
-    assert.notEqual(b.group, 'all')
-    for (const h of b.hosts) assert.ok(inv.groups.get(b.group)!.hosts.includes(h), `${pattern}: ${h} is listed in ${b.group}`)
-  }
-  if (pattern === 'all')
-    assert.deepEqual(
-      batches.flatMap((b) => b.hosts),
-      selected,
-      'for all, the batches end to end are the host order',
-    )
-}
-
-describe('inventory semantics against ansible-core', { skip: noAnsible }, () => {
-  const dir = mkdtempSync(join(tmpdir(), 'inventory-select-'))
-  const reports = new Map<string, { report: AnsibleReport; hostvars: Record<string, unknown>; path: string }>()
+describe('inventory corpus vs ansible-core', { skip: !haveAnsible() && 'ansible-core not installed' }, () => {
+  const theirs: Record<string, AnsibleRead> = {}
   before(async () => {
-    await Promise.all(
-      CORPUS.map(async (file) => {
-        const path = join(dir, `${file.name}.${file.ext}`)
-        writeFileSync(path, file.text)
-        const [report, hostvars] = await Promise.all([ansibleReport(path, file.patterns), inventoryListCli(path)])
-        reports.set(file.name, { report, hostvars, path })
-      }),
-    )
+    for (const plugin of ['ini', 'yaml'] as const) {
+      const paths = files.filter((f) => pluginOf(f) === plugin).map((f) => join(FIXTURES, f))
+      Object.assign(theirs, await ansibleRead(plugin, paths))
+    }
   })
-  after(() => rmSync(dir, { recursive: true, force: true }))
 
-  for (const file of CORPUS) {
-    it(`${file.name}: order, selection, vars and group_names on ansible-core's own model`, () => {
-      const { report, hostvars } = reports.get(file.name)!
-      const inv = modelFromAnsible(report.model)
+  it('has a corpus of both formats, with errors', () => {
+    assert.ok(files.filter((f) => f.endsWith('.ini') && !f.startsWith('error-')).length >= 8)
+    assert.ok(files.filter((f) => f.endsWith('.yml') && !f.startsWith('error-')).length >= 8)
+    assert.ok(files.filter((f) => f.startsWith('error-')).length >= 10)
+  })
+
+  for (const file of files.filter((f) => !f.startsWith('error-'))) {
+    it(`${file}: the same groups, hosts, members, children and vars, in the same order`, () => {
+      const ansible = theirs[join(FIXTURES, file)]
+      assert.ok(!('error' in ansible), `ansible-core refused ${file}: ${'error' in ansible ? ansible.error : ''}`)
+      const inv = parseInventory(read(file), file)
       assert.deepEqual(
-        walkGroups(inv, 'all')
-          .map((g) => g.name)
-          .sort(),
-        [...inv.groups.keys()].sort(),
-        'every group hangs under all',
+        [...inv.groups.values()].map((g) => [
+          g.name,
+          { hosts: g.hosts, children: g.children, vars: pairs(g.vars).filter(([k]) => k !== PRIORITY), priority: priorityOf(g.vars) },
+        ]),
+        ansible.groups,
       )
-      compare(file, inv, report, hostvars)
+      assert.deepEqual(
+        [...inv.hosts.values()].map((h) => [h.name, pairs(h.vars)]),
+        ansible.hosts,
+      )
+      const skipped = ansible.warnings.filter((w) => w.startsWith('Skipping'))
+      assert.equal(inv.ignored.length, skipped.length, `ignored ${JSON.stringify(inv.ignored)}; ansible-core warned ${JSON.stringify(skipped)}`)
     })
   }
 
-  it('the bridge lists what `ansible PATTERN -i FILE --list-hosts` prints', async () => {
-    const checks = CORPUS.filter((f) => f.name !== 'ambiguous-second-level').flatMap((f): [CorpusFile, string][] => [
-      [f, 'all'],
-      [f, f.patterns[COMMON.length] /* the file's first own pattern */],
-    ])
-    // Two at a time: each is a Python start-up of about 0.4 s.
-    for (let i = 0; i < checks.length; i += 2) {
-      await Promise.all(
-        checks.slice(i, i + 2).map(async ([file, pattern]) => {
-          const { report, path } = reports.get(file.name)!
-          assert.deepEqual(await listHostsCli(path, pattern), (report.select[pattern] as { hosts: string[] }).hosts, `${file.name}: ${pattern}`)
-        }),
+  for (const file of files.filter((f) => f.startsWith('error-'))) {
+    it(`${file}: refused, as ansible-core refuses it`, () => {
+      const ansible = theirs[join(FIXTURES, file)]
+      assert.ok('error' in ansible, `ansible-core accepted ${file}`)
+      let message = ''
+      assert.throws(
+        () => parseInventory(read(file), file),
+        (err: unknown) => err instanceof InventoryError && ((message = err.message), true),
       )
-    }
-  })
+      assert.ok(message.startsWith(`${file} `), message)
+      const line = /:(\d+): /.exec(ansible.error)?.[1]
+      if (line !== undefined) assert.match(message, new RegExp(`\\bline ${line}\\b`), `ansible-core: ${ansible.error}`)
+    })
+  }
+})
 
-  it('differs on purpose for an implicit localhost: Ansible runs it locally, we select nothing', async () => {
-    const { report, path } = reports.get('guide-basic')!
-    const [extra] = await Promise.all([ansibleReport(path, ['localhost'])])
-    assert.deepEqual((extra.select.localhost as { hosts: string[] }).hosts, ['localhost'])
-    assert.throws(() => select(modelFromAnsible(report.model), 'localhost'), /implicit localhost/)
-  })
+describe('inventory corpus vs ansible-inventory --list --export', { skip: !haveAnsible() && 'ansible-core not installed' }, () => {
+  for (const file of files.filter((f) => !f.startsWith('error-'))) {
+    it(`${file}: every group's hosts, children and vars; every host's vars`, async () => {
+      const listed = await ansibleInventoryList(pluginOf(file), join(FIXTURES, file))
+      const inv = parseInventory(read(file), file)
+      for (const group of inv.groups.values()) {
+        const vars = Object.fromEntries(pairs(group.vars).filter(([k]) => k !== PRIORITY))
+        if (priorityOf(group.vars) !== 1) vars[PRIORITY] = priorityOf(group.vars)
+        const ours: ExportedGroup = { hosts: group.name === 'all' ? [] : group.hosts, children: group.children, vars }
+        const shown = (listed[group.name] ?? {}) as ExportedGroup
+        // ansible-inventory leaves out what is empty (and `all`'s hosts).
+        assert.deepEqual({ hosts: shown.hosts ?? [], children: shown.children ?? [], vars: shown.vars ?? {} }, ours, `group ${group.name}`)
+      }
+      // It lists the hosts that have vars of their own.
+      const withVars = [...inv.hosts.values()].filter((h) => h.vars.size > 0).map((h) => h.name)
+      assert.deepEqual(Object.keys(listed._meta.hostvars).sort(), withVars.sort())
+      for (const host of inv.hosts.values()) assert.deepEqual(listed._meta.hostvars[host.name] ?? {}, Object.fromEntries(pairs(host.vars)), `host ${host.name}`)
+      assert.deepEqual(
+        Object.keys(listed)
+          .filter((k) => k !== '_meta')
+          .sort(),
+        nonEmptyGroups(inv).sort(),
+      )
+    })
+  }
+})
 
-  // Our parser (the inventory-parse branch) over the same files, once it is there.
-  const parser = fileURLToPath(new URL('../../src/engine/inventory/parse.js', import.meta.url))
-  it("the same on our parser's model", { skip: !existsSync(parser) && 'src/engine/inventory/parse.ts not merged yet' }, async () => {
-    const { parseInventory } = (await import(parser)) as { parseInventory: (text: string, source: string) => Inventory }
-    for (const file of CORPUS) {
-      const { report, hostvars } = reports.get(file.name)!
-      compare(file, parseInventory(file.text, `${file.name}.${file.ext}`), report, hostvars)
-    }
+function nonEmptyGroups(inv: Inventory): string[] {
+  return [...inv.groups.values()].filter((g) => (g.name !== 'all' && g.hosts.length > 0) || g.children.length > 0 || g.vars.size > 0).map((g) => g.name)
+}
+
+/** Texts for INI values: numbers, strings, containers, Python syntax that is not a literal, near misses. */
+const VALUE_TEXTS = [
+  ...['0', '00', '07', '0_0', '0_7', '1_000', '1__0', '1_', '-5', '+5', '- 5', '--5', '-(5)', '(-5)', '-(-5)', '+True', '-0'],
+  ...[
+    '0x1F',
+    '0X1f',
+    '0x_1f',
+    '0x',
+    '0o17',
+    '0O7',
+    '0o8',
+    '0b101',
+    '0b2',
+    '1.5',
+    '.5',
+    '5.',
+    '1e3',
+    '1E-3',
+    '1.e5',
+    '00.5',
+    '09.5',
+    '1_0.5',
+    '1.5.3',
+    '1e',
+    '1j',
+    '1+2j',
+  ],
+  ...['123456789012345678901234567890', '-123456789012345678901234567890', '9007199254740991', '9007199254740993', '9'.repeat(4300), '9'.repeat(4301)],
+  ...['True', 'False', 'None', 'true', 'yes', 'null', 'none', 'set()', 'set ( )', 'set(1)', '...', 'Ellipsis'],
+  ...["'a'", '"a"', "'a' 'b'", "'a''b'", "u'x'", "U'x'", "r'a\\tb'", "R'a'", "b'abc'", "B'x'", "br'\\x41'", "rb'x'", "f'x'", "x'a'", "u'x' b'y'"],
+  ...["'''a'b'''", '"""x"""', "''", '""', "'unclosed", "'a\\'b'", "'\\\\'", "'a\\tb\\nc'", "'\\x41\\x4'", "'\\x41'", "'\\101'", "'\\777'", "b'\\777'"],
+  ...["'\\u00e9'", "'\\u00e'", "'\\U0001F600'", "'\\U00110000'", "'\\N{DASH}'", "b'\\u00e9'", "'\\d'", "'\\8'", "'é'", "b'é'", "b'caf\\xc3\\xa9'"],
+  ...['[1, 2]', '[1, 2,]', '[,]', '[]', '()', '(1)', '(1,)', '(1, 2)', '(1 2)', '1, 2', '1,', ',', '1,,2', '[[1, [2]], (3,)]', '[1][0]', '[*a]'],
+  ...['{}', "{'a': 1}", "{'a': 1,}", '{1: 2, 3}', '{1, 2}', '{1, 1, 2}', "{'a': {'b': [1, (2, 3)]}}", '{True: 1, None: 2, 1.5: 3}', '{**a}', '{:}'],
+  ...[
+    '1 # comment',
+    "'a' # c",
+    '1 #',
+    '# only',
+    '  5',
+    '\t5',
+    '\f5',
+    '5 ',
+    '[1, # c',
+    'x',
+    'web01',
+    'a b',
+    'a=b',
+    'a,b',
+    '1+1',
+    '1 if 1 else 2',
+    '1if 1else 2',
+  ],
+  ...[
+    'not True',
+    '(yield)',
+    'lambda: 1',
+    '[x for x in y]',
+    'a.b',
+    '"{{ x }}"',
+    '{{ x }}',
+    '$HOME',
+    '/srv/app',
+    'http://x:80/y',
+    'é',
+    '\u00a05',
+    '1\u00a0',
+    '['.repeat(201) + ']'.repeat(201),
+    '['.repeat(150) + ']'.repeat(150),
+  ],
+  ...["'a\u2028b'", 'a\u0000b', "'\\0'", '0.1e-5', '1_000.000_1e1_0', '1e1_0', '1e_10', '0e0', '0_0.0', '0x1g'],
+]
+
+describe('INI values vs ansible-core _parse_value', { skip: !haveAnsible() && 'ansible-core not installed' }, () => {
+  it('reads each text as ansible-core does (or keeps the text where noted)', async () => {
+    const theirs = await ansibleIniValues(VALUE_TEXTS)
+    const differ: string[] = []
+    VALUE_TEXTS.forEach((text, i) => {
+      const ansible = theirs[i] as { value?: unknown; error?: string }
+      const ours = parseIniValue(text)
+      // Where Python builds what has no counterpart here (complex numbers, Ellipsis), the text is kept.
+      if (ansible.error !== undefined || (typeof ansible.value === 'object' && ansible.value !== null && 'unrepresentable' in ansible.value)) {
+        if (ours !== text) differ.push(`${JSON.stringify(text)}: ansible-core ${JSON.stringify(ansible)}, ours ${JSON.stringify(ours)}`)
+        return
+      }
+      try {
+        assert.deepEqual(ours, ansible.value)
+      } catch {
+        differ.push(`${JSON.stringify(text)}: ansible-core ${JSON.stringify(ansible.value)}, ours ${JSON.stringify(ours)}`)
+      }
+    })
+    const KNOWN = new Set(["'\\N{DASH}'"]) // \N{name} needs Unicode's name table
+    assert.deepEqual(
+      differ.filter((d) => !KNOWN.has(JSON.parse(d.slice(0, d.indexOf(': '))) as string)),
+      [],
+    )
   })
 })

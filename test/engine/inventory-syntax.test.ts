@@ -4,7 +4,8 @@ import { globRegExp } from '../../src/engine/inventory/glob.js'
 import { pythonRegExp } from '../../src/engine/inventory/regex.js'
 import { isAddress, orderPatterns, splitHostPattern } from '../../src/engine/inventory/split.js'
 import { InventoryError } from '../../src/engine/inventory/types.js'
-import { haveAnsible, runPython } from '../helpers/ansible.js'
+import { runPython } from '../helpers/ansible-select.js'
+import { haveAnsible } from '../helpers/tools.js'
 
 const noAnsible = !haveAnsible() && 'ansible-core not installed'
 

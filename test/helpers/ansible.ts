@@ -1,110 +1,97 @@
 /**
- * Real ansible-core (Debian package ansible-core) as the reference for the inventory tests:
- *  - `ansibleReport`: one Python process per inventory file that loads it with ansible-core's
- *    InventoryManager (what the `ansible` CLI builds) and prints its model (groups and hosts in
- *    creation order, depth, priority, group_names) and, for each pattern, list_hosts(pattern)
- *    (what `ansible PATTERN --list-hosts` prints) or the error, with the warnings it gave;
- *  - `listHostsCli` and `inventoryListCli`: the commands themselves, `ansible PATTERN -i FILE
- *    --list-hosts` and `ansible-inventory -i FILE --list`.
+ * ansible-core as the tests' reference for inventories: its own INI and YAML plugins read a file
+ * (test/fixtures/inventory/ansible_dump.py, run by the Python that `ansible-inventory` runs on), and
+ * `ansible-inventory --list --export`. Never used at run time.
  */
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import type { VarValue } from '../../src/engine/inventory/types.js'
-import type { AnsibleModel } from './inventory.js'
-import { requireTool } from './tools.js'
 
-const run = promisify(execFile)
+const execFileP = promisify(execFile)
+const ANSIBLE_INVENTORY = '/usr/bin/ansible-inventory'
+export const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/inventory/', import.meta.url))
 
-export const haveAnsible = (): boolean => requireTool('/usr/bin/ansible', 'ansible-core') && requireTool('/usr/bin/ansible-inventory', 'ansible-core')
-
-/** The interpreter ansible-core is installed for (the `ansible` script's #! line). */
-const python = (): string =>
-  readFileSync('/usr/bin/ansible', 'utf8')
+/** The Python `ansible-inventory` runs on (its `#!` line), which can import ansible. */
+function python(): string {
+  return readFileSync(ANSIBLE_INVENTORY, 'utf8')
     .split('\n')[0]
     .replace(/^#!\s*/, '')
-    .split(/\s+/)[0]
-
-let env: NodeJS.ProcessEnv | undefined
-
-/** An empty ansible.cfg (removed at exit): no config from the machine, the same answers everywhere. */
-function ansibleEnv(): NodeJS.ProcessEnv {
-  if (env) return env
-  const dir = mkdtempSync(join(tmpdir(), 'inventory-ansible-'))
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }))
-  writeFileSync(join(dir, 'ansible.cfg'), '')
-  env = { ...process.env, ANSIBLE_CONFIG: join(dir, 'ansible.cfg'), ANSIBLE_NOCOWS: '1', ANSIBLE_FORCE_COLOR: '0', PYTHONWARNINGS: 'ignore' }
-  return env
+    .trim()
 }
 
-const BRIDGE = String.raw`
-import json, sys
-from ansible.utils.display import Display
-warnings = []
-Display.warning = lambda self, msg, formatted=False: warnings.append(str(msg))
-from ansible.parsing.dataloader import DataLoader
-from ansible.inventory.manager import InventoryManager
-source, patterns = sys.argv[1], json.loads(sys.argv[2])
-im = InventoryManager(DataLoader(), sources=[source])
-failed = [w for w in warnings if 'Unable to parse' in w or 'Failed to parse' in w]
-if failed: sys.exit('ansible-core could not parse %s: %s' % (source, ' '.join(warnings)))
-data = im._inventory
-# ansible-inventory leaves these out; a host named like a group even gets them on the group.
-internal = ('inventory_file', 'inventory_dir')
-model = {
-  'groups': [{'name': g.name, 'hosts': [h.name for h in g.hosts], 'children': [c.name for c in g.child_groups],
-              'vars': {k: v for k, v in g.vars.items() if k not in internal}, 'priority': g.priority, 'depth': g.depth} for g in data.groups.values()],
-  'hosts': [{'name': h.name, 'vars': {k: v for k, v in h.vars.items() if k not in internal},
-             'groupNames': h.get_magic_vars()['group_names']} for h in data.hosts.values()],
+/** A private HOME and working directory, so no ansible.cfg of this machine is read and nothing is written elsewhere. */
+function env(plugin: 'ini' | 'yaml'): { cwd: string; env: NodeJS.ProcessEnv } {
+  const home = mkdtempSync(join(tmpdir(), 'inventory-ansible-'))
+  return {
+    cwd: home,
+    env: { PATH: process.env.PATH, HOME: home, LC_ALL: 'C.UTF-8', ANSIBLE_NOCOLOR: '1', ANSIBLE_INVENTORY_ENABLED: plugin },
+  }
 }
-select = {}
-for p in patterns:
-  im.clear_caches()
-  del warnings[:]
-  try:
-    select[p] = {'hosts': [str(h) for h in im.list_hosts(p)], 'warnings': list(warnings)}
-  except Exception as e:
-    select[p] = {'error': str(e), 'warnings': list(warnings)}
-print(json.dumps({'model': model, 'select': select}, default=str))
-`
 
-/** Runs a Python script under ansible-core's interpreter with `input` as JSON on stdin; returns what it prints as JSON. */
-export async function runPython(script: string, input: unknown): Promise<unknown> {
-  const child = run(python(), ['-c', script], { env: ansibleEnv(), maxBuffer: 64 << 20 })
-  child.child.stdin!.end(JSON.stringify(input))
+export type Pairs = [string, unknown][]
+export interface AnsibleGroup {
+  hosts: string[]
+  children: string[]
+  vars: Pairs
+  priority: number
+}
+export type AnsibleRead = { error: string } | { groups: [string, AnsibleGroup][]; hosts: [string, Pairs][]; warnings: string[] }
+
+/** What ansible-core's plugin makes of each file (InventoryData after reconcile), by path. */
+export async function ansibleRead(plugin: 'ini' | 'yaml', paths: string[]): Promise<Record<string, AnsibleRead>> {
+  const { stdout } = await execFileP(python(), [join(FIXTURES, 'ansible_dump.py'), plugin, ...paths], { ...env(plugin), maxBuffer: 64 << 20 })
+  return JSON.parse(stdout) as Record<string, AnsibleRead>
+}
+
+export interface ExportedGroup {
+  hosts?: string[]
+  children?: string[]
+  vars?: Record<string, unknown>
+}
+export interface Exported {
+  _meta: { hostvars: Record<string, Record<string, unknown>> }
+  [group: string]: ExportedGroup | Exported['_meta']
+}
+
+/** `ansible-inventory -i FILE --list --export`: groups with their own vars, hosts with theirs. */
+export async function ansibleInventoryList(plugin: 'ini' | 'yaml', path: string): Promise<Exported> {
+  const { stdout } = await execFileP(ANSIBLE_INVENTORY, ['-i', path, '--list', '--export'], { ...env(plugin), maxBuffer: 64 << 20 })
+  return JSON.parse(stdout, asKept) as Exported
+}
+
+/** As the parser keeps values: `!unsafe` text is text, an integer too large for a number its decimal text. */
+export function asKept(this: unknown, _key: string, value: unknown, context?: { source?: string }): unknown {
+  if (typeof value === 'number' && !Number.isSafeInteger(value) && /^-?\d+$/.test(context?.source ?? '')) return context!.source
+  if (typeof value === 'object' && value !== null && Object.keys(value).join() === '__ansible_unsafe')
+    return (value as { __ansible_unsafe: unknown }).__ansible_unsafe
+  return value
+}
+
+/** ansible-core's INI value parsing (`InventoryModule._parse_value`) of each text. */
+export async function ansibleIniValues(texts: string[]): Promise<unknown[]> {
+  const script = [
+    'import json, sys',
+    'from ansible.plugins.inventory.ini import InventoryModule',
+    'def plain(v):',
+    '    if isinstance(v, bool) or v is None: return v',
+    '    if isinstance(v, int): return v if abs(v) <= 2**53 - 1 else str(v)',
+    '    if isinstance(v, bytes): return v.decode()',
+    '    if isinstance(v, (list, tuple)): return [plain(x) for x in v]',
+    '    if isinstance(v, (set, frozenset)): return [plain(x) for x in sorted(v)]',
+    '    if isinstance(v, dict): return {k: plain(x) for k, x in v.items()}',
+    '    if isinstance(v, (str, float)): return v',
+    '    return {"unrepresentable": repr(v)}',
+    'out = []',
+    'for t in json.load(sys.stdin):',
+    '    try: out.append({"value": plain(InventoryModule._parse_value(t))})',
+    '    except Exception as e: out.append({"error": type(e).__name__})',
+    'print(json.dumps(out))',
+  ].join('\n')
+  const child = execFileP(python(), ['-c', script], env('ini'))
+  child.child.stdin!.end(JSON.stringify(texts))
   const { stdout } = await child
-  return JSON.parse(stdout) as unknown
-}
-
-export type AnsibleSelect = { hosts: string[]; warnings: string[] } | { error: string; warnings: string[] }
-
-export interface AnsibleReport {
-  model: AnsibleModel
-  select: Record<string, AnsibleSelect>
-}
-
-export async function ansibleReport(file: string, patterns: string[]): Promise<AnsibleReport> {
-  const { stdout } = await run(python(), ['-c', BRIDGE, file, JSON.stringify(patterns)], { env: ansibleEnv(), maxBuffer: 64 << 20 })
-  return JSON.parse(stdout) as AnsibleReport
-}
-
-/** `ansible PATTERN -i FILE --list-hosts`: the host names it prints. */
-export async function listHostsCli(file: string, pattern: string): Promise<string[]> {
-  const { stdout } = await run('/usr/bin/ansible', [pattern, '-i', file, '--list-hosts'], { env: ansibleEnv() })
-  const lines = stdout.split('\n')
-  const head = lines.findIndex((l) => /^\s*hosts \(\d+\):$/.test(l))
-  if (head < 0) throw new Error(`ansible --list-hosts printed no host list:\n${stdout}`)
-  return lines
-    .slice(head + 1)
-    .map((l) => l.trim())
-    .filter((l) => l !== '')
-}
-
-/** `ansible-inventory -i FILE --list`: every host's merged vars (hosts without vars are absent). */
-export async function inventoryListCli(file: string): Promise<Record<string, Record<string, VarValue>>> {
-  const { stdout } = await run('/usr/bin/ansible-inventory', ['-i', file, '--list'], { env: ansibleEnv(), maxBuffer: 64 << 20 })
-  const parsed = JSON.parse(stdout) as { _meta?: { hostvars?: Record<string, Record<string, VarValue>> } }
-  return parsed._meta?.hostvars ?? {}
+  return JSON.parse(stdout) as unknown[]
 }

@@ -186,6 +186,7 @@ n=gamma
   hosts:
     bastion:
       ansible_port: 2200
+    web-us-1:
   children:
     prod:
       vars:

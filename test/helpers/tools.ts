@@ -15,3 +15,6 @@ export function requireTool(path: string, debianPackage: string): boolean {
 }
 
 export const havePuttygen = (): boolean => requireTool('/usr/bin/puttygen', 'putty-tools')
+
+/** ansible-core's `ansible-inventory` (the tests compare the inventory parser with it); never used at run time. */
+export const haveAnsible = (): boolean => requireTool('/usr/bin/ansible-inventory', 'ansible-core')

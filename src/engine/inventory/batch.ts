@@ -16,7 +16,8 @@
  *    was first met; within it the hosts keep their order in `selected`.
  *
  * Walking the groups in host order means that for `all` the batches, put end to end, are
- * Ansible's host order.
+ * Ansible's host order, but for a host listed under `all` itself and in another group (it comes
+ * first in the host order, and with that group here).
  */
 import { firstOwnGroups, walkGroups } from './order.js'
 import { evaluatePattern } from './pattern.js'
