@@ -79,14 +79,16 @@ export class InventoryBuilder {
       if (name !== 'all' && this.parents.get(name)!.length === 0) this.addChild('all', name)
     }
     const ungrouped = this.group('ungrouped')
-    const ancestors = new Map([...this.groups.keys()].map((g) => [g, this.ancestors(g)]))
+    // A host's groups in ansible-core are those it is in and all their ancestors; two questions about them suffice.
+    const inUngrouped = this.reaches((g) => g === 'ungrouped')
+    const inOther = this.reaches((g) => g !== 'all' && g !== 'ungrouped')
     const regrouped = new Set<string>()
     for (const [host, direct] of this.memberOf) {
-      const groups = new Set([...direct].flatMap((g) => [g, ...ancestors.get(g)!]))
-      if (groups.has('ungrouped')) {
+      const groups = [...direct]
+      if (groups.some(inUngrouped)) {
         // ansible-core drops a host from `ungrouped` once it is in any other group.
-        if ([...groups].some((g) => g !== 'all' && g !== 'ungrouped') && direct.has('ungrouped')) regrouped.add(host)
-      } else if (groups.size === 1 && groups.has('all')) {
+        if (direct.has('ungrouped') && groups.some(inOther)) regrouped.add(host)
+      } else if (groups.every((g) => g === 'all')) {
         this.addChild('ungrouped', host)
       }
     }
@@ -116,6 +118,18 @@ export class InventoryBuilder {
     if (groups.has(group.name)) return
     group.hosts.push(host)
     groups.add(group.name)
+  }
+
+  /** Whether a group or one of its ancestors is `wanted`, remembered per group. */
+  private reaches(wanted: (group: string) => boolean): (group: string) => boolean {
+    const known = new Map<string, boolean>()
+    return (group) => {
+      const cached = known.get(group)
+      if (cached !== undefined) return cached
+      const found = wanted(group) || [...this.ancestors(group)].some(wanted)
+      known.set(group, found)
+      return found
+    }
   }
 
   private ancestors(name: string): Set<string> {
