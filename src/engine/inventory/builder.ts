@@ -5,7 +5,7 @@
  * child of `all` and every host in no group but `all` in `ungrouped`. Throws BuildError (no position:
  * the parser adds it).
  */
-import type { Group, Host, Inventory, VarValue, Where } from './types.js'
+import { InventoryError, type Group, type Host, type Inventory, type VarValue, type Where } from './types.js'
 
 /** Most hosts one inventory may hold (ranges included): far more than a run may target, far less than would hurt. */
 export const MAX_INVENTORY_HOSTS = 100_000
@@ -73,10 +73,24 @@ export class InventoryBuilder {
     else throw new BuildError(`${child} is neither a group nor a host`)
   }
 
-  /** reconcile_inventory, then the result. */
-  finish(): Inventory {
-    for (const name of this.groups.keys()) {
-      if (name !== 'all' && this.parents.get(name)!.length === 0) this.addChild('all', name)
+  /** reconcile_inventory, then the result; `source` names the file in an error. */
+  finish(source: string): Inventory {
+    try {
+      return this.reconcile(source)
+    } catch (err) {
+      if (err instanceof BuildError) throw new InventoryError(`${source}: ${err.message}`)
+      throw err
+    }
+  }
+
+  private reconcile(source: string): Inventory {
+    for (const group of this.groups.values()) {
+      if (group.name === 'all' || this.parents.get(group.name)!.length > 0) continue
+      if (this.ancestors('all').has(group.name)) {
+        const at = group.where === '' ? '' : ` ${group.where}`
+        throw new InventoryError(`${source}${at}: group ${group.name} has no parent, so it becomes a child of all, but all is below it; all cannot be a child`)
+      }
+      this.addChild('all', group.name)
     }
     const ungrouped = this.group('ungrouped')
     // A host's groups in ansible-core are those it is in and all their ancestors; two questions about them suffice.
