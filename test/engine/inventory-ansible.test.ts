@@ -10,6 +10,7 @@
  */
 import { describe, it, before } from 'node:test'
 import assert from 'node:assert/strict'
+import fc from 'fast-check'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseInventory } from '../../src/engine/inventory/parse.js'
@@ -186,11 +187,49 @@ const VALUE_TEXTS = [
   ...["'a\u2028b'", 'a\u0000b', "'\\0'", '0.1e-5', '1_000.000_1e1_0', '1e1_0', '1e_10', '0e0', '0_0.0', '0x1g'],
 ]
 
+/** Random texts from pieces of Python literal syntax (a fixed seed: the same texts every run). */
+const RANDOM_TEXTS = fc
+  .sample(
+    fc
+      .array(
+        fc.constantFrom(
+          ...['0', '1', '7', '9', 'x', 'o', 'b', 'e', 'j', 'r', 'u', 'f', '_', '.', '-', '+', ' ', "'", '"', '\\', '(', ')', '[', ']', '{', '}', ',', ':', '#'],
+        ),
+        {
+          minLength: 1,
+          maxLength: 8,
+        },
+      )
+      .map((parts) => parts.join('')),
+    { numRuns: 3000, seed: 18 },
+  )
+  .concat(
+    fc.sample(
+      fc
+        .constantFrom('True', 'None', "'a'", '"b"', '12', '0x1', '1.5', '[', ']', '(', ')', '{', '}', ',', ':', ' ', '-', "b'c'", 'set()')
+        .chain((first) =>
+          fc
+            .array(fc.constantFrom('True', 'None', "'a'", '12', '0x1', '1.5', '[', ']', '(', ')', '{', '}', ',', ':', ' ', '-', 'set()'), { maxLength: 8 })
+            .map((rest) => first + rest.join('')),
+        ),
+      { numRuns: 3000, seed: 18 },
+    ),
+  )
+
 describe('INI values vs ansible-core _parse_value', { skip: !haveAnsible() && 'ansible-core not installed' }, () => {
-  it('reads each text as ansible-core does (or keeps the text where noted)', async () => {
-    const theirs = await ansibleIniValues(VALUE_TEXTS)
+  for (const [name, texts] of [
+    ['chosen texts', VALUE_TEXTS],
+    ['random texts of Python literal pieces', RANDOM_TEXTS],
+  ] as const) {
+    it(`reads ${name} as ansible-core does (or keeps the text where noted)`, () => compareValues(texts))
+  }
+})
+
+async function compareValues(texts: readonly string[]): Promise<void> {
+  {
+    const theirs = await ansibleIniValues([...texts])
     const differ: string[] = []
-    VALUE_TEXTS.forEach((text, i) => {
+    texts.forEach((text, i) => {
       const ansible = theirs[i] as { value?: unknown; error?: string }
       const ours = parseIniValue(text)
       // Where Python builds what has no counterpart here (complex numbers, Ellipsis), the text is kept.
@@ -209,5 +248,5 @@ describe('INI values vs ansible-core _parse_value', { skip: !haveAnsible() && 'a
       differ.filter((d) => !KNOWN.has(JSON.parse(d.slice(0, d.indexOf(': '))) as string)),
       [],
     )
-  })
-})
+  }
+}

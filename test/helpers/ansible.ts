@@ -63,7 +63,7 @@ export async function ansibleInventoryList(plugin: 'ini' | 'yaml', path: string)
 }
 
 /** As the parser keeps values: `!unsafe` text is text, an integer too large for a number its decimal text. */
-function asKept(this: unknown, _key: string, value: unknown, context?: { source?: string }): unknown {
+export function asKept(this: unknown, _key: string, value: unknown, context?: { source?: string }): unknown {
   if (typeof value === 'number' && !Number.isSafeInteger(value) && /^-?\d+$/.test(context?.source ?? '')) return context!.source
   if (typeof value === 'object' && value !== null && Object.keys(value).join() === '__ansible_unsafe')
     return (value as { __ansible_unsafe: unknown }).__ansible_unsafe

@@ -5,7 +5,7 @@
  * child of `all` and every host in no group but `all` in `ungrouped`. Throws BuildError (no position:
  * the parser adds it).
  */
-import type { Group, Host, Inventory, VarValue, Where } from './types.js'
+import { InventoryError, type Group, type Host, type Inventory, type VarValue, type Where } from './types.js'
 
 /** Most hosts one inventory may hold (ranges included): far more than a run may target, far less than would hurt. */
 export const MAX_INVENTORY_HOSTS = 100_000
@@ -73,20 +73,36 @@ export class InventoryBuilder {
     else throw new BuildError(`${child} is neither a group nor a host`)
   }
 
-  /** reconcile_inventory, then the result. */
-  finish(): Inventory {
-    for (const name of this.groups.keys()) {
-      if (name !== 'all' && this.parents.get(name)!.length === 0) this.addChild('all', name)
+  /** reconcile_inventory, then the result; `source` names the file in an error. */
+  finish(source: string): Inventory {
+    try {
+      return this.reconcile(source)
+    } catch (err) {
+      if (err instanceof BuildError) throw new InventoryError(`${source}: ${err.message}`)
+      throw err
+    }
+  }
+
+  private reconcile(source: string): Inventory {
+    for (const group of this.groups.values()) {
+      if (group.name === 'all' || this.parents.get(group.name)!.length > 0) continue
+      if (this.ancestors('all').has(group.name)) {
+        const at = group.where === '' ? '' : ` ${group.where}`
+        throw new InventoryError(`${source}${at}: group ${group.name} has no parent, so it becomes a child of all, but all is below it; all cannot be a child`)
+      }
+      this.addChild('all', group.name)
     }
     const ungrouped = this.group('ungrouped')
-    const ancestors = new Map([...this.groups.keys()].map((g) => [g, this.ancestors(g)]))
+    // A host's groups in ansible-core are those it is in and all their ancestors; two questions about them suffice.
+    const inUngrouped = this.reaches((g) => g === 'ungrouped')
+    const inOther = this.reaches((g) => g !== 'all' && g !== 'ungrouped')
     const regrouped = new Set<string>()
     for (const [host, direct] of this.memberOf) {
-      const groups = new Set([...direct].flatMap((g) => [g, ...ancestors.get(g)!]))
-      if (groups.has('ungrouped')) {
+      const groups = [...direct]
+      if (groups.some(inUngrouped)) {
         // ansible-core drops a host from `ungrouped` once it is in any other group.
-        if ([...groups].some((g) => g !== 'all' && g !== 'ungrouped') && direct.has('ungrouped')) regrouped.add(host)
-      } else if (groups.size === 1 && groups.has('all')) {
+        if (direct.has('ungrouped') && groups.some(inOther)) regrouped.add(host)
+      } else if (groups.every((g) => g === 'all')) {
         this.addChild('ungrouped', host)
       }
     }
@@ -116,6 +132,18 @@ export class InventoryBuilder {
     if (groups.has(group.name)) return
     group.hosts.push(host)
     groups.add(group.name)
+  }
+
+  /** Whether a group or one of its ancestors is `wanted`, remembered per group. */
+  private reaches(wanted: (group: string) => boolean): (group: string) => boolean {
+    const known = new Map<string, boolean>()
+    return (group) => {
+      const cached = known.get(group)
+      if (cached !== undefined) return cached
+      const found = wanted(group) || [...this.ancestors(group)].some(wanted)
+      known.set(group, found)
+      return found
+    }
   }
 
   private ancestors(name: string): Set<string> {

@@ -83,7 +83,7 @@ export function parseIni(text: string, source: string): Inventory {
       first.state === 'vars' ? `[${name}:vars] is for group ${name}, but ${declared}` : `[${first.parents[0]}:children] lists ${name}, but ${declared}`
     throw new IniError(`${source} line ${first.line}: ${what}`, first.line)
   }
-  return inv.finish()
+  return inv.finish(source)
 }
 
 /**

@@ -15,14 +15,16 @@ export function parseIniValue(text: string): VarValue {
   try {
     return new LiteralParser(text.replace(/^[ \t]+/, '')).top()
   } catch (err) {
-    if (err instanceof NotALiteral) return text
+    if (err === NOT_A_LITERAL) return text
     throw err
   }
 }
 
 class NotALiteral extends Error {}
+/** One instance, thrown again and again: most INI values are plain text, and a stack trace each time costs. */
+const NOT_A_LITERAL = new NotALiteral()
 const fail = (): never => {
-  throw new NotALiteral()
+  throw NOT_A_LITERAL
 }
 
 type Token =

@@ -7,7 +7,10 @@
 /** A var's value as YAML (or Ansible's INI value parsing) gives it. */
 export type VarValue = string | number | boolean | null | VarValue[] | { [key: string]: VarValue }
 
-/** Where something was written, for error messages: `line 12` (INI) or `all.children.web.vars.ansible_user` (YAML key path). */
+/**
+ * Where something was written, for error messages: `line 12` (INI) or `all.children.web.vars.ansible_user (line 7)`
+ * (YAML key path and line); `''` for `all` and `ungrouped` when the file never names them.
+ */
 export type Where = string
 
 export interface Var {

@@ -5,7 +5,7 @@
  * duplicate keys as PyYAML's constructor treats them (the last value wins, in the first key's place);
  * `!unsafe` text as text, `!vault` as `{ __ansible_vault: … }` the way ansible-inventory prints it.
  */
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, type Document, type Node, type ParsedNode, type ScalarTag } from 'yaml'
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, visit, type Document, type Node, type ParsedNode, type ScalarTag } from 'yaml'
 import { InventoryError, type VarValue } from './types.js'
 
 const YAML_TAG = 'tag:yaml.org,2002:'
@@ -91,11 +91,31 @@ export interface Entry {
 /** Walks one file's nodes: aliases resolved, merges flattened, positions, a budget against alias bombs. */
 export class Nodes {
   private visited = 0
+  /** Each alias's node, found once for all at the first alias (yaml's Alias.resolve searches the whole document each time). */
+  private anchors: Map<Node, ParsedNode> | undefined
 
   constructor(
     private readonly yaml: YamlText,
     private readonly source: string,
   ) {}
+
+  /** An alias names the last node anchored with its name before it. */
+  private target(alias: Node): ParsedNode | undefined {
+    if (this.anchors === undefined) {
+      const anchors = new Map<Node, ParsedNode>()
+      const named = new Map<string, ParsedNode>()
+      visit(this.yaml.doc, (_key, node) => {
+        if (isAlias(node)) {
+          const target = named.get(node.source)
+          if (target !== undefined) anchors.set(node, target)
+        } else if ((isScalar(node) || isMap(node) || isSeq(node)) && node.anchor !== undefined) {
+          named.set(node.anchor, node as ParsedNode)
+        }
+      })
+      this.anchors = anchors
+    }
+    return this.anchors.get(alias)
+  }
 
   /** The line a node starts on (1-based), for messages. */
   line(node: Node | null | undefined): number {
@@ -108,12 +128,9 @@ export class Nodes {
 
   /** The node itself (aliases followed), or null for nothing or a null scalar. */
   resolve(node: ParsedNode | Node | null | undefined, path: string): ParsedNode | null {
-    const seen = new Set<Node>()
     let current = node ?? null
-    while (isAlias(current)) {
-      if (seen.has(current)) throw this.fail(current, path, 'an alias refers to itself')
-      seen.add(current)
-      current = current.resolve(this.yaml.doc) ?? null
+    if (isAlias(current)) {
+      current = this.target(current) ?? null
       if (current === null) throw this.fail(node, path, 'an alias names no anchor')
     }
     if (++this.visited > MAX_NODES) throw this.fail(node, path, `the aliases expand to more than ${MAX_NODES} values`)
@@ -177,7 +194,7 @@ export class Nodes {
         merged.push(...this.flatten(s, path, new Set(seen)))
       }
     }
-    return [...merged, ...own]
+    return merged.length === 0 ? own : merged.concat(own)
   }
 
   private key(node: Node | null, path: string): Key {

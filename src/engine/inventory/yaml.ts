@@ -39,7 +39,7 @@ class YamlInventory {
       throw this.nodes.fail(plugin.keyNode, 'plugin', "this is an inventory plugin's configuration, not an inventory; only YAML and INI inventories are read")
     }
     for (const e of top) this.group(e, keyText(e.key))
-    return this.inv.finish()
+    return this.inv.finish(this.source)
   }
 
   /** A group and what is under it; returns its name and whether it was skipped as not a group. */
