@@ -4,6 +4,7 @@
  * bastion, and the vars it passes to the command. Pure: reading files and the environment is
  * the action's. Jinja is not evaluated: in a var used here it is an error naming the var.
  */
+import { shlexSplit } from './shlex.js'
 import { InventoryError, type Var, type VarValue } from './types.js'
 
 export interface HostConnection {
@@ -132,7 +133,8 @@ function listedEnv(host: string, vars: ReadonlyMap<string, Var>): Array<{ name: 
 
 /** The bastion of `-J spec` or `-o ProxyJump=spec` in ansible_ssh_common_args, and the other options (ignored). */
 export function proxyJump(args: string, where: string): { jump: string | null; ignored: string[] } {
-  const words = shellWords(args)
+  // As ansible-core's ssh plugin splits them (Python's shlex.split).
+  const words = shlexSplit(args)
   let jump: string | null = null
   const ignored: string[] = []
   for (let i = 0; i < words.length; i += 1) {
@@ -153,35 +155,4 @@ export function proxyJump(args: string, where: string): { jump: string | null; i
     jump = spec.replace(/^ssh:\/\//, '')
   }
   return { jump, ignored }
-}
-
-/** Splits as a POSIX shell would (quotes and backslashes), without expansions. */
-function shellWords(text: string): string[] {
-  const words: string[] = []
-  let current = ''
-  let started = false
-  let quote: "'" | '"' | null = null
-  for (let i = 0; i < text.length; i += 1) {
-    const c = text[i]
-    if (quote) {
-      if (c === quote) quote = null
-      else if (c === '\\' && quote === '"' && i + 1 < text.length) current += text[++i]
-      else current += c
-    } else if (c === "'" || c === '"') {
-      quote = c
-      started = true
-    } else if (c === '\\' && i + 1 < text.length) {
-      current += text[++i]
-      started = true
-    } else if (/\s/.test(c)) {
-      if (started) words.push(current)
-      current = ''
-      started = false
-    } else {
-      current += c
-      started = true
-    }
-  }
-  if (started) words.push(current)
-  return words
 }
