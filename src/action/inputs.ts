@@ -68,7 +68,6 @@ export interface Settings {
   safety: RolloutSafety
 }
 
-
 /** The defaults of action.yml, applied when an input is empty (e.g. when run outside the runner). */
 export const DEFAULTS: Readonly<Record<string, string>> = {
   hosts: '',
@@ -101,7 +100,6 @@ export const DEFAULTS: Readonly<Record<string, string>> = {
   'check-timeout': '1m',
   'rollback-command': '',
 }
-
 
 /** Reads inputs the way the runner passes them: `INPUT_<NAME upper-cased, spaces as _>`. Not trimmed. */
 export function readInputFromEnv(name: string): string {
@@ -246,17 +244,25 @@ function hostTargets(text: string, username: string, port: number): HostTarget[]
 }
 
 /** Exactly one of hosts and inventory: the inventory's plan, or null for hosts. */
-function readHostsOrInventory(read: InputReader, get: (name: string) => string, ctx: Omit<InventoryContext, 'inventory' | 'select' | 'batchBy' | 'passphrase'>): InventoryPlan | null {
+function readHostsOrInventory(
+  read: InputReader,
+  get: (name: string) => string,
+  ctx: Omit<InventoryContext, 'inventory' | 'select' | 'batchBy' | 'passphrase'>,
+): InventoryPlan | null {
   const hosts = read('hosts').trim()
   const inventory = read('inventory').trim()
   if (hosts !== '' && inventory !== '') {
-    throw new InputError('inventory', 'and hosts are both set; give exactly one: hosts for a list of hosts, or inventory for an Ansible inventory (with select to pick hosts from it)')
+    throw new InputError(
+      'inventory',
+      'and hosts are both set; give exactly one: hosts for a list of hosts, or inventory for an Ansible inventory (with select to pick hosts from it)',
+    )
   }
   if (inventory === '') {
     for (const name of ['select', 'batch-by']) {
       if (read(name).trim() !== '') throw new InputError(name, 'is set but inventory is empty; it selects from an Ansible inventory given in inventory')
     }
-    if (hosts === '') throw new InputError('hosts', 'is required: list the hosts to run on ([user@]host[:port], one per line), or give an Ansible inventory in inventory')
+    if (hosts === '')
+      throw new InputError('hosts', 'is required: list the hosts to run on ([user@]host[:port], one per line), or give an Ansible inventory in inventory')
     return null
   }
   return readInventory({ ...ctx, inventory: read('inventory'), select: get('select'), batchBy: get('batch-by'), passphrase: read('passphrase') })
@@ -281,7 +287,6 @@ function readUpload(read: InputReader, get: (name: string) => string): Settings[
   }
   return { patterns, remoteDir }
 }
-
 
 /** With strict checking and no fingerprints, known-hosts must have a plain line: @revoked and @cert-authority lines trust no key. */
 function checkTrustsSomeKey(knownHosts: KnownHosts): void {

@@ -49,11 +49,13 @@ const MAX_INVENTORY_BYTES = 8 * 1024 * 1024
 const MAX_KEY_BYTES = 64 * 1024
 
 export function readInventory(ctx: InventoryContext): InventoryPlan {
-  if (ctx.batchBy !== '' && ctx.batchBy !== 'group') throw new InputError('batch-by', `${quote(ctx.batchBy)} is not accepted; give group (batches never mix groups), or leave it empty`)
+  if (ctx.batchBy !== '' && ctx.batchBy !== 'group')
+    throw new InputError('batch-by', `${quote(ctx.batchBy)} is not accepted; give group (batches never mix groups), or leave it empty`)
   const { text, source } = inventoryText(ctx)
   const inv = guarded('inventory', () => parseInventory(text, source))
   const selected = guarded('select', () => selectHosts(inv, ctx.select))
-  if (selected.length > MAX_HOSTS) throw new InputError('select', `selects ${selected.length} hosts; at most ${MAX_HOSTS} are allowed, so split them across several steps`)
+  if (selected.length > MAX_HOSTS)
+    throw new InputError('select', `selects ${selected.length} hosts; at most ${MAX_HOSTS} are allowed, so split them across several steps`)
   const batches = ctx.batchBy === 'group' ? batchByGroup(inv, ctx.select, selected) : null
   const names = batches ? batches.flatMap((b) => b.hosts) : selected
   const keys = new KeyReader(ctx)
@@ -65,8 +67,18 @@ export function readInventory(ctx: InventoryContext): InventoryPlan {
     const conn = guarded('inventory', () => hostConnection(name, vars))
     for (const arg of conn.ignoredArgs) ignored.add(`ansible_ssh_common_args ${arg}`)
     const username = conn.user ?? ctx.username
-    if (username === '') throw new InputError('username', `is empty and ${name} has no ansible_user in the inventory; set ansible_user for it (or its group), or the username input`)
-    const jump = conn.jump === null ? undefined : bastionKey(guarded('inventory', () => bastionOf(conn.jump!, name, ctx.username)), bastions)
+    if (username === '')
+      throw new InputError(
+        'username',
+        `is empty and ${name} has no ansible_user in the inventory; set ansible_user for it (or its group), or the username input`,
+      )
+    const jump =
+      conn.jump === null
+        ? undefined
+        : bastionKey(
+            guarded('inventory', () => bastionOf(conn.jump!, name, ctx.username)),
+            bastions,
+          )
     const target: HostTarget = {
       host: conn.address.replace(/^\[(.*)\]$/, '$1'),
       port: conn.port ?? ctx.port,
@@ -81,7 +93,10 @@ export function readInventory(ctx: InventoryContext): InventoryPlan {
     batchGroups: batches ? batches.flatMap((b) => b.hosts.map(() => b.group)) : null,
     bastions,
     secrets: keys.secrets,
-    warning: ignored.size > 0 ? `inventory: not used by ssh-fanout, ignored: ${[...ignored].sort().slice(0, 30).join(', ')}${ignored.size > 30 ? `, and ${ignored.size - 30} more` : ''}` : null,
+    warning:
+      ignored.size > 0
+        ? `inventory: not used by ssh-fanout, ignored: ${[...ignored].sort().slice(0, 30).join(', ')}${ignored.size > 30 ? `, and ${ignored.size - 30} more` : ''}`
+        : null,
   }
 }
 
@@ -89,11 +104,13 @@ export function readInventory(ctx: InventoryContext): InventoryPlan {
 function inventoryText(ctx: InventoryContext): { text: string; source: string } {
   const value = ctx.inventory.trim()
   const oneLine = !/[\r\n]/.test(value)
-  const looksLikePath = oneLine && /^[^\s=]+$/.test(value) && (/[/\\]/.test(value) || /\.(ya?ml|ini|cfg|txt|hosts)$/i.test(value) || value === 'hosts' || value === 'inventory')
+  const looksLikePath =
+    oneLine && /^[^\s=]+$/.test(value) && (/[/\\]/.test(value) || /\.(ya?ml|ini|cfg|txt|hosts)$/i.test(value) || value === 'hosts' || value === 'inventory')
   if (!looksLikePath) return { text: ctx.inventory, source: 'inventory' }
   const bytes = guarded('inventory', () =>
     loadWorkspaceFile(value, ctx.workspace, MAX_INVENTORY_BYTES, {
-      example: 'give the path of an inventory in the repository (check it out first with actions/checkout), e.g. deploy/inventory.yml, or the inventory text itself',
+      example:
+        'give the path of an inventory in the repository (check it out first with actions/checkout), e.g. deploy/inventory.yml, or the inventory text itself',
       what: 'an Ansible inventory (YAML or INI)',
       tooBig: '8 MiB',
     }),

@@ -236,7 +236,11 @@ export const MAX_SCRIPT_BYTES = 16 * 1024 * 1024
 /** Reads the script-file (relative to the workspace, or absolute) once, on the runner, by the rule of local-files.ts. */
 export function loadScriptFile(path: string, workspace: string): Script & { path: string } {
   const example = 'give the path of a script in the repository (check it out first with actions/checkout), e.g. scripts/deploy.sh'
-  const bytes = loadWorkspaceFile(path, workspace, MAX_SCRIPT_BYTES, { example, what: 'the script to run, e.g. scripts/deploy.sh', tooBig: '16 MiB; send large files with upload and run them from command' })
+  const bytes = loadWorkspaceFile(path, workspace, MAX_SCRIPT_BYTES, {
+    example,
+    what: 'the script to run, e.g. scripts/deploy.sh',
+    tooBig: '16 MiB; send large files with upload and run them from command',
+  })
   return { ...readScript(bytes), path }
 }
 

@@ -136,7 +136,7 @@ async function packUpload(settings: Settings): Promise<PackedUpload> {
 function planRollout(s: Settings): number[] | undefined {
   if (!s.batchGroups) return s.batchSize ? planBatches(s.batchSize, s.targets.length) : undefined
   const sizes: number[] = []
-  for (let i = 0; i < s.batchGroups.length; ) {
+  for (let i = 0; i < s.batchGroups.length;) {
     let n = 0
     while (i + n < s.batchGroups.length && s.batchGroups[i + n] === s.batchGroups[i]) n += 1
     sizes.push(...(s.batchSize ? planBatches(s.batchSize, n) : [n]))
@@ -153,7 +153,11 @@ function startLine(s: Settings, batches: number[] | undefined): string {
     ? `, in ${batches.length} batches of ${batches.join(', ')}${s.batchPauseMs > 0 ? ` with ${formatSeconds(s.batchPauseMs)} between them` : ''}`
     : ''
   const bastions = [...s.bastions.values()].map((b) => b.label)
-  const via = s.jumpHost ? `, through jump host ${[s.jumpHost.label, ...bastions].join(', ')}` : bastions.length > 0 ? `, through jump host ${bastions.join(', ')}` : ''
+  const via = s.jumpHost
+    ? `, through jump host ${[s.jumpHost.label, ...bastions].join(', ')}`
+    : bastions.length > 0
+      ? `, through jump host ${bastions.join(', ')}`
+      : ''
   const from = s.select !== null ? ` from the inventory (select ${s.select}${s.batchGroups ? ', batches by group' : ''})` : ''
   const empty = emptyShard(s)
   if (empty) return `ssh-fanout: ${empty}: nothing to run`

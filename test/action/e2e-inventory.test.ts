@@ -170,7 +170,10 @@ describe('Ansible inventories through the built action', { skip: !requireSshd() 
   describe('mistakes are refused before any host is contacted', () => {
     const refused = async (inputs: Record<string, string>, input: string, message: RegExp, env: Record<string, string> = {}) => {
       const logins = (a.log().match(/Connection from/g) ?? []).length
-      const run = await runAction({ hosts: '', 'private-key': a.clientKey, fingerprints: fingerprints(), command: 'true', ...inputs }, { env })
+      const run = await runAction(
+        { hosts: '', username: a.username, 'private-key': a.clientKey, fingerprints: fingerprints(), command: 'true', ...inputs },
+        { env },
+      )
       assert.equal(run.code, 1, run.stdout)
       const error = commandsOf(run, 'error')
       assert.equal(error.length, 1, run.stdout)
@@ -182,11 +185,13 @@ describe('Ansible inventories through the built action', { skip: !requireSshd() 
     }
     const ini = (extra = '') => `[web]\nweb1 ansible_host=${a.host} ansible_port=${a.port} ${extra}\n[db]\ndb1 ansible_host=${a.host}`
 
-    it('a selection that matches no host names the pattern and the groups', () => refused({ inventory: ini(), select: 'cache*' }, 'select', /cache\*.*\b(db|web)\b/))
+    it('a selection that matches no host names the pattern and the groups', () =>
+      refused({ inventory: ini(), select: 'cache*' }, 'select', /cache\*.*\b(db|web)\b/))
     it('hosts and inventory both set', () => refused({ hosts: 'web1', inventory: ini() }, 'inventory', /exactly one/))
-    it('ansible_password in the inventory', () => refused({ inventory: ini('ansible_password=hunter2') }, 'inventory', /ansible_password.*ssh_fanout_password_env/))
+    it('ansible_password in the inventory', () =>
+      refused({ inventory: ini('ansible_password=hunter2') }, 'inventory', /ansible_password.*ssh_fanout_password_env/))
     it('a key variable that is not set', () => refused({ inventory: ini('ssh_fanout_key_env=NOPE_KEY') }, 'inventory', /NOPE_KEY.*not set/))
-    it('Jinja in a var that is used', () => refused({ inventory: ini('ansible_user="{{ lookup(\'env\', \'USER\') }}"') }, 'inventory', /Jinja/))
+    it('Jinja in a var that is used', () => refused({ inventory: ini("ansible_user=\"{{ lookup('env', 'USER') }}\"") }, 'inventory', /Jinja/))
     it('batch-by other than group', () => refused({ inventory: ini(), 'batch-by': 'host' }, 'batch-by', /group/))
     it('a YAML syntax error shows line and column', () => refused({ inventory: 'all:\n  hosts:\n    web1: {\n' }, 'inventory', /line \d+.*column \d+|\d+:\d+/))
   })

@@ -4,7 +4,8 @@ import { describe, it } from 'node:test'
 import { hostConnection, proxyJump } from '../../src/engine/inventory/connection.js'
 import type { Var, VarValue } from '../../src/engine/inventory/types.js'
 
-const vars = (o: Record<string, VarValue>): Map<string, Var> => new Map(Object.entries(o).map(([k, value]) => [k, { value, where: `inv.yml: all.hosts.web1.${k}` }]))
+const vars = (o: Record<string, VarValue>): Map<string, Var> =>
+  new Map(Object.entries(o).map(([k, value]) => [k, { value, where: `inv.yml: all.hosts.web1.${k}` }]))
 
 describe('hostConnection', () => {
   it('reads address, port, user and key file, with the old ansible_ssh_* spellings too', () => {
@@ -20,7 +21,10 @@ describe('hostConnection', () => {
     for (const key of ['ansible_password', 'ansible_ssh_pass', 'ansible_ssh_password']) {
       assert.throws(
         () => hostConnection('web1', vars({ [key]: 'hunter2' })),
-        (err: Error) => err.message.startsWith(`inv.yml: all.hosts.web1.${key}: ${key} is set for web1`) && /ssh_fanout_password_env/.test(err.message) && !err.message.includes('hunter2'),
+        (err: Error) =>
+          err.message.startsWith(`inv.yml: all.hosts.web1.${key}: ${key} is set for web1`) &&
+          /ssh_fanout_password_env/.test(err.message) &&
+          !err.message.includes('hunter2'),
       )
     }
   })

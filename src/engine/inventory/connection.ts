@@ -89,7 +89,9 @@ function scalar(key: string, v: Var): string {
   const value = asEnvText(v.value)
   if (value === null) throw new InventoryError(`${v.where}: ${key} is ${describe(v.value)}; give a string, a number or a boolean`)
   if (/\{\{|\{%/.test(value)) {
-    throw new InventoryError(`${v.where}: ${key} uses Jinja (${JSON.stringify(value.slice(0, 60))}), which ssh-fanout does not evaluate; write the value itself`)
+    throw new InventoryError(
+      `${v.where}: ${key} uses Jinja (${JSON.stringify(value.slice(0, 60))}), which ssh-fanout does not evaluate; write the value itself`,
+    )
   }
   return value
 }
@@ -123,8 +125,10 @@ function listedEnv(host: string, vars: ReadonlyMap<string, Var>): Array<{ name: 
     throw new InventoryError(`${list.where}: ssh_fanout_env must be a list of var names, e.g. [DEPLOY_ROLE, REGION]`)
   }
   return (names as string[]).map((name) => {
-    if (!ENV_NAME.test(name)) throw new InventoryError(`${list.where}: ssh_fanout_env lists ${JSON.stringify(name)}, not an environment variable name (letters, digits and _)`)
-    if (name === 'SSH_FANOUT_RUN') throw new InventoryError(`${list.where}: ssh_fanout_env lists SSH_FANOUT_RUN, which ssh-fanout sets itself; use another name`)
+    if (!ENV_NAME.test(name))
+      throw new InventoryError(`${list.where}: ssh_fanout_env lists ${JSON.stringify(name)}, not an environment variable name (letters, digits and _)`)
+    if (name === 'SSH_FANOUT_RUN')
+      throw new InventoryError(`${list.where}: ssh_fanout_env lists SSH_FANOUT_RUN, which ssh-fanout sets itself; use another name`)
     const v = vars.get(name)
     if (!v) throw new InventoryError(`${list.where}: ssh_fanout_env lists ${name}, but ${host} has no var ${name}`)
     return { name, value: scalar(name, v) }
@@ -150,7 +154,9 @@ export function proxyJump(args: string, where: string): { jump: string | null; i
       continue
     }
     if (spec === '' || spec.includes(',')) {
-      throw new InventoryError(`${where}: ansible_ssh_common_args names ${spec === '' ? 'no bastion after -J' : `several bastions (${spec})`}; give one [user@]host[:port]`)
+      throw new InventoryError(
+        `${where}: ansible_ssh_common_args names ${spec === '' ? 'no bastion after -J' : `several bastions (${spec})`}; give one [user@]host[:port]`,
+      )
     }
     jump = spec.replace(/^ssh:\/\//, '')
   }
