@@ -33615,7 +33615,11 @@ const MAX_SCRIPT_BYTES = 16 * 1024 * 1024;
 /** Reads the script-file (relative to the workspace, or absolute) once, on the runner, by the rule of local-files.ts. */
 function loadScriptFile(path, workspace) {
     const example = 'give the path of a script in the repository (check it out first with actions/checkout), e.g. scripts/deploy.sh';
-    const bytes = loadWorkspaceFile(path, workspace, MAX_SCRIPT_BYTES, { example, what: 'the script to run, e.g. scripts/deploy.sh', tooBig: '16 MiB; send large files with upload and run them from command' });
+    const bytes = loadWorkspaceFile(path, workspace, MAX_SCRIPT_BYTES, {
+        example,
+        what: 'the script to run, e.g. scripts/deploy.sh',
+        tooBig: '16 MiB; send large files with upload and run them from command',
+    });
     return { ...(0,_engine_prepare_script_js__WEBPACK_IMPORTED_MODULE_4__/* .readScript */ .Uq)(bytes), path };
 }
 /**
@@ -41409,7 +41413,9 @@ function readInventory(ctx) {
         const username = conn.user ?? ctx.username;
         if (username === '')
             throw new InputError('username', `is empty and ${name} has no ansible_user in the inventory; set ansible_user for it (or its group), or the username input`);
-        const jump = conn.jump === null ? undefined : bastionKey(guarded('inventory', () => bastionOf(conn.jump, name, ctx.username)), bastions);
+        const jump = conn.jump === null
+            ? undefined
+            : bastionKey(guarded('inventory', () => bastionOf(conn.jump, name, ctx.username)), bastions);
         const target = {
             host: conn.address.replace(/^\[(.*)\]$/, '$1'),
             port: conn.port ?? ctx.port,
@@ -41424,7 +41430,9 @@ function readInventory(ctx) {
         batchGroups: batches ? batches.flatMap((b) => b.hosts.map(() => b.group)) : null,
         bastions,
         secrets: keys.secrets,
-        warning: ignored.size > 0 ? `inventory: not used by ssh-fanout, ignored: ${[...ignored].sort().slice(0, 30).join(', ')}${ignored.size > 30 ? `, and ${ignored.size - 30} more` : ''}` : null,
+        warning: ignored.size > 0
+            ? `inventory: not used by ssh-fanout, ignored: ${[...ignored].sort().slice(0, 30).join(', ')}${ignored.size > 30 ? `, and ${ignored.size - 30} more` : ''}`
+            : null,
     };
 }
 /** The inventory as given: a single line naming a file (in the workspace, or absolute) is read from it; else the text itself. */
@@ -43683,7 +43691,11 @@ function startLine(s, batches) {
         ? `, in ${batches.length} batches of ${batches.join(', ')}${s.batchPauseMs > 0 ? ` with ${formatSeconds(s.batchPauseMs)} between them` : ''}`
         : '';
     const bastions = [...s.bastions.values()].map((b) => b.label);
-    const via = s.jumpHost ? `, through jump host ${[s.jumpHost.label, ...bastions].join(', ')}` : bastions.length > 0 ? `, through jump host ${bastions.join(', ')}` : '';
+    const via = s.jumpHost
+        ? `, through jump host ${[s.jumpHost.label, ...bastions].join(', ')}`
+        : bastions.length > 0
+            ? `, through jump host ${bastions.join(', ')}`
+            : '';
     const from = s.select !== null ? ` from the inventory (select ${s.select}${s.batchGroups ? ', batches by group' : ''})` : '';
     const empty = emptyShard(s);
     if (empty)

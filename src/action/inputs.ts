@@ -203,7 +203,7 @@ export function getSettings(read: InputReader, env: NodeJS.ProcessEnv = process.
     targets: shardSlice(allTargets, shard),
     totalHosts: allTargets.length,
     batchGroups: inventory?.batchGroups ? shardSlice(inventory.batchGroups, shard) : null,
-    bastions: inventory?.bastions ?? new Map(),
+    bastions: inventory?.bastions ?? new Map<string, HostTarget>(),
     inventorySecrets: inventory?.secrets ?? [],
     inventoryWarning: inventory?.warning ?? null,
     select: inventory ? get('select') : null,
