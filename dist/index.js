@@ -41754,8 +41754,9 @@ function readHostsOrInventory(read, get, ctx) {
         throw new InputError('inventory', 'and hosts are both set; give exactly one: hosts for a list of hosts, or inventory for an Ansible inventory (with select to pick hosts from it)');
     }
     if (inventory === '') {
+        // The runner passes every default (select: all), so only another value is a mistake.
         for (const name of ['select', 'batch-by']) {
-            if (read(name).trim() !== '')
+            if (get(name) !== DEFAULTS[name])
                 throw new InputError(name, 'is set but inventory is empty; it selects from an Ansible inventory given in inventory');
         }
         if (hosts === '')

@@ -258,8 +258,9 @@ function readHostsOrInventory(
     )
   }
   if (inventory === '') {
+    // The runner passes every default (select: all), so only another value is a mistake.
     for (const name of ['select', 'batch-by']) {
-      if (read(name).trim() !== '') throw new InputError(name, 'is set but inventory is empty; it selects from an Ansible inventory given in inventory')
+      if (get(name) !== DEFAULTS[name]) throw new InputError(name, 'is set but inventory is empty; it selects from an Ansible inventory given in inventory')
     }
     if (hosts === '')
       throw new InputError('hosts', 'is required: list the hosts to run on ([user@]host[:port], one per line), or give an Ansible inventory in inventory')
