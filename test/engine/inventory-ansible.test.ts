@@ -83,7 +83,7 @@ describe('inventory corpus vs ansible-core', { skip: !haveAnsible() && 'ansible-
   }
 })
 
-describe('inventory corpus vs ansible-inventory --list --export', { skip: !haveAnsible() && 'ansible-core not installed' }, () => {
+describe('inventory corpus vs ansible-inventory --list --export', { skip: !haveAnsible() && 'ansible-core not installed', concurrency: 2 }, () => {
   for (const file of files.filter((f) => !f.startsWith('error-'))) {
     it(`${file}: every group's hosts, children and vars; every host's vars`, async () => {
       const listed = await ansibleInventoryList(pluginOf(file), join(FIXTURES, file))

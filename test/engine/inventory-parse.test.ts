@@ -52,9 +52,18 @@ describe('parseInventory: which format', () => {
     assert.equal(bare.hosts.get('web1')!.vars.get('ansible_port')!.where, 'line 1')
   })
 
-  it('reads a text that is a YAML mapping but no groups as INI when it reads as INI', () => {
+  it('reads a text that is a YAML mapping but does not start like YAML as INI when it reads as INI', () => {
     const inv = ini('web1 note="a: b"\n')
     assert.deepEqual(hostVars(inv, 'web1'), { note: 'a: b' })
+    // Mistyped INI that happens to be a YAML mapping: the INI error, not a YAML inventory of nothing.
+    refused(() => ini('web1 a: b c\n'), 'inventory.ini line 1: "a:" after host "web1" is not key=value')
+    refused(() => ini('web1 a:\n'), 'inventory.ini line 1: "a:" after host "web1" is not key=value')
+  })
+
+  it('reads a YAML inventory that starts with a flow mapping, ---, or a group name with a space', () => {
+    assert.deepEqual([...yml('{all: {hosts: {h1: }}}\n').hosts.keys()], ['h1'])
+    assert.deepEqual([...yml('# fleet\n---\nweb:\n  hosts: h1\n').hosts.keys()], ['h1'])
+    assert.deepEqual(yml('my group:\n  hosts:\n    h1:\n').groups.get('my group')!.hosts, ['h1'])
   })
 
   it('reads an empty or comment-only text as an inventory with no hosts', () => {
@@ -83,6 +92,11 @@ describe('parseInventory: which format', () => {
     refused(() => ini('[web]\nweb1 oops\n'), 'inventory.ini line 2: "oops" after host "web1" is not key=value')
     refused(() => ini('web1 oops\n[web]\nweb2\n'), 'inventory.ini line 1: "oops" after host "web1" is not key=value')
     refused(() => ini('[web servers]\nweb1\n'), 'inventory.ini line 1: "[web servers]" is not a section header')
+  })
+
+  it('on a tie (both fail on one line), gives the INI error unless the text starts like YAML', () => {
+    refused(() => ini('web1 a: b: c\n'), 'inventory.ini line 1: "a:" after host "web1" is not key=value')
+    refused(() => yml('all: b: c\n'), /^inventory\.yml line 1, column \d+: Nested mappings are not allowed/)
   })
 })
 

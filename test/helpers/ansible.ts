@@ -4,7 +4,7 @@
  * `ansible-inventory --list --export`. Never used at run time.
  */
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -22,12 +22,19 @@ function python(): string {
     .trim()
 }
 
-/** A private HOME and working directory, so no ansible.cfg of this machine is read and nothing is written elsewhere. */
-function env(plugin: 'ini' | 'yaml'): { cwd: string; env: NodeJS.ProcessEnv } {
+/**
+ * Runs `file args` with a private HOME and working directory (removed after), so no ansible.cfg of this
+ * machine is read and nothing is written elsewhere; stdin gets `input` when given.
+ */
+async function run(plugin: 'ini' | 'yaml', file: string, args: string[], input?: string): Promise<string> {
   const home = mkdtempSync(join(tmpdir(), 'inventory-ansible-'))
-  return {
-    cwd: home,
-    env: { PATH: process.env.PATH, HOME: home, LC_ALL: 'C.UTF-8', ANSIBLE_NOCOLOR: '1', ANSIBLE_INVENTORY_ENABLED: plugin },
+  try {
+    const env = { PATH: process.env.PATH, HOME: home, LC_ALL: 'C.UTF-8', ANSIBLE_NOCOLOR: '1', ANSIBLE_INVENTORY_ENABLED: plugin }
+    const child = execFileP(file, args, { cwd: home, env, maxBuffer: 64 << 20 })
+    if (input !== undefined) child.child.stdin!.end(input)
+    return (await child).stdout
+  } finally {
+    rmSync(home, { recursive: true, force: true })
   }
 }
 
@@ -42,7 +49,7 @@ export type AnsibleRead = { error: string } | { groups: [string, AnsibleGroup][]
 
 /** What ansible-core's plugin makes of each file (InventoryData after reconcile), by path. */
 export async function ansibleRead(plugin: 'ini' | 'yaml', paths: string[]): Promise<Record<string, AnsibleRead>> {
-  const { stdout } = await execFileP(python(), [join(FIXTURES, 'ansible_dump.py'), plugin, ...paths], { ...env(plugin), maxBuffer: 64 << 20 })
+  const stdout = await run(plugin, python(), [join(FIXTURES, 'ansible_dump.py'), plugin, ...paths])
   return JSON.parse(stdout) as Record<string, AnsibleRead>
 }
 
@@ -58,7 +65,7 @@ export interface Exported {
 
 /** `ansible-inventory -i FILE --list --export`: groups with their own vars, hosts with theirs. */
 export async function ansibleInventoryList(plugin: 'ini' | 'yaml', path: string): Promise<Exported> {
-  const { stdout } = await execFileP(ANSIBLE_INVENTORY, ['-i', path, '--list', '--export'], { ...env(plugin), maxBuffer: 64 << 20 })
+  const stdout = await run(plugin, ANSIBLE_INVENTORY, ['-i', path, '--list', '--export'])
   return JSON.parse(stdout, asKept) as Exported
 }
 
@@ -90,8 +97,6 @@ export async function ansibleIniValues(texts: string[]): Promise<unknown[]> {
     '    except Exception as e: out.append({"error": type(e).__name__})',
     'print(json.dumps(out))',
   ].join('\n')
-  const child = execFileP(python(), ['-c', script], env('ini'))
-  child.child.stdin!.end(JSON.stringify(texts))
-  const { stdout } = await child
+  const stdout = await run('ini', python(), ['-c', script], JSON.stringify(texts))
   return JSON.parse(stdout) as unknown[]
 }

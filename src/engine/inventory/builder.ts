@@ -30,9 +30,9 @@ export class InventoryBuilder {
     return this.groups.has(name)
   }
 
-  /** Creates the group unless it exists; `all` and `ungrouped` take the place the file first names them. */
+  /** Creates the group unless it exists; `all` and `ungrouped` (made before any line is read) take the `where` the file first names them at. */
   addGroup(name: string, where: Where): void {
-    if (name === '') throw new BuildError('a group name is empty')
+    if (name === '') throw new BuildError('a group name is empty; name the group')
     const group = this.groups.get(name)
     if (group === undefined) {
       this.groups.set(name, { name, hosts: [], children: [], vars: new Map(), where })
@@ -44,7 +44,7 @@ export class InventoryBuilder {
 
   /** `port` counts only where the host is created, as in ansible-core (and 0 not at all). */
   addHost(name: string, group: string, port: number | undefined, where: Where): void {
-    if (name === '') throw new BuildError('a host name is empty')
+    if (name === '') throw new BuildError('a host name is empty; write a host name or address')
     if (!this.hosts.has(name)) {
       if (this.hosts.size >= MAX_INVENTORY_HOSTS) throw new BuildError(`more than ${MAX_INVENTORY_HOSTS} hosts; at most ${MAX_INVENTORY_HOSTS} are read`)
       const host: Host = { name, vars: new Map(), where }
