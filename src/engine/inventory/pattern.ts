@@ -74,7 +74,8 @@ function applySubscript(hosts: string[], text: string, start: number, end: numbe
 
 /** _match_one_pattern: the term's groups, hosts and resulting host list (with duplicates). */
 function matchOne(inv: Inventory, text: string, body: string, warnings: string[]): Omit<Term, 'text' | 'op'> {
-  if (body === '') throw new InventoryError(`host pattern term ${quote(text)} names nothing after ${quote(text)}; write a host or group after it`)
+  if (body === '')
+    throw new InventoryError(`host pattern term ${quote(text)} has nothing after the ${text}; write a host or group name after it (e.g. ${text}canary)`)
   let expr = body
   let sub: [number, number | undefined] | undefined
   const m = body.startsWith('~') ? null : SUBSCRIPT.exec(body)

@@ -6,6 +6,7 @@
  * whole (combine_vars: no deep merge). Also Ansible's `group_names`.
  */
 import { clip, quote } from '../parse.js'
+import { groupDepths, hostGroups } from './graph.js'
 import { InventoryError, type Group, type Inventory, type Var } from './types.js'
 
 const PRIORITY = 'ansible_group_priority'
@@ -16,38 +17,6 @@ export function comparePython(a: string, b: string): number {
   const y = Array.from(b, (c) => c.codePointAt(0)!)
   for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] - y[i]
   return x.length - y.length
-}
-
-/** Each group's parents (the model lists children only). */
-function parentsOf(inv: Inventory): Map<string, string[]> {
-  const parents = new Map<string, string[]>()
-  for (const group of inv.groups.values()) parents.set(group.name, [])
-  for (const group of inv.groups.values()) for (const child of group.children) parents.get(child)?.push(group.name)
-  return parents
-}
-
-/**
- * Each group's depth: the longest path from `all` (Group.add_child_group keeps
- * child.depth >= parent.depth + 1, so that is what ansible-core ends with). A loop is an error.
- */
-export function groupDepths(inv: Inventory): Map<string, number> {
-  const parents = parentsOf(inv)
-  const depths = new Map<string, number>()
-  const onPath = new Set<string>()
-  const depth = (name: string): number => {
-    const known = depths.get(name)
-    if (known !== undefined) return known
-    if (onPath.has(name)) throw new InventoryError(`group ${quote(name)} is its own descendant through its children; a group cannot contain itself`)
-    onPath.add(name)
-    const ps = parents.get(name) ?? []
-    // A parentless group other than `all` is all's child once reconciled: depth 1.
-    const d = name === 'all' ? 0 : ps.length === 0 ? 1 : 1 + Math.max(...ps.map(depth))
-    onPath.delete(name)
-    depths.set(name, d)
-    return d
-  }
-  for (const name of inv.groups.keys()) depth(name)
-  return depths
 }
 
 /**
@@ -65,21 +34,6 @@ export function groupPriority(group: Group): number {
   throw new InventoryError(
     `${v.where}: ${PRIORITY} of group ${quote(group.name)} is ${clip(JSON.stringify(value))}; it must be a whole number (higher wins among groups of the same depth)`,
   )
-}
-
-/** The groups a host belongs to: those that list it, and all their ancestors (Host.get_groups, as a set). */
-export function hostGroups(inv: Inventory, host: string): string[] {
-  if (!inv.hosts.has(host)) throw new InventoryError(`the inventory has no host ${quote(host)}`)
-  const parents = parentsOf(inv)
-  const found = new Set<string>()
-  const visit = (name: string): void => {
-    if (found.has(name)) return
-    found.add(name)
-    for (const p of parents.get(name) ?? []) visit(p)
-  }
-  for (const group of inv.groups.values()) if (group.hosts.includes(host)) visit(group.name)
-  if (!found.has('all') && inv.groups.has('all')) found.add('all')
-  return [...found]
 }
 
 /** Ansible's `group_names`: the host's groups but `all`, sorted (`ungrouped` is among them for an ungrouped host, as in ansible-core). */
