@@ -34376,7 +34376,7 @@ g.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node_url__
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _esm_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3012);
 /* harmony import */ var node_events__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8474);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8132);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7037);
 // The entry point the runner starts (dist/index.js): it only calls run().
 
 
@@ -34393,7 +34393,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8132:
+/***/ 7037:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -39150,10 +39150,10 @@ class InventoryBuilder {
     hasGroup(name) {
         return this.groups.has(name);
     }
-    /** Creates the group unless it exists; `all` and `ungrouped` take the place the file first names them. */
+    /** Creates the group unless it exists; `all` and `ungrouped` (made before any line is read) take the `where` the file first names them at. */
     addGroup(name, where) {
         if (name === '')
-            throw new BuildError('a group name is empty');
+            throw new BuildError('a group name is empty; name the group');
         const group = this.groups.get(name);
         if (group === undefined) {
             this.groups.set(name, { name, hosts: [], children: [], vars: new Map(), where });
@@ -39166,7 +39166,7 @@ class InventoryBuilder {
     /** `port` counts only where the host is created, as in ansible-core (and 0 not at all). */
     addHost(name, group, port, where) {
         if (name === '')
-            throw new BuildError('a host name is empty');
+            throw new BuildError('a host name is empty; write a host name or address');
         if (!this.hosts.has(name)) {
             if (this.hosts.size >= MAX_INVENTORY_HOSTS)
                 throw new BuildError(`more than ${MAX_INVENTORY_HOSTS} hosts; at most ${MAX_INVENTORY_HOSTS} are read`);
@@ -40297,24 +40297,27 @@ function kind(node) {
 ;// CONCATENATED MODULE: ./lib/engine/inventory/parse.js
 /**
  * An Ansible inventory, YAML or INI, told apart by its content (the action passes text; no file name).
+ * ansible-core, given a file without an extension, tries its YAML plugin, then its INI one; that alone
+ * would read a mistyped INI line like `web1 a: b` as a YAML inventory of nothing. So:
  *
- * The rule (ansible-core, given a file without an extension, tries its YAML plugin, then its INI one;
- * this decides the same way where that works and by what the text looks like where it does not):
- * - it parses as one YAML document whose top level is a mapping and every top-level value is a
- *   mapping or empty (groups): YAML;
- * - it parses as YAML but is not a mapping (a plain line like `web1 ansible_port=2222` is YAML text,
- *   `[web]` alone a YAML list; an empty or comment-only text is YAML null): INI;
- * - a mapping with some other top-level value: INI if it reads as INI (`web1 note="a: b"` is also a
- *   YAML mapping), else YAML (whose reader skips non-groups into `ignored`, or says what is wrong;
- *   `plugin: aws_ec2` is refused there);
- * - not YAML at all (INI sections followed by hosts never are): INI, unless INI fails too; then the INI
- *   error if a line starts with `[` at the left margin (`[web]`; in YAML that would be a list at the
- *   top), else the error of the reading that got further (on a tie the YAML one, with line and column).
+ * - YAML when it parses as one YAML document whose top level is a mapping and it starts like a YAML
+ *   inventory: its first line that is not a comment is `---`, a `%` directive, a flow mapping `{`, or
+ *   a key without spaces followed by `:` (`all:`, `web: {…}`, `"db":`). `plugin: aws_ec2` is then
+ *   refused, and top-level keys that are not groups go to `ignored`, as ansible-core skips them.
+ * - Any other YAML mapping (`web1 note="a: b"` is one): INI if it reads as INI; else YAML if every
+ *   top-level value is a group mapping and one has content (`my group:\n  hosts: …`); else the INI error.
+ * - YAML that is not a mapping (`web1 ansible_port=2222` is a YAML string, `[web]` alone a list, an
+ *   empty or comment-only text null): INI.
+ * - Not YAML at all (INI sections followed by hosts never are): INI. When INI fails too: the INI error
+ *   if a line starts with `[` at the left margin (in YAML that would be a list at the top), else the
+ *   error of the reading that failed on a later line; on the same line, the YAML one (with line and
+ *   column) if the text starts like YAML, else the INI one.
  */
 
 
 
 
+const YAML_START = /^(?:---(?:\s|$)|%|\{|(?:[^\s:#=[\]{}'"]+|"[^"]*"|'[^']*')\s*:(?:\s|$))/;
 function parseInventory(text, source) {
     const body = text.replace(/^\ufeff/, ''); // a byte order mark, which some editors write
     let yaml;
@@ -40330,17 +40333,16 @@ function parseInventory(text, source) {
     const root = nodes.resolve(yaml.doc.contents, '');
     if (!(0,dist/* isMap */.jh)(root))
         return parseIni(body, source);
-    const groups = root.items.every((pair) => {
-        const value = nodes.resolve(pair.value, '');
-        return value === null || (0,dist/* isMap */.jh)(value);
-    });
-    if (groups)
+    if (startsLikeYaml(body))
         return parseYaml(yaml, source);
     try {
         return parseIni(body, source);
     }
     catch (err) {
-        if (err instanceof IniError)
+        if (!(err instanceof IniError))
+            throw err;
+        const values = root.items.map((pair) => nodes.resolve(pair.value, ''));
+        if (values.every((v) => v === null || (0,dist/* isMap */.jh)(v)) && values.some((v) => (0,dist/* isMap */.jh)(v) && v.items.length > 0))
             return parseYaml(yaml, source);
         throw err;
     }
@@ -40353,12 +40355,16 @@ function iniElse(body, source, yamlError) {
     catch (err) {
         if (!(err instanceof IniError))
             throw err;
-        // A YAML inventory has no line starting with `[` at the left margin (that would be a list at the
-        // top, like an INI section header); otherwise the reading that failed later was the meant one.
         if (/^\[/m.test(body) || err.line > yamlError.line)
+            throw err;
+        if (err.line === yamlError.line && !startsLikeYaml(body))
             throw err;
         throw yamlError;
     }
+}
+function startsLikeYaml(body) {
+    const first = body.split(/\r\n|[\n\r]/).find((line) => line.trim() !== '' && !/^\s*[#;]/.test(line)) ?? '';
+    return YAML_START.test(first.trim());
 }
 
 ;// CONCATENATED MODULE: ./lib/engine/inventory/glob.js
@@ -40960,7 +40966,7 @@ function applySubscript(hosts, text, start, end) {
 /** _match_one_pattern: the term's groups, hosts and resulting host list (with duplicates). */
 function matchOne(inv, text, body, warnings) {
     if (body === '')
-        throw new InventoryError(`host pattern term ${(0,engine_parse/* quote */.hD)(text)} names nothing after ${(0,engine_parse/* quote */.hD)(text)}; write a host or group after it`);
+        throw new InventoryError(`host pattern term ${(0,engine_parse/* quote */.hD)(text)} has nothing after the ${text}; write a host or group name after it (e.g. ${text}canary)`);
     let expr = body;
     let sub;
     const m = body.startsWith('~') ? null : SUBSCRIPT.exec(body);
@@ -41092,42 +41098,20 @@ function batchByGroup(inv, pattern, selected) {
     return [...batches].map(([group, hosts]) => ({ group, hosts }));
 }
 
-;// CONCATENATED MODULE: ./lib/engine/inventory/vars.js
+;// CONCATENATED MODULE: ./lib/engine/inventory/graph.js
 /**
- * A host's vars with Ansible's precedence (ansible-core VariableManager.get_vars with the
- * default VARIABLE_PRECEDENCE and hash_behaviour `replace`): the `all` group's vars, then the
- * host's other groups sorted by (depth, ansible_group_priority, name) ascending (helpers.py
- * sort_groups / get_group_vars), then the host's own vars; a later source replaces a key
- * whole (combine_vars: no deep merge). Also Ansible's `group_names`.
+ * What the semantics read from the group graph again and again — each group's parents and
+ * depth, each host's groups — worked out once per Inventory object (the model is read-only once
+ * parsed), so that vars and group_names for thousands of hosts stay fast.
  */
 
 
-const PRIORITY = 'ansible_group_priority';
-/** Python compares str by code point; JS's `<` compares UTF-16 units (differs past U+FFFF). */
-function comparePython(a, b) {
-    const x = Array.from(a, (c) => c.codePointAt(0));
-    const y = Array.from(b, (c) => c.codePointAt(0));
-    for (let i = 0; i < Math.min(x.length, y.length); i++)
-        if (x[i] !== y[i])
-            return x[i] - y[i];
-    return x.length - y.length;
-}
-/** Each group's parents (the model lists children only). */
-function parentsOf(inv) {
-    const parents = new Map();
-    for (const group of inv.groups.values())
-        parents.set(group.name, []);
-    for (const group of inv.groups.values())
-        for (const child of group.children)
-            parents.get(child)?.push(group.name);
-    return parents;
-}
+const graphs = new WeakMap();
 /**
  * Each group's depth: the longest path from `all` (Group.add_child_group keeps
  * child.depth >= parent.depth + 1, so that is what ansible-core ends with). A loop is an error.
  */
-function groupDepths(inv) {
-    const parents = parentsOf(inv);
+function depthsOf(inv, parents) {
     const depths = new Map();
     const onPath = new Set();
     const depth = (name) => {
@@ -41148,6 +41132,78 @@ function groupDepths(inv) {
         depth(name);
     return depths;
 }
+function graphOf(inv) {
+    let graph = graphs.get(inv);
+    if (graph)
+        return graph;
+    const parents = new Map();
+    const listedIn = new Map();
+    for (const group of inv.groups.values())
+        parents.set(group.name, []);
+    for (const group of inv.groups.values()) {
+        for (const child of group.children)
+            parents.get(child)?.push(group.name);
+        for (const host of group.hosts) {
+            const list = listedIn.get(host);
+            if (list)
+                list.push(group.name);
+            else
+                listedIn.set(host, [group.name]);
+        }
+    }
+    graph = { parents, depths: depthsOf(inv, parents), listedIn, ancestors: new Map() };
+    graphs.set(inv, graph);
+    return graph;
+}
+function groupDepths(inv) {
+    return graphOf(inv).depths;
+}
+function ancestorsOf(graph, name) {
+    let found = graph.ancestors.get(name);
+    if (found)
+        return found;
+    found = new Set([name]);
+    for (const p of graph.parents.get(name) ?? [])
+        for (const a of ancestorsOf(graph, p))
+            found.add(a);
+    graph.ancestors.set(name, found);
+    return found;
+}
+/** The groups a host belongs to: those that list it, and all their ancestors (Host.get_groups, as a set). */
+function hostGroups(inv, host) {
+    if (!inv.hosts.has(host))
+        throw new InventoryError(`the inventory has no host ${(0,engine_parse/* quote */.hD)(host)}`);
+    const graph = graphOf(inv);
+    const found = new Set();
+    for (const g of graph.listedIn.get(host) ?? [])
+        for (const a of ancestorsOf(graph, g))
+            found.add(a);
+    if (inv.groups.has('all'))
+        found.add('all');
+    return [...found];
+}
+
+;// CONCATENATED MODULE: ./lib/engine/inventory/vars.js
+/**
+ * A host's vars with Ansible's precedence (ansible-core VariableManager.get_vars with the
+ * default VARIABLE_PRECEDENCE and hash_behaviour `replace`): the `all` group's vars, then the
+ * host's other groups sorted by (depth, ansible_group_priority, name) ascending (helpers.py
+ * sort_groups / get_group_vars), then the host's own vars; a later source replaces a key
+ * whole (combine_vars: no deep merge). Also Ansible's `group_names`.
+ */
+
+
+
+const PRIORITY = 'ansible_group_priority';
+/** Python compares str by code point; JS's `<` compares UTF-16 units (differs past U+FFFF). */
+function comparePython(a, b) {
+    const x = Array.from(a, (c) => c.codePointAt(0));
+    const y = Array.from(b, (c) => c.codePointAt(0));
+    for (let i = 0; i < Math.min(x.length, y.length); i++)
+        if (x[i] !== y[i])
+            return x[i] - y[i];
+    return x.length - y.length;
+}
 /**
  * ansible_group_priority as ansible-core reads it: int(value), default 1. Python's int() takes a
  * whole number or a string of one ("10", " -2 ", "1_000") and truncates a float; on anything
@@ -41165,26 +41221,6 @@ function groupPriority(group) {
     if (typeof value === 'string' && /^\s*[+-]?\d+(?:_\d+)*\s*$/.test(value))
         return Number(value.replace(/_/g, ''));
     throw new InventoryError(`${v.where}: ${PRIORITY} of group ${(0,engine_parse/* quote */.hD)(group.name)} is ${(0,engine_parse/* clip */.$Q)(JSON.stringify(value))}; it must be a whole number (higher wins among groups of the same depth)`);
-}
-/** The groups a host belongs to: those that list it, and all their ancestors (Host.get_groups, as a set). */
-function hostGroups(inv, host) {
-    if (!inv.hosts.has(host))
-        throw new InventoryError(`the inventory has no host ${(0,engine_parse/* quote */.hD)(host)}`);
-    const parents = parentsOf(inv);
-    const found = new Set();
-    const visit = (name) => {
-        if (found.has(name))
-            return;
-        found.add(name);
-        for (const p of parents.get(name) ?? [])
-            visit(p);
-    };
-    for (const group of inv.groups.values())
-        if (group.hosts.includes(host))
-            visit(group.name);
-    if (!found.has('all') && inv.groups.has('all'))
-        found.add('all');
-    return [...found];
 }
 /** Ansible's `group_names`: the host's groups but `all`, sorted (`ungrouped` is among them for an ungrouped host, as in ansible-core). */
 function groupNames(inv, host) {
@@ -41760,7 +41796,7 @@ function readHostsOrInventory(read, get, ctx) {
                 throw new InputError(name, 'is set but inventory is empty; it selects from an Ansible inventory given in inventory');
         }
         if (hosts === '')
-            throw new InputError('hosts', 'is required: list the hosts to run on ([user@]host[:port], one per line), or give an Ansible inventory in inventory');
+            throw new InputError('hosts', 'no hosts given; list hosts one per line or separated by commas or spaces, e.g. web1.example.com, deploy@10.0.0.5:2222, or give an Ansible inventory in inventory');
         return null;
     }
     return readInventory({ ...ctx, inventory: read('inventory'), select: get('select'), batchBy: get('batch-by'), passphrase: read('passphrase') });

@@ -263,7 +263,10 @@ function readHostsOrInventory(
       if (get(name) !== DEFAULTS[name]) throw new InputError(name, 'is set but inventory is empty; it selects from an Ansible inventory given in inventory')
     }
     if (hosts === '')
-      throw new InputError('hosts', 'is required: list the hosts to run on ([user@]host[:port], one per line), or give an Ansible inventory in inventory')
+      throw new InputError(
+        'hosts',
+        'no hosts given; list hosts one per line or separated by commas or spaces, e.g. web1.example.com, deploy@10.0.0.5:2222, or give an Ansible inventory in inventory',
+      )
     return null
   }
   return readInventory({ ...ctx, inventory: read('inventory'), select: get('select'), batchBy: get('batch-by'), passphrase: read('passphrase') })

@@ -82,7 +82,7 @@ describe('inventory inputs', () => {
 
   it('exactly one of hosts and inventory; select and batch-by only with an inventory (their defaults are fine)', () => {
     rejects({ hosts: 'web1', inventory: INI }, 'inventory', /exactly one/)
-    rejects({}, 'hosts', /is required.*inventory/)
+    rejects({}, 'hosts', /no hosts given.*inventory/)
     rejects({ hosts: 'web1', select: 'web' }, 'select', /inventory is empty/)
     rejects({ hosts: 'web1', 'batch-by': 'group' }, 'batch-by', /inventory is empty/)
     assert.equal(settings({ hosts: 'web1' }).targets.length, 1)

@@ -336,6 +336,7 @@ describe('resultEntry', () => {
   it('has exactly the documented fields, in order', () => {
     assert.deepEqual(Object.keys(resultEntry(r)), [
       'host',
+      'address',
       'port',
       'username',
       'status',
@@ -346,12 +347,14 @@ describe('resultEntry', () => {
       'output',
       'attempts',
       'batch',
+      'groups',
       'preflight',
       'check',
       'rollback',
     ])
     assert.deepEqual(resultEntry(r, 3), {
       host: 'web2',
+      address: 'web2',
       port: 2222,
       username: 'ops',
       status: 'failed',
@@ -362,6 +365,7 @@ describe('resultEntry', () => {
       output: 'line 17\nline 18\nline 19',
       attempts: 2,
       batch: null,
+      groups: [],
       preflight: null,
       check: null,
       rollback: null,
