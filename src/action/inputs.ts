@@ -81,6 +81,7 @@ export const DEFAULTS: Readonly<Record<string, string>> = {
   'connect-timeout': '30s',
   'command-timeout': '10m',
   'max-failures': '0',
+  'report-from': '',
   'fail-fast': 'true',
   retries: '2',
   'max-output': '10MB',

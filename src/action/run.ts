@@ -16,9 +16,15 @@ import { ActionReporter, formatBytes, writeOut } from './log/report.js'
 import { inert } from './log/remote-text.js'
 import { annotateFailures, verdict } from './results/verdict.js'
 import { writeSummary } from './results/summary.js'
+import { runRecord, type RunFacts } from './results/run-json.js'
+import { readReportInputs } from './report-inputs.js'
 
 /** Runs the action. Returns true when the step succeeds. Throws InputError for bad inputs, before any host is contacted. */
 export async function run(read: InputReader): Promise<boolean> {
+  const startedAt = new Date()
+  // report-from merges earlier jobs' log-dir files and contacts no host (report/report.ts).
+  const report = readReportInputs(read)
+  if (report) return (await import('./report/report.js')).runReport(report)
   const secrets = secretValues(read)
   for (const secret of secrets) core.setSecret(secret)
   const settings = getSettings(read)
@@ -102,20 +108,25 @@ export async function run(read: InputReader): Promise<boolean> {
   }
   await reporter.idle()
   bastions.annotateUnavailable(result)
-  if (logDir) writeLogDir(logDir, result, secrets, (line) => reporter.note(line))
+  if (logDir) writeLogDir(logDir, result, secrets, (line) => reporter.note(line), runFacts(settings, startedAt))
   await reporter.idle()
   return finish(result, settings, secrets)
 }
 
 /** results.json beside the host logs, and one line saying where they are (or what could not be written). */
-function writeLogDir(logDir: LogDir, result: FanoutResult, secrets: string[], note: (line: string) => void): void {
+function writeLogDir(logDir: LogDir, result: FanoutResult, secrets: string[], note: (line: string) => void, facts: RunFacts): void {
   logDir.writeResults(fullResultsJson(result.results, secrets))
-  const written = result.results.length + 1 - logDir.failures.length
-  note(`ssh-fanout: log-dir: ${written} files (a log per host, and results.json) written to ${logDir.path}`)
+  logDir.writeRun(`${JSON.stringify(runRecord(result.results, facts), null, 2)}\n`)
+  const written = result.results.length + 2 - logDir.failures.length
+  note(`ssh-fanout: log-dir: ${written} files (a log per host, results.json and run.json) written to ${logDir.path}`)
   if (logDir.failures.length > 0) {
     const shown = logDir.failures.slice(0, 5).join('; ')
     core.warning(inert(`log-dir: ${logDir.failures.length} files could not be written: ${shown}${logDir.failures.length > 5 ? '; …' : ''}`))
   }
+}
+
+function runFacts(s: Settings, startedAt: Date): RunFacts {
+  return { shard: s.shard, totalHosts: s.totalHosts, inventory: s.select !== null, startedAt, endedAt: new Date() }
 }
 
 /** Matches and packs the upload patterns once, before any host is contacted; a pattern problem is an input error. */

@@ -71,7 +71,7 @@ describe('local files on the runner: symlinks and the workspace (built action)',
     assert.match(readFileSync(join(logs, logName), 'utf8'), /^ran: echo hi$/m)
     assert.ok(lstatSync(join(logs, 'results.json')).isFile())
     assert.equal((JSON.parse(readFileSync(join(logs, 'results.json'), 'utf8')) as unknown[]).length, 1)
-    assert.match(r.stdout, /ssh-fanout: log-dir: 2 files \(a log per host, and results\.json\) written to /)
+    assert.match(r.stdout, /ssh-fanout: log-dir: 3 files \(a log per host, results\.json and run\.json\) written to /)
   })
 
   it('refuses a log-dir that is a symlink, passes through one, or lies outside the workspace, before any host', async () => {

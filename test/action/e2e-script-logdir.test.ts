@@ -160,7 +160,7 @@ describe('script-file and log-dir against real sshd', { skip: !requireSshd() && 
         ['127.0.0.1', 'error'],
       ],
     )
-    assert.ok(r.stdout.includes(`ssh-fanout: log-dir: 4 files (a log per host, and results.json) written to ${logs}`), r.stdout)
+    assert.ok(r.stdout.includes(`ssh-fanout: log-dir: 5 files (a log per host, results.json and run.json) written to ${logs}`), r.stdout)
   })
 
   it('refuses command and script-file together, a missing script-file, and an unusable log-dir, before any host', async () => {

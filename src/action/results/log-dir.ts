@@ -83,10 +83,19 @@ export class LogDir {
 
   /** Writes `results.json` (every host's entry, untrimmed). Never throws. */
   writeResults(json: string): void {
+    this.writeFile('results.json', json)
+  }
+
+  /** Writes `run.json` (results/run-json.ts), which report-from reads beside results.json. Never throws. */
+  writeRun(json: string): void {
+    this.writeFile('run.json', json)
+  }
+
+  private writeFile(name: string, text: string): void {
     try {
-      writeNewFile(join(this.path, 'results.json'), json, 0o644)
+      writeNewFile(join(this.path, name), text, 0o644)
     } catch (err) {
-      this.failures.push(`results.json: ${(err as Error).message}`)
+      this.failures.push(`${name}: ${(err as Error).message}`)
     }
   }
 }

@@ -5,6 +5,7 @@ import * as core from '@actions/core'
 import { isFailure, TAIL_LINES, type HostResult, type HostRollback } from '../../engine/model.js'
 import { maskSecrets } from '../../engine/output/secrets.js'
 import { writeNewFile } from '../local-files.js'
+import type { MissingHosts } from './verdict.js'
 
 /**
  * What all outputs together may hold, in UTF-16 code units (a JavaScript string's length).
@@ -190,7 +191,7 @@ const MEMBERS: Record<ListName, (r: HostResult) => boolean> = {
   'rolled-back': (r) => r.rollback?.status === 'success',
 }
 
-type OutputName = 'results' | ListName | `${ListName}-count` | 'results-file'
+type OutputName = 'results' | ListName | `${ListName}-count` | 'results-file' | 'missing-shards'
 
 export interface Outputs {
   values: Record<OutputName, string>
@@ -208,10 +209,20 @@ export interface Outputs {
  * what the ones before it left, and once one is cut the rest are empty. Only when they are empty
  * are hosts left out of `results`.
  */
-export function buildOutputs(results: HostResult[], secrets: readonly string[] = [], resultsFile = '', budget = OUTPUTS_BUDGET): Outputs {
+export function buildOutputs(
+  results: HostResult[],
+  secrets: readonly string[] = [],
+  resultsFile = '',
+  budget = OUTPUTS_BUDGET,
+  missing: readonly MissingHosts[] = [],
+): Outputs {
   const names = Object.fromEntries(LIST_ORDER.map((l) => [l, results.filter(MEMBERS[l]).map((r) => r.target.label)])) as Record<ListName, string[]>
   const counts = Object.fromEntries(LIST_ORDER.map((l) => [`${l}-count`, String(names[l].length)])) as Record<`${ListName}-count`, string>
-  const fixed = utf16Units(resultsFile) + Object.values(counts).reduce((n, c) => n + utf16Units(c), 0)
+  // report-from: a shard that reported nothing fails all its hosts; `failed` names only the hosts known by name.
+  counts['failed-count'] = String(names.failed.length + missing.reduce((n, m) => n + m.hosts, 0))
+  // At most 256 shards of `256/256`: always kept whole, like the counts.
+  const missingShards = missing.map((m) => m.shard).join('\n')
+  const fixed = utf16Units(resultsFile) + utf16Units(missingShards) + Object.values(counts).reduce((n, c) => n + utf16Units(c), 0)
   const fullLists = LIST_ORDER.reduce((n, l) => n + utf16Units(names[l].join('\n')), 0)
   let trimmed = resultsJson(results, secrets, budget - fixed - fullLists)
   if (trimmed.hostsLeftOut > 0) {
@@ -237,6 +248,7 @@ export function buildOutputs(results: HostResult[], secrets: readonly string[] =
       'rolled-back': lists['rolled-back'].text,
       ...counts,
       'results-file': '',
+      'missing-shards': missingShards,
     },
     trim: { tailLines, errorsShortened, droppedFields, hostsLeftOut, listsCut: LIST_ORDER.filter((l) => lists[l].cut) },
     fullJson: fullResultsJson(results, secrets),
@@ -257,9 +269,9 @@ export function isTrimmed(trim: Outputs['trim']): boolean {
  * Sets every output. When any was trimmed to fit GitHub's limit, every host's full entry is
  * written to a JSON file under RUNNER_TEMP, named by the `results-file` output.
  */
-export function setOutputs(results: HostResult[], secrets: readonly string[] = []): OutputTrim {
+export function setOutputs(results: HostResult[], secrets: readonly string[] = [], missing: readonly MissingHosts[] = []): OutputTrim {
   const path = join(process.env.RUNNER_TEMP || tmpdir(), `ssh-fanout-results-${randomBytes(6).toString('hex')}.json`)
-  const { values, trim, fullJson } = buildOutputs(results, secrets, path)
+  const { values, trim, fullJson } = buildOutputs(results, secrets, path, OUTPUTS_BUDGET, missing)
   let resultsFile: string | null = null
   if (isTrimmed(trim)) {
     resultsFile = path

@@ -4,7 +4,7 @@ import { isFailure, TAIL_LINES, type HostResult, type HostStatus } from '../../e
 import { maskSecrets } from '../../engine/output/secrets.js'
 import { countHosts, formatSeconds } from '../../engine/format.js'
 import type { OutputTrim } from './outputs.js'
-import { rollbackLine, type Verdict } from './verdict.js'
+import { rollbackLine, type MissingHosts, type Verdict } from './verdict.js'
 import { foldHosts } from '../../engine/targets/nodeset.js'
 import { gatherKey, gatherRows } from './gather.js'
 
@@ -164,6 +164,8 @@ export type SummaryOptions = Partial<OutputTrim> & {
   secrets?: readonly string[]
   /** Which shard ran, e.g. `shard 2/4: hosts 11-20 of 40`. */
   shard?: string
+  /** report-from: the shards that reported nothing, counted as failures of all their hosts. */
+  missing?: readonly MissingHosts[]
 }
 
 /** What the outputs could not carry, said in the summary. */
@@ -192,6 +194,11 @@ function andList(items: string[]): string {
   return items.length > 1 ? `${items.slice(0, -1).join(', ')} and ${items.at(-1)}` : items.join('')
 }
 
+/** `shard 3/8 reported nothing (5 hosts, counted as failed)`, one line per missing shard. */
+function missingLines(missing: readonly MissingHosts[]): string {
+  return missing.map((m) => `<p><strong>shard ${htmlText(m.shard)} reported nothing</strong> (${countHosts(m.hosts)}, counted as failed)</p>\n`).join('')
+}
+
 /** The preflight and rollback lines, when they ran. */
 function safetyLines(run: FanoutResult, secrets: readonly string[]): string {
   let html = ''
@@ -212,12 +219,14 @@ function safetyLines(run: FanoutResult, secrets: readonly string[]): string {
 export function buildSummary(run: FanoutResult, verdict: Verdict, opts: SummaryOptions): string {
   const secrets = opts.secrets ?? []
   const icon = verdict.failed ? '❌' : run.failures > 0 ? '⚠️' : '✅'
-  const counts = STATUS_ORDER.map((s) => [s, run.results.filter((r) => r.status === s).length] as const)
+  const missing = opts.missing ?? []
+  const unreported = missing.reduce((n, m) => n + m.hosts, 0)
+  const counts = [...STATUS_ORDER.map((s) => [s, run.results.filter((r) => r.status === s).length] as const), ['not reported', unreported] as const]
     .filter(([, n]) => n > 0)
     .map(([s, n]) => `${n} ${s}`)
     .join(' · ')
   const shard = opts.shard ? ` · ${htmlText(opts.shard)}` : ''
-  let html = `<h2>${icon} ssh-fanout</h2>\n<p><strong>${htmlText(verdict.message)}</strong></p>\n<p>${counts}${shard}</p>\n${safetyLines(run, secrets)}${contextLine()}`
+  let html = `<h2>${icon} ssh-fanout</h2>\n<p><strong>${htmlText(verdict.message)}</strong></p>\n<p>${counts}${shard}</p>\n${missingLines(missing)}${safetyLines(run, secrets)}${contextLine()}`
   const notes = trimNotes(opts)
   if (opts.hostKeysShown)
     notes.push(

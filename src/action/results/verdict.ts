@@ -15,9 +15,16 @@ export interface Verdict {
   message: string
 }
 
-/** `nothingToRun` says why there are no hosts (an empty shard), for a run of none. */
-export function verdict(run: FanoutResult, threshold: Threshold, nothingToRun?: string): Verdict {
-  const v = outcome(run, threshold, nothingToRun)
+/** Shards report-from found no files for: each counts as failures of all its hosts. */
+export interface MissingHosts {
+  /** `3/8` */
+  shard: string
+  hosts: number
+}
+
+/** `nothingToRun` says why there are no hosts (an empty shard), for a run of none; `missing`: report-from's unreported shards. */
+export function verdict(run: FanoutResult, threshold: Threshold, nothingToRun?: string, missing: readonly MissingHosts[] = []): Verdict {
+  const v = outcome(run, threshold, nothingToRun, missing)
   return run.rollback ? { ...v, message: `${v.message}; ${rollbackLine(run.rollback)}` } : v
 }
 
@@ -30,11 +37,18 @@ export function rollbackLine(rb: RollbackSummary): string {
   return `rolled back ${rb.succeeded} of ${countHosts(rb.hosts, 'changed')} (${rb.failed} failed)`
 }
 
-function outcome(run: FanoutResult, threshold: Threshold, nothingToRun?: string): Verdict {
-  const total = run.results.length
+function outcome(run: FanoutResult, threshold: Threshold, nothingToRun: string | undefined, missing: readonly MissingHosts[]): Verdict {
+  const unreported = missing.reduce((n, m) => n + m.hosts, 0)
+  const total = run.results.length + unreported
   if (total === 0) return { failed: false, message: `Nothing to run: ${nothingToRun ?? 'there are no hosts'}` }
   const failed = run.results.filter((r) => isFailure(r.status))
   const allowed = describeThreshold(threshold, total)
+  if (missing.length > 0) {
+    const count = failed.length + unreported
+    const names = [namesOf(failed), ...missing.map((m) => `shard ${m.shard} (${countHosts(m.hosts)}, reported nothing)`)].filter((n) => n !== '').join(', ')
+    const within = run.thresholdExceeded ? 'more than' : 'within'
+    return { failed: run.thresholdExceeded, message: `${count} of ${countHosts(total)} failed, ${within} max-failures (${allowed}): ${names}` }
+  }
   if (run.cancelled) {
     return { failed: true, message: `The job was cancelled: ${failed.length} of ${countHosts(total)} did not finish successfully (${namesOf(failed)})` }
   }
