@@ -56,15 +56,21 @@ export function mergeShards(files: readonly ShardFiles[]): Merged {
   }
   // A host's place in the fleet: its shard, then its position there; a re-run shard keeps the places.
   const byHost = new Map<string, { job: Job; entry: Entry; index: number; place: [number, number] }>()
+  // Every attempt seen of each host, with its file: the same attempt twice is a mistake even when a later one replaces both.
+  const attempts = new Map<string, Map<number, string>>()
   for (const job of jobs) {
     job.entries.forEach((entry, index) => {
       const key = JSON.stringify([entry.host, entry.address ?? entry.host, entry.port ?? 22, entry.username ?? ''])
-      const seen = byHost.get(key)
-      if (seen && seen.job.run.runAttempt === job.run.runAttempt) {
+      const seenAttempts = attempts.get(key) ?? new Map<number, string>()
+      attempts.set(key, seenAttempts)
+      const other = seenAttempts.get(job.run.runAttempt)
+      if (other !== undefined) {
         throw new Error(
-          `${seen.job.files.resultsPath} and ${job.files.resultsPath} both have host ${entry.host} from run attempt ${job.run.runAttempt}: give each shard's files once (the later attempt of a re-run shard replaces the earlier)`,
+          `${other} and ${job.files.resultsPath} both have host ${entry.host} from run attempt ${job.run.runAttempt}: give each shard's files once (the later attempt of a re-run shard replaces the earlier)`,
         )
       }
+      seenAttempts.set(job.run.runAttempt, job.files.resultsPath)
+      const seen = byHost.get(key)
       if (!seen || job.run.runAttempt > seen.job.run.runAttempt) byHost.set(key, { job, entry, index, place: seen?.place ?? [job.shard.index, index] })
     })
   }
