@@ -22,11 +22,11 @@ import { readReportInputs } from './report-inputs.js'
 /** Runs the action. Returns true when the step succeeds. Throws InputError for bad inputs, before any host is contacted. */
 export async function run(read: InputReader): Promise<boolean> {
   const startedAt = new Date()
-  // report-from merges earlier jobs' log-dir files and contacts no host (report/report.ts).
-  const report = readReportInputs(read)
-  if (report) return (await import('./report/report.js')).runReport(report)
   const secrets = secretValues(read)
   for (const secret of secrets) core.setSecret(secret)
+  // report-from merges earlier jobs' log-dir files and contacts no host (report/report.ts).
+  const report = readReportInputs(read)
+  if (report) return (await import('./report/report.js')).runReport(report, secrets)
   const settings = getSettings(read)
   // Keys and passwords the inventory names, read from the environment: masked before anything else is printed.
   for (const secret of settings.inventorySecrets) core.setSecret(secret)

@@ -263,7 +263,7 @@ describe('scheduling outcomes and reporting through the built action', { skip: !
       const base = (u: string) => `${u}_${target.host}_${target.port}`
       assert.deepEqual(
         readdirSync(join(workspace, 'logs')).sort(),
-        [`${base(user)}.log`, `${base(upper)}-2.log`, `${base(stranger)}.log`, 'results.json'].sort(),
+        [`${base(user)}.log`, `${base(upper)}-2.log`, `${base(stranger)}.log`, 'results.json', 'run.json'].sort(),
       )
       assert.equal(readFileSync(join(workspace, 'logs', `${base(user)}.log`), 'utf8'), 'the first host ran\nreleased\n')
       assert.equal(readFileSync(join(workspace, 'logs', `${base(upper)}-2.log`), 'utf8'), '')

@@ -115,7 +115,7 @@ describe('script-file and log-dir against real sshd', { skip: !requireSshd() && 
     for (const d of scriptDirs(r.stdout)) assert.ok(!existsSync(d), `${d} was left after a cancel`)
     const files = readdirSync(logs).sort()
     const [first, second] = [`${s.host}_${s.port}.log`, `${s2.host}_${s2.port}.log`]
-    assert.deepEqual(files, [first, second, 'results.json'].sort())
+    assert.deepEqual(files, [first, second, 'results.json', 'run.json'].sort())
     assert.match(readFileSync(join(logs, first), 'utf8'), /started-hanging/)
     assert.equal(readFileSync(join(logs, second), 'utf8'), '', 'a skipped host has an empty log')
     const json = JSON.parse(readFileSync(join(logs, 'results.json'), 'utf8')) as Array<Record<string, unknown>>
@@ -144,7 +144,7 @@ describe('script-file and log-dir against real sshd', { skip: !requireSshd() && 
     })
     assert.equal(r.code, 0, r.stdout)
     const files = readdirSync(logs).sort()
-    assert.deepEqual(files, [`127.0.0.1_${refused}.log`, `127.0.0.1_${s.port}.log`, `___1__${refused}.log`, 'keep-me.txt', 'results.json'].sort())
+    assert.deepEqual(files, [`127.0.0.1_${refused}.log`, `127.0.0.1_${s.port}.log`, `___1__${refused}.log`, 'keep-me.txt', 'results.json', 'run.json'].sort())
     assert.equal(readFileSync(join(logs, 'keep-me.txt'), 'utf8'), 'untouched')
     const log = readFileSync(join(logs, `127.0.0.1_${s.port}.log`), 'utf8')
     assert.match(log, /^line one$/m)

@@ -160,3 +160,17 @@ describe('mergeShards', () => {
     assert.equal(fullResultsJson(merged.results), fullResultsJson(inv))
   })
 })
+
+describe('missing-shards in the outputs budget', () => {
+  it('all outputs together stay within the budget with 255 missing shards, which are kept whole', () => {
+    const hosts = Array.from({ length: 40 }, (_, i) => hostResult(`web${i}.example.com`, 'failed', { tail: ['x'.repeat(200)] }))
+    const missing = Array.from({ length: 255 }, (_, i) => ({ shard: `${i + 2}/256`, hosts: 1 }))
+    const budget = 6000
+    const { values, trim } = buildOutputs(hosts, [], '/tmp/results.json', budget, missing)
+    const total = Object.values(values).reduce((n, v) => n + v.length, 0) + '/tmp/results.json'.length
+    assert.ok(total <= budget, `${total} > ${budget}`)
+    assert.ok(trim.tailLines < 20, 'results was trimmed to make room')
+    assert.equal(values['missing-shards'].split('\n').length, 255)
+    assert.equal(values['failed-count'], '295')
+  })
+})

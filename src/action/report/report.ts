@@ -19,8 +19,8 @@ import { writeSummary } from '../results/summary.js'
 import { annotateFailures, verdict } from '../results/verdict.js'
 import { mergeShards, type ShardFiles } from './merge.js'
 
-/** Returns true when the step succeeds. Throws InputError for files that cannot be merged. */
-export async function runReport(inputs: ReportInputs): Promise<boolean> {
+/** Returns true when the step succeeds. Throws InputError for files that cannot be merged. `secrets`: the mask input's, masked again. */
+export async function runReport(inputs: ReportInputs, secrets: readonly string[] = []): Promise<boolean> {
   const paths = await findResults(inputs)
   const files = paths.map((path) => readShard(path, inputs.workspace))
   let merged
@@ -37,8 +37,13 @@ export async function runReport(inputs: ReportInputs): Promise<boolean> {
         `${countHosts(results.length)} reported${missing.length > 0 ? `, ${missing.map((m) => `shard ${m.shard}`).join(', ')} reported nothing` : ''}`,
     ),
   )
-  for (const m of missing)
-    core.error(`shard ${m.shard} reported nothing: its ${countHosts(m.hosts)} count as failed`, { title: `ssh-fanout: shard ${m.shard} missing` })
+  // One annotation for all of them: GitHub shows at most 10 errors per step.
+  if (missing.length > 0) {
+    const names = missing.map((m) => `shard ${m.shard} reported nothing (${countHosts(m.hosts)})`).join('; ')
+    core.error(`${names}: ${countHosts(unreported)} counted as failed`, {
+      title: `ssh-fanout: ${missing.length} missing ${missing.length === 1 ? 'shard' : 'shards'}`,
+    })
+  }
   const failures = results.filter((r) => isFailure(r.status)).length + unreported
   const run: FanoutResult = {
     results,
@@ -50,9 +55,9 @@ export async function runReport(inputs: ReportInputs): Promise<boolean> {
     rollback: null,
   }
   const v = verdict(run, inputs.maxFailures, undefined, missing)
-  const trimmed = setOutputs(results, [], missing)
-  annotateFailures(run, v.failed)
-  await writeSummary(run, v, { ...trimmed, hostKeysShown: false, missing })
+  const trimmed = setOutputs(results, secrets, missing)
+  annotateFailures(run, v.failed, missing.length > 0 ? 1 : 0)
+  await writeSummary(run, v, { ...trimmed, hostKeysShown: false, secrets, missing })
   const message = inert(v.message)
   if (v.failed) core.setFailed(message)
   else if (failures > 0) core.warning(message)

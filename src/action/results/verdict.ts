@@ -77,11 +77,11 @@ function namesOf(results: HostResult[], max = 20): string {
   return names.join(', ') + more
 }
 
-/** One error annotation per failed host, aggregated past GitHub's cap (which counts the setFailed one). */
-export function annotateFailures(run: FanoutResult, stepFails: boolean): void {
+/** One error annotation per failed host, aggregated past GitHub's cap (which counts the setFailed one, and `reserved` others). */
+export function annotateFailures(run: FanoutResult, stepFails: boolean, reserved = 0): void {
   // A bastion that cannot be had is said once (run.ts), not once per host.
   const failed = run.results.filter((r) => isFailure(r.status) && r.errorKind !== 'jump host')
-  const budget = MAX_ERROR_ANNOTATIONS - (stepFails ? 1 : 0) - (run.results.some((r) => r.errorKind === 'jump host') ? 1 : 0)
+  const budget = MAX_ERROR_ANNOTATIONS - reserved - (stepFails ? 1 : 0) - (run.results.some((r) => r.errorKind === 'jump host') ? 1 : 0)
   const individual = failed.length <= budget ? failed : failed.slice(0, budget - 1)
   for (const r of individual) {
     core.error(inert(`${r.target.label}: ${r.status}: ${failureWhy(r)}`), { title: inert(`ssh-fanout: ${r.target.label} ${r.status}`) })
