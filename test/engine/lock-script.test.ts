@@ -16,7 +16,7 @@ const SHELLS = ['/bin/sh', '/usr/bin/dash', '/usr/bin/posh'].filter((s) => exist
 function op(shell: string, home: string, o: LockOp, a: { name?: string; key?: string; token: string; record?: string; old?: string }): Promise<string> {
   const args = ['-c', LOCK_SCRIPT, 'lock', o, a.name ?? 'L', a.key ?? 'k', a.token, a.record ?? '{"runId":"1"}', a.old ?? '', 'M', 'M']
   return new Promise((resolve, reject) =>
-    execFile(shell, args, { env: { HOME: home, PATH: process.env.PATH } }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
+    execFile(shell, args, { env: { HOME: home, PATH: process.env.PATH } }, (err, stdout) => (err ? reject(new Error(err.message)) : resolve(stdout))),
   )
 }
 /** The outcome word(s) on the marker line. */
