@@ -6,7 +6,6 @@
  */
 import * as core from '@actions/core'
 import { connectLockHost } from '../engine/lock/lock-host.js'
-import { removalCommand } from '../engine/lock/script.js'
 import { hostKeyPolicy } from '../engine/trust/policy.js'
 import { Bastions } from './bastions.js'
 import { getSettings, readInputFromEnv } from './inputs.js'
@@ -18,11 +17,7 @@ export async function releaseLock(): Promise<void> {
   if (saved === '') return
   const state = JSON.parse(saved) as LockState
   const leftBehind = (why: string) =>
-    core.warning(
-      inert(
-        `lock ${state.name} on ${state.host} could not be released (${why}); it stays held until removed by hand: ssh ${state.host} ${removalCommand(state.name)}`,
-      ),
-    )
+    core.warning(inert(`lock ${state.name} on ${state.host} could not be released (${why}); it stays held until removed by hand: ${state.removal}`))
   let bastions: Bastions | null = null
   try {
     // The same inputs as the main step: the lock host is reached with its credentials, host-key policy and jump host.

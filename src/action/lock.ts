@@ -28,6 +28,8 @@ export interface LockState {
   token: string
   /** The lock host's label (post checks its inputs name the same host). */
   host: string
+  /** How to remove the lock by hand (for post's warning when it cannot). */
+  removal: string
 }
 
 /** The run's identity, from the runner's environment. */
@@ -73,7 +75,7 @@ export async function takeLock(o: TakeLockOptions): Promise<boolean> {
   const mine = ownRecord(process.env)
   const key = `${mine.repository}/${mine.runId}/${mine.attempt}`
   const args = { name: lock.name, key, token: randomBytes(16).toString('hex'), record: JSON.stringify(mine), oldId: '' }
-  const state: LockState = { name: lock.name, token: args.token, host: lock.host.label }
+  const state: LockState = { name: lock.name, token: args.token, host: lock.host.label, removal: removalCommand(lock.name, lock.host) }
   const what = `lock ${lock.name} on ${lock.host.label}`
   let host: LockHost
   try {
@@ -104,7 +106,7 @@ export async function takeLock(o: TakeLockOptions): Promise<boolean> {
         continue // another run took it in between: look again
       }
       if (last) {
-        const remove = `if that run is no longer deploying, remove the lock by hand: ssh ${lock.host.label} ${removalCommand(lock.name)}`
+        const remove = `if that run is no longer deploying, remove the lock by hand: ${removalCommand(lock.name, lock.host)}`
         const waited = lock.waitMs > 0 ? ` after waiting ${formatSeconds(lock.waitMs)}` : ''
         return refuse(o, `lock ${lock.name} is held by ${holder}: refused${waited} (lock-wait ${formatSeconds(lock.waitMs)}); ${remove}`)
       }

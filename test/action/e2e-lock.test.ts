@@ -121,7 +121,7 @@ describe('fleet lock (built action, real sshd)', { skip: !requireSshd() && 'sshd
     assert.doesNotMatch(second.stdout, /ran-on-host/)
     const e = errors(second).join('\n')
     assert.match(e, /lock t-held is held by octo\/deploy run 200 \(deploy, alice, sha 0123456\) since \d\d:\d\d UTC: refused/)
-    assert.match(e, /rm -rf ~\/\.ssh-fanout\/locks\/t-held/)
+    assert.match(e, /remove the lock by hand: ssh -p \d+ \S+@127\.0\.0\.1 'rm -rf ~\/\.ssh-fanout\/locks\/t-held'/)
     assert.match(second.summary, /is held by octo\/deploy run 200/)
     assert.equal(second.state.lock ?? '', '')
     const p2 = await post('t-held', '201', second)
@@ -212,5 +212,38 @@ describe('fleet lock (built action, real sshd)', { skip: !requireSshd() && 'sshd
     assert.match(warnings(taken).join('\n'), /the Actions API answered 403, and the record is older than 6 h\): taking it over/)
     await post('t-403', '702', taken)
     assert.equal(await holders('t-403'), -1)
+  })
+  it('the API gives no answer within 5 s: refused at lock-wait 0 for a recent record, saying why', async () => {
+    answers.set('800', 'hang')
+    await plant('t-hang', '800', new Date().toISOString())
+    const r = await main('t-hang', '801')
+    assert.equal(r.code, 1)
+    assert.match(errors(r).join('\n'), /lock t-hang is held by octo\/deploy run 800 .*refused/)
+    assert.ok(asked.includes('800'))
+    assert.ok(r.durationMs >= 5_000, `${r.durationMs} ms`)
+    await runAction({ ...inputs(''), hosts: fleet.hosts[0], command: 'rm -rf ~/.ssh-fanout/locks/t-hang' })
+  })
+
+  it('post that cannot reach the lock host warns, naming the lock left behind and how to remove it, and exits 0', async () => {
+    const state = JSON.stringify({ name: 't-gone', token: 'abc', host: '127.0.0.1:1', removal: "ssh -p 1 u@127.0.0.1 'rm -rf ~/.ssh-fanout/locks/t-gone'" })
+    const p = await runAction(
+      {
+        ...inputs('t-gone'),
+        hosts: '127.0.0.1:1',
+        'known-hosts': '[127.0.0.1]:1 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAlwnxMEDBX3EHxm6OqOABC/JO6gixirKizea8JQ3Yqf',
+      },
+      { entry: DIST_POST, env: { ...runEnv('900'), STATE_lock: state } },
+    )
+    assert.equal(p.code, 0, p.stdout + p.stderr)
+    assert.match(
+      warnings(p).join('\n'),
+      /lock t-gone on 127\.0\.0\.1:1 could not be released \(.*ECONNREFUSED.*\); it stays held until removed by hand: ssh -p 1 u@127\.0\.0\.1 'rm -rf ~\/\.ssh-fanout\/locks\/t-gone'/,
+    )
+  })
+
+  it('post does nothing without a lock state (no lock input, or never taken)', async () => {
+    const p = await runAction(inputs(''), { entry: DIST_POST, env: runEnv('901') })
+    assert.equal(p.code, 0)
+    assert.equal(p.stdout.trim(), '')
   })
 })

@@ -93,7 +93,8 @@ export function lockCommand(op: LockOp, a: LockArgs, marker: Marker): string {
   return `/bin/sh -c ${shellQuote(LOCK_SCRIPT)} ssh-fanout-lock ${args} ${marker.words}`
 }
 
-/** The manual removal, for messages: what to run on the lock host. */
-export function removalCommand(name: string): string {
-  return `rm -rf ~/.ssh-fanout/locks/${name}`
+/** The manual removal, for messages: the `ssh` command that removes the lock on its host. */
+export function removalCommand(name: string, host: { host: string; port: number; username: string }): string {
+  const at = host.host.includes(':') ? `[${host.host}]` : host.host
+  return `ssh ${host.port === 22 ? '' : `-p ${host.port} `}${host.username}@${at} 'rm -rf ~/.ssh-fanout/locks/${name}'`
 }
