@@ -24663,6 +24663,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
 
 /***/ }),
 
+/***/ 8161:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+
+/***/ }),
+
 /***/ 6760:
 /***/ ((module) => {
 
@@ -33363,6 +33370,26 @@ exports.visitAsync = visitAsync;
 
 /***/ }),
 
+/***/ 2617:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   d: () => (/* binding */ InputError)
+/* harmony export */ });
+/** The error every bad input ends in, and how inputs are read. */
+/** A user mistake in an input. Its message names the input and says what is accepted; no stack trace is shown. */
+class InputError extends Error {
+    input;
+    constructor(input, message) {
+        super(`Input "${input}": ${message}`);
+        this.input = input;
+        this.name = 'InputError';
+    }
+}
+
+
+/***/ }),
+
 /***/ 5051:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
@@ -33648,6 +33675,1015 @@ function loadWorkspaceFile(path, workspace, cap, say) {
             default:
                 throw new Error(`${(0,_engine_parse_js__WEBPACK_IMPORTED_MODULE_3__/* .quote */ .hD)(path)} cannot be read (${err.cause?.code ?? err.message})${where}`, { cause: err });
         }
+    }
+}
+
+
+/***/ }),
+
+/***/ 6821:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   bH: () => (/* binding */ MarkerBreaker),
+/* harmony export */   mI: () => (/* binding */ sanitizeLog),
+/* harmony export */   tJ: () => (/* binding */ inert)
+/* harmony export */ });
+// Text from a host (or quoted from one) on its way to the job log: never a workflow command, never a
+// forged group. core writes the commands; this is what core does not do.
+/**
+ * Host output on its way to the job log, as a stream: every `##[` becomes `## [`, also when a chunk
+ * ends inside one. Inside stop-commands the runner acts on nothing, but it writes the line as it is,
+ * and GitHub's log viewer draws `##[group]`, `##[endgroup]`, `##[error]`, `##[warning]` and the rest
+ * of that family wherever they start a line: a host could close its own group and draw a forged one
+ * (or a red error line). log-dir files are written from the spool, not from here: they keep the bytes.
+ */
+class MarkerBreaker {
+    held = '';
+    push(text) {
+        const all = this.held + text;
+        // A trailing `#` or `##` may be the start of a marker the next chunk completes.
+        const keep = all.endsWith('##') ? 2 : all.endsWith('#') ? 1 : 0;
+        this.held = all.slice(all.length - keep);
+        return breakMarkers(all.slice(0, all.length - keep));
+    }
+    end() {
+        const rest = this.held;
+        this.held = '';
+        return rest;
+    }
+}
+function breakMarkers(text) {
+    return text.replace(/##\[/g, '## [');
+}
+/** Control characters other than tab, newline, CR and ESC (colours) are shown as U+FFFD. */
+function sanitizeLog(text) {
+    // eslint-disable-next-line no-control-regex -- replacing control characters is the point
+    return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001a\u001c-\u001f\u007f]/g, '\ufffd');
+}
+function oneLine(text) {
+    return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+}
+/**
+ * Text for one line of our own (an error message can quote a host, or anyone on the network
+ * path): a single line in which the runner finds no workflow command. The runner reads
+ * `::cmd::` at the start of a line and the legacy `##[cmd]` anywhere in it, so `::` at the start
+ * becomes `: :` and every `##[` becomes `## [`. Used for titles and annotation text too.
+ */
+function inert(text) {
+    return breakMarkers(sanitizeLog(oneLine(text))).replace(/^::/, ': :');
+}
+
+
+/***/ }),
+
+/***/ 6597:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Ub: () => (/* binding */ fullResultsJson),
+/* harmony export */   n0: () => (/* binding */ setOutputs)
+/* harmony export */ });
+/* unused harmony exports OUTPUTS_BUDGET, DROP_ORDER, resultEntry, utf16Units, resultsJson, LIST_PRIORITY, buildOutputs, isTrimmed */
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
+/* harmony import */ var node_os__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8161);
+/* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(6760);
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(6251);
+/* harmony import */ var _engine_model_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9963);
+/* harmony import */ var _engine_output_secrets_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(3467);
+/* harmony import */ var _local_files_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(5051);
+
+
+
+
+
+
+
+/**
+ * What all outputs together may hold, in UTF-16 code units (a JavaScript string's length).
+ * GitHub: "Outputs can be a maximum of 1 MB per job … Size is approximated based on UTF-16
+ * encoding", that is 2 bytes per code unit, so 1 MB is 500,000 code units for every output of the
+ * job together. 450,000 (900,000 bytes in UTF-16) leaves 50,000 for the output names and for
+ * outputs of other steps mapped into the same job's `outputs`. An ASCII character counts 1 here,
+ * as does `é` or `日`; a character beyond the BMP (an emoji) counts 2.
+ */
+const OUTPUTS_BUDGET = 450_000;
+/**
+ * When the `results` entries do not fit even with no output lines and errors cut to their
+ * class, these fields are dropped from every entry, in this order, until they fit: the bulky
+ * and the derivable first, then the details of the safe rollout, `rollback` last of them as
+ * what a later rollback step reads (with `changed` and `rolled-back`, which are lists of their own).
+ * `host` and `status` are always kept.
+ */
+const DROP_ORDER = [
+    'output',
+    'error',
+    'check',
+    'groups',
+    'signal',
+    'attempts',
+    'batch',
+    'durationMs',
+    'preflight',
+    'rollback',
+    'address',
+    'username',
+    'port',
+    'exitCode',
+];
+function resultEntry(r, tailLines = _engine_model_js__WEBPACK_IMPORTED_MODULE_4__/* .TAIL_LINES */ .r6, secrets = []) {
+    return {
+        // From an inventory: the inventory name; `address` is what was connected to (ansible_host).
+        host: r.target.inventory?.name ?? r.target.host,
+        address: r.target.host,
+        port: r.target.port,
+        username: r.target.username,
+        status: r.status,
+        exitCode: r.exitCode,
+        signal: r.signal,
+        error: r.error === null ? null : (0,_engine_output_secrets_js__WEBPACK_IMPORTED_MODULE_6__/* .maskSecrets */ .QU)(r.error, secrets),
+        durationMs: r.durationMs,
+        output: tailLines > 0 ? (0,_engine_output_secrets_js__WEBPACK_IMPORTED_MODULE_6__/* .maskSecrets */ .QU)(r.tail.slice(-tailLines).join('\n'), secrets) : '',
+        attempts: r.attempts,
+        batch: r.batch,
+        groups: r.target.inventory?.groups ?? [],
+        preflight: r.preflight,
+        check: r.check === null ? null : { attempts: r.check.attempts, exitCode: r.check.exitCode, durationMs: r.check.durationMs, soak: r.check.soak },
+        rollback: r.rollback === null ? null : rollbackEntry(r.rollback, tailLines, secrets),
+    };
+}
+/**
+ * The rollback's run as `results` has it: its last `tailLines` output lines and, when it did not
+ * run to an exit status, why, as one more last line (so it goes with the output when lines are cut).
+ */
+function rollbackEntry(rb, tailLines, secrets) {
+    const lines = tailLines > 0 ? [...rb.tail.slice(-tailLines), ...(rb.error === null ? [] : [rb.error])] : [];
+    return { status: rb.status, exitCode: rb.exitCode, durationMs: rb.durationMs, output: (0,_engine_output_secrets_js__WEBPACK_IMPORTED_MODULE_6__/* .maskSecrets */ .QU)(lines.join('\n'), secrets) };
+}
+/** A text's size as GitHub counts outputs: UTF-16 code units. */
+const utf16Units = (text) => text.length;
+/**
+ * The `results` entries as JSON, at most `budget` UTF-16 code units, in host order. Cut step by
+ * step until they fit: fewer output lines (20, 10, 5, 2, 1, 0), errors cut to 80 characters then
+ * to their class, fields dropped in DROP_ORDER, and last the hosts at the end of the list.
+ */
+function resultsJson(results, secrets = [], budget = OUTPUTS_BUDGET) {
+    const fits = (text) => utf16Units(text) <= budget;
+    const done = (entries, tailLines, errorsShortened, droppedFields = []) => {
+        const json = JSON.stringify(entries);
+        return fits(json) ? { json, tailLines, errorsShortened, droppedFields, hostsLeftOut: 0 } : null;
+    };
+    for (const lines of [20, 10, 5, 2, 1, 0]) {
+        const found = done(results.map((r) => resultEntry(r, lines, secrets)), lines, false);
+        if (found)
+            return found;
+    }
+    let entries = [];
+    for (const maxError of [80, 0]) {
+        entries = results.map((r) => ({ ...resultEntry(r, 0, secrets), error: shorten(r, maxError, secrets) }));
+        const found = done(entries, 0, true);
+        if (found)
+            return found;
+    }
+    const dropped = [];
+    for (const field of DROP_ORDER) {
+        dropped.push(field);
+        entries = entries.map(({ [field]: _, ...rest }) => rest);
+        const found = done(entries, 0, true, [...dropped]);
+        if (found)
+            return found;
+    }
+    // Even `host` and `status` alone are too much: keep the hosts that fit, in order.
+    return leaveOut(entries, budget);
+}
+/** `host` and `status` only (every field of DROP_ORDER dropped), as many hosts as fit in `budget`, in order. */
+function leaveOut(entries, budget) {
+    const kept = howManyFit(entries.map((e) => utf16Units(JSON.stringify(e))), 2, budget);
+    return {
+        json: JSON.stringify(entries.slice(0, kept)),
+        tailLines: 0,
+        errorsShortened: true,
+        droppedFields: [...DROP_ORDER],
+        hostsLeftOut: entries.length - kept,
+    };
+}
+/** An error message cut to `max` characters (secrets masked first); with 0, just its class (e.g. `refused`). */
+function shorten(r, max, secrets) {
+    if (r.error === null)
+        return null;
+    if (max === 0)
+        return r.errorKind ?? (0,_engine_output_secrets_js__WEBPACK_IMPORTED_MODULE_6__/* .maskSecrets */ .QU)(r.error.split(':')[0], secrets);
+    const error = (0,_engine_output_secrets_js__WEBPACK_IMPORTED_MODULE_6__/* .maskSecrets */ .QU)(r.error, secrets);
+    return error.length > max ? `${error.slice(0, max - 1)}…` : error;
+}
+/** How many items, in order, fit in `budget`: `overhead`, plus one separator between items. */
+function howManyFit(sizes, overhead, budget) {
+    let used = overhead;
+    for (let i = 0; i < sizes.length; i++) {
+        used += sizes[i] + (i > 0 ? 1 : 0);
+        if (used > budget)
+            return i;
+    }
+    return sizes.length;
+}
+/** Names one per line, as many whole lines as fit in `budget`. */
+function nameList(names, budget) {
+    const kept = howManyFit(names.map(utf16Units), 0, budget);
+    return { text: names.slice(0, kept).join('\n'), cut: kept < names.length };
+}
+/** The host lists, in the order they keep their names when they must be cut (what a failed deploy needs first). */
+const LIST_PRIORITY = ['failed', 'changed', 'rolled-back', 'succeeded'];
+/** The order `listsCut` names them in: the outputs' own. */
+const LIST_ORDER = ['succeeded', 'failed', 'changed', 'rolled-back'];
+/** Who is on each list, in host order. */
+const MEMBERS = {
+    succeeded: (r) => r.status === 'success',
+    failed: (r) => (0,_engine_model_js__WEBPACK_IMPORTED_MODULE_4__/* .isFailure */ .N6)(r.status),
+    // The command's exec request was sent: the set a later rollback step needs.
+    changed: (r) => r.changed,
+    'rolled-back': (r) => r.rollback?.status === 'success',
+};
+/**
+ * Every output's value, all of them together at most OUTPUTS_BUDGET UTF-16 code units whatever the
+ * host names (`resultsFile`, the path results-file would name, is counted whether or not it is used).
+ * The budget goes first to the counts and results-file, then to `results` beside the full host
+ * lists, trimmed as resultsJson says. Only when even `host` and `status` of every host do not fit
+ * beside the lists are the lists cut, in LIST_PRIORITY: each keeps as many whole names as fit in
+ * what the ones before it left, and once one is cut the rest are empty. Only when they are empty
+ * are hosts left out of `results`.
+ */
+function buildOutputs(results, secrets = [], resultsFile = '', budget = OUTPUTS_BUDGET, missing = []) {
+    const names = Object.fromEntries(LIST_ORDER.map((l) => [l, results.filter(MEMBERS[l]).map((r) => r.target.label)]));
+    const counts = Object.fromEntries(LIST_ORDER.map((l) => [`${l}-count`, String(names[l].length)]));
+    // report-from: a shard that reported nothing fails all its hosts; `failed` names only the hosts known by name.
+    counts['failed-count'] = String(names.failed.length + missing.reduce((n, m) => n + m.hosts, 0));
+    // At most 256 shards of `256/256`: always kept whole, like the counts.
+    const missingShards = missing.map((m) => m.shard).join('\n');
+    const fixed = utf16Units(resultsFile) + utf16Units(missingShards) + Object.values(counts).reduce((n, c) => n + utf16Units(c), 0);
+    const fullLists = LIST_ORDER.reduce((n, l) => n + utf16Units(names[l].join('\n')), 0);
+    let trimmed = resultsJson(results, secrets, budget - fixed - fullLists);
+    if (trimmed.hostsLeftOut > 0) {
+        trimmed = leaveOut(results.map((r) => ({ host: r.target.host, status: r.status })), budget - fixed);
+    }
+    const { json, tailLines, errorsShortened, droppedFields, hostsLeftOut } = trimmed;
+    let room = budget - fixed - utf16Units(json);
+    const lists = {};
+    for (const l of LIST_PRIORITY) {
+        lists[l] = nameList(names[l], room);
+        // Strictly in priority: a list after a cut one gets nothing, not the names that happen to fit.
+        room = lists[l].cut ? 0 : room - utf16Units(lists[l].text);
+    }
+    return {
+        values: {
+            results: json,
+            succeeded: lists.succeeded.text,
+            failed: lists.failed.text,
+            changed: lists.changed.text,
+            'rolled-back': lists['rolled-back'].text,
+            ...counts,
+            'results-file': '',
+            'missing-shards': missingShards,
+        },
+        trim: { tailLines, errorsShortened, droppedFields, hostsLeftOut, listsCut: LIST_ORDER.filter((l) => lists[l].cut) },
+        fullJson: fullResultsJson(results, secrets),
+    };
+}
+/** Every host's entry, untrimmed: the results file and log-dir's results.json. */
+function fullResultsJson(results, secrets = []) {
+    return JSON.stringify(results.map((r) => resultEntry(r, _engine_model_js__WEBPACK_IMPORTED_MODULE_4__/* .TAIL_LINES */ .r6, secrets)));
+}
+/** True when some output does not carry everything: then the full results go to a file. */
+function isTrimmed(trim) {
+    return trim.tailLines < _engine_model_js__WEBPACK_IMPORTED_MODULE_4__/* .TAIL_LINES */ .r6 || trim.errorsShortened || trim.droppedFields.length > 0 || trim.hostsLeftOut > 0 || trim.listsCut.length > 0;
+}
+/**
+ * Sets every output. When any was trimmed to fit GitHub's limit, every host's full entry is
+ * written to a JSON file under RUNNER_TEMP, named by the `results-file` output.
+ */
+function setOutputs(results, secrets = [], missing = []) {
+    const path = (0,node_path__WEBPACK_IMPORTED_MODULE_2__.join)(process.env.RUNNER_TEMP || (0,node_os__WEBPACK_IMPORTED_MODULE_1__.tmpdir)(), `ssh-fanout-results-${(0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(6).toString('hex')}.json`);
+    const { values, trim, fullJson } = buildOutputs(results, secrets, path, OUTPUTS_BUDGET, missing);
+    let resultsFile = null;
+    if (isTrimmed(trim)) {
+        resultsFile = path;
+        (0,_local_files_js__WEBPACK_IMPORTED_MODULE_5__/* .writeNewFile */ .S0)(resultsFile, fullJson, 0o600);
+        values['results-file'] = resultsFile;
+    }
+    for (const [name, value] of Object.entries(values))
+        _actions_core__WEBPACK_IMPORTED_MODULE_3__/* .setOutput */ .uH(name, value);
+    return { ...trim, resultsFile };
+}
+
+
+/***/ }),
+
+/***/ 6870:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  Sy: () => (/* binding */ writeSummary)
+});
+
+// UNUSED EXPORTS: SUMMARY_BUDGET, buildSummary, escapeHtml, htmlText, sortForSummary, stripAnsi
+
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 6 modules
+var core = __nccwpck_require__(6251);
+// EXTERNAL MODULE: ./lib/engine/model.js
+var model = __nccwpck_require__(9963);
+// EXTERNAL MODULE: ./lib/engine/output/secrets.js
+var output_secrets = __nccwpck_require__(3467);
+// EXTERNAL MODULE: ./lib/engine/format.js
+var format = __nccwpck_require__(5615);
+// EXTERNAL MODULE: ./lib/action/results/verdict.js
+var verdict = __nccwpck_require__(9074);
+;// CONCATENATED MODULE: ./lib/engine/targets/nodeset.js
+/**
+ * Host-list folding in the style of ClusterShell (`nodeset -f`, `clush -b`):
+ * `web01, web02, web03, db1` becomes `web[01-03],db1`. The result uses the range
+ * syntax of the `hosts` input, so `expandRanges` (hosts.ts) on each comma-separated
+ * item gives back exactly the labels folded, each once.
+ *
+ * Choices:
+ * - Labels are a set: duplicates are folded once.
+ * - Only the digit runs of the host part fold; a `user@` prefix and a `:port` suffix are kept as written
+ *   (`web[1-2]:2222`), IPv6 addresses (bare or `[v6]:port`) are kept unfolded, and so is
+ *   any label holding `[`, `]`, `,` or whitespace (no host label does). Digit runs longer
+ *   than 15 digits are kept as text (beyond exact integers).
+ * - Zero padding follows the range syntax: a range is written with the width of its first
+ *   number, padded only when that number has a leading zero. `web09,web10` → `web[09-10]`,
+ *   `web9,web10` → `web[9-10]`, and numbers of different padding that cannot share one
+ *   width stay apart: `web9,web010` → `web[9,010]`, `web01,web001` → `web[01,001]`.
+ * - Labels that differ in one numeric field fold on it (`rack1-node[01-04]`); sets that are
+ *   full products fold on several fields (`rack[1-2]-node[01-04]`). Folding is greedy, the
+ *   last field first; any result is exact, not always the shortest.
+ * - Order: items appear in the order of their first label in the input; numbers inside
+ *   brackets ascend.
+ */
+/** Longest digit run folded as a number: 15 digits stay below 2^53. */
+const MAX_DIGITS = 15;
+/** The labels as a compact comma-separated list; '' for none. */
+function foldHosts(labels) {
+    const items = [];
+    const byTemplate = new Map();
+    for (const [first, label] of [...new Set(labels)].entries()) {
+        const shape = shapeOf(label);
+        if (shape === null) {
+            items.push({ text: label, first });
+            continue;
+        }
+        const key = JSON.stringify(shape.texts);
+        const template = byTemplate.get(key) ?? { texts: shape.texts, folds: [] };
+        byTemplate.set(key, template);
+        template.folds.push({ sets: shape.fields.map((f) => [f]), first });
+    }
+    for (const { texts, folds } of byTemplate.values()) {
+        for (const fold of foldAll(folds, texts.length - 1))
+            items.push({ text: render(texts, fold.sets), first: fold.first });
+    }
+    return items
+        .sort((a, b) => a.first - b.first)
+        .map((item) => item.text)
+        .join(',');
+}
+/** The label cut into texts and numeric fields, or null when it is kept as written. */
+function shapeOf(label) {
+    // A `user@` before the host (several users on one host) is kept as written: ranges are for host names only.
+    const match = /^((?:[^\s,[\]]*@)?)([^\s,[\]:@]+)(:\d+)?$/.exec(label);
+    if (match === null)
+        return null;
+    const [, user, host, port = ''] = match;
+    const texts = [user];
+    const fields = [];
+    host.split(/(\d+)/).forEach((part, i) => {
+        if (i % 2 === 1 && part.length <= MAX_DIGITS) {
+            fields.push(part);
+            texts.push('');
+        }
+        else {
+            texts[texts.length - 1] += part;
+        }
+    });
+    texts[texts.length - 1] += port;
+    return { texts, fields };
+}
+/** Merges folds that agree on every field but one, field by field from the last, until nothing merges. */
+function foldAll(folds, dims) {
+    let current = folds;
+    for (let changed = dims > 0; changed;) {
+        changed = false;
+        for (let d = dims - 1; d >= 0; d--) {
+            const merged = mergeAlong(current, d);
+            if (merged.length < current.length)
+                changed = true;
+            current = merged;
+        }
+    }
+    return current;
+}
+/** Folds whose sets are equal except in field `d` become one fold with the union in `d` (the parts are disjoint). */
+function mergeAlong(folds, d) {
+    const groups = new Map();
+    for (const fold of folds) {
+        const key = fold.sets.map((set, i) => (i === d ? '*' : set.join(','))).join('/');
+        const group = groups.get(key);
+        if (group === undefined)
+            groups.set(key, { base: fold, parts: [fold.sets[d]] });
+        else {
+            group.parts.push(fold.sets[d]);
+            group.base = { sets: group.base.sets, first: Math.min(group.base.first, fold.first) };
+        }
+    }
+    return [...groups.values()].map(({ base, parts }) => {
+        if (parts.length === 1)
+            return base;
+        const sets = [...base.sets];
+        sets[d] = sortFields(parts.flat());
+        return { sets, first: base.first };
+    });
+}
+function render(texts, sets) {
+    return sets.reduce((out, set, i) => out + (set.length === 1 ? set[0] : `[${rangeList(set)}]`) + texts[i + 1], texts[0]);
+}
+/** By value, then shorter (less padded) first. */
+function sortFields(fields) {
+    return fields.sort((a, b) => Number(a) - Number(b) || a.length - b.length);
+}
+/**
+ * `01,02,03,07,9` → `01-03,07,9`. Each range starts at its smallest unused number and runs
+ * on while the next value, written with the range's width, is in the set.
+ */
+function rangeList(sorted) {
+    const left = new Set(sorted);
+    const items = [];
+    for (const start of sorted) {
+        if (!left.delete(start))
+            continue;
+        const width = padWidth(start);
+        let end = Number(start);
+        while (left.delete(pad(end + 1, width)))
+            end++;
+        items.push(end === Number(start) ? start : `${start}-${pad(end, width)}`);
+    }
+    return items.join(',');
+}
+/** The width `expandRanges` gives a range starting with this text: its length when it has a leading zero, else 1. */
+function padWidth(text) {
+    return text.length > 1 && text.startsWith('0') ? text.length : 1;
+}
+function pad(value, width) {
+    return String(value).padStart(width, '0');
+}
+
+;// CONCATENATED MODULE: ./lib/action/results/gather.js
+/** Items with equal keys in one group; groups in order of their first item, items in input order. */
+function gatherRows(items, key) {
+    const groups = new Map();
+    for (const item of items) {
+        const k = key(item);
+        const group = groups.get(k);
+        if (group === undefined)
+            groups.set(k, [item]);
+        else
+            group.push(item);
+    }
+    return [...groups].map(([k, members]) => ({ key: k, items: members }));
+}
+/**
+ * A key equal for two results exactly when all these parts are equal: the JSON of the
+ * tuple, so no separator inside a line, and no split of lines, can make two differ-
+ * ent results collide (`['a,b']` vs `['a', 'b']`, null vs 'null', 0 vs '0').
+ */
+function gatherKey(status, exitCode, signal, tailLines, error) {
+    return JSON.stringify([status, exitCode, signal, tailLines, error]);
+}
+
+;// CONCATENATED MODULE: ./lib/action/results/summary.js
+
+
+
+
+
+
+
+/** GitHub's job summary limit is 1 MiB per step; leave room for the header and the closing notes. */
+const SUMMARY_BUDGET = 900 * 1024;
+const STATUS_ORDER = ['error', 'timeout', 'failed', 'unhealthy', 'cancelled', 'skipped', 'success'];
+const CELL_CHARS = 2000;
+/**
+ * Escapes text for HTML exactly as the runner XML-escapes a secret (.NET SecurityElement.Escape:
+ * `&amp; &lt; &gt; &quot; &apos;`), so that the runner, which masks a secret's raw and
+ * XML-escaped forms, still finds a secret here.
+ */
+function escapeHtml(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+}
+/**
+ * Text for the summary: escaped, and on one source line (line breaks as `&#10;`). The summary is
+ * one HTML block, which a blank line would end: GitHub would then read the rest as Markdown, and
+ * a host's output could add links, images and headings.
+ */
+function htmlText(text) {
+    return escapeHtml(text).replace(/\r\n|\r|\n/g, '&#10;');
+}
+/** Removes ANSI escape sequences (colours, cursor movement) and other control characters. */
+function stripAnsi(text) {
+    // CSI (colours, cursor), OSC (titles, links), then any other escape: nF (ESC ( B), Fp (ESC 7), Fe, Fs.
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point
+    const escapes = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[ -/]*[0-~]/g;
+    // eslint-disable-next-line no-control-regex -- as above
+    const controls = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
+    return text.replace(escapes, '').replace(controls, '');
+}
+/** The run's repository, commit and link, from the workflow context (when the runner provides it). */
+function contextLine(env = process.env) {
+    // Read from the runner's variables, as @actions/github's context does (without loading Octokit).
+    const repo = env.GITHUB_REPOSITORY;
+    if (!repo)
+        return '';
+    const { GITHUB_SHA: sha, GITHUB_RUN_ID: runId, GITHUB_WORKFLOW: workflow, GITHUB_JOB: job } = env;
+    const server = env.GITHUB_SERVER_URL || 'https://github.com';
+    const at = sha ? ` at <code>${htmlText(sha.slice(0, 12))}</code>` : '';
+    const link = runId ? `, <a href="${htmlText(`${server}/${repo}/actions/runs/${runId}`)}">run ${htmlText(runId)}</a>` : '';
+    const where = workflow ? ` (${htmlText(workflow)}` + (job ? ` / ${htmlText(job)})` : ')') : '';
+    return `<p>${htmlText(repo)}${at}${where}${link}</p>\n`;
+}
+/** Error, health check and last output lines; secrets are masked before the cut, so no part of one is left. */
+function detailCell(group, lines, secrets) {
+    const [r] = group;
+    const parts = [];
+    if (r.error && r.status !== 'success')
+        parts.push(`<strong>${htmlText(stripAnsi((0,output_secrets/* maskSecrets */.QU)(r.error, secrets)))}</strong>`);
+    const check = checkText(group);
+    // An unhealthy host's error says how its check failed already; beside another error, the check is a plain second line.
+    const saidAlready = r.status === 'unhealthy' && r.check?.soak !== 'failed';
+    if (check && parts.length > 0 && !saidAlready)
+        parts.push(`<br>${htmlText(check.text)}`);
+    else if (check && parts.length === 0)
+        parts.push(check.passed ? htmlText(check.text) : `<strong>${htmlText(check.text)}</strong>`);
+    const tail = r.tail.slice(-lines).map(stripAnsi);
+    if (tail.length > 0) {
+        let text = (0,output_secrets/* maskSecrets */.QU)(tail.join('\n'), secrets);
+        if (text.length > CELL_CHARS)
+            text = `…${text.slice(-CELL_CHARS)}`;
+        parts.push(`<pre>${htmlText(text)}</pre>`);
+    }
+    return parts.join('');
+}
+/**
+ * The health check in a few words: `health check passed on attempt 3/12`, `health check failed
+ * 12 attempts (exit 7)`, the soak check after it. A row's hosts agree on all but the attempts
+ * (see gatherResults), which show as a range over them, as durations do.
+ */
+function checkText(group) {
+    const [{ check, status }] = group;
+    if (check === null)
+        return null;
+    const attempts = group.map((h) => h.check?.attempts ?? 0);
+    const [min, max] = [Math.min(...attempts), Math.max(...attempts)];
+    const exit = check.exitCode === null ? 'no exit code' : `exit ${check.exitCode}`;
+    const on = min === max ? `attempt ${min}/${check.planned}` : `attempts ${min}–${max} of ${check.planned}`;
+    if (check.soak === 'failed')
+        return { text: `health check passed on ${on}; soak check failed (${exit})`, passed: false };
+    if (check.exitCode === 0)
+        return { text: `health check passed on ${on}${check.soak === 'ok' ? '; soak check passed' : ''}`, passed: true };
+    const count = min === max ? `${min} ${min === 1 ? 'attempt' : 'attempts'}` : `${min}–${max} attempts`;
+    // Not unhealthy: the host ended otherwise (connection lost, cancelled) before the check's verdict.
+    return { text: `health check ${status === 'unhealthy' ? 'failed' : 'stopped after'} ${count} (${exit})`, passed: false };
+}
+/** How the rollback ended: `success`, `failed (exit 3)`, `error: <why>`; empty when none ran. */
+function rollbackCell(r, secrets) {
+    const rb = r.rollback;
+    if (rb === null)
+        return '';
+    if (rb.error !== null)
+        return htmlText(stripAnsi((0,output_secrets/* maskSecrets */.QU)(`${rb.status}: ${rb.error}`, secrets)).slice(0, CELL_CHARS));
+    return rb.status === 'failed' && rb.exitCode !== null ? `failed (exit ${rb.exitCode})` : rb.status;
+}
+function exitCell(r) {
+    if (r.signal)
+        return htmlText(r.signal);
+    return r.exitCode === null ? '' : String(r.exitCode);
+}
+/**
+ * Hosts whose results look the same (batch, status, exit code or signal, output tail, error,
+ * how the rollback ended, the health check's outcome but not its attempts) share a row.
+ */
+function gatherResults(sorted) {
+    const key = (r) => JSON.stringify([
+        r.batch,
+        gatherKey(r.status, r.exitCode, r.signal, r.tail, r.error),
+        r.rollback && [r.rollback.status, r.rollback.exitCode, r.rollback.error],
+        r.check && [r.check.planned, r.check.exitCode, r.check.soak],
+    ]);
+    return gatherRows(sorted, key).map((g) => g.items);
+}
+/** One row for a group of alike hosts: their names folded (`web[01-37].example.com`), the count when more than one. */
+function row(group, lines, secrets, cols) {
+    const [r] = group;
+    const names = `<code>${htmlText(foldHosts(group.map((h) => h.target.label)))}</code>${group.length > 1 ? ` (${group.length} hosts)` : ''}`;
+    const cells = [
+        ...(cols.batches ? [r.batch === null ? '' : String(r.batch)] : []),
+        names,
+        r.status,
+        exitCell(r),
+        r.status === 'skipped' ? '' : durationCell(group),
+        ...(cols.rollbacks ? [rollbackCell(r, secrets)] : []),
+        detailCell(group, lines, secrets),
+    ];
+    return `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>\n`;
+}
+/** One host's duration, or the range over a group. */
+function durationCell(group) {
+    const ms = group.map((h) => h.durationMs);
+    const [min, max] = [Math.min(...ms), Math.max(...ms)];
+    return min === max ? (0,format/* formatSeconds */.X)(min) : `${(0,format/* formatSeconds */.X)(min)} – ${(0,format/* formatSeconds */.X)(max)}`;
+}
+/** Failures first (errors, timeouts, failed, unhealthy, cancelled), then skipped, then successes; host order within each. */
+function sortForSummary(results) {
+    return results
+        .map((r, i) => ({ r, i }))
+        .sort((a, b) => STATUS_ORDER.indexOf(a.r.status) - STATUS_ORDER.indexOf(b.r.status) || a.i - b.i)
+        .map(({ r }) => r);
+}
+/** What the outputs could not carry, said in the summary. */
+function trimNotes(opts) {
+    const notes = [];
+    const limit = "to stay under GitHub's 1 MB output limit";
+    if (opts.tailLines < model/* TAIL_LINES */.r6)
+        notes.push(`The <code>output</code> field of the <code>results</code> output keeps only the last ${opts.tailLines} lines per host, ${limit}.`);
+    if (opts.errorsShortened)
+        notes.push('The <code>error</code> field of the <code>results</code> output is shortened too, for the same reason.');
+    if (opts.droppedFields?.length)
+        notes.push(`The <code>results</code> output leaves out these fields of every entry, ${limit}: ${opts.droppedFields.map((f) => `<code>${f}</code>`).join(', ')}.`);
+    if (opts.hostsLeftOut)
+        notes.push(`<strong>The <code>results</code> output is incomplete</strong>: it leaves out the last ${(0,format/* countHosts */.n)(opts.hostsLeftOut)}, ${limit}.`);
+    if (opts.listsCut?.length)
+        notes.push(`<strong>The ${andList(opts.listsCut.map((o) => `<code>${o}</code>`))} output ${opts.listsCut.length > 1 ? 'lists are' : 'list is'} incomplete</strong>: ${limit}, ${opts.listsCut.length > 1 ? 'they name' : 'it names'} only the first hosts; the counts are exact.`);
+    if (opts.resultsFile)
+        notes.push(`Every host's full entry is in <code>${htmlText(opts.resultsFile)}</code> (the <code>results-file</code> output).`);
+    return notes;
+}
+/** `a`, `a and b`, `a, b and c`. */
+function andList(items) {
+    return items.length > 1 ? `${items.slice(0, -1).join(', ')} and ${items.at(-1)}` : items.join('');
+}
+/** `shard 3/8 reported nothing (5 hosts, counted as failed)`, one line per missing shard. */
+function missingLines(missing) {
+    return missing.map((m) => `<p><strong>shard ${htmlText(m.shard)} reported nothing</strong> (${(0,format/* countHosts */.n)(m.hosts)}, counted as failed)</p>\n`).join('');
+}
+/** The preflight and rollback lines, when they ran. */
+function safetyLines(run, secrets) {
+    let html = '';
+    const p = run.preflight;
+    if (p) {
+        const halted = p.halted ? `; ${p.failed} failed, more than max-failures allows, so no host ran the command` : '';
+        html += `<p>preflight: ${p.passed} of ${(0,format/* countHosts */.n)(p.hosts)} passed in ${(0,format/* formatSeconds */.X)(p.durationMs)}${halted}</p>\n`;
+    }
+    const rb = run.rollback;
+    if (rb) {
+        const took = rb.hosts > 0 ? ` in ${(0,format/* formatSeconds */.X)(rb.durationMs)}` : '';
+        html += `<p>${htmlText((0,verdict/* rollbackLine */.Hs)(rb))}${took}; the rollout halted: ${htmlText(stripAnsi((0,output_secrets/* maskSecrets */.QU)(rb.reason, secrets)))}</p>\n`;
+    }
+    return html;
+}
+/** The job summary as HTML: verdict, counts, context and the results table, kept under the 1 MiB limit. */
+function buildSummary(run, verdict, opts) {
+    const secrets = opts.secrets ?? [];
+    const icon = verdict.failed ? '❌' : run.failures > 0 ? '⚠️' : '✅';
+    const missing = opts.missing ?? [];
+    const unreported = missing.reduce((n, m) => n + m.hosts, 0);
+    const counts = [...STATUS_ORDER.map((s) => [s, run.results.filter((r) => r.status === s).length]), ['not reported', unreported]]
+        .filter(([, n]) => n > 0)
+        .map(([s, n]) => `${n} ${s}`)
+        .join(' · ');
+    const shard = opts.shard ? ` · ${htmlText(opts.shard)}` : '';
+    let html = `<h2>${icon} ssh-fanout</h2>\n<p><strong>${htmlText(verdict.message)}</strong></p>\n<p>${counts}${shard}</p>\n${missingLines(missing)}${safetyLines(run, secrets)}${contextLine()}`;
+    const notes = trimNotes(opts);
+    if (opts.hostKeysShown)
+        notes.push("strict-host-key-checking is off: host keys were accepted without checking. Each host's key fingerprint is in its log group; pin them with <code>fingerprints</code>.");
+    const cols = { batches: run.results.some((r) => r.batch !== null), rollbacks: run.results.some((r) => r.rollback !== null) };
+    const header = `<table>\n<tr>${cols.batches ? '<th>Batch</th>' : ''}<th>Host</th><th>Status</th><th>Exit</th><th>Duration</th>` +
+        `${cols.rollbacks ? '<th>Rollback</th>' : ''}<th>Error / last output</th></tr>\n`;
+    const groups = gatherResults(sortForSummary(run.results));
+    // Fewer output lines per row for big fleets, so the table fits.
+    let lines = model/* TAIL_LINES */.r6;
+    let rows = groups.map((g) => row(g, lines, secrets, cols));
+    while (lines > 1 && size(rows) + html.length > SUMMARY_BUDGET) {
+        lines = Math.max(1, Math.floor(lines / 2));
+        rows = groups.map((g) => row(g, (0,model/* isFailure */.N6)(g[0].status) ? lines : Math.min(lines, 1), secrets, cols));
+    }
+    let used = html.length + header.length;
+    let shown = 0;
+    for (const r of rows) {
+        if (used + Buffer.byteLength(r) > SUMMARY_BUDGET)
+            break;
+        used += Buffer.byteLength(r);
+        shown += 1;
+    }
+    // No table for a run of no hosts (an empty shard): the verdict says so.
+    if (groups.length > 0)
+        html += header + rows.slice(0, shown).join('') + '</table>\n';
+    const hidden = groups.slice(shown).reduce((n, g) => n + g.length, 0);
+    if (hidden > 0) {
+        // When the results output left hosts out too, only the results file has them all.
+        const everyHost = opts.hostsLeftOut
+            ? `the file named by the <code>results-file</code> output${opts.resultsFile ? ` (<code>${htmlText(opts.resultsFile)}</code>)` : ''} lists every host`
+            : 'the <code>results</code> output lists every host';
+        notes.push(`${(0,format/* countHosts */.n)(hidden, 'more')} ${hidden === 1 ? 'is' : 'are'} not shown, to stay under GitHub's 1 MiB summary limit; ${everyHost}.`);
+    }
+    if (lines < model/* TAIL_LINES */.r6)
+        notes.push(`Rows show at most the last ${lines} output lines, to fit the summary.`);
+    for (const n of notes)
+        html += `<p>${n}</p>\n`;
+    return html;
+}
+function size(rows) {
+    return rows.reduce((n, r) => n + Buffer.byteLength(r), 0);
+}
+/** Writes the job summary when the runner provides a summary file. */
+async function writeSummary(run, v, extra) {
+    if (!process.env.GITHUB_STEP_SUMMARY) {
+        core/* info */.pq('ssh-fanout: GITHUB_STEP_SUMMARY is not set, so no job summary was written');
+        return;
+    }
+    await core/* summary */.z.addRaw(buildSummary(run, v, extra), true).write();
+}
+
+
+/***/ }),
+
+/***/ 9074:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Hs: () => (/* binding */ rollbackLine),
+/* harmony export */   WJ: () => (/* binding */ verdict),
+/* harmony export */   o: () => (/* binding */ annotateFailures)
+/* harmony export */ });
+/* unused harmony export MAX_ERROR_ANNOTATIONS */
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6251);
+/* harmony import */ var _engine_model_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(9963);
+/* harmony import */ var _engine_parse_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(3773);
+/* harmony import */ var _log_remote_text_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(6821);
+/* harmony import */ var _engine_format_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(5615);
+
+
+
+
+
+/** GitHub shows at most 10 error annotations per step, the setFailed one included. */
+const MAX_ERROR_ANNOTATIONS = 10;
+/** `nothingToRun` says why there are no hosts (an empty shard), for a run of none; `missing`: report-from's unreported shards. */
+function verdict(run, threshold, nothingToRun, missing = []) {
+    const v = outcome(run, threshold, nothingToRun, missing);
+    return run.rollback ? { ...v, message: `${v.message}; ${rollbackLine(run.rollback)}` } : v;
+}
+/**
+ * `rolled back N of M changed hosts (K failed)`: N rollbacks exited 0, K did not. When no host had
+ * changed (preflight halted the rollout, say), there was nothing to roll back, and it says that.
+ */
+function rollbackLine(rb) {
+    if (rb.hosts === 0)
+        return 'no host had changed, so none was rolled back';
+    return `rolled back ${rb.succeeded} of ${(0,_engine_format_js__WEBPACK_IMPORTED_MODULE_3__/* .countHosts */ .n)(rb.hosts, 'changed')} (${rb.failed} failed)`;
+}
+function outcome(run, threshold, nothingToRun, missing) {
+    const unreported = missing.reduce((n, m) => n + m.hosts, 0);
+    const total = run.results.length + unreported;
+    if (total === 0)
+        return { failed: false, message: `Nothing to run: ${nothingToRun ?? 'there are no hosts'}` };
+    const failed = run.results.filter((r) => (0,_engine_model_js__WEBPACK_IMPORTED_MODULE_1__/* .isFailure */ .N6)(r.status));
+    const allowed = (0,_engine_parse_js__WEBPACK_IMPORTED_MODULE_2__/* .describeThreshold */ .d9)(threshold, total);
+    if (missing.length > 0) {
+        const count = failed.length + unreported;
+        const names = [namesOf(failed), ...missing.map((m) => `shard ${m.shard} (${(0,_engine_format_js__WEBPACK_IMPORTED_MODULE_3__/* .countHosts */ .n)(m.hosts)}, reported nothing)`)].filter((n) => n !== '').join(', ');
+        const within = run.thresholdExceeded ? 'more than' : 'within';
+        return { failed: run.thresholdExceeded, message: `${count} of ${(0,_engine_format_js__WEBPACK_IMPORTED_MODULE_3__/* .countHosts */ .n)(total)} failed, ${within} max-failures (${allowed}): ${names}` };
+    }
+    if (run.cancelled) {
+        return { failed: true, message: `The job was cancelled: ${failed.length} of ${(0,_engine_format_js__WEBPACK_IMPORTED_MODULE_3__/* .countHosts */ .n)(total)} did not finish successfully (${namesOf(failed)})` };
+    }
+    if (run.thresholdExceeded) {
+        const skipped = run.results.filter((r) => r.status === 'skipped');
+        const halted = run.preflight?.halted === true;
+        const why = halted ? 'preflight failed' : skipped.some((r) => /later batches/.test(r.error ?? '')) ? 'later batches' : 'fail-fast';
+        const tail = skipped.length > 0 ? `; ${skipped.length} ${skipped.length === 1 ? 'host was' : 'hosts were'} not started (${why})` : '';
+        return { failed: true, message: `${failed.length} of ${(0,_engine_format_js__WEBPACK_IMPORTED_MODULE_3__/* .countHosts */ .n)(total)} failed, more than max-failures (${allowed}): ${namesOf(failed)}${tail}` };
+    }
+    if (failed.length > 0) {
+        return { failed: false, message: `${failed.length} of ${(0,_engine_format_js__WEBPACK_IMPORTED_MODULE_3__/* .countHosts */ .n)(total)} failed, within max-failures (${allowed}): ${namesOf(failed)}` };
+    }
+    return { failed: false, message: total === 1 ? 'The 1 host succeeded' : `All ${total} hosts succeeded` };
+}
+/** `web1 (exit 3), web2 (unhealthy), web3 (preflight error)`: what each failed host ended as. */
+function namesOf(results, max = 20) {
+    const how = (r) => {
+        const status = r.status === 'failed' ? (r.signal ?? `exit ${r.exitCode}`) : r.status;
+        // A preflight failure's exit code is the preflight-command's, not the command's: say so.
+        return r.preflight === 'failed' ? `preflight ${status}` : status;
+    };
+    const names = results.slice(0, max).map((r) => `${r.target.label} (${how(r)})`);
+    const more = results.length > max ? `, and ${results.length - max} more` : '';
+    return names.join(', ') + more;
+}
+/** One error annotation per failed host, aggregated past GitHub's cap (which counts the setFailed one, and `reserved` others). */
+function annotateFailures(run, stepFails, reserved = 0) {
+    // A bastion that cannot be had is said once (run.ts), not once per host.
+    const failed = run.results.filter((r) => (0,_engine_model_js__WEBPACK_IMPORTED_MODULE_1__/* .isFailure */ .N6)(r.status) && r.errorKind !== 'jump host');
+    const budget = MAX_ERROR_ANNOTATIONS - reserved - (stepFails ? 1 : 0) - (run.results.some((r) => r.errorKind === 'jump host') ? 1 : 0);
+    const individual = failed.length <= budget ? failed : failed.slice(0, budget - 1);
+    for (const r of individual) {
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .error */ .z3((0,_log_remote_text_js__WEBPACK_IMPORTED_MODULE_4__/* .inert */ .tJ)(`${r.target.label}: ${r.status}: ${failureWhy(r)}`), { title: (0,_log_remote_text_js__WEBPACK_IMPORTED_MODULE_4__/* .inert */ .tJ)(`ssh-fanout: ${r.target.label} ${r.status}`) });
+    }
+    const rest = failed.slice(individual.length);
+    if (rest.length > 0) {
+        const names = rest
+            .slice(0, 50)
+            .map((r) => r.target.label)
+            .join(', ');
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .error */ .z3((0,_log_remote_text_js__WEBPACK_IMPORTED_MODULE_4__/* .inert */ .tJ)(`${(0,_engine_format_js__WEBPACK_IMPORTED_MODULE_3__/* .countHosts */ .n)(rest.length, 'more')} failed: ${names}${rest.length > 50 ? ', …' : ''} (see the job summary)`), {
+            title: `ssh-fanout: ${(0,_engine_format_js__WEBPACK_IMPORTED_MODULE_3__/* .countHosts */ .n)(rest.length, 'more')} failed`,
+        });
+    }
+}
+/** What an annotation says a failed host ended with. */
+function failureWhy(r) {
+    if (r.status === 'unhealthy')
+        return unhealthyWhy(r);
+    if (r.status !== 'failed')
+        return r.error ?? r.status;
+    const how = r.signal ? `killed by ${r.signal}` : `exit code ${r.exitCode}`;
+    // A preflight failure's exit code is the preflight-command's, not the command's.
+    return r.preflight === 'failed' ? `preflight-command ${how}` : how;
+}
+/** `health check failed 12 attempts (last exit code 7)`, or the soak check after batch-pause when that failed. */
+function unhealthyWhy(r) {
+    const c = r.check;
+    if (c === null)
+        return r.error ?? 'health check failed';
+    const exit = c.exitCode === null ? 'no exit code' : `exit code ${c.exitCode}`;
+    if (c.soak === 'failed')
+        return `soak check after batch-pause failed (${exit}); the health check had passed on attempt ${c.attempts}/${c.planned}`;
+    return `health check failed ${c.attempts} ${c.attempts === 1 ? 'attempt' : 'attempts'} (${c.exitCode === null ? exit : `last ${exit}`})`;
+}
+
+
+/***/ }),
+
+/***/ 5615:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   X: () => (/* binding */ formatSeconds),
+/* harmony export */   n: () => (/* binding */ countHosts)
+/* harmony export */ });
+// Formatting for messages people read: durations, host counts. A leaf: imports nothing.
+/** A duration for people: `850 ms`, `12.3 s` (below a minute), `2 min`, `1 min 5 s` (whole seconds, never `60 s`). */
+function formatSeconds(ms) {
+    if (ms < 1000)
+        return `${ms} ms`;
+    const tenths = Math.round(ms / 100);
+    if (tenths < 600)
+        return `${tenths / 10} s`;
+    const seconds = Math.round(ms / 1000);
+    const m = Math.floor(seconds / 60);
+    const rest = seconds % 60;
+    return rest === 0 ? `${m} min` : `${m} min ${rest} s`;
+}
+/** `1 host`, `5 hosts`; with a word between: `1 more host`, `3 more hosts`. */
+function countHosts(n, word) {
+    return `${n} ${word ? `${word} ` : ''}${n === 1 ? 'host' : 'hosts'}`;
+}
+
+
+/***/ }),
+
+/***/ 9963:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   N6: () => (/* binding */ isFailure),
+/* harmony export */   Ul: () => (/* binding */ FAILURE_STATUSES),
+/* harmony export */   fF: () => (/* binding */ RETRYABLE_KINDS),
+/* harmony export */   r6: () => (/* binding */ TAIL_LINES)
+/* harmony export */ });
+/** Statuses that count as failures against `max-failures`. */
+const FAILURE_STATUSES = new Set(['failed', 'unhealthy', 'error', 'timeout', 'cancelled']);
+function isFailure(status) {
+    return FAILURE_STATUSES.has(status);
+}
+/** Failures before the command started that are worth another attempt (the host may answer next time). */
+const RETRYABLE_KINDS = new Set(['refused', 'connect timeout', 'connection lost', 'unreachable']);
+const TAIL_LINES = 20;
+
+
+/***/ }),
+
+/***/ 3467:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   Hd: () => (/* binding */ secretEndAtStart),
+/* harmony export */   Of: () => (/* binding */ StreamMasker),
+/* harmony export */   QU: () => (/* binding */ maskSecrets),
+/* harmony export */   hB: () => (/* binding */ secretStartAtEnd)
+/* harmony export */ });
+/* unused harmony export MASK */
+/**
+ * Secret values (password, passphrase, private key lines) in text we keep or cut. The runner
+ * masks whole secrets in what it shows, but not a part of one: wherever we cut text, a secret
+ * must be masked first, or the cut must not split one.
+ */
+/** What the runner shows for a secret. */
+const MASK = '***';
+/** Every occurrence of a secret replaced by `***`, longest secrets first. */
+function maskSecrets(text, secrets) {
+    for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
+        if (secret.length > 0 && text.includes(secret))
+            text = text.split(secret).join(MASK);
+    }
+    return text;
+}
+/**
+ * Bytes at the end of `head` that could be the start of a secret cut off right after them:
+ * the length of the longest proper prefix of any secret that `head` ends with (0 if none).
+ */
+function secretStartAtEnd(head, secrets) {
+    let longest = 0;
+    for (const secret of secrets) {
+        for (let n = Math.min(secret.length - 1, head.length); n > longest; n--) {
+            if (head.subarray(head.length - n).equals(secret.subarray(0, n))) {
+                longest = n;
+                break;
+            }
+        }
+    }
+    return longest;
+}
+/**
+ * Bytes at the start of `tail` that could be the end of a secret cut off right before them:
+ * the length of the longest proper suffix of any secret that `tail` starts with (0 if none).
+ */
+function secretEndAtStart(tail, secrets) {
+    let longest = 0;
+    for (const secret of secrets) {
+        for (let n = Math.min(secret.length - 1, tail.length); n > longest; n--) {
+            if (tail.subarray(0, n).equals(secret.subarray(secret.length - n))) {
+                longest = n;
+                break;
+            }
+        }
+    }
+    return longest;
+}
+/**
+ * Masks secrets in a byte stream cut into arbitrary chunks (a secret may span two of them):
+ * `push` returns what can be written so far, `end` the rest.
+ */
+class StreamMasker {
+    secrets;
+    keep;
+    carry = Buffer.alloc(0);
+    mask = Buffer.from(MASK);
+    constructor(secrets) {
+        this.secrets = secrets
+            .filter((s) => s.length > 0)
+            .map((s) => Buffer.from(s))
+            .sort((a, b) => b.length - a.length);
+        this.keep = Math.max(0, ...this.secrets.map((s) => s.length - 1));
+    }
+    push(chunk) {
+        if (this.secrets.length === 0)
+            return chunk;
+        return this.process(Buffer.concat([this.carry, chunk]), false);
+    }
+    end() {
+        return this.process(this.carry, true);
+    }
+    /** Masks every secret that starts before the last `keep` bytes (those could start one the next chunk completes). */
+    process(buf, final) {
+        const limit = final ? buf.length : Math.max(0, buf.length - this.keep);
+        const out = [];
+        let i = 0;
+        for (;;) {
+            let at = -1;
+            let len = 0;
+            for (const s of this.secrets) {
+                const found = buf.indexOf(s, i);
+                if (found !== -1 && (at === -1 || found < at))
+                    [at, len] = [found, s.length];
+            }
+            if (at === -1 || at >= limit)
+                break;
+            out.push(buf.subarray(i, at), this.mask);
+            i = at + len;
+        }
+        const end = Math.max(i, limit);
+        out.push(buf.subarray(i, end));
+        this.carry = Buffer.from(buf.subarray(end));
+        return Buffer.concat(out);
     }
 }
 
@@ -34355,6 +35391,517 @@ function envPrefix(vars) {
 
 /***/ }),
 
+/***/ 8372:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   I0: () => (/* binding */ TargetError),
+/* harmony export */   J$: () => (/* binding */ checkUsername),
+/* harmony export */   h5: () => (/* binding */ resolveTargets),
+/* harmony export */   pS: () => (/* binding */ MAX_HOSTS),
+/* harmony export */   tB: () => (/* binding */ parseHosts),
+/* harmony export */   vy: () => (/* binding */ hostLabel)
+/* harmony export */ });
+/* unused harmony export expandRanges */
+/* harmony import */ var node_net__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7030);
+/* harmony import */ var _parse_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3773);
+/**
+ * Parsing of the `hosts` input: a list of `[user@]host[:port]` entries with
+ * numeric ranges (`web[01-12].example.com`, `10.0.0.[1-3,7]`) and IPv6 literals.
+ * Errors are plain `Error`s; the caller prefixes the input name.
+ */
+
+
+/** Most hosts one run may target, after expanding ranges: keeps `results` (an entry per host) under GitHub's 1 MB output limit. */
+const MAX_HOSTS = 5000;
+const ENTRY_FORM = 'write [user@]host[:port], e.g. deploy@web1.example.com:2222';
+const RANGE_FORM = 'ranges look like [1-3], [01-12] or [1-3,7]';
+const PORT_RANGE = 'ports are whole numbers from 1 to 65535';
+const IPV6_FORM = 'write it like 2001:db8::1, or [2001:db8::1]:2222 with a port';
+function parseHosts(text) {
+    const entries = [];
+    const seen = new Map();
+    for (const token of tokenize(text)) {
+        for (const entry of parseToken(token)) {
+            const key = entryKey(entry.username, entry.host, entry.port);
+            const first = seen.get(key);
+            if (first !== undefined)
+                throw new Error(`${where(token)}: ${duplicateMessage(entry, first, token)}`);
+            seen.set(key, token);
+            entries.push(entry);
+        }
+        if (entries.length > MAX_HOSTS) {
+            throw new Error(`more than ${MAX_HOSTS} hosts in total after expanding ranges; at most ${MAX_HOSTS} are allowed, so split them across several steps`);
+        }
+    }
+    if (entries.length === 0) {
+        throw new Error('no hosts given; list hosts one per line or separated by commas or spaces, e.g. web1.example.com, deploy@10.0.0.5:2222');
+    }
+    return entries;
+}
+/** Expands numeric ranges in brackets; brackets holding a ':' (IPv6 literals) are kept as they are. */
+function expandRanges(pattern) {
+    const segments = splitPattern(pattern);
+    const total = segments.reduce((n, s) => n * (typeof s === 'string' ? 1 : rangeCount(s)), 1);
+    if (total > MAX_HOSTS) {
+        const count = Number.isSafeInteger(total) ? `${total} hosts` : 'too many hosts';
+        throw new Error(`expands to ${count}; at most ${MAX_HOSTS} hosts are allowed`);
+    }
+    return segments.reduce((prefixes, segment) => {
+        const options = typeof segment === 'string' ? [segment] : rangeValues(segment);
+        return prefixes.flatMap((prefix) => options.map((option) => prefix + option));
+    }, ['']);
+}
+/** `host` when port is 22, else `host:port`; IPv6 in brackets when a port is shown. */
+function hostLabel(host, port) {
+    if (port === 22)
+        return host;
+    return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+/** Raised by resolveTargets: `missing-username` (fix the username) or `duplicate` (fix the host list). */
+class TargetError extends Error {
+    reason;
+    constructor(message, reason) {
+        super(message);
+        this.reason = reason;
+    }
+}
+function resolveTargets(entries, defaults) {
+    const targets = entries.map((entry) => {
+        const port = entry.port ?? defaults.port;
+        const username = entry.username ?? defaults.username;
+        return { host: entry.host, port, username, label: hostLabel(entry.host, port) };
+    });
+    const missing = targets.filter((t) => t.username === '');
+    if (missing.length > 0)
+        throw new TargetError(missingUserMessage(missing.map((t) => t.label)), 'missing-username');
+    const seen = new Set();
+    for (const t of targets) {
+        const key = entryKey(t.username, t.host, t.port);
+        if (seen.has(key)) {
+            throw new TargetError(`${(0,_parse_js__WEBPACK_IMPORTED_MODULE_1__/* .clip */ .$Q)(`${t.username}@${t.label}`)} appears twice after applying the default username and port; list each host once`, 'duplicate');
+        }
+        seen.add(key);
+    }
+    // Several users on one host and port (alice@web1, bob@web1): each of their labels names its user, so no two hosts look alike.
+    const sharing = new Map();
+    const place = (t) => entryKey(undefined, t.host, t.port);
+    for (const t of targets)
+        sharing.set(place(t), (sharing.get(place(t)) ?? 0) + 1);
+    for (const t of targets)
+        if (sharing.get(place(t)) > 1)
+            t.label = `${t.username}@${t.label}`;
+    return targets;
+}
+// ---- tokenizing -------------------------------------------------------------
+/** Splits on newlines, commas and whitespace, except inside brackets; drops `#` comments. */
+function tokenize(text) {
+    const tokens = [];
+    text.split('\n').forEach((rawLine, index) => {
+        let current = '';
+        let depth = 0;
+        const push = () => {
+            if (current !== '')
+                tokens.push({ text: current, line: index + 1 });
+            current = '';
+        };
+        for (const ch of rawLine.split('#')[0]) {
+            if (ch === '[')
+                depth++;
+            if (ch === ']')
+                depth = Math.max(0, depth - 1);
+            if (depth === 0 && (ch === ',' || /\s/.test(ch)))
+                push();
+            else
+                current += ch;
+        }
+        push();
+    });
+    return tokens;
+}
+function where(token) {
+    return `entry ${(0,_parse_js__WEBPACK_IMPORTED_MODULE_1__/* .quote */ .hD)(token.text)} on line ${token.line}`;
+}
+function parseToken(token) {
+    try {
+        return parseEntry(token.text);
+    }
+    catch (err) {
+        throw new Error(`${where(token)}: ${err.message}`, { cause: err });
+    }
+}
+// ---- one entry --------------------------------------------------------------
+function parseEntry(text) {
+    const { username, rest } = splitUser(text);
+    const { hosts, port } = parseHostPart(rest);
+    return hosts.map((host) => ({
+        host,
+        ...(port !== undefined && { port }),
+        ...(username !== undefined && { username }),
+    }));
+}
+/** Splits at the last '@', as `ssh` does, so `user@domain@host` logs in as `user@domain`. */
+function splitUser(text) {
+    const at = text.lastIndexOf('@');
+    if (at === -1)
+        return { rest: text };
+    const username = text.slice(0, at);
+    if (username === '')
+        throw new Error(`the user name before '@' is empty; ${ENTRY_FORM}`);
+    checkUsername(username);
+    return { username, rest: text.slice(at + 1) };
+}
+/**
+ * A login name `ssh` accepts on its command line (OpenSSH's valid_ruser): not starting with '-',
+ * no control characters, none of ' ` " ; & < > | ( ) { }, no '-' after a space, no trailing '\'.
+ * So `user@domain`, `DOMAIN\user` and `first.last` are fine. Throws a plain Error naming the problem.
+ */
+function checkUsername(name) {
+    const problem = usernameProblem(name);
+    if (problem !== null) {
+        throw new Error(`user name ${(0,_parse_js__WEBPACK_IMPORTED_MODULE_1__/* .quote */ .hD)(name)} ${problem}; as with ssh, a user name may not start with '-', contain control characters or any of ' \` " ; & < > | ( ) { }, or end with '\\'`);
+    }
+    return name;
+}
+function usernameProblem(name) {
+    if (name.startsWith('-'))
+        return "starts with '-'";
+    const bad = [...name].find((ch) => /[\p{Cc}'`";&<>|(){}]/u.test(ch));
+    if (bad !== undefined)
+        return `contains ${describeChar(bad)}`;
+    if (/\s-/.test(name))
+        return "has a '-' after a space";
+    if (name.endsWith('\\'))
+        return "ends with '\\'";
+    return null;
+}
+function parseHostPart(text) {
+    if (isBracketedIPv6(text))
+        return parseBracketedIPv6(text);
+    if (text.split(':').length > 2)
+        return { hosts: [checkIPv6(text)] };
+    const [pattern, portText] = text.split(':');
+    const hosts = expandRanges(pattern).map((host) => checkIPv4(checkHostName(host), pattern));
+    return portText === undefined ? { hosts } : { hosts, port: parsePort(portText) };
+}
+/**
+ * Refuses zero-padded numbers in an IPv4 address (all digits and dots): the system resolver reads
+ * them as octal (10.0.0.010 is 10.0.0.8), and 10.0.0.01 would not count as a duplicate of 10.0.0.1.
+ */
+function checkIPv4(host, pattern) {
+    if (!/^[\d.]+$/.test(host))
+        return host;
+    const padded = host.split('.').find((part) => /^0\d/.test(part));
+    if (padded === undefined)
+        return host;
+    const unpadded = host
+        .split('.')
+        .map((part) => (part === '' ? part : String(Number(part))))
+        .join('.');
+    const inRange = pattern.includes('[') ? ' (in a range, write [1-10], not [01-10])' : '';
+    throw new Error(`IPv4 address ${(0,_parse_js__WEBPACK_IMPORTED_MODULE_1__/* .quote */ .hD)(host)} has the zero-padded number "${padded}", which the system resolver reads as octal (010 is 8); ` +
+        `write IPv4 numbers without leading zeros: ${unpadded}${inRange}`);
+}
+/** `[2001:db8::1]...`: the first bracket holds a ':', so it is an address, not a range. */
+function isBracketedIPv6(text) {
+    if (!text.startsWith('['))
+        return false;
+    const close = text.indexOf(']');
+    return (close === -1 ? text.slice(1) : text.slice(1, close)).includes(':');
+}
+function parseBracketedIPv6(text) {
+    const close = text.indexOf(']');
+    if (close === -1)
+        throw new Error(`'[' has no matching ']'; ${IPV6_FORM}`);
+    const host = checkIPv6(text.slice(1, close));
+    const after = text.slice(close + 1);
+    if (after === '')
+        return { hosts: [host] };
+    if (!after.startsWith(':'))
+        throw new Error(`unexpected ${(0,_parse_js__WEBPACK_IMPORTED_MODULE_1__/* .quote */ .hD)(after)} after ']'; ${IPV6_FORM}`);
+    return { hosts: [host], port: parsePort(after.slice(1)) };
+}
+function checkIPv6(address) {
+    if ((0,node_net__WEBPACK_IMPORTED_MODULE_0__.isIPv6)(address))
+        return address;
+    const note = address.includes('[') ? ' (ranges are not supported in IPv6 addresses)' : '';
+    throw new Error(`${(0,_parse_js__WEBPACK_IMPORTED_MODULE_1__/* .quote */ .hD)(address)} is not a valid IPv6 address${note}; ${IPV6_FORM}`);
+}
+function parsePort(text) {
+    if (text === '')
+        throw new Error(`the port after ':' is missing; ${PORT_RANGE}`);
+    if (!/^\d+$/.test(text))
+        throw new Error(`port ${(0,_parse_js__WEBPACK_IMPORTED_MODULE_1__/* .quote */ .hD)(text)} is not a number; ${PORT_RANGE}`);
+    const port = Number(text);
+    if (port < 1 || port > 65535)
+        throw new Error(`port ${(0,_parse_js__WEBPACK_IMPORTED_MODULE_1__/* .clip */ .$Q)(text)} is out of range; ${PORT_RANGE}`);
+    return port;
+}
+function checkHostName(name) {
+    if (name === '')
+        throw new Error(`the host name is missing; ${ENTRY_FORM}`);
+    const bad = [...name].find((ch) => !/[A-Za-z0-9._-]/.test(ch));
+    if (bad !== undefined) {
+        throw new Error(`host name ${(0,_parse_js__WEBPACK_IMPORTED_MODULE_1__/* .quote */ .hD)(name)} contains ${describeChar(bad)}; host names may only use letters, digits, '.', '-' and '_'`);
+    }
+    if (/^[-.]/.test(name)) {
+        throw new Error(`host name ${(0,_parse_js__WEBPACK_IMPORTED_MODULE_1__/* .quote */ .hD)(name)} starts with '${name[0]}'; it must start with a letter, digit or '_'`);
+    }
+    return name;
+}
+function describeChar(ch) {
+    if (ch === ' ')
+        return 'a space';
+    if (ch === '\t')
+        return 'a tab';
+    return /[\p{L}\p{N}\p{P}\p{S}]/u.test(ch) ? `'${ch}'` : `the character U+${ch.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+}
+// ---- ranges -----------------------------------------------------------------
+function splitPattern(pattern) {
+    const segments = [];
+    let rest = pattern;
+    while (rest !== '') {
+        const open = rest.indexOf('[');
+        const close = rest.indexOf(']');
+        if (close !== -1 && (open === -1 || close < open))
+            throw new Error(`']' has no matching '['; ${RANGE_FORM}`);
+        if (open === -1) {
+            segments.push(rest);
+            break;
+        }
+        if (close === -1)
+            throw new Error(`'[' has no matching ']'; ${RANGE_FORM}`);
+        const body = rest.slice(open + 1, close);
+        segments.push(rest.slice(0, open), body.includes(':') ? `[${body}]` : parseRange(body));
+        rest = rest.slice(close + 1);
+    }
+    return segments;
+}
+function parseRange(body) {
+    if (body.trim() === '')
+        throw new Error(`empty brackets []; ${RANGE_FORM}`);
+    const items = body.split(',').map((item) => item.trim());
+    return items.map((item) => parseRangeItem(item, body, items.length === 1));
+}
+function parseRangeItem(item, body, alone) {
+    const match = /^(\d+)(?:-(\d+))?$/.exec(item);
+    if (match === null) {
+        throw new Error(`[${(0,_parse_js__WEBPACK_IMPORTED_MODULE_1__/* .clip */ .$Q)(body)}] is not a range: ${(0,_parse_js__WEBPACK_IMPORTED_MODULE_1__/* .quote */ .hD)(item)} is not a number or start-end pair; ${RANGE_FORM}`);
+    }
+    const [, startText, endText = startText] = match;
+    const start = Number(startText);
+    const end = Number(endText);
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end))
+        throw new Error(`[${(0,_parse_js__WEBPACK_IMPORTED_MODULE_1__/* .clip */ .$Q)(body)}] has a number that is too large`);
+    if (start > end) {
+        const fix = (0,_parse_js__WEBPACK_IMPORTED_MODULE_1__/* .clip */ .$Q)(`${endText}-${startText}`);
+        throw new Error(alone ? `range [${(0,_parse_js__WEBPACK_IMPORTED_MODULE_1__/* .clip */ .$Q)(item)}] goes backwards; write [${fix}]` : `range ${(0,_parse_js__WEBPACK_IMPORTED_MODULE_1__/* .clip */ .$Q)(item)} in [${(0,_parse_js__WEBPACK_IMPORTED_MODULE_1__/* .clip */ .$Q)(body)}] goes backwards; write ${fix}`);
+    }
+    const width = startText.length > 1 && startText.startsWith('0') ? startText.length : 1;
+    return { start, end, width };
+}
+function rangeCount(items) {
+    return items.reduce((n, item) => n + item.end - item.start + 1, 0);
+}
+function rangeValues(items) {
+    const values = [];
+    for (const { start, end, width } of items) {
+        for (let n = start; n <= end; n++)
+            values.push(String(n).padStart(width, '0'));
+    }
+    return values;
+}
+// ---- duplicates and messages ------------------------------------------------
+function entryKey(username, host, port) {
+    return JSON.stringify([username ?? null, normalizeHost(host), port ?? null]);
+}
+/** Host names compare case-insensitively; IPv6 addresses compare in canonical form. */
+function normalizeHost(host) {
+    if (!host.includes(':'))
+        return host.toLowerCase();
+    try {
+        return new URL(`http://[${host}]/`).hostname;
+    }
+    catch {
+        return host.toLowerCase(); // e.g. a zone id (fe80::1%eth0), which URL does not accept
+    }
+}
+function duplicateMessage(entry, first, current) {
+    const also = first === current ? 'listed twice by this entry' : `already listed by ${where(first)}`;
+    return `${(0,_parse_js__WEBPACK_IMPORTED_MODULE_1__/* .clip */ .$Q)(showEntry(entry))} is ${also}; list each host once`;
+}
+/** The entry as written after expansion: `[user@]host[:port]`, IPv6 bracketed when a port follows. */
+function showEntry({ username, host, port }) {
+    const user = username === undefined ? '' : `${username}@`;
+    if (port === undefined)
+        return user + host;
+    return `${user}${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+function missingUserMessage(labels) {
+    const shown = labels.slice(0, 5).map(_parse_js__WEBPACK_IMPORTED_MODULE_1__/* .clip */ .$Q).join(', ');
+    const more = labels.length > 5 ? ` and ${labels.length - 5} more` : '';
+    const count = labels.length === 1 ? '' : ` ${labels.length} hosts:`;
+    return `no username for${count} ${shown}${more}; give user@host or set the username`;
+}
+
+
+/***/ }),
+
+/***/ 2282:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   DV: () => (/* binding */ parseBatchSize),
+/* harmony export */   RD: () => (/* binding */ shardSlice),
+/* harmony export */   kK: () => (/* binding */ shardBounds),
+/* harmony export */   uK: () => (/* binding */ parseShard),
+/* harmony export */   un: () => (/* binding */ planBatches),
+/* harmony export */   y0: () => (/* binding */ describeShard)
+/* harmony export */ });
+/* unused harmony exports MAX_SHARDS, batchSize */
+/**
+ * Rollout shape: the `batch-size` input (rolling batches) and the `shard` input
+ * (one deterministic slice of the host list per job). Parsers throw a plain `Error`
+ * saying what is wrong and what is accepted; the caller prefixes the input name.
+ */
+const BATCH_FORMS = 'use a number of hosts (5), a percentage of the hosts (25%, 12.5%; rounded up, at least 1 host), ' +
+    'or a comma list that sizes the first, second, … batch, its last item repeating (1, 10%, 50%)';
+const SHARD_FORM = 'write i/n with whole numbers 1 ≤ i ≤ n, e.g. 2/4 for the second of 4 slices of the hosts';
+/** Most shards: GitHub runs at most 256 jobs per matrix. */
+const MAX_SHARDS = 256;
+// ---- batch-size ---------------------------------------------------------------
+/** `5`, `25%`, `12.5%` or a ramp `1, 10%, 50%`; null for empty text (one pool of all hosts). */
+function parseBatchSize(text) {
+    const trimmed = text.trim();
+    if (trimmed === '')
+        return null;
+    const parts = trimmed.split(',').map((part) => part.trim());
+    if (parts.includes(''))
+        throw new Error(`"${trimmed}" has an empty item between commas; ${BATCH_FORMS}`);
+    const items = parts.map((part, i) => {
+        try {
+            return parseBatchItem(part);
+        }
+        catch (err) {
+            const where = parts.length === 1 ? '' : ` (item ${i + 1} of "${trimmed}")`;
+            throw new Error(`"${part}"${where} ${err.message}; ${BATCH_FORMS}`, { cause: err });
+        }
+    });
+    return { items };
+}
+/** Throws with the problem only ("is …"); parseBatchSize adds where and what is accepted. */
+function parseBatchItem(text) {
+    const percent = /^(\d+(?:\.\d+)?)%$/.exec(text);
+    if (percent !== null)
+        return parsePercent(percent[1]);
+    if (/^\d+$/.test(text)) {
+        const value = Number(text);
+        if (value < 1)
+            throw new Error('is not a batch size: a batch needs at least 1 host');
+        if (!Number.isSafeInteger(value))
+            throw new Error('is too large a number of hosts');
+        return { kind: 'count', value };
+    }
+    if (/^\d+\.\d+$/.test(text))
+        throw new Error('is not a whole number of hosts');
+    if (/\s/.test(text))
+        throw new Error('is not one batch size (separate the items of a ramp with commas)');
+    throw new Error('is not a number of hosts or a percentage');
+}
+function parsePercent(exact) {
+    const [digits, scale] = decimalDigits(exact);
+    if (digits === 0n)
+        throw new Error('is not a batch size: a percentage must be more than 0%');
+    if (digits > 100n * 10n ** scale)
+        throw new Error('is more than 100%');
+    return { kind: 'percent', value: Number(exact), exact };
+}
+/** `12.5` as [125n, 1n]: the number is digits / 10^scale. */
+function decimalDigits(text) {
+    const [int, frac = ''] = text.split('.');
+    return [BigInt(int + frac), BigInt(frac.length)];
+}
+/**
+ * Batch sizes for `total` hosts: they sum to `total`, each is ≥ 1, and only the last
+ * may be smaller than its item asks. `[total]` for null (one pool), `[]` for 0 hosts.
+ * A percentage is of `total` (the hosts being run, after sharding), rounded up exactly:
+ * ceil(p × total / 100) on the decimal digits, so 10% of 30 is 3.
+ */
+function planBatches(spec, total) {
+    if (!Number.isSafeInteger(total) || total < 0)
+        throw new Error(`planBatches: total must be a whole number ≥ 0, got ${total}`);
+    if (total === 0)
+        return [];
+    if (spec === null)
+        return [total];
+    const sizes = spec.items.map((item) => batchSize(item, total));
+    const batches = [];
+    for (let left = total; left > 0;) {
+        const size = Math.min(sizes[Math.min(batches.length, sizes.length - 1)], left);
+        batches.push(size);
+        left -= size;
+    }
+    return batches;
+}
+/** Hosts in a batch sized by `item` when `total` hosts are run (≥ 1; may exceed total). */
+function batchSize(item, total) {
+    if (item.kind === 'count')
+        return item.value;
+    const [digits, scale] = decimalDigits(item.exact);
+    const denominator = 100n * 10n ** scale;
+    const rounded = (digits * BigInt(total) + denominator - 1n) / denominator;
+    return Math.max(1, Number(rounded));
+}
+// ---- shard --------------------------------------------------------------------
+/** `i/n` with 1 ≤ i ≤ n ≤ MAX_SHARDS; spaces around `/` are allowed (`2 / 4`). Null for empty text (no sharding). */
+function parseShard(text) {
+    const trimmed = text.trim();
+    if (trimmed === '')
+        return null;
+    const match = /^(\d+)\s*\/\s*(\d+)$/.exec(trimmed);
+    if (match === null)
+        throw new Error(`"${trimmed}" is not a shard; ${SHARD_FORM}`);
+    const index = Number(match[1]);
+    const count = Number(match[2]);
+    if (count < 1)
+        throw new Error(`"${trimmed}" asks for 0 shards; the number after '/' must be at least 1; ${SHARD_FORM}`);
+    if (count > MAX_SHARDS) {
+        throw new Error(`"${trimmed}" asks for more than ${MAX_SHARDS} shards (GitHub runs at most ${MAX_SHARDS} jobs per matrix); ${SHARD_FORM}`);
+    }
+    if (index < 1 || index > count) {
+        throw new Error(`"${trimmed}": there is no shard ${index} of ${count}, they are numbered 1 to ${count}; ${SHARD_FORM}`);
+    }
+    return { index, count };
+}
+/** Indices [start, end) of the shard's slice of `total` items: [floor((i-1)·N/n), floor(i·N/n)). Empty when n > N leaves it none. */
+function shardBounds(shard, total) {
+    return { start: Math.floor(((shard.index - 1) * total) / shard.count), end: Math.floor((shard.index * total) / shard.count) };
+}
+/**
+ * The shard's contiguous slice of `items` (a copy; all of them for null). Shards of one
+ * list are disjoint, cover it in order, and differ in size by at most one; a shard may be
+ * empty when there are more shards than items.
+ */
+function shardSlice(items, shard) {
+    if (shard === null)
+        return [...items];
+    const { start, end } = shardBounds(shard, items.length);
+    return items.slice(start, end);
+}
+/** For the log: `shard 2/4: hosts 11-20 of 40`, `shard 3/4: host 3 of 4`, or `shard 6/8: no hosts (8 shards over 5 hosts)`. */
+function describeShard(shard, total) {
+    const name = `shard ${shard.index}/${shard.count}`;
+    const { start, end } = shardBounds(shard, total);
+    if (end === start)
+        return `${name}: no hosts (${shard.count} shards over ${total} ${total === 1 ? 'host' : 'hosts'})`;
+    if (end - start === 1)
+        return `${name}: host ${end} of ${total}`;
+    return `${name}: hosts ${start + 1}-${end} of ${total}`;
+}
+
+
+/***/ }),
+
 /***/ 3012:
 /***/ ((__unused_webpack___webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
@@ -34376,7 +35923,7 @@ g.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node_url__
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _esm_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3012);
 /* harmony import */ var node_events__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8474);
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(7037);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4100);
 // The entry point the runner starts (dist/index.js): it only calls run().
 
 
@@ -34393,7 +35940,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7037:
+/***/ 4100:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -35092,16 +36639,8 @@ function sleep(ms, signal) {
 
 // EXTERNAL MODULE: external "node:net"
 var external_node_net_ = __nccwpck_require__(7030);
-;// CONCATENATED MODULE: ./lib/engine/model.js
-/** Statuses that count as failures against `max-failures`. */
-const FAILURE_STATUSES = new Set(['failed', 'unhealthy', 'error', 'timeout', 'cancelled']);
-function isFailure(status) {
-    return FAILURE_STATUSES.has(status);
-}
-/** Failures before the command started that are worth another attempt (the host may answer next time). */
-const RETRYABLE_KINDS = new Set(['refused', 'connect timeout', 'connection lost', 'unreachable']);
-const TAIL_LINES = 20;
-
+// EXTERNAL MODULE: ./lib/engine/model.js
+var model = __nccwpck_require__(9963);
 ;// CONCATENATED MODULE: ./lib/engine/ssh/transport.js
 /**
  * How a host's byte stream is obtained: a TCP connection of our own (DirectTransport), or a
@@ -35123,7 +36662,7 @@ class TransportError extends Error {
 }
 function socketError(err) {
     const [kind, message] = classifySocketError(err);
-    return new TransportError(kind, message, kind === 'dns' ? err.code === 'EAI_AGAIN' : RETRYABLE_KINDS.has(kind));
+    return new TransportError(kind, message, kind === 'dns' ? err.code === 'EAI_AGAIN' : model/* RETRYABLE_KINDS */.fF.has(kind));
 }
 function classifySocketError(err) {
     switch (err.code) {
@@ -35545,25 +37084,8 @@ function namingEveryKey(message, refusedKeys) {
     return message.replace(`presented ${first.type} ${first.fingerprint}`, `presented ${first.type} ${first.fingerprint} (and ${also} when asked for its other key types)`);
 }
 
-;// CONCATENATED MODULE: ./lib/engine/format.js
-// Formatting for messages people read: durations, host counts. A leaf: imports nothing.
-/** A duration for people: `850 ms`, `12.3 s` (below a minute), `2 min`, `1 min 5 s` (whole seconds, never `60 s`). */
-function formatSeconds(ms) {
-    if (ms < 1000)
-        return `${ms} ms`;
-    const tenths = Math.round(ms / 100);
-    if (tenths < 600)
-        return `${tenths / 10} s`;
-    const seconds = Math.round(ms / 1000);
-    const m = Math.floor(seconds / 60);
-    const rest = seconds % 60;
-    return rest === 0 ? `${m} min` : `${m} min ${rest} s`;
-}
-/** `1 host`, `5 hosts`; with a word between: `1 more host`, `3 more hosts`. */
-function countHosts(n, word) {
-    return `${n} ${word ? `${word} ` : ''}${n === 1 ? 'host' : 'hosts'}`;
-}
-
+// EXTERNAL MODULE: ./lib/engine/format.js
+var format = __nccwpck_require__(5615);
 // EXTERNAL MODULE: ./node_modules/ssh2/lib/client.js
 var client = __nccwpck_require__(6297);
 // EXTERNAL MODULE: ./node_modules/ssh2/lib/protocol/keyParser.js
@@ -35884,7 +37406,7 @@ function commandOutcome(hostKey, run) {
         };
     }
     if (exit === null) {
-        const elapsed = formatSeconds(Date.now() - run.startedAt);
+        const elapsed = (0,format/* formatSeconds */.X)(Date.now() - run.startedAt);
         return {
             ...base(hostKey),
             status: 'error',
@@ -35930,7 +37452,7 @@ function checkedOutcome(exited, run, timeoutMs) {
                 status: 'unhealthy',
                 exitCode,
                 signal: run.signal,
-                error: `check-command did not pass within check-timeout (${formatSeconds(timeoutMs)}): ${after}, the last: ${run.last}`,
+                error: `check-command did not pass within check-timeout (${(0,format/* formatSeconds */.X)(timeoutMs)}): ${after}, the last: ${run.last}`,
                 check: run,
             };
         case 'lost':
@@ -36397,7 +37919,7 @@ class Preparation {
     /** Once it ended: ` (2 s went to the upload and writing the script-file to the host before it)`. */
     get tookBefore() {
         const what = this.steps.map((step) => (step === 'upload' ? 'the upload' : 'writing the script-file to the host')).join(' and ') || 'the preparation';
-        return ` (${formatSeconds(this.at.end - this.at.start)} went to ${what} before it)`;
+        return ` (${(0,format/* formatSeconds */.X)(this.at.end - this.at.start)} went to ${what} before it)`;
     }
     /** Removes what it staged, once (at the stop, or at the end), while the connection lasts; never rejects. */
     cleanup(client, connectionClosed) {
@@ -36461,7 +37983,7 @@ function describe(a, timeoutMs) {
         case 'closed':
             return 'ended without an exit status';
         case 'overran':
-            return `still running after check-timeout (${formatSeconds(timeoutMs)}); stopped`;
+            return `still running after check-timeout (${(0,format/* formatSeconds */.X)(timeoutMs)}); stopped`;
         case 'lost':
             return `connection lost${a.reason ? ` (${a.reason})` : ''}`;
         case 'no channel':
@@ -36718,11 +38240,11 @@ class Session {
         if (s.phase === 'running' || s.phase === 'check' || s.phase === 'done')
             return;
         const stage = s.phase === 'login' && this.login.stage !== 'ready' ? STALLED_DURING[this.login.stage] : 'opening the command channel';
-        this.fail('connect timeout', `connect timeout: no session within ${formatSeconds(this.opts.connectTimeoutMs)} (stalled during ${stage})`);
+        this.fail('connect timeout', `connect timeout: no session within ${(0,format/* formatSeconds */.X)(this.opts.connectTimeoutMs)} (stalled during ${stage})`);
     }
     onCommandTimeout() {
         const s = this.state;
-        const after = formatSeconds(this.opts.commandTimeoutMs);
+        const after = (0,format/* formatSeconds */.X)(this.opts.commandTimeoutMs);
         if (s.phase === 'prepare') {
             const sent = s.prep.step === 'upload' ? ` (${s.prep.bytes} bytes sent)` : '';
             const message = `command timed out after ${after} during ${s.prep.runningWhat}${sent}; the command was not run`;
@@ -36794,7 +38316,7 @@ class Session {
         // The exit status arrived before the connection closed: it decides, whatever the close.
         if (this.stop.record || this.command.exit !== null)
             return this.finish(this.outcome());
-        this.failWith(lostWhileRunning(formatSeconds(Date.now() - this.command.startedAt), jumpLost, this.lostReason));
+        this.failWith(lostWhileRunning((0,format/* formatSeconds */.X)(Date.now() - this.command.startedAt), jumpLost, this.lostReason));
     }
     failWith(f) {
         if (f.shortLoginLost)
@@ -36805,7 +38327,7 @@ class Session {
         const { exit, startedAt } = this.command;
         return commandOutcome(this.login.hostKey, { stop: this.stop.record, facts: this.stop, exit, startedAt });
     }
-    fail(kind, message, retryable = RETRYABLE_KINDS.has(kind)) {
+    fail(kind, message, retryable = model/* RETRYABLE_KINDS */.fF.has(kind)) {
         this.finish(errorOutcome(this.login.hostKey, kind, message, retryable && !this.command.execSent));
     }
     cancelled(message) {
@@ -37027,7 +38549,7 @@ class Ledger {
         const full = { ...result, batch: this.batchOf(index), preflight: this.preflight.get(index) ?? null };
         this.results[index] = full;
         this.counts[full.status] += 1;
-        if (isFailure(full.status))
+        if ((0,model/* isFailure */.N6)(full.status))
             this.failures += 1;
         void this.enqueue(async () => {
             try {
@@ -37047,11 +38569,11 @@ class Ledger {
     revise(index, result) {
         const before = this.results[index];
         this.counts[before.status] -= 1;
-        if (isFailure(before.status))
+        if ((0,model/* isFailure */.N6)(before.status))
             this.failures -= 1;
         this.results[index] = result;
         this.counts[result.status] += 1;
-        if (isFailure(result.status))
+        if ((0,model/* isFailure */.N6)(result.status))
             this.failures += 1;
     }
     /** Runs `report` through the queue (a later report of a host: its soak check, its rollback), then removes its spool. */
@@ -37190,7 +38712,7 @@ function newestFirst(changed, ledger) {
 }
 /** One line: how many hosts failed, against what max-failures allows, and the first of them. */
 function haltReason(results, threshold) {
-    const failed = results.filter((r) => r && isFailure(r.status));
+    const failed = results.filter((r) => r && (0,model/* isFailure */.N6)(r.status));
     const names = failed
         .slice(0, 5)
         .map((r) => `${r.target.label} ${r.status === 'failed' ? (r.signal ?? `exit ${r.exitCode}`) : r.status}`)
@@ -37430,346 +38952,8 @@ async function betweenBatches(opts, ledger, ctx, b, batches, skipRest) {
     return true;
 }
 
-;// CONCATENATED MODULE: ./lib/engine/targets/hosts.js
-/**
- * Parsing of the `hosts` input: a list of `[user@]host[:port]` entries with
- * numeric ranges (`web[01-12].example.com`, `10.0.0.[1-3,7]`) and IPv6 literals.
- * Errors are plain `Error`s; the caller prefixes the input name.
- */
-
-
-/** Most hosts one run may target, after expanding ranges: keeps `results` (an entry per host) under GitHub's 1 MB output limit. */
-const MAX_HOSTS = 5000;
-const ENTRY_FORM = 'write [user@]host[:port], e.g. deploy@web1.example.com:2222';
-const RANGE_FORM = 'ranges look like [1-3], [01-12] or [1-3,7]';
-const PORT_RANGE = 'ports are whole numbers from 1 to 65535';
-const IPV6_FORM = 'write it like 2001:db8::1, or [2001:db8::1]:2222 with a port';
-function parseHosts(text) {
-    const entries = [];
-    const seen = new Map();
-    for (const token of tokenize(text)) {
-        for (const entry of parseToken(token)) {
-            const key = entryKey(entry.username, entry.host, entry.port);
-            const first = seen.get(key);
-            if (first !== undefined)
-                throw new Error(`${where(token)}: ${duplicateMessage(entry, first, token)}`);
-            seen.set(key, token);
-            entries.push(entry);
-        }
-        if (entries.length > MAX_HOSTS) {
-            throw new Error(`more than ${MAX_HOSTS} hosts in total after expanding ranges; at most ${MAX_HOSTS} are allowed, so split them across several steps`);
-        }
-    }
-    if (entries.length === 0) {
-        throw new Error('no hosts given; list hosts one per line or separated by commas or spaces, e.g. web1.example.com, deploy@10.0.0.5:2222');
-    }
-    return entries;
-}
-/** Expands numeric ranges in brackets; brackets holding a ':' (IPv6 literals) are kept as they are. */
-function expandRanges(pattern) {
-    const segments = splitPattern(pattern);
-    const total = segments.reduce((n, s) => n * (typeof s === 'string' ? 1 : rangeCount(s)), 1);
-    if (total > MAX_HOSTS) {
-        const count = Number.isSafeInteger(total) ? `${total} hosts` : 'too many hosts';
-        throw new Error(`expands to ${count}; at most ${MAX_HOSTS} hosts are allowed`);
-    }
-    return segments.reduce((prefixes, segment) => {
-        const options = typeof segment === 'string' ? [segment] : rangeValues(segment);
-        return prefixes.flatMap((prefix) => options.map((option) => prefix + option));
-    }, ['']);
-}
-/** `host` when port is 22, else `host:port`; IPv6 in brackets when a port is shown. */
-function hostLabel(host, port) {
-    if (port === 22)
-        return host;
-    return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
-/** Raised by resolveTargets: `missing-username` (fix the username) or `duplicate` (fix the host list). */
-class TargetError extends Error {
-    reason;
-    constructor(message, reason) {
-        super(message);
-        this.reason = reason;
-    }
-}
-function resolveTargets(entries, defaults) {
-    const targets = entries.map((entry) => {
-        const port = entry.port ?? defaults.port;
-        const username = entry.username ?? defaults.username;
-        return { host: entry.host, port, username, label: hostLabel(entry.host, port) };
-    });
-    const missing = targets.filter((t) => t.username === '');
-    if (missing.length > 0)
-        throw new TargetError(missingUserMessage(missing.map((t) => t.label)), 'missing-username');
-    const seen = new Set();
-    for (const t of targets) {
-        const key = entryKey(t.username, t.host, t.port);
-        if (seen.has(key)) {
-            throw new TargetError(`${(0,engine_parse/* clip */.$Q)(`${t.username}@${t.label}`)} appears twice after applying the default username and port; list each host once`, 'duplicate');
-        }
-        seen.add(key);
-    }
-    // Several users on one host and port (alice@web1, bob@web1): each of their labels names its user, so no two hosts look alike.
-    const sharing = new Map();
-    const place = (t) => entryKey(undefined, t.host, t.port);
-    for (const t of targets)
-        sharing.set(place(t), (sharing.get(place(t)) ?? 0) + 1);
-    for (const t of targets)
-        if (sharing.get(place(t)) > 1)
-            t.label = `${t.username}@${t.label}`;
-    return targets;
-}
-// ---- tokenizing -------------------------------------------------------------
-/** Splits on newlines, commas and whitespace, except inside brackets; drops `#` comments. */
-function tokenize(text) {
-    const tokens = [];
-    text.split('\n').forEach((rawLine, index) => {
-        let current = '';
-        let depth = 0;
-        const push = () => {
-            if (current !== '')
-                tokens.push({ text: current, line: index + 1 });
-            current = '';
-        };
-        for (const ch of rawLine.split('#')[0]) {
-            if (ch === '[')
-                depth++;
-            if (ch === ']')
-                depth = Math.max(0, depth - 1);
-            if (depth === 0 && (ch === ',' || /\s/.test(ch)))
-                push();
-            else
-                current += ch;
-        }
-        push();
-    });
-    return tokens;
-}
-function where(token) {
-    return `entry ${(0,engine_parse/* quote */.hD)(token.text)} on line ${token.line}`;
-}
-function parseToken(token) {
-    try {
-        return parseEntry(token.text);
-    }
-    catch (err) {
-        throw new Error(`${where(token)}: ${err.message}`, { cause: err });
-    }
-}
-// ---- one entry --------------------------------------------------------------
-function parseEntry(text) {
-    const { username, rest } = splitUser(text);
-    const { hosts, port } = parseHostPart(rest);
-    return hosts.map((host) => ({
-        host,
-        ...(port !== undefined && { port }),
-        ...(username !== undefined && { username }),
-    }));
-}
-/** Splits at the last '@', as `ssh` does, so `user@domain@host` logs in as `user@domain`. */
-function splitUser(text) {
-    const at = text.lastIndexOf('@');
-    if (at === -1)
-        return { rest: text };
-    const username = text.slice(0, at);
-    if (username === '')
-        throw new Error(`the user name before '@' is empty; ${ENTRY_FORM}`);
-    checkUsername(username);
-    return { username, rest: text.slice(at + 1) };
-}
-/**
- * A login name `ssh` accepts on its command line (OpenSSH's valid_ruser): not starting with '-',
- * no control characters, none of ' ` " ; & < > | ( ) { }, no '-' after a space, no trailing '\'.
- * So `user@domain`, `DOMAIN\user` and `first.last` are fine. Throws a plain Error naming the problem.
- */
-function checkUsername(name) {
-    const problem = usernameProblem(name);
-    if (problem !== null) {
-        throw new Error(`user name ${(0,engine_parse/* quote */.hD)(name)} ${problem}; as with ssh, a user name may not start with '-', contain control characters or any of ' \` " ; & < > | ( ) { }, or end with '\\'`);
-    }
-    return name;
-}
-function usernameProblem(name) {
-    if (name.startsWith('-'))
-        return "starts with '-'";
-    const bad = [...name].find((ch) => /[\p{Cc}'`";&<>|(){}]/u.test(ch));
-    if (bad !== undefined)
-        return `contains ${describeChar(bad)}`;
-    if (/\s-/.test(name))
-        return "has a '-' after a space";
-    if (name.endsWith('\\'))
-        return "ends with '\\'";
-    return null;
-}
-function parseHostPart(text) {
-    if (isBracketedIPv6(text))
-        return parseBracketedIPv6(text);
-    if (text.split(':').length > 2)
-        return { hosts: [checkIPv6(text)] };
-    const [pattern, portText] = text.split(':');
-    const hosts = expandRanges(pattern).map((host) => checkIPv4(checkHostName(host), pattern));
-    return portText === undefined ? { hosts } : { hosts, port: parsePort(portText) };
-}
-/**
- * Refuses zero-padded numbers in an IPv4 address (all digits and dots): the system resolver reads
- * them as octal (10.0.0.010 is 10.0.0.8), and 10.0.0.01 would not count as a duplicate of 10.0.0.1.
- */
-function checkIPv4(host, pattern) {
-    if (!/^[\d.]+$/.test(host))
-        return host;
-    const padded = host.split('.').find((part) => /^0\d/.test(part));
-    if (padded === undefined)
-        return host;
-    const unpadded = host
-        .split('.')
-        .map((part) => (part === '' ? part : String(Number(part))))
-        .join('.');
-    const inRange = pattern.includes('[') ? ' (in a range, write [1-10], not [01-10])' : '';
-    throw new Error(`IPv4 address ${(0,engine_parse/* quote */.hD)(host)} has the zero-padded number "${padded}", which the system resolver reads as octal (010 is 8); ` +
-        `write IPv4 numbers without leading zeros: ${unpadded}${inRange}`);
-}
-/** `[2001:db8::1]...`: the first bracket holds a ':', so it is an address, not a range. */
-function isBracketedIPv6(text) {
-    if (!text.startsWith('['))
-        return false;
-    const close = text.indexOf(']');
-    return (close === -1 ? text.slice(1) : text.slice(1, close)).includes(':');
-}
-function parseBracketedIPv6(text) {
-    const close = text.indexOf(']');
-    if (close === -1)
-        throw new Error(`'[' has no matching ']'; ${IPV6_FORM}`);
-    const host = checkIPv6(text.slice(1, close));
-    const after = text.slice(close + 1);
-    if (after === '')
-        return { hosts: [host] };
-    if (!after.startsWith(':'))
-        throw new Error(`unexpected ${(0,engine_parse/* quote */.hD)(after)} after ']'; ${IPV6_FORM}`);
-    return { hosts: [host], port: parsePort(after.slice(1)) };
-}
-function checkIPv6(address) {
-    if ((0,external_node_net_.isIPv6)(address))
-        return address;
-    const note = address.includes('[') ? ' (ranges are not supported in IPv6 addresses)' : '';
-    throw new Error(`${(0,engine_parse/* quote */.hD)(address)} is not a valid IPv6 address${note}; ${IPV6_FORM}`);
-}
-function parsePort(text) {
-    if (text === '')
-        throw new Error(`the port after ':' is missing; ${PORT_RANGE}`);
-    if (!/^\d+$/.test(text))
-        throw new Error(`port ${(0,engine_parse/* quote */.hD)(text)} is not a number; ${PORT_RANGE}`);
-    const port = Number(text);
-    if (port < 1 || port > 65535)
-        throw new Error(`port ${(0,engine_parse/* clip */.$Q)(text)} is out of range; ${PORT_RANGE}`);
-    return port;
-}
-function checkHostName(name) {
-    if (name === '')
-        throw new Error(`the host name is missing; ${ENTRY_FORM}`);
-    const bad = [...name].find((ch) => !/[A-Za-z0-9._-]/.test(ch));
-    if (bad !== undefined) {
-        throw new Error(`host name ${(0,engine_parse/* quote */.hD)(name)} contains ${describeChar(bad)}; host names may only use letters, digits, '.', '-' and '_'`);
-    }
-    if (/^[-.]/.test(name)) {
-        throw new Error(`host name ${(0,engine_parse/* quote */.hD)(name)} starts with '${name[0]}'; it must start with a letter, digit or '_'`);
-    }
-    return name;
-}
-function describeChar(ch) {
-    if (ch === ' ')
-        return 'a space';
-    if (ch === '\t')
-        return 'a tab';
-    return /[\p{L}\p{N}\p{P}\p{S}]/u.test(ch) ? `'${ch}'` : `the character U+${ch.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
-}
-// ---- ranges -----------------------------------------------------------------
-function splitPattern(pattern) {
-    const segments = [];
-    let rest = pattern;
-    while (rest !== '') {
-        const open = rest.indexOf('[');
-        const close = rest.indexOf(']');
-        if (close !== -1 && (open === -1 || close < open))
-            throw new Error(`']' has no matching '['; ${RANGE_FORM}`);
-        if (open === -1) {
-            segments.push(rest);
-            break;
-        }
-        if (close === -1)
-            throw new Error(`'[' has no matching ']'; ${RANGE_FORM}`);
-        const body = rest.slice(open + 1, close);
-        segments.push(rest.slice(0, open), body.includes(':') ? `[${body}]` : parseRange(body));
-        rest = rest.slice(close + 1);
-    }
-    return segments;
-}
-function parseRange(body) {
-    if (body.trim() === '')
-        throw new Error(`empty brackets []; ${RANGE_FORM}`);
-    const items = body.split(',').map((item) => item.trim());
-    return items.map((item) => parseRangeItem(item, body, items.length === 1));
-}
-function parseRangeItem(item, body, alone) {
-    const match = /^(\d+)(?:-(\d+))?$/.exec(item);
-    if (match === null) {
-        throw new Error(`[${(0,engine_parse/* clip */.$Q)(body)}] is not a range: ${(0,engine_parse/* quote */.hD)(item)} is not a number or start-end pair; ${RANGE_FORM}`);
-    }
-    const [, startText, endText = startText] = match;
-    const start = Number(startText);
-    const end = Number(endText);
-    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end))
-        throw new Error(`[${(0,engine_parse/* clip */.$Q)(body)}] has a number that is too large`);
-    if (start > end) {
-        const fix = (0,engine_parse/* clip */.$Q)(`${endText}-${startText}`);
-        throw new Error(alone ? `range [${(0,engine_parse/* clip */.$Q)(item)}] goes backwards; write [${fix}]` : `range ${(0,engine_parse/* clip */.$Q)(item)} in [${(0,engine_parse/* clip */.$Q)(body)}] goes backwards; write ${fix}`);
-    }
-    const width = startText.length > 1 && startText.startsWith('0') ? startText.length : 1;
-    return { start, end, width };
-}
-function rangeCount(items) {
-    return items.reduce((n, item) => n + item.end - item.start + 1, 0);
-}
-function rangeValues(items) {
-    const values = [];
-    for (const { start, end, width } of items) {
-        for (let n = start; n <= end; n++)
-            values.push(String(n).padStart(width, '0'));
-    }
-    return values;
-}
-// ---- duplicates and messages ------------------------------------------------
-function entryKey(username, host, port) {
-    return JSON.stringify([username ?? null, normalizeHost(host), port ?? null]);
-}
-/** Host names compare case-insensitively; IPv6 addresses compare in canonical form. */
-function normalizeHost(host) {
-    if (!host.includes(':'))
-        return host.toLowerCase();
-    try {
-        return new URL(`http://[${host}]/`).hostname;
-    }
-    catch {
-        return host.toLowerCase(); // e.g. a zone id (fe80::1%eth0), which URL does not accept
-    }
-}
-function duplicateMessage(entry, first, current) {
-    const also = first === current ? 'listed twice by this entry' : `already listed by ${where(first)}`;
-    return `${(0,engine_parse/* clip */.$Q)(showEntry(entry))} is ${also}; list each host once`;
-}
-/** The entry as written after expansion: `[user@]host[:port]`, IPv6 bracketed when a port follows. */
-function showEntry({ username, host, port }) {
-    const user = username === undefined ? '' : `${username}@`;
-    if (port === undefined)
-        return user + host;
-    return `${user}${host.includes(':') ? `[${host}]` : host}:${port}`;
-}
-function missingUserMessage(labels) {
-    const shown = labels.slice(0, 5).map(engine_parse/* clip */.$Q).join(', ');
-    const more = labels.length > 5 ? ` and ${labels.length - 5} more` : '';
-    const count = labels.length === 1 ? '' : ` ${labels.length} hosts:`;
-    return `no username for${count} ${shown}${more}; give user@host or set the username`;
-}
-
+// EXTERNAL MODULE: ./lib/engine/targets/hosts.js
+var hosts = __nccwpck_require__(8372);
 ;// CONCATENATED MODULE: ./lib/engine/targets/jump-target.js
 /** One bastion, `[user@]host[:port]` (the jump-host input, an inventory's ProxyJump): its own user, else the default. */
 
@@ -37779,7 +38963,7 @@ const JUMP_HOST_FORM = 'write [user@]host[:port] of one bastion, e.g. deploy@bas
 function parseJumpHost(text, username) {
     let entries;
     try {
-        entries = parseHosts(text);
+        entries = (0,hosts/* parseHosts */.tB)(text);
     }
     catch (err) {
         throw new Error(`${err.message}; ${JUMP_HOST_FORM}`, { cause: err });
@@ -37787,156 +38971,17 @@ function parseJumpHost(text, username) {
     if (entries.length !== 1)
         throw new Error(`${(0,engine_parse/* quote */.hD)(text)} names ${entries.length} hosts; ${JUMP_HOST_FORM}`);
     try {
-        return resolveTargets(entries, { username, port: 22 })[0];
+        return (0,hosts/* resolveTargets */.h5)(entries, { username, port: 22 })[0];
     }
     catch (err) {
-        if (err instanceof TargetError && err.reason === 'missing-username')
+        if (err instanceof hosts/* TargetError */.I0 && err.reason === 'missing-username')
             throw new Error(`${(0,engine_parse/* quote */.hD)(text)} has no user; ${JUMP_HOST_FORM}, or set the username input`, { cause: err });
         throw err;
     }
 }
 
-;// CONCATENATED MODULE: ./lib/engine/targets/rollout.js
-/**
- * Rollout shape: the `batch-size` input (rolling batches) and the `shard` input
- * (one deterministic slice of the host list per job). Parsers throw a plain `Error`
- * saying what is wrong and what is accepted; the caller prefixes the input name.
- */
-const BATCH_FORMS = 'use a number of hosts (5), a percentage of the hosts (25%, 12.5%; rounded up, at least 1 host), ' +
-    'or a comma list that sizes the first, second, … batch, its last item repeating (1, 10%, 50%)';
-const SHARD_FORM = 'write i/n with whole numbers 1 ≤ i ≤ n, e.g. 2/4 for the second of 4 slices of the hosts';
-/** Most shards: GitHub runs at most 256 jobs per matrix. */
-const MAX_SHARDS = 256;
-// ---- batch-size ---------------------------------------------------------------
-/** `5`, `25%`, `12.5%` or a ramp `1, 10%, 50%`; null for empty text (one pool of all hosts). */
-function parseBatchSize(text) {
-    const trimmed = text.trim();
-    if (trimmed === '')
-        return null;
-    const parts = trimmed.split(',').map((part) => part.trim());
-    if (parts.includes(''))
-        throw new Error(`"${trimmed}" has an empty item between commas; ${BATCH_FORMS}`);
-    const items = parts.map((part, i) => {
-        try {
-            return parseBatchItem(part);
-        }
-        catch (err) {
-            const where = parts.length === 1 ? '' : ` (item ${i + 1} of "${trimmed}")`;
-            throw new Error(`"${part}"${where} ${err.message}; ${BATCH_FORMS}`, { cause: err });
-        }
-    });
-    return { items };
-}
-/** Throws with the problem only ("is …"); parseBatchSize adds where and what is accepted. */
-function parseBatchItem(text) {
-    const percent = /^(\d+(?:\.\d+)?)%$/.exec(text);
-    if (percent !== null)
-        return parsePercent(percent[1]);
-    if (/^\d+$/.test(text)) {
-        const value = Number(text);
-        if (value < 1)
-            throw new Error('is not a batch size: a batch needs at least 1 host');
-        if (!Number.isSafeInteger(value))
-            throw new Error('is too large a number of hosts');
-        return { kind: 'count', value };
-    }
-    if (/^\d+\.\d+$/.test(text))
-        throw new Error('is not a whole number of hosts');
-    if (/\s/.test(text))
-        throw new Error('is not one batch size (separate the items of a ramp with commas)');
-    throw new Error('is not a number of hosts or a percentage');
-}
-function parsePercent(exact) {
-    const [digits, scale] = decimalDigits(exact);
-    if (digits === 0n)
-        throw new Error('is not a batch size: a percentage must be more than 0%');
-    if (digits > 100n * 10n ** scale)
-        throw new Error('is more than 100%');
-    return { kind: 'percent', value: Number(exact), exact };
-}
-/** `12.5` as [125n, 1n]: the number is digits / 10^scale. */
-function decimalDigits(text) {
-    const [int, frac = ''] = text.split('.');
-    return [BigInt(int + frac), BigInt(frac.length)];
-}
-/**
- * Batch sizes for `total` hosts: they sum to `total`, each is ≥ 1, and only the last
- * may be smaller than its item asks. `[total]` for null (one pool), `[]` for 0 hosts.
- * A percentage is of `total` (the hosts being run, after sharding), rounded up exactly:
- * ceil(p × total / 100) on the decimal digits, so 10% of 30 is 3.
- */
-function planBatches(spec, total) {
-    if (!Number.isSafeInteger(total) || total < 0)
-        throw new Error(`planBatches: total must be a whole number ≥ 0, got ${total}`);
-    if (total === 0)
-        return [];
-    if (spec === null)
-        return [total];
-    const sizes = spec.items.map((item) => batchSize(item, total));
-    const batches = [];
-    for (let left = total; left > 0;) {
-        const size = Math.min(sizes[Math.min(batches.length, sizes.length - 1)], left);
-        batches.push(size);
-        left -= size;
-    }
-    return batches;
-}
-/** Hosts in a batch sized by `item` when `total` hosts are run (≥ 1; may exceed total). */
-function batchSize(item, total) {
-    if (item.kind === 'count')
-        return item.value;
-    const [digits, scale] = decimalDigits(item.exact);
-    const denominator = 100n * 10n ** scale;
-    const rounded = (digits * BigInt(total) + denominator - 1n) / denominator;
-    return Math.max(1, Number(rounded));
-}
-// ---- shard --------------------------------------------------------------------
-/** `i/n` with 1 ≤ i ≤ n ≤ MAX_SHARDS; spaces around `/` are allowed (`2 / 4`). Null for empty text (no sharding). */
-function parseShard(text) {
-    const trimmed = text.trim();
-    if (trimmed === '')
-        return null;
-    const match = /^(\d+)\s*\/\s*(\d+)$/.exec(trimmed);
-    if (match === null)
-        throw new Error(`"${trimmed}" is not a shard; ${SHARD_FORM}`);
-    const index = Number(match[1]);
-    const count = Number(match[2]);
-    if (count < 1)
-        throw new Error(`"${trimmed}" asks for 0 shards; the number after '/' must be at least 1; ${SHARD_FORM}`);
-    if (count > MAX_SHARDS) {
-        throw new Error(`"${trimmed}" asks for more than ${MAX_SHARDS} shards (GitHub runs at most ${MAX_SHARDS} jobs per matrix); ${SHARD_FORM}`);
-    }
-    if (index < 1 || index > count) {
-        throw new Error(`"${trimmed}": there is no shard ${index} of ${count}, they are numbered 1 to ${count}; ${SHARD_FORM}`);
-    }
-    return { index, count };
-}
-/** Indices [start, end) of the shard's slice of `total` items: [floor((i-1)·N/n), floor(i·N/n)). Empty when n > N leaves it none. */
-function shardBounds(shard, total) {
-    return { start: Math.floor(((shard.index - 1) * total) / shard.count), end: Math.floor((shard.index * total) / shard.count) };
-}
-/**
- * The shard's contiguous slice of `items` (a copy; all of them for null). Shards of one
- * list are disjoint, cover it in order, and differ in size by at most one; a shard may be
- * empty when there are more shards than items.
- */
-function shardSlice(items, shard) {
-    if (shard === null)
-        return [...items];
-    const { start, end } = shardBounds(shard, items.length);
-    return items.slice(start, end);
-}
-/** For the log: `shard 2/4: hosts 11-20 of 40`, `shard 3/4: host 3 of 4`, or `shard 6/8: no hosts (8 shards over 5 hosts)`. */
-function describeShard(shard, total) {
-    const name = `shard ${shard.index}/${shard.count}`;
-    const { start, end } = shardBounds(shard, total);
-    if (end === start)
-        return `${name}: no hosts (${shard.count} shards over ${total} ${total === 1 ? 'host' : 'hosts'})`;
-    if (end - start === 1)
-        return `${name}: host ${end} of ${total}`;
-    return `${name}: hosts ${start + 1}-${end} of ${total}`;
-}
-
+// EXTERNAL MODULE: ./lib/engine/targets/rollout.js
+var targets_rollout = __nccwpck_require__(2282);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:stream"
@@ -38875,18 +39920,8 @@ function puttyToOpenSSH(text, passphrase) {
     return openSSHPrivateKey(publicBlob, keyFields.toBuffer(), comment);
 }
 
-;// CONCATENATED MODULE: ./lib/action/input-error.js
-/** The error every bad input ends in, and how inputs are read. */
-/** A user mistake in an input. Its message names the input and says what is accepted; no stack trace is shown. */
-class InputError extends Error {
-    input;
-    constructor(input, message) {
-        super(`Input "${input}": ${message}`);
-        this.input = input;
-        this.name = 'InputError';
-    }
-}
-
+// EXTERNAL MODULE: ./lib/action/input-error.js
+var input_error = __nccwpck_require__(2617);
 ;// CONCATENATED MODULE: ./lib/action/credentials.js
 /** The credential inputs (private-key, passphrase, password, the agent), read and checked once, before any host is contacted. */
 
@@ -38910,14 +39945,14 @@ function readCredentials(read, env, required = true) {
         credentials.privateKey = readPrivateKey(`${privateKey}\n`, passphrase);
     }
     else if (passphrase !== '') {
-        throw new InputError('passphrase', 'is set but private-key is empty; give the encrypted private key in private-key');
+        throw new input_error/* InputError */.d('passphrase', 'is set but private-key is empty; give the encrypted private key in private-key');
     }
     if (agent)
         credentials.agent = agent;
     if (password !== '')
         credentials.password = password;
     if (required && !credentials.privateKey && !credentials.agent && !credentials.password) {
-        throw new InputError('private-key', 'no credentials: set private-key (recommended, from a secret), or password, or run with an SSH agent (SSH_AUTH_SOCK)');
+        throw new input_error/* InputError */.d('private-key', 'no credentials: set private-key (recommended, from a secret), or password, or run with an SSH agent (SSH_AUTH_SOCK)');
     }
     return credentials;
 }
@@ -38928,7 +39963,7 @@ function convertPuttyKey(text, passphrase) {
     catch (err) {
         if (!(err instanceof PuttyKeyError))
             throw err;
-        throw new InputError(err.reason === 'passphrase' ? 'passphrase' : 'private-key', err.message);
+        throw new input_error/* InputError */.d(err.reason === 'passphrase' ? 'passphrase' : 'private-key', err.message);
     }
 }
 /** Parses (and decrypts) the key once, up front, so a bad key or passphrase fails before any host is contacted. */
@@ -38938,19 +39973,19 @@ function readPrivateKey(text, passphrase, input = 'private-key') {
     if (error) {
         if (/passphrase|decrypt|bad decrypt|integrity/i.test(error.message)) {
             const what = passphrase === '' ? 'the key is encrypted and passphrase is empty' : 'passphrase does not decrypt the key';
-            throw new InputError('passphrase', `${what}; set passphrase to the key's passphrase (from a secret)`);
+            throw new input_error/* InputError */.d('passphrase', `${what}; set passphrase to the key's passphrase (from a secret)`);
         }
-        throw new InputError(input, `could not be read (${error.message}). Give the whole private key text, BEGIN and END lines included: OpenSSH, PEM or PuTTY (.ppk) format; RSA, ECDSA or Ed25519`);
+        throw new input_error/* InputError */.d(input, `could not be read (${error.message}). Give the whole private key text, BEGIN and END lines included: OpenSSH, PEM or PuTTY (.ppk) format; RSA, ECDSA or Ed25519`);
     }
     const key = Array.isArray(parsed) ? parsed[0] : parsed;
     if (!key || key.isPrivateKey() !== true) {
-        throw new InputError(input, 'holds a public key, not a private key. Give the private key text (the file without .pub)');
+        throw new input_error/* InputError */.d(input, 'holds a public key, not a private key. Give the private key text (the file without .pub)');
     }
     return key;
 }
 
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./lib/engine/inventory/ranges.js
@@ -38980,7 +40015,7 @@ function expandInto(line, pattern, limit, out) {
     }
     const [head, body, tail] = parts;
     const tooMany = () => new Error(`${(0,engine_parse/* quote */.hD)(pattern)} expands to more than ${limit} hosts`);
-    for (const value of ranges_rangeValues(body, pattern, limit - out.length, tooMany)) {
+    for (const value of rangeValues(body, pattern, limit - out.length, tooMany)) {
         const name = head + value + tail;
         if (name.includes('['))
             expandInto(name, pattern, limit, out);
@@ -38990,7 +40025,7 @@ function expandInto(line, pattern, limit, out) {
             throw tooMany();
     }
 }
-function ranges_rangeValues(body, pattern, room, tooMany) {
+function rangeValues(body, pattern, room, tooMany) {
     const bounds = body.split(':');
     const bad = (why) => new Error(`${(0,engine_parse/* quote */.hD)(pattern)}: range [${body}] ${why}; ${FORMS}`);
     if (bounds.length !== 2 && bounds.length !== 3)
@@ -41427,12 +42462,12 @@ const MAX_INVENTORY_BYTES = 8 * 1024 * 1024;
 const MAX_KEY_BYTES = 64 * 1024;
 function readInventory(ctx) {
     if (ctx.batchBy !== '' && ctx.batchBy !== 'group')
-        throw new InputError('batch-by', `${(0,engine_parse/* quote */.hD)(ctx.batchBy)} is not accepted; give group (batches never mix groups), or leave it empty`);
+        throw new input_error/* InputError */.d('batch-by', `${(0,engine_parse/* quote */.hD)(ctx.batchBy)} is not accepted; give group (batches never mix groups), or leave it empty`);
     const { text, source } = inventoryText(ctx);
     const inv = guarded('inventory', () => parseInventory(text, source));
     const selected = guarded('select', () => selectHosts(inv, ctx.select));
-    if (selected.length > MAX_HOSTS)
-        throw new InputError('select', `selects ${selected.length} hosts; at most ${MAX_HOSTS} are allowed, so split them across several steps`);
+    if (selected.length > hosts/* MAX_HOSTS */.pS)
+        throw new input_error/* InputError */.d('select', `selects ${selected.length} hosts; at most ${hosts/* MAX_HOSTS */.pS} are allowed, so split them across several steps`);
     const batches = ctx.batchBy === 'group' ? batchByGroup(inv, ctx.select, selected) : null;
     const names = batches ? batches.flatMap((b) => b.hosts) : selected;
     const keys = new KeyReader(ctx);
@@ -41448,7 +42483,7 @@ function readInventory(ctx) {
             ignored.add(`ansible_ssh_common_args ${arg}`);
         const username = conn.user ?? ctx.username;
         if (username === '')
-            throw new InputError('username', `is empty and ${name} has no ansible_user in the inventory; set ansible_user for it (or its group), or the username input`);
+            throw new input_error/* InputError */.d('username', `is empty and ${name} has no ansible_user in the inventory; set ansible_user for it (or its group), or the username input`);
         const jump = conn.jump === null
             ? undefined
             : bastionKey(guarded('inventory', () => bastionOf(conn.jump, name, ctx.username)), bastions);
@@ -41490,10 +42525,10 @@ function guarded(input, fn) {
         return fn();
     }
     catch (err) {
-        if (err instanceof InputError)
+        if (err instanceof input_error/* InputError */.d)
             throw err;
         if (err instanceof InventoryError || err instanceof Error)
-            throw new InputError(input, err.message);
+            throw new input_error/* InputError */.d(input, err.message);
         throw err;
     }
 }
@@ -41530,7 +42565,7 @@ class KeyReader {
     envValue(host, varName, name) {
         const value = this.ctx.env[name];
         if (value === undefined || value.trim() === '') {
-            throw new InputError('inventory', `${host}: ${varName} names ${name}, which is not set (or empty) in the step's environment; map it from a secret in the workflow: env: { ${name}: \${{ secrets.${name} }} }`);
+            throw new input_error/* InputError */.d('inventory', `${host}: ${varName} names ${name}, which is not set (or empty) in the step's environment; map it from a secret in the workflow: env: { ${name}: \${{ secrets.${name} }} }`);
         }
         for (const line of value.split(/\r?\n/))
             if (line.trim() !== '' && !this.secrets.includes(line.trim()))
@@ -41548,7 +42583,7 @@ class KeyReader {
         return key;
     }
     fromFile(host, path) {
-        const full = path === '~' || path.startsWith('~/') ? (0,external_node_os_namespaceObject.homedir)() + path.slice(1) : path;
+        const full = path === '~' || path.startsWith('~/') ? (0,external_node_os_.homedir)() + path.slice(1) : path;
         const cached = this.parsed.get(`file:${full}`);
         if (cached)
             return cached;
@@ -41566,7 +42601,7 @@ class KeyReader {
             return readPrivateKey(text, this.ctx.passphrase, 'inventory');
         }
         catch (err) {
-            throw new InputError('inventory', `${host}: ${what}: ${err.message.replace(/^Input "[^"]+": /, '')}`);
+            throw new input_error/* InputError */.d('inventory', `${host}: ${what}: ${err.message.replace(/^Input "[^"]+": /, '')}`);
         }
     }
 }
@@ -41608,7 +42643,49 @@ function positiveDuration(text, example) {
     return ms;
 }
 
+;// CONCATENATED MODULE: ./lib/action/lock-inputs.js
+/** The fleet lock's inputs: lock, lock-host, lock-wait, github-token (see lock.ts for what is done with them). */
+
+
+
+const lock_inputs_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+/** null without `lock`; lock-host and lock-wait are then not read (the runner passes their defaults). */
+function readLock(get, parse, allTargets) {
+    const name = get('lock');
+    if (name === '') {
+        if (get('lock-host') !== '')
+            throw new input_error/* InputError */.d('lock-host', 'is set but lock is empty; give the lock a name in lock (e.g. deploy-prod)');
+        return null;
+    }
+    // `.` and `..` (and any name without a letter or digit) would not name a lock directory of its own.
+    if (!lock_inputs_NAME.test(name) || !/[A-Za-z0-9]/.test(name)) {
+        throw new input_error/* InputError */.d('lock', `${(0,engine_parse/* quote */.hD)(name)} is not a lock name; use 1 to 64 letters, digits, '.', '_' or '-', with at least one letter or digit (e.g. deploy-prod)`);
+    }
+    const waitMs = parse('lock-wait', engine_parse/* parseDuration */.E9);
+    return { name, host: lockHost(get('lock-host'), allTargets), waitMs, githubToken: get('github-token') };
+}
+/** lock-host as a host of the list (its label, inventory name, host, host:port or user@host[:port]); default: the first. */
+function lockHost(text, targets) {
+    if (targets.length === 0)
+        throw new input_error/* InputError */.d('lock-host', 'no host keeps the lock: the host list is empty');
+    if (text === '')
+        return targets[0];
+    const exact = targets.find((t) => t.label === text || t.inventory?.name === text);
+    if (exact)
+        return exact;
+    const forms = (t) => [t.host, (0,hosts/* hostLabel */.vy)(t.host, t.port), `${t.username}@${(0,hosts/* hostLabel */.vy)(t.host, t.port)}`, `${t.host}:${t.port}`];
+    const found = targets.filter((t) => forms(t).includes(text));
+    if (found.length === 1)
+        return found[0];
+    if (found.length > 1) {
+        throw new input_error/* InputError */.d('lock-host', `${(0,engine_parse/* quote */.hD)(text)} names ${found.length} hosts of the list (${found.map((t) => t.label).join(', ')}); give one as the list names it`);
+    }
+    const shown = targets.slice(0, 3).map((t) => t.label);
+    throw new input_error/* InputError */.d('lock-host', `${(0,engine_parse/* quote */.hD)(text)} is not a host of the list; give one of its hosts (e.g. ${shown.join(', ')}${targets.length > 3 ? ', …' : ''})`);
+}
+
 ;// CONCATENATED MODULE: ./lib/action/inputs.js
+
 
 
 
@@ -41636,6 +42713,7 @@ const DEFAULTS = {
     'connect-timeout': '30s',
     'command-timeout': '10m',
     'max-failures': '0',
+    'report-from': '',
     'fail-fast': 'true',
     retries: '2',
     'max-output': '10MB',
@@ -41654,6 +42732,9 @@ const DEFAULTS = {
     'check-interval': '5s',
     'check-timeout': '1m',
     'rollback-command': '',
+    lock: '',
+    'lock-host': '',
+    'lock-wait': '0',
 };
 /** Reads inputs the way the runner passes them: `INPUT_<NAME upper-cased, spaces as _>`. Not trimmed. */
 function readInputFromEnv(name) {
@@ -41695,7 +42776,7 @@ function getSettings(read, env = process.env) {
             return parser(get(name));
         }
         catch (err) {
-            throw err instanceof InputError ? err : new InputError(name, err.message);
+            throw err instanceof input_error/* InputError */.d ? err : new input_error/* InputError */.d(name, err.message);
         }
     };
     const port = parse('port', (t) => {
@@ -41704,19 +42785,19 @@ function getSettings(read, env = process.env) {
             throw new Error(`${(0,engine_parse/* quote */.hD)(t)} is not a valid port; use a whole number from 1 to 65535`);
         return n;
     });
-    const username = get('username') === '' ? '' : parse('username', checkUsername);
+    const username = get('username') === '' ? '' : parse('username', hosts/* checkUsername */.J$);
     const workspace = env.GITHUB_WORKSPACE || process.cwd();
     const inventory = readHostsOrInventory(read, get, { workspace, username, port, env });
     const allTargets = inventory?.targets ?? parse('hosts', (t) => hostTargets(t, username, port));
-    const shard = parse('shard', parseShard);
+    const shard = parse('shard', targets_rollout/* parseShard */.uK);
     const jumpHost = get('jump-host') === '' ? null : parse('jump-host', (t) => parseJumpHost(t, username));
     const command = get('command');
     const script = get('script-file') === '' ? null : parse('script-file', (t) => (0,local_files/* loadScriptFile */.EB)(t, workspace));
     if (command === '' && script === null) {
-        throw new InputError('command', 'is required: give the command (or a multi-line script) to run on every host, or a script from the repository in script-file');
+        throw new input_error/* InputError */.d('command', 'is required: give the command (or a multi-line script) to run on every host, or a script from the repository in script-file');
     }
     if (command !== '' && script !== null) {
-        throw new InputError('script-file', 'and command are both set; give exactly one: command for an inline command, or script-file for a script file to run instead');
+        throw new input_error/* InputError */.d('script-file', 'and command are both set; give exactly one: command for an inline command, or script-file for a script file to run instead');
     }
     // env values are kept byte for byte: not trimmed.
     const envVars = parse('env', () => (0,targets_env/* parseEnv */.vc)(read('env')));
@@ -41730,25 +42811,25 @@ function getSettings(read, env = process.env) {
     if (strict && knownHosts !== null && fingerprints.length === 0)
         checkTrustsSomeKey(knownHosts);
     if (strict && knownHosts === null && fingerprints.length === 0) {
-        throw new InputError('known-hosts', 'strict-host-key-checking is on, but neither known-hosts nor fingerprints is set, so no host key can be trusted. ' +
+        throw new input_error/* InputError */.d('known-hosts', 'strict-host-key-checking is on, but neither known-hosts nor fingerprints is set, so no host key can be trusted. ' +
             'Put the output of `ssh-keyscan -p PORT HOST` (verified out of band) into known-hosts, or the host key fingerprints ' +
             '(`ssh-keygen -l -f key.pub`, or those printed by a run with strict-host-key-checking: false) into fingerprints');
     }
     const commandTimeoutMs = parse('command-timeout', engine_parse/* parseDuration */.E9);
     const connectTimeoutMs = parse('connect-timeout', engine_parse/* parseDuration */.E9);
     if (connectTimeoutMs <= 0)
-        throw new InputError('connect-timeout', 'must be more than 0 (e.g. 30s)');
+        throw new input_error/* InputError */.d('connect-timeout', 'must be more than 0 (e.g. 30s)');
     const safety = readSafety({ get, parse });
     return {
-        targets: shardSlice(allTargets, shard),
+        targets: (0,targets_rollout/* shardSlice */.RD)(allTargets, shard),
         totalHosts: allTargets.length,
-        batchGroups: inventory?.batchGroups ? shardSlice(inventory.batchGroups, shard) : null,
+        batchGroups: inventory?.batchGroups ? (0,targets_rollout/* shardSlice */.RD)(inventory.batchGroups, shard) : null,
         bastions: inventory?.bastions ?? new Map(),
         inventorySecrets: inventory?.secrets ?? [],
         inventoryWarning: inventory?.warning ?? null,
         select: inventory ? get('select') : null,
         shard,
-        batchSize: parse('batch-size', parseBatchSize),
+        batchSize: parse('batch-size', targets_rollout/* parseBatchSize */.DV),
         batchPauseMs: parse('batch-pause', engine_parse/* parseDuration */.E9),
         jumpHost,
         command,
@@ -41770,16 +42851,17 @@ function getSettings(read, env = process.env) {
         retries: parse('retries', (t) => (0,engine_parse/* parsePositiveInt */.EJ)(t, 0, MAX_RETRIES)),
         maxOutputBytes: parse('max-output', engine_parse/* parseSize */.DB),
         safety,
+        lock: readLock(get, parse, allTargets),
     };
 }
 /** The hosts input's targets (user and port defaults applied). */
 function hostTargets(text, username, port) {
-    const entries = parseHosts(text);
+    const entries = (0,hosts/* parseHosts */.tB)(text);
     try {
-        return resolveTargets(entries, { username, port });
+        return (0,hosts/* resolveTargets */.h5)(entries, { username, port });
     }
     catch (err) {
-        throw err instanceof TargetError && err.reason === 'missing-username' ? new InputError('username', err.message) : err;
+        throw err instanceof hosts/* TargetError */.I0 && err.reason === 'missing-username' ? new input_error/* InputError */.d('username', err.message) : err;
     }
 }
 /** Exactly one of hosts and inventory: the inventory's plan, or null for hosts. */
@@ -41787,16 +42869,16 @@ function readHostsOrInventory(read, get, ctx) {
     const hosts = read('hosts').trim();
     const inventory = read('inventory').trim();
     if (hosts !== '' && inventory !== '') {
-        throw new InputError('inventory', 'and hosts are both set; give exactly one: hosts for a list of hosts, or inventory for an Ansible inventory (with select to pick hosts from it)');
+        throw new input_error/* InputError */.d('inventory', 'and hosts are both set; give exactly one: hosts for a list of hosts, or inventory for an Ansible inventory (with select to pick hosts from it)');
     }
     if (inventory === '') {
         // The runner passes every default (select: all), so only another value is a mistake.
         for (const name of ['select', 'batch-by']) {
             if (get(name) !== DEFAULTS[name])
-                throw new InputError(name, 'is set but inventory is empty; it selects from an Ansible inventory given in inventory');
+                throw new input_error/* InputError */.d(name, 'is set but inventory is empty; it selects from an Ansible inventory given in inventory');
         }
         if (hosts === '')
-            throw new InputError('hosts', 'no hosts given; list hosts one per line or separated by commas or spaces, e.g. web1.example.com, deploy@10.0.0.5:2222, or give an Ansible inventory in inventory');
+            throw new input_error/* InputError */.d('hosts', 'no hosts given; list hosts one per line or separated by commas or spaces, e.g. web1.example.com, deploy@10.0.0.5:2222, or give an Ansible inventory in inventory');
         return null;
     }
     return readInventory({ ...ctx, inventory: read('inventory'), select: get('select'), batchBy: get('batch-by'), passphrase: read('passphrase') });
@@ -41808,16 +42890,16 @@ function readUpload(read, get) {
     const remoteDir = get('upload-to');
     if (patterns.trim() === '') {
         if (remoteDir !== '')
-            throw new InputError('upload-to', 'is set but upload is empty; list the files to send in upload (one path or glob per line, e.g. dist/)');
+            throw new input_error/* InputError */.d('upload-to', 'is set but upload is empty; list the files to send in upload (one path or glob per line, e.g. dist/)');
         return null;
     }
     if (remoteDir === '')
-        throw new InputError('upload-to', `is required when upload is set: the directory on every host the files land in; ${UPLOAD_TO_FORM}`);
+        throw new input_error/* InputError */.d('upload-to', `is required when upload is set: the directory on every host the files land in; ${UPLOAD_TO_FORM}`);
     try {
         resolveRemoteDir(remoteDir);
     }
     catch (err) {
-        throw new InputError('upload-to', `${err.message}`);
+        throw new input_error/* InputError */.d('upload-to', `${err.message}`);
     }
     return { patterns, remoteDir };
 }
@@ -41828,12 +42910,12 @@ function checkTrustsSomeKey(knownHosts) {
     const form = 'Each line is "HOST-PATTERNS KEY-TYPE BASE64-KEY", as ssh-keyscan prints it';
     const marked = knownHosts.entries.map((e) => e.line);
     if (marked.length > 0) {
-        throw new InputError('known-hosts', `has only @revoked or @cert-authority lines (${listLines(marked)}), which trust no host key, so every host would be refused. ` +
+        throw new input_error/* InputError */.d('known-hosts', `has only @revoked or @cert-authority lines (${listLines(marked)}), which trust no host key, so every host would be refused. ` +
             `Add the hosts' keys as plain lines (${form}), or pin them in fingerprints`);
     }
     const shown = knownHosts.warnings.slice(0, 3).join('; ');
     const more = knownHosts.warnings.length > 3 ? `; and ${knownHosts.warnings.length - 3} more` : '';
-    throw new InputError('known-hosts', `has no usable known_hosts line (${shown + more || 'only comments'}). ${form}`);
+    throw new input_error/* InputError */.d('known-hosts', `has no usable known_hosts line (${shown + more || 'only comments'}). ${form}`);
 }
 function listLines(lines) {
     const shown = lines.slice(0, 5).join(', ');
@@ -41842,103 +42924,8 @@ function listLines(lines) {
 
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
-;// CONCATENATED MODULE: ./lib/engine/output/secrets.js
-/**
- * Secret values (password, passphrase, private key lines) in text we keep or cut. The runner
- * masks whole secrets in what it shows, but not a part of one: wherever we cut text, a secret
- * must be masked first, or the cut must not split one.
- */
-/** What the runner shows for a secret. */
-const MASK = '***';
-/** Every occurrence of a secret replaced by `***`, longest secrets first. */
-function maskSecrets(text, secrets) {
-    for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
-        if (secret.length > 0 && text.includes(secret))
-            text = text.split(secret).join(MASK);
-    }
-    return text;
-}
-/**
- * Bytes at the end of `head` that could be the start of a secret cut off right after them:
- * the length of the longest proper prefix of any secret that `head` ends with (0 if none).
- */
-function secretStartAtEnd(head, secrets) {
-    let longest = 0;
-    for (const secret of secrets) {
-        for (let n = Math.min(secret.length - 1, head.length); n > longest; n--) {
-            if (head.subarray(head.length - n).equals(secret.subarray(0, n))) {
-                longest = n;
-                break;
-            }
-        }
-    }
-    return longest;
-}
-/**
- * Bytes at the start of `tail` that could be the end of a secret cut off right before them:
- * the length of the longest proper suffix of any secret that `tail` starts with (0 if none).
- */
-function secretEndAtStart(tail, secrets) {
-    let longest = 0;
-    for (const secret of secrets) {
-        for (let n = Math.min(secret.length - 1, tail.length); n > longest; n--) {
-            if (tail.subarray(0, n).equals(secret.subarray(secret.length - n))) {
-                longest = n;
-                break;
-            }
-        }
-    }
-    return longest;
-}
-/**
- * Masks secrets in a byte stream cut into arbitrary chunks (a secret may span two of them):
- * `push` returns what can be written so far, `end` the rest.
- */
-class StreamMasker {
-    secrets;
-    keep;
-    carry = Buffer.alloc(0);
-    mask = Buffer.from(MASK);
-    constructor(secrets) {
-        this.secrets = secrets
-            .filter((s) => s.length > 0)
-            .map((s) => Buffer.from(s))
-            .sort((a, b) => b.length - a.length);
-        this.keep = Math.max(0, ...this.secrets.map((s) => s.length - 1));
-    }
-    push(chunk) {
-        if (this.secrets.length === 0)
-            return chunk;
-        return this.process(Buffer.concat([this.carry, chunk]), false);
-    }
-    end() {
-        return this.process(this.carry, true);
-    }
-    /** Masks every secret that starts before the last `keep` bytes (those could start one the next chunk completes). */
-    process(buf, final) {
-        const limit = final ? buf.length : Math.max(0, buf.length - this.keep);
-        const out = [];
-        let i = 0;
-        for (;;) {
-            let at = -1;
-            let len = 0;
-            for (const s of this.secrets) {
-                const found = buf.indexOf(s, i);
-                if (found !== -1 && (at === -1 || found < at))
-                    [at, len] = [found, s.length];
-            }
-            if (at === -1 || at >= limit)
-                break;
-            out.push(buf.subarray(i, at), this.mask);
-            i = at + len;
-        }
-        const end = Math.max(i, limit);
-        out.push(buf.subarray(i, end));
-        this.carry = Buffer.from(buf.subarray(end));
-        return Buffer.concat(out);
-    }
-}
-
+// EXTERNAL MODULE: ./lib/engine/output/secrets.js
+var secrets = __nccwpck_require__(3467);
 ;// CONCATENATED MODULE: ./lib/engine/output/spool.js
 
 
@@ -42010,12 +42997,12 @@ class OutputSpool {
         return this.queue;
     }
     /** The last `TAIL_LINES` lines, decoded as UTF-8 (invalid bytes replaced), secrets masked; a very long line keeps its end. */
-    tailLines(count = TAIL_LINES) {
+    tailLines(count = model/* TAIL_LINES */.r6) {
         const joined = Buffer.concat(this.recent);
         const window = joined.subarray(Math.max(0, joined.length - TAIL_MEMORY_BYTES));
         // Masked before any cut. (When the window starts inside a line, that line is dropped, or it is
         // the only one: then it is longer than the window and keeps only its end.)
-        const text = maskSecrets(window.toString('utf8'), this.secrets);
+        const text = (0,secrets/* maskSecrets */.QU)(window.toString('utf8'), this.secrets);
         const lines = text.split(/\r?\n|\r/);
         if (lines.length > 0 && lines[lines.length - 1] === '')
             lines.pop();
@@ -42047,8 +43034,8 @@ class OutputSpool {
         // Neither cut may split a secret: leave out what could be a secret's start or end there.
         const edge = Math.max(0, ...this.secretBytes.map((b) => b.length - 1));
         const headEdge = Math.min(this.headBytes, edge);
-        const headEnd = this.headBytes - secretStartAtEnd(await readRanges(fh, [[this.headBytes - headEdge, headEdge]]), this.secretBytes);
-        const tailSkip = secretEndAtStart(await readRanges(fh, take(tail, edge)), this.secretBytes);
+        const headEnd = this.headBytes - (0,secrets/* secretStartAtEnd */.hB)(await readRanges(fh, [[this.headBytes - headEdge, headEdge]]), this.secretBytes);
+        const tailSkip = (0,secrets/* secretEndAtStart */.Hd)(await readRanges(fh, take(tail, edge)), this.secretBytes);
         tail = drop(tail, tailSkip);
         yield* readRange(fh, 0, headEnd);
         const omitted = this.omittedBytes + (this.headBytes - headEnd) + tailSkip;
@@ -42155,7 +43142,7 @@ class SpoolDir {
     path;
     count = 0;
     /** `secrets`: values the runner masks (see OutputSpool). */
-    constructor(parent = (0,external_node_os_namespaceObject.tmpdir)(), secrets = []) {
+    constructor(parent = (0,external_node_os_.tmpdir)(), secrets = []) {
         this.secrets = secrets;
         this.path = (0,external_node_fs_.mkdtempSync)((0,external_node_path_.join)(parent, 'ssh-fanout-'));
     }
@@ -42389,52 +43376,8 @@ class JumpTransport {
     }
 }
 
-;// CONCATENATED MODULE: ./lib/action/log/remote-text.js
-// Text from a host (or quoted from one) on its way to the job log: never a workflow command, never a
-// forged group. core writes the commands; this is what core does not do.
-/**
- * Host output on its way to the job log, as a stream: every `##[` becomes `## [`, also when a chunk
- * ends inside one. Inside stop-commands the runner acts on nothing, but it writes the line as it is,
- * and GitHub's log viewer draws `##[group]`, `##[endgroup]`, `##[error]`, `##[warning]` and the rest
- * of that family wherever they start a line: a host could close its own group and draw a forged one
- * (or a red error line). log-dir files are written from the spool, not from here: they keep the bytes.
- */
-class MarkerBreaker {
-    held = '';
-    push(text) {
-        const all = this.held + text;
-        // A trailing `#` or `##` may be the start of a marker the next chunk completes.
-        const keep = all.endsWith('##') ? 2 : all.endsWith('#') ? 1 : 0;
-        this.held = all.slice(all.length - keep);
-        return breakMarkers(all.slice(0, all.length - keep));
-    }
-    end() {
-        const rest = this.held;
-        this.held = '';
-        return rest;
-    }
-}
-function breakMarkers(text) {
-    return text.replace(/##\[/g, '## [');
-}
-/** Control characters other than tab, newline, CR and ESC (colours) are shown as U+FFFD. */
-function sanitizeLog(text) {
-    // eslint-disable-next-line no-control-regex -- replacing control characters is the point
-    return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001a\u001c-\u001f\u007f]/g, '\ufffd');
-}
-function oneLine(text) {
-    return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
-}
-/**
- * Text for one line of our own (an error message can quote a host, or anyone on the network
- * path): a single line in which the runner finds no workflow command. The runner reads
- * `::cmd::` at the start of a line and the legacy `##[cmd]` anywhere in it, so `::` at the start
- * becomes `: :` and every `##[` becomes `## [`. Used for titles and annotation text too.
- */
-function inert(text) {
-    return breakMarkers(sanitizeLog(oneLine(text))).replace(/^::/, ': :');
-}
-
+// EXTERNAL MODULE: ./lib/action/log/remote-text.js
+var remote_text = __nccwpck_require__(6821);
 ;// CONCATENATED MODULE: ./lib/action/bastions.js
 /**
  * How each host is reached: directly, through the jump-host input's bastion, or through the
@@ -42473,7 +43416,7 @@ class Bastions {
             if (!jump?.unavailableReason)
                 continue;
             const mine = result.results.filter((r) => this.transportFor(r.target) === jump);
-            core/* error */.z3(inert(jumpUnavailable(jump, mine)), { title: inert(`ssh-fanout: jump host ${jump.label} unavailable`) });
+            core/* error */.z3((0,remote_text/* inert */.tJ)(jumpUnavailable(jump, mine)), { title: (0,remote_text/* inert */.tJ)(`ssh-fanout: jump host ${jump.label} unavailable`) });
         }
     }
 }
@@ -42485,7 +43428,7 @@ function jumpTransport(bastion, s, hostKeys, note) {
             case 'connected':
                 return `: connected (${e.hostKey.type} ${e.hostKey.fingerprint}${e.attempts > 1 ? `, ${e.attempts} attempts` : ''}); every host goes through this one session`;
             case 'retrying':
-                return `: attempt ${e.attempt} failed (${e.error}); retrying in ${formatSeconds(e.delayMs)}`;
+                return `: attempt ${e.attempt} failed (${e.error}); retrying in ${(0,format/* formatSeconds */.X)(e.delayMs)}`;
             case 'lost':
                 return `: ${e.reason}; hosts not yet started wait for one reconnect`;
             case 'failed':
@@ -42514,7 +43457,7 @@ function jumpUnavailable(jump, results) {
     const attempted = results.filter((r) => r.attempts > 0).length;
     const not = results.filter((r) => r.errorKind === 'jump host').length;
     return (`lost mid-run (${jump.lostMidRun}) and could not be reconnected: ${jump.unavailableReason}; ` +
-        `${countHosts(attempted)} ${attempted === 1 ? 'was' : 'were'} attempted through it, ${countHosts(not)} ${not === 1 ? 'was' : 'were'} not`);
+        `${(0,format/* countHosts */.n)(attempted)} ${attempted === 1 ? 'was' : 'were'} attempted through it, ${(0,format/* countHosts */.n)(not)} ${not === 1 ? 'was' : 'were'} not`);
 }
 
 // EXTERNAL MODULE: ./lib/engine/prepare/script.js
@@ -42650,7 +43593,7 @@ class LogDir {
             const fh = await (0,local_files/* openForWrite */.Pm)((0,external_node_path_.join)(this.path, name), 0o644);
             try {
                 if (output) {
-                    const masker = new StreamMasker(this.secrets);
+                    const masker = new secrets/* StreamMasker */.Of(this.secrets);
                     for await (const chunk of output.chunks())
                         await fh.write(masker.push(chunk));
                     await fh.write(masker.end());
@@ -42666,233 +43609,24 @@ class LogDir {
     }
     /** Writes `results.json` (every host's entry, untrimmed). Never throws. */
     writeResults(json) {
+        this.writeFile('results.json', json);
+    }
+    /** Writes `run.json` (results/run-json.ts), which report-from reads beside results.json. Never throws. */
+    writeRun(json) {
+        this.writeFile('run.json', json);
+    }
+    writeFile(name, text) {
         try {
-            (0,local_files/* writeNewFile */.S0)((0,external_node_path_.join)(this.path, 'results.json'), json, 0o644);
+            (0,local_files/* writeNewFile */.S0)((0,external_node_path_.join)(this.path, name), text, 0o644);
         }
         catch (err) {
-            this.failures.push(`results.json: ${err.message}`);
+            this.failures.push(`${name}: ${err.message}`);
         }
     }
 }
 
-;// CONCATENATED MODULE: ./lib/action/results/outputs.js
-
-
-
-
-
-
-
-/**
- * What all outputs together may hold, in UTF-16 code units (a JavaScript string's length).
- * GitHub: "Outputs can be a maximum of 1 MB per job … Size is approximated based on UTF-16
- * encoding", that is 2 bytes per code unit, so 1 MB is 500,000 code units for every output of the
- * job together. 450,000 (900,000 bytes in UTF-16) leaves 50,000 for the output names and for
- * outputs of other steps mapped into the same job's `outputs`. An ASCII character counts 1 here,
- * as does `é` or `日`; a character beyond the BMP (an emoji) counts 2.
- */
-const OUTPUTS_BUDGET = 450_000;
-/**
- * When the `results` entries do not fit even with no output lines and errors cut to their
- * class, these fields are dropped from every entry, in this order, until they fit: the bulky
- * and the derivable first, then the details of the safe rollout, `rollback` last of them as
- * what a later rollback step reads (with `changed` and `rolled-back`, which are lists of their own).
- * `host` and `status` are always kept.
- */
-const DROP_ORDER = [
-    'output',
-    'error',
-    'check',
-    'groups',
-    'signal',
-    'attempts',
-    'batch',
-    'durationMs',
-    'preflight',
-    'rollback',
-    'address',
-    'username',
-    'port',
-    'exitCode',
-];
-function resultEntry(r, tailLines = TAIL_LINES, secrets = []) {
-    return {
-        // From an inventory: the inventory name; `address` is what was connected to (ansible_host).
-        host: r.target.inventory?.name ?? r.target.host,
-        address: r.target.host,
-        port: r.target.port,
-        username: r.target.username,
-        status: r.status,
-        exitCode: r.exitCode,
-        signal: r.signal,
-        error: r.error === null ? null : maskSecrets(r.error, secrets),
-        durationMs: r.durationMs,
-        output: tailLines > 0 ? maskSecrets(r.tail.slice(-tailLines).join('\n'), secrets) : '',
-        attempts: r.attempts,
-        batch: r.batch,
-        groups: r.target.inventory?.groups ?? [],
-        preflight: r.preflight,
-        check: r.check === null ? null : { attempts: r.check.attempts, exitCode: r.check.exitCode, durationMs: r.check.durationMs, soak: r.check.soak },
-        rollback: r.rollback === null ? null : rollbackEntry(r.rollback, tailLines, secrets),
-    };
-}
-/**
- * The rollback's run as `results` has it: its last `tailLines` output lines and, when it did not
- * run to an exit status, why, as one more last line (so it goes with the output when lines are cut).
- */
-function rollbackEntry(rb, tailLines, secrets) {
-    const lines = tailLines > 0 ? [...rb.tail.slice(-tailLines), ...(rb.error === null ? [] : [rb.error])] : [];
-    return { status: rb.status, exitCode: rb.exitCode, durationMs: rb.durationMs, output: maskSecrets(lines.join('\n'), secrets) };
-}
-/** A text's size as GitHub counts outputs: UTF-16 code units. */
-const utf16Units = (text) => text.length;
-/**
- * The `results` entries as JSON, at most `budget` UTF-16 code units, in host order. Cut step by
- * step until they fit: fewer output lines (20, 10, 5, 2, 1, 0), errors cut to 80 characters then
- * to their class, fields dropped in DROP_ORDER, and last the hosts at the end of the list.
- */
-function resultsJson(results, secrets = [], budget = OUTPUTS_BUDGET) {
-    const fits = (text) => utf16Units(text) <= budget;
-    const done = (entries, tailLines, errorsShortened, droppedFields = []) => {
-        const json = JSON.stringify(entries);
-        return fits(json) ? { json, tailLines, errorsShortened, droppedFields, hostsLeftOut: 0 } : null;
-    };
-    for (const lines of [20, 10, 5, 2, 1, 0]) {
-        const found = done(results.map((r) => resultEntry(r, lines, secrets)), lines, false);
-        if (found)
-            return found;
-    }
-    let entries = [];
-    for (const maxError of [80, 0]) {
-        entries = results.map((r) => ({ ...resultEntry(r, 0, secrets), error: shorten(r, maxError, secrets) }));
-        const found = done(entries, 0, true);
-        if (found)
-            return found;
-    }
-    const dropped = [];
-    for (const field of DROP_ORDER) {
-        dropped.push(field);
-        entries = entries.map(({ [field]: _, ...rest }) => rest);
-        const found = done(entries, 0, true, [...dropped]);
-        if (found)
-            return found;
-    }
-    // Even `host` and `status` alone are too much: keep the hosts that fit, in order.
-    return leaveOut(entries, budget);
-}
-/** `host` and `status` only (every field of DROP_ORDER dropped), as many hosts as fit in `budget`, in order. */
-function leaveOut(entries, budget) {
-    const kept = howManyFit(entries.map((e) => utf16Units(JSON.stringify(e))), 2, budget);
-    return {
-        json: JSON.stringify(entries.slice(0, kept)),
-        tailLines: 0,
-        errorsShortened: true,
-        droppedFields: [...DROP_ORDER],
-        hostsLeftOut: entries.length - kept,
-    };
-}
-/** An error message cut to `max` characters (secrets masked first); with 0, just its class (e.g. `refused`). */
-function shorten(r, max, secrets) {
-    if (r.error === null)
-        return null;
-    if (max === 0)
-        return r.errorKind ?? maskSecrets(r.error.split(':')[0], secrets);
-    const error = maskSecrets(r.error, secrets);
-    return error.length > max ? `${error.slice(0, max - 1)}…` : error;
-}
-/** How many items, in order, fit in `budget`: `overhead`, plus one separator between items. */
-function howManyFit(sizes, overhead, budget) {
-    let used = overhead;
-    for (let i = 0; i < sizes.length; i++) {
-        used += sizes[i] + (i > 0 ? 1 : 0);
-        if (used > budget)
-            return i;
-    }
-    return sizes.length;
-}
-/** Names one per line, as many whole lines as fit in `budget`. */
-function nameList(names, budget) {
-    const kept = howManyFit(names.map(utf16Units), 0, budget);
-    return { text: names.slice(0, kept).join('\n'), cut: kept < names.length };
-}
-/** The host lists, in the order they keep their names when they must be cut (what a failed deploy needs first). */
-const LIST_PRIORITY = ['failed', 'changed', 'rolled-back', 'succeeded'];
-/** The order `listsCut` names them in: the outputs' own. */
-const LIST_ORDER = ['succeeded', 'failed', 'changed', 'rolled-back'];
-/** Who is on each list, in host order. */
-const MEMBERS = {
-    succeeded: (r) => r.status === 'success',
-    failed: (r) => isFailure(r.status),
-    // The command's exec request was sent: the set a later rollback step needs.
-    changed: (r) => r.changed,
-    'rolled-back': (r) => r.rollback?.status === 'success',
-};
-/**
- * Every output's value, all of them together at most OUTPUTS_BUDGET UTF-16 code units whatever the
- * host names (`resultsFile`, the path results-file would name, is counted whether or not it is used).
- * The budget goes first to the counts and results-file, then to `results` beside the full host
- * lists, trimmed as resultsJson says. Only when even `host` and `status` of every host do not fit
- * beside the lists are the lists cut, in LIST_PRIORITY: each keeps as many whole names as fit in
- * what the ones before it left, and once one is cut the rest are empty. Only when they are empty
- * are hosts left out of `results`.
- */
-function buildOutputs(results, secrets = [], resultsFile = '', budget = OUTPUTS_BUDGET) {
-    const names = Object.fromEntries(LIST_ORDER.map((l) => [l, results.filter(MEMBERS[l]).map((r) => r.target.label)]));
-    const counts = Object.fromEntries(LIST_ORDER.map((l) => [`${l}-count`, String(names[l].length)]));
-    const fixed = utf16Units(resultsFile) + Object.values(counts).reduce((n, c) => n + utf16Units(c), 0);
-    const fullLists = LIST_ORDER.reduce((n, l) => n + utf16Units(names[l].join('\n')), 0);
-    let trimmed = resultsJson(results, secrets, budget - fixed - fullLists);
-    if (trimmed.hostsLeftOut > 0) {
-        trimmed = leaveOut(results.map((r) => ({ host: r.target.host, status: r.status })), budget - fixed);
-    }
-    const { json, tailLines, errorsShortened, droppedFields, hostsLeftOut } = trimmed;
-    let room = budget - fixed - utf16Units(json);
-    const lists = {};
-    for (const l of LIST_PRIORITY) {
-        lists[l] = nameList(names[l], room);
-        // Strictly in priority: a list after a cut one gets nothing, not the names that happen to fit.
-        room = lists[l].cut ? 0 : room - utf16Units(lists[l].text);
-    }
-    return {
-        values: {
-            results: json,
-            succeeded: lists.succeeded.text,
-            failed: lists.failed.text,
-            changed: lists.changed.text,
-            'rolled-back': lists['rolled-back'].text,
-            ...counts,
-            'results-file': '',
-        },
-        trim: { tailLines, errorsShortened, droppedFields, hostsLeftOut, listsCut: LIST_ORDER.filter((l) => lists[l].cut) },
-        fullJson: fullResultsJson(results, secrets),
-    };
-}
-/** Every host's entry, untrimmed: the results file and log-dir's results.json. */
-function fullResultsJson(results, secrets = []) {
-    return JSON.stringify(results.map((r) => resultEntry(r, TAIL_LINES, secrets)));
-}
-/** True when some output does not carry everything: then the full results go to a file. */
-function isTrimmed(trim) {
-    return trim.tailLines < TAIL_LINES || trim.errorsShortened || trim.droppedFields.length > 0 || trim.hostsLeftOut > 0 || trim.listsCut.length > 0;
-}
-/**
- * Sets every output. When any was trimmed to fit GitHub's limit, every host's full entry is
- * written to a JSON file under RUNNER_TEMP, named by the `results-file` output.
- */
-function setOutputs(results, secrets = []) {
-    const path = (0,external_node_path_.join)(process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(), `ssh-fanout-results-${(0,external_node_crypto_.randomBytes)(6).toString('hex')}.json`);
-    const { values, trim, fullJson } = buildOutputs(results, secrets, path);
-    let resultsFile = null;
-    if (isTrimmed(trim)) {
-        resultsFile = path;
-        (0,local_files/* writeNewFile */.S0)(resultsFile, fullJson, 0o600);
-        values['results-file'] = resultsFile;
-    }
-    for (const [name, value] of Object.entries(values))
-        core/* setOutput */.uH(name, value);
-    return { ...trim, resultsFile };
-}
-
+// EXTERNAL MODULE: ./lib/action/results/outputs.js
+var outputs = __nccwpck_require__(6597);
 ;// CONCATENATED MODULE: external "node:string_decoder"
 const external_node_string_decoder_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:string_decoder");
 ;// CONCATENATED MODULE: ./lib/action/log/report.js
@@ -42948,49 +43682,49 @@ class ActionReporter {
         });
     }
     preflightStarted(hosts) {
-        this.note(`ssh-fanout: preflight: ${countHosts(hosts)}: connecting, checking host keys and logging in (and the preflight-command, if set) before any host runs the command`);
+        this.note(`ssh-fanout: preflight: ${(0,format/* countHosts */.n)(hosts)}: connecting, checking host keys and logging in (and the preflight-command, if set) before any host runs the command`);
     }
     preflightFinished(p) {
         const failed = p.failed > 0 ? `; ${p.failed} failed` : '';
         const halted = p.halted ? ', more than max-failures allows: no host runs the command' : p.failed > 0 ? ', within max-failures: the others go on' : '';
-        this.note(`ssh-fanout: preflight: ${p.passed} of ${countHosts(p.hosts)} passed in ${formatSeconds(p.durationMs)}${failed}${halted}`);
+        this.note(`ssh-fanout: preflight: ${p.passed} of ${(0,format/* countHosts */.n)(p.hosts)} passed in ${(0,format/* formatSeconds */.X)(p.durationMs)}${failed}${halted}`);
     }
     soakStarted(batch, batches, hosts) {
-        this.note(`ssh-fanout: soak check: check-command once more on the ${countHosts(hosts)} of batch ${batch}/${batches} that succeeded, over new connections`);
+        this.note(`ssh-fanout: soak check: check-command once more on the ${(0,format/* countHosts */.n)(hosts)} of batch ${batch}/${batches} that succeeded, over new connections`);
     }
     soakFailed(result, output) {
         return this.enqueue(async () => {
             core/* startGroup */.Oh(groupTitle(result));
             if (result.error)
-                await writeOut(`${inert(result.error)}\n`);
+                await writeOut(`${(0,remote_text/* inert */.tJ)(result.error)}\n`);
             for (const line of result.check?.log ?? [])
-                await writeOut(`${inert(line)}\n`);
+                await writeOut(`${(0,remote_text/* inert */.tJ)(line)}\n`);
             await printOutput(output);
             core/* endGroup */.N4();
         });
     }
     rollbackStarted(reason, hosts, batches) {
         const order = batches > 1 ? `, batch by batch, the latest first` : '';
-        this.note(`ssh-fanout: rollout halted (${reason}); running rollback-command on the ${countHosts(hosts)} the command reached${order}`);
+        this.note(`ssh-fanout: rollout halted (${reason}); running rollback-command on the ${(0,format/* countHosts */.n)(hosts)} the command reached${order}`);
     }
     rollbackFinished(result, output) {
         return this.enqueue(async () => {
             const rb = result.rollback;
             const detail = rb.error ?? (rb.exitCode === null ? 'killed by a signal' : `exit ${rb.exitCode}`);
-            core/* startGroup */.Oh(inert(`${ROLLBACK_ICONS[rb.status]} rollback ${rb.status} ${result.target.label}: ${detail} (${formatSeconds(rb.durationMs)})`));
+            core/* startGroup */.Oh((0,remote_text/* inert */.tJ)(`${ROLLBACK_ICONS[rb.status]} rollback ${rb.status} ${result.target.label}: ${detail} (${(0,format/* formatSeconds */.X)(rb.durationMs)})`));
             if (rb.error)
-                await writeOut(`${inert(rb.error)}\n`);
+                await writeOut(`${(0,remote_text/* inert */.tJ)(rb.error)}\n`);
             await printOutput(output);
             core/* endGroup */.N4();
         });
     }
     rollbackDone(r) {
-        this.note(`ssh-fanout: rolled back ${r.succeeded} of ${r.hosts} changed ${r.hosts === 1 ? 'host' : 'hosts'} (${r.failed} failed) in ${formatSeconds(r.durationMs)}`);
+        this.note(`ssh-fanout: rolled back ${r.succeeded} of ${r.hosts} changed ${r.hosts === 1 ? 'host' : 'hosts'} (${r.failed} failed) in ${(0,format/* formatSeconds */.X)(r.durationMs)}`);
     }
     progress(p) {
         const parts = Object.keys(p.counts).filter((s) => p.counts[s] > 0).map((s) => `${p.counts[s]} ${s}`);
         const sent = p.bytesSent > 0 ? `, ${report_formatBytes(p.bytesSent)} uploaded` : '';
-        this.note(`ssh-fanout: ${p.finished}/${countHosts(p.total)} done, ${p.running} running${parts.length ? ` (${parts.join(', ')})` : ''}${sent}`);
+        this.note(`ssh-fanout: ${p.finished}/${(0,format/* countHosts */.n)(p.total)} done, ${p.running} running${parts.length ? ` (${parts.join(', ')})` : ''}${sent}`);
     }
     batchStarted(batch, batches, hosts) {
         this.note(`ssh-fanout: batch ${batch}/${batches}: ${hosts} ${hosts === 1 ? 'host' : 'hosts'}`);
@@ -42999,11 +43733,11 @@ class ActionReporter {
         this.note(`ssh-fanout: batch-pause: waiting until ${until.toISOString()} before batch ${nextBatch}/${batches} (cancelling the job ends the wait)`);
     }
     retrying(target, outcome, attempt, delayMs) {
-        this.note(`ssh-fanout: ${target.label}: attempt ${attempt} failed (${outcome.error ?? ''}); retrying in ${formatSeconds(delayMs)}`);
+        this.note(`ssh-fanout: ${target.label}: attempt ${attempt} failed (${outcome.error ?? ''}); retrying in ${(0,format/* formatSeconds */.X)(delayMs)}`);
     }
     /** One line of our own, printed between host groups, never inside one. */
     note(line) {
-        void this.enqueue(() => writeOut(`${inert(line)}\n`));
+        void this.enqueue(() => writeOut(`${(0,remote_text/* inert */.tJ)(line)}\n`));
     }
     /** Resolves when everything queued so far is written. */
     idle() {
@@ -43019,8 +43753,8 @@ function groupTitle(r) {
     const exit = r.signal ? `killed by ${r.signal}` : `exit ${r.exitCode}`;
     const detail = r.status === 'success' || r.status === 'failed' ? exit : r.status === 'unhealthy' ? `health check ${exit}` : (r.error ?? r.status);
     const attempts = r.attempts > 1 ? `, ${r.attempts} attempts` : '';
-    const took = r.status === 'skipped' ? '' : ` (${formatSeconds(r.durationMs)}${attempts})`;
-    return inert(`${ICONS[r.status]} ${r.status} ${r.target.label}: ${detail}${took}`);
+    const took = r.status === 'skipped' ? '' : ` (${(0,format/* formatSeconds */.X)(r.durationMs)}${attempts})`;
+    return (0,remote_text/* inert */.tJ)(`${ICONS[r.status]} ${r.status} ${r.target.label}: ${detail}${took}`);
 }
 /**
  * Prints one host's group (a skipped host has no output spool). The host's output sits between
@@ -43029,16 +43763,16 @@ function groupTitle(r) {
 async function printGroup(result, output, showHostKey, check) {
     core/* startGroup */.Oh(groupTitle(result));
     if (result.hostKey && showHostKey) {
-        await writeOut(`${inert(`host key: ${result.hostKey.type} ${result.hostKey.fingerprint} (pin it with fingerprints: "${hostLabel(result.target.host, result.target.port)} ${result.hostKey.fingerprint}")`)}\n`);
+        await writeOut(`${(0,remote_text/* inert */.tJ)(`host key: ${result.hostKey.type} ${result.hostKey.fingerprint} (pin it with fingerprints: "${(0,hosts/* hostLabel */.vy)(result.target.host, result.target.port)} ${result.hostKey.fingerprint}")`)}\n`);
     }
     // A skipped host's reason is its title already.
     if (result.error && result.status !== 'success' && result.status !== 'skipped')
-        await writeOut(`${inert(result.error)}\n`);
+        await writeOut(`${(0,remote_text/* inert */.tJ)(result.error)}\n`);
     if (output || result.status !== 'skipped')
         await printOutput(output);
     if (result.check) {
         for (const line of result.check.log)
-            await writeOut(`${inert(line)}\n`);
+            await writeOut(`${(0,remote_text/* inert */.tJ)(line)}\n`);
         if (result.check.attempts > 0) {
             await writeOut(`check output (attempt ${result.check.attempts}/${result.check.planned}):\n`);
             await printOutput(check);
@@ -43053,15 +43787,15 @@ async function printOutput(output) {
         await writeOut(`::stop-commands::${token}\n`);
         let endsWithNewline = true;
         const decoder = new external_node_string_decoder_namespaceObject.StringDecoder('utf8');
-        const markers = new MarkerBreaker();
+        const markers = new remote_text/* MarkerBreaker */.bH();
         for await (const chunk of output.chunks()) {
-            const text = markers.push(sanitizeLog(decoder.write(chunk)));
+            const text = markers.push((0,remote_text/* sanitizeLog */.mI)(decoder.write(chunk)));
             if (text.length > 0) {
                 endsWithNewline = /[\r\n]$/.test(text);
                 await writeOut(text);
             }
         }
-        const rest = markers.push(sanitizeLog(decoder.end())) + markers.end();
+        const rest = markers.push((0,remote_text/* sanitizeLog */.mI)(decoder.end())) + markers.end();
         if (rest.length > 0)
             endsWithNewline = /[\r\n]$/.test(rest);
         await writeOut(`${rest}${endsWithNewline ? '' : '\n'}::${token}::\n`);
@@ -43071,506 +43805,463 @@ async function printOutput(output) {
     }
 }
 
-;// CONCATENATED MODULE: ./lib/action/results/verdict.js
-
-
-
-
-
-/** GitHub shows at most 10 error annotations per step, the setFailed one included. */
-const MAX_ERROR_ANNOTATIONS = 10;
-/** `nothingToRun` says why there are no hosts (an empty shard), for a run of none. */
-function verdict(run, threshold, nothingToRun) {
-    const v = outcome(run, threshold, nothingToRun);
-    return run.rollback ? { ...v, message: `${v.message}; ${rollbackLine(run.rollback)}` } : v;
-}
-/**
- * `rolled back N of M changed hosts (K failed)`: N rollbacks exited 0, K did not. When no host had
- * changed (preflight halted the rollout, say), there was nothing to roll back, and it says that.
- */
-function rollbackLine(rb) {
-    if (rb.hosts === 0)
-        return 'no host had changed, so none was rolled back';
-    return `rolled back ${rb.succeeded} of ${countHosts(rb.hosts, 'changed')} (${rb.failed} failed)`;
-}
-function outcome(run, threshold, nothingToRun) {
-    const total = run.results.length;
-    if (total === 0)
-        return { failed: false, message: `Nothing to run: ${nothingToRun ?? 'there are no hosts'}` };
-    const failed = run.results.filter((r) => isFailure(r.status));
-    const allowed = (0,engine_parse/* describeThreshold */.d9)(threshold, total);
-    if (run.cancelled) {
-        return { failed: true, message: `The job was cancelled: ${failed.length} of ${countHosts(total)} did not finish successfully (${namesOf(failed)})` };
-    }
-    if (run.thresholdExceeded) {
-        const skipped = run.results.filter((r) => r.status === 'skipped');
-        const halted = run.preflight?.halted === true;
-        const why = halted ? 'preflight failed' : skipped.some((r) => /later batches/.test(r.error ?? '')) ? 'later batches' : 'fail-fast';
-        const tail = skipped.length > 0 ? `; ${skipped.length} ${skipped.length === 1 ? 'host was' : 'hosts were'} not started (${why})` : '';
-        return { failed: true, message: `${failed.length} of ${countHosts(total)} failed, more than max-failures (${allowed}): ${namesOf(failed)}${tail}` };
-    }
-    if (failed.length > 0) {
-        return { failed: false, message: `${failed.length} of ${countHosts(total)} failed, within max-failures (${allowed}): ${namesOf(failed)}` };
-    }
-    return { failed: false, message: total === 1 ? 'The 1 host succeeded' : `All ${total} hosts succeeded` };
-}
-/** `web1 (exit 3), web2 (unhealthy), web3 (preflight error)`: what each failed host ended as. */
-function namesOf(results, max = 20) {
-    const how = (r) => {
-        const status = r.status === 'failed' ? (r.signal ?? `exit ${r.exitCode}`) : r.status;
-        // A preflight failure's exit code is the preflight-command's, not the command's: say so.
-        return r.preflight === 'failed' ? `preflight ${status}` : status;
+// EXTERNAL MODULE: ./lib/action/results/verdict.js
+var verdict = __nccwpck_require__(9074);
+// EXTERNAL MODULE: ./lib/action/results/summary.js + 2 modules
+var summary = __nccwpck_require__(6870);
+;// CONCATENATED MODULE: ./lib/action/results/run-json.js
+/** The record of this job, from the runner's variables. */
+function runRecord(results, facts, env = process.env) {
+    const attempt = Number(env.GITHUB_RUN_ATTEMPT);
+    return {
+        repository: env.GITHUB_REPOSITORY || null,
+        runId: env.GITHUB_RUN_ID || null,
+        runAttempt: Number.isSafeInteger(attempt) && attempt >= 1 ? attempt : 1,
+        job: env.GITHUB_JOB || null,
+        shard: facts.shard ? `${facts.shard.index}/${facts.shard.count}` : null,
+        totalHosts: facts.totalHosts,
+        hosts: results.length,
+        inventory: facts.inventory,
+        changed: results.flatMap((r, i) => (r.changed ? [i] : [])),
+        startedAt: facts.startedAt.toISOString(),
+        endedAt: facts.endedAt.toISOString(),
     };
-    const names = results.slice(0, max).map((r) => `${r.target.label} (${how(r)})`);
-    const more = results.length > max ? `, and ${results.length - max} more` : '';
-    return names.join(', ') + more;
 }
-/** One error annotation per failed host, aggregated past GitHub's cap (which counts the setFailed one). */
-function annotateFailures(run, stepFails) {
-    // A bastion that cannot be had is said once (run.ts), not once per host.
-    const failed = run.results.filter((r) => isFailure(r.status) && r.errorKind !== 'jump host');
-    const budget = MAX_ERROR_ANNOTATIONS - (stepFails ? 1 : 0) - (run.results.some((r) => r.errorKind === 'jump host') ? 1 : 0);
-    const individual = failed.length <= budget ? failed : failed.slice(0, budget - 1);
-    for (const r of individual) {
-        core/* error */.z3(inert(`${r.target.label}: ${r.status}: ${failureWhy(r)}`), { title: inert(`ssh-fanout: ${r.target.label} ${r.status}`) });
+
+;// CONCATENATED MODULE: ./lib/action/report-inputs.js
+/**
+ * The `report-from` input: the results.json files of earlier jobs to merge into one report
+ * (report/report.ts). With it the step contacts no host, so the inputs that say what to run
+ * where are mistakes, not ignored: a step meant to deploy must not quietly only report.
+ */
+
+
+/** Inputs that choose hosts or what they run: none may be given with report-from. */
+const RUN_INPUTS = ['hosts', 'inventory', 'command', 'script-file'];
+/** The report-from settings, or null when report-from is empty (a run over hosts). Throws InputError. */
+function readReportInputs(read, env = process.env) {
+    const text = read('report-from').trim();
+    if (text === '')
+        return null;
+    const given = RUN_INPUTS.filter((name) => read(name).trim() !== '');
+    if (given.length > 0) {
+        const names = given.map((n) => `"${n}"`).join(', ');
+        throw new input_error/* InputError */.d('report-from', `cannot be used with ${names}: report-from only merges the results.json files of earlier jobs and contacts no host; ` +
+            'remove report-from to run a command, or remove the others to report');
     }
-    const rest = failed.slice(individual.length);
-    if (rest.length > 0) {
-        const names = rest
-            .slice(0, 50)
-            .map((r) => r.target.label)
-            .join(', ');
-        core/* error */.z3(inert(`${countHosts(rest.length, 'more')} failed: ${names}${rest.length > 50 ? ', …' : ''} (see the job summary)`), {
-            title: `ssh-fanout: ${countHosts(rest.length, 'more')} failed`,
+    const patterns = text
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('#'));
+    let maxFailures;
+    try {
+        maxFailures = (0,engine_parse/* parseThreshold */.B7)(read('max-failures').trim() || '0');
+    }
+    catch (err) {
+        throw new input_error/* InputError */.d('max-failures', err.message);
+    }
+    return { patterns, workspace: env.GITHUB_WORKSPACE || process.cwd(), maxFailures };
+}
+
+;// CONCATENATED MODULE: ./lib/engine/lock/script.js
+/**
+ * The fleet lock's remote side: one POSIX sh script (Debian's dash, posh), run by the lock host's
+ * login shell as `/bin/sh -c SCRIPT`, with the operation and its values as positional parameters.
+ *
+ * Layout under the lock user's home, in `~/.ssh-fanout/locks/`:
+ *   NAME/             the lock (a directory): it exists exactly while someone holds it
+ *   NAME/record.json  who holds it (the JSON record the action wrote)
+ *   NAME/run          the holding run's key (repository/run id/attempt): jobs with the same key join
+ *   NAME/id           a random id of this taking of the lock (a takeover checks it is still the one it judged stale)
+ *   NAME/holder.TOKEN one empty file per job holding it (TOKEN: the job's random token)
+ *   .NAME.guard       a directory made with `mkdir` (atomic) around every operation on NAME
+ *
+ * Why a guard: join and release race. A release that sees no holder left and removes the
+ * directory would delete a holder file a concurrent join wrote in between (the join lost: its
+ * job runs without the lock). With the guard, take, join, takeover and release on one lock run
+ * one at a time: each is a few file operations (milliseconds). The lock directory is built under
+ * a temporary name and renamed into place (while NAME is absent, under the guard), so a reader
+ * never sees a lock without its record. A guard left by a shell that died inside it (the trap
+ * removes it on exit and on HUP/INT/TERM; only SIGKILL or a crash leaves it) is broken after 30
+ * one-second waits: the operations it guards take milliseconds.
+ *
+ * Prints one marker line with the outcome (see remote-exec.ts's marker protocol):
+ *   taken | joined | held ID (then record.json on stdout) | released | left (other holders remain) |
+ *   notheld (our holder file is not there: the lock is gone or was taken over) | error WHAT
+ */
+
+const LOCK_SCRIPT = `set -u
+op=$1 name=$2 key=$3 token=$4 record=$5 old=$6 m1=$7 m2=$8
+umask 077
+base="$HOME/.ssh-fanout/locks"
+d="$base/$name"
+g="$base/.$name.guard"
+say() { printf '\\n%s%s %s\\n' "$m1" "$m2" "$*"; }
+held() { say held "$(cat "$d/id" 2>/dev/null)"; cat "$d/record.json" 2>/dev/null; }
+mkdir -p "$base" 2>/dev/null || { say error cannot create "$base"; exit 0; }
+n=0
+until mkdir "$g" 2>/dev/null; do
+  n=$((n + 1))
+  if [ $n -ge 30 ]; then rmdir "$g" 2>/dev/null; n=0; fi
+  sleep 1
+done
+trap 'rmdir "$g" 2>/dev/null' EXIT
+trap 'exit 1' HUP INT TERM
+create() {
+  t="$base/.$name.new.$token"
+  rm -rf "$t" && mkdir "$t" &&
+    printf '%s\\n' "$record" > "$t/record.json" && printf '%s\\n' "$key" > "$t/run" &&
+    printf '%s\\n' "$token" > "$t/id" && : > "$t/holder.$token" && mv "$t" "$d" ||
+    { rm -rf "$t"; say error cannot create "$d"; exit 0; }
+}
+case $op in
+take)
+  if [ ! -d "$d" ]; then create && say taken
+  elif [ "$(cat "$d/run" 2>/dev/null)" = "$key" ]; then
+    if : > "$d/holder.$token"; then say joined; else say error cannot write "$d/holder.$token"; fi
+  else held
+  fi ;;
+takeover)
+  if [ -d "$d" ] && [ "$(cat "$d/id" 2>/dev/null)" != "$old" ]; then held
+  else rm -rf "$d" && create && say taken
+  fi ;;
+release)
+  if [ ! -e "$d/holder.$token" ]; then say notheld
+  else
+    rm -f "$d/holder.$token"
+    if ls "$d" | grep '^holder\\.' >/dev/null; then say left
+    elif rm -rf "$d"; then say released
+    else say error cannot remove "$d"
+    fi
+  fi ;;
+esac
+exit 0
+`;
+/** The command for one operation. Every value is shell-quoted; the name is checked by the action (no `/`). */
+function lockCommand(op, a, marker) {
+    const args = [op, a.name, a.key, a.token, a.record, a.oldId].map(targets_env/* shellQuote */.ZL).join(' ');
+    return `/bin/sh -c ${(0,targets_env/* shellQuote */.ZL)(LOCK_SCRIPT)} ssh-fanout-lock ${args} ${marker.words}`;
+}
+/** The manual removal, for messages: the `ssh` command that removes the lock on its host. */
+function removalCommand(name, host) {
+    const at = host.host.includes(':') ? `[${host.host}]` : host.host;
+    return `ssh ${host.port === 22 ? '' : `-p ${host.port} `}${host.username}@${at} 'rm -rf ~/.ssh-fanout/locks/${name}'`;
+}
+
+;// CONCATENATED MODULE: ./lib/engine/lock/lock-host.js
+
+
+
+class LockHostError extends Error {
+}
+/** Logs in to the lock host; rejects with a LockHostError saying why not. */
+async function connectLockHost(opts) {
+    await opts.transport.ready().catch((err) => {
+        throw new LockHostError(err.message);
+    });
+    const login = new Login({
+        target: opts.target,
+        credentials: opts.credentials,
+        hostKeys: opts.hostKeys,
+        excludedHostKeyAlgorithms: [],
+        open: (signal) => opts.transport.open(opts.target, signal),
+        auth: { short: false, earlyAuth: false, knowsServerSoftware: false },
+    });
+    return new Promise((resolve, reject) => {
+        let settled = false;
+        const fail = (message) => {
+            if (settled)
+                return;
+            settled = true;
+            clearTimeout(timer);
+            opts.signal?.removeEventListener('abort', onAbort);
+            login.closeStream();
+            login.quiet();
+            login.client.destroy();
+            reject(new LockHostError(message));
+        };
+        const onAbort = () => fail('cancelled');
+        if (opts.signal?.aborted)
+            return onAbort();
+        opts.signal?.addEventListener('abort', onAbort, { once: true });
+        const stage = () => (login.stage === 'ready' ? STALLED_DURING.auth : STALLED_DURING[login.stage]);
+        const timer = setTimeout(() => fail(`connect timeout: not logged in within ${opts.connectTimeoutMs} ms (stalled during ${stage()})`), opts.connectTimeoutMs);
+        login.start({
+            failed: (err) => fail(err.message),
+            error: (err) => {
+                const c = classifyClientError(err, login);
+                if (c.cause === 'host key')
+                    return fail(`host key: ${c.message}`);
+                if (c.cause === 'authentication')
+                    return fail(login.auth.failureMessage());
+                fail(`${c.cause}: ${c.detail}`);
+            },
+            close: () => fail(`connection lost during ${stage()}`),
+            ready: () => {
+                settled = true;
+                clearTimeout(timer);
+                opts.signal?.removeEventListener('abort', onAbort);
+                login.quiet();
+                resolve(new LockHost(login.client));
+            },
+        });
+    });
+}
+/** An authenticated connection to the lock host. */
+class LockHost {
+    client;
+    constructor(client) {
+        this.client = client;
+    }
+    /** Runs one operation; rejects with a LockHostError when it could not run to its end. */
+    async run(op, args, signal) {
+        const r = await (0,remote_exec/* remoteExec */.y)(this.client, { command: (marker) => lockCommand(op, args, marker), signal, timeoutMs: 120_000 });
+        if (r.end === 'aborted')
+            throw new LockHostError('cancelled');
+        const line = r.lines.at(-1);
+        if (r.end !== 'exit' || line === undefined) {
+            throw new LockHostError(`the lock script did not finish (${r.end}${r.error ? `: ${r.error.message}` : ''}${r.stderr.trim() ? `; stderr: ${r.stderr.trim()}` : ''})`);
+        }
+        const [word, ...rest] = line.split(' ');
+        switch (word) {
+            case 'taken':
+            case 'joined':
+            case 'released':
+            case 'left':
+            case 'notheld':
+                return { kind: word };
+            case 'held':
+                return { kind: 'held', id: rest.join(' '), record: parseRecord(r.stdout) };
+            default:
+                throw new LockHostError(word === 'error' ? rest.join(' ') : `unexpected answer from the lock script: ${line}`);
+        }
+    }
+    close() {
+        this.client.end();
+    }
+}
+/** The record as the lock holds it, or null when it is not one (written by hand, cut short). */
+function parseRecord(text) {
+    try {
+        const r = JSON.parse(text);
+        if (typeof r !== 'object' || r === null || typeof r.runId !== 'string' || typeof r.time !== 'string')
+            return null;
+        return {
+            repository: String(r.repository ?? ''),
+            workflow: String(r.workflow ?? ''),
+            runId: r.runId,
+            attempt: Number(r.attempt ?? 1),
+            job: String(r.job ?? ''),
+            actor: String(r.actor ?? ''),
+            sha: String(r.sha ?? ''),
+            runUrl: String(r.runUrl ?? ''),
+            time: r.time,
+        };
+    }
+    catch {
+        return null;
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/action/lock-api.js
+/** "The API cannot answer" is any non-2xx status, a network error, or no answer within this long. */
+const API_TIMEOUT_MS = 5_000;
+async function holderRunState(record, token) {
+    if (token === '')
+        return { state: 'unknown', why: 'no github-token' };
+    const [owner, repo, ...more] = record.repository.split('/');
+    if (!owner || !repo || more.length > 0 || !/^\d+$/.test(record.runId))
+        return { state: 'unknown', why: 'the record names no repository and run' };
+    const { getOctokit } = await Promise.all(/* import() */[__nccwpck_require__.e(119), __nccwpck_require__.e(413)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2413));
+    // getOctokit's base URL is GITHUB_API_URL when set (GitHub Enterprise, and the tests' stand-in).
+    const octokit = getOctokit(token, { request: { retries: 0 } });
+    try {
+        const { data } = await octokit.request('GET /repos/{owner}/{repo}/actions/runs/{run_id}', {
+            owner,
+            repo,
+            run_id: Number(record.runId),
+            request: { signal: AbortSignal.timeout(API_TIMEOUT_MS) },
+        });
+        return { state: data.status === 'completed' ? 'completed' : 'running' };
+    }
+    catch (err) {
+        const status = err.status;
+        if (typeof status === 'number' && status > 0)
+            return { state: 'unknown', why: `the Actions API answered ${status}` };
+        const e = err;
+        return {
+            state: 'unknown',
+            why: e.name === 'TimeoutError' || /abort/i.test(e.message)
+                ? `no answer from the Actions API within ${API_TIMEOUT_MS / 1000} s`
+                : `the Actions API could not be reached (${e.message})`,
+        };
+    }
+}
+
+;// CONCATENATED MODULE: ./lib/action/lock.js
+/**
+ * The fleet lock, taken before any host runs anything (see README "Fleet lock"): take it, join
+ * it (another job of the same run and attempt holds it), wait for it (polling every 15 s up to
+ * lock-wait), take over a stale one, or refuse naming the holder. The post step (lock-post.ts)
+ * releases it; the state it needs is saved before each operation that can take the lock, so a
+ * step stopped at any point after that still has it released.
+ */
+
+
+
+
+
+
+
+/** Between two looks at a held lock. SSH_FANOUT_LOCK_POLL_MS overrides it: a test hook only, not documented for users. */
+const POLL_MS = Number(process.env.SSH_FANOUT_LOCK_POLL_MS) || 15_000;
+/** A record older than this is taken over when the API cannot say whether its run still runs (and lock-wait ran out). */
+const STALE_AFTER_MS = 6 * 3_600_000;
+/** The state post reads. */
+const LOCK_STATE = 'lock';
+/** The run's identity, from the runner's environment. */
+function ownRecord(env) {
+    const repository = env.GITHUB_REPOSITORY ?? '';
+    const runId = env.GITHUB_RUN_ID ?? '';
+    return {
+        repository,
+        workflow: env.GITHUB_WORKFLOW ?? '',
+        runId,
+        attempt: Number(env.GITHUB_RUN_ATTEMPT ?? '1') || 1,
+        job: env.GITHUB_JOB ?? '',
+        actor: env.GITHUB_ACTOR ?? '',
+        sha: env.GITHUB_SHA ?? '',
+        runUrl: `${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${repository}/actions/runs/${runId}`,
+        time: new Date().toISOString(),
+    };
+}
+/** `octo/app run 123 (deploy, alice, sha 0123abc) since 14:02 UTC`. */
+function describeHolder(r) {
+    if (!r)
+        return 'an unknown holder (its record cannot be read)';
+    const t = new Date(r.time);
+    const hhmm = Number.isNaN(t.getTime()) ? r.time : t.toISOString().slice(11, 16);
+    const day = Number.isNaN(t.getTime()) || t.toISOString().slice(0, 10) === new Date().toISOString().slice(0, 10) ? '' : `${t.toISOString().slice(0, 10)} `;
+    const attempt = r.attempt > 1 ? ` attempt ${r.attempt}` : '';
+    const what = [r.job, r.actor, r.sha ? `sha ${r.sha.slice(0, 7)}` : ''].filter(Boolean).join(', ');
+    return `${r.repository} run ${r.runId}${attempt}${what ? ` (${what})` : ''} since ${day}${hhmm} UTC`;
+}
+/** Takes the lock; false when it was refused (the step has failed, naming the holder) or the step was cancelled while waiting. */
+async function takeLock(o) {
+    const lock = o.settings.lock;
+    const s = o.settings;
+    const mine = ownRecord(process.env);
+    const key = `${mine.repository}/${mine.runId}/${mine.attempt}`;
+    const args = { name: lock.name, key, token: (0,external_node_crypto_.randomBytes)(16).toString('hex'), record: JSON.stringify(mine), oldId: '' };
+    const state = { name: lock.name, token: args.token, host: lock.host.label, removal: removalCommand(lock.name, lock.host) };
+    const what = `lock ${lock.name} on ${lock.host.label}`;
+    let host;
+    try {
+        host = await connectLockHost({
+            target: lock.host,
+            credentials: lock.host.inventory?.credentials ? { ...s.credentials, ...lock.host.inventory.credentials } : s.credentials,
+            hostKeys: o.hostKeys,
+            transport: o.bastions.transportFor(lock.host),
+            connectTimeoutMs: s.connectTimeoutMs,
+            signal: o.signal,
         });
     }
-}
-/** What an annotation says a failed host ended with. */
-function failureWhy(r) {
-    if (r.status === 'unhealthy')
-        return unhealthyWhy(r);
-    if (r.status !== 'failed')
-        return r.error ?? r.status;
-    const how = r.signal ? `killed by ${r.signal}` : `exit code ${r.exitCode}`;
-    // A preflight failure's exit code is the preflight-command's, not the command's.
-    return r.preflight === 'failed' ? `preflight-command ${how}` : how;
-}
-/** `health check failed 12 attempts (last exit code 7)`, or the soak check after batch-pause when that failed. */
-function unhealthyWhy(r) {
-    const c = r.check;
-    if (c === null)
-        return r.error ?? 'health check failed';
-    const exit = c.exitCode === null ? 'no exit code' : `exit code ${c.exitCode}`;
-    if (c.soak === 'failed')
-        return `soak check after batch-pause failed (${exit}); the health check had passed on attempt ${c.attempts}/${c.planned}`;
-    return `health check failed ${c.attempts} ${c.attempts === 1 ? 'attempt' : 'attempts'} (${c.exitCode === null ? exit : `last ${exit}`})`;
-}
-
-;// CONCATENATED MODULE: ./lib/engine/targets/nodeset.js
-/**
- * Host-list folding in the style of ClusterShell (`nodeset -f`, `clush -b`):
- * `web01, web02, web03, db1` becomes `web[01-03],db1`. The result uses the range
- * syntax of the `hosts` input, so `expandRanges` (hosts.ts) on each comma-separated
- * item gives back exactly the labels folded, each once.
- *
- * Choices:
- * - Labels are a set: duplicates are folded once.
- * - Only the digit runs of the host part fold; a `user@` prefix and a `:port` suffix are kept as written
- *   (`web[1-2]:2222`), IPv6 addresses (bare or `[v6]:port`) are kept unfolded, and so is
- *   any label holding `[`, `]`, `,` or whitespace (no host label does). Digit runs longer
- *   than 15 digits are kept as text (beyond exact integers).
- * - Zero padding follows the range syntax: a range is written with the width of its first
- *   number, padded only when that number has a leading zero. `web09,web10` → `web[09-10]`,
- *   `web9,web10` → `web[9-10]`, and numbers of different padding that cannot share one
- *   width stay apart: `web9,web010` → `web[9,010]`, `web01,web001` → `web[01,001]`.
- * - Labels that differ in one numeric field fold on it (`rack1-node[01-04]`); sets that are
- *   full products fold on several fields (`rack[1-2]-node[01-04]`). Folding is greedy, the
- *   last field first; any result is exact, not always the shortest.
- * - Order: items appear in the order of their first label in the input; numbers inside
- *   brackets ascend.
- */
-/** Longest digit run folded as a number: 15 digits stay below 2^53. */
-const MAX_DIGITS = 15;
-/** The labels as a compact comma-separated list; '' for none. */
-function foldHosts(labels) {
-    const items = [];
-    const byTemplate = new Map();
-    for (const [first, label] of [...new Set(labels)].entries()) {
-        const shape = shapeOf(label);
-        if (shape === null) {
-            items.push({ text: label, first });
-            continue;
+    catch (err) {
+        return refuse(o, `${what}: the lock host could not be reached (${err.message}); no host was contacted`);
+    }
+    const deadline = Date.now() + lock.waitMs;
+    let waitingSaid = false;
+    try {
+        for (;;) {
+            const outcome = await lock_attempt(host, 'take', args, state, o.signal);
+            if (outcome.kind !== 'held')
+                return taken(o, what, outcome);
+            const holder = describeHolder(outcome.record);
+            const last = Date.now() >= deadline;
+            const stale = await staleness(outcome.record, mine, lock.githubToken, last);
+            if (stale) {
+                core/* warning */.$e((0,remote_text/* inert */.tJ)(`${what} was held by ${holder}, ${stale}: taking it over`));
+                const over = await lock_attempt(host, 'takeover', { ...args, oldId: outcome.id }, state, o.signal);
+                if (over.kind !== 'held')
+                    return taken(o, what, over);
+                continue; // another run took it in between: look again
+            }
+            if (last) {
+                const remove = `if that run is no longer deploying, remove the lock by hand: ${removalCommand(lock.name, lock.host)}`;
+                const waited = lock.waitMs > 0 ? ` after waiting ${(0,format/* formatSeconds */.X)(lock.waitMs)}` : '';
+                return refuse(o, `lock ${lock.name} is held by ${holder}: refused${waited} (lock-wait ${(0,format/* formatSeconds */.X)(lock.waitMs)}); ${remove}`);
+            }
+            if (!waitingSaid) {
+                waitingSaid = true;
+                const line = `lock ${lock.name} is held by ${holder}: waiting up to ${(0,format/* formatSeconds */.X)(deadline - Date.now())}`;
+                o.note(`ssh-fanout: ${line}`);
+                await core/* summary */.z.addRaw(`<p>${escapeHtml(line)}</p>\n`).write();
+            }
+            if (!(await pause(Math.min(POLL_MS, Math.max(0, deadline - Date.now())), o.signal)))
+                return false;
         }
-        const key = JSON.stringify(shape.texts);
-        const template = byTemplate.get(key) ?? { texts: shape.texts, folds: [] };
-        byTemplate.set(key, template);
-        template.folds.push({ sets: shape.fields.map((f) => [f]), first });
     }
-    for (const { texts, folds } of byTemplate.values()) {
-        for (const fold of foldAll(folds, texts.length - 1))
-            items.push({ text: render(texts, fold.sets), first: fold.first });
+    catch (err) {
+        if (o.signal.aborted)
+            return false;
+        return refuse(o, `${what}: ${err.message}; no host was contacted`);
     }
-    return items
-        .sort((a, b) => a.first - b.first)
-        .map((item) => item.text)
-        .join(',');
+    finally {
+        host.close();
+    }
 }
-/** The label cut into texts and numeric fields, or null when it is kept as written. */
-function shapeOf(label) {
-    // A `user@` before the host (several users on one host) is kept as written: ranges are for host names only.
-    const match = /^((?:[^\s,[\]]*@)?)([^\s,[\]:@]+)(:\d+)?$/.exec(label);
-    if (match === null)
+/** One operation that can take the lock: the state is saved before it (post releases what it may have taken) and cleared when it did not. */
+async function lock_attempt(host, op, args, state, signal) {
+    core/* saveState */.LZ(LOCK_STATE, JSON.stringify(state));
+    const outcome = await host.run(op, args, signal);
+    if (outcome.kind === 'held')
+        core/* saveState */.LZ(LOCK_STATE, '');
+    return outcome;
+}
+/** Why the holder is stale (a phrase), or null while it may still be running. */
+async function staleness(record, mine, token, last) {
+    if (!record)
         return null;
-    const [, user, host, port = ''] = match;
-    const texts = [user];
-    const fields = [];
-    host.split(/(\d+)/).forEach((part, i) => {
-        if (i % 2 === 1 && part.length <= MAX_DIGITS) {
-            fields.push(part);
-            texts.push('');
-        }
-        else {
-            texts[texts.length - 1] += part;
-        }
-    });
-    texts[texts.length - 1] += port;
-    return { texts, fields };
+    // A re-run starts once the earlier attempt ended: its holders are gone, without asking the API.
+    if (record.repository === mine.repository && record.runId === mine.runId && record.attempt < mine.attempt)
+        return `an earlier attempt of this run`;
+    const run = await holderRunState(record, token);
+    if (run.state === 'completed')
+        return 'whose run has completed';
+    if (run.state !== 'unknown' || !last)
+        return null;
+    const age = Date.now() - new Date(record.time).getTime();
+    return age > STALE_AFTER_MS ? `taken ${(0,format/* formatSeconds */.X)(age)} ago (${run.why}, and the record is older than 6 h)` : null;
 }
-/** Merges folds that agree on every field but one, field by field from the last, until nothing merges. */
-function foldAll(folds, dims) {
-    let current = folds;
-    for (let changed = dims > 0; changed;) {
-        changed = false;
-        for (let d = dims - 1; d >= 0; d--) {
-            const merged = mergeAlong(current, d);
-            if (merged.length < current.length)
-                changed = true;
-            current = merged;
-        }
-    }
-    return current;
+function taken(o, what, outcome) {
+    o.note(`ssh-fanout: ${what} ${outcome.kind === 'joined' ? 'joined (another job of this run holds it too)' : 'taken'}; the post step releases it`);
+    return true;
 }
-/** Folds whose sets are equal except in field `d` become one fold with the union in `d` (the parts are disjoint). */
-function mergeAlong(folds, d) {
-    const groups = new Map();
-    for (const fold of folds) {
-        const key = fold.sets.map((set, i) => (i === d ? '*' : set.join(','))).join('/');
-        const group = groups.get(key);
-        if (group === undefined)
-            groups.set(key, { base: fold, parts: [fold.sets[d]] });
-        else {
-            group.parts.push(fold.sets[d]);
-            group.base = { sets: group.base.sets, first: Math.min(group.base.first, fold.first) };
-        }
-    }
-    return [...groups.values()].map(({ base, parts }) => {
-        if (parts.length === 1)
-            return base;
-        const sets = [...base.sets];
-        sets[d] = sortFields(parts.flat());
-        return { sets, first: base.first };
+async function refuse(o, message) {
+    if (o.signal.aborted)
+        return false;
+    core/* setFailed */.C1((0,remote_text/* inert */.tJ)(message));
+    await core/* summary */.z.addRaw(`<p>${escapeHtml(message)}</p>\n`).write();
+    return false;
+}
+/** Waits `ms`; false when the step was cancelled first (at once: no host is touched after that). */
+function pause(ms, signal) {
+    return new Promise((resolve) => {
+        if (signal.aborted)
+            return resolve(false);
+        const timer = setTimeout(() => {
+            signal.removeEventListener('abort', onAbort);
+            resolve(true);
+        }, ms);
+        const onAbort = () => {
+            clearTimeout(timer);
+            resolve(false);
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
     });
 }
-function render(texts, sets) {
-    return sets.reduce((out, set, i) => out + (set.length === 1 ? set[0] : `[${rangeList(set)}]`) + texts[i + 1], texts[0]);
-}
-/** By value, then shorter (less padded) first. */
-function sortFields(fields) {
-    return fields.sort((a, b) => Number(a) - Number(b) || a.length - b.length);
-}
-/**
- * `01,02,03,07,9` → `01-03,07,9`. Each range starts at its smallest unused number and runs
- * on while the next value, written with the range's width, is in the set.
- */
-function rangeList(sorted) {
-    const left = new Set(sorted);
-    const items = [];
-    for (const start of sorted) {
-        if (!left.delete(start))
-            continue;
-        const width = padWidth(start);
-        let end = Number(start);
-        while (left.delete(nodeset_pad(end + 1, width)))
-            end++;
-        items.push(end === Number(start) ? start : `${start}-${nodeset_pad(end, width)}`);
-    }
-    return items.join(',');
-}
-/** The width `expandRanges` gives a range starting with this text: its length when it has a leading zero, else 1. */
-function padWidth(text) {
-    return text.length > 1 && text.startsWith('0') ? text.length : 1;
-}
-function nodeset_pad(value, width) {
-    return String(value).padStart(width, '0');
-}
-
-;// CONCATENATED MODULE: ./lib/action/results/gather.js
-/** Items with equal keys in one group; groups in order of their first item, items in input order. */
-function gatherRows(items, key) {
-    const groups = new Map();
-    for (const item of items) {
-        const k = key(item);
-        const group = groups.get(k);
-        if (group === undefined)
-            groups.set(k, [item]);
-        else
-            group.push(item);
-    }
-    return [...groups].map(([k, members]) => ({ key: k, items: members }));
-}
-/**
- * A key equal for two results exactly when all these parts are equal: the JSON of the
- * tuple, so no separator inside a line, and no split of lines, can make two differ-
- * ent results collide (`['a,b']` vs `['a', 'b']`, null vs 'null', 0 vs '0').
- */
-function gatherKey(status, exitCode, signal, tailLines, error) {
-    return JSON.stringify([status, exitCode, signal, tailLines, error]);
-}
-
-;// CONCATENATED MODULE: ./lib/action/results/summary.js
-
-
-
-
-
-
-
-/** GitHub's job summary limit is 1 MiB per step; leave room for the header and the closing notes. */
-const SUMMARY_BUDGET = 900 * 1024;
-const STATUS_ORDER = ['error', 'timeout', 'failed', 'unhealthy', 'cancelled', 'skipped', 'success'];
-const CELL_CHARS = 2000;
-/**
- * Escapes text for HTML exactly as the runner XML-escapes a secret (.NET SecurityElement.Escape:
- * `&amp; &lt; &gt; &quot; &apos;`), so that the runner, which masks a secret's raw and
- * XML-escaped forms, still finds a secret here.
- */
 function escapeHtml(text) {
-    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
-}
-/**
- * Text for the summary: escaped, and on one source line (line breaks as `&#10;`). The summary is
- * one HTML block, which a blank line would end: GitHub would then read the rest as Markdown, and
- * a host's output could add links, images and headings.
- */
-function htmlText(text) {
-    return escapeHtml(text).replace(/\r\n|\r|\n/g, '&#10;');
-}
-/** Removes ANSI escape sequences (colours, cursor movement) and other control characters. */
-function stripAnsi(text) {
-    // CSI (colours, cursor), OSC (titles, links), then any other escape: nF (ESC ( B), Fp (ESC 7), Fe, Fs.
-    // eslint-disable-next-line no-control-regex -- matching control characters is the point
-    const escapes = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[ -/]*[0-~]/g;
-    // eslint-disable-next-line no-control-regex -- as above
-    const controls = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
-    return text.replace(escapes, '').replace(controls, '');
-}
-/** The run's repository, commit and link, from the workflow context (when the runner provides it). */
-function contextLine(env = process.env) {
-    // Read from the runner's variables, as @actions/github's context does (without loading Octokit).
-    const repo = env.GITHUB_REPOSITORY;
-    if (!repo)
-        return '';
-    const { GITHUB_SHA: sha, GITHUB_RUN_ID: runId, GITHUB_WORKFLOW: workflow, GITHUB_JOB: job } = env;
-    const server = env.GITHUB_SERVER_URL || 'https://github.com';
-    const at = sha ? ` at <code>${htmlText(sha.slice(0, 12))}</code>` : '';
-    const link = runId ? `, <a href="${htmlText(`${server}/${repo}/actions/runs/${runId}`)}">run ${htmlText(runId)}</a>` : '';
-    const where = workflow ? ` (${htmlText(workflow)}` + (job ? ` / ${htmlText(job)})` : ')') : '';
-    return `<p>${htmlText(repo)}${at}${where}${link}</p>\n`;
-}
-/** Error, health check and last output lines; secrets are masked before the cut, so no part of one is left. */
-function detailCell(group, lines, secrets) {
-    const [r] = group;
-    const parts = [];
-    if (r.error && r.status !== 'success')
-        parts.push(`<strong>${htmlText(stripAnsi(maskSecrets(r.error, secrets)))}</strong>`);
-    const check = checkText(group);
-    // An unhealthy host's error says how its check failed already; beside another error, the check is a plain second line.
-    const saidAlready = r.status === 'unhealthy' && r.check?.soak !== 'failed';
-    if (check && parts.length > 0 && !saidAlready)
-        parts.push(`<br>${htmlText(check.text)}`);
-    else if (check && parts.length === 0)
-        parts.push(check.passed ? htmlText(check.text) : `<strong>${htmlText(check.text)}</strong>`);
-    const tail = r.tail.slice(-lines).map(stripAnsi);
-    if (tail.length > 0) {
-        let text = maskSecrets(tail.join('\n'), secrets);
-        if (text.length > CELL_CHARS)
-            text = `…${text.slice(-CELL_CHARS)}`;
-        parts.push(`<pre>${htmlText(text)}</pre>`);
-    }
-    return parts.join('');
-}
-/**
- * The health check in a few words: `health check passed on attempt 3/12`, `health check failed
- * 12 attempts (exit 7)`, the soak check after it. A row's hosts agree on all but the attempts
- * (see gatherResults), which show as a range over them, as durations do.
- */
-function checkText(group) {
-    const [{ check, status }] = group;
-    if (check === null)
-        return null;
-    const attempts = group.map((h) => h.check?.attempts ?? 0);
-    const [min, max] = [Math.min(...attempts), Math.max(...attempts)];
-    const exit = check.exitCode === null ? 'no exit code' : `exit ${check.exitCode}`;
-    const on = min === max ? `attempt ${min}/${check.planned}` : `attempts ${min}–${max} of ${check.planned}`;
-    if (check.soak === 'failed')
-        return { text: `health check passed on ${on}; soak check failed (${exit})`, passed: false };
-    if (check.exitCode === 0)
-        return { text: `health check passed on ${on}${check.soak === 'ok' ? '; soak check passed' : ''}`, passed: true };
-    const count = min === max ? `${min} ${min === 1 ? 'attempt' : 'attempts'}` : `${min}–${max} attempts`;
-    // Not unhealthy: the host ended otherwise (connection lost, cancelled) before the check's verdict.
-    return { text: `health check ${status === 'unhealthy' ? 'failed' : 'stopped after'} ${count} (${exit})`, passed: false };
-}
-/** How the rollback ended: `success`, `failed (exit 3)`, `error: <why>`; empty when none ran. */
-function rollbackCell(r, secrets) {
-    const rb = r.rollback;
-    if (rb === null)
-        return '';
-    if (rb.error !== null)
-        return htmlText(stripAnsi(maskSecrets(`${rb.status}: ${rb.error}`, secrets)).slice(0, CELL_CHARS));
-    return rb.status === 'failed' && rb.exitCode !== null ? `failed (exit ${rb.exitCode})` : rb.status;
-}
-function exitCell(r) {
-    if (r.signal)
-        return htmlText(r.signal);
-    return r.exitCode === null ? '' : String(r.exitCode);
-}
-/**
- * Hosts whose results look the same (batch, status, exit code or signal, output tail, error,
- * how the rollback ended, the health check's outcome but not its attempts) share a row.
- */
-function gatherResults(sorted) {
-    const key = (r) => JSON.stringify([
-        r.batch,
-        gatherKey(r.status, r.exitCode, r.signal, r.tail, r.error),
-        r.rollback && [r.rollback.status, r.rollback.exitCode, r.rollback.error],
-        r.check && [r.check.planned, r.check.exitCode, r.check.soak],
-    ]);
-    return gatherRows(sorted, key).map((g) => g.items);
-}
-/** One row for a group of alike hosts: their names folded (`web[01-37].example.com`), the count when more than one. */
-function row(group, lines, secrets, cols) {
-    const [r] = group;
-    const names = `<code>${htmlText(foldHosts(group.map((h) => h.target.label)))}</code>${group.length > 1 ? ` (${group.length} hosts)` : ''}`;
-    const cells = [
-        ...(cols.batches ? [r.batch === null ? '' : String(r.batch)] : []),
-        names,
-        r.status,
-        exitCell(r),
-        r.status === 'skipped' ? '' : durationCell(group),
-        ...(cols.rollbacks ? [rollbackCell(r, secrets)] : []),
-        detailCell(group, lines, secrets),
-    ];
-    return `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>\n`;
-}
-/** One host's duration, or the range over a group. */
-function durationCell(group) {
-    const ms = group.map((h) => h.durationMs);
-    const [min, max] = [Math.min(...ms), Math.max(...ms)];
-    return min === max ? formatSeconds(min) : `${formatSeconds(min)} – ${formatSeconds(max)}`;
-}
-/** Failures first (errors, timeouts, failed, unhealthy, cancelled), then skipped, then successes; host order within each. */
-function sortForSummary(results) {
-    return results
-        .map((r, i) => ({ r, i }))
-        .sort((a, b) => STATUS_ORDER.indexOf(a.r.status) - STATUS_ORDER.indexOf(b.r.status) || a.i - b.i)
-        .map(({ r }) => r);
-}
-/** What the outputs could not carry, said in the summary. */
-function trimNotes(opts) {
-    const notes = [];
-    const limit = "to stay under GitHub's 1 MB output limit";
-    if (opts.tailLines < TAIL_LINES)
-        notes.push(`The <code>output</code> field of the <code>results</code> output keeps only the last ${opts.tailLines} lines per host, ${limit}.`);
-    if (opts.errorsShortened)
-        notes.push('The <code>error</code> field of the <code>results</code> output is shortened too, for the same reason.');
-    if (opts.droppedFields?.length)
-        notes.push(`The <code>results</code> output leaves out these fields of every entry, ${limit}: ${opts.droppedFields.map((f) => `<code>${f}</code>`).join(', ')}.`);
-    if (opts.hostsLeftOut)
-        notes.push(`<strong>The <code>results</code> output is incomplete</strong>: it leaves out the last ${countHosts(opts.hostsLeftOut)}, ${limit}.`);
-    if (opts.listsCut?.length)
-        notes.push(`<strong>The ${andList(opts.listsCut.map((o) => `<code>${o}</code>`))} output ${opts.listsCut.length > 1 ? 'lists are' : 'list is'} incomplete</strong>: ${limit}, ${opts.listsCut.length > 1 ? 'they name' : 'it names'} only the first hosts; the counts are exact.`);
-    if (opts.resultsFile)
-        notes.push(`Every host's full entry is in <code>${htmlText(opts.resultsFile)}</code> (the <code>results-file</code> output).`);
-    return notes;
-}
-/** `a`, `a and b`, `a, b and c`. */
-function andList(items) {
-    return items.length > 1 ? `${items.slice(0, -1).join(', ')} and ${items.at(-1)}` : items.join('');
-}
-/** The preflight and rollback lines, when they ran. */
-function safetyLines(run, secrets) {
-    let html = '';
-    const p = run.preflight;
-    if (p) {
-        const halted = p.halted ? `; ${p.failed} failed, more than max-failures allows, so no host ran the command` : '';
-        html += `<p>preflight: ${p.passed} of ${countHosts(p.hosts)} passed in ${formatSeconds(p.durationMs)}${halted}</p>\n`;
-    }
-    const rb = run.rollback;
-    if (rb) {
-        const took = rb.hosts > 0 ? ` in ${formatSeconds(rb.durationMs)}` : '';
-        html += `<p>${htmlText(rollbackLine(rb))}${took}; the rollout halted: ${htmlText(stripAnsi(maskSecrets(rb.reason, secrets)))}</p>\n`;
-    }
-    return html;
-}
-/** The job summary as HTML: verdict, counts, context and the results table, kept under the 1 MiB limit. */
-function buildSummary(run, verdict, opts) {
-    const secrets = opts.secrets ?? [];
-    const icon = verdict.failed ? '❌' : run.failures > 0 ? '⚠️' : '✅';
-    const counts = STATUS_ORDER.map((s) => [s, run.results.filter((r) => r.status === s).length])
-        .filter(([, n]) => n > 0)
-        .map(([s, n]) => `${n} ${s}`)
-        .join(' · ');
-    const shard = opts.shard ? ` · ${htmlText(opts.shard)}` : '';
-    let html = `<h2>${icon} ssh-fanout</h2>\n<p><strong>${htmlText(verdict.message)}</strong></p>\n<p>${counts}${shard}</p>\n${safetyLines(run, secrets)}${contextLine()}`;
-    const notes = trimNotes(opts);
-    if (opts.hostKeysShown)
-        notes.push("strict-host-key-checking is off: host keys were accepted without checking. Each host's key fingerprint is in its log group; pin them with <code>fingerprints</code>.");
-    const cols = { batches: run.results.some((r) => r.batch !== null), rollbacks: run.results.some((r) => r.rollback !== null) };
-    const header = `<table>\n<tr>${cols.batches ? '<th>Batch</th>' : ''}<th>Host</th><th>Status</th><th>Exit</th><th>Duration</th>` +
-        `${cols.rollbacks ? '<th>Rollback</th>' : ''}<th>Error / last output</th></tr>\n`;
-    const groups = gatherResults(sortForSummary(run.results));
-    // Fewer output lines per row for big fleets, so the table fits.
-    let lines = TAIL_LINES;
-    let rows = groups.map((g) => row(g, lines, secrets, cols));
-    while (lines > 1 && size(rows) + html.length > SUMMARY_BUDGET) {
-        lines = Math.max(1, Math.floor(lines / 2));
-        rows = groups.map((g) => row(g, isFailure(g[0].status) ? lines : Math.min(lines, 1), secrets, cols));
-    }
-    let used = html.length + header.length;
-    let shown = 0;
-    for (const r of rows) {
-        if (used + Buffer.byteLength(r) > SUMMARY_BUDGET)
-            break;
-        used += Buffer.byteLength(r);
-        shown += 1;
-    }
-    // No table for a run of no hosts (an empty shard): the verdict says so.
-    if (groups.length > 0)
-        html += header + rows.slice(0, shown).join('') + '</table>\n';
-    const hidden = groups.slice(shown).reduce((n, g) => n + g.length, 0);
-    if (hidden > 0) {
-        // When the results output left hosts out too, only the results file has them all.
-        const everyHost = opts.hostsLeftOut
-            ? `the file named by the <code>results-file</code> output${opts.resultsFile ? ` (<code>${htmlText(opts.resultsFile)}</code>)` : ''} lists every host`
-            : 'the <code>results</code> output lists every host';
-        notes.push(`${countHosts(hidden, 'more')} ${hidden === 1 ? 'is' : 'are'} not shown, to stay under GitHub's 1 MiB summary limit; ${everyHost}.`);
-    }
-    if (lines < TAIL_LINES)
-        notes.push(`Rows show at most the last ${lines} output lines, to fit the summary.`);
-    for (const n of notes)
-        html += `<p>${n}</p>\n`;
-    return html;
-}
-function size(rows) {
-    return rows.reduce((n, r) => n + Buffer.byteLength(r), 0);
-}
-/** Writes the job summary when the runner provides a summary file. */
-async function writeSummary(run, v, extra) {
-    if (!process.env.GITHUB_STEP_SUMMARY) {
-        core/* info */.pq('ssh-fanout: GITHUB_STEP_SUMMARY is not set, so no job summary was written');
-        return;
-    }
-    await core/* summary */.z.addRaw(buildSummary(run, v, extra), true).write();
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 ;// CONCATENATED MODULE: ./lib/action/run.js
@@ -43591,28 +44282,36 @@ async function writeSummary(run, v, extra) {
 
 
 
+
+
+
 /** Runs the action. Returns true when the step succeeds. Throws InputError for bad inputs, before any host is contacted. */
 async function run(read) {
+    const startedAt = new Date();
     const secrets = secretValues(read);
     for (const secret of secrets)
         core/* setSecret */.Pq(secret);
+    // report-from merges earlier jobs' log-dir files and contacts no host (report/report.ts).
+    const report = readReportInputs(read);
+    if (report)
+        return (await Promise.all(/* import() */[__nccwpck_require__.e(71), __nccwpck_require__.e(104)]).then(__nccwpck_require__.bind(__nccwpck_require__, 104))).runReport(report, secrets);
     const settings = getSettings(read);
     // Keys and passwords the inventory names, read from the environment: masked before anything else is printed.
     for (const secret of settings.inventorySecrets)
         core/* setSecret */.Pq(secret);
     secrets.push(...settings.inventorySecrets);
     if (settings.inventoryWarning)
-        core/* warning */.$e(inert(settings.inventoryWarning));
+        core/* warning */.$e((0,remote_text/* inert */.tJ)(settings.inventoryWarning));
     // One annotation for all of them: GitHub shows at most 10 warnings per step.
     const khWarnings = settings.knownHosts?.warnings ?? [];
     if (khWarnings.length > 0)
-        core/* warning */.$e(inert(`known-hosts: ${khWarnings.join('; ')}`));
+        core/* warning */.$e((0,remote_text/* inert */.tJ)(`known-hosts: ${khWarnings.join('; ')}`));
     const logDir = settings.logDir ? new LogDir(settings.logDir, secrets) : null;
     try {
         logDir?.create();
     }
     catch (err) {
-        throw new InputError('log-dir', err.message);
+        throw new input_error/* InputError */.d('log-dir', err.message);
     }
     logDir?.nameFiles(settings.targets);
     const packed = settings.upload ? await packUpload(settings) : null;
@@ -43637,6 +44336,12 @@ async function run(read) {
     }
     let result;
     try {
+        // Before any host runs anything (preflight included); a step that does not get the lock changes no host.
+        const locked = !settings.lock || (await takeLock({ settings, bastions, hostKeys, signal: cancel.signal, note: (l) => reporter.note(l) }));
+        if (!locked) {
+            await reporter.idle();
+            return false;
+        }
         result = await fanout({
             targets: settings.targets,
             concurrency: settings.concurrency,
@@ -43679,53 +44384,57 @@ async function run(read) {
     await reporter.idle();
     bastions.annotateUnavailable(result);
     if (logDir)
-        writeLogDir(logDir, result, secrets, (line) => reporter.note(line));
+        writeLogDir(logDir, result, secrets, (line) => reporter.note(line), runFacts(settings, startedAt));
     await reporter.idle();
     return finish(result, settings, secrets);
 }
 /** results.json beside the host logs, and one line saying where they are (or what could not be written). */
-function writeLogDir(logDir, result, secrets, note) {
-    logDir.writeResults(fullResultsJson(result.results, secrets));
-    const written = result.results.length + 1 - logDir.failures.length;
-    note(`ssh-fanout: log-dir: ${written} files (a log per host, and results.json) written to ${logDir.path}`);
+function writeLogDir(logDir, result, secrets, note, facts) {
+    logDir.writeResults((0,outputs/* fullResultsJson */.Ub)(result.results, secrets));
+    logDir.writeRun(`${JSON.stringify(runRecord(result.results, facts), null, 2)}\n`);
+    const written = result.results.length + 2 - logDir.failures.length;
+    note(`ssh-fanout: log-dir: ${written} files (a log per host, results.json and run.json) written to ${logDir.path}`);
     if (logDir.failures.length > 0) {
         const shown = logDir.failures.slice(0, 5).join('; ');
-        core/* warning */.$e(inert(`log-dir: ${logDir.failures.length} files could not be written: ${shown}${logDir.failures.length > 5 ? '; …' : ''}`));
+        core/* warning */.$e((0,remote_text/* inert */.tJ)(`log-dir: ${logDir.failures.length} files could not be written: ${shown}${logDir.failures.length > 5 ? '; …' : ''}`));
     }
+}
+function runFacts(s, startedAt) {
+    return { shard: s.shard, totalHosts: s.totalHosts, inventory: s.select !== null, startedAt, endedAt: new Date() };
 }
 /** Matches and packs the upload patterns once, before any host is contacted; a pattern problem is an input error. */
 async function packUpload(settings) {
     // Loaded only when there is something to upload: @actions/glob (minimatch) and tar-stream, which start-up need not compile.
     const { packUploads, UploadInputError } = await Promise.all(/* import() */[__nccwpck_require__.e(71), __nccwpck_require__.e(695)]).then(__nccwpck_require__.bind(__nccwpck_require__, 9695));
     try {
-        return await packUploads(settings.upload.patterns, settings.workspace, process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)());
+        return await packUploads(settings.upload.patterns, settings.workspace, process.env.RUNNER_TEMP || (0,external_node_os_.tmpdir)());
     }
     catch (err) {
         if (err instanceof UploadInputError)
-            throw new InputError('upload', err.message);
+            throw new input_error/* InputError */.d('upload', err.message);
         throw err;
     }
 }
 /** Batch sizes in host order: batch-size over the hosts, or within each group with batch-by: group; undefined: one pool. */
 function planRollout(s) {
     if (!s.batchGroups)
-        return s.batchSize ? planBatches(s.batchSize, s.targets.length) : undefined;
+        return s.batchSize ? (0,targets_rollout/* planBatches */.un)(s.batchSize, s.targets.length) : undefined;
     const sizes = [];
     for (let i = 0; i < s.batchGroups.length;) {
         let n = 0;
         while (i + n < s.batchGroups.length && s.batchGroups[i + n] === s.batchGroups[i])
             n += 1;
-        sizes.push(...(s.batchSize ? planBatches(s.batchSize, n) : [n]));
+        sizes.push(...(s.batchSize ? (0,targets_rollout/* planBatches */.un)(s.batchSize, n) : [n]));
         i += n;
     }
     return sizes.length > 0 ? sizes : undefined;
 }
 /** The log's first line: hosts (and which shard of how many), concurrency, batches, bastion, limits. */
 function startLine(s, batches) {
-    const timeout = s.commandTimeoutMs > 0 ? formatSeconds(s.commandTimeoutMs) : 'none';
-    const shard = s.shard ? ` (${describeShard(s.shard, s.totalHosts)})` : '';
+    const timeout = s.commandTimeoutMs > 0 ? (0,format/* formatSeconds */.X)(s.commandTimeoutMs) : 'none';
+    const shard = s.shard ? ` (${(0,targets_rollout/* describeShard */.y0)(s.shard, s.totalHosts)})` : '';
     const rollout = batches
-        ? `, in ${batches.length} batches of ${batches.join(', ')}${s.batchPauseMs > 0 ? ` with ${formatSeconds(s.batchPauseMs)} between them` : ''}`
+        ? `, in ${batches.length} batches of ${batches.join(', ')}${s.batchPauseMs > 0 ? ` with ${(0,format/* formatSeconds */.X)(s.batchPauseMs)} between them` : ''}`
         : '';
     const bastions = [...s.bastions.values()].map((b) => b.label);
     const via = s.jumpHost
@@ -43737,7 +44446,7 @@ function startLine(s, batches) {
     const empty = emptyShard(s);
     if (empty)
         return `ssh-fanout: ${empty}: nothing to run`;
-    return `ssh-fanout: running on ${countHosts(s.targets.length)}${from}${shard}, ${Math.min(s.concurrency, s.targets.length)} at a time${rollout}${via} (command-timeout ${timeout}, fail-fast ${s.failFast ? 'on' : 'off'})`;
+    return `ssh-fanout: running on ${(0,format/* countHosts */.n)(s.targets.length)}${from}${shard}, ${Math.min(s.concurrency, s.targets.length)} at a time${rollout}${via} (command-timeout ${timeout}, fail-fast ${s.failFast ? 'on' : 'off'})`;
 }
 /** `shard 6/8 has no hosts (the list has 5)` when this job's shard is empty (more shards than hosts), else null. */
 function emptyShard(s) {
@@ -43746,15 +44455,15 @@ function emptyShard(s) {
 async function finish(result, settings, secrets) {
     if (!settings.strictHostKeyChecking)
         await printHostKeys(result);
-    const v = verdict(result, settings.maxFailures, emptyShard(settings) ?? undefined);
-    const trimmed = setOutputs(result.results, secrets);
+    const v = (0,verdict/* verdict */.WJ)(result, settings.maxFailures, emptyShard(settings) ?? undefined);
+    const trimmed = (0,outputs/* setOutputs */.n0)(result.results, secrets);
     if (trimmed.hostsLeftOut > 0 || trimmed.listsCut.length > 0) {
-        core/* warning */.$e(inert(`Some outputs name only the hosts that fit GitHub's 1 MB output limit; every host's entry is in the file named by results-file (${trimmed.resultsFile})`));
+        core/* warning */.$e((0,remote_text/* inert */.tJ)(`Some outputs name only the hosts that fit GitHub's 1 MB output limit; every host's entry is in the file named by results-file (${trimmed.resultsFile})`));
     }
-    annotateFailures(result, v.failed);
-    const shard = settings.shard ? describeShard(settings.shard, settings.totalHosts) : undefined;
-    await writeSummary(result, v, { ...trimmed, hostKeysShown: !settings.strictHostKeyChecking, secrets, shard });
-    const message = inert(v.message);
+    (0,verdict/* annotateFailures */.o)(result, v.failed);
+    const shard = settings.shard ? (0,targets_rollout/* describeShard */.y0)(settings.shard, settings.totalHosts) : undefined;
+    await (0,summary/* writeSummary */.Sy)(result, v, { ...trimmed, hostKeysShown: !settings.strictHostKeyChecking, secrets, shard });
+    const message = (0,remote_text/* inert */.tJ)(v.message);
     if (v.failed) {
         core/* setFailed */.C1(message);
     }
@@ -43774,7 +44483,7 @@ async function printHostKeys(result) {
     core/* warning */.$e('strict-host-key-checking is off: host keys were accepted without checking. Pin them with the fingerprints input (the lines below).');
     await writeOut('Host keys seen (fingerprints input format):\n');
     // A fingerprint pins a host and port, whoever logs in: one line for alice@web1 and bob@web1 alike.
-    const lines = new Set(seen.map((r) => inert(`${hostLabel(r.target.host, r.target.port)} ${r.hostKey.fingerprint}`)));
+    const lines = new Set(seen.map((r) => (0,remote_text/* inert */.tJ)(`${(0,hosts/* hostLabel */.vy)(r.target.host, r.target.port)} ${r.hostKey.fingerprint}`)));
     for (const line of lines)
         await writeOut(`${line}\n`);
 }
@@ -43794,7 +44503,7 @@ async function main_run() {
         process.exitCode = (await run(readInputFromEnv)) ? 0 : 1;
     }
     catch (err) {
-        const message = err instanceof InputError ? err.message : `ssh-fanout failed unexpectedly: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
+        const message = err instanceof input_error/* InputError */.d ? err.message : `ssh-fanout failed unexpectedly: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
         core/* setFailed */.C1(message);
     }
 }
@@ -43812,6 +44521,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   N4: () => (/* binding */ endGroup),
   z3: () => (/* binding */ error),
   pq: () => (/* binding */ info),
+  LZ: () => (/* binding */ saveState),
   C1: () => (/* binding */ setFailed),
   uH: () => (/* binding */ setOutput),
   Pq: () => (/* binding */ setSecret),
@@ -43820,7 +44530,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   $e: () => (/* binding */ warning)
 });
 
-// UNUSED EXPORTS: ExitCode, addPath, exportVariable, getBooleanInput, getIDToken, getInput, getMultilineInput, getState, group, isDebug, markdownSummary, notice, platform, saveState, setCommandEcho, toPlatformPath, toPosixPath, toWin32Path
+// UNUSED EXPORTS: ExitCode, addPath, exportVariable, getBooleanInput, getIDToken, getInput, getMultilineInput, getState, group, isDebug, markdownSummary, notice, platform, setCommandEcho, toPlatformPath, toPosixPath, toWin32Path
 
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(857);
@@ -44658,9 +45368,9 @@ function group(name, fn) {
 function saveState(name, value) {
     const filePath = process.env['GITHUB_STATE'] || '';
     if (filePath) {
-        return issueFileCommand('STATE', prepareKeyValueMessage(name, value));
+        return file_command_issueFileCommand('STATE', file_command_prepareKeyValueMessage(name, value));
     }
-    issueCommand('save-state', { name }, toCommandValue(value));
+    command_issueCommand('save-state', { name }, utils_toCommandValue(value));
 }
 /**
  * Gets the value of an state set by this action's main execution.
@@ -44673,7 +45383,7 @@ function getState(name) {
 }
 function getIDToken(aud) {
     return core_awaiter(this, void 0, void 0, function* () {
-        const { OidcClient } = yield __nccwpck_require__.e(/* import() */ 936).then(__nccwpck_require__.bind(__nccwpck_require__, 3936));
+        const { OidcClient } = yield Promise.all(/* import() */[__nccwpck_require__.e(119), __nccwpck_require__.e(936)]).then(__nccwpck_require__.bind(__nccwpck_require__, 3936));
         return yield OidcClient.getIDToken(aud);
     });
 }
@@ -44726,7 +45436,7 @@ module.exports = {"rE":"1.17.0"};
 /******/ 	// Execute the module function
 /******/ 	var threw = true;
 /******/ 	try {
-/******/ 		__webpack_modules__[moduleId](module, module.exports, __nccwpck_require__);
+/******/ 		__webpack_modules__[moduleId].call(module.exports, module, module.exports, __nccwpck_require__);
 /******/ 		threw = false;
 /******/ 	} finally {
 /******/ 		if(threw) delete __webpack_module_cache__[moduleId];
