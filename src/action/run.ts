@@ -18,6 +18,7 @@ import { annotateFailures, verdict } from './results/verdict.js'
 import { writeSummary } from './results/summary.js'
 import { runRecord, type RunFacts } from './results/run-json.js'
 import { readReportInputs } from './report-inputs.js'
+import { plannedAttempts } from '../engine/host/check.js'
 
 /** Runs the action. Returns true when the step succeeds. Throws InputError for bad inputs, before any host is contacted. */
 export async function run(read: InputReader): Promise<boolean> {
@@ -126,7 +127,9 @@ function writeLogDir(logDir: LogDir, result: FanoutResult, secrets: string[], no
 }
 
 function runFacts(s: Settings, startedAt: Date): RunFacts {
-  return { shard: s.shard, totalHosts: s.totalHosts, inventory: s.select !== null, startedAt, endedAt: new Date() }
+  const check = s.safety.check
+  const checkPlanned = check ? plannedAttempts(check.intervalMs, check.timeoutMs) : null
+  return { shard: s.shard, totalHosts: s.totalHosts, inventory: s.select !== null, checkPlanned, startedAt, endedAt: new Date() }
 }
 
 /** Matches and packs the upload patterns once, before any host is contacted; a pattern problem is an input error. */
