@@ -19,6 +19,7 @@ import { writeSummary } from './results/summary.js'
 import { runRecord, type RunFacts } from './results/run-json.js'
 import { readReportInputs } from './report-inputs.js'
 import { takeLock } from './lock.js'
+import { plannedAttempts } from '../engine/host/check.js'
 
 /** Runs the action. Returns true when the step succeeds. Throws InputError for bad inputs, before any host is contacted. */
 export async function run(read: InputReader): Promise<boolean> {
@@ -133,7 +134,9 @@ function writeLogDir(logDir: LogDir, result: FanoutResult, secrets: string[], no
 }
 
 function runFacts(s: Settings, startedAt: Date): RunFacts {
-  return { shard: s.shard, totalHosts: s.totalHosts, inventory: s.select !== null, startedAt, endedAt: new Date() }
+  const check = s.safety.check
+  const checkPlanned = check ? plannedAttempts(check.intervalMs, check.timeoutMs) : null
+  return { shard: s.shard, totalHosts: s.totalHosts, inventory: s.select !== null, checkPlanned, startedAt, endedAt: new Date() }
 }
 
 /** Matches and packs the upload patterns once, before any host is contacted; a pattern problem is an input error. */

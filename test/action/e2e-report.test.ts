@@ -21,8 +21,9 @@ const COMMAND = `case "$(echo "$SSH_CONNECTION" | cut -d' ' -f3)" in 127.0.23.2|
 const shape = (summary: string) => summary.replace(/<td>[\d.]+ (ms|s)( – [\d.]+ (ms|s))?<\/td>/g, '<td>DURATION</td>')
 /** The table rows of a summary. */
 const rows = (summary: string) => shape(summary).match(/<tr>.*<\/tr>/g) ?? []
-/** The results entries without their durations. */
-const entries = (run: ActionRun) => results(run).map(({ durationMs: _, ...rest }) => rest)
+/** The results entries without their durations (the command's and the health check's). */
+const entries = (run: ActionRun) =>
+  results(run).map(({ durationMs: _, check, ...rest }) => ({ ...rest, check: check && { ...(check as Record<string, unknown>), durationMs: 0 } }))
 
 describe('report-from: one report for a fleet run in shards, through the built action', { skip: !requireSshd() && 'sshd not installed' }, () => {
   let fleet: Fleet
@@ -43,6 +44,8 @@ describe('report-from: one report for a fleet run in shards, through the built a
         retries: '0',
         'max-failures': '4',
         command: COMMAND,
+        // the summary's health check cell says the planned attempts (1m every 5s: 12), which run.json carries
+        'check-command': 'true',
         ...extra,
       },
       { env: env(attempt) },
@@ -78,6 +81,7 @@ describe('report-from: one report for a fleet run in shards, through the built a
         totalHosts: 10,
         hosts: 10,
         inventory: false,
+        checkPlanned: 12,
         changed: [0, 1, 3, 4, 5, 6, 8, 9],
         startedAt: 'string',
         endedAt: 'string',
@@ -100,6 +104,7 @@ describe('report-from: one report for a fleet run in shards, through the built a
     assert.equal(r.code, 0, r.stdout)
     assert.match(r.stdout, /^ssh-fanout: report-from: 8 results\.json files for a fleet of 10 hosts: 10 hosts reported$/m)
     assert.ok(rows(single.summary).length >= 4, single.summary)
+    assert.match(single.summary, /health check passed on attempt 1\/12/)
     assert.deepEqual(rows(r.summary), rows(single.summary))
     assert.equal(shape(r.summary), shape(single.summary))
     for (const name of [

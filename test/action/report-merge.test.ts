@@ -20,7 +20,7 @@ function shardFiles(
 ): ShardFiles {
   const env = { GITHUB_RUN_ID: over.runId ?? '77', GITHUB_RUN_ATTEMPT: String(over.attempt ?? 1), GITHUB_REPOSITORY: 'octo/app', GITHUB_JOB: 'deploy' }
   const when = new Date('2026-12-04T12:00:00Z')
-  const run = runRecord(results, { shard: { index, count }, totalHosts: total, inventory: false, startedAt: when, endedAt: when }, env)
+  const run = runRecord(results, { shard: { index, count }, totalHosts: total, inventory: false, checkPlanned: 12, startedAt: when, endedAt: when }, env)
   const dir = over.dir ?? `shards/${index}`
   return {
     resultsPath: `${dir}/results.json`,
@@ -46,7 +46,7 @@ function fleet(): HostResult[] {
       rollback: { status: 'error', exitCode: null, durationMs: 5, tail: ['undo'], error: 'connection lost during the rollback' },
     }),
     hostResult('web7', 'cancelled', { changed: true }),
-    hostResult('web8', 'success', { batch: 1 }),
+    hostResult('web8', 'success', { batch: 1, check: { attempts: 3, planned: 12, exitCode: 0, durationMs: 40, soak: 'ok', log: [] } }),
   ]
 }
 
@@ -69,6 +69,8 @@ describe('mergeShards', () => {
       merged.results.map((r) => r.changed),
       hosts.map((r) => r.changed),
     )
+    // run.json keeps what results.json does not: the health check's planned attempts
+    assert.deepEqual(merged.results[9].check, { ...hosts[9].check, log: [] })
     // the same outputs as one job over the fleet
     assert.deepEqual(buildOutputs(merged.results).values, buildOutputs(hosts).values)
   })
@@ -149,7 +151,7 @@ describe('mergeShards', () => {
       hostResult({ host: '10.0.0.5', port: 2223, username: 'deploy', label: '10.0.0.5', inventory: { name: '10.0.0.5', groups: [] } }, 'success'),
     ]
     const when = new Date(0)
-    const run = runRecord(inv, { shard: null, totalHosts: 2, inventory: true, startedAt: when, endedAt: when }, {})
+    const run = runRecord(inv, { shard: null, totalHosts: 2, inventory: true, checkPlanned: null, startedAt: when, endedAt: when }, {})
     const merged = mergeShards([
       { resultsPath: 'r/results.json', runPath: 'r/run.json', results: JSON.parse(fullResultsJson(inv)), run: JSON.parse(JSON.stringify(run)) },
     ])

@@ -18,6 +18,8 @@ export interface RunRecord {
   hosts: number
   /** True when the hosts came from an inventory: their `host` fields are inventory names, the labels. */
   inventory: boolean
+  /** With check-command: the attempts check-timeout allows (the same for every host), which results.json does not say; else null. */
+  checkPlanned: number | null
   /** Positions in results.json of the hosts whose command was sent (the `changed` output), which results.json does not say. */
   changed: number[]
   startedAt: string
@@ -28,6 +30,7 @@ export interface RunFacts {
   shard: Shard | null
   totalHosts: number
   inventory: boolean
+  checkPlanned: number | null
   startedAt: Date
   endedAt: Date
 }
@@ -44,6 +47,7 @@ export function runRecord(results: readonly HostResult[], facts: RunFacts, env: 
     totalHosts: facts.totalHosts,
     hosts: results.length,
     inventory: facts.inventory,
+    checkPlanned: facts.checkPlanned,
     changed: results.flatMap((r, i) => (r.changed ? [i] : [])),
     startedAt: facts.startedAt.toISOString(),
     endedAt: facts.endedAt.toISOString(),
