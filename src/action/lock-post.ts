@@ -15,7 +15,8 @@ import { inert } from './log/remote-text.js'
 export async function releaseLock(): Promise<void> {
   const saved = core.getState(LOCK_STATE)
   if (saved === '') return
-  const state = JSON.parse(saved) as LockState
+  const state = readState(saved)
+  if (!state) return core.warning(`ssh-fanout: the lock state saved by the main step cannot be read (${inert(saved.slice(0, 200))}); no lock was released`)
   const leftBehind = (why: string) =>
     core.warning(inert(`lock ${state.name} on ${state.host} could not be released (${why}); it stays held until removed by hand: ${state.removal}`))
   let bastions: Bastions | null = null
@@ -46,5 +47,14 @@ export async function releaseLock(): Promise<void> {
     leftBehind((err as Error).message)
   } finally {
     bastions?.close()
+  }
+}
+
+function readState(saved: string): LockState | null {
+  try {
+    const s = JSON.parse(saved) as Partial<LockState>
+    return typeof s.name === 'string' && typeof s.token === 'string' && typeof s.host === 'string' && typeof s.removal === 'string' ? (s as LockState) : null
+  } catch {
+    return null
   }
 }

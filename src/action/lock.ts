@@ -107,14 +107,14 @@ export async function takeLock(o: TakeLockOptions): Promise<boolean> {
       }
       if (last) {
         const remove = `if that run is no longer deploying, remove the lock by hand: ${removalCommand(lock.name, lock.host)}`
-        const waited = lock.waitMs > 0 ? ` after waiting ${formatSeconds(lock.waitMs)}` : ''
-        return refuse(o, `lock ${lock.name} is held by ${holder}: refused${waited} (lock-wait ${formatSeconds(lock.waitMs)}); ${remove}`)
+        const waited = lock.waitMs > 0 ? ` after waiting ${formatSeconds(lock.waitMs)} (lock-wait)` : ' (lock-wait is 0)'
+        return refuse(o, `lock ${lock.name} is held by ${holder}: refused${waited}; ${remove}`)
       }
       if (!waitingSaid) {
         waitingSaid = true
-        const line = `lock ${lock.name} is held by ${holder}: waiting up to ${formatSeconds(deadline - Date.now())}`
+        const line = `lock ${lock.name} is held by ${holder}: waiting up to ${formatSeconds(lock.waitMs)}`
         o.note(`ssh-fanout: ${line}`)
-        await core.summary.addRaw(`<p>${escapeHtml(line)}</p>\n`).write()
+        await summaryLine(line)
       }
       if (!(await pause(Math.min(POLL_MS, Math.max(0, deadline - Date.now())), o.signal))) return false
     }
@@ -160,7 +160,7 @@ function taken(o: TakeLockOptions, what: string, outcome: LockOutcome): true {
 async function refuse(o: TakeLockOptions, message: string): Promise<false> {
   if (o.signal.aborted) return false
   core.setFailed(inert(message))
-  await core.summary.addRaw(`<p>${escapeHtml(message)}</p>\n`).write()
+  await summaryLine(message)
   return false
 }
 
@@ -178,6 +178,11 @@ function pause(ms: number, signal: AbortSignal): Promise<boolean> {
     }
     signal.addEventListener('abort', onAbort, { once: true })
   })
+}
+
+/** A line of the job summary naming the holder, when the runner provides a summary file (the run's summary follows it). */
+async function summaryLine(text: string): Promise<void> {
+  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(`<p>${escapeHtml(text)}</p>\n`).write()
 }
 
 function escapeHtml(text: string): string {
