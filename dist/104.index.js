@@ -86,7 +86,7 @@ function mergeShards(files) {
         });
     }
     const chosen = [...byHost.values()].sort((a, b) => a.place[0] - b.place[0] || a.place[1] - b.place[1]);
-    const results = chosen.map(({ job, entry, index }) => hostResult(entry, job.run.inventory, job.run.changed.includes(index)));
+    const results = chosen.map(({ job, entry, index }) => hostResult(entry, job.run, index));
     relabel(results);
     const reported = new Set(jobs.map((j) => j.shard.index));
     const { count } = first.shard;
@@ -138,7 +138,9 @@ const str = (v) => (typeof v === 'string' ? v : null);
 const num = (v) => (typeof v === 'number' ? v : null);
 const lines = (v) => (typeof v === 'string' && v !== '' ? v.split('\n') : []);
 /** A HostResult as the job had it, rebuilt from its results.json entry (resultEntry in outputs.ts). */
-function hostResult(e, inventory, changed) {
+function hostResult(e, run, index) {
+    const { inventory } = run;
+    const changed = run.changed.includes(index);
     const address = str(e.address) ?? e.host;
     const port = num(e.port) ?? 22;
     const groups = Array.isArray(e.groups) ? e.groups.filter((g) => typeof g === 'string') : [];
@@ -166,8 +168,8 @@ function hostResult(e, inventory, changed) {
         check: check
             ? {
                 attempts: num(check.attempts) ?? 0,
-                // results.json does not keep how many attempts check-timeout allowed: the attempts made stand in.
-                planned: num(check.attempts) ?? 0,
+                // results.json does not keep how many attempts check-timeout allowed; run.json does (files from before it: the attempts made).
+                planned: run.checkPlanned ?? num(check.attempts) ?? 0,
                 exitCode: num(check.exitCode),
                 durationMs: num(check.durationMs) ?? 0,
                 soak: check.soak === 'ok' || check.soak === 'failed' ? check.soak : null,

@@ -43822,6 +43822,7 @@ function runRecord(results, facts, env = process.env) {
         totalHosts: facts.totalHosts,
         hosts: results.length,
         inventory: facts.inventory,
+        checkPlanned: facts.checkPlanned,
         changed: results.flatMap((r, i) => (r.changed ? [i] : [])),
         startedAt: facts.startedAt.toISOString(),
         endedAt: facts.endedAt.toISOString(),
@@ -44188,14 +44189,14 @@ async function takeLock(o) {
             }
             if (last) {
                 const remove = `if that run is no longer deploying, remove the lock by hand: ${removalCommand(lock.name, lock.host)}`;
-                const waited = lock.waitMs > 0 ? ` after waiting ${(0,format/* formatSeconds */.X)(lock.waitMs)}` : '';
-                return refuse(o, `lock ${lock.name} is held by ${holder}: refused${waited} (lock-wait ${(0,format/* formatSeconds */.X)(lock.waitMs)}); ${remove}`);
+                const waited = lock.waitMs > 0 ? ` after waiting ${(0,format/* formatSeconds */.X)(lock.waitMs)} (lock-wait)` : ' (lock-wait is 0)';
+                return refuse(o, `lock ${lock.name} is held by ${holder}: refused${waited}; ${remove}`);
             }
             if (!waitingSaid) {
                 waitingSaid = true;
-                const line = `lock ${lock.name} is held by ${holder}: waiting up to ${(0,format/* formatSeconds */.X)(deadline - Date.now())}`;
+                const line = `lock ${lock.name} is held by ${holder}: waiting up to ${(0,format/* formatSeconds */.X)(lock.waitMs)}`;
                 o.note(`ssh-fanout: ${line}`);
-                await core/* summary */.z.addRaw(`<p>${escapeHtml(line)}</p>\n`).write();
+                await summaryLine(line);
             }
             if (!(await pause(Math.min(POLL_MS, Math.max(0, deadline - Date.now())), o.signal)))
                 return false;
@@ -44241,7 +44242,7 @@ async function refuse(o, message) {
     if (o.signal.aborted)
         return false;
     core/* setFailed */.C1((0,remote_text/* inert */.tJ)(message));
-    await core/* summary */.z.addRaw(`<p>${escapeHtml(message)}</p>\n`).write();
+    await summaryLine(message);
     return false;
 }
 /** Waits `ms`; false when the step was cancelled first (at once: no host is touched after that). */
@@ -44260,11 +44261,17 @@ function pause(ms, signal) {
         signal.addEventListener('abort', onAbort, { once: true });
     });
 }
+/** A line of the job summary naming the holder, when the runner provides a summary file (the run's summary follows it). */
+async function summaryLine(text) {
+    if (process.env.GITHUB_STEP_SUMMARY)
+        await core/* summary */.z.addRaw(`<p>${escapeHtml(text)}</p>\n`).write();
+}
 function escapeHtml(text) {
     return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 ;// CONCATENATED MODULE: ./lib/action/run.js
+
 
 
 
@@ -44400,7 +44407,9 @@ function writeLogDir(logDir, result, secrets, note, facts) {
     }
 }
 function runFacts(s, startedAt) {
-    return { shard: s.shard, totalHosts: s.totalHosts, inventory: s.select !== null, startedAt, endedAt: new Date() };
+    const check = s.safety.check;
+    const checkPlanned = check ? plannedAttempts(check.intervalMs, check.timeoutMs) : null;
+    return { shard: s.shard, totalHosts: s.totalHosts, inventory: s.select !== null, checkPlanned, startedAt, endedAt: new Date() };
 }
 /** Matches and packs the upload patterns once, before any host is contacted; a pattern problem is an input error. */
 async function packUpload(settings) {

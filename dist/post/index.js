@@ -41397,14 +41397,14 @@ async function takeLock(o) {
             }
             if (last) {
                 const remove = `if that run is no longer deploying, remove the lock by hand: ${removalCommand(lock.name, lock.host)}`;
-                const waited = lock.waitMs > 0 ? ` after waiting ${formatSeconds(lock.waitMs)}` : '';
-                return refuse(o, `lock ${lock.name} is held by ${holder}: refused${waited} (lock-wait ${formatSeconds(lock.waitMs)}); ${remove}`);
+                const waited = lock.waitMs > 0 ? ` after waiting ${formatSeconds(lock.waitMs)} (lock-wait)` : ' (lock-wait is 0)';
+                return refuse(o, `lock ${lock.name} is held by ${holder}: refused${waited}; ${remove}`);
             }
             if (!waitingSaid) {
                 waitingSaid = true;
-                const line = `lock ${lock.name} is held by ${holder}: waiting up to ${formatSeconds(deadline - Date.now())}`;
+                const line = `lock ${lock.name} is held by ${holder}: waiting up to ${formatSeconds(lock.waitMs)}`;
                 o.note(`ssh-fanout: ${line}`);
-                await core.summary.addRaw(`<p>${escapeHtml(line)}</p>\n`).write();
+                await summaryLine(line);
             }
             if (!(await pause(Math.min(POLL_MS, Math.max(0, deadline - Date.now())), o.signal)))
                 return false;
@@ -41450,7 +41450,7 @@ async function refuse(o, message) {
     if (o.signal.aborted)
         return false;
     core.setFailed(inert(message));
-    await core.summary.addRaw(`<p>${escapeHtml(message)}</p>\n`).write();
+    await summaryLine(message);
     return false;
 }
 /** Waits `ms`; false when the step was cancelled first (at once: no host is touched after that). */
@@ -41468,6 +41468,11 @@ function pause(ms, signal) {
         };
         signal.addEventListener('abort', onAbort, { once: true });
     });
+}
+/** A line of the job summary naming the holder, when the runner provides a summary file (the run's summary follows it). */
+async function summaryLine(text) {
+    if (process.env.GITHUB_STEP_SUMMARY)
+        await core.summary.addRaw(`<p>${escapeHtml(text)}</p>\n`).write();
 }
 function escapeHtml(text) {
     return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -41491,7 +41496,9 @@ async function releaseLock() {
     const saved = lib_core/* getState */.Gu(LOCK_STATE);
     if (saved === '')
         return;
-    const state = JSON.parse(saved);
+    const state = readState(saved);
+    if (!state)
+        return lib_core/* warning */.$e(`ssh-fanout: the lock state saved by the main step cannot be read (${remote_text_inert(saved.slice(0, 200))}); no lock was released`);
     const leftBehind = (why) => lib_core/* warning */.$e(remote_text_inert(`lock ${state.name} on ${state.host} could not be released (${why}); it stays held until removed by hand: ${state.removal}`));
     let bastions = null;
     try {
@@ -41528,6 +41535,15 @@ async function releaseLock() {
     }
     finally {
         bastions?.close();
+    }
+}
+function readState(saved) {
+    try {
+        const s = JSON.parse(saved);
+        return typeof s.name === 'string' && typeof s.token === 'string' && typeof s.host === 'string' && typeof s.removal === 'string' ? s : null;
+    }
+    catch {
+        return null;
     }
 }
 
