@@ -33349,7 +33349,7 @@ exports.visitAsync = visitAsync;
 
 /***/ }),
 
-/***/ 5672:
+/***/ 1480:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -38373,6 +38373,60 @@ function readPrivateKey(text, passphrase, input = 'private-key') {
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./lib/engine/inventory/addresses.js
+/**
+ * ansible-core's address parsing (lib/ansible/parsing/utils/addresses.py, parse_address with
+ * ranges allowed): a host name, an IPv4 or IPv6 address, with `[x:y]` ranges and an optional
+ * `:port`. Used for inventory host entries (address.ts) and host patterns (split.ts).
+ */
+// Python's `$` (no MULTILINE) also matches before a final newline.
+const END = '(?=\\n?(?![^]))';
+const numericRange = '\\[(?:[0-9]+:[0-9]+)(?::[0-9]+)?\\]';
+const hexRange = '\\[(?:[0-9a-f]+:[0-9a-f]+)(?::[0-9]+)?\\]';
+const alnumRange = '\\[(?:[a-z]:[a-z]|[0-9]+:[0-9]+)(?::[0-9]+)?\\]';
+const v6 = `(?:[0-9a-f]{1,4}|${hexRange})`;
+const v4 = `(?:[01]?[0-9]{1,2}|2[0-4][0-9]|25[0-5]|${numericRange})`;
+const label = `(?:[\\p{L}\\p{N}_]|${alnumRange})(?:[\\p{L}\\p{N}_-]|${alnumRange})*(?<![_-])`;
+const BRACKETED_HOSTPORT = new RegExp(`^\\[([^\\n]+)\\]:([0-9]+)${END}`, 'u');
+const HOSTPORT = new RegExp(`^((?:[^:\\[\\]]|\\[[^\\]]*\\])*):([0-9]+)${END}`, 'u');
+const IPV4 = new RegExp(`^(?:${v4}\\.){3}${v4}${END}`, 'iu');
+const HOSTNAME = new RegExp(`^${label}(?:\\.${label})*${END}`, 'iu');
+// As written in addresses.py, `$` binds to the last alternative only: the others need only
+// match at the start. Kept so, to cut patterns exactly where Ansible does.
+const IPV6 = new RegExp('^(?:' +
+    [
+        `(?:${v6}:){7}${v6}`,
+        `(?:${v6}:){1,6}:`,
+        `(?:${v6}:)(?::${v6}){1,6}`,
+        `(?:${v6}:){2}(?::${v6}){1,5}`,
+        `(?:${v6}:){3}(?::${v6}){1,4}`,
+        `(?:${v6}:){4}(?::${v6}){1,3}`,
+        `(?:${v6}:){5}(?::${v6}){1,2}`,
+        `(?:${v6}:){6}(?::${v6})`,
+        `:(?::${v6}){1,6}`,
+        `${v6}?::`,
+        `(?:0:){6}(?:${v6}\\.){3}${v6}`,
+        `::(?:ffff:)?(?:${v6}\\.){3}${v6}`,
+        `(?:0:){5}ffff:(?:${v6}\\.){3}${v6}${END}`,
+    ].join('|') +
+    ')', 'iu');
+/** parse_address(text, allow_ranges=True): the host and the port, or null where ansible-core raises. */
+function parseAddress(text) {
+    let address = text;
+    let port;
+    // Both port forms are tried in turn, the second on what the first left (as addresses.py does).
+    for (const re of [BRACKETED_HOSTPORT, HOSTPORT]) {
+        const m = re.exec(address);
+        if (m) {
+            address = m[1];
+            port = Number(m[2]);
+        }
+    }
+    if (![IPV4, IPV6, HOSTNAME].some((re) => re.test(address)))
+        return null;
+    return port === undefined ? { host: address } : { host: address, port };
+}
+
 ;// CONCATENATED MODULE: ./lib/engine/inventory/ranges.js
 /**
  * Ansible's host ranges, as ansible-core's `expand_hostname_range` expands them: `www[01:50].example.com`
@@ -38471,61 +38525,13 @@ function pad(text, width) {
  * of them the entry, port and all, is taken as the name. Then ranges are expanded.
  */
 
-// ansible-core's regexes (lib/ansible/parsing/utils/addresses.py); Python's Unicode \w is [\p{L}\p{N}_].
-const W = String.raw `[\p{L}\p{N}_]`;
-const NUMERIC_RANGE = String.raw `\[(?:[0-9]+:[0-9]+)(?::[0-9]+)?\]`;
-const HEX_RANGE = String.raw `\[(?:[0-9a-f]+:[0-9a-f]+)(?::[0-9]+)?\]`;
-const ALNUM_RANGE = String.raw `\[(?:[a-z]:[a-z]|[0-9]+:[0-9]+)(?::[0-9]+)?\]`;
-const IPV4_PART = String.raw `(?:[01]?[0-9]{1,2}|2[0-4][0-9]|25[0-5]|${NUMERIC_RANGE})`;
-const IPV6_PART = String.raw `(?:[0-9a-f]{1,4}|${HEX_RANGE})`;
-const LABEL = String.raw `(?:${W}|${ALNUM_RANGE})(?:[\p{L}\p{N}_-]|${ALNUM_RANGE})*(?<![_-])`;
-const BRACKETED_HOSTPORT = /^\[(.+)\]:([0-9]+)$/u;
-const HOSTPORT = /^((?:[^:[\]]|\[[^\]]*\])*):([0-9]+)$/u;
-const IPV4 = new RegExp(String.raw `^(?:${IPV4_PART}\.){3}${IPV4_PART}$`, 'i');
-const HOSTNAME = new RegExp(String.raw `^${LABEL}(?:\.${LABEL})*$`, 'iu');
-/**
- * In ansible-core's pattern `^` belongs to the first alternative and `$` to the last only, and re.match
- * anchors the start: so most alternatives need only match a prefix. Kept as it is, for the same answers.
- */
-const IPV6 = new RegExp('^(?:' +
-    [
-        `(?:${IPV6_PART}:){7}${IPV6_PART}`,
-        `(?:${IPV6_PART}:){1,6}:`,
-        `(?:${IPV6_PART}:)(?::${IPV6_PART}){1,6}`,
-        `(?:${IPV6_PART}:){2}(?::${IPV6_PART}){1,5}`,
-        `(?:${IPV6_PART}:){3}(?::${IPV6_PART}){1,4}`,
-        `(?:${IPV6_PART}:){4}(?::${IPV6_PART}){1,3}`,
-        `(?:${IPV6_PART}:){5}(?::${IPV6_PART}){1,2}`,
-        `(?:${IPV6_PART}:){6}(?::${IPV6_PART})`,
-        `:(?::${IPV6_PART}){1,6}`,
-        `${IPV6_PART}?::`,
-        String.raw `(?:0:){6}(?:${IPV6_PART}\.){3}${IPV6_PART}`,
-        String.raw `::(?:ffff:)?(?:${IPV6_PART}\.){3}${IPV6_PART}`,
-        String.raw `(?:0:){5}ffff:(?:${IPV6_PART}\.){3}${IPV6_PART}$`,
-    ].join('|') +
-    ')', 'i');
+
 /** The host names and port an inventory host entry stands for; at most `limit` names. Throws a plain Error. */
 function expandHostPattern(entry, limit) {
     const parsed = parseAddress(entry);
     const pattern = parsed?.host ?? entry;
     const names = pattern.includes('[') ? expandHostnameRange(pattern, limit) : [pattern];
     return parsed?.port === undefined ? { names } : { names, port: parsed.port };
-}
-/** ansible-core's parse_address with ranges allowed; null where it raises. */
-function parseAddress(entry) {
-    let address = entry;
-    let port;
-    // Both are tried, in turn (ansible-core's loop goes on after a match).
-    for (const re of [BRACKETED_HOSTPORT, HOSTPORT]) {
-        const m = re.exec(address);
-        if (m !== null) {
-            address = m[1];
-            port = Number(m[2]);
-        }
-    }
-    if (!IPV4.test(address) && !IPV6.test(address) && !HOSTNAME.test(address))
-        return null;
-    return port === undefined ? { host: address } : { host: address, port };
 }
 
 ;// CONCATENATED MODULE: ./lib/engine/inventory/types.js
@@ -40266,47 +40272,10 @@ function pythonRegExp(pattern) {
  * port 80, as Ansible reads it) — commas avoid all that.
  */
 
-// Python's `$` (no MULTILINE) also matches before a final newline.
-const END = '(?=\\n?(?![^]))';
-const numericRange = '\\[(?:[0-9]+:[0-9]+)(?::[0-9]+)?\\]';
-const hexRange = '\\[(?:[0-9a-f]+:[0-9a-f]+)(?::[0-9]+)?\\]';
-const alnumRange = '\\[(?:[a-z]:[a-z]|[0-9]+:[0-9]+)(?::[0-9]+)?\\]';
-const v6 = `(?:[0-9a-f]{1,4}|${hexRange})`;
-const v4 = `(?:[01]?[0-9]{1,2}|2[0-4][0-9]|25[0-5]|${numericRange})`;
-const label = `(?:[\\p{L}\\p{N}_]|${alnumRange})(?:[\\p{L}\\p{N}_-]|${alnumRange})*(?<![_-])`;
-const split_BRACKETED_HOSTPORT = new RegExp(`^\\[([^\\n]+)\\]:([0-9]+)${END}`, 'u');
-const split_HOSTPORT = new RegExp(`^((?:[^:\\[\\]]|\\[[^\\]]*\\])*):([0-9]+)${END}`, 'u');
-const split_IPV4 = new RegExp(`^(?:${v4}\\.){3}${v4}${END}`, 'iu');
-const split_HOSTNAME = new RegExp(`^${label}(?:\\.${label})*${END}`, 'iu');
-// As written in addresses.py, `$` binds to the last alternative only: the others need only
-// match at the start. Kept so, to cut patterns exactly where Ansible does.
-const split_IPV6 = new RegExp('^(?:' +
-    [
-        `(?:${v6}:){7}${v6}`,
-        `(?:${v6}:){1,6}:`,
-        `(?:${v6}:)(?::${v6}){1,6}`,
-        `(?:${v6}:){2}(?::${v6}){1,5}`,
-        `(?:${v6}:){3}(?::${v6}){1,4}`,
-        `(?:${v6}:){4}(?::${v6}){1,3}`,
-        `(?:${v6}:){5}(?::${v6}){1,2}`,
-        `(?:${v6}:){6}(?::${v6})`,
-        `:(?::${v6}){1,6}`,
-        `${v6}?::`,
-        `(?:0:){6}(?:${v6}\\.){3}${v6}`,
-        `::(?:ffff:)?(?:${v6}\\.){3}${v6}`,
-        `(?:0:){5}ffff:(?:${v6}\\.){3}${v6}${END}`,
-    ].join('|') +
-    ')', 'iu');
+
 /** parse_address(text, allow_ranges=True) succeeds: the text is one host, maybe with ranges and a port. */
 function isAddress(text) {
-    let address = text;
-    // Both port forms are tried in turn, the second on what the first left (as addresses.py does).
-    for (const re of [split_BRACKETED_HOSTPORT, split_HOSTPORT]) {
-        const m = re.exec(address);
-        if (m)
-            address = m[1];
-    }
-    return [split_IPV4, split_IPV6, split_HOSTNAME].some((re) => re.test(address));
+    return parseAddress(text) !== null;
 }
 const SPACE = new RegExp(`^[${regex_PY_SPACE}]+|[${regex_PY_SPACE}]+$`, 'gu');
 const TERM = new RegExp(`(?:[^${regex_PY_SPACE}:\\[\\]]|\\[[^\\]]*\\])+`, 'gu');
@@ -41570,7 +41539,7 @@ g.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node_url__
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _esm_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3012);
-/* harmony import */ var _action_lock_post_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5672);
+/* harmony import */ var _action_lock_post_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1480);
 // The post step's entry point (dist/post/index.js): releases the fleet lock (action/lock-post.ts).
 
 
