@@ -24628,6 +24628,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:events"
 
 /***/ }),
 
+/***/ 3024:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+
+/***/ }),
+
 /***/ 7067:
 /***/ ((module) => {
 
@@ -24646,6 +24653,13 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:http2")
 /***/ ((module) => {
 
 module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:net");
+
+/***/ }),
+
+/***/ 8161:
+/***/ ((module) => {
+
+module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 
 /***/ }),
 
@@ -24782,8574 +24796,908 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("zlib");
 
 /***/ }),
 
-/***/ 7349:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ 5214:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
-
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
-var YAMLMap = __nccwpck_require__(4454);
-var YAMLSeq = __nccwpck_require__(2223);
-var resolveBlockMap = __nccwpck_require__(7103);
-var resolveBlockSeq = __nccwpck_require__(334);
-var resolveFlowCollection = __nccwpck_require__(3142);
-
-function resolveCollection(CN, ctx, token, onError, tagName, tag) {
-    const coll = token.type === 'block-map'
-        ? resolveBlockMap.resolveBlockMap(CN, ctx, token, onError, tag)
-        : token.type === 'block-seq'
-            ? resolveBlockSeq.resolveBlockSeq(CN, ctx, token, onError, tag)
-            : resolveFlowCollection.resolveFlowCollection(CN, ctx, token, onError, tag);
-    const Coll = coll.constructor;
-    // If we got a tagName matching the class, or the tag name is '!',
-    // then use the tagName from the node class used to create it.
-    if (tagName === '!' || tagName === Coll.tagName) {
-        coll.tag = Coll.tagName;
-        return coll;
-    }
-    if (tagName)
-        coll.tag = tagName;
-    return coll;
-}
-function composeCollection(CN, ctx, token, props, onError) {
-    const tagToken = props.tag;
-    const tagName = !tagToken
-        ? null
-        : ctx.directives.tagName(tagToken.source, msg => onError(tagToken, 'TAG_RESOLVE_FAILED', msg));
-    if (token.type === 'block-seq') {
-        const { anchor, newlineAfterProp: nl } = props;
-        const lastProp = anchor && tagToken
-            ? anchor.offset > tagToken.offset
-                ? anchor
-                : tagToken
-            : (anchor ?? tagToken);
-        if (lastProp && (!nl || nl.offset < lastProp.offset)) {
-            const message = 'Missing newline after block sequence props';
-            onError(lastProp, 'MISSING_CHAR', message);
-        }
-    }
-    const expType = token.type === 'block-map'
-        ? 'map'
-        : token.type === 'block-seq'
-            ? 'seq'
-            : token.start.source === '{'
-                ? 'map'
-                : 'seq';
-    // shortcut: check if it's a generic YAMLMap or YAMLSeq
-    // before jumping into the custom tag logic.
-    if (!tagToken ||
-        !tagName ||
-        tagName === '!' ||
-        (tagName === YAMLMap.YAMLMap.tagName && expType === 'map') ||
-        (tagName === YAMLSeq.YAMLSeq.tagName && expType === 'seq')) {
-        return resolveCollection(CN, ctx, token, onError, tagName);
-    }
-    let tag = ctx.schema.tags.find(t => t.tag === tagName && t.collection === expType);
-    if (!tag) {
-        const kt = ctx.schema.knownTags[tagName];
-        if (kt?.collection === expType) {
-            ctx.schema.tags.push(Object.assign({}, kt, { default: false }));
-            tag = kt;
-        }
-        else {
-            if (kt) {
-                onError(tagToken, 'BAD_COLLECTION_TYPE', `${kt.tag} used for ${expType} collection, but expects ${kt.collection ?? 'scalar'}`, true);
-            }
-            else {
-                onError(tagToken, 'TAG_RESOLVE_FAILED', `Unresolved tag: ${tagName}`, true);
-            }
-            return resolveCollection(CN, ctx, token, onError, tagName);
-        }
-    }
-    const coll = resolveCollection(CN, ctx, token, onError, tagName, tag);
-    const res = tag.resolve?.(coll, msg => onError(tagToken, 'TAG_RESOLVE_FAILED', msg), ctx.options) ?? coll;
-    const node = identity.isNode(res)
-        ? res
-        : new Scalar.Scalar(res);
-    node.range = coll.range;
-    node.tag = tagName;
-    if (tag?.format)
-        node.format = tag.format;
-    return node;
-}
-
-exports.composeCollection = composeCollection;
-
-
-/***/ }),
-
-/***/ 3683:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var Document = __nccwpck_require__(3021);
-var composeNode = __nccwpck_require__(5937);
-var resolveEnd = __nccwpck_require__(7788);
-var resolveProps = __nccwpck_require__(4631);
-
-function composeDoc(options, directives, { offset, start, value, end }, onError) {
-    const opts = Object.assign({ _directives: directives }, options);
-    const doc = new Document.Document(undefined, opts);
-    const ctx = {
-        atKey: false,
-        atRoot: true,
-        directives: doc.directives,
-        options: doc.options,
-        schema: doc.schema
-    };
-    const props = resolveProps.resolveProps(start, {
-        indicator: 'doc-start',
-        next: value ?? end?.[0],
-        offset,
-        onError,
-        parentIndent: 0,
-        startOnNewline: true
-    });
-    if (props.found) {
-        doc.directives.docStart = true;
-        if (value &&
-            (value.type === 'block-map' || value.type === 'block-seq') &&
-            !props.hasNewline)
-            onError(props.end, 'MISSING_CHAR', 'Block collection cannot start on same line with directives-end marker');
-    }
-    // @ts-expect-error If Contents is set, let's trust the user
-    doc.contents = value
-        ? composeNode.composeNode(ctx, value, props, onError)
-        : composeNode.composeEmptyNode(ctx, props.end, start, null, props, onError);
-    const contentEnd = doc.contents.range[2];
-    const re = resolveEnd.resolveEnd(end, contentEnd, false, onError);
-    if (re.comment)
-        doc.comment = re.comment;
-    doc.range = [offset, contentEnd, re.offset];
-    return doc;
-}
-
-exports.composeDoc = composeDoc;
-
-
-/***/ }),
-
-/***/ 5937:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var Alias = __nccwpck_require__(4065);
-var identity = __nccwpck_require__(1127);
-var composeCollection = __nccwpck_require__(7349);
-var composeScalar = __nccwpck_require__(5413);
-var resolveEnd = __nccwpck_require__(7788);
-var utilEmptyScalarPosition = __nccwpck_require__(2599);
-
-const CN = { composeNode, composeEmptyNode };
-function composeNode(ctx, token, props, onError) {
-    const atKey = ctx.atKey;
-    const { spaceBefore, comment, anchor, tag } = props;
-    let node;
-    let isSrcToken = true;
-    switch (token.type) {
-        case 'alias':
-            node = composeAlias(ctx, token, onError);
-            if (anchor || tag)
-                onError(token, 'ALIAS_PROPS', 'An alias node must not specify any properties');
-            break;
-        case 'scalar':
-        case 'single-quoted-scalar':
-        case 'double-quoted-scalar':
-        case 'block-scalar':
-            node = composeScalar.composeScalar(ctx, token, tag, onError);
-            if (anchor)
-                node.anchor = anchor.source.substring(1);
-            break;
-        case 'block-map':
-        case 'block-seq':
-        case 'flow-collection':
-            try {
-                node = composeCollection.composeCollection(CN, ctx, token, props, onError);
-                if (anchor)
-                    node.anchor = anchor.source.substring(1);
-            }
-            catch (error) {
-                // Almost certainly here due to a stack overflow
-                const message = error instanceof Error ? error.message : String(error);
-                onError(token, 'RESOURCE_EXHAUSTION', message);
-            }
-            break;
-        default: {
-            const message = token.type === 'error'
-                ? token.message
-                : `Unsupported token (type: ${token.type})`;
-            onError(token, 'UNEXPECTED_TOKEN', message);
-            isSrcToken = false;
-        }
-    }
-    node ?? (node = composeEmptyNode(ctx, token.offset, undefined, null, props, onError));
-    if (anchor && node.anchor === '')
-        onError(anchor, 'BAD_ALIAS', 'Anchor cannot be an empty string');
-    if (atKey &&
-        ctx.options.stringKeys &&
-        (!identity.isScalar(node) ||
-            typeof node.value !== 'string' ||
-            (node.tag && node.tag !== 'tag:yaml.org,2002:str'))) {
-        const msg = 'With stringKeys, all keys must be strings';
-        onError(tag ?? token, 'NON_STRING_KEY', msg);
-    }
-    if (spaceBefore)
-        node.spaceBefore = true;
-    if (comment) {
-        if (token.type === 'scalar' && token.source === '')
-            node.comment = comment;
-        else
-            node.commentBefore = comment;
-    }
-    // @ts-expect-error Type checking misses meaning of isSrcToken
-    if (ctx.options.keepSourceTokens && isSrcToken)
-        node.srcToken = token;
-    return node;
-}
-function composeEmptyNode(ctx, offset, before, pos, { spaceBefore, comment, anchor, tag, end }, onError) {
-    const token = {
-        type: 'scalar',
-        offset: utilEmptyScalarPosition.emptyScalarPosition(offset, before, pos),
-        indent: -1,
-        source: ''
-    };
-    const node = composeScalar.composeScalar(ctx, token, tag, onError);
-    if (anchor) {
-        node.anchor = anchor.source.substring(1);
-        if (node.anchor === '')
-            onError(anchor, 'BAD_ALIAS', 'Anchor cannot be an empty string');
-    }
-    if (spaceBefore)
-        node.spaceBefore = true;
-    if (comment) {
-        node.comment = comment;
-        node.range[2] = end;
-    }
-    return node;
-}
-function composeAlias({ options }, { offset, source, end }, onError) {
-    const alias = new Alias.Alias(source.substring(1));
-    if (alias.source === '')
-        onError(offset, 'BAD_ALIAS', 'Alias cannot be an empty string');
-    if (alias.source.endsWith(':'))
-        onError(offset + source.length - 1, 'BAD_ALIAS', 'Alias ending in : is ambiguous', true);
-    const valueEnd = offset + source.length;
-    const re = resolveEnd.resolveEnd(end, valueEnd, options.strict, onError);
-    alias.range = [offset, valueEnd, re.offset];
-    if (re.comment)
-        alias.comment = re.comment;
-    return alias;
-}
-
-exports.composeEmptyNode = composeEmptyNode;
-exports.composeNode = composeNode;
-
-
-/***/ }),
-
-/***/ 5413:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
-var resolveBlockScalar = __nccwpck_require__(8913);
-var resolveFlowScalar = __nccwpck_require__(6842);
-
-function composeScalar(ctx, token, tagToken, onError) {
-    const { value, type, comment, range } = token.type === 'block-scalar'
-        ? resolveBlockScalar.resolveBlockScalar(ctx, token, onError)
-        : resolveFlowScalar.resolveFlowScalar(token, ctx.options.strict, onError);
-    const tagName = tagToken
-        ? ctx.directives.tagName(tagToken.source, msg => onError(tagToken, 'TAG_RESOLVE_FAILED', msg))
-        : null;
-    let tag;
-    if (ctx.options.stringKeys && ctx.atKey) {
-        tag = ctx.schema[identity.SCALAR];
-    }
-    else if (tagName)
-        tag = findScalarTagByName(ctx.schema, value, tagName, tagToken, onError);
-    else if (token.type === 'scalar')
-        tag = findScalarTagByTest(ctx, value, token, onError);
-    else
-        tag = ctx.schema[identity.SCALAR];
-    let scalar;
-    try {
-        const res = tag.resolve(value, msg => onError(tagToken ?? token, 'TAG_RESOLVE_FAILED', msg), ctx.options);
-        scalar = identity.isScalar(res) ? res : new Scalar.Scalar(res);
-    }
-    catch (error) {
-        const msg = error instanceof Error ? error.message : String(error);
-        onError(tagToken ?? token, 'TAG_RESOLVE_FAILED', msg);
-        scalar = new Scalar.Scalar(value);
-    }
-    scalar.range = range;
-    scalar.source = value;
-    if (type)
-        scalar.type = type;
-    if (tagName)
-        scalar.tag = tagName;
-    if (tag.format)
-        scalar.format = tag.format;
-    if (comment)
-        scalar.comment = comment;
-    return scalar;
-}
-function findScalarTagByName(schema, value, tagName, tagToken, onError) {
-    if (tagName === '!')
-        return schema[identity.SCALAR]; // non-specific tag
-    const matchWithTest = [];
-    for (const tag of schema.tags) {
-        if (!tag.collection && tag.tag === tagName) {
-            if (tag.default && tag.test)
-                matchWithTest.push(tag);
-            else
-                return tag;
-        }
-    }
-    for (const tag of matchWithTest)
-        if (tag.test?.test(value))
-            return tag;
-    const kt = schema.knownTags[tagName];
-    if (kt && !kt.collection) {
-        // Ensure that the known tag is available for stringifying,
-        // but does not get used by default.
-        schema.tags.push(Object.assign({}, kt, { default: false, test: undefined }));
-        return kt;
-    }
-    onError(tagToken, 'TAG_RESOLVE_FAILED', `Unresolved tag: ${tagName}`, tagName !== 'tag:yaml.org,2002:str');
-    return schema[identity.SCALAR];
-}
-function findScalarTagByTest({ atKey, directives, schema }, value, token, onError) {
-    const tag = schema.tags.find(tag => (tag.default === true || (atKey && tag.default === 'key')) &&
-        tag.test?.test(value)) || schema[identity.SCALAR];
-    if (schema.compat) {
-        const compat = schema.compat.find(tag => tag.default && tag.test?.test(value)) ??
-            schema[identity.SCALAR];
-        if (tag.tag !== compat.tag) {
-            const ts = directives.tagString(tag.tag);
-            const cs = directives.tagString(compat.tag);
-            const msg = `Value may be parsed as either ${ts} or ${cs}`;
-            onError(token, 'TAG_RESOLVE_FAILED', msg, true);
-        }
-    }
-    return tag;
-}
-
-exports.composeScalar = composeScalar;
-
-
-/***/ }),
-
-/***/ 9984:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var node_process = __nccwpck_require__(932);
-var directives = __nccwpck_require__(1342);
-var Document = __nccwpck_require__(3021);
-var errors = __nccwpck_require__(1464);
-var identity = __nccwpck_require__(1127);
-var composeDoc = __nccwpck_require__(3683);
-var resolveEnd = __nccwpck_require__(7788);
-
-function getErrorPos(src) {
-    if (typeof src === 'number')
-        return [src, src + 1];
-    if (Array.isArray(src))
-        return src.length === 2 ? src : [src[0], src[1]];
-    const { offset, source } = src;
-    return [offset, offset + (typeof source === 'string' ? source.length : 1)];
-}
-function parsePrelude(prelude) {
-    let comment = '';
-    let atComment = false;
-    let afterEmptyLine = false;
-    for (let i = 0; i < prelude.length; ++i) {
-        const source = prelude[i];
-        switch (source[0]) {
-            case '#':
-                comment +=
-                    (comment === '' ? '' : afterEmptyLine ? '\n\n' : '\n') +
-                        (source.substring(1) || ' ');
-                atComment = true;
-                afterEmptyLine = false;
-                break;
-            case '%':
-                if (prelude[i + 1]?.[0] !== '#')
-                    i += 1;
-                atComment = false;
-                break;
-            default:
-                // This may be wrong after doc-end, but in that case it doesn't matter
-                if (!atComment)
-                    afterEmptyLine = true;
-                atComment = false;
-        }
-    }
-    return { comment, afterEmptyLine };
-}
-/**
- * Compose a stream of CST nodes into a stream of YAML Documents.
- *
- * ```ts
- * import { Composer, Parser } from 'yaml'
- *
- * const src: string = ...
- * const tokens = new Parser().parse(src)
- * const docs = new Composer().compose(tokens)
- * ```
- */
-class Composer {
-    constructor(options = {}) {
-        this.doc = null;
-        this.atDirectives = false;
-        this.prelude = [];
-        this.errors = [];
-        this.warnings = [];
-        this.onError = (source, code, message, warning) => {
-            const pos = getErrorPos(source);
-            if (warning)
-                this.warnings.push(new errors.YAMLWarning(pos, code, message));
-            else
-                this.errors.push(new errors.YAMLParseError(pos, code, message));
-        };
-        // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
-        this.directives = new directives.Directives({ version: options.version || '1.2' });
-        this.options = options;
-    }
-    decorate(doc, afterDoc) {
-        const { comment, afterEmptyLine } = parsePrelude(this.prelude);
-        //console.log({ dc: doc.comment, prelude, comment })
-        if (comment) {
-            const dc = doc.contents;
-            if (afterDoc) {
-                doc.comment = doc.comment ? `${doc.comment}\n${comment}` : comment;
-            }
-            else if (afterEmptyLine || doc.directives.docStart || !dc) {
-                doc.commentBefore = comment;
-            }
-            else if (identity.isCollection(dc) && !dc.flow && dc.items.length > 0) {
-                let it = dc.items[0];
-                if (identity.isPair(it))
-                    it = it.key;
-                const cb = it.commentBefore;
-                it.commentBefore = cb ? `${comment}\n${cb}` : comment;
-            }
-            else {
-                const cb = dc.commentBefore;
-                dc.commentBefore = cb ? `${comment}\n${cb}` : comment;
-            }
-        }
-        if (afterDoc) {
-            for (let i = 0; i < this.errors.length; ++i)
-                doc.errors.push(this.errors[i]);
-            for (let i = 0; i < this.warnings.length; ++i)
-                doc.warnings.push(this.warnings[i]);
-        }
-        else {
-            doc.errors = this.errors;
-            doc.warnings = this.warnings;
-        }
-        this.prelude = [];
-        this.errors = [];
-        this.warnings = [];
-    }
-    /**
-     * Current stream status information.
-     *
-     * Mostly useful at the end of input for an empty stream.
-     */
-    streamInfo() {
-        return {
-            comment: parsePrelude(this.prelude).comment,
-            directives: this.directives,
-            errors: this.errors,
-            warnings: this.warnings
-        };
-    }
-    /**
-     * Compose tokens into documents.
-     *
-     * @param forceDoc - If the stream contains no document, still emit a final document including any comments and directives that would be applied to a subsequent document.
-     * @param endOffset - Should be set if `forceDoc` is also set, to set the document range end and to indicate errors correctly.
-     */
-    *compose(tokens, forceDoc = false, endOffset = -1) {
-        for (const token of tokens)
-            yield* this.next(token);
-        yield* this.end(forceDoc, endOffset);
-    }
-    /** Advance the composer by one CST token. */
-    *next(token) {
-        if (node_process.env.LOG_STREAM)
-            console.dir(token, { depth: null });
-        switch (token.type) {
-            case 'directive':
-                this.directives.add(token.source, (offset, message, warning) => {
-                    const pos = getErrorPos(token);
-                    pos[0] += offset;
-                    this.onError(pos, 'BAD_DIRECTIVE', message, warning);
-                });
-                this.prelude.push(token.source);
-                this.atDirectives = true;
-                break;
-            case 'document': {
-                const doc = composeDoc.composeDoc(this.options, this.directives, token, this.onError);
-                if (this.atDirectives && !doc.directives.docStart)
-                    this.onError(token, 'MISSING_CHAR', 'Missing directives-end/doc-start indicator line');
-                this.decorate(doc, false);
-                if (this.doc)
-                    yield this.doc;
-                this.doc = doc;
-                this.atDirectives = false;
-                break;
-            }
-            case 'byte-order-mark':
-            case 'space':
-                break;
-            case 'comment':
-            case 'newline':
-                this.prelude.push(token.source);
-                break;
-            case 'error': {
-                const msg = token.source
-                    ? `${token.message}: ${JSON.stringify(token.source)}`
-                    : token.message;
-                const error = new errors.YAMLParseError(getErrorPos(token), 'UNEXPECTED_TOKEN', msg);
-                if (this.atDirectives || !this.doc)
-                    this.errors.push(error);
-                else
-                    this.doc.errors.push(error);
-                break;
-            }
-            case 'doc-end': {
-                if (!this.doc) {
-                    const msg = 'Unexpected doc-end without preceding document';
-                    this.errors.push(new errors.YAMLParseError(getErrorPos(token), 'UNEXPECTED_TOKEN', msg));
-                    break;
-                }
-                this.doc.directives.docEnd = true;
-                const end = resolveEnd.resolveEnd(token.end, token.offset + token.source.length, this.doc.options.strict, this.onError);
-                this.decorate(this.doc, true);
-                if (end.comment) {
-                    const dc = this.doc.comment;
-                    this.doc.comment = dc ? `${dc}\n${end.comment}` : end.comment;
-                }
-                this.doc.range[2] = end.offset;
-                break;
-            }
-            default:
-                this.errors.push(new errors.YAMLParseError(getErrorPos(token), 'UNEXPECTED_TOKEN', `Unsupported token ${token.type}`));
-        }
-    }
-    /**
-     * Call at end of input to yield any remaining document.
-     *
-     * @param forceDoc - If the stream contains no document, still emit a final document including any comments and directives that would be applied to a subsequent document.
-     * @param endOffset - Should be set if `forceDoc` is also set, to set the document range end and to indicate errors correctly.
-     */
-    *end(forceDoc = false, endOffset = -1) {
-        if (this.doc) {
-            this.decorate(this.doc, true);
-            yield this.doc;
-            this.doc = null;
-        }
-        else if (forceDoc) {
-            const opts = Object.assign({ _directives: this.directives }, this.options);
-            const doc = new Document.Document(undefined, opts);
-            if (this.atDirectives)
-                this.onError(endOffset, 'MISSING_CHAR', 'Missing directives-end indicator line');
-            doc.range = [0, endOffset, endOffset];
-            this.decorate(doc, false);
-            yield doc;
-        }
-    }
-}
-
-exports.Composer = Composer;
-
-
-/***/ }),
-
-/***/ 7103:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var Pair = __nccwpck_require__(7165);
-var YAMLMap = __nccwpck_require__(4454);
-var resolveProps = __nccwpck_require__(4631);
-var utilContainsNewline = __nccwpck_require__(9499);
-var utilFlowIndentCheck = __nccwpck_require__(4051);
-var utilMapIncludes = __nccwpck_require__(1187);
-
-const startColMsg = 'All mapping items must start at the same column';
-function resolveBlockMap({ composeNode, composeEmptyNode }, ctx, bm, onError, tag) {
-    const NodeClass = tag?.nodeClass ?? YAMLMap.YAMLMap;
-    const map = new NodeClass(ctx.schema);
-    if (ctx.atRoot)
-        ctx.atRoot = false;
-    let offset = bm.offset;
-    let commentEnd = null;
-    for (const collItem of bm.items) {
-        const { start, key, sep, value } = collItem;
-        // key properties
-        const keyProps = resolveProps.resolveProps(start, {
-            indicator: 'explicit-key-ind',
-            next: key ?? sep?.[0],
-            offset,
-            onError,
-            parentIndent: bm.indent,
-            startOnNewline: true
-        });
-        const implicitKey = !keyProps.found;
-        if (implicitKey) {
-            if (key) {
-                if (key.type === 'block-seq')
-                    onError(offset, 'BLOCK_AS_IMPLICIT_KEY', 'A block sequence may not be used as an implicit map key');
-                else if ('indent' in key && key.indent !== bm.indent)
-                    onError(offset, 'BAD_INDENT', startColMsg);
-            }
-            if (!keyProps.anchor && !keyProps.tag && !sep) {
-                commentEnd = keyProps.end;
-                if (keyProps.comment) {
-                    if (map.comment)
-                        map.comment += '\n' + keyProps.comment;
-                    else
-                        map.comment = keyProps.comment;
-                }
-                continue;
-            }
-            if (keyProps.newlineAfterProp || utilContainsNewline.containsNewline(key)) {
-                onError(key ?? start[start.length - 1], 'MULTILINE_IMPLICIT_KEY', 'Implicit keys need to be on a single line');
-            }
-        }
-        else if (keyProps.found?.indent !== bm.indent) {
-            onError(offset, 'BAD_INDENT', startColMsg);
-        }
-        // key value
-        ctx.atKey = true;
-        const keyStart = keyProps.end;
-        const keyNode = key
-            ? composeNode(ctx, key, keyProps, onError)
-            : composeEmptyNode(ctx, keyStart, start, null, keyProps, onError);
-        if (ctx.schema.compat)
-            utilFlowIndentCheck.flowIndentCheck(bm.indent, key, onError);
-        ctx.atKey = false;
-        if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
-            onError(keyStart, 'DUPLICATE_KEY', 'Map keys must be unique');
-        // value properties
-        const valueProps = resolveProps.resolveProps(sep ?? [], {
-            indicator: 'map-value-ind',
-            next: value,
-            offset: keyNode.range[2],
-            onError,
-            parentIndent: bm.indent,
-            startOnNewline: !key || key.type === 'block-scalar'
-        });
-        offset = valueProps.end;
-        if (valueProps.found) {
-            if (implicitKey) {
-                if (value?.type === 'block-map' && !valueProps.hasNewline)
-                    onError(offset, 'BLOCK_AS_IMPLICIT_KEY', 'Nested mappings are not allowed in compact mappings');
-                if (ctx.options.strict &&
-                    keyProps.start < valueProps.found.offset - 1024)
-                    onError(keyNode.range, 'KEY_OVER_1024_CHARS', 'The : indicator must be at most 1024 chars after the start of an implicit block mapping key');
-            }
-            // value value
-            const valueNode = value
-                ? composeNode(ctx, value, valueProps, onError)
-                : composeEmptyNode(ctx, offset, sep, null, valueProps, onError);
-            if (ctx.schema.compat)
-                utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
-            offset = valueNode.range[2];
-            const pair = new Pair.Pair(keyNode, valueNode);
-            if (ctx.options.keepSourceTokens)
-                pair.srcToken = collItem;
-            map.items.push(pair);
-        }
-        else {
-            // key with no value
-            if (implicitKey)
-                onError(keyNode.range, 'MISSING_CHAR', 'Implicit map keys need to be followed by map values');
-            if (valueProps.comment) {
-                if (keyNode.comment)
-                    keyNode.comment += '\n' + valueProps.comment;
-                else
-                    keyNode.comment = valueProps.comment;
-            }
-            const pair = new Pair.Pair(keyNode);
-            if (ctx.options.keepSourceTokens)
-                pair.srcToken = collItem;
-            map.items.push(pair);
-        }
-    }
-    if (commentEnd && commentEnd < offset)
-        onError(commentEnd, 'IMPOSSIBLE', 'Map comment with trailing content');
-    map.range = [bm.offset, offset, commentEnd ?? offset];
-    return map;
-}
-
-exports.resolveBlockMap = resolveBlockMap;
-
-
-/***/ }),
-
-/***/ 8913:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var Scalar = __nccwpck_require__(3301);
-
-function resolveBlockScalar(ctx, scalar, onError) {
-    const start = scalar.offset;
-    const header = parseBlockScalarHeader(scalar, ctx.options.strict, onError);
-    if (!header)
-        return { value: '', type: null, comment: '', range: [start, start, start] };
-    const type = header.mode === '>' ? Scalar.Scalar.BLOCK_FOLDED : Scalar.Scalar.BLOCK_LITERAL;
-    const lines = scalar.source ? splitLines(scalar.source) : [];
-    // determine the end of content & start of chomping
-    let chompStart = lines.length;
-    for (let i = lines.length - 1; i >= 0; --i) {
-        const content = lines[i][1];
-        if (content === '' || content === '\r')
-            chompStart = i;
-        else
-            break;
-    }
-    // shortcut for empty contents
-    if (chompStart === 0) {
-        const value = header.chomp === '+' && lines.length > 0
-            ? '\n'.repeat(Math.max(1, lines.length - 1))
-            : '';
-        let end = start + header.length;
-        if (scalar.source)
-            end += scalar.source.length;
-        return { value, type, comment: header.comment, range: [start, end, end] };
-    }
-    // find the indentation level to trim from start
-    let trimIndent = scalar.indent + header.indent;
-    let offset = scalar.offset + header.length;
-    let contentStart = 0;
-    for (let i = 0; i < chompStart; ++i) {
-        const [indent, content] = lines[i];
-        if (content === '' || content === '\r') {
-            if (header.indent === 0 && indent.length > trimIndent)
-                trimIndent = indent.length;
-        }
-        else {
-            if (indent.length < trimIndent) {
-                const message = 'Block scalars with more-indented leading empty lines must use an explicit indentation indicator';
-                onError(offset + indent.length, 'MISSING_CHAR', message);
-            }
-            if (header.indent === 0)
-                trimIndent = indent.length;
-            contentStart = i;
-            if (trimIndent === 0 && !ctx.atRoot) {
-                const message = 'Block scalar values in collections must be indented';
-                onError(offset, 'BAD_INDENT', message);
-            }
-            break;
-        }
-        offset += indent.length + content.length + 1;
-    }
-    // include trailing more-indented empty lines in content
-    for (let i = lines.length - 1; i >= chompStart; --i) {
-        if (lines[i][0].length > trimIndent)
-            chompStart = i + 1;
-    }
-    let value = '';
-    let sep = '';
-    let prevMoreIndented = false;
-    // leading whitespace is kept intact
-    for (let i = 0; i < contentStart; ++i)
-        value += lines[i][0].slice(trimIndent) + '\n';
-    for (let i = contentStart; i < chompStart; ++i) {
-        let [indent, content] = lines[i];
-        offset += indent.length + content.length + 1;
-        const crlf = content[content.length - 1] === '\r';
-        if (crlf)
-            content = content.slice(0, -1);
-        /* istanbul ignore if already caught in lexer */
-        if (content && indent.length < trimIndent) {
-            const src = header.indent
-                ? 'explicit indentation indicator'
-                : 'first line';
-            const message = `Block scalar lines must not be less indented than their ${src}`;
-            onError(offset - content.length - (crlf ? 2 : 1), 'BAD_INDENT', message);
-            indent = '';
-        }
-        if (type === Scalar.Scalar.BLOCK_LITERAL) {
-            value += sep + indent.slice(trimIndent) + content;
-            sep = '\n';
-        }
-        else if (indent.length > trimIndent || content[0] === '\t') {
-            // more-indented content within a folded block
-            if (sep === ' ')
-                sep = '\n';
-            else if (!prevMoreIndented && sep === '\n')
-                sep = '\n\n';
-            value += sep + indent.slice(trimIndent) + content;
-            sep = '\n';
-            prevMoreIndented = true;
-        }
-        else if (content === '') {
-            // empty line
-            if (sep === '\n')
-                value += '\n';
-            else
-                sep = '\n';
-        }
-        else {
-            value += sep + content;
-            sep = ' ';
-            prevMoreIndented = false;
-        }
-    }
-    switch (header.chomp) {
-        case '-':
-            break;
-        case '+':
-            for (let i = chompStart; i < lines.length; ++i)
-                value += '\n' + lines[i][0].slice(trimIndent);
-            if (value[value.length - 1] !== '\n')
-                value += '\n';
-            break;
-        default:
-            value += '\n';
-    }
-    const end = start + header.length + scalar.source.length;
-    return { value, type, comment: header.comment, range: [start, end, end] };
-}
-function parseBlockScalarHeader({ offset, props }, strict, onError) {
-    /* istanbul ignore if should not happen */
-    if (props[0].type !== 'block-scalar-header') {
-        onError(props[0], 'IMPOSSIBLE', 'Block scalar header not found');
-        return null;
-    }
-    const { source } = props[0];
-    const mode = source[0];
-    let indent = 0;
-    let chomp = '';
-    let error = -1;
-    for (let i = 1; i < source.length; ++i) {
-        const ch = source[i];
-        if (!chomp && (ch === '-' || ch === '+'))
-            chomp = ch;
-        else {
-            const n = Number(ch);
-            if (!indent && n)
-                indent = n;
-            else if (error === -1)
-                error = offset + i;
-        }
-    }
-    if (error !== -1)
-        onError(error, 'UNEXPECTED_TOKEN', `Block scalar header includes extra characters: ${source}`);
-    let hasSpace = false;
-    let comment = '';
-    let length = source.length;
-    for (let i = 1; i < props.length; ++i) {
-        const token = props[i];
-        switch (token.type) {
-            case 'space':
-                hasSpace = true;
-            // fallthrough
-            case 'newline':
-                length += token.source.length;
-                break;
-            case 'comment':
-                if (strict && !hasSpace) {
-                    const message = 'Comments must be separated from other tokens by white space characters';
-                    onError(token, 'MISSING_CHAR', message);
-                }
-                length += token.source.length;
-                comment = token.source.substring(1);
-                break;
-            case 'error':
-                onError(token, 'UNEXPECTED_TOKEN', token.message);
-                length += token.source.length;
-                break;
-            /* istanbul ignore next should not happen */
-            default: {
-                const message = `Unexpected token in block scalar header: ${token.type}`;
-                onError(token, 'UNEXPECTED_TOKEN', message);
-                const ts = token.source;
-                if (ts && typeof ts === 'string')
-                    length += ts.length;
-            }
-        }
-    }
-    return { mode, indent, chomp, comment, length };
-}
-/** @returns Array of lines split up as `[indent, content]` */
-function splitLines(source) {
-    const split = source.split(/\n( *)/);
-    const first = split[0];
-    const m = first.match(/^( *)/);
-    const line0 = m?.[1]
-        ? [m[1], first.slice(m[1].length)]
-        : ['', first];
-    const lines = [line0];
-    for (let i = 1; i < split.length; i += 2)
-        lines.push([split[i], split[i + 1]]);
-    return lines;
-}
-
-exports.resolveBlockScalar = resolveBlockScalar;
-
-
-/***/ }),
-
-/***/ 334:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var YAMLSeq = __nccwpck_require__(2223);
-var resolveProps = __nccwpck_require__(4631);
-var utilFlowIndentCheck = __nccwpck_require__(4051);
-
-function resolveBlockSeq({ composeNode, composeEmptyNode }, ctx, bs, onError, tag) {
-    const NodeClass = tag?.nodeClass ?? YAMLSeq.YAMLSeq;
-    const seq = new NodeClass(ctx.schema);
-    if (ctx.atRoot)
-        ctx.atRoot = false;
-    if (ctx.atKey)
-        ctx.atKey = false;
-    let offset = bs.offset;
-    let commentEnd = null;
-    for (const { start, value } of bs.items) {
-        const props = resolveProps.resolveProps(start, {
-            indicator: 'seq-item-ind',
-            next: value,
-            offset,
-            onError,
-            parentIndent: bs.indent,
-            startOnNewline: true
-        });
-        if (!props.found) {
-            if (props.anchor || props.tag || value) {
-                if (value?.type === 'block-seq')
-                    onError(props.end, 'BAD_INDENT', 'All sequence items must start at the same column');
-                else
-                    onError(offset, 'MISSING_CHAR', 'Sequence item without - indicator');
-            }
-            else {
-                commentEnd = props.end;
-                if (props.comment)
-                    seq.comment = props.comment;
-                continue;
-            }
-        }
-        const node = value
-            ? composeNode(ctx, value, props, onError)
-            : composeEmptyNode(ctx, props.end, start, null, props, onError);
-        if (ctx.schema.compat)
-            utilFlowIndentCheck.flowIndentCheck(bs.indent, value, onError);
-        offset = node.range[2];
-        seq.items.push(node);
-    }
-    seq.range = [bs.offset, offset, commentEnd ?? offset];
-    return seq;
-}
-
-exports.resolveBlockSeq = resolveBlockSeq;
-
-
-/***/ }),
-
-/***/ 7788:
-/***/ ((__unused_webpack_module, exports) => {
-
-
-
-function resolveEnd(end, offset, reqSpace, onError) {
-    let comment = '';
-    if (end) {
-        let hasSpace = false;
-        let sep = '';
-        for (const token of end) {
-            const { source, type } = token;
-            switch (type) {
-                case 'space':
-                    hasSpace = true;
-                    break;
-                case 'comment': {
-                    if (reqSpace && !hasSpace)
-                        onError(token, 'MISSING_CHAR', 'Comments must be separated from other tokens by white space characters');
-                    const cb = source.substring(1) || ' ';
-                    if (!comment)
-                        comment = cb;
-                    else
-                        comment += sep + cb;
-                    sep = '';
-                    break;
-                }
-                case 'newline':
-                    if (comment)
-                        sep += source;
-                    hasSpace = true;
-                    break;
-                default:
-                    onError(token, 'UNEXPECTED_TOKEN', `Unexpected ${type} at node end`);
-            }
-            offset += source.length;
-        }
-    }
-    return { comment, offset };
-}
-
-exports.resolveEnd = resolveEnd;
-
-
-/***/ }),
-
-/***/ 3142:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var YAMLMap = __nccwpck_require__(4454);
-var YAMLSeq = __nccwpck_require__(2223);
-var resolveEnd = __nccwpck_require__(7788);
-var resolveProps = __nccwpck_require__(4631);
-var utilContainsNewline = __nccwpck_require__(9499);
-var utilMapIncludes = __nccwpck_require__(1187);
-
-const blockMsg = 'Block collections are not allowed within flow collections';
-const isBlock = (token) => token && (token.type === 'block-map' || token.type === 'block-seq');
-function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag) {
-    const isMap = fc.start.source === '{';
-    const fcName = isMap ? 'flow map' : 'flow sequence';
-    const NodeClass = (tag?.nodeClass ?? (isMap ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq));
-    const coll = new NodeClass(ctx.schema);
-    coll.flow = true;
-    const atRoot = ctx.atRoot;
-    if (atRoot)
-        ctx.atRoot = false;
-    if (ctx.atKey)
-        ctx.atKey = false;
-    let offset = fc.offset + fc.start.source.length;
-    for (let i = 0; i < fc.items.length; ++i) {
-        const collItem = fc.items[i];
-        const { start, key, sep, value } = collItem;
-        const props = resolveProps.resolveProps(start, {
-            flow: fcName,
-            indicator: 'explicit-key-ind',
-            next: key ?? sep?.[0],
-            offset,
-            onError,
-            parentIndent: fc.indent,
-            startOnNewline: false
-        });
-        if (!props.found) {
-            if (!props.anchor && !props.tag && !sep && !value) {
-                if (i === 0 && props.comma)
-                    onError(props.comma, 'UNEXPECTED_TOKEN', `Unexpected , in ${fcName}`);
-                else if (i < fc.items.length - 1)
-                    onError(props.start, 'UNEXPECTED_TOKEN', `Unexpected empty item in ${fcName}`);
-                if (props.comment) {
-                    if (coll.comment)
-                        coll.comment += '\n' + props.comment;
-                    else
-                        coll.comment = props.comment;
-                }
-                offset = props.end;
-                continue;
-            }
-            if (!isMap && ctx.options.strict && utilContainsNewline.containsNewline(key))
-                onError(key, // checked by containsNewline()
-                'MULTILINE_IMPLICIT_KEY', 'Implicit keys of flow sequence pairs need to be on a single line');
-        }
-        if (i === 0) {
-            if (props.comma)
-                onError(props.comma, 'UNEXPECTED_TOKEN', `Unexpected , in ${fcName}`);
-        }
-        else {
-            if (!props.comma)
-                onError(props.start, 'MISSING_CHAR', `Missing , between ${fcName} items`);
-            if (props.comment) {
-                let prevItemComment = '';
-                loop: for (const st of start) {
-                    switch (st.type) {
-                        case 'comma':
-                        case 'space':
-                            break;
-                        case 'comment':
-                            prevItemComment = st.source.substring(1);
-                            break loop;
-                        default:
-                            break loop;
-                    }
-                }
-                if (prevItemComment) {
-                    let prev = coll.items[coll.items.length - 1];
-                    if (identity.isPair(prev))
-                        prev = prev.value ?? prev.key;
-                    if (prev.comment)
-                        prev.comment += '\n' + prevItemComment;
-                    else
-                        prev.comment = prevItemComment;
-                    props.comment = props.comment.substring(prevItemComment.length + 1);
-                }
-            }
-        }
-        if (!isMap && !sep && !props.found) {
-            // item is a value in a seq
-            // → key & sep are empty, start does not include ? or :
-            const valueNode = value
-                ? composeNode(ctx, value, props, onError)
-                : composeEmptyNode(ctx, props.end, sep, null, props, onError);
-            coll.items.push(valueNode);
-            offset = valueNode.range[2];
-            if (isBlock(value))
-                onError(valueNode.range, 'BLOCK_IN_FLOW', blockMsg);
-        }
-        else {
-            // item is a key+value pair
-            // key value
-            ctx.atKey = true;
-            const keyStart = props.end;
-            const keyNode = key
-                ? composeNode(ctx, key, props, onError)
-                : composeEmptyNode(ctx, keyStart, start, null, props, onError);
-            if (isBlock(key))
-                onError(keyNode.range, 'BLOCK_IN_FLOW', blockMsg);
-            ctx.atKey = false;
-            // value properties
-            const valueProps = resolveProps.resolveProps(sep ?? [], {
-                flow: fcName,
-                indicator: 'map-value-ind',
-                next: value,
-                offset: keyNode.range[2],
-                onError,
-                parentIndent: fc.indent,
-                startOnNewline: false
-            });
-            if (valueProps.found) {
-                if (!isMap && !props.found && ctx.options.strict) {
-                    if (sep)
-                        for (const st of sep) {
-                            if (st === valueProps.found)
-                                break;
-                            if (st.type === 'newline') {
-                                onError(st, 'MULTILINE_IMPLICIT_KEY', 'Implicit keys of flow sequence pairs need to be on a single line');
-                                break;
-                            }
-                        }
-                    if (props.start < valueProps.found.offset - 1024)
-                        onError(valueProps.found, 'KEY_OVER_1024_CHARS', 'The : indicator must be at most 1024 chars after the start of an implicit flow sequence key');
-                }
-            }
-            else if (value) {
-                if ('source' in value && value.source?.[0] === ':')
-                    onError(value, 'MISSING_CHAR', `Missing space after : in ${fcName}`);
-                else
-                    onError(valueProps.start, 'MISSING_CHAR', `Missing , or : between ${fcName} items`);
-            }
-            // value value
-            const valueNode = value
-                ? composeNode(ctx, value, valueProps, onError)
-                : valueProps.found
-                    ? composeEmptyNode(ctx, valueProps.end, sep, null, valueProps, onError)
-                    : null;
-            if (valueNode) {
-                if (isBlock(value))
-                    onError(valueNode.range, 'BLOCK_IN_FLOW', blockMsg);
-            }
-            else if (valueProps.comment) {
-                if (keyNode.comment)
-                    keyNode.comment += '\n' + valueProps.comment;
-                else
-                    keyNode.comment = valueProps.comment;
-            }
-            const pair = new Pair.Pair(keyNode, valueNode);
-            if (ctx.options.keepSourceTokens)
-                pair.srcToken = collItem;
-            if (isMap) {
-                const map = coll;
-                if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
-                    onError(keyStart, 'DUPLICATE_KEY', 'Map keys must be unique');
-                map.items.push(pair);
-            }
-            else {
-                const map = new YAMLMap.YAMLMap(ctx.schema);
-                map.flow = true;
-                map.items.push(pair);
-                const endRange = (valueNode ?? keyNode).range;
-                map.range = [keyNode.range[0], endRange[1], endRange[2]];
-                coll.items.push(map);
-            }
-            offset = valueNode ? valueNode.range[2] : valueProps.end;
-        }
-    }
-    const expectedEnd = isMap ? '}' : ']';
-    const [ce, ...ee] = fc.end;
-    let cePos = offset;
-    if (ce?.source === expectedEnd)
-        cePos = ce.offset + ce.source.length;
-    else {
-        const name = fcName[0].toUpperCase() + fcName.substring(1);
-        const msg = atRoot
-            ? `${name} must end with a ${expectedEnd}`
-            : `${name} in block collection must be sufficiently indented and end with a ${expectedEnd}`;
-        onError(offset, atRoot ? 'MISSING_CHAR' : 'BAD_INDENT', msg);
-        if (ce && ce.source.length !== 1)
-            ee.unshift(ce);
-    }
-    if (ee.length > 0) {
-        const end = resolveEnd.resolveEnd(ee, cePos, ctx.options.strict, onError);
-        if (end.comment) {
-            if (coll.comment)
-                coll.comment += '\n' + end.comment;
-            else
-                coll.comment = end.comment;
-        }
-        coll.range = [fc.offset, cePos, end.offset];
-    }
-    else {
-        coll.range = [fc.offset, cePos, cePos];
-    }
-    return coll;
-}
-
-exports.resolveFlowCollection = resolveFlowCollection;
-
-
-/***/ }),
-
-/***/ 6842:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var Scalar = __nccwpck_require__(3301);
-var resolveEnd = __nccwpck_require__(7788);
-
-function resolveFlowScalar(scalar, strict, onError) {
-    const { offset, type, source, end } = scalar;
-    let _type;
-    let value;
-    const _onError = (rel, code, msg) => onError(offset + rel, code, msg);
-    switch (type) {
-        case 'scalar':
-            _type = Scalar.Scalar.PLAIN;
-            value = plainValue(source, _onError);
-            break;
-        case 'single-quoted-scalar':
-            _type = Scalar.Scalar.QUOTE_SINGLE;
-            value = singleQuotedValue(source, _onError);
-            break;
-        case 'double-quoted-scalar':
-            _type = Scalar.Scalar.QUOTE_DOUBLE;
-            value = doubleQuotedValue(source, _onError);
-            break;
-        /* istanbul ignore next should not happen */
-        default:
-            onError(scalar, 'UNEXPECTED_TOKEN', `Expected a flow scalar value, but found: ${type}`);
-            return {
-                value: '',
-                type: null,
-                comment: '',
-                range: [offset, offset + source.length, offset + source.length]
-            };
-    }
-    const valueEnd = offset + source.length;
-    const re = resolveEnd.resolveEnd(end, valueEnd, strict, onError);
-    return {
-        value,
-        type: _type,
-        comment: re.comment,
-        range: [offset, valueEnd, re.offset]
-    };
-}
-function plainValue(source, onError) {
-    let badChar = '';
-    switch (source[0]) {
-        /* istanbul ignore next should not happen */
-        case '\t':
-            badChar = 'a tab character';
-            break;
-        case ',':
-            badChar = 'flow indicator character ,';
-            break;
-        case '%':
-            badChar = 'directive indicator character %';
-            break;
-        case '|':
-        case '>': {
-            badChar = `block scalar indicator ${source[0]}`;
-            break;
-        }
-        case '@':
-        case '`': {
-            badChar = `reserved character ${source[0]}`;
-            break;
-        }
-    }
-    if (badChar)
-        onError(0, 'BAD_SCALAR_START', `Plain value cannot start with ${badChar}`);
-    return unfoldLines(source);
-}
-function singleQuotedValue(source, onError) {
-    if (source[source.length - 1] !== "'" || source.length === 1)
-        onError(source.length, 'MISSING_CHAR', "Missing closing 'quote");
-    return unfoldLines(source.slice(1, -1)).replace(/''/g, "'");
-}
-function unfoldLines(source) {
-    const line = /(.*?)\r?\n/sy;
-    let match = line.exec(source);
-    if (!match)
-        return source;
-    /**
-     * The negative lookbehinds in these RegExps are to
-     * prevent causing a polynomial search time in certain cases.
-     *
-     * The try-catch is for Safari < 16.4 and other old browsers:
-     * https://caniuse.com/js-regexp-lookbehind
-     */
-    let trimEnd, trimBoth;
-    try {
-        trimEnd = new RegExp('(?<![ \t])[ \t]+$');
-        trimBoth = new RegExp('^[ \t]+|(?<![ \t])[ \t]+$', 'g');
-    }
-    catch {
-        trimEnd = /[ \t]+$/;
-        trimBoth = /^[ \t]+|[ \t]+$/g;
-    }
-    let res = match[1].replace(trimEnd, '');
-    let sep = ' ';
-    let pos = line.lastIndex;
-    while ((match = line.exec(source))) {
-        const lm = match[1].replace(trimBoth, '');
-        if (lm === '') {
-            if (sep === '\n')
-                res += sep;
-            else
-                sep = '\n';
-        }
-        else {
-            res += sep + lm;
-            sep = ' ';
-        }
-        pos = line.lastIndex;
-    }
-    const last = /[ \t]*(.*)/sy;
-    last.lastIndex = pos;
-    match = last.exec(source);
-    return res + sep + (match?.[1] ?? '');
-}
-function doubleQuotedValue(source, onError) {
-    let res = '';
-    for (let i = 1; i < source.length - 1; ++i) {
-        const ch = source[i];
-        if (ch === '\r' && source[i + 1] === '\n')
-            continue;
-        if (ch === '\n') {
-            const { fold, offset } = foldNewline(source, i);
-            res += fold;
-            i = offset;
-        }
-        else if (ch === '\\') {
-            let next = source[++i];
-            const cc = escapeCodes[next];
-            if (cc)
-                res += cc;
-            else if (next === '\n') {
-                // skip escaped newlines, but still trim the following line
-                next = source[i + 1];
-                while (next === ' ' || next === '\t')
-                    next = source[++i + 1];
-            }
-            else if (next === '\r' && source[i + 1] === '\n') {
-                // skip escaped CRLF newlines, but still trim the following line
-                next = source[++i + 1];
-                while (next === ' ' || next === '\t')
-                    next = source[++i + 1];
-            }
-            else if (next === 'x' || next === 'u' || next === 'U') {
-                const length = next === 'x' ? 2 : next === 'u' ? 4 : 8;
-                res += parseCharCode(source, i + 1, length, onError);
-                i += length;
-            }
-            else {
-                const raw = source.substr(i - 1, 2);
-                onError(i - 1, 'BAD_DQ_ESCAPE', `Invalid escape sequence ${raw}`);
-                res += raw;
-            }
-        }
-        else if (ch === ' ' || ch === '\t') {
-            // trim trailing whitespace
-            const wsStart = i;
-            let next = source[i + 1];
-            while (next === ' ' || next === '\t')
-                next = source[++i + 1];
-            if (next !== '\n' && !(next === '\r' && source[i + 2] === '\n'))
-                res += i > wsStart ? source.slice(wsStart, i + 1) : ch;
-        }
-        else {
-            res += ch;
-        }
-    }
-    if (source[source.length - 1] !== '"' || source.length === 1)
-        onError(source.length, 'MISSING_CHAR', 'Missing closing "quote');
-    return res;
-}
-/**
- * Fold a single newline into a space, multiple newlines to N - 1 newlines.
- * Presumes `source[offset] === '\n'`
- */
-function foldNewline(source, offset) {
-    let fold = '';
-    let ch = source[offset + 1];
-    while (ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r') {
-        if (ch === '\r' && source[offset + 2] !== '\n')
-            break;
-        if (ch === '\n')
-            fold += '\n';
-        offset += 1;
-        ch = source[offset + 1];
-    }
-    if (!fold)
-        fold = ' ';
-    return { fold, offset };
-}
-const escapeCodes = {
-    '0': '\0', // null character
-    a: '\x07', // bell character
-    b: '\b', // backspace
-    e: '\x1b', // escape character
-    f: '\f', // form feed
-    n: '\n', // line feed
-    r: '\r', // carriage return
-    t: '\t', // horizontal tab
-    v: '\v', // vertical tab
-    N: '\u0085', // Unicode next line
-    _: '\u00a0', // Unicode non-breaking space
-    L: '\u2028', // Unicode line separator
-    P: '\u2029', // Unicode paragraph separator
-    ' ': ' ',
-    '"': '"',
-    '/': '/',
-    '\\': '\\',
-    '\t': '\t'
-};
-function parseCharCode(source, offset, length, onError) {
-    const cc = source.substr(offset, length);
-    const ok = cc.length === length && /^[0-9a-fA-F]+$/.test(cc);
-    const code = ok ? parseInt(cc, 16) : NaN;
-    try {
-        return String.fromCodePoint(code);
-    }
-    catch {
-        const raw = source.substr(offset - 2, length + 2);
-        onError(offset - 2, 'BAD_DQ_ESCAPE', `Invalid escape sequence ${raw}`);
-        return raw;
-    }
-}
-
-exports.resolveFlowScalar = resolveFlowScalar;
-
-
-/***/ }),
-
-/***/ 4631:
-/***/ ((__unused_webpack_module, exports) => {
-
-
-
-function resolveProps(tokens, { flow, indicator, next, offset, onError, parentIndent, startOnNewline }) {
-    let spaceBefore = false;
-    let atNewline = startOnNewline;
-    let hasSpace = startOnNewline;
-    let comment = '';
-    let commentSep = '';
-    let hasNewline = false;
-    let reqSpace = false;
-    let tab = null;
-    let anchor = null;
-    let tag = null;
-    let newlineAfterProp = null;
-    let comma = null;
-    let found = null;
-    let start = null;
-    for (const token of tokens) {
-        if (reqSpace) {
-            if (token.type !== 'space' &&
-                token.type !== 'newline' &&
-                token.type !== 'comma')
-                onError(token.offset, 'MISSING_CHAR', 'Tags and anchors must be separated from the next token by white space');
-            reqSpace = false;
-        }
-        if (tab) {
-            if (atNewline && token.type !== 'comment' && token.type !== 'newline') {
-                onError(tab, 'TAB_AS_INDENT', 'Tabs are not allowed as indentation');
-            }
-            tab = null;
-        }
-        switch (token.type) {
-            case 'space':
-                // At the doc level, tabs at line start may be parsed
-                // as leading white space rather than indentation.
-                // In a flow collection, only the parser handles indent.
-                if (!flow &&
-                    (indicator !== 'doc-start' || next?.type !== 'flow-collection') &&
-                    token.source.includes('\t')) {
-                    tab = token;
-                }
-                hasSpace = true;
-                break;
-            case 'comment': {
-                if (!hasSpace)
-                    onError(token, 'MISSING_CHAR', 'Comments must be separated from other tokens by white space characters');
-                const cb = token.source.substring(1) || ' ';
-                if (!comment)
-                    comment = cb;
-                else
-                    comment += commentSep + cb;
-                commentSep = '';
-                atNewline = false;
-                break;
-            }
-            case 'newline':
-                if (atNewline) {
-                    if (comment)
-                        comment += token.source;
-                    else if (!found || indicator !== 'seq-item-ind')
-                        spaceBefore = true;
-                }
-                else
-                    commentSep += token.source;
-                atNewline = true;
-                hasNewline = true;
-                if (anchor || tag)
-                    newlineAfterProp = token;
-                hasSpace = true;
-                break;
-            case 'anchor':
-                if (anchor)
-                    onError(token, 'MULTIPLE_ANCHORS', 'A node can have at most one anchor');
-                if (token.source.endsWith(':'))
-                    onError(token.offset + token.source.length - 1, 'BAD_ALIAS', 'Anchor ending in : is ambiguous', true);
-                anchor = token;
-                start ?? (start = token.offset);
-                atNewline = false;
-                hasSpace = false;
-                reqSpace = true;
-                break;
-            case 'tag': {
-                if (tag)
-                    onError(token, 'MULTIPLE_TAGS', 'A node can have at most one tag');
-                tag = token;
-                start ?? (start = token.offset);
-                atNewline = false;
-                hasSpace = false;
-                reqSpace = true;
-                break;
-            }
-            case indicator:
-                // Could here handle preceding comments differently
-                if (anchor || tag)
-                    onError(token, 'BAD_PROP_ORDER', `Anchors and tags must be after the ${token.source} indicator`);
-                if (found)
-                    onError(token, 'UNEXPECTED_TOKEN', `Unexpected ${token.source} in ${flow ?? 'collection'}`);
-                found = token;
-                atNewline =
-                    indicator === 'seq-item-ind' || indicator === 'explicit-key-ind';
-                hasSpace = false;
-                break;
-            case 'comma':
-                if (flow) {
-                    if (comma)
-                        onError(token, 'UNEXPECTED_TOKEN', `Unexpected , in ${flow}`);
-                    comma = token;
-                    atNewline = false;
-                    hasSpace = false;
-                    break;
-                }
-            // else fallthrough
-            default:
-                onError(token, 'UNEXPECTED_TOKEN', `Unexpected ${token.type} token`);
-                atNewline = false;
-                hasSpace = false;
-        }
-    }
-    const last = tokens[tokens.length - 1];
-    const end = last ? last.offset + last.source.length : offset;
-    if (reqSpace &&
-        next &&
-        next.type !== 'space' &&
-        next.type !== 'newline' &&
-        next.type !== 'comma' &&
-        (next.type !== 'scalar' || next.source !== '')) {
-        onError(next.offset, 'MISSING_CHAR', 'Tags and anchors must be separated from the next token by white space');
-    }
-    if (tab &&
-        ((atNewline && tab.indent <= parentIndent) ||
-            next?.type === 'block-map' ||
-            next?.type === 'block-seq'))
-        onError(tab, 'TAB_AS_INDENT', 'Tabs are not allowed as indentation');
-    return {
-        comma,
-        found,
-        spaceBefore,
-        comment,
-        hasNewline,
-        anchor,
-        tag,
-        newlineAfterProp,
-        end,
-        start: start ?? end
-    };
-}
-
-exports.resolveProps = resolveProps;
-
-
-/***/ }),
-
-/***/ 9499:
-/***/ ((__unused_webpack_module, exports) => {
-
-
-
-function containsNewline(key) {
-    if (!key)
-        return null;
-    switch (key.type) {
-        case 'alias':
-        case 'scalar':
-        case 'double-quoted-scalar':
-        case 'single-quoted-scalar':
-            if (key.source.includes('\n'))
-                return true;
-            if (key.end)
-                for (const st of key.end)
-                    if (st.type === 'newline')
-                        return true;
-            return false;
-        case 'flow-collection':
-            for (const it of key.items) {
-                for (const st of it.start)
-                    if (st.type === 'newline')
-                        return true;
-                if (it.sep)
-                    for (const st of it.sep)
-                        if (st.type === 'newline')
-                            return true;
-                if (containsNewline(it.key) || containsNewline(it.value))
-                    return true;
-            }
-            return false;
-        default:
-            return true;
-    }
-}
-
-exports.containsNewline = containsNewline;
-
-
-/***/ }),
-
-/***/ 2599:
-/***/ ((__unused_webpack_module, exports) => {
-
-
-
-function emptyScalarPosition(offset, before, pos) {
-    if (before) {
-        pos ?? (pos = before.length);
-        for (let i = pos - 1; i >= 0; --i) {
-            let st = before[i];
-            switch (st.type) {
-                case 'space':
-                case 'comment':
-                case 'newline':
-                    offset -= st.source.length;
-                    continue;
-            }
-            // Technically, an empty scalar is immediately after the last non-empty
-            // node, but it's more useful to place it after any whitespace.
-            st = before[++i];
-            while (st?.type === 'space') {
-                offset += st.source.length;
-                st = before[++i];
-            }
-            break;
-        }
-    }
-    return offset;
-}
-
-exports.emptyScalarPosition = emptyScalarPosition;
-
-
-/***/ }),
-
-/***/ 4051:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var utilContainsNewline = __nccwpck_require__(9499);
-
-function flowIndentCheck(indent, fc, onError) {
-    if (fc?.type === 'flow-collection') {
-        const end = fc.end[0];
-        if (end.indent === indent &&
-            (end.source === ']' || end.source === '}') &&
-            utilContainsNewline.containsNewline(fc)) {
-            const msg = 'Flow end indicator should be more indented than parent';
-            onError(end, 'BAD_INDENT', msg, true);
-        }
-    }
-}
-
-exports.flowIndentCheck = flowIndentCheck;
-
-
-/***/ }),
-
-/***/ 1187:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var identity = __nccwpck_require__(1127);
-
-function mapIncludes(ctx, items, search) {
-    const { uniqueKeys } = ctx.options;
-    if (uniqueKeys === false)
-        return false;
-    const isEqual = typeof uniqueKeys === 'function'
-        ? uniqueKeys
-        : (a, b) => a === b || (identity.isScalar(a) && identity.isScalar(b) && a.value === b.value);
-    return items.some(pair => isEqual(pair.key, search));
-}
-
-exports.mapIncludes = mapIncludes;
-
-
-/***/ }),
-
-/***/ 3021:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var Alias = __nccwpck_require__(4065);
-var Collection = __nccwpck_require__(101);
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var toJS = __nccwpck_require__(4043);
-var Schema = __nccwpck_require__(5840);
-var stringifyDocument = __nccwpck_require__(6829);
-var anchors = __nccwpck_require__(1596);
-var applyReviver = __nccwpck_require__(3661);
-var createNode = __nccwpck_require__(2404);
-var directives = __nccwpck_require__(1342);
-
-class Document {
-    constructor(value, replacer, options) {
-        /** A comment before this Document */
-        this.commentBefore = null;
-        /** A comment immediately after this Document */
-        this.comment = null;
-        /** Errors encountered during parsing. */
-        this.errors = [];
-        /** Warnings encountered during parsing. */
-        this.warnings = [];
-        Object.defineProperty(this, identity.NODE_TYPE, { value: identity.DOC });
-        let _replacer = null;
-        if (typeof replacer === 'function' || Array.isArray(replacer)) {
-            _replacer = replacer;
-        }
-        else if (options === undefined && replacer) {
-            options = replacer;
-            replacer = undefined;
-        }
-        const opt = Object.assign({
-            intAsBigInt: false,
-            keepSourceTokens: false,
-            logLevel: 'warn',
-            prettyErrors: true,
-            strict: true,
-            stringKeys: false,
-            uniqueKeys: true,
-            version: '1.2'
-        }, options);
-        this.options = opt;
-        let { version } = opt;
-        if (options?._directives) {
-            this.directives = options._directives.atDocument();
-            if (this.directives.yaml.explicit)
-                version = this.directives.yaml.version;
-        }
-        else
-            this.directives = new directives.Directives({ version });
-        this.setSchema(version, options);
-        // @ts-expect-error We can't really know that this matches Contents.
-        this.contents =
-            value === undefined ? null : this.createNode(value, _replacer, options);
-    }
-    /**
-     * Create a deep copy of this Document and its contents.
-     *
-     * Custom Node values that inherit from `Object` still refer to their original instances.
-     */
-    clone() {
-        const copy = Object.create(Document.prototype, {
-            [identity.NODE_TYPE]: { value: identity.DOC }
-        });
-        copy.commentBefore = this.commentBefore;
-        copy.comment = this.comment;
-        copy.errors = this.errors.slice();
-        copy.warnings = this.warnings.slice();
-        copy.options = Object.assign({}, this.options);
-        if (this.directives)
-            copy.directives = this.directives.clone();
-        copy.schema = this.schema.clone();
-        // @ts-expect-error We can't really know that this matches Contents.
-        copy.contents = identity.isNode(this.contents)
-            ? this.contents.clone(copy.schema)
-            : this.contents;
-        if (this.range)
-            copy.range = this.range.slice();
-        return copy;
-    }
-    /** Adds a value to the document. */
-    add(value) {
-        if (assertCollection(this.contents))
-            this.contents.add(value);
-    }
-    /** Adds a value to the document. */
-    addIn(path, value) {
-        if (assertCollection(this.contents))
-            this.contents.addIn(path, value);
-    }
-    /**
-     * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
-     *
-     * If `node` already has an anchor, `name` is ignored.
-     * Otherwise, the `node.anchor` value will be set to `name`,
-     * or if an anchor with that name is already present in the document,
-     * `name` will be used as a prefix for a new unique anchor.
-     * If `name` is undefined, the generated anchor will use 'a' as a prefix.
-     */
-    createAlias(node, name) {
-        if (!node.anchor) {
-            const prev = anchors.anchorNames(this);
-            node.anchor =
-                // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
-                !name || prev.has(name) ? anchors.findNewAnchor(name || 'a', prev) : name;
-        }
-        return new Alias.Alias(node.anchor);
-    }
-    createNode(value, replacer, options) {
-        let _replacer = undefined;
-        if (typeof replacer === 'function') {
-            value = replacer.call({ '': value }, '', value);
-            _replacer = replacer;
-        }
-        else if (Array.isArray(replacer)) {
-            const keyToStr = (v) => typeof v === 'number' || v instanceof String || v instanceof Number;
-            const asStr = replacer.filter(keyToStr).map(String);
-            if (asStr.length > 0)
-                replacer = replacer.concat(asStr);
-            _replacer = replacer;
-        }
-        else if (options === undefined && replacer) {
-            options = replacer;
-            replacer = undefined;
-        }
-        const { aliasDuplicateObjects, anchorPrefix, flow, keepUndefined, onTagObj, tag } = options ?? {};
-        const { onAnchor, setAnchors, sourceObjects } = anchors.createNodeAnchors(this, 
-        // eslint-disable-next-line @typescript-eslint/prefer-nullish-coalescing
-        anchorPrefix || 'a');
-        const ctx = {
-            aliasDuplicateObjects: aliasDuplicateObjects ?? true,
-            keepUndefined: keepUndefined ?? false,
-            onAnchor,
-            onTagObj,
-            replacer: _replacer,
-            schema: this.schema,
-            sourceObjects
-        };
-        const node = createNode.createNode(value, tag, ctx);
-        if (flow && identity.isCollection(node))
-            node.flow = true;
-        setAnchors();
-        return node;
-    }
-    /**
-     * Convert a key and a value into a `Pair` using the current schema,
-     * recursively wrapping all values as `Scalar` or `Collection` nodes.
-     */
-    createPair(key, value, options = {}) {
-        const k = this.createNode(key, null, options);
-        const v = this.createNode(value, null, options);
-        return new Pair.Pair(k, v);
-    }
-    /**
-     * Removes a value from the document.
-     * @returns `true` if the item was found and removed.
-     */
-    delete(key) {
-        return assertCollection(this.contents) ? this.contents.delete(key) : false;
-    }
-    /**
-     * Removes a value from the document.
-     * @returns `true` if the item was found and removed.
-     */
-    deleteIn(path) {
-        if (Collection.isEmptyPath(path)) {
-            if (this.contents == null)
-                return false;
-            // @ts-expect-error Presumed impossible if Strict extends false
-            this.contents = null;
-            return true;
-        }
-        return assertCollection(this.contents)
-            ? this.contents.deleteIn(path)
-            : false;
-    }
-    /**
-     * Returns item at `key`, or `undefined` if not found. By default unwraps
-     * scalar values from their surrounding node; to disable set `keepScalar` to
-     * `true` (collections are always returned intact).
-     */
-    get(key, keepScalar) {
-        return identity.isCollection(this.contents)
-            ? this.contents.get(key, keepScalar)
-            : undefined;
-    }
-    /**
-     * Returns item at `path`, or `undefined` if not found. By default unwraps
-     * scalar values from their surrounding node; to disable set `keepScalar` to
-     * `true` (collections are always returned intact).
-     */
-    getIn(path, keepScalar) {
-        if (Collection.isEmptyPath(path))
-            return !keepScalar && identity.isScalar(this.contents)
-                ? this.contents.value
-                : this.contents;
-        return identity.isCollection(this.contents)
-            ? this.contents.getIn(path, keepScalar)
-            : undefined;
-    }
-    /**
-     * Checks if the document includes a value with the key `key`.
-     */
-    has(key) {
-        return identity.isCollection(this.contents) ? this.contents.has(key) : false;
-    }
-    /**
-     * Checks if the document includes a value at `path`.
-     */
-    hasIn(path) {
-        if (Collection.isEmptyPath(path))
-            return this.contents !== undefined;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path) : false;
-    }
-    /**
-     * Sets a value in this document. For `!!set`, `value` needs to be a
-     * boolean to add/remove the item from the set.
-     */
-    set(key, value) {
-        if (this.contents == null) {
-            // @ts-expect-error We can't really know that this matches Contents.
-            this.contents = Collection.collectionFromPath(this.schema, [key], value);
-        }
-        else if (assertCollection(this.contents)) {
-            this.contents.set(key, value);
-        }
-    }
-    /**
-     * Sets a value in this document. For `!!set`, `value` needs to be a
-     * boolean to add/remove the item from the set.
-     */
-    setIn(path, value) {
-        if (Collection.isEmptyPath(path)) {
-            // @ts-expect-error We can't really know that this matches Contents.
-            this.contents = value;
-        }
-        else if (this.contents == null) {
-            // @ts-expect-error We can't really know that this matches Contents.
-            this.contents = Collection.collectionFromPath(this.schema, Array.from(path), value);
-        }
-        else if (assertCollection(this.contents)) {
-            this.contents.setIn(path, value);
-        }
-    }
-    /**
-     * Change the YAML version and schema used by the document.
-     * A `null` version disables support for directives, explicit tags, anchors, and aliases.
-     * It also requires the `schema` option to be given as a `Schema` instance value.
-     *
-     * Overrides all previously set schema options.
-     */
-    setSchema(version, options = {}) {
-        if (typeof version === 'number')
-            version = String(version);
-        let opt;
-        switch (version) {
-            case '1.1':
-                if (this.directives)
-                    this.directives.yaml.version = '1.1';
-                else
-                    this.directives = new directives.Directives({ version: '1.1' });
-                opt = { resolveKnownTags: false, schema: 'yaml-1.1' };
-                break;
-            case '1.2':
-            case 'next':
-                if (this.directives)
-                    this.directives.yaml.version = version;
-                else
-                    this.directives = new directives.Directives({ version });
-                opt = { resolveKnownTags: true, schema: 'core' };
-                break;
-            case null:
-                if (this.directives)
-                    delete this.directives;
-                opt = null;
-                break;
-            default: {
-                const sv = JSON.stringify(version);
-                throw new Error(`Expected '1.1', '1.2' or null as first argument, but found: ${sv}`);
-            }
-        }
-        // Not using `instanceof Schema` to allow for duck typing
-        if (options.schema instanceof Object)
-            this.schema = options.schema;
-        else if (opt)
-            this.schema = new Schema.Schema(Object.assign(opt, options));
-        else
-            throw new Error(`With a null YAML version, the { schema: Schema } option is required`);
-    }
-    // json & jsonArg are only used from toJSON()
-    toJS({ json, jsonArg, mapAsMap, maxAliasCount, onAnchor, reviver } = {}) {
-        const ctx = {
-            anchors: new Map(),
-            doc: this,
-            keep: !json,
-            mapAsMap: mapAsMap === true,
-            mapKeyWarned: false,
-            maxAliasCount: typeof maxAliasCount === 'number' ? maxAliasCount : 100
-        };
-        const res = toJS.toJS(this.contents, jsonArg ?? '', ctx);
-        if (typeof onAnchor === 'function')
-            for (const { count, res } of ctx.anchors.values())
-                onAnchor(res, count);
-        return typeof reviver === 'function'
-            ? applyReviver.applyReviver(reviver, { '': res }, '', res)
-            : res;
-    }
-    /**
-     * A JSON representation of the document `contents`.
-     *
-     * @param jsonArg Used by `JSON.stringify` to indicate the array index or
-     *   property name.
-     */
-    toJSON(jsonArg, onAnchor) {
-        return this.toJS({ json: true, jsonArg, mapAsMap: false, onAnchor });
-    }
-    /** A YAML representation of the document. */
-    toString(options = {}) {
-        if (this.errors.length > 0)
-            throw new Error('Document with errors cannot be stringified');
-        if ('indent' in options &&
-            (!Number.isInteger(options.indent) || Number(options.indent) <= 0)) {
-            const s = JSON.stringify(options.indent);
-            throw new Error(`"indent" option must be a positive integer, not ${s}`);
-        }
-        return stringifyDocument.stringifyDocument(this, options);
-    }
-}
-function assertCollection(contents) {
-    if (identity.isCollection(contents))
-        return true;
-    throw new Error('Expected a YAML collection as document contents');
-}
-
-exports.Document = Document;
-
-
-/***/ }),
-
-/***/ 1596:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var identity = __nccwpck_require__(1127);
-var visit = __nccwpck_require__(204);
-
-/**
- * Verify that the input string is a valid anchor.
- *
- * Will throw on errors.
- */
-function anchorIsValid(anchor) {
-    if (/[\x00-\x19\s,[\]{}]/.test(anchor)) {
-        const sa = JSON.stringify(anchor);
-        const msg = `Anchor must not contain whitespace or control characters: ${sa}`;
-        throw new Error(msg);
-    }
-    return true;
-}
-function anchorNames(root) {
-    const anchors = new Set();
-    visit.visit(root, {
-        Value(_key, node) {
-            if (node.anchor)
-                anchors.add(node.anchor);
-        }
-    });
-    return anchors;
-}
-/** Find a new anchor name with the given `prefix` and a one-indexed suffix. */
-function findNewAnchor(prefix, exclude) {
-    for (let i = 1; true; ++i) {
-        const name = `${prefix}${i}`;
-        if (!exclude.has(name))
-            return name;
-    }
-}
-function createNodeAnchors(doc, prefix) {
-    const aliasObjects = [];
-    const sourceObjects = new Map();
-    let prevAnchors = null;
-    return {
-        onAnchor: (source) => {
-            aliasObjects.push(source);
-            prevAnchors ?? (prevAnchors = anchorNames(doc));
-            const anchor = findNewAnchor(prefix, prevAnchors);
-            prevAnchors.add(anchor);
-            return anchor;
-        },
-        /**
-         * With circular references, the source node is only resolved after all
-         * of its child nodes are. This is why anchors are set only after all of
-         * the nodes have been created.
-         */
-        setAnchors: () => {
-            for (const source of aliasObjects) {
-                const ref = sourceObjects.get(source);
-                if (typeof ref === 'object' &&
-                    ref.anchor &&
-                    (identity.isScalar(ref.node) || identity.isCollection(ref.node))) {
-                    ref.node.anchor = ref.anchor;
-                }
-                else {
-                    const error = new Error('Failed to resolve repeated object (this should not happen)');
-                    error.source = source;
-                    throw error;
-                }
-            }
-        },
-        sourceObjects
-    };
-}
-
-exports.anchorIsValid = anchorIsValid;
-exports.anchorNames = anchorNames;
-exports.createNodeAnchors = createNodeAnchors;
-exports.findNewAnchor = findNewAnchor;
-
-
-/***/ }),
-
-/***/ 3661:
-/***/ ((__unused_webpack_module, exports) => {
-
-
-
-/**
- * Applies the JSON.parse reviver algorithm as defined in the ECMA-262 spec,
- * in section 24.5.1.1 "Runtime Semantics: InternalizeJSONProperty" of the
- * 2021 edition: https://tc39.es/ecma262/#sec-json.parse
- *
- * Includes extensions for handling Map and Set objects.
- */
-function applyReviver(reviver, obj, key, val) {
-    if (val && typeof val === 'object') {
-        if (Array.isArray(val)) {
-            for (let i = 0, len = val.length; i < len; ++i) {
-                const v0 = val[i];
-                const v1 = applyReviver(reviver, val, String(i), v0);
-                // eslint-disable-next-line @typescript-eslint/no-array-delete
-                if (v1 === undefined)
-                    delete val[i];
-                else if (v1 !== v0)
-                    val[i] = v1;
-            }
-        }
-        else if (val instanceof Map) {
-            for (const k of Array.from(val.keys())) {
-                const v0 = val.get(k);
-                const v1 = applyReviver(reviver, val, k, v0);
-                if (v1 === undefined)
-                    val.delete(k);
-                else if (v1 !== v0)
-                    val.set(k, v1);
-            }
-        }
-        else if (val instanceof Set) {
-            for (const v0 of Array.from(val)) {
-                const v1 = applyReviver(reviver, val, v0, v0);
-                if (v1 === undefined)
-                    val.delete(v0);
-                else if (v1 !== v0) {
-                    val.delete(v0);
-                    val.add(v1);
-                }
-            }
-        }
-        else {
-            for (const [k, v0] of Object.entries(val)) {
-                const v1 = applyReviver(reviver, val, k, v0);
-                if (v1 === undefined)
-                    delete val[k];
-                else if (v1 !== v0)
-                    val[k] = v1;
-            }
-        }
-    }
-    return reviver.call(obj, key, val);
-}
-
-exports.applyReviver = applyReviver;
-
-
-/***/ }),
-
-/***/ 2404:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var Alias = __nccwpck_require__(4065);
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
-
-const defaultTagPrefix = 'tag:yaml.org,2002:';
-function findTagObject(value, tagName, tags) {
-    if (tagName) {
-        const match = tags.filter(t => t.tag === tagName);
-        const tagObj = match.find(t => !t.format) ?? match[0];
-        if (!tagObj)
-            throw new Error(`Tag ${tagName} not found`);
-        return tagObj;
-    }
-    return tags.find(t => t.identify?.(value) && !t.format);
-}
-function createNode(value, tagName, ctx) {
-    if (identity.isDocument(value))
-        value = value.contents;
-    if (identity.isNode(value))
-        return value;
-    if (identity.isPair(value)) {
-        const map = ctx.schema[identity.MAP].createNode?.(ctx.schema, null, ctx);
-        map.items.push(value);
-        return map;
-    }
-    if (value instanceof String ||
-        value instanceof Number ||
-        value instanceof Boolean ||
-        (typeof BigInt !== 'undefined' && value instanceof BigInt) // not supported everywhere
-    ) {
-        // https://tc39.es/ecma262/#sec-serializejsonproperty
-        value = value.valueOf();
-    }
-    const { aliasDuplicateObjects, onAnchor, onTagObj, schema, sourceObjects } = ctx;
-    // Detect duplicate references to the same object & use Alias nodes for all
-    // after first. The `ref` wrapper allows for circular references to resolve.
-    let ref = undefined;
-    if (aliasDuplicateObjects && value && typeof value === 'object') {
-        ref = sourceObjects.get(value);
-        if (ref) {
-            ref.anchor ?? (ref.anchor = onAnchor(value));
-            return new Alias.Alias(ref.anchor);
-        }
-        else {
-            ref = { anchor: null, node: null };
-            sourceObjects.set(value, ref);
-        }
-    }
-    if (tagName?.startsWith('!!'))
-        tagName = defaultTagPrefix + tagName.slice(2);
-    let tagObj = findTagObject(value, tagName, schema.tags);
-    if (!tagObj) {
-        if (value && typeof value.toJSON === 'function') {
-            // eslint-disable-next-line @typescript-eslint/no-unsafe-call
-            value = value.toJSON();
-        }
-        if (!value || typeof value !== 'object') {
-            const node = new Scalar.Scalar(value);
-            if (ref)
-                ref.node = node;
-            return node;
-        }
-        tagObj =
-            value instanceof Map
-                ? schema[identity.MAP]
-                : Symbol.iterator in Object(value)
-                    ? schema[identity.SEQ]
-                    : schema[identity.MAP];
-    }
-    if (onTagObj) {
-        onTagObj(tagObj);
-        delete ctx.onTagObj;
-    }
-    const node = tagObj?.createNode
-        ? tagObj.createNode(ctx.schema, value, ctx)
-        : typeof tagObj?.nodeClass?.from === 'function'
-            ? tagObj.nodeClass.from(ctx.schema, value, ctx)
-            : new Scalar.Scalar(value);
-    if (tagName)
-        node.tag = tagName;
-    else if (!tagObj.default)
-        node.tag = tagObj.tag;
-    if (ref)
-        ref.node = node;
-    return node;
-}
-
-exports.createNode = createNode;
-
-
-/***/ }),
-
-/***/ 1342:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var identity = __nccwpck_require__(1127);
-var visit = __nccwpck_require__(204);
-
-const escapeChars = {
-    '!': '%21',
-    ',': '%2C',
-    '[': '%5B',
-    ']': '%5D',
-    '{': '%7B',
-    '}': '%7D'
-};
-const escapeTagName = (tn) => tn.replace(/[!,[\]{}]/g, ch => escapeChars[ch]);
-class Directives {
-    constructor(yaml, tags) {
-        /**
-         * The directives-end/doc-start marker `---`. If `null`, a marker may still be
-         * included in the document's stringified representation.
-         */
-        this.docStart = null;
-        /** The doc-end marker `...`.  */
-        this.docEnd = false;
-        this.yaml = Object.assign({}, Directives.defaultYaml, yaml);
-        this.tags = Object.assign({}, Directives.defaultTags, tags);
-    }
-    clone() {
-        const copy = new Directives(this.yaml, this.tags);
-        copy.docStart = this.docStart;
-        return copy;
-    }
-    /**
-     * During parsing, get a Directives instance for the current document and
-     * update the stream state according to the current version's spec.
-     */
-    atDocument() {
-        const res = new Directives(this.yaml, this.tags);
-        switch (this.yaml.version) {
-            case '1.1':
-                this.atNextDocument = true;
-                break;
-            case '1.2':
-                this.atNextDocument = false;
-                this.yaml = {
-                    explicit: Directives.defaultYaml.explicit,
-                    version: '1.2'
-                };
-                this.tags = Object.assign({}, Directives.defaultTags);
-                break;
-        }
-        return res;
-    }
-    /**
-     * @param onError - May be called even if the action was successful
-     * @returns `true` on success
-     */
-    add(line, onError) {
-        if (this.atNextDocument) {
-            this.yaml = { explicit: Directives.defaultYaml.explicit, version: '1.1' };
-            this.tags = Object.assign({}, Directives.defaultTags);
-            this.atNextDocument = false;
-        }
-        const parts = line.trim().split(/[ \t]+/);
-        const name = parts.shift();
-        switch (name) {
-            case '%TAG': {
-                if (parts.length !== 2) {
-                    onError(0, '%TAG directive should contain exactly two parts');
-                    if (parts.length < 2)
-                        return false;
-                }
-                const [handle, prefix] = parts;
-                this.tags[handle] = prefix;
-                return true;
-            }
-            case '%YAML': {
-                this.yaml.explicit = true;
-                if (parts.length !== 1) {
-                    onError(0, '%YAML directive should contain exactly one part');
-                    return false;
-                }
-                const [version] = parts;
-                if (version === '1.1' || version === '1.2') {
-                    this.yaml.version = version;
-                    return true;
-                }
-                else {
-                    const isValid = /^\d+\.\d+$/.test(version);
-                    onError(6, `Unsupported YAML version ${version}`, isValid);
-                    return false;
-                }
-            }
-            default:
-                onError(0, `Unknown directive ${name}`, true);
-                return false;
-        }
-    }
-    /**
-     * Resolves a tag, matching handles to those defined in %TAG directives.
-     *
-     * @returns Resolved tag, which may also be the non-specific tag `'!'` or a
-     *   `'!local'` tag, or `null` if unresolvable.
-     */
-    tagName(source, onError) {
-        if (source === '!')
-            return '!'; // non-specific tag
-        if (source[0] !== '!') {
-            onError(`Not a valid tag: ${source}`);
-            return null;
-        }
-        if (source[1] === '<') {
-            const verbatim = source.slice(2, -1);
-            if (verbatim === '!' || verbatim === '!!') {
-                onError(`Verbatim tags aren't resolved, so ${source} is invalid.`);
-                return null;
-            }
-            if (source[source.length - 1] !== '>')
-                onError('Verbatim tags must end with a >');
-            return verbatim;
-        }
-        const [, handle, suffix] = source.match(/^(.*!)([^!]*)$/s);
-        if (!suffix)
-            onError(`The ${source} tag has no suffix`);
-        const prefix = this.tags[handle];
-        if (prefix) {
-            try {
-                return prefix + decodeURIComponent(suffix);
-            }
-            catch (error) {
-                onError(String(error));
-                return null;
-            }
-        }
-        if (handle === '!')
-            return source; // local tag
-        onError(`Could not resolve tag: ${source}`);
-        return null;
-    }
-    /**
-     * Given a fully resolved tag, returns its printable string form,
-     * taking into account current tag prefixes and defaults.
-     */
-    tagString(tag) {
-        for (const [handle, prefix] of Object.entries(this.tags)) {
-            if (tag.startsWith(prefix))
-                return handle + escapeTagName(tag.substring(prefix.length));
-        }
-        return tag[0] === '!' ? tag : `!<${tag}>`;
-    }
-    toString(doc) {
-        const lines = this.yaml.explicit
-            ? [`%YAML ${this.yaml.version || '1.2'}`]
-            : [];
-        const tagEntries = Object.entries(this.tags);
-        let tagNames;
-        if (doc && tagEntries.length > 0 && identity.isNode(doc.contents)) {
-            const tags = {};
-            visit.visit(doc.contents, (_key, node) => {
-                if (identity.isNode(node) && node.tag)
-                    tags[node.tag] = true;
-            });
-            tagNames = Object.keys(tags);
-        }
-        else
-            tagNames = [];
-        for (const [handle, prefix] of tagEntries) {
-            if (handle === '!!' && prefix === 'tag:yaml.org,2002:')
-                continue;
-            if (!doc || tagNames.some(tn => tn.startsWith(prefix)))
-                lines.push(`%TAG ${handle} ${prefix}`);
-        }
-        return lines.join('\n');
-    }
-}
-Directives.defaultYaml = { explicit: false, version: '1.2' };
-Directives.defaultTags = { '!!': 'tag:yaml.org,2002:' };
-
-exports.Directives = Directives;
-
-
-/***/ }),
-
-/***/ 1464:
-/***/ ((__unused_webpack_module, exports) => {
-
-
-
-class YAMLError extends Error {
-    constructor(name, pos, code, message) {
-        super();
-        this.name = name;
-        this.code = code;
-        this.message = message;
-        this.pos = pos;
-    }
-}
-class YAMLParseError extends YAMLError {
-    constructor(pos, code, message) {
-        super('YAMLParseError', pos, code, message);
-    }
-}
-class YAMLWarning extends YAMLError {
-    constructor(pos, code, message) {
-        super('YAMLWarning', pos, code, message);
-    }
-}
-const prettifyError = (src, lc) => (error) => {
-    if (error.pos[0] === -1)
-        return;
-    error.linePos = error.pos.map(pos => lc.linePos(pos));
-    const { line, col } = error.linePos[0];
-    error.message += ` at line ${line}, column ${col}`;
-    let ci = col - 1;
-    let lineStr = src
-        .substring(lc.lineStarts[line - 1], lc.lineStarts[line])
-        .replace(/[\n\r]+$/, '');
-    // Trim to max 80 chars, keeping col position near the middle
-    if (ci >= 60 && lineStr.length > 80) {
-        const trimStart = Math.min(ci - 39, lineStr.length - 79);
-        lineStr = '…' + lineStr.substring(trimStart);
-        ci -= trimStart - 1;
-    }
-    if (lineStr.length > 80)
-        lineStr = lineStr.substring(0, 79) + '…';
-    // Include previous line in context if pointing at line start
-    if (line > 1 && /^ *$/.test(lineStr.substring(0, ci))) {
-        // Regexp won't match if start is trimmed
-        let prev = src.substring(lc.lineStarts[line - 2], lc.lineStarts[line - 1]);
-        if (prev.length > 80)
-            prev = prev.substring(0, 79) + '…\n';
-        lineStr = prev + lineStr;
-    }
-    if (/[^ ]/.test(lineStr)) {
-        let count = 1;
-        const end = error.linePos[1];
-        if (end?.line === line && end.col > col) {
-            count = Math.max(1, Math.min(end.col - col, 80 - ci));
-        }
-        const pointer = ' '.repeat(ci) + '^'.repeat(count);
-        error.message += `:\n\n${lineStr}\n${pointer}\n`;
-    }
-};
-
-exports.YAMLError = YAMLError;
-exports.YAMLParseError = YAMLParseError;
-exports.YAMLWarning = YAMLWarning;
-exports.prettifyError = prettifyError;
-
-
-/***/ }),
-
-/***/ 8815:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-var __webpack_unused_export__;
-
-
-var composer = __nccwpck_require__(9984);
-var Document = __nccwpck_require__(3021);
-var Schema = __nccwpck_require__(5840);
-var errors = __nccwpck_require__(1464);
-var Alias = __nccwpck_require__(4065);
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var Scalar = __nccwpck_require__(3301);
-var YAMLMap = __nccwpck_require__(4454);
-var YAMLSeq = __nccwpck_require__(2223);
-var cst = __nccwpck_require__(3461);
-var lexer = __nccwpck_require__(361);
-var lineCounter = __nccwpck_require__(6628);
-var parser = __nccwpck_require__(3456);
-var publicApi = __nccwpck_require__(4047);
-var visit = __nccwpck_require__(204);
-
-
-
-__webpack_unused_export__ = composer.Composer;
-__webpack_unused_export__ = Document.Document;
-__webpack_unused_export__ = Schema.Schema;
-__webpack_unused_export__ = errors.YAMLError;
-__webpack_unused_export__ = errors.YAMLParseError;
-__webpack_unused_export__ = errors.YAMLWarning;
-__webpack_unused_export__ = Alias.Alias;
-exports.Vj = identity.isAlias;
-__webpack_unused_export__ = identity.isCollection;
-__webpack_unused_export__ = identity.isDocument;
-exports.jh = identity.isMap;
-__webpack_unused_export__ = identity.isNode;
-__webpack_unused_export__ = identity.isPair;
-exports.jn = identity.isScalar;
-exports.oP = identity.isSeq;
-__webpack_unused_export__ = Pair.Pair;
-exports.X5 = Scalar.Scalar;
-__webpack_unused_export__ = YAMLMap.YAMLMap;
-__webpack_unused_export__ = YAMLSeq.YAMLSeq;
-__webpack_unused_export__ = cst;
-__webpack_unused_export__ = lexer.Lexer;
-exports.HN = lineCounter.LineCounter;
-__webpack_unused_export__ = parser.Parser;
-__webpack_unused_export__ = publicApi.parse;
-__webpack_unused_export__ = publicApi.parseAllDocuments;
-exports.Tp = publicApi.parseDocument;
-__webpack_unused_export__ = publicApi.stringify;
-exports.YR = visit.visit;
-__webpack_unused_export__ = visit.visitAsync;
-
-
-/***/ }),
-
-/***/ 7249:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var node_process = __nccwpck_require__(932);
-
-function debug(logLevel, ...messages) {
-    if (logLevel === 'debug')
-        console.log(...messages);
-}
-function warn(logLevel, warning) {
-    if (logLevel === 'debug' || logLevel === 'warn') {
-        if (typeof node_process.emitWarning === 'function')
-            node_process.emitWarning(warning);
-        else
-            console.warn(warning);
-    }
-}
-
-exports.debug = debug;
-exports.warn = warn;
-
-
-/***/ }),
-
-/***/ 4065:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var anchors = __nccwpck_require__(1596);
-var visit = __nccwpck_require__(204);
-var identity = __nccwpck_require__(1127);
-var Node = __nccwpck_require__(6673);
-var toJS = __nccwpck_require__(4043);
-
-class Alias extends Node.NodeBase {
-    constructor(source) {
-        super(identity.ALIAS);
-        this.source = source;
-        Object.defineProperty(this, 'tag', {
-            set() {
-                throw new Error('Alias nodes cannot have tags');
-            }
-        });
-    }
-    /**
-     * Resolve the value of this alias within `doc`, finding the last
-     * instance of the `source` anchor before this node.
-     */
-    resolve(doc, ctx) {
-        if (ctx?.maxAliasCount === 0)
-            throw new ReferenceError('Alias resolution is disabled');
-        let nodes;
-        if (ctx?.aliasResolveCache) {
-            nodes = ctx.aliasResolveCache;
-        }
-        else {
-            nodes = [];
-            visit.visit(doc, {
-                Node: (_key, node) => {
-                    if (identity.isAlias(node) || identity.hasAnchor(node))
-                        nodes.push(node);
-                }
-            });
-            if (ctx)
-                ctx.aliasResolveCache = nodes;
-        }
-        let found = undefined;
-        for (const node of nodes) {
-            if (node === this)
-                break;
-            if (node.anchor === this.source)
-                found = node;
-        }
-        if (found && ctx) {
-            const { anchors, doc, maxAliasCount } = ctx;
-            let data = anchors.get(found);
-            if (!data) {
-                // Resolve anchors for Node.prototype.toJS()
-                toJS.toJS(found, null, ctx);
-                data = anchors.get(found);
-            }
-            /* istanbul ignore if */
-            if (data?.res === undefined) {
-                const msg = 'This should not happen: Alias anchor was not resolved?';
-                throw new ReferenceError(msg);
-            }
-            if (maxAliasCount >= 0) {
-                data.count += 1;
-                if (data.aliasCount === 0)
-                    data.aliasCount = getAliasCount(doc, found, anchors);
-                if (data.count * data.aliasCount > maxAliasCount) {
-                    const msg = 'Excessive alias count indicates a resource exhaustion attack';
-                    throw new ReferenceError(msg);
-                }
-            }
-        }
-        return found;
-    }
-    toJSON(_arg, ctx) {
-        if (!ctx)
-            return { source: this.source };
-        const source = this.resolve(ctx.doc, ctx);
-        if (!source) {
-            const msg = `Unresolved alias (the anchor must be set before the alias): ${this.source}`;
-            throw new ReferenceError(msg);
-        }
-        return ctx.anchors.get(source).res;
-    }
-    toString(ctx, _onComment, _onChompKeep) {
-        const src = `*${this.source}`;
-        if (ctx) {
-            anchors.anchorIsValid(this.source);
-            if (ctx.options.verifyAliasOrder && !ctx.anchors.has(this.source)) {
-                const msg = `Unresolved alias (the anchor must be set before the alias): ${this.source}`;
-                throw new Error(msg);
-            }
-            if (ctx.implicitKey)
-                return `${src} `;
-        }
-        return src;
-    }
-}
-function getAliasCount(doc, node, anchors) {
-    if (identity.isAlias(node)) {
-        const source = node.resolve(doc);
-        const anchor = anchors && source && anchors.get(source);
-        return anchor ? anchor.count * anchor.aliasCount : 0;
-    }
-    else if (identity.isCollection(node)) {
-        let count = 0;
-        for (const item of node.items) {
-            const c = getAliasCount(doc, item, anchors);
-            if (c > count)
-                count = c;
-        }
-        return count;
-    }
-    else if (identity.isPair(node)) {
-        const kc = getAliasCount(doc, node.key, anchors);
-        const vc = getAliasCount(doc, node.value, anchors);
-        return Math.max(kc, vc);
-    }
-    return 1;
-}
-
-exports.Alias = Alias;
-
-
-/***/ }),
-
-/***/ 101:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var createNode = __nccwpck_require__(2404);
-var identity = __nccwpck_require__(1127);
-var Node = __nccwpck_require__(6673);
-
-function collectionFromPath(schema, path, value) {
-    let v = value;
-    for (let i = path.length - 1; i >= 0; --i) {
-        const k = path[i];
-        if (typeof k === 'number' && Number.isInteger(k) && k >= 0) {
-            const a = [];
-            a[k] = v;
-            v = a;
-        }
-        else {
-            v = new Map([[k, v]]);
-        }
-    }
-    return createNode.createNode(v, undefined, {
-        aliasDuplicateObjects: false,
-        keepUndefined: false,
-        onAnchor: () => {
-            throw new Error('This should not happen, please report a bug.');
-        },
-        schema,
-        sourceObjects: new Map()
-    });
-}
-// Type guard is intentionally a little wrong so as to be more useful,
-// as it does not cover untypable empty non-string iterables (e.g. []).
-const isEmptyPath = (path) => path == null ||
-    (typeof path === 'object' && !!path[Symbol.iterator]().next().done);
-class Collection extends Node.NodeBase {
-    constructor(type, schema) {
-        super(type);
-        Object.defineProperty(this, 'schema', {
-            value: schema,
-            configurable: true,
-            enumerable: false,
-            writable: true
-        });
-    }
-    /**
-     * Create a copy of this collection.
-     *
-     * @param schema - If defined, overwrites the original's schema
-     */
-    clone(schema) {
-        const copy = Object.create(Object.getPrototypeOf(this), Object.getOwnPropertyDescriptors(this));
-        if (schema)
-            copy.schema = schema;
-        copy.items = copy.items.map(it => identity.isNode(it) || identity.isPair(it) ? it.clone(schema) : it);
-        if (this.range)
-            copy.range = this.range.slice();
-        return copy;
-    }
-    /**
-     * Adds a value to the collection. For `!!map` and `!!omap` the value must
-     * be a Pair instance or a `{ key, value }` object, which may not have a key
-     * that already exists in the map.
-     */
-    addIn(path, value) {
-        if (isEmptyPath(path))
-            this.add(value);
-        else {
-            const [key, ...rest] = path;
-            const node = this.get(key, true);
-            if (identity.isCollection(node))
-                node.addIn(rest, value);
-            else if (node === undefined && this.schema)
-                this.set(key, collectionFromPath(this.schema, rest, value));
-            else
-                throw new Error(`Expected YAML collection at ${key}. Remaining path: ${rest}`);
-        }
-    }
-    /**
-     * Removes a value from the collection.
-     * @returns `true` if the item was found and removed.
-     */
-    deleteIn(path) {
-        const [key, ...rest] = path;
-        if (rest.length === 0)
-            return this.delete(key);
-        const node = this.get(key, true);
-        if (identity.isCollection(node))
-            return node.deleteIn(rest);
-        else
-            throw new Error(`Expected YAML collection at ${key}. Remaining path: ${rest}`);
-    }
-    /**
-     * Returns item at `key`, or `undefined` if not found. By default unwraps
-     * scalar values from their surrounding node; to disable set `keepScalar` to
-     * `true` (collections are always returned intact).
-     */
-    getIn(path, keepScalar) {
-        const [key, ...rest] = path;
-        const node = this.get(key, true);
-        if (rest.length === 0)
-            return !keepScalar && identity.isScalar(node) ? node.value : node;
-        else
-            return identity.isCollection(node) ? node.getIn(rest, keepScalar) : undefined;
-    }
-    hasAllNullValues(allowScalar) {
-        return this.items.every(node => {
-            if (!identity.isPair(node))
-                return false;
-            const n = node.value;
-            return (n == null ||
-                (allowScalar &&
-                    identity.isScalar(n) &&
-                    n.value == null &&
-                    !n.commentBefore &&
-                    !n.comment &&
-                    !n.tag));
-        });
-    }
-    /**
-     * Checks if the collection includes a value with the key `key`.
-     */
-    hasIn(path) {
-        const [key, ...rest] = path;
-        if (rest.length === 0)
-            return this.has(key);
-        const node = this.get(key, true);
-        return identity.isCollection(node) ? node.hasIn(rest) : false;
-    }
-    /**
-     * Sets a value in this collection. For `!!set`, `value` needs to be a
-     * boolean to add/remove the item from the set.
-     */
-    setIn(path, value) {
-        const [key, ...rest] = path;
-        if (rest.length === 0) {
-            this.set(key, value);
-        }
-        else {
-            const node = this.get(key, true);
-            if (identity.isCollection(node))
-                node.setIn(rest, value);
-            else if (node === undefined && this.schema)
-                this.set(key, collectionFromPath(this.schema, rest, value));
-            else
-                throw new Error(`Expected YAML collection at ${key}. Remaining path: ${rest}`);
-        }
-    }
-}
-
-exports.Collection = Collection;
-exports.collectionFromPath = collectionFromPath;
-exports.isEmptyPath = isEmptyPath;
-
-
-/***/ }),
-
-/***/ 6673:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var applyReviver = __nccwpck_require__(3661);
-var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(4043);
-
-class NodeBase {
-    constructor(type) {
-        Object.defineProperty(this, identity.NODE_TYPE, { value: type });
-    }
-    /** Create a copy of this node.  */
-    clone() {
-        const copy = Object.create(Object.getPrototypeOf(this), Object.getOwnPropertyDescriptors(this));
-        if (this.range)
-            copy.range = this.range.slice();
-        return copy;
-    }
-    /** A plain JavaScript representation of this node. */
-    toJS(doc, { mapAsMap, maxAliasCount, onAnchor, reviver } = {}) {
-        if (!identity.isDocument(doc))
-            throw new TypeError('A document argument is required');
-        const ctx = {
-            anchors: new Map(),
-            doc,
-            keep: true,
-            mapAsMap: mapAsMap === true,
-            mapKeyWarned: false,
-            maxAliasCount: typeof maxAliasCount === 'number' ? maxAliasCount : 100
-        };
-        const res = toJS.toJS(this, '', ctx);
-        if (typeof onAnchor === 'function')
-            for (const { count, res } of ctx.anchors.values())
-                onAnchor(res, count);
-        return typeof reviver === 'function'
-            ? applyReviver.applyReviver(reviver, { '': res }, '', res)
-            : res;
-    }
-}
-
-exports.NodeBase = NodeBase;
-
-
-/***/ }),
-
-/***/ 7165:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var createNode = __nccwpck_require__(2404);
-var stringifyPair = __nccwpck_require__(9748);
-var addPairToJSMap = __nccwpck_require__(7104);
-var identity = __nccwpck_require__(1127);
-
-function createPair(key, value, ctx) {
-    const k = createNode.createNode(key, undefined, ctx);
-    const v = createNode.createNode(value, undefined, ctx);
-    return new Pair(k, v);
-}
-class Pair {
-    constructor(key, value = null) {
-        Object.defineProperty(this, identity.NODE_TYPE, { value: identity.PAIR });
-        this.key = key;
-        this.value = value;
-    }
-    clone(schema) {
-        let { key, value } = this;
-        if (identity.isNode(key))
-            key = key.clone(schema);
-        if (identity.isNode(value))
-            value = value.clone(schema);
-        return new Pair(key, value);
-    }
-    toJSON(_, ctx) {
-        const pair = ctx?.mapAsMap ? new Map() : {};
-        return addPairToJSMap.addPairToJSMap(ctx, pair, this);
-    }
-    toString(ctx, onComment, onChompKeep) {
-        return ctx?.doc
-            ? stringifyPair.stringifyPair(this, ctx, onComment, onChompKeep)
-            : JSON.stringify(this);
-    }
-}
-
-exports.Pair = Pair;
-exports.createPair = createPair;
-
-
-/***/ }),
-
-/***/ 3301:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var identity = __nccwpck_require__(1127);
-var Node = __nccwpck_require__(6673);
-var toJS = __nccwpck_require__(4043);
-
-const isScalarValue = (value) => !value || (typeof value !== 'function' && typeof value !== 'object');
-class Scalar extends Node.NodeBase {
-    constructor(value) {
-        super(identity.SCALAR);
-        this.value = value;
-    }
-    toJSON(arg, ctx) {
-        return ctx?.keep ? this.value : toJS.toJS(this.value, arg, ctx);
-    }
-    toString() {
-        return String(this.value);
-    }
-}
-Scalar.BLOCK_FOLDED = 'BLOCK_FOLDED';
-Scalar.BLOCK_LITERAL = 'BLOCK_LITERAL';
-Scalar.PLAIN = 'PLAIN';
-Scalar.QUOTE_DOUBLE = 'QUOTE_DOUBLE';
-Scalar.QUOTE_SINGLE = 'QUOTE_SINGLE';
-
-exports.Scalar = Scalar;
-exports.isScalarValue = isScalarValue;
-
-
-/***/ }),
-
-/***/ 4454:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var stringifyCollection = __nccwpck_require__(1212);
-var addPairToJSMap = __nccwpck_require__(7104);
-var Collection = __nccwpck_require__(101);
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var Scalar = __nccwpck_require__(3301);
-
-function findPair(items, key) {
-    const k = identity.isScalar(key) ? key.value : key;
-    for (const it of items) {
-        if (identity.isPair(it)) {
-            if (it.key === key || it.key === k)
-                return it;
-            if (identity.isScalar(it.key) && it.key.value === k)
-                return it;
-        }
-    }
-    return undefined;
-}
-class YAMLMap extends Collection.Collection {
-    static get tagName() {
-        return 'tag:yaml.org,2002:map';
-    }
-    constructor(schema) {
-        super(identity.MAP, schema);
-        this.items = [];
-    }
-    /**
-     * A generic collection parsing method that can be extended
-     * to other node classes that inherit from YAMLMap
-     */
-    static from(schema, obj, ctx) {
-        const { keepUndefined, replacer } = ctx;
-        const map = new this(schema);
-        const add = (key, value) => {
-            if (typeof replacer === 'function')
-                value = replacer.call(obj, key, value);
-            else if (Array.isArray(replacer) && !replacer.includes(key))
-                return;
-            if (value !== undefined || keepUndefined)
-                map.items.push(Pair.createPair(key, value, ctx));
-        };
-        if (obj instanceof Map) {
-            for (const [key, value] of obj)
-                add(key, value);
-        }
-        else if (obj && typeof obj === 'object') {
-            for (const key of Object.keys(obj))
-                add(key, obj[key]);
-        }
-        if (typeof schema.sortMapEntries === 'function') {
-            map.items.sort(schema.sortMapEntries);
-        }
-        return map;
-    }
-    /**
-     * Adds a value to the collection.
-     *
-     * @param overwrite - If not set `true`, using a key that is already in the
-     *   collection will throw. Otherwise, overwrites the previous value.
-     */
-    add(pair, overwrite) {
-        let _pair;
-        if (identity.isPair(pair))
-            _pair = pair;
-        else if (!pair || typeof pair !== 'object' || !('key' in pair)) {
-            // In TypeScript, this never happens.
-            _pair = new Pair.Pair(pair, pair?.value);
-        }
-        else
-            _pair = new Pair.Pair(pair.key, pair.value);
-        const prev = findPair(this.items, _pair.key);
-        const sortEntries = this.schema?.sortMapEntries;
-        if (prev) {
-            if (!overwrite)
-                throw new Error(`Key ${_pair.key} already set`);
-            // For scalars, keep the old node & its comments and anchors
-            if (identity.isScalar(prev.value) && Scalar.isScalarValue(_pair.value))
-                prev.value.value = _pair.value;
-            else
-                prev.value = _pair.value;
-        }
-        else if (sortEntries) {
-            const i = this.items.findIndex(item => sortEntries(_pair, item) < 0);
-            if (i === -1)
-                this.items.push(_pair);
-            else
-                this.items.splice(i, 0, _pair);
-        }
-        else {
-            this.items.push(_pair);
-        }
-    }
-    delete(key) {
-        const it = findPair(this.items, key);
-        if (!it)
-            return false;
-        const del = this.items.splice(this.items.indexOf(it), 1);
-        return del.length > 0;
-    }
-    get(key, keepScalar) {
-        const it = findPair(this.items, key);
-        const node = it?.value;
-        return (!keepScalar && identity.isScalar(node) ? node.value : node) ?? undefined;
-    }
-    has(key) {
-        return !!findPair(this.items, key);
-    }
-    set(key, value) {
-        this.add(new Pair.Pair(key, value), true);
-    }
-    /**
-     * @param ctx - Conversion context, originally set in Document#toJS()
-     * @param {Class} Type - If set, forces the returned collection type
-     * @returns Instance of Type, Map, or Object
-     */
-    toJSON(_, ctx, Type) {
-        const map = Type ? new Type() : ctx?.mapAsMap ? new Map() : {};
-        if (ctx?.onCreate)
-            ctx.onCreate(map);
-        for (const item of this.items)
-            addPairToJSMap.addPairToJSMap(ctx, map, item);
-        return map;
-    }
-    toString(ctx, onComment, onChompKeep) {
-        if (!ctx)
-            return JSON.stringify(this);
-        for (const item of this.items) {
-            if (!identity.isPair(item))
-                throw new Error(`Map items must all be pairs; found ${JSON.stringify(item)} instead`);
-        }
-        if (!ctx.allNullValues && this.hasAllNullValues(false))
-            ctx = Object.assign({}, ctx, { allNullValues: true });
-        return stringifyCollection.stringifyCollection(this, ctx, {
-            blockItemPrefix: '',
-            flowChars: { start: '{', end: '}' },
-            itemIndent: ctx.indent || '',
-            onChompKeep,
-            onComment
-        });
-    }
-}
-
-exports.YAMLMap = YAMLMap;
-exports.findPair = findPair;
-
-
-/***/ }),
-
-/***/ 2223:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var createNode = __nccwpck_require__(2404);
-var stringifyCollection = __nccwpck_require__(1212);
-var Collection = __nccwpck_require__(101);
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
-var toJS = __nccwpck_require__(4043);
-
-class YAMLSeq extends Collection.Collection {
-    static get tagName() {
-        return 'tag:yaml.org,2002:seq';
-    }
-    constructor(schema) {
-        super(identity.SEQ, schema);
-        this.items = [];
-    }
-    add(value) {
-        this.items.push(value);
-    }
-    /**
-     * Removes a value from the collection.
-     *
-     * `key` must contain a representation of an integer for this to succeed.
-     * It may be wrapped in a `Scalar`.
-     *
-     * @returns `true` if the item was found and removed.
-     */
-    delete(key) {
-        const idx = asItemIndex(key);
-        if (typeof idx !== 'number')
-            return false;
-        const del = this.items.splice(idx, 1);
-        return del.length > 0;
-    }
-    get(key, keepScalar) {
-        const idx = asItemIndex(key);
-        if (typeof idx !== 'number')
-            return undefined;
-        const it = this.items[idx];
-        return !keepScalar && identity.isScalar(it) ? it.value : it;
-    }
-    /**
-     * Checks if the collection includes a value with the key `key`.
-     *
-     * `key` must contain a representation of an integer for this to succeed.
-     * It may be wrapped in a `Scalar`.
-     */
-    has(key) {
-        const idx = asItemIndex(key);
-        return typeof idx === 'number' && idx < this.items.length;
-    }
-    /**
-     * Sets a value in this collection. For `!!set`, `value` needs to be a
-     * boolean to add/remove the item from the set.
-     *
-     * If `key` does not contain a representation of an integer, this will throw.
-     * It may be wrapped in a `Scalar`.
-     */
-    set(key, value) {
-        const idx = asItemIndex(key);
-        if (typeof idx !== 'number')
-            throw new Error(`Expected a valid index, not ${key}.`);
-        const prev = this.items[idx];
-        if (identity.isScalar(prev) && Scalar.isScalarValue(value))
-            prev.value = value;
-        else
-            this.items[idx] = value;
-    }
-    toJSON(_, ctx) {
-        const seq = [];
-        if (ctx?.onCreate)
-            ctx.onCreate(seq);
-        let i = 0;
-        for (const item of this.items)
-            seq.push(toJS.toJS(item, String(i++), ctx));
-        return seq;
-    }
-    toString(ctx, onComment, onChompKeep) {
-        if (!ctx)
-            return JSON.stringify(this);
-        return stringifyCollection.stringifyCollection(this, ctx, {
-            blockItemPrefix: '- ',
-            flowChars: { start: '[', end: ']' },
-            itemIndent: (ctx.indent || '') + '  ',
-            onChompKeep,
-            onComment
-        });
-    }
-    static from(schema, obj, ctx) {
-        const { replacer } = ctx;
-        const seq = new this(schema);
-        if (obj && Symbol.iterator in Object(obj)) {
-            let i = 0;
-            for (let it of obj) {
-                if (typeof replacer === 'function') {
-                    const key = obj instanceof Set ? it : String(i++);
-                    it = replacer.call(obj, key, it);
-                }
-                seq.items.push(createNode.createNode(it, undefined, ctx));
-            }
-        }
-        return seq;
-    }
-}
-function asItemIndex(key) {
-    let idx = identity.isScalar(key) ? key.value : key;
-    if (idx && typeof idx === 'string')
-        idx = Number(idx);
-    return typeof idx === 'number' && Number.isInteger(idx) && idx >= 0
-        ? idx
-        : null;
-}
-
-exports.YAMLSeq = YAMLSeq;
-
-
-/***/ }),
-
-/***/ 7104:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var log = __nccwpck_require__(7249);
-var merge = __nccwpck_require__(452);
-var stringify = __nccwpck_require__(2148);
-var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(4043);
-
-function addPairToJSMap(ctx, map, { key, value }) {
-    if (identity.isNode(key) && key.addToJSMap)
-        key.addToJSMap(ctx, map, value);
-    // TODO: Should drop this special case for bare << handling
-    else if (merge.isMergeKey(ctx, key))
-        merge.addMergeToJSMap(ctx, map, value);
-    else {
-        const jsKey = toJS.toJS(key, '', ctx);
-        if (map instanceof Map) {
-            map.set(jsKey, toJS.toJS(value, jsKey, ctx));
-        }
-        else if (map instanceof Set) {
-            map.add(jsKey);
-        }
-        else {
-            const stringKey = stringifyKey(key, jsKey, ctx);
-            const jsValue = toJS.toJS(value, stringKey, ctx);
-            if (stringKey in map)
-                Object.defineProperty(map, stringKey, {
-                    value: jsValue,
-                    writable: true,
-                    enumerable: true,
-                    configurable: true
-                });
-            else
-                map[stringKey] = jsValue;
-        }
-    }
-    return map;
-}
-function stringifyKey(key, jsKey, ctx) {
-    if (jsKey === null)
-        return '';
-    // eslint-disable-next-line @typescript-eslint/no-base-to-string
-    if (typeof jsKey !== 'object')
-        return String(jsKey);
-    if (identity.isNode(key) && ctx?.doc) {
-        const strCtx = stringify.createStringifyContext(ctx.doc, {});
-        strCtx.anchors = new Set();
-        for (const node of ctx.anchors.keys())
-            strCtx.anchors.add(node.anchor);
-        strCtx.inFlow = true;
-        strCtx.inStringifyKey = true;
-        const strKey = key.toString(strCtx);
-        if (!ctx.mapKeyWarned) {
-            let jsonStr = JSON.stringify(strKey);
-            if (jsonStr.length > 40)
-                jsonStr = jsonStr.substring(0, 36) + '..."';
-            log.warn(ctx.doc.options.logLevel, `Keys with collection values will be stringified due to JS Object restrictions: ${jsonStr}. Set mapAsMap: true to use object keys.`);
-            ctx.mapKeyWarned = true;
-        }
-        return strKey;
-    }
-    return JSON.stringify(jsKey);
-}
-
-exports.addPairToJSMap = addPairToJSMap;
-
-
-/***/ }),
-
-/***/ 1127:
-/***/ ((__unused_webpack_module, exports) => {
-
-
-
-const ALIAS = Symbol.for('yaml.alias');
-const DOC = Symbol.for('yaml.document');
-const MAP = Symbol.for('yaml.map');
-const PAIR = Symbol.for('yaml.pair');
-const SCALAR = Symbol.for('yaml.scalar');
-const SEQ = Symbol.for('yaml.seq');
-const NODE_TYPE = Symbol.for('yaml.node.type');
-const isAlias = (node) => !!node && typeof node === 'object' && node[NODE_TYPE] === ALIAS;
-const isDocument = (node) => !!node && typeof node === 'object' && node[NODE_TYPE] === DOC;
-const isMap = (node) => !!node && typeof node === 'object' && node[NODE_TYPE] === MAP;
-const isPair = (node) => !!node && typeof node === 'object' && node[NODE_TYPE] === PAIR;
-const isScalar = (node) => !!node && typeof node === 'object' && node[NODE_TYPE] === SCALAR;
-const isSeq = (node) => !!node && typeof node === 'object' && node[NODE_TYPE] === SEQ;
-function isCollection(node) {
-    if (node && typeof node === 'object')
-        switch (node[NODE_TYPE]) {
-            case MAP:
-            case SEQ:
-                return true;
-        }
-    return false;
-}
-function isNode(node) {
-    if (node && typeof node === 'object')
-        switch (node[NODE_TYPE]) {
-            case ALIAS:
-            case MAP:
-            case SCALAR:
-            case SEQ:
-                return true;
-        }
-    return false;
-}
-const hasAnchor = (node) => (isScalar(node) || isCollection(node)) && !!node.anchor;
-
-exports.ALIAS = ALIAS;
-exports.DOC = DOC;
-exports.MAP = MAP;
-exports.NODE_TYPE = NODE_TYPE;
-exports.PAIR = PAIR;
-exports.SCALAR = SCALAR;
-exports.SEQ = SEQ;
-exports.hasAnchor = hasAnchor;
-exports.isAlias = isAlias;
-exports.isCollection = isCollection;
-exports.isDocument = isDocument;
-exports.isMap = isMap;
-exports.isNode = isNode;
-exports.isPair = isPair;
-exports.isScalar = isScalar;
-exports.isSeq = isSeq;
-
-
-/***/ }),
-
-/***/ 4043:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var identity = __nccwpck_require__(1127);
-
-/**
- * Recursively convert any node or its contents to native JavaScript
- *
- * @param value - The input value
- * @param arg - If `value` defines a `toJSON()` method, use this
- *   as its first argument
- * @param ctx - Conversion context, originally set in Document#toJS(). If
- *   `{ keep: true }` is not set, output should be suitable for JSON
- *   stringification.
- */
-function toJS(value, arg, ctx) {
-    // eslint-disable-next-line @typescript-eslint/no-unsafe-return
-    if (Array.isArray(value))
-        return value.map((v, i) => toJS(v, String(i), ctx));
-    if (value && typeof value.toJSON === 'function') {
-        // eslint-disable-next-line @typescript-eslint/no-unsafe-call
-        if (!ctx || !identity.hasAnchor(value))
-            return value.toJSON(arg, ctx);
-        const data = { aliasCount: 0, count: 1, res: undefined };
-        ctx.anchors.set(value, data);
-        ctx.onCreate = res => {
-            data.res = res;
-            delete ctx.onCreate;
-        };
-        const res = value.toJSON(arg, ctx);
-        if (ctx.onCreate)
-            ctx.onCreate(res);
-        return res;
-    }
-    if (typeof value === 'bigint' && !ctx?.keep)
-        return Number(value);
-    return value;
-}
-
-exports.toJS = toJS;
-
-
-/***/ }),
-
-/***/ 110:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var resolveBlockScalar = __nccwpck_require__(8913);
-var resolveFlowScalar = __nccwpck_require__(6842);
-var errors = __nccwpck_require__(1464);
-var stringifyString = __nccwpck_require__(3069);
-
-function resolveAsScalar(token, strict = true, onError) {
-    if (token) {
-        const _onError = (pos, code, message) => {
-            const offset = typeof pos === 'number' ? pos : Array.isArray(pos) ? pos[0] : pos.offset;
-            if (onError)
-                onError(offset, code, message);
-            else
-                throw new errors.YAMLParseError([offset, offset + 1], code, message);
-        };
-        switch (token.type) {
-            case 'scalar':
-            case 'single-quoted-scalar':
-            case 'double-quoted-scalar':
-                return resolveFlowScalar.resolveFlowScalar(token, strict, _onError);
-            case 'block-scalar':
-                return resolveBlockScalar.resolveBlockScalar({ options: { strict } }, token, _onError);
-        }
-    }
-    return null;
-}
-/**
- * Create a new scalar token with `value`
- *
- * Values that represent an actual string but may be parsed as a different type should use a `type` other than `'PLAIN'`,
- * as this function does not support any schema operations and won't check for such conflicts.
- *
- * @param value The string representation of the value, which will have its content properly indented.
- * @param context.end Comments and whitespace after the end of the value, or after the block scalar header. If undefined, a newline will be added.
- * @param context.implicitKey Being within an implicit key may affect the resolved type of the token's value.
- * @param context.indent The indent level of the token.
- * @param context.inFlow Is this scalar within a flow collection? This may affect the resolved type of the token's value.
- * @param context.offset The offset position of the token.
- * @param context.type The preferred type of the scalar token. If undefined, the previous type of the `token` will be used, defaulting to `'PLAIN'`.
- */
-function createScalarToken(value, context) {
-    const { implicitKey = false, indent, inFlow = false, offset = -1, type = 'PLAIN' } = context;
-    const source = stringifyString.stringifyString({ type, value }, {
-        implicitKey,
-        indent: indent > 0 ? ' '.repeat(indent) : '',
-        inFlow,
-        options: { blockQuote: true, lineWidth: -1 }
-    });
-    const end = context.end ?? [
-        { type: 'newline', offset: -1, indent, source: '\n' }
-    ];
-    switch (source[0]) {
-        case '|':
-        case '>': {
-            const he = source.indexOf('\n');
-            const head = source.substring(0, he);
-            const body = source.substring(he + 1) + '\n';
-            const props = [
-                { type: 'block-scalar-header', offset, indent, source: head }
-            ];
-            if (!addEndtoBlockProps(props, end))
-                props.push({ type: 'newline', offset: -1, indent, source: '\n' });
-            return { type: 'block-scalar', offset, indent, props, source: body };
-        }
-        case '"':
-            return { type: 'double-quoted-scalar', offset, indent, source, end };
-        case "'":
-            return { type: 'single-quoted-scalar', offset, indent, source, end };
-        default:
-            return { type: 'scalar', offset, indent, source, end };
-    }
-}
-/**
- * Set the value of `token` to the given string `value`, overwriting any previous contents and type that it may have.
- *
- * Best efforts are made to retain any comments previously associated with the `token`,
- * though all contents within a collection's `items` will be overwritten.
- *
- * Values that represent an actual string but may be parsed as a different type should use a `type` other than `'PLAIN'`,
- * as this function does not support any schema operations and won't check for such conflicts.
- *
- * @param token Any token. If it does not include an `indent` value, the value will be stringified as if it were an implicit key.
- * @param value The string representation of the value, which will have its content properly indented.
- * @param context.afterKey In most cases, values after a key should have an additional level of indentation.
- * @param context.implicitKey Being within an implicit key may affect the resolved type of the token's value.
- * @param context.inFlow Being within a flow collection may affect the resolved type of the token's value.
- * @param context.type The preferred type of the scalar token. If undefined, the previous type of the `token` will be used, defaulting to `'PLAIN'`.
- */
-function setScalarValue(token, value, context = {}) {
-    let { afterKey = false, implicitKey = false, inFlow = false, type } = context;
-    let indent = 'indent' in token ? token.indent : null;
-    if (afterKey && typeof indent === 'number')
-        indent += 2;
-    if (!type)
-        switch (token.type) {
-            case 'single-quoted-scalar':
-                type = 'QUOTE_SINGLE';
-                break;
-            case 'double-quoted-scalar':
-                type = 'QUOTE_DOUBLE';
-                break;
-            case 'block-scalar': {
-                const header = token.props[0];
-                if (header.type !== 'block-scalar-header')
-                    throw new Error('Invalid block scalar header');
-                type = header.source[0] === '>' ? 'BLOCK_FOLDED' : 'BLOCK_LITERAL';
-                break;
-            }
-            default:
-                type = 'PLAIN';
-        }
-    const source = stringifyString.stringifyString({ type, value }, {
-        implicitKey: implicitKey || indent === null,
-        indent: indent !== null && indent > 0 ? ' '.repeat(indent) : '',
-        inFlow,
-        options: { blockQuote: true, lineWidth: -1 }
-    });
-    switch (source[0]) {
-        case '|':
-        case '>':
-            setBlockScalarValue(token, source);
-            break;
-        case '"':
-            setFlowScalarValue(token, source, 'double-quoted-scalar');
-            break;
-        case "'":
-            setFlowScalarValue(token, source, 'single-quoted-scalar');
-            break;
-        default:
-            setFlowScalarValue(token, source, 'scalar');
-    }
-}
-function setBlockScalarValue(token, source) {
-    const he = source.indexOf('\n');
-    const head = source.substring(0, he);
-    const body = source.substring(he + 1) + '\n';
-    if (token.type === 'block-scalar') {
-        const header = token.props[0];
-        if (header.type !== 'block-scalar-header')
-            throw new Error('Invalid block scalar header');
-        header.source = head;
-        token.source = body;
-    }
-    else {
-        const { offset } = token;
-        const indent = 'indent' in token ? token.indent : -1;
-        const props = [
-            { type: 'block-scalar-header', offset, indent, source: head }
-        ];
-        if (!addEndtoBlockProps(props, 'end' in token ? token.end : undefined))
-            props.push({ type: 'newline', offset: -1, indent, source: '\n' });
-        for (const key of Object.keys(token))
-            if (key !== 'type' && key !== 'offset')
-                delete token[key];
-        Object.assign(token, { type: 'block-scalar', indent, props, source: body });
-    }
-}
-/** @returns `true` if last token is a newline */
-function addEndtoBlockProps(props, end) {
-    if (end)
-        for (const st of end)
-            switch (st.type) {
-                case 'space':
-                case 'comment':
-                    props.push(st);
-                    break;
-                case 'newline':
-                    props.push(st);
-                    return true;
-            }
-    return false;
-}
-function setFlowScalarValue(token, source, type) {
-    switch (token.type) {
-        case 'scalar':
-        case 'double-quoted-scalar':
-        case 'single-quoted-scalar':
-            token.type = type;
-            token.source = source;
-            break;
-        case 'block-scalar': {
-            const end = token.props.slice(1);
-            let oa = source.length;
-            if (token.props[0].type === 'block-scalar-header')
-                oa -= token.props[0].source.length;
-            for (const tok of end)
-                tok.offset += oa;
-            delete token.props;
-            Object.assign(token, { type, source, end });
-            break;
-        }
-        case 'block-map':
-        case 'block-seq': {
-            const offset = token.offset + source.length;
-            const nl = { type: 'newline', offset, indent: token.indent, source: '\n' };
-            delete token.items;
-            Object.assign(token, { type, source, end: [nl] });
-            break;
-        }
-        default: {
-            const indent = 'indent' in token ? token.indent : -1;
-            const end = 'end' in token && Array.isArray(token.end)
-                ? token.end.filter(st => st.type === 'space' ||
-                    st.type === 'comment' ||
-                    st.type === 'newline')
-                : [];
-            for (const key of Object.keys(token))
-                if (key !== 'type' && key !== 'offset')
-                    delete token[key];
-            Object.assign(token, { type, indent, source, end });
-        }
-    }
-}
-
-exports.createScalarToken = createScalarToken;
-exports.resolveAsScalar = resolveAsScalar;
-exports.setScalarValue = setScalarValue;
-
-
-/***/ }),
-
-/***/ 1733:
-/***/ ((__unused_webpack_module, exports) => {
-
-
-
-/**
- * Stringify a CST document, token, or collection item
- *
- * Fair warning: This applies no validation whatsoever, and
- * simply concatenates the sources in their logical order.
- */
-const stringify = (cst) => 'type' in cst ? stringifyToken(cst) : stringifyItem(cst);
-function stringifyToken(token) {
-    switch (token.type) {
-        case 'block-scalar': {
-            let res = '';
-            for (const tok of token.props)
-                res += stringifyToken(tok);
-            return res + token.source;
-        }
-        case 'block-map':
-        case 'block-seq': {
-            let res = '';
-            for (const item of token.items)
-                res += stringifyItem(item);
-            return res;
-        }
-        case 'flow-collection': {
-            let res = token.start.source;
-            for (const item of token.items)
-                res += stringifyItem(item);
-            for (const st of token.end)
-                res += st.source;
-            return res;
-        }
-        case 'document': {
-            let res = stringifyItem(token);
-            if (token.end)
-                for (const st of token.end)
-                    res += st.source;
-            return res;
-        }
-        default: {
-            let res = token.source;
-            if ('end' in token && token.end)
-                for (const st of token.end)
-                    res += st.source;
-            return res;
-        }
-    }
-}
-function stringifyItem({ start, key, sep, value }) {
-    let res = '';
-    for (const st of start)
-        res += st.source;
-    if (key)
-        res += stringifyToken(key);
-    if (sep)
-        for (const st of sep)
-            res += st.source;
-    if (value)
-        res += stringifyToken(value);
-    return res;
-}
-
-exports.stringify = stringify;
-
-
-/***/ }),
-
-/***/ 7715:
-/***/ ((__unused_webpack_module, exports) => {
-
-
-
-const BREAK = Symbol('break visit');
-const SKIP = Symbol('skip children');
-const REMOVE = Symbol('remove item');
-/**
- * Apply a visitor to a CST document or item.
- *
- * Walks through the tree (depth-first) starting from the root, calling a
- * `visitor` function with two arguments when entering each item:
- *   - `item`: The current item, which included the following members:
- *     - `start: SourceToken[]` – Source tokens before the key or value,
- *       possibly including its anchor or tag.
- *     - `key?: Token | null` – Set for pair values. May then be `null`, if
- *       the key before the `:` separator is empty.
- *     - `sep?: SourceToken[]` – Source tokens between the key and the value,
- *       which should include the `:` map value indicator if `value` is set.
- *     - `value?: Token` – The value of a sequence item, or of a map pair.
- *   - `path`: The steps from the root to the current node, as an array of
- *     `['key' | 'value', number]` tuples.
- *
- * The return value of the visitor may be used to control the traversal:
- *   - `undefined` (default): Do nothing and continue
- *   - `visit.SKIP`: Do not visit the children of this token, continue with
- *      next sibling
- *   - `visit.BREAK`: Terminate traversal completely
- *   - `visit.REMOVE`: Remove the current item, then continue with the next one
- *   - `number`: Set the index of the next step. This is useful especially if
- *     the index of the current token has changed.
- *   - `function`: Define the next visitor for this item. After the original
- *     visitor is called on item entry, next visitors are called after handling
- *     a non-empty `key` and when exiting the item.
- */
-function visit(cst, visitor) {
-    if ('type' in cst && cst.type === 'document')
-        cst = { start: cst.start, value: cst.value };
-    _visit(Object.freeze([]), cst, visitor);
-}
-// Without the `as symbol` casts, TS declares these in the `visit`
-// namespace using `var`, but then complains about that because
-// `unique symbol` must be `const`.
-/** Terminate visit traversal completely */
-visit.BREAK = BREAK;
-/** Do not visit the children of the current item */
-visit.SKIP = SKIP;
-/** Remove the current item */
-visit.REMOVE = REMOVE;
-/** Find the item at `path` from `cst` as the root */
-visit.itemAtPath = (cst, path) => {
-    let item = cst;
-    for (const [field, index] of path) {
-        const tok = item?.[field];
-        if (tok && 'items' in tok) {
-            item = tok.items[index];
-        }
-        else
-            return undefined;
-    }
-    return item;
-};
-/**
- * Get the immediate parent collection of the item at `path` from `cst` as the root.
- *
- * Throws an error if the collection is not found, which should never happen if the item itself exists.
- */
-visit.parentCollection = (cst, path) => {
-    const parent = visit.itemAtPath(cst, path.slice(0, -1));
-    const field = path[path.length - 1][0];
-    const coll = parent?.[field];
-    if (coll && 'items' in coll)
-        return coll;
-    throw new Error('Parent collection not found');
-};
-function _visit(path, item, visitor) {
-    let ctrl = visitor(item, path);
-    if (typeof ctrl === 'symbol')
-        return ctrl;
-    for (const field of ['key', 'value']) {
-        const token = item[field];
-        if (token && 'items' in token) {
-            for (let i = 0; i < token.items.length; ++i) {
-                const ci = _visit(Object.freeze(path.concat([[field, i]])), token.items[i], visitor);
-                if (typeof ci === 'number')
-                    i = ci - 1;
-                else if (ci === BREAK)
-                    return BREAK;
-                else if (ci === REMOVE) {
-                    token.items.splice(i, 1);
-                    i -= 1;
-                }
-            }
-            if (typeof ctrl === 'function' && field === 'key')
-                ctrl = ctrl(item, path);
-        }
-    }
-    return typeof ctrl === 'function' ? ctrl(item, path) : ctrl;
-}
-
-exports.visit = visit;
-
-
-/***/ }),
-
-/***/ 3461:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var cstScalar = __nccwpck_require__(110);
-var cstStringify = __nccwpck_require__(1733);
-var cstVisit = __nccwpck_require__(7715);
-
-/** The byte order mark */
-const BOM = '\u{FEFF}';
-/** Start of doc-mode */
-const DOCUMENT = '\x02'; // C0: Start of Text
-/** Unexpected end of flow-mode */
-const FLOW_END = '\x18'; // C0: Cancel
-/** Next token is a scalar value */
-const SCALAR = '\x1f'; // C0: Unit Separator
-/** @returns `true` if `token` is a flow or block collection */
-const isCollection = (token) => !!token && 'items' in token;
-/** @returns `true` if `token` is a flow or block scalar; not an alias */
-const isScalar = (token) => !!token &&
-    (token.type === 'scalar' ||
-        token.type === 'single-quoted-scalar' ||
-        token.type === 'double-quoted-scalar' ||
-        token.type === 'block-scalar');
-/* istanbul ignore next */
-/** Get a printable representation of a lexer token */
-function prettyToken(token) {
-    switch (token) {
-        case BOM:
-            return '<BOM>';
-        case DOCUMENT:
-            return '<DOC>';
-        case FLOW_END:
-            return '<FLOW_END>';
-        case SCALAR:
-            return '<SCALAR>';
-        default:
-            return JSON.stringify(token);
-    }
-}
-/** Identify the type of a lexer token. May return `null` for unknown tokens. */
-function tokenType(source) {
-    switch (source) {
-        case BOM:
-            return 'byte-order-mark';
-        case DOCUMENT:
-            return 'doc-mode';
-        case FLOW_END:
-            return 'flow-error-end';
-        case SCALAR:
-            return 'scalar';
-        case '---':
-            return 'doc-start';
-        case '...':
-            return 'doc-end';
-        case '':
-        case '\n':
-        case '\r\n':
-            return 'newline';
-        case '-':
-            return 'seq-item-ind';
-        case '?':
-            return 'explicit-key-ind';
-        case ':':
-            return 'map-value-ind';
-        case '{':
-            return 'flow-map-start';
-        case '}':
-            return 'flow-map-end';
-        case '[':
-            return 'flow-seq-start';
-        case ']':
-            return 'flow-seq-end';
-        case ',':
-            return 'comma';
-    }
-    switch (source[0]) {
-        case ' ':
-        case '\t':
-            return 'space';
-        case '#':
-            return 'comment';
-        case '%':
-            return 'directive-line';
-        case '*':
-            return 'alias';
-        case '&':
-            return 'anchor';
-        case '!':
-            return 'tag';
-        case "'":
-            return 'single-quoted-scalar';
-        case '"':
-            return 'double-quoted-scalar';
-        case '|':
-        case '>':
-            return 'block-scalar-header';
-    }
-    return null;
-}
-
-exports.createScalarToken = cstScalar.createScalarToken;
-exports.resolveAsScalar = cstScalar.resolveAsScalar;
-exports.setScalarValue = cstScalar.setScalarValue;
-exports.stringify = cstStringify.stringify;
-exports.visit = cstVisit.visit;
-exports.BOM = BOM;
-exports.DOCUMENT = DOCUMENT;
-exports.FLOW_END = FLOW_END;
-exports.SCALAR = SCALAR;
-exports.isCollection = isCollection;
-exports.isScalar = isScalar;
-exports.prettyToken = prettyToken;
-exports.tokenType = tokenType;
-
-
-/***/ }),
-
-/***/ 361:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var cst = __nccwpck_require__(3461);
-
-/*
-START -> stream
-
-stream
-  directive -> line-end -> stream
-  indent + line-end -> stream
-  [else] -> line-start
-
-line-end
-  comment -> line-end
-  newline -> .
-  input-end -> END
-
-line-start
-  doc-start -> doc
-  doc-end -> stream
-  [else] -> indent -> block-start
-
-block-start
-  seq-item-start -> block-start
-  explicit-key-start -> block-start
-  map-value-start -> block-start
-  [else] -> doc
-
-doc
-  line-end -> line-start
-  spaces -> doc
-  anchor -> doc
-  tag -> doc
-  flow-start -> flow -> doc
-  flow-end -> error -> doc
-  seq-item-start -> error -> doc
-  explicit-key-start -> error -> doc
-  map-value-start -> doc
-  alias -> doc
-  quote-start -> quoted-scalar -> doc
-  block-scalar-header -> line-end -> block-scalar(min) -> line-start
-  [else] -> plain-scalar(false, min) -> doc
-
-flow
-  line-end -> flow
-  spaces -> flow
-  anchor -> flow
-  tag -> flow
-  flow-start -> flow -> flow
-  flow-end -> .
-  seq-item-start -> error -> flow
-  explicit-key-start -> flow
-  map-value-start -> flow
-  alias -> flow
-  quote-start -> quoted-scalar -> flow
-  comma -> flow
-  [else] -> plain-scalar(true, 0) -> flow
-
-quoted-scalar
-  quote-end -> .
-  [else] -> quoted-scalar
-
-block-scalar(min)
-  newline + peek(indent < min) -> .
-  [else] -> block-scalar(min)
-
-plain-scalar(is-flow, min)
-  scalar-end(is-flow) -> .
-  peek(newline + (indent < min)) -> .
-  [else] -> plain-scalar(min)
-*/
-function isEmpty(ch) {
-    switch (ch) {
-        case undefined:
-        case ' ':
-        case '\n':
-        case '\r':
-        case '\t':
-            return true;
-        default:
-            return false;
-    }
-}
-const hexDigits = new Set('0123456789ABCDEFabcdef');
-const tagChars = new Set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-#;/?:@&=+$_.!~*'()");
-const flowIndicatorChars = new Set(',[]{}');
-const invalidAnchorChars = new Set(' ,[]{}\n\r\t');
-const isNotAnchorChar = (ch) => !ch || invalidAnchorChars.has(ch);
-/**
- * Splits an input string into lexical tokens, i.e. smaller strings that are
- * easily identifiable by `tokens.tokenType()`.
- *
- * Lexing starts always in a "stream" context. Incomplete input may be buffered
- * until a complete token can be emitted.
- *
- * In addition to slices of the original input, the following control characters
- * may also be emitted:
- *
- * - `\x02` (Start of Text): A document starts with the next token
- * - `\x18` (Cancel): Unexpected end of flow-mode (indicates an error)
- * - `\x1f` (Unit Separator): Next token is a scalar value
- * - `\u{FEFF}` (Byte order mark): Emitted separately outside documents
- */
-class Lexer {
-    constructor() {
-        /**
-         * Flag indicating whether the end of the current buffer marks the end of
-         * all input
-         */
-        this.atEnd = false;
-        /**
-         * Explicit indent set in block scalar header, as an offset from the current
-         * minimum indent, so e.g. set to 1 from a header `|2+`. Set to -1 if not
-         * explicitly set.
-         */
-        this.blockScalarIndent = -1;
-        /**
-         * Block scalars that include a + (keep) chomping indicator in their header
-         * include trailing empty lines, which are otherwise excluded from the
-         * scalar's contents.
-         */
-        this.blockScalarKeep = false;
-        /** Current input */
-        this.buffer = '';
-        /**
-         * Flag noting whether the map value indicator : can immediately follow this
-         * node within a flow context.
-         */
-        this.flowKey = false;
-        /** Count of surrounding flow collection levels. */
-        this.flowLevel = 0;
-        /**
-         * Minimum level of indentation required for next lines to be parsed as a
-         * part of the current scalar value.
-         */
-        this.indentNext = 0;
-        /** Indentation level of the current line. */
-        this.indentValue = 0;
-        /** Position of the next \n character. */
-        this.lineEndPos = null;
-        /** Stores the state of the lexer if reaching the end of incpomplete input */
-        this.next = null;
-        /** A pointer to `buffer`; the current position of the lexer. */
-        this.pos = 0;
-    }
-    /**
-     * Generate YAML tokens from the `source` string. If `incomplete`,
-     * a part of the last line may be left as a buffer for the next call.
-     *
-     * @returns A generator of lexical tokens
-     */
-    *lex(source, incomplete = false) {
-        if (source) {
-            if (typeof source !== 'string')
-                throw TypeError('source is not a string');
-            this.buffer = this.buffer ? this.buffer + source : source;
-            this.lineEndPos = null;
-        }
-        this.atEnd = !incomplete;
-        let next = this.next ?? 'stream';
-        while (next && (incomplete || this.hasChars(1)))
-            next = yield* this.parseNext(next);
-    }
-    atLineEnd() {
-        let i = this.pos;
-        let ch = this.buffer[i];
-        while (ch === ' ' || ch === '\t')
-            ch = this.buffer[++i];
-        if (!ch || ch === '#' || ch === '\n')
-            return true;
-        if (ch === '\r')
-            return this.buffer[i + 1] === '\n';
-        return false;
-    }
-    charAt(n) {
-        return this.buffer[this.pos + n];
-    }
-    continueScalar(offset) {
-        let ch = this.buffer[offset];
-        if (this.indentNext > 0) {
-            let indent = 0;
-            while (ch === ' ')
-                ch = this.buffer[++indent + offset];
-            if (ch === '\r') {
-                const next = this.buffer[indent + offset + 1];
-                if (next === '\n' || (!next && !this.atEnd))
-                    return offset + indent + 1;
-            }
-            return ch === '\n' || indent >= this.indentNext || (!ch && !this.atEnd)
-                ? offset + indent
-                : -1;
-        }
-        if (ch === '-' || ch === '.') {
-            const dt = this.buffer.substr(offset, 3);
-            if ((dt === '---' || dt === '...') && isEmpty(this.buffer[offset + 3]))
-                return -1;
-        }
-        return offset;
-    }
-    getLine() {
-        let end = this.lineEndPos;
-        if (typeof end !== 'number' || (end !== -1 && end < this.pos)) {
-            end = this.buffer.indexOf('\n', this.pos);
-            this.lineEndPos = end;
-        }
-        if (end === -1)
-            return this.atEnd ? this.buffer.substring(this.pos) : null;
-        if (this.buffer[end - 1] === '\r')
-            end -= 1;
-        return this.buffer.substring(this.pos, end);
-    }
-    hasChars(n) {
-        return this.pos + n <= this.buffer.length;
-    }
-    setNext(state) {
-        this.buffer = this.buffer.substring(this.pos);
-        this.pos = 0;
-        this.lineEndPos = null;
-        this.next = state;
-        return null;
-    }
-    peek(n) {
-        return this.buffer.substr(this.pos, n);
-    }
-    *parseNext(next) {
-        switch (next) {
-            case 'stream':
-                return yield* this.parseStream();
-            case 'line-start':
-                return yield* this.parseLineStart();
-            case 'block-start':
-                return yield* this.parseBlockStart();
-            case 'doc':
-                return yield* this.parseDocument();
-            case 'flow':
-                return yield* this.parseFlowCollection();
-            case 'quoted-scalar':
-                return yield* this.parseQuotedScalar();
-            case 'block-scalar':
-                return yield* this.parseBlockScalar();
-            case 'plain-scalar':
-                return yield* this.parsePlainScalar();
-        }
-    }
-    *parseStream() {
-        let line = this.getLine();
-        if (line === null)
-            return this.setNext('stream');
-        if (line[0] === cst.BOM) {
-            yield* this.pushCount(1);
-            line = line.substring(1);
-        }
-        if (line[0] === '%') {
-            let dirEnd = line.length;
-            let cs = line.indexOf('#');
-            while (cs !== -1) {
-                const ch = line[cs - 1];
-                if (ch === ' ' || ch === '\t') {
-                    dirEnd = cs - 1;
-                    break;
-                }
-                else {
-                    cs = line.indexOf('#', cs + 1);
-                }
-            }
-            while (true) {
-                const ch = line[dirEnd - 1];
-                if (ch === ' ' || ch === '\t')
-                    dirEnd -= 1;
-                else
-                    break;
-            }
-            const n = (yield* this.pushCount(dirEnd)) + (yield* this.pushSpaces(true));
-            yield* this.pushCount(line.length - n); // possible comment
-            this.pushNewline();
-            return 'stream';
-        }
-        if (this.atLineEnd()) {
-            const sp = yield* this.pushSpaces(true);
-            yield* this.pushCount(line.length - sp);
-            yield* this.pushNewline();
-            return 'stream';
-        }
-        yield cst.DOCUMENT;
-        return yield* this.parseLineStart();
-    }
-    *parseLineStart() {
-        const ch = this.charAt(0);
-        if (!ch && !this.atEnd)
-            return this.setNext('line-start');
-        if (ch === '-' || ch === '.') {
-            if (!this.atEnd && !this.hasChars(4))
-                return this.setNext('line-start');
-            const s = this.peek(3);
-            if ((s === '---' || s === '...') && isEmpty(this.charAt(3))) {
-                yield* this.pushCount(3);
-                this.indentValue = 0;
-                this.indentNext = 0;
-                return s === '---' ? 'doc' : 'stream';
-            }
-        }
-        this.indentValue = yield* this.pushSpaces(false);
-        if (this.indentNext > this.indentValue && !isEmpty(this.charAt(1)))
-            this.indentNext = this.indentValue;
-        return yield* this.parseBlockStart();
-    }
-    *parseBlockStart() {
-        const [ch0, ch1] = this.peek(2);
-        if (!ch1 && !this.atEnd)
-            return this.setNext('block-start');
-        if ((ch0 === '-' || ch0 === '?' || ch0 === ':') && isEmpty(ch1)) {
-            const n = (yield* this.pushCount(1)) + (yield* this.pushSpaces(true));
-            this.indentNext = this.indentValue + 1;
-            this.indentValue += n;
-            return 'block-start';
-        }
-        return 'doc';
-    }
-    *parseDocument() {
-        yield* this.pushSpaces(true);
-        const line = this.getLine();
-        if (line === null)
-            return this.setNext('doc');
-        let n = yield* this.pushIndicators();
-        switch (line[n]) {
-            case '#':
-                yield* this.pushCount(line.length - n);
-            // fallthrough
-            case undefined:
-                yield* this.pushNewline();
-                return yield* this.parseLineStart();
-            case '{':
-            case '[':
-                yield* this.pushCount(1);
-                this.flowKey = false;
-                this.flowLevel = 1;
-                return 'flow';
-            case '}':
-            case ']':
-                // this is an error
-                yield* this.pushCount(1);
-                return 'doc';
-            case '*':
-                yield* this.pushUntil(isNotAnchorChar);
-                return 'doc';
-            case '"':
-            case "'":
-                return yield* this.parseQuotedScalar();
-            case '|':
-            case '>':
-                n += yield* this.parseBlockScalarHeader();
-                n += yield* this.pushSpaces(true);
-                yield* this.pushCount(line.length - n);
-                yield* this.pushNewline();
-                return yield* this.parseBlockScalar();
-            default:
-                return yield* this.parsePlainScalar();
-        }
-    }
-    *parseFlowCollection() {
-        let nl, sp;
-        let indent = -1;
-        do {
-            nl = yield* this.pushNewline();
-            if (nl > 0) {
-                sp = yield* this.pushSpaces(false);
-                this.indentValue = indent = sp;
-            }
-            else {
-                sp = 0;
-            }
-            sp += yield* this.pushSpaces(true);
-        } while (nl + sp > 0);
-        const line = this.getLine();
-        if (line === null)
-            return this.setNext('flow');
-        if ((indent !== -1 && indent < this.indentNext && line[0] !== '#') ||
-            (indent === 0 &&
-                (line.startsWith('---') || line.startsWith('...')) &&
-                isEmpty(line[3]))) {
-            // Allowing for the terminal ] or } at the same (rather than greater)
-            // indent level as the initial [ or { is technically invalid, but
-            // failing here would be surprising to users.
-            const atFlowEndMarker = indent === this.indentNext - 1 &&
-                this.flowLevel === 1 &&
-                (line[0] === ']' || line[0] === '}');
-            if (!atFlowEndMarker) {
-                // this is an error
-                this.flowLevel = 0;
-                yield cst.FLOW_END;
-                return yield* this.parseLineStart();
-            }
-        }
-        let n = 0;
-        while (line[n] === ',') {
-            n += yield* this.pushCount(1);
-            n += yield* this.pushSpaces(true);
-            this.flowKey = false;
-        }
-        n += yield* this.pushIndicators();
-        switch (line[n]) {
-            case undefined:
-                return 'flow';
-            case '#':
-                yield* this.pushCount(line.length - n);
-                return 'flow';
-            case '{':
-            case '[':
-                yield* this.pushCount(1);
-                this.flowKey = false;
-                this.flowLevel += 1;
-                return 'flow';
-            case '}':
-            case ']':
-                yield* this.pushCount(1);
-                this.flowKey = true;
-                this.flowLevel -= 1;
-                return this.flowLevel ? 'flow' : 'doc';
-            case '*':
-                yield* this.pushUntil(isNotAnchorChar);
-                return 'flow';
-            case '"':
-            case "'":
-                this.flowKey = true;
-                return yield* this.parseQuotedScalar();
-            case ':': {
-                const next = this.charAt(1);
-                if (this.flowKey || isEmpty(next) || next === ',') {
-                    this.flowKey = false;
-                    yield* this.pushCount(1);
-                    yield* this.pushSpaces(true);
-                    return 'flow';
-                }
-            }
-            // fallthrough
-            default:
-                this.flowKey = false;
-                return yield* this.parsePlainScalar();
-        }
-    }
-    *parseQuotedScalar() {
-        const quote = this.charAt(0);
-        let end = this.buffer.indexOf(quote, this.pos + 1);
-        if (quote === "'") {
-            while (end !== -1 && this.buffer[end + 1] === "'")
-                end = this.buffer.indexOf("'", end + 2);
-        }
-        else {
-            // double-quote
-            while (end !== -1) {
-                let n = 0;
-                while (this.buffer[end - 1 - n] === '\\')
-                    n += 1;
-                if (n % 2 === 0)
-                    break;
-                end = this.buffer.indexOf('"', end + 1);
-            }
-        }
-        // Only looking for newlines within the quotes
-        const qb = this.buffer.substring(0, end);
-        let nl = qb.indexOf('\n', this.pos);
-        if (nl !== -1) {
-            while (nl !== -1) {
-                const cs = this.continueScalar(nl + 1);
-                if (cs === -1)
-                    break;
-                nl = qb.indexOf('\n', cs);
-            }
-            if (nl !== -1) {
-                // this is an error caused by an unexpected unindent
-                end = nl - (qb[nl - 1] === '\r' ? 2 : 1);
-            }
-        }
-        if (end === -1) {
-            if (!this.atEnd)
-                return this.setNext('quoted-scalar');
-            end = this.buffer.length;
-        }
-        yield* this.pushToIndex(end + 1, false);
-        return this.flowLevel ? 'flow' : 'doc';
-    }
-    *parseBlockScalarHeader() {
-        this.blockScalarIndent = -1;
-        this.blockScalarKeep = false;
-        let i = this.pos;
-        while (true) {
-            const ch = this.buffer[++i];
-            if (ch === '+')
-                this.blockScalarKeep = true;
-            else if (ch > '0' && ch <= '9')
-                this.blockScalarIndent = Number(ch) - 1;
-            else if (ch !== '-')
-                break;
-        }
-        return yield* this.pushUntil(ch => isEmpty(ch) || ch === '#');
-    }
-    *parseBlockScalar() {
-        let nl = this.pos - 1; // may be -1 if this.pos === 0
-        let indent = 0;
-        let ch;
-        loop: for (let i = this.pos; (ch = this.buffer[i]); ++i) {
-            switch (ch) {
-                case ' ':
-                    indent += 1;
-                    break;
-                case '\n':
-                    nl = i;
-                    indent = 0;
-                    break;
-                case '\r': {
-                    const next = this.buffer[i + 1];
-                    if (!next && !this.atEnd)
-                        return this.setNext('block-scalar');
-                    if (next === '\n')
-                        break;
-                } // fallthrough
-                default:
-                    break loop;
-            }
-        }
-        if (!ch && !this.atEnd)
-            return this.setNext('block-scalar');
-        if (indent >= this.indentNext) {
-            if (this.blockScalarIndent === -1)
-                this.indentNext = indent;
-            else {
-                this.indentNext =
-                    this.blockScalarIndent + (this.indentNext === 0 ? 1 : this.indentNext);
-            }
-            do {
-                const cs = this.continueScalar(nl + 1);
-                if (cs === -1)
-                    break;
-                nl = this.buffer.indexOf('\n', cs);
-            } while (nl !== -1);
-            if (nl === -1) {
-                if (!this.atEnd)
-                    return this.setNext('block-scalar');
-                nl = this.buffer.length;
-            }
-        }
-        // Trailing insufficiently indented tabs are invalid.
-        // To catch that during parsing, we include them in the block scalar value.
-        let i = nl + 1;
-        ch = this.buffer[i];
-        while (ch === ' ')
-            ch = this.buffer[++i];
-        if (ch === '\t') {
-            while (ch === '\t' || ch === ' ' || ch === '\r' || ch === '\n')
-                ch = this.buffer[++i];
-            nl = i - 1;
-        }
-        else if (!this.blockScalarKeep) {
-            do {
-                let i = nl - 1;
-                let ch = this.buffer[i];
-                if (ch === '\r')
-                    ch = this.buffer[--i];
-                const lastChar = i; // Drop the line if last char not more indented
-                while (ch === ' ')
-                    ch = this.buffer[--i];
-                if (ch === '\n' && i >= this.pos && i + 1 + indent > lastChar)
-                    nl = i;
-                else
-                    break;
-            } while (true);
-        }
-        yield cst.SCALAR;
-        yield* this.pushToIndex(nl + 1, true);
-        return yield* this.parseLineStart();
-    }
-    *parsePlainScalar() {
-        const inFlow = this.flowLevel > 0;
-        let end = this.pos - 1;
-        let i = this.pos - 1;
-        let ch;
-        while ((ch = this.buffer[++i])) {
-            if (ch === ':') {
-                const next = this.buffer[i + 1];
-                if (isEmpty(next) || (inFlow && flowIndicatorChars.has(next)))
-                    break;
-                end = i;
-            }
-            else if (isEmpty(ch)) {
-                let next = this.buffer[i + 1];
-                if (ch === '\r') {
-                    if (next === '\n') {
-                        i += 1;
-                        ch = '\n';
-                        next = this.buffer[i + 1];
-                    }
-                    else
-                        end = i;
-                }
-                if (next === '#' || (inFlow && flowIndicatorChars.has(next)))
-                    break;
-                if (ch === '\n') {
-                    const cs = this.continueScalar(i + 1);
-                    if (cs === -1)
-                        break;
-                    i = Math.max(i, cs - 2); // to advance, but still account for ' #'
-                }
-            }
-            else {
-                if (inFlow && flowIndicatorChars.has(ch))
-                    break;
-                end = i;
-            }
-        }
-        if (!ch && !this.atEnd)
-            return this.setNext('plain-scalar');
-        yield cst.SCALAR;
-        yield* this.pushToIndex(end + 1, true);
-        return inFlow ? 'flow' : 'doc';
-    }
-    *pushCount(n) {
-        if (n > 0) {
-            yield this.buffer.substr(this.pos, n);
-            this.pos += n;
-            return n;
-        }
-        return 0;
-    }
-    *pushToIndex(i, allowEmpty) {
-        const s = this.buffer.slice(this.pos, i);
-        if (s) {
-            yield s;
-            this.pos += s.length;
-            return s.length;
-        }
-        else if (allowEmpty)
-            yield '';
-        return 0;
-    }
-    *pushIndicators() {
-        let n = 0;
-        loop: while (true) {
-            switch (this.charAt(0)) {
-                case '!':
-                    n += yield* this.pushTag();
-                    n += yield* this.pushSpaces(true);
-                    continue loop;
-                case '&':
-                    n += yield* this.pushUntil(isNotAnchorChar);
-                    n += yield* this.pushSpaces(true);
-                    continue loop;
-                case '-': // this is an error
-                case '?': // this is an error outside flow collections
-                case ':': {
-                    const inFlow = this.flowLevel > 0;
-                    const ch1 = this.charAt(1);
-                    if (isEmpty(ch1) || (inFlow && flowIndicatorChars.has(ch1))) {
-                        if (!inFlow)
-                            this.indentNext = this.indentValue + 1;
-                        else if (this.flowKey)
-                            this.flowKey = false;
-                        n += yield* this.pushCount(1);
-                        n += yield* this.pushSpaces(true);
-                        continue loop;
-                    }
-                }
-            }
-            break loop;
-        }
-        return n;
-    }
-    *pushTag() {
-        if (this.charAt(1) === '<') {
-            let i = this.pos + 2;
-            let ch = this.buffer[i];
-            while (!isEmpty(ch) && ch !== '>')
-                ch = this.buffer[++i];
-            return yield* this.pushToIndex(ch === '>' ? i + 1 : i, false);
-        }
-        else {
-            let i = this.pos + 1;
-            let ch = this.buffer[i];
-            while (ch) {
-                if (tagChars.has(ch))
-                    ch = this.buffer[++i];
-                else if (ch === '%' &&
-                    hexDigits.has(this.buffer[i + 1]) &&
-                    hexDigits.has(this.buffer[i + 2])) {
-                    ch = this.buffer[(i += 3)];
-                }
-                else
-                    break;
-            }
-            return yield* this.pushToIndex(i, false);
-        }
-    }
-    *pushNewline() {
-        const ch = this.buffer[this.pos];
-        if (ch === '\n')
-            return yield* this.pushCount(1);
-        else if (ch === '\r' && this.charAt(1) === '\n')
-            return yield* this.pushCount(2);
-        else
-            return 0;
-    }
-    *pushSpaces(allowTabs) {
-        let i = this.pos - 1;
-        let ch;
-        do {
-            ch = this.buffer[++i];
-        } while (ch === ' ' || (allowTabs && ch === '\t'));
-        const n = i - this.pos;
-        if (n > 0) {
-            yield this.buffer.substr(this.pos, n);
-            this.pos = i;
-        }
-        return n;
-    }
-    *pushUntil(test) {
-        let i = this.pos;
-        let ch = this.buffer[i];
-        while (!test(ch))
-            ch = this.buffer[++i];
-        return yield* this.pushToIndex(i, false);
-    }
-}
-
-exports.Lexer = Lexer;
-
-
-/***/ }),
-
-/***/ 6628:
-/***/ ((__unused_webpack_module, exports) => {
-
-
-
-/**
- * Tracks newlines during parsing in order to provide an efficient API for
- * determining the one-indexed `{ line, col }` position for any offset
- * within the input.
- */
-class LineCounter {
-    constructor() {
-        this.lineStarts = [];
-        /**
-         * Should be called in ascending order. Otherwise, call
-         * `lineCounter.lineStarts.sort()` before calling `linePos()`.
-         */
-        this.addNewLine = (offset) => this.lineStarts.push(offset);
-        /**
-         * Performs a binary search and returns the 1-indexed { line, col }
-         * position of `offset`. If `line === 0`, `addNewLine` has never been
-         * called or `offset` is before the first known newline.
-         */
-        this.linePos = (offset) => {
-            let low = 0;
-            let high = this.lineStarts.length;
-            while (low < high) {
-                const mid = (low + high) >> 1; // Math.floor((low + high) / 2)
-                if (this.lineStarts[mid] < offset)
-                    low = mid + 1;
-                else
-                    high = mid;
-            }
-            if (this.lineStarts[low] === offset)
-                return { line: low + 1, col: 1 };
-            if (low === 0)
-                return { line: 0, col: offset };
-            const start = this.lineStarts[low - 1];
-            return { line: low, col: offset - start + 1 };
-        };
-    }
-}
-
-exports.LineCounter = LineCounter;
-
-
-/***/ }),
-
-/***/ 3456:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var node_process = __nccwpck_require__(932);
-var cst = __nccwpck_require__(3461);
-var lexer = __nccwpck_require__(361);
-
-function includesToken(list, type) {
-    for (let i = 0; i < list.length; ++i)
-        if (list[i].type === type)
-            return true;
-    return false;
-}
-function findNonEmptyIndex(list) {
-    for (let i = 0; i < list.length; ++i) {
-        switch (list[i].type) {
-            case 'space':
-            case 'comment':
-            case 'newline':
-                break;
-            default:
-                return i;
-        }
-    }
-    return -1;
-}
-function isFlowToken(token) {
-    switch (token?.type) {
-        case 'alias':
-        case 'scalar':
-        case 'single-quoted-scalar':
-        case 'double-quoted-scalar':
-        case 'flow-collection':
-            return true;
-        default:
-            return false;
-    }
-}
-function getPrevProps(parent) {
-    switch (parent.type) {
-        case 'document':
-            return parent.start;
-        case 'block-map': {
-            const it = parent.items[parent.items.length - 1];
-            return it.sep ?? it.start;
-        }
-        case 'block-seq':
-            return parent.items[parent.items.length - 1].start;
-        /* istanbul ignore next should not happen */
-        default:
-            return [];
-    }
-}
-/** Note: May modify input array */
-function getFirstKeyStartProps(prev) {
-    if (prev.length === 0)
-        return [];
-    let i = prev.length;
-    loop: while (--i >= 0) {
-        switch (prev[i].type) {
-            case 'doc-start':
-            case 'explicit-key-ind':
-            case 'map-value-ind':
-            case 'seq-item-ind':
-            case 'newline':
-                break loop;
-        }
-    }
-    while (prev[++i]?.type === 'space') {
-        /* loop */
-    }
-    return prev.splice(i, prev.length);
-}
-function arrayPushArray(target, source) {
-    // May exhaust call stack with large `source` array
-    if (source.length < 1e5)
-        Array.prototype.push.apply(target, source);
-    else
-        for (let i = 0; i < source.length; ++i)
-            target.push(source[i]);
-}
-function fixFlowSeqItems(fc) {
-    if (fc.start.type === 'flow-seq-start') {
-        for (const it of fc.items) {
-            if (it.sep &&
-                !it.value &&
-                !includesToken(it.start, 'explicit-key-ind') &&
-                !includesToken(it.sep, 'map-value-ind')) {
-                if (it.key)
-                    it.value = it.key;
-                delete it.key;
-                if (isFlowToken(it.value)) {
-                    if (it.value.end)
-                        arrayPushArray(it.value.end, it.sep);
-                    else
-                        it.value.end = it.sep;
-                }
-                else
-                    arrayPushArray(it.start, it.sep);
-                delete it.sep;
-            }
-        }
-    }
-}
-/**
- * A YAML concrete syntax tree (CST) parser
- *
- * ```ts
- * const src: string = ...
- * for (const token of new Parser().parse(src)) {
- *   // token: Token
- * }
- * ```
- *
- * To use the parser with a user-provided lexer:
- *
- * ```ts
- * function* parse(source: string, lexer: Lexer) {
- *   const parser = new Parser()
- *   for (const lexeme of lexer.lex(source))
- *     yield* parser.next(lexeme)
- *   yield* parser.end()
- * }
- *
- * const src: string = ...
- * const lexer = new Lexer()
- * for (const token of parse(src, lexer)) {
- *   // token: Token
- * }
- * ```
- */
-class Parser {
-    /**
-     * @param onNewLine - If defined, called separately with the start position of
-     *   each new line (in `parse()`, including the start of input).
-     */
-    constructor(onNewLine) {
-        /** If true, space and sequence indicators count as indentation */
-        this.atNewLine = true;
-        /** If true, next token is a scalar value */
-        this.atScalar = false;
-        /** Current indentation level */
-        this.indent = 0;
-        /** Current offset since the start of parsing */
-        this.offset = 0;
-        /** On the same line with a block map key */
-        this.onKeyLine = false;
-        /** Top indicates the node that's currently being built */
-        this.stack = [];
-        /** The source of the current token, set in parse() */
-        this.source = '';
-        /** The type of the current token, set in parse() */
-        this.type = '';
-        // Must be defined after `next()`
-        this.lexer = new lexer.Lexer();
-        this.onNewLine = onNewLine;
-    }
-    /**
-     * Parse `source` as a YAML stream.
-     * If `incomplete`, a part of the last line may be left as a buffer for the next call.
-     *
-     * Errors are not thrown, but yielded as `{ type: 'error', message }` tokens.
-     *
-     * @returns A generator of tokens representing each directive, document, and other structure.
-     */
-    *parse(source, incomplete = false) {
-        if (this.onNewLine && this.offset === 0)
-            this.onNewLine(0);
-        for (const lexeme of this.lexer.lex(source, incomplete))
-            yield* this.next(lexeme);
-        if (!incomplete)
-            yield* this.end();
-    }
-    /**
-     * Advance the parser by the `source` of one lexical token.
-     */
-    *next(source) {
-        this.source = source;
-        if (node_process.env.LOG_TOKENS)
-            console.log('|', cst.prettyToken(source));
-        if (this.atScalar) {
-            this.atScalar = false;
-            yield* this.step();
-            this.offset += source.length;
-            return;
-        }
-        const type = cst.tokenType(source);
-        if (!type) {
-            const message = `Not a YAML token: ${source}`;
-            yield* this.pop({ type: 'error', offset: this.offset, message, source });
-            this.offset += source.length;
-        }
-        else if (type === 'scalar') {
-            this.atNewLine = false;
-            this.atScalar = true;
-            this.type = 'scalar';
-        }
-        else {
-            this.type = type;
-            yield* this.step();
-            switch (type) {
-                case 'newline':
-                    this.atNewLine = true;
-                    this.indent = 0;
-                    if (this.onNewLine)
-                        this.onNewLine(this.offset + source.length);
-                    break;
-                case 'space':
-                    if (this.atNewLine && source[0] === ' ')
-                        this.indent += source.length;
-                    break;
-                case 'explicit-key-ind':
-                case 'map-value-ind':
-                case 'seq-item-ind':
-                    if (this.atNewLine)
-                        this.indent += source.length;
-                    break;
-                case 'doc-mode':
-                case 'flow-error-end':
-                    return;
-                default:
-                    this.atNewLine = false;
-            }
-            this.offset += source.length;
-        }
-    }
-    /** Call at end of input to push out any remaining constructions */
-    *end() {
-        while (this.stack.length > 0)
-            yield* this.pop();
-    }
-    get sourceToken() {
-        const st = {
-            type: this.type,
-            offset: this.offset,
-            indent: this.indent,
-            source: this.source
-        };
-        return st;
-    }
-    *step() {
-        const top = this.peek(1);
-        if (this.type === 'doc-end' && top?.type !== 'doc-end') {
-            while (this.stack.length > 0)
-                yield* this.pop();
-            this.stack.push({
-                type: 'doc-end',
-                offset: this.offset,
-                source: this.source
-            });
-            return;
-        }
-        if (!top)
-            return yield* this.stream();
-        switch (top.type) {
-            case 'document':
-                return yield* this.document(top);
-            case 'alias':
-            case 'scalar':
-            case 'single-quoted-scalar':
-            case 'double-quoted-scalar':
-                return yield* this.scalar(top);
-            case 'block-scalar':
-                return yield* this.blockScalar(top);
-            case 'block-map':
-                return yield* this.blockMap(top);
-            case 'block-seq':
-                return yield* this.blockSequence(top);
-            case 'flow-collection':
-                return yield* this.flowCollection(top);
-            case 'doc-end':
-                return yield* this.documentEnd(top);
-        }
-        /* istanbul ignore next should not happen */
-        yield* this.pop();
-    }
-    peek(n) {
-        return this.stack[this.stack.length - n];
-    }
-    *pop(error) {
-        const token = error ?? this.stack.pop();
-        /* istanbul ignore if should not happen */
-        if (!token) {
-            const message = 'Tried to pop an empty stack';
-            yield { type: 'error', offset: this.offset, source: '', message };
-        }
-        else if (this.stack.length === 0) {
-            yield token;
-        }
-        else {
-            const top = this.peek(1);
-            if (token.type === 'block-scalar') {
-                // Block scalars use their parent rather than header indent
-                token.indent = 'indent' in top ? top.indent : 0;
-            }
-            else if (token.type === 'flow-collection' && top.type === 'document') {
-                // Ignore all indent for top-level flow collections
-                token.indent = 0;
-            }
-            if (token.type === 'flow-collection')
-                fixFlowSeqItems(token);
-            switch (top.type) {
-                case 'document':
-                    top.value = token;
-                    break;
-                case 'block-scalar':
-                    top.props.push(token); // error
-                    break;
-                case 'block-map': {
-                    const it = top.items[top.items.length - 1];
-                    if (it.value) {
-                        top.items.push({ start: [], key: token, sep: [] });
-                        this.onKeyLine = true;
-                        return;
-                    }
-                    else if (it.sep) {
-                        it.value = token;
-                    }
-                    else {
-                        Object.assign(it, { key: token, sep: [] });
-                        this.onKeyLine = !it.explicitKey;
-                        return;
-                    }
-                    break;
-                }
-                case 'block-seq': {
-                    const it = top.items[top.items.length - 1];
-                    if (it.value)
-                        top.items.push({ start: [], value: token });
-                    else
-                        it.value = token;
-                    break;
-                }
-                case 'flow-collection': {
-                    const it = top.items[top.items.length - 1];
-                    if (!it || it.value)
-                        top.items.push({ start: [], key: token, sep: [] });
-                    else if (it.sep)
-                        it.value = token;
-                    else
-                        Object.assign(it, { key: token, sep: [] });
-                    return;
-                }
-                /* istanbul ignore next should not happen */
-                default:
-                    yield* this.pop();
-                    yield* this.pop(token);
-            }
-            if ((top.type === 'document' ||
-                top.type === 'block-map' ||
-                top.type === 'block-seq') &&
-                (token.type === 'block-map' || token.type === 'block-seq')) {
-                const last = token.items[token.items.length - 1];
-                if (last &&
-                    !last.sep &&
-                    !last.value &&
-                    last.start.length > 0 &&
-                    findNonEmptyIndex(last.start) === -1 &&
-                    (token.indent === 0 ||
-                        last.start.every(st => st.type !== 'comment' || st.indent < token.indent))) {
-                    if (top.type === 'document')
-                        top.end = last.start;
-                    else
-                        top.items.push({ start: last.start });
-                    token.items.splice(-1, 1);
-                }
-            }
-        }
-    }
-    *stream() {
-        switch (this.type) {
-            case 'directive-line':
-                yield { type: 'directive', offset: this.offset, source: this.source };
-                return;
-            case 'byte-order-mark':
-            case 'space':
-            case 'comment':
-            case 'newline':
-                yield this.sourceToken;
-                return;
-            case 'doc-mode':
-            case 'doc-start': {
-                const doc = {
-                    type: 'document',
-                    offset: this.offset,
-                    start: []
-                };
-                if (this.type === 'doc-start')
-                    doc.start.push(this.sourceToken);
-                this.stack.push(doc);
-                return;
-            }
-        }
-        yield {
-            type: 'error',
-            offset: this.offset,
-            message: `Unexpected ${this.type} token in YAML stream`,
-            source: this.source
-        };
-    }
-    *document(doc) {
-        if (doc.value)
-            return yield* this.lineEnd(doc);
-        switch (this.type) {
-            case 'doc-start': {
-                if (findNonEmptyIndex(doc.start) !== -1) {
-                    yield* this.pop();
-                    yield* this.step();
-                }
-                else
-                    doc.start.push(this.sourceToken);
-                return;
-            }
-            case 'anchor':
-            case 'tag':
-            case 'space':
-            case 'comment':
-            case 'newline':
-                doc.start.push(this.sourceToken);
-                return;
-        }
-        const bv = this.startBlockValue(doc);
-        if (bv)
-            this.stack.push(bv);
-        else {
-            yield {
-                type: 'error',
-                offset: this.offset,
-                message: `Unexpected ${this.type} token in YAML document`,
-                source: this.source
-            };
-        }
-    }
-    *scalar(scalar) {
-        if (this.type === 'map-value-ind') {
-            const prev = getPrevProps(this.peek(2));
-            const start = getFirstKeyStartProps(prev);
-            let sep;
-            if (scalar.end) {
-                sep = scalar.end;
-                sep.push(this.sourceToken);
-                delete scalar.end;
-            }
-            else
-                sep = [this.sourceToken];
-            const map = {
-                type: 'block-map',
-                offset: scalar.offset,
-                indent: scalar.indent,
-                items: [{ start, key: scalar, sep }]
-            };
-            this.onKeyLine = true;
-            this.stack[this.stack.length - 1] = map;
-        }
-        else
-            yield* this.lineEnd(scalar);
-    }
-    *blockScalar(scalar) {
-        switch (this.type) {
-            case 'space':
-            case 'comment':
-            case 'newline':
-                scalar.props.push(this.sourceToken);
-                return;
-            case 'scalar':
-                scalar.source = this.source;
-                // block-scalar source includes trailing newline
-                this.atNewLine = true;
-                this.indent = 0;
-                if (this.onNewLine) {
-                    let nl = this.source.indexOf('\n') + 1;
-                    while (nl !== 0) {
-                        this.onNewLine(this.offset + nl);
-                        nl = this.source.indexOf('\n', nl) + 1;
-                    }
-                }
-                yield* this.pop();
-                break;
-            /* istanbul ignore next should not happen */
-            default:
-                yield* this.pop();
-                yield* this.step();
-        }
-    }
-    *blockMap(map) {
-        const it = map.items[map.items.length - 1];
-        // it.sep is true-ish if pair already has key or : separator
-        switch (this.type) {
-            case 'newline':
-                this.onKeyLine = false;
-                if (it.value) {
-                    const end = 'end' in it.value ? it.value.end : undefined;
-                    const last = Array.isArray(end) ? end[end.length - 1] : undefined;
-                    if (last?.type === 'comment')
-                        end?.push(this.sourceToken);
-                    else
-                        map.items.push({ start: [this.sourceToken] });
-                }
-                else if (it.sep) {
-                    it.sep.push(this.sourceToken);
-                }
-                else {
-                    it.start.push(this.sourceToken);
-                }
-                return;
-            case 'space':
-            case 'comment':
-                if (it.value) {
-                    map.items.push({ start: [this.sourceToken] });
-                }
-                else if (it.sep) {
-                    it.sep.push(this.sourceToken);
-                }
-                else {
-                    if (this.atIndentedComment(it.start, map.indent)) {
-                        const prev = map.items[map.items.length - 2];
-                        const end = prev?.value?.end;
-                        if (Array.isArray(end)) {
-                            arrayPushArray(end, it.start);
-                            end.push(this.sourceToken);
-                            map.items.pop();
-                            return;
-                        }
-                    }
-                    it.start.push(this.sourceToken);
-                }
-                return;
-        }
-        if (this.indent >= map.indent) {
-            const atMapIndent = !this.onKeyLine && this.indent === map.indent;
-            const atNextItem = atMapIndent &&
-                (it.sep || it.explicitKey) &&
-                this.type !== 'seq-item-ind';
-            // For empty nodes, assign newline-separated not indented empty tokens to following node
-            let start = [];
-            if (atNextItem && it.sep && !it.value) {
-                const nl = [];
-                for (let i = 0; i < it.sep.length; ++i) {
-                    const st = it.sep[i];
-                    switch (st.type) {
-                        case 'newline':
-                            nl.push(i);
-                            break;
-                        case 'space':
-                            break;
-                        case 'comment':
-                            if (st.indent > map.indent)
-                                nl.length = 0;
-                            break;
-                        default:
-                            nl.length = 0;
-                    }
-                }
-                if (nl.length >= 2)
-                    start = it.sep.splice(nl[1]);
-            }
-            switch (this.type) {
-                case 'anchor':
-                case 'tag':
-                    if (atNextItem || it.value) {
-                        start.push(this.sourceToken);
-                        map.items.push({ start });
-                        this.onKeyLine = true;
-                    }
-                    else if (it.sep) {
-                        it.sep.push(this.sourceToken);
-                    }
-                    else {
-                        it.start.push(this.sourceToken);
-                    }
-                    return;
-                case 'explicit-key-ind':
-                    if (!it.sep && !it.explicitKey) {
-                        it.start.push(this.sourceToken);
-                        it.explicitKey = true;
-                    }
-                    else if (atNextItem || it.value) {
-                        start.push(this.sourceToken);
-                        map.items.push({ start, explicitKey: true });
-                    }
-                    else {
-                        this.stack.push({
-                            type: 'block-map',
-                            offset: this.offset,
-                            indent: this.indent,
-                            items: [{ start: [this.sourceToken], explicitKey: true }]
-                        });
-                    }
-                    this.onKeyLine = true;
-                    return;
-                case 'map-value-ind':
-                    if (it.explicitKey) {
-                        if (!it.sep) {
-                            if (includesToken(it.start, 'newline')) {
-                                Object.assign(it, { key: null, sep: [this.sourceToken] });
-                            }
-                            else {
-                                const start = getFirstKeyStartProps(it.start);
-                                this.stack.push({
-                                    type: 'block-map',
-                                    offset: this.offset,
-                                    indent: this.indent,
-                                    items: [{ start, key: null, sep: [this.sourceToken] }]
-                                });
-                            }
-                        }
-                        else if (it.value) {
-                            map.items.push({ start: [], key: null, sep: [this.sourceToken] });
-                        }
-                        else if (includesToken(it.sep, 'map-value-ind')) {
-                            this.stack.push({
-                                type: 'block-map',
-                                offset: this.offset,
-                                indent: this.indent,
-                                items: [{ start, key: null, sep: [this.sourceToken] }]
-                            });
-                        }
-                        else if (isFlowToken(it.key) &&
-                            !includesToken(it.sep, 'newline')) {
-                            const start = getFirstKeyStartProps(it.start);
-                            const key = it.key;
-                            const sep = it.sep;
-                            sep.push(this.sourceToken);
-                            // @ts-expect-error type guard is wrong here
-                            delete it.key;
-                            // @ts-expect-error type guard is wrong here
-                            delete it.sep;
-                            this.stack.push({
-                                type: 'block-map',
-                                offset: this.offset,
-                                indent: this.indent,
-                                items: [{ start, key, sep }]
-                            });
-                        }
-                        else if (start.length > 0) {
-                            // Not actually at next item
-                            it.sep = it.sep.concat(start, this.sourceToken);
-                        }
-                        else {
-                            it.sep.push(this.sourceToken);
-                        }
-                    }
-                    else {
-                        if (!it.sep) {
-                            Object.assign(it, { key: null, sep: [this.sourceToken] });
-                        }
-                        else if (it.value || atNextItem) {
-                            map.items.push({ start, key: null, sep: [this.sourceToken] });
-                        }
-                        else if (includesToken(it.sep, 'map-value-ind')) {
-                            this.stack.push({
-                                type: 'block-map',
-                                offset: this.offset,
-                                indent: this.indent,
-                                items: [{ start: [], key: null, sep: [this.sourceToken] }]
-                            });
-                        }
-                        else {
-                            it.sep.push(this.sourceToken);
-                        }
-                    }
-                    this.onKeyLine = true;
-                    return;
-                case 'alias':
-                case 'scalar':
-                case 'single-quoted-scalar':
-                case 'double-quoted-scalar': {
-                    const fs = this.flowScalar(this.type);
-                    if (atNextItem || it.value) {
-                        map.items.push({ start, key: fs, sep: [] });
-                        this.onKeyLine = true;
-                    }
-                    else if (it.sep) {
-                        this.stack.push(fs);
-                    }
-                    else {
-                        Object.assign(it, { key: fs, sep: [] });
-                        this.onKeyLine = true;
-                    }
-                    return;
-                }
-                default: {
-                    const bv = this.startBlockValue(map);
-                    if (bv) {
-                        if (bv.type === 'block-seq') {
-                            if (!it.explicitKey &&
-                                it.sep &&
-                                !includesToken(it.sep, 'newline')) {
-                                yield* this.pop({
-                                    type: 'error',
-                                    offset: this.offset,
-                                    message: 'Unexpected block-seq-ind on same line with key',
-                                    source: this.source
-                                });
-                                return;
-                            }
-                        }
-                        else if (atMapIndent) {
-                            map.items.push({ start });
-                        }
-                        this.stack.push(bv);
-                        return;
-                    }
-                }
-            }
-        }
-        yield* this.pop();
-        yield* this.step();
-    }
-    *blockSequence(seq) {
-        const it = seq.items[seq.items.length - 1];
-        switch (this.type) {
-            case 'newline':
-                if (it.value) {
-                    const end = 'end' in it.value ? it.value.end : undefined;
-                    const last = Array.isArray(end) ? end[end.length - 1] : undefined;
-                    if (last?.type === 'comment')
-                        end?.push(this.sourceToken);
-                    else
-                        seq.items.push({ start: [this.sourceToken] });
-                }
-                else
-                    it.start.push(this.sourceToken);
-                return;
-            case 'space':
-            case 'comment':
-                if (it.value)
-                    seq.items.push({ start: [this.sourceToken] });
-                else {
-                    if (this.atIndentedComment(it.start, seq.indent)) {
-                        const prev = seq.items[seq.items.length - 2];
-                        const end = prev?.value?.end;
-                        if (Array.isArray(end)) {
-                            arrayPushArray(end, it.start);
-                            end.push(this.sourceToken);
-                            seq.items.pop();
-                            return;
-                        }
-                    }
-                    it.start.push(this.sourceToken);
-                }
-                return;
-            case 'anchor':
-            case 'tag':
-                if (it.value || this.indent <= seq.indent)
-                    break;
-                it.start.push(this.sourceToken);
-                return;
-            case 'seq-item-ind':
-                if (this.indent !== seq.indent)
-                    break;
-                if (it.value || includesToken(it.start, 'seq-item-ind'))
-                    seq.items.push({ start: [this.sourceToken] });
-                else
-                    it.start.push(this.sourceToken);
-                return;
-        }
-        if (this.indent > seq.indent) {
-            const bv = this.startBlockValue(seq);
-            if (bv) {
-                this.stack.push(bv);
-                return;
-            }
-        }
-        yield* this.pop();
-        yield* this.step();
-    }
-    *flowCollection(fc) {
-        const it = fc.items[fc.items.length - 1];
-        if (this.type === 'flow-error-end') {
-            let top;
-            do {
-                yield* this.pop();
-                top = this.peek(1);
-            } while (top?.type === 'flow-collection');
-        }
-        else if (fc.end.length === 0) {
-            switch (this.type) {
-                case 'comma':
-                case 'explicit-key-ind':
-                    if (!it || it.sep)
-                        fc.items.push({ start: [this.sourceToken] });
-                    else
-                        it.start.push(this.sourceToken);
-                    return;
-                case 'map-value-ind':
-                    if (!it || it.value)
-                        fc.items.push({ start: [], key: null, sep: [this.sourceToken] });
-                    else if (it.sep)
-                        it.sep.push(this.sourceToken);
-                    else
-                        Object.assign(it, { key: null, sep: [this.sourceToken] });
-                    return;
-                case 'space':
-                case 'comment':
-                case 'newline':
-                case 'anchor':
-                case 'tag':
-                    if (!it || it.value)
-                        fc.items.push({ start: [this.sourceToken] });
-                    else if (it.sep)
-                        it.sep.push(this.sourceToken);
-                    else
-                        it.start.push(this.sourceToken);
-                    return;
-                case 'alias':
-                case 'scalar':
-                case 'single-quoted-scalar':
-                case 'double-quoted-scalar': {
-                    const fs = this.flowScalar(this.type);
-                    if (!it || it.value)
-                        fc.items.push({ start: [], key: fs, sep: [] });
-                    else if (it.sep)
-                        this.stack.push(fs);
-                    else
-                        Object.assign(it, { key: fs, sep: [] });
-                    return;
-                }
-                case 'flow-map-end':
-                case 'flow-seq-end':
-                    fc.end.push(this.sourceToken);
-                    return;
-            }
-            const bv = this.startBlockValue(fc);
-            /* istanbul ignore else should not happen */
-            if (bv)
-                this.stack.push(bv);
-            else {
-                yield* this.pop();
-                yield* this.step();
-            }
-        }
-        else {
-            const parent = this.peek(2);
-            if (parent.type === 'block-map' &&
-                ((this.type === 'map-value-ind' && parent.indent === fc.indent) ||
-                    (this.type === 'newline' &&
-                        !parent.items[parent.items.length - 1].sep))) {
-                yield* this.pop();
-                yield* this.step();
-            }
-            else if (this.type === 'map-value-ind' &&
-                parent.type !== 'flow-collection') {
-                const prev = getPrevProps(parent);
-                const start = getFirstKeyStartProps(prev);
-                fixFlowSeqItems(fc);
-                const sep = fc.end.splice(1, fc.end.length);
-                sep.push(this.sourceToken);
-                const map = {
-                    type: 'block-map',
-                    offset: fc.offset,
-                    indent: fc.indent,
-                    items: [{ start, key: fc, sep }]
-                };
-                this.onKeyLine = true;
-                this.stack[this.stack.length - 1] = map;
-            }
-            else {
-                yield* this.lineEnd(fc);
-            }
-        }
-    }
-    flowScalar(type) {
-        if (this.onNewLine) {
-            let nl = this.source.indexOf('\n') + 1;
-            while (nl !== 0) {
-                this.onNewLine(this.offset + nl);
-                nl = this.source.indexOf('\n', nl) + 1;
-            }
-        }
-        return {
-            type,
-            offset: this.offset,
-            indent: this.indent,
-            source: this.source
-        };
-    }
-    startBlockValue(parent) {
-        switch (this.type) {
-            case 'alias':
-            case 'scalar':
-            case 'single-quoted-scalar':
-            case 'double-quoted-scalar':
-                return this.flowScalar(this.type);
-            case 'block-scalar-header':
-                return {
-                    type: 'block-scalar',
-                    offset: this.offset,
-                    indent: this.indent,
-                    props: [this.sourceToken],
-                    source: ''
-                };
-            case 'flow-map-start':
-            case 'flow-seq-start':
-                return {
-                    type: 'flow-collection',
-                    offset: this.offset,
-                    indent: this.indent,
-                    start: this.sourceToken,
-                    items: [],
-                    end: []
-                };
-            case 'seq-item-ind':
-                return {
-                    type: 'block-seq',
-                    offset: this.offset,
-                    indent: this.indent,
-                    items: [{ start: [this.sourceToken] }]
-                };
-            case 'explicit-key-ind': {
-                this.onKeyLine = true;
-                const prev = getPrevProps(parent);
-                const start = getFirstKeyStartProps(prev);
-                start.push(this.sourceToken);
-                return {
-                    type: 'block-map',
-                    offset: this.offset,
-                    indent: this.indent,
-                    items: [{ start, explicitKey: true }]
-                };
-            }
-            case 'map-value-ind': {
-                this.onKeyLine = true;
-                const prev = getPrevProps(parent);
-                const start = getFirstKeyStartProps(prev);
-                return {
-                    type: 'block-map',
-                    offset: this.offset,
-                    indent: this.indent,
-                    items: [{ start, key: null, sep: [this.sourceToken] }]
-                };
-            }
-        }
-        return null;
-    }
-    atIndentedComment(start, indent) {
-        if (this.type !== 'comment')
-            return false;
-        if (this.indent <= indent)
-            return false;
-        return start.every(st => st.type === 'newline' || st.type === 'space');
-    }
-    *documentEnd(docEnd) {
-        if (this.type !== 'doc-mode') {
-            if (docEnd.end)
-                docEnd.end.push(this.sourceToken);
-            else
-                docEnd.end = [this.sourceToken];
-            if (this.type === 'newline')
-                yield* this.pop();
-        }
-    }
-    *lineEnd(token) {
-        switch (this.type) {
-            case 'comma':
-            case 'doc-start':
-            case 'doc-end':
-            case 'flow-seq-end':
-            case 'flow-map-end':
-            case 'map-value-ind':
-                yield* this.pop();
-                yield* this.step();
-                break;
-            case 'newline':
-                this.onKeyLine = false;
-            // fallthrough
-            case 'space':
-            case 'comment':
-            default:
-                // all other values are errors
-                if (token.end)
-                    token.end.push(this.sourceToken);
-                else
-                    token.end = [this.sourceToken];
-                if (this.type === 'newline')
-                    yield* this.pop();
-        }
-    }
-}
-
-exports.Parser = Parser;
-
-
-/***/ }),
-
-/***/ 4047:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var composer = __nccwpck_require__(9984);
-var Document = __nccwpck_require__(3021);
-var errors = __nccwpck_require__(1464);
-var log = __nccwpck_require__(7249);
-var identity = __nccwpck_require__(1127);
-var lineCounter = __nccwpck_require__(6628);
-var parser = __nccwpck_require__(3456);
-
-function parseOptions(options) {
-    const prettyErrors = options.prettyErrors !== false;
-    const lineCounter$1 = options.lineCounter || (prettyErrors && new lineCounter.LineCounter()) || null;
-    return { lineCounter: lineCounter$1, prettyErrors };
-}
-/**
- * Parse the input as a stream of YAML documents.
- *
- * Documents should be separated from each other by `...` or `---` marker lines.
- *
- * @returns If an empty `docs` array is returned, it will be of type
- *   EmptyStream and contain additional stream information. In
- *   TypeScript, you should use `'empty' in docs` as a type guard for it.
- */
-function parseAllDocuments(source, options = {}) {
-    const { lineCounter, prettyErrors } = parseOptions(options);
-    const parser$1 = new parser.Parser(lineCounter?.addNewLine);
-    const composer$1 = new composer.Composer(options);
-    const docs = Array.from(composer$1.compose(parser$1.parse(source)));
-    if (prettyErrors && lineCounter)
-        for (const doc of docs) {
-            doc.errors.forEach(errors.prettifyError(source, lineCounter));
-            doc.warnings.forEach(errors.prettifyError(source, lineCounter));
-        }
-    if (docs.length > 0)
-        return docs;
-    return Object.assign([], { empty: true }, composer$1.streamInfo());
-}
-/** Parse an input string into a single YAML.Document */
-function parseDocument(source, options = {}) {
-    const { lineCounter, prettyErrors } = parseOptions(options);
-    const parser$1 = new parser.Parser(lineCounter?.addNewLine);
-    const composer$1 = new composer.Composer(options);
-    // `doc` is always set by compose.end(true) at the very latest
-    let doc = null;
-    for (const _doc of composer$1.compose(parser$1.parse(source), true, source.length)) {
-        if (!doc)
-            doc = _doc;
-        else if (doc.options.logLevel !== 'silent') {
-            doc.errors.push(new errors.YAMLParseError(_doc.range.slice(0, 2), 'MULTIPLE_DOCS', 'Source contains multiple documents; please use YAML.parseAllDocuments()'));
-            break;
-        }
-    }
-    if (prettyErrors && lineCounter) {
-        doc.errors.forEach(errors.prettifyError(source, lineCounter));
-        doc.warnings.forEach(errors.prettifyError(source, lineCounter));
-    }
-    return doc;
-}
-function parse(src, reviver, options) {
-    let _reviver = undefined;
-    if (typeof reviver === 'function') {
-        _reviver = reviver;
-    }
-    else if (options === undefined && reviver && typeof reviver === 'object') {
-        options = reviver;
-    }
-    const doc = parseDocument(src, options);
-    if (!doc)
-        return null;
-    doc.warnings.forEach(warning => log.warn(doc.options.logLevel, warning));
-    if (doc.errors.length > 0) {
-        if (doc.options.logLevel !== 'silent')
-            throw doc.errors[0];
-        else
-            doc.errors = [];
-    }
-    return doc.toJS(Object.assign({ reviver: _reviver }, options));
-}
-function stringify(value, replacer, options) {
-    let _replacer = null;
-    if (typeof replacer === 'function' || Array.isArray(replacer)) {
-        _replacer = replacer;
-    }
-    else if (options === undefined && replacer) {
-        options = replacer;
-    }
-    if (typeof options === 'string')
-        options = options.length;
-    if (typeof options === 'number') {
-        const indent = Math.round(options);
-        options = indent < 1 ? undefined : indent > 8 ? { indent: 8 } : { indent };
-    }
-    if (value === undefined) {
-        const { keepUndefined } = options ?? replacer ?? {};
-        if (!keepUndefined)
-            return undefined;
-    }
-    if (identity.isDocument(value) && !_replacer)
-        return value.toString(options);
-    return new Document.Document(value, _replacer, options).toString(options);
-}
-
-exports.parse = parse;
-exports.parseAllDocuments = parseAllDocuments;
-exports.parseDocument = parseDocument;
-exports.stringify = stringify;
-
-
-/***/ }),
-
-/***/ 5840:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var identity = __nccwpck_require__(1127);
-var map = __nccwpck_require__(7451);
-var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(6464);
-var tags = __nccwpck_require__(18);
-
-const sortMapEntriesByKey = (a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
-class Schema {
-    constructor({ compat, customTags, merge, resolveKnownTags, schema, sortMapEntries, toStringDefaults }) {
-        this.compat = Array.isArray(compat)
-            ? tags.getTags(compat, 'compat')
-            : compat
-                ? tags.getTags(null, compat)
-                : null;
-        this.name = (typeof schema === 'string' && schema) || 'core';
-        this.knownTags = resolveKnownTags ? tags.coreKnownTags : {};
-        this.tags = tags.getTags(customTags, this.name, merge);
-        this.toStringOptions = toStringDefaults ?? null;
-        Object.defineProperty(this, identity.MAP, { value: map.map });
-        Object.defineProperty(this, identity.SCALAR, { value: string.string });
-        Object.defineProperty(this, identity.SEQ, { value: seq.seq });
-        // Used by createMap()
-        this.sortMapEntries =
-            typeof sortMapEntries === 'function'
-                ? sortMapEntries
-                : sortMapEntries === true
-                    ? sortMapEntriesByKey
-                    : null;
-    }
-    clone() {
-        const copy = Object.create(Schema.prototype, Object.getOwnPropertyDescriptors(this));
-        copy.tags = this.tags.slice();
-        return copy;
-    }
-}
-
-exports.Schema = Schema;
-
-
-/***/ }),
-
-/***/ 7451:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var identity = __nccwpck_require__(1127);
-var YAMLMap = __nccwpck_require__(4454);
-
-const map = {
-    collection: 'map',
-    default: true,
-    nodeClass: YAMLMap.YAMLMap,
-    tag: 'tag:yaml.org,2002:map',
-    resolve(map, onError) {
-        if (!identity.isMap(map))
-            onError('Expected a mapping for this tag');
-        return map;
-    },
-    createNode: (schema, obj, ctx) => YAMLMap.YAMLMap.from(schema, obj, ctx)
-};
-
-exports.map = map;
-
-
-/***/ }),
-
-/***/ 3632:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var Scalar = __nccwpck_require__(3301);
-
-const nullTag = {
-    identify: value => value == null,
-    createNode: () => new Scalar.Scalar(null),
-    default: true,
-    tag: 'tag:yaml.org,2002:null',
-    test: /^(?:~|[Nn]ull|NULL)?$/,
-    resolve: () => new Scalar.Scalar(null),
-    stringify: ({ source }, ctx) => typeof source === 'string' && nullTag.test.test(source)
-        ? source
-        : ctx.options.nullStr
-};
-
-exports.nullTag = nullTag;
-
-
-/***/ }),
-
-/***/ 1706:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var identity = __nccwpck_require__(1127);
-var YAMLSeq = __nccwpck_require__(2223);
-
-const seq = {
-    collection: 'seq',
-    default: true,
-    nodeClass: YAMLSeq.YAMLSeq,
-    tag: 'tag:yaml.org,2002:seq',
-    resolve(seq, onError) {
-        if (!identity.isSeq(seq))
-            onError('Expected a sequence for this tag');
-        return seq;
-    },
-    createNode: (schema, obj, ctx) => YAMLSeq.YAMLSeq.from(schema, obj, ctx)
-};
-
-exports.seq = seq;
-
-
-/***/ }),
-
-/***/ 6464:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var stringifyString = __nccwpck_require__(3069);
-
-const string = {
-    identify: value => typeof value === 'string',
-    default: true,
-    tag: 'tag:yaml.org,2002:str',
-    resolve: str => str,
-    stringify(item, ctx, onComment, onChompKeep) {
-        ctx = Object.assign({ actualString: true }, ctx);
-        return stringifyString.stringifyString(item, ctx, onComment, onChompKeep);
-    }
-};
-
-exports.string = string;
-
-
-/***/ }),
-
-/***/ 3959:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var Scalar = __nccwpck_require__(3301);
-
-const boolTag = {
-    identify: value => typeof value === 'boolean',
-    default: true,
-    tag: 'tag:yaml.org,2002:bool',
-    test: /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/,
-    resolve: str => new Scalar.Scalar(str[0] === 't' || str[0] === 'T'),
-    stringify({ source, value }, ctx) {
-        if (source && boolTag.test.test(source)) {
-            const sv = source[0] === 't' || source[0] === 'T';
-            if (value === sv)
-                return source;
-        }
-        return value ? ctx.options.trueStr : ctx.options.falseStr;
-    }
-};
-
-exports.boolTag = boolTag;
-
-
-/***/ }),
-
-/***/ 8405:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var Scalar = __nccwpck_require__(3301);
-var stringifyNumber = __nccwpck_require__(8689);
-
-const floatNaN = {
-    identify: value => typeof value === 'number',
-    default: true,
-    tag: 'tag:yaml.org,2002:float',
-    test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
-    resolve: str => str.slice(-3).toLowerCase() === 'nan'
-        ? NaN
-        : str[0] === '-'
-            ? Number.NEGATIVE_INFINITY
-            : Number.POSITIVE_INFINITY,
-    stringify: stringifyNumber.stringifyNumber
-};
-const floatExp = {
-    identify: value => typeof value === 'number',
-    default: true,
-    tag: 'tag:yaml.org,2002:float',
-    format: 'EXP',
-    test: /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/,
-    resolve: str => parseFloat(str),
-    stringify(node) {
-        const num = Number(node.value);
-        return isFinite(num) ? num.toExponential() : stringifyNumber.stringifyNumber(node);
-    }
-};
-const float = {
-    identify: value => typeof value === 'number',
-    default: true,
-    tag: 'tag:yaml.org,2002:float',
-    test: /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/,
-    resolve(str) {
-        const node = new Scalar.Scalar(parseFloat(str));
-        const dot = str.indexOf('.');
-        if (dot !== -1 && str[str.length - 1] === '0')
-            node.minFractionDigits = str.length - dot - 1;
-        return node;
-    },
-    stringify: stringifyNumber.stringifyNumber
-};
-
-exports.float = float;
-exports.floatExp = floatExp;
-exports.floatNaN = floatNaN;
-
-
-/***/ }),
-
-/***/ 9874:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var stringifyNumber = __nccwpck_require__(8689);
-
-const intIdentify = (value) => typeof value === 'bigint' || Number.isInteger(value);
-const intResolve = (str, offset, radix, { intAsBigInt }) => (intAsBigInt ? BigInt(str) : parseInt(str.substring(offset), radix));
-function intStringify(node, radix, prefix) {
-    const { value } = node;
-    if (intIdentify(value) && value >= 0)
-        return prefix + value.toString(radix);
-    return stringifyNumber.stringifyNumber(node);
-}
-const intOct = {
-    identify: value => intIdentify(value) && value >= 0,
-    default: true,
-    tag: 'tag:yaml.org,2002:int',
-    format: 'OCT',
-    test: /^0o[0-7]+$/,
-    resolve: (str, _onError, opt) => intResolve(str, 2, 8, opt),
-    stringify: node => intStringify(node, 8, '0o')
-};
-const int = {
-    identify: intIdentify,
-    default: true,
-    tag: 'tag:yaml.org,2002:int',
-    test: /^[-+]?[0-9]+$/,
-    resolve: (str, _onError, opt) => intResolve(str, 0, 10, opt),
-    stringify: stringifyNumber.stringifyNumber
-};
-const intHex = {
-    identify: value => intIdentify(value) && value >= 0,
-    default: true,
-    tag: 'tag:yaml.org,2002:int',
-    format: 'HEX',
-    test: /^0x[0-9a-fA-F]+$/,
-    resolve: (str, _onError, opt) => intResolve(str, 2, 16, opt),
-    stringify: node => intStringify(node, 16, '0x')
-};
-
-exports.int = int;
-exports.intHex = intHex;
-exports.intOct = intOct;
-
-
-/***/ }),
-
-/***/ 896:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var map = __nccwpck_require__(7451);
-var _null = __nccwpck_require__(3632);
-var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(6464);
-var bool = __nccwpck_require__(3959);
-var float = __nccwpck_require__(8405);
-var int = __nccwpck_require__(9874);
-
-const schema = [
-    map.map,
-    seq.seq,
-    string.string,
-    _null.nullTag,
-    bool.boolTag,
-    int.intOct,
-    int.int,
-    int.intHex,
-    float.floatNaN,
-    float.floatExp,
-    float.float
-];
-
-exports.schema = schema;
-
-
-/***/ }),
-
-/***/ 3559:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var Scalar = __nccwpck_require__(3301);
-var map = __nccwpck_require__(7451);
-var seq = __nccwpck_require__(1706);
-
-function intIdentify(value) {
-    return typeof value === 'bigint' || Number.isInteger(value);
-}
-const stringifyJSON = ({ value }) => JSON.stringify(value);
-const jsonScalars = [
-    {
-        identify: value => typeof value === 'string',
-        default: true,
-        tag: 'tag:yaml.org,2002:str',
-        resolve: str => str,
-        stringify: stringifyJSON
-    },
-    {
-        identify: value => value == null,
-        createNode: () => new Scalar.Scalar(null),
-        default: true,
-        tag: 'tag:yaml.org,2002:null',
-        test: /^null$/,
-        resolve: () => null,
-        stringify: stringifyJSON
-    },
-    {
-        identify: value => typeof value === 'boolean',
-        default: true,
-        tag: 'tag:yaml.org,2002:bool',
-        test: /^true$|^false$/,
-        resolve: str => str === 'true',
-        stringify: stringifyJSON
-    },
-    {
-        identify: intIdentify,
-        default: true,
-        tag: 'tag:yaml.org,2002:int',
-        test: /^-?(?:0|[1-9][0-9]*)$/,
-        resolve: (str, _onError, { intAsBigInt }) => intAsBigInt ? BigInt(str) : parseInt(str, 10),
-        stringify: ({ value }) => intIdentify(value) ? value.toString() : JSON.stringify(value)
-    },
-    {
-        identify: value => typeof value === 'number',
-        default: true,
-        tag: 'tag:yaml.org,2002:float',
-        test: /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?$/,
-        resolve: str => parseFloat(str),
-        stringify: stringifyJSON
-    }
-];
-const jsonError = {
-    default: true,
-    tag: '',
-    test: /^/,
-    resolve(str, onError) {
-        onError(`Unresolved plain scalar ${JSON.stringify(str)}`);
-        return str;
-    }
-};
-const schema = [map.map, seq.seq].concat(jsonScalars, jsonError);
-
-exports.schema = schema;
-
-
-/***/ }),
-
-/***/ 18:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var map = __nccwpck_require__(7451);
-var _null = __nccwpck_require__(3632);
-var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(6464);
-var bool = __nccwpck_require__(3959);
-var float = __nccwpck_require__(8405);
-var int = __nccwpck_require__(9874);
-var schema = __nccwpck_require__(896);
-var schema$1 = __nccwpck_require__(3559);
-var binary = __nccwpck_require__(6083);
-var merge = __nccwpck_require__(452);
-var omap = __nccwpck_require__(303);
-var pairs = __nccwpck_require__(8385);
-var schema$2 = __nccwpck_require__(5913);
-var set = __nccwpck_require__(1528);
-var timestamp = __nccwpck_require__(6752);
-
-const schemas = new Map([
-    ['core', schema.schema],
-    ['failsafe', [map.map, seq.seq, string.string]],
-    ['json', schema$1.schema],
-    ['yaml11', schema$2.schema],
-    ['yaml-1.1', schema$2.schema]
-]);
-const tagsByName = {
-    binary: binary.binary,
-    bool: bool.boolTag,
-    float: float.float,
-    floatExp: float.floatExp,
-    floatNaN: float.floatNaN,
-    floatTime: timestamp.floatTime,
-    int: int.int,
-    intHex: int.intHex,
-    intOct: int.intOct,
-    intTime: timestamp.intTime,
-    map: map.map,
-    merge: merge.merge,
-    null: _null.nullTag,
-    omap: omap.omap,
-    pairs: pairs.pairs,
-    seq: seq.seq,
-    set: set.set,
-    timestamp: timestamp.timestamp
-};
-const coreKnownTags = {
-    'tag:yaml.org,2002:binary': binary.binary,
-    'tag:yaml.org,2002:merge': merge.merge,
-    'tag:yaml.org,2002:omap': omap.omap,
-    'tag:yaml.org,2002:pairs': pairs.pairs,
-    'tag:yaml.org,2002:set': set.set,
-    'tag:yaml.org,2002:timestamp': timestamp.timestamp
-};
-function getTags(customTags, schemaName, addMergeTag) {
-    const schemaTags = schemas.get(schemaName);
-    if (schemaTags && !customTags) {
-        return addMergeTag && !schemaTags.includes(merge.merge)
-            ? schemaTags.concat(merge.merge)
-            : schemaTags.slice();
-    }
-    let tags = schemaTags;
-    if (!tags) {
-        if (Array.isArray(customTags))
-            tags = [];
-        else {
-            const keys = Array.from(schemas.keys())
-                .filter(key => key !== 'yaml11')
-                .map(key => JSON.stringify(key))
-                .join(', ');
-            throw new Error(`Unknown schema "${schemaName}"; use one of ${keys} or define customTags array`);
-        }
-    }
-    if (Array.isArray(customTags)) {
-        for (const tag of customTags)
-            tags = tags.concat(tag);
-    }
-    else if (typeof customTags === 'function') {
-        tags = customTags(tags.slice());
-    }
-    if (addMergeTag)
-        tags = tags.concat(merge.merge);
-    return tags.reduce((tags, tag) => {
-        const tagObj = typeof tag === 'string' ? tagsByName[tag] : tag;
-        if (!tagObj) {
-            const tagName = JSON.stringify(tag);
-            const keys = Object.keys(tagsByName)
-                .map(key => JSON.stringify(key))
-                .join(', ');
-            throw new Error(`Unknown custom tag ${tagName}; use one of ${keys}`);
-        }
-        if (!tags.includes(tagObj))
-            tags.push(tagObj);
-        return tags;
-    }, []);
-}
-
-exports.coreKnownTags = coreKnownTags;
-exports.getTags = getTags;
-
-
-/***/ }),
-
-/***/ 6083:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var node_buffer = __nccwpck_require__(181);
-var Scalar = __nccwpck_require__(3301);
-var stringifyString = __nccwpck_require__(3069);
-
-const binary = {
-    identify: value => value instanceof Uint8Array, // Buffer inherits from Uint8Array
-    default: false,
-    tag: 'tag:yaml.org,2002:binary',
-    /**
-     * Returns a Buffer in node and an Uint8Array in browsers
-     *
-     * To use the resulting buffer as an image, you'll want to do something like:
-     *
-     *   const blob = new Blob([buffer], { type: 'image/jpeg' })
-     *   document.querySelector('#photo').src = URL.createObjectURL(blob)
-     */
-    resolve(src, onError) {
-        if (typeof node_buffer.Buffer === 'function') {
-            return node_buffer.Buffer.from(src, 'base64');
-        }
-        else if (typeof atob === 'function') {
-            // On IE 11, atob() can't handle newlines
-            const str = atob(src.replace(/[\n\r]/g, ''));
-            const buffer = new Uint8Array(str.length);
-            for (let i = 0; i < str.length; ++i)
-                buffer[i] = str.charCodeAt(i);
-            return buffer;
-        }
-        else {
-            onError('This environment does not support reading binary tags; either Buffer or atob is required');
-            return src;
-        }
-    },
-    stringify({ comment, type, value }, ctx, onComment, onChompKeep) {
-        if (!value)
-            return '';
-        const buf = value; // checked earlier by binary.identify()
-        let str;
-        if (typeof node_buffer.Buffer === 'function') {
-            str =
-                buf instanceof node_buffer.Buffer
-                    ? buf.toString('base64')
-                    : node_buffer.Buffer.from(buf.buffer).toString('base64');
-        }
-        else if (typeof btoa === 'function') {
-            let s = '';
-            for (let i = 0; i < buf.length; ++i)
-                s += String.fromCharCode(buf[i]);
-            str = btoa(s);
-        }
-        else {
-            throw new Error('This environment does not support writing binary tags; either Buffer or btoa is required');
-        }
-        type ?? (type = Scalar.Scalar.BLOCK_LITERAL);
-        if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
-            const lineWidth = Math.max(ctx.options.lineWidth - ctx.indent.length, ctx.options.minContentWidth);
-            const n = Math.ceil(str.length / lineWidth);
-            const lines = new Array(n);
-            for (let i = 0, o = 0; i < n; ++i, o += lineWidth) {
-                lines[i] = str.substr(o, lineWidth);
-            }
-            str = lines.join(type === Scalar.Scalar.BLOCK_LITERAL ? '\n' : ' ');
-        }
-        return stringifyString.stringifyString({ comment, type, value: str }, ctx, onComment, onChompKeep);
-    }
-};
-
-exports.binary = binary;
-
-
-/***/ }),
-
-/***/ 8398:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var Scalar = __nccwpck_require__(3301);
-
-function boolStringify({ value, source }, ctx) {
-    const boolObj = value ? trueTag : falseTag;
-    if (source && boolObj.test.test(source))
-        return source;
-    return value ? ctx.options.trueStr : ctx.options.falseStr;
-}
-const trueTag = {
-    identify: value => value === true,
-    default: true,
-    tag: 'tag:yaml.org,2002:bool',
-    test: /^(?:Y|y|[Yy]es|YES|[Tt]rue|TRUE|[Oo]n|ON)$/,
-    resolve: () => new Scalar.Scalar(true),
-    stringify: boolStringify
-};
-const falseTag = {
-    identify: value => value === false,
-    default: true,
-    tag: 'tag:yaml.org,2002:bool',
-    test: /^(?:N|n|[Nn]o|NO|[Ff]alse|FALSE|[Oo]ff|OFF)$/,
-    resolve: () => new Scalar.Scalar(false),
-    stringify: boolStringify
-};
-
-exports.falseTag = falseTag;
-exports.trueTag = trueTag;
-
-
-/***/ }),
-
-/***/ 5782:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var Scalar = __nccwpck_require__(3301);
-var stringifyNumber = __nccwpck_require__(8689);
-
-const floatNaN = {
-    identify: value => typeof value === 'number',
-    default: true,
-    tag: 'tag:yaml.org,2002:float',
-    test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
-    resolve: (str) => str.slice(-3).toLowerCase() === 'nan'
-        ? NaN
-        : str[0] === '-'
-            ? Number.NEGATIVE_INFINITY
-            : Number.POSITIVE_INFINITY,
-    stringify: stringifyNumber.stringifyNumber
-};
-const floatExp = {
-    identify: value => typeof value === 'number',
-    default: true,
-    tag: 'tag:yaml.org,2002:float',
-    format: 'EXP',
-    test: /^[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?[eE][-+]?[0-9]+$/,
-    resolve: (str) => parseFloat(str.replace(/_/g, '')),
-    stringify(node) {
-        const num = Number(node.value);
-        return isFinite(num) ? num.toExponential() : stringifyNumber.stringifyNumber(node);
-    }
-};
-const float = {
-    identify: value => typeof value === 'number',
-    default: true,
-    tag: 'tag:yaml.org,2002:float',
-    test: /^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*$/,
-    resolve(str) {
-        const node = new Scalar.Scalar(parseFloat(str.replace(/_/g, '')));
-        const dot = str.indexOf('.');
-        if (dot !== -1) {
-            const f = str.substring(dot + 1).replace(/_/g, '');
-            if (f[f.length - 1] === '0')
-                node.minFractionDigits = f.length;
-        }
-        return node;
-    },
-    stringify: stringifyNumber.stringifyNumber
-};
-
-exports.float = float;
-exports.floatExp = floatExp;
-exports.floatNaN = floatNaN;
-
-
-/***/ }),
-
-/***/ 873:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var stringifyNumber = __nccwpck_require__(8689);
-
-const intIdentify = (value) => typeof value === 'bigint' || Number.isInteger(value);
-function intResolve(str, offset, radix, { intAsBigInt }) {
-    const sign = str[0];
-    if (sign === '-' || sign === '+')
-        offset += 1;
-    str = str.substring(offset).replace(/_/g, '');
-    if (intAsBigInt) {
-        switch (radix) {
-            case 2:
-                str = `0b${str}`;
-                break;
-            case 8:
-                str = `0o${str}`;
-                break;
-            case 16:
-                str = `0x${str}`;
-                break;
-        }
-        const n = BigInt(str);
-        return sign === '-' ? BigInt(-1) * n : n;
-    }
-    const n = parseInt(str, radix);
-    return sign === '-' ? -1 * n : n;
-}
-function intStringify(node, radix, prefix) {
-    const { value } = node;
-    if (intIdentify(value)) {
-        const str = value.toString(radix);
-        return value < 0 ? '-' + prefix + str.substr(1) : prefix + str;
-    }
-    return stringifyNumber.stringifyNumber(node);
-}
-const intBin = {
-    identify: intIdentify,
-    default: true,
-    tag: 'tag:yaml.org,2002:int',
-    format: 'BIN',
-    test: /^[-+]?0b[0-1_]+$/,
-    resolve: (str, _onError, opt) => intResolve(str, 2, 2, opt),
-    stringify: node => intStringify(node, 2, '0b')
-};
-const intOct = {
-    identify: intIdentify,
-    default: true,
-    tag: 'tag:yaml.org,2002:int',
-    format: 'OCT',
-    test: /^[-+]?0[0-7_]+$/,
-    resolve: (str, _onError, opt) => intResolve(str, 1, 8, opt),
-    stringify: node => intStringify(node, 8, '0')
-};
-const int = {
-    identify: intIdentify,
-    default: true,
-    tag: 'tag:yaml.org,2002:int',
-    test: /^[-+]?[0-9][0-9_]*$/,
-    resolve: (str, _onError, opt) => intResolve(str, 0, 10, opt),
-    stringify: stringifyNumber.stringifyNumber
-};
-const intHex = {
-    identify: intIdentify,
-    default: true,
-    tag: 'tag:yaml.org,2002:int',
-    format: 'HEX',
-    test: /^[-+]?0x[0-9a-fA-F_]+$/,
-    resolve: (str, _onError, opt) => intResolve(str, 2, 16, opt),
-    stringify: node => intStringify(node, 16, '0x')
-};
-
-exports.int = int;
-exports.intBin = intBin;
-exports.intHex = intHex;
-exports.intOct = intOct;
-
-
-/***/ }),
-
-/***/ 452:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
-
-// If the value associated with a merge key is a single mapping node, each of
-// its key/value pairs is inserted into the current mapping, unless the key
-// already exists in it. If the value associated with the merge key is a
-// sequence, then this sequence is expected to contain mapping nodes and each
-// of these nodes is merged in turn according to its order in the sequence.
-// Keys in mapping nodes earlier in the sequence override keys specified in
-// later mapping nodes. -- http://yaml.org/type/merge.html
-const MERGE_KEY = '<<';
-const merge = {
-    identify: value => value === MERGE_KEY ||
-        (typeof value === 'symbol' && value.description === MERGE_KEY),
-    default: 'key',
-    tag: 'tag:yaml.org,2002:merge',
-    test: /^<<$/,
-    resolve: () => Object.assign(new Scalar.Scalar(Symbol(MERGE_KEY)), {
-        addToJSMap: addMergeToJSMap
-    }),
-    stringify: () => MERGE_KEY
-};
-const isMergeKey = (ctx, key) => (merge.identify(key) ||
-    (identity.isScalar(key) &&
-        (!key.type || key.type === Scalar.Scalar.PLAIN) &&
-        merge.identify(key.value))) &&
-    ctx?.doc.schema.tags.some(tag => tag.tag === merge.tag && tag.default);
-function addMergeToJSMap(ctx, map, value) {
-    const source = resolveAliasValue(ctx, value);
-    if (identity.isSeq(source))
-        for (const it of source.items)
-            mergeValue(ctx, map, it);
-    else if (Array.isArray(source))
-        for (const it of source)
-            mergeValue(ctx, map, it);
-    else
-        mergeValue(ctx, map, source);
-}
-function mergeValue(ctx, map, value) {
-    const source = resolveAliasValue(ctx, value);
-    if (!identity.isMap(source))
-        throw new Error('Merge sources must be maps or map aliases');
-    const srcMap = source.toJSON(null, ctx, Map);
-    for (const [key, value] of srcMap) {
-        if (map instanceof Map) {
-            if (!map.has(key))
-                map.set(key, value);
-        }
-        else if (map instanceof Set) {
-            map.add(key);
-        }
-        else if (!Object.prototype.hasOwnProperty.call(map, key)) {
-            Object.defineProperty(map, key, {
-                value,
-                writable: true,
-                enumerable: true,
-                configurable: true
-            });
-        }
-    }
-    return map;
-}
-function resolveAliasValue(ctx, value) {
-    return ctx && identity.isAlias(value) ? value.resolve(ctx.doc, ctx) : value;
-}
-
-exports.addMergeToJSMap = addMergeToJSMap;
-exports.isMergeKey = isMergeKey;
-exports.merge = merge;
-
-
-/***/ }),
-
-/***/ 303:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(4043);
-var YAMLMap = __nccwpck_require__(4454);
-var YAMLSeq = __nccwpck_require__(2223);
-var pairs = __nccwpck_require__(8385);
-
-class YAMLOMap extends YAMLSeq.YAMLSeq {
-    constructor() {
-        super();
-        this.add = YAMLMap.YAMLMap.prototype.add.bind(this);
-        this.delete = YAMLMap.YAMLMap.prototype.delete.bind(this);
-        this.get = YAMLMap.YAMLMap.prototype.get.bind(this);
-        this.has = YAMLMap.YAMLMap.prototype.has.bind(this);
-        this.set = YAMLMap.YAMLMap.prototype.set.bind(this);
-        this.tag = YAMLOMap.tag;
-    }
-    /**
-     * If `ctx` is given, the return type is actually `Map<unknown, unknown>`,
-     * but TypeScript won't allow widening the signature of a child method.
-     */
-    toJSON(_, ctx) {
-        if (!ctx)
-            return super.toJSON(_);
-        const map = new Map();
-        if (ctx?.onCreate)
-            ctx.onCreate(map);
-        for (const pair of this.items) {
-            let key, value;
-            if (identity.isPair(pair)) {
-                key = toJS.toJS(pair.key, '', ctx);
-                value = toJS.toJS(pair.value, key, ctx);
-            }
-            else {
-                key = toJS.toJS(pair, '', ctx);
-            }
-            if (map.has(key))
-                throw new Error('Ordered maps must not include duplicate keys');
-            map.set(key, value);
-        }
-        return map;
-    }
-    static from(schema, iterable, ctx) {
-        const pairs$1 = pairs.createPairs(schema, iterable, ctx);
-        const omap = new this();
-        omap.items = pairs$1.items;
-        return omap;
-    }
-}
-YAMLOMap.tag = 'tag:yaml.org,2002:omap';
-const omap = {
-    collection: 'seq',
-    identify: value => value instanceof Map,
-    nodeClass: YAMLOMap,
-    default: false,
-    tag: 'tag:yaml.org,2002:omap',
-    resolve(seq, onError) {
-        const pairs$1 = pairs.resolvePairs(seq, onError);
-        const seenKeys = [];
-        for (const { key } of pairs$1.items) {
-            if (identity.isScalar(key)) {
-                if (seenKeys.includes(key.value)) {
-                    onError(`Ordered maps must not include duplicate keys: ${key.value}`);
-                }
-                else {
-                    seenKeys.push(key.value);
-                }
-            }
-        }
-        return Object.assign(new YAMLOMap(), pairs$1);
-    },
-    createNode: (schema, iterable, ctx) => YAMLOMap.from(schema, iterable, ctx)
-};
-
-exports.YAMLOMap = YAMLOMap;
-exports.omap = omap;
-
-
-/***/ }),
-
-/***/ 8385:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var Scalar = __nccwpck_require__(3301);
-var YAMLSeq = __nccwpck_require__(2223);
-
-function resolvePairs(seq, onError) {
-    if (identity.isSeq(seq)) {
-        for (let i = 0; i < seq.items.length; ++i) {
-            let item = seq.items[i];
-            if (identity.isPair(item))
-                continue;
-            else if (identity.isMap(item)) {
-                if (item.items.length > 1)
-                    onError('Each pair must have its own sequence indicator');
-                const pair = item.items[0] || new Pair.Pair(new Scalar.Scalar(null));
-                if (item.commentBefore)
-                    pair.key.commentBefore = pair.key.commentBefore
-                        ? `${item.commentBefore}\n${pair.key.commentBefore}`
-                        : item.commentBefore;
-                if (item.comment) {
-                    const cn = pair.value ?? pair.key;
-                    cn.comment = cn.comment
-                        ? `${item.comment}\n${cn.comment}`
-                        : item.comment;
-                }
-                item = pair;
-            }
-            seq.items[i] = identity.isPair(item) ? item : new Pair.Pair(item);
-        }
-    }
-    else
-        onError('Expected a sequence for this tag');
-    return seq;
-}
-function createPairs(schema, iterable, ctx) {
-    const { replacer } = ctx;
-    const pairs = new YAMLSeq.YAMLSeq(schema);
-    pairs.tag = 'tag:yaml.org,2002:pairs';
-    let i = 0;
-    if (iterable && Symbol.iterator in Object(iterable))
-        for (let it of iterable) {
-            if (typeof replacer === 'function')
-                it = replacer.call(iterable, String(i++), it);
-            let key, value;
-            if (Array.isArray(it)) {
-                if (it.length === 2) {
-                    key = it[0];
-                    value = it[1];
-                }
-                else
-                    throw new TypeError(`Expected [key, value] tuple: ${it}`);
-            }
-            else if (it && it instanceof Object) {
-                const keys = Object.keys(it);
-                if (keys.length === 1) {
-                    key = keys[0];
-                    value = it[key];
-                }
-                else {
-                    throw new TypeError(`Expected tuple with one key, not ${keys.length} keys`);
-                }
-            }
-            else {
-                key = it;
-            }
-            pairs.items.push(Pair.createPair(key, value, ctx));
-        }
-    return pairs;
-}
-const pairs = {
-    collection: 'seq',
-    default: false,
-    tag: 'tag:yaml.org,2002:pairs',
-    resolve: resolvePairs,
-    createNode: createPairs
-};
-
-exports.createPairs = createPairs;
-exports.pairs = pairs;
-exports.resolvePairs = resolvePairs;
-
-
-/***/ }),
-
-/***/ 5913:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var map = __nccwpck_require__(7451);
-var _null = __nccwpck_require__(3632);
-var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(6464);
-var binary = __nccwpck_require__(6083);
-var bool = __nccwpck_require__(8398);
-var float = __nccwpck_require__(5782);
-var int = __nccwpck_require__(873);
-var merge = __nccwpck_require__(452);
-var omap = __nccwpck_require__(303);
-var pairs = __nccwpck_require__(8385);
-var set = __nccwpck_require__(1528);
-var timestamp = __nccwpck_require__(6752);
-
-const schema = [
-    map.map,
-    seq.seq,
-    string.string,
-    _null.nullTag,
-    bool.trueTag,
-    bool.falseTag,
-    int.intBin,
-    int.intOct,
-    int.int,
-    int.intHex,
-    float.floatNaN,
-    float.floatExp,
-    float.float,
-    binary.binary,
-    merge.merge,
-    omap.omap,
-    pairs.pairs,
-    set.set,
-    timestamp.intTime,
-    timestamp.floatTime,
-    timestamp.timestamp
-];
-
-exports.schema = schema;
-
-
-/***/ }),
-
-/***/ 1528:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var identity = __nccwpck_require__(1127);
-var Pair = __nccwpck_require__(7165);
-var YAMLMap = __nccwpck_require__(4454);
-
-class YAMLSet extends YAMLMap.YAMLMap {
-    constructor(schema) {
-        super(schema);
-        this.tag = YAMLSet.tag;
-    }
-    add(key) {
-        let pair;
-        if (identity.isPair(key))
-            pair = key;
-        else if (key &&
-            typeof key === 'object' &&
-            'key' in key &&
-            'value' in key &&
-            key.value === null)
-            pair = new Pair.Pair(key.key, null);
-        else
-            pair = new Pair.Pair(key, null);
-        const prev = YAMLMap.findPair(this.items, pair.key);
-        if (!prev)
-            this.items.push(pair);
-    }
-    /**
-     * If `keepPair` is `true`, returns the Pair matching `key`.
-     * Otherwise, returns the value of that Pair's key.
-     */
-    get(key, keepPair) {
-        const pair = YAMLMap.findPair(this.items, key);
-        return !keepPair && identity.isPair(pair)
-            ? identity.isScalar(pair.key)
-                ? pair.key.value
-                : pair.key
-            : pair;
-    }
-    set(key, value) {
-        if (typeof value !== 'boolean')
-            throw new Error(`Expected boolean value for set(key, value) in a YAML set, not ${typeof value}`);
-        const prev = YAMLMap.findPair(this.items, key);
-        if (prev && !value) {
-            this.items.splice(this.items.indexOf(prev), 1);
-        }
-        else if (!prev && value) {
-            this.items.push(new Pair.Pair(key));
-        }
-    }
-    toJSON(_, ctx) {
-        return super.toJSON(_, ctx, Set);
-    }
-    toString(ctx, onComment, onChompKeep) {
-        if (!ctx)
-            return JSON.stringify(this);
-        if (this.hasAllNullValues(true))
-            return super.toString(Object.assign({}, ctx, { allNullValues: true }), onComment, onChompKeep);
-        else
-            throw new Error('Set items must all have null values');
-    }
-    static from(schema, iterable, ctx) {
-        const { replacer } = ctx;
-        const set = new this(schema);
-        if (iterable && Symbol.iterator in Object(iterable))
-            for (let value of iterable) {
-                if (typeof replacer === 'function')
-                    value = replacer.call(iterable, value, value);
-                set.items.push(Pair.createPair(value, null, ctx));
-            }
-        return set;
-    }
-}
-YAMLSet.tag = 'tag:yaml.org,2002:set';
-const set = {
-    collection: 'map',
-    identify: value => value instanceof Set,
-    nodeClass: YAMLSet,
-    default: false,
-    tag: 'tag:yaml.org,2002:set',
-    createNode: (schema, iterable, ctx) => YAMLSet.from(schema, iterable, ctx),
-    resolve(map, onError) {
-        if (identity.isMap(map)) {
-            if (map.hasAllNullValues(true))
-                return Object.assign(new YAMLSet(), map);
-            else
-                onError('Set items must all have null values');
-        }
-        else
-            onError('Expected a mapping for this tag');
-        return map;
-    }
-};
-
-exports.YAMLSet = YAMLSet;
-exports.set = set;
-
-
-/***/ }),
-
-/***/ 6752:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var stringifyNumber = __nccwpck_require__(8689);
-
-/** Internal types handle bigint as number, because TS can't figure it out. */
-function parseSexagesimal(str, asBigInt) {
-    const sign = str[0];
-    const parts = sign === '-' || sign === '+' ? str.substring(1) : str;
-    const num = (n) => asBigInt ? BigInt(n) : Number(n);
-    const res = parts
-        .replace(/_/g, '')
-        .split(':')
-        .reduce((res, p) => res * num(60) + num(p), num(0));
-    return (sign === '-' ? num(-1) * res : res);
-}
-/**
- * hhhh:mm:ss.sss
- *
- * Internal types handle bigint as number, because TS can't figure it out.
- */
-function stringifySexagesimal(node) {
-    let { value } = node;
-    let num = (n) => n;
-    if (typeof value === 'bigint')
-        num = n => BigInt(n);
-    else if (isNaN(value) || !isFinite(value))
-        return stringifyNumber.stringifyNumber(node);
-    let sign = '';
-    if (value < 0) {
-        sign = '-';
-        value *= num(-1);
-    }
-    const _60 = num(60);
-    const parts = [value % _60]; // seconds, including ms
-    if (value < 60) {
-        parts.unshift(0); // at least one : is required
-    }
-    else {
-        value = (value - parts[0]) / _60;
-        parts.unshift(value % _60); // minutes
-        if (value >= 60) {
-            value = (value - parts[0]) / _60;
-            parts.unshift(value); // hours
-        }
-    }
-    return (sign +
-        parts
-            .map(n => String(n).padStart(2, '0'))
-            .join(':')
-            .replace(/000000\d*$/, '') // % 60 may introduce error
-    );
-}
-const intTime = {
-    identify: value => typeof value === 'bigint' || Number.isInteger(value),
-    default: true,
-    tag: 'tag:yaml.org,2002:int',
-    format: 'TIME',
-    test: /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+$/,
-    resolve: (str, _onError, { intAsBigInt }) => parseSexagesimal(str, intAsBigInt),
-    stringify: stringifySexagesimal
-};
-const floatTime = {
-    identify: value => typeof value === 'number',
-    default: true,
-    tag: 'tag:yaml.org,2002:float',
-    format: 'TIME',
-    test: /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*$/,
-    resolve: str => parseSexagesimal(str, false),
-    stringify: stringifySexagesimal
-};
-const timestamp = {
-    identify: value => value instanceof Date,
-    default: true,
-    tag: 'tag:yaml.org,2002:timestamp',
-    // If the time zone is omitted, the timestamp is assumed to be specified in UTC. The time part
-    // may be omitted altogether, resulting in a date format. In such a case, the time part is
-    // assumed to be 00:00:00Z (start of day, UTC).
-    test: RegExp('^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})' + // YYYY-Mm-Dd
-        '(?:' + // time is optional
-        '(?:t|T|[ \\t]+)' + // t | T | whitespace
-        '([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2}(\\.[0-9]+)?)' + // Hh:Mm:Ss(.ss)?
-        '(?:[ \\t]*(Z|[-+][012]?[0-9](?::[0-9]{2})?))?' + // Z | +5 | -03:30
-        ')?$'),
-    resolve(str) {
-        const match = str.match(timestamp.test);
-        if (!match)
-            throw new Error('!!timestamp expects a date, starting with yyyy-mm-dd');
-        const [, year, month, day, hour, minute, second] = match.map(Number);
-        const millisec = match[7] ? Number((match[7] + '00').substr(1, 3)) : 0;
-        let date = Date.UTC(year, month - 1, day, hour || 0, minute || 0, second || 0, millisec);
-        const tz = match[8];
-        if (tz && tz !== 'Z') {
-            let d = parseSexagesimal(tz, false);
-            if (Math.abs(d) < 30)
-                d *= 60;
-            date -= 60000 * d;
-        }
-        return new Date(date);
-    },
-    stringify: ({ value }) => value?.toISOString().replace(/(T00:00:00)?\.000Z$/, '') ?? ''
-};
-
-exports.floatTime = floatTime;
-exports.intTime = intTime;
-exports.timestamp = timestamp;
-
-
-/***/ }),
-
-/***/ 4475:
-/***/ ((__unused_webpack_module, exports) => {
-
-
-
-const FOLD_FLOW = 'flow';
-const FOLD_BLOCK = 'block';
-const FOLD_QUOTED = 'quoted';
-/**
- * Tries to keep input at up to `lineWidth` characters, splitting only on spaces
- * not followed by newlines or spaces unless `mode` is `'quoted'`. Lines are
- * terminated with `\n` and started with `indent`.
- */
-function foldFlowLines(text, indent, mode = 'flow', { indentAtStart, lineWidth = 80, minContentWidth = 20, onFold, onOverflow } = {}) {
-    if (!lineWidth || lineWidth < 0)
-        return text;
-    if (lineWidth < minContentWidth)
-        minContentWidth = 0;
-    const endStep = Math.max(1 + minContentWidth, 1 + lineWidth - indent.length);
-    if (text.length <= endStep)
-        return text;
-    const folds = [];
-    const escapedFolds = {};
-    let end = lineWidth - indent.length;
-    if (typeof indentAtStart === 'number') {
-        if (indentAtStart > lineWidth - Math.max(2, minContentWidth))
-            folds.push(0);
-        else
-            end = lineWidth - indentAtStart;
-    }
-    let split = undefined;
-    let prev = undefined;
-    let overflow = false;
-    let i = -1;
-    let escStart = -1;
-    let escEnd = -1;
-    if (mode === FOLD_BLOCK) {
-        i = consumeMoreIndentedLines(text, i, indent.length);
-        if (i !== -1)
-            end = i + endStep;
-    }
-    for (let ch; (ch = text[(i += 1)]);) {
-        if (mode === FOLD_QUOTED && ch === '\\') {
-            escStart = i;
-            switch (text[i + 1]) {
-                case 'x':
-                    i += 3;
-                    break;
-                case 'u':
-                    i += 5;
-                    break;
-                case 'U':
-                    i += 9;
-                    break;
-                default:
-                    i += 1;
-            }
-            escEnd = i;
-        }
-        if (ch === '\n') {
-            if (mode === FOLD_BLOCK)
-                i = consumeMoreIndentedLines(text, i, indent.length);
-            end = i + indent.length + endStep;
-            split = undefined;
-        }
-        else {
-            if (ch === ' ' &&
-                prev &&
-                prev !== ' ' &&
-                prev !== '\n' &&
-                prev !== '\t') {
-                // space surrounded by non-space can be replaced with newline + indent
-                const next = text[i + 1];
-                if (next && next !== ' ' && next !== '\n' && next !== '\t')
-                    split = i;
-            }
-            if (i >= end) {
-                if (split) {
-                    folds.push(split);
-                    end = split + endStep;
-                    split = undefined;
-                }
-                else if (mode === FOLD_QUOTED) {
-                    // white-space collected at end may stretch past lineWidth
-                    while (prev === ' ' || prev === '\t') {
-                        prev = ch;
-                        ch = text[(i += 1)];
-                        overflow = true;
-                    }
-                    // Account for newline escape, but don't break preceding escape
-                    const j = i > escEnd + 1 ? i - 2 : escStart - 1;
-                    // Bail out if lineWidth & minContentWidth are shorter than an escape string
-                    if (escapedFolds[j])
-                        return text;
-                    folds.push(j);
-                    escapedFolds[j] = true;
-                    end = j + endStep;
-                    split = undefined;
-                }
-                else {
-                    overflow = true;
-                }
-            }
-        }
-        prev = ch;
-    }
-    if (overflow && onOverflow)
-        onOverflow();
-    if (folds.length === 0)
-        return text;
-    if (onFold)
-        onFold();
-    let res = text.slice(0, folds[0]);
-    for (let i = 0; i < folds.length; ++i) {
-        const fold = folds[i];
-        const end = folds[i + 1] || text.length;
-        if (fold === 0)
-            res = `\n${indent}${text.slice(0, end)}`;
-        else {
-            if (mode === FOLD_QUOTED && escapedFolds[fold])
-                res += `${text[fold]}\\`;
-            res += `\n${indent}${text.slice(fold + 1, end)}`;
-        }
-    }
-    return res;
-}
-/**
- * Presumes `i + 1` is at the start of a line
- * @returns index of last newline in more-indented block
- */
-function consumeMoreIndentedLines(text, i, indent) {
-    let end = i;
-    let start = i + 1;
-    let ch = text[start];
-    while (ch === ' ' || ch === '\t') {
-        if (i < start + indent) {
-            ch = text[++i];
-        }
-        else {
-            do {
-                ch = text[++i];
-            } while (ch && ch !== '\n');
-            end = i;
-            start = i + 1;
-            ch = text[start];
-        }
-    }
-    return end;
-}
-
-exports.FOLD_BLOCK = FOLD_BLOCK;
-exports.FOLD_FLOW = FOLD_FLOW;
-exports.FOLD_QUOTED = FOLD_QUOTED;
-exports.foldFlowLines = foldFlowLines;
-
-
-/***/ }),
-
-/***/ 2148:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var anchors = __nccwpck_require__(1596);
-var identity = __nccwpck_require__(1127);
-var stringifyComment = __nccwpck_require__(9799);
-var stringifyString = __nccwpck_require__(3069);
-
-function createStringifyContext(doc, options) {
-    const opt = Object.assign({
-        blockQuote: true,
-        commentString: stringifyComment.stringifyComment,
-        defaultKeyType: null,
-        defaultStringType: 'PLAIN',
-        directives: null,
-        doubleQuotedAsJSON: false,
-        doubleQuotedMinMultiLineLength: 40,
-        falseStr: 'false',
-        flowCollectionPadding: true,
-        indentSeq: true,
-        lineWidth: 80,
-        minContentWidth: 20,
-        nullStr: 'null',
-        simpleKeys: false,
-        singleQuote: null,
-        trailingComma: false,
-        trueStr: 'true',
-        verifyAliasOrder: true
-    }, doc.schema.toStringOptions, options);
-    let inFlow;
-    switch (opt.collectionStyle) {
-        case 'block':
-            inFlow = false;
-            break;
-        case 'flow':
-            inFlow = true;
-            break;
-        default:
-            inFlow = null;
-    }
-    return {
-        anchors: new Set(),
-        doc,
-        flowCollectionPadding: opt.flowCollectionPadding ? ' ' : '',
-        indent: '',
-        indentStep: typeof opt.indent === 'number' ? ' '.repeat(opt.indent) : '  ',
-        inFlow,
-        options: opt
-    };
-}
-function getTagObject(tags, item) {
-    if (item.tag) {
-        const match = tags.filter(t => t.tag === item.tag);
-        if (match.length > 0)
-            return match.find(t => t.format === item.format) ?? match[0];
-    }
-    let tagObj = undefined;
-    let obj;
-    if (identity.isScalar(item)) {
-        obj = item.value;
-        let match = tags.filter(t => t.identify?.(obj));
-        if (match.length > 1) {
-            const testMatch = match.filter(t => t.test);
-            if (testMatch.length > 0)
-                match = testMatch;
-        }
-        tagObj =
-            match.find(t => t.format === item.format) ?? match.find(t => !t.format);
-    }
-    else {
-        obj = item;
-        tagObj = tags.find(t => t.nodeClass && obj instanceof t.nodeClass);
-    }
-    if (!tagObj) {
-        const name = obj?.constructor?.name ?? (obj === null ? 'null' : typeof obj);
-        throw new Error(`Tag not resolved for ${name} value`);
-    }
-    return tagObj;
-}
-// needs to be called before value stringifier to allow for circular anchor refs
-function stringifyProps(node, tagObj, { anchors: anchors$1, doc }) {
-    if (!doc.directives)
-        return '';
-    const props = [];
-    const anchor = (identity.isScalar(node) || identity.isCollection(node)) && node.anchor;
-    if (anchor && anchors.anchorIsValid(anchor)) {
-        anchors$1.add(anchor);
-        props.push(`&${anchor}`);
-    }
-    const tag = node.tag ?? (tagObj.default ? null : tagObj.tag);
-    if (tag)
-        props.push(doc.directives.tagString(tag));
-    return props.join(' ');
-}
-function stringify(item, ctx, onComment, onChompKeep) {
-    if (identity.isPair(item))
-        return item.toString(ctx, onComment, onChompKeep);
-    if (identity.isAlias(item)) {
-        if (ctx.doc.directives)
-            return item.toString(ctx);
-        if (ctx.resolvedAliases?.has(item)) {
-            throw new TypeError(`Cannot stringify circular structure without alias nodes`);
-        }
-        else {
-            if (ctx.resolvedAliases)
-                ctx.resolvedAliases.add(item);
-            else
-                ctx.resolvedAliases = new Set([item]);
-            item = item.resolve(ctx.doc);
-        }
-    }
-    let tagObj = undefined;
-    const node = identity.isNode(item)
-        ? item
-        : ctx.doc.createNode(item, { onTagObj: o => (tagObj = o) });
-    tagObj ?? (tagObj = getTagObject(ctx.doc.schema.tags, node));
-    const props = stringifyProps(node, tagObj, ctx);
-    if (props.length > 0)
-        ctx.indentAtStart = (ctx.indentAtStart ?? 0) + props.length + 1;
-    const str = typeof tagObj.stringify === 'function'
-        ? tagObj.stringify(node, ctx, onComment, onChompKeep)
-        : identity.isScalar(node)
-            ? stringifyString.stringifyString(node, ctx, onComment, onChompKeep)
-            : node.toString(ctx, onComment, onChompKeep);
-    if (!props)
-        return str;
-    return identity.isScalar(node) || str[0] === '{' || str[0] === '['
-        ? `${props} ${str}`
-        : `${props}\n${ctx.indent}${str}`;
-}
-
-exports.createStringifyContext = createStringifyContext;
-exports.stringify = stringify;
-
-
-/***/ }),
-
-/***/ 1212:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var identity = __nccwpck_require__(1127);
-var stringify = __nccwpck_require__(2148);
-var stringifyComment = __nccwpck_require__(9799);
-
-function stringifyCollection(collection, ctx, options) {
-    const flow = ctx.inFlow ?? collection.flow;
-    const stringify = flow ? stringifyFlowCollection : stringifyBlockCollection;
-    return stringify(collection, ctx, options);
-}
-function stringifyBlockCollection({ comment, items }, ctx, { blockItemPrefix, flowChars, itemIndent, onChompKeep, onComment }) {
-    const { indent, options: { commentString } } = ctx;
-    const itemCtx = Object.assign({}, ctx, { indent: itemIndent, type: null });
-    let chompKeep = false; // flag for the preceding node's status
-    const lines = [];
-    for (let i = 0; i < items.length; ++i) {
-        const item = items[i];
-        let comment = null;
-        if (identity.isNode(item)) {
-            if (!chompKeep && item.spaceBefore)
-                lines.push('');
-            addCommentBefore(ctx, lines, item.commentBefore, chompKeep);
-            if (item.comment)
-                comment = item.comment;
-        }
-        else if (identity.isPair(item)) {
-            const ik = identity.isNode(item.key) ? item.key : null;
-            if (ik) {
-                if (!chompKeep && ik.spaceBefore)
-                    lines.push('');
-                addCommentBefore(ctx, lines, ik.commentBefore, chompKeep);
-            }
-        }
-        chompKeep = false;
-        let str = stringify.stringify(item, itemCtx, () => (comment = null), () => (chompKeep = true));
-        if (comment)
-            str += stringifyComment.lineComment(str, itemIndent, commentString(comment));
-        if (chompKeep && comment)
-            chompKeep = false;
-        lines.push(blockItemPrefix + str);
-    }
-    let str;
-    if (lines.length === 0) {
-        str = flowChars.start + flowChars.end;
-    }
-    else {
-        str = lines[0];
-        for (let i = 1; i < lines.length; ++i) {
-            const line = lines[i];
-            str += line ? `\n${indent}${line}` : '\n';
-        }
-    }
-    if (comment) {
-        str += '\n' + stringifyComment.indentComment(commentString(comment), indent);
-        if (onComment)
-            onComment();
-    }
-    else if (chompKeep && onChompKeep)
-        onChompKeep();
-    return str;
-}
-function stringifyFlowCollection({ items }, ctx, { flowChars, itemIndent }) {
-    const { indent, indentStep, flowCollectionPadding: fcPadding, options: { commentString } } = ctx;
-    itemIndent += indentStep;
-    const itemCtx = Object.assign({}, ctx, {
-        indent: itemIndent,
-        inFlow: true,
-        type: null
-    });
-    let reqNewline = false;
-    let linesAtValue = 0;
-    const lines = [];
-    for (let i = 0; i < items.length; ++i) {
-        const item = items[i];
-        let comment = null;
-        if (identity.isNode(item)) {
-            if (item.spaceBefore)
-                lines.push('');
-            addCommentBefore(ctx, lines, item.commentBefore, false);
-            if (item.comment)
-                comment = item.comment;
-        }
-        else if (identity.isPair(item)) {
-            const ik = identity.isNode(item.key) ? item.key : null;
-            if (ik) {
-                if (ik.spaceBefore)
-                    lines.push('');
-                addCommentBefore(ctx, lines, ik.commentBefore, false);
-                if (ik.comment)
-                    reqNewline = true;
-            }
-            const iv = identity.isNode(item.value) ? item.value : null;
-            if (iv) {
-                if (iv.comment)
-                    comment = iv.comment;
-                if (iv.commentBefore)
-                    reqNewline = true;
-            }
-            else if (item.value == null && ik?.comment) {
-                comment = ik.comment;
-            }
-        }
-        if (comment)
-            reqNewline = true;
-        let str = stringify.stringify(item, itemCtx, () => (comment = null));
-        reqNewline || (reqNewline = lines.length > linesAtValue || str.includes('\n'));
-        if (i < items.length - 1) {
-            str += ',';
-        }
-        else if (ctx.options.trailingComma) {
-            if (ctx.options.lineWidth > 0) {
-                reqNewline || (reqNewline = lines.reduce((sum, line) => sum + line.length + 2, 2) +
-                    (str.length + 2) >
-                    ctx.options.lineWidth);
-            }
-            if (reqNewline) {
-                str += ',';
-            }
-        }
-        if (comment)
-            str += stringifyComment.lineComment(str, itemIndent, commentString(comment));
-        lines.push(str);
-        linesAtValue = lines.length;
-    }
-    const { start, end } = flowChars;
-    if (lines.length === 0) {
-        return start + end;
-    }
-    else {
-        if (!reqNewline) {
-            const len = lines.reduce((sum, line) => sum + line.length + 2, 2);
-            reqNewline = ctx.options.lineWidth > 0 && len > ctx.options.lineWidth;
-        }
-        if (reqNewline) {
-            let str = start;
-            for (const line of lines)
-                str += line ? `\n${indentStep}${indent}${line}` : '\n';
-            return `${str}\n${indent}${end}`;
-        }
-        else {
-            return `${start}${fcPadding}${lines.join(' ')}${fcPadding}${end}`;
-        }
-    }
-}
-function addCommentBefore({ indent, options: { commentString } }, lines, comment, chompKeep) {
-    if (comment && chompKeep)
-        comment = comment.replace(/^\n+/, '');
-    if (comment) {
-        const ic = stringifyComment.indentComment(commentString(comment), indent);
-        lines.push(ic.trimStart()); // Avoid double indent on first line
-    }
-}
-
-exports.stringifyCollection = stringifyCollection;
-
-
-/***/ }),
-
-/***/ 9799:
-/***/ ((__unused_webpack_module, exports) => {
-
-
-
-/**
- * Stringifies a comment.
- *
- * Empty comment lines are left empty,
- * lines consisting of a single space are replaced by `#`,
- * and all other lines are prefixed with a `#`.
- */
-const stringifyComment = (str) => str.replace(/^(?!$)(?: $)?/gm, '#');
-function indentComment(comment, indent) {
-    if (/^\n+$/.test(comment))
-        return comment.substring(1);
-    return indent ? comment.replace(/^(?! *$)/gm, indent) : comment;
-}
-const lineComment = (str, indent, comment) => str.endsWith('\n')
-    ? indentComment(comment, indent)
-    : comment.includes('\n')
-        ? '\n' + indentComment(comment, indent)
-        : (str.endsWith(' ') ? '' : ' ') + comment;
-
-exports.indentComment = indentComment;
-exports.lineComment = lineComment;
-exports.stringifyComment = stringifyComment;
-
-
-/***/ }),
-
-/***/ 6829:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var identity = __nccwpck_require__(1127);
-var stringify = __nccwpck_require__(2148);
-var stringifyComment = __nccwpck_require__(9799);
-
-function stringifyDocument(doc, options) {
-    const lines = [];
-    let hasDirectives = options.directives === true;
-    if (options.directives !== false && doc.directives) {
-        const dir = doc.directives.toString(doc);
-        if (dir) {
-            lines.push(dir);
-            hasDirectives = true;
-        }
-        else if (doc.directives.docStart)
-            hasDirectives = true;
-    }
-    if (hasDirectives)
-        lines.push('---');
-    const ctx = stringify.createStringifyContext(doc, options);
-    const { commentString } = ctx.options;
-    if (doc.commentBefore) {
-        if (lines.length !== 1)
-            lines.unshift('');
-        const cs = commentString(doc.commentBefore);
-        lines.unshift(stringifyComment.indentComment(cs, ''));
-    }
-    let chompKeep = false;
-    let contentComment = null;
-    if (doc.contents) {
-        if (identity.isNode(doc.contents)) {
-            if (doc.contents.spaceBefore && hasDirectives)
-                lines.push('');
-            if (doc.contents.commentBefore) {
-                const cs = commentString(doc.contents.commentBefore);
-                lines.push(stringifyComment.indentComment(cs, ''));
-            }
-            // top-level block scalars need to be indented if followed by a comment
-            ctx.forceBlockIndent = !!doc.comment;
-            contentComment = doc.contents.comment;
-        }
-        const onChompKeep = contentComment ? undefined : () => (chompKeep = true);
-        let body = stringify.stringify(doc.contents, ctx, () => (contentComment = null), onChompKeep);
-        if (contentComment)
-            body += stringifyComment.lineComment(body, '', commentString(contentComment));
-        if ((body[0] === '|' || body[0] === '>') &&
-            lines[lines.length - 1] === '---') {
-            // Top-level block scalars with a preceding doc marker ought to use the
-            // same line for their header.
-            lines[lines.length - 1] = `--- ${body}`;
-        }
-        else
-            lines.push(body);
-    }
-    else {
-        lines.push(stringify.stringify(doc.contents, ctx));
-    }
-    if (doc.directives?.docEnd) {
-        if (doc.comment) {
-            const cs = commentString(doc.comment);
-            if (cs.includes('\n')) {
-                lines.push('...');
-                lines.push(stringifyComment.indentComment(cs, ''));
-            }
-            else {
-                lines.push(`... ${cs}`);
-            }
-        }
-        else {
-            lines.push('...');
-        }
-    }
-    else {
-        let dc = doc.comment;
-        if (dc && chompKeep)
-            dc = dc.replace(/^\n+/, '');
-        if (dc) {
-            if ((!chompKeep || contentComment) && lines[lines.length - 1] !== '')
-                lines.push('');
-            lines.push(stringifyComment.indentComment(commentString(dc), ''));
-        }
-    }
-    return lines.join('\n') + '\n';
-}
-
-exports.stringifyDocument = stringifyDocument;
-
-
-/***/ }),
-
-/***/ 8689:
-/***/ ((__unused_webpack_module, exports) => {
-
-
-
-function stringifyNumber({ format, minFractionDigits, tag, value }) {
-    if (typeof value === 'bigint')
-        return String(value);
-    const num = typeof value === 'number' ? value : Number(value);
-    if (!isFinite(num))
-        return isNaN(num) ? '.nan' : num < 0 ? '-.inf' : '.inf';
-    let n = Object.is(value, -0) ? '-0' : JSON.stringify(value);
-    if (!format &&
-        minFractionDigits &&
-        (!tag || tag === 'tag:yaml.org,2002:float') &&
-        /^-?\d/.test(n) &&
-        !n.includes('e')) {
-        let i = n.indexOf('.');
-        if (i < 0) {
-            i = n.length;
-            n += '.';
-        }
-        let d = minFractionDigits - (n.length - i - 1);
-        while (d-- > 0)
-            n += '0';
-    }
-    return n;
-}
-
-exports.stringifyNumber = stringifyNumber;
-
-
-/***/ }),
-
-/***/ 9748:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var identity = __nccwpck_require__(1127);
-var Scalar = __nccwpck_require__(3301);
-var stringify = __nccwpck_require__(2148);
-var stringifyComment = __nccwpck_require__(9799);
-
-function stringifyPair({ key, value }, ctx, onComment, onChompKeep) {
-    const { allNullValues, doc, indent, indentStep, options: { commentString, indentSeq, simpleKeys } } = ctx;
-    let keyComment = (identity.isNode(key) && key.comment) || null;
-    if (simpleKeys) {
-        if (keyComment) {
-            throw new Error('With simple keys, key nodes cannot have comments');
-        }
-        if (identity.isCollection(key) || (!identity.isNode(key) && typeof key === 'object')) {
-            const msg = 'With simple keys, collection cannot be used as a key value';
-            throw new Error(msg);
-        }
-    }
-    let explicitKey = !simpleKeys &&
-        (!key ||
-            (keyComment && value == null && !ctx.inFlow) ||
-            identity.isCollection(key) ||
-            (identity.isScalar(key)
-                ? key.type === Scalar.Scalar.BLOCK_FOLDED || key.type === Scalar.Scalar.BLOCK_LITERAL
-                : typeof key === 'object'));
-    ctx = Object.assign({}, ctx, {
-        allNullValues: false,
-        implicitKey: !explicitKey && (simpleKeys || !allNullValues),
-        indent: indent + indentStep
-    });
-    let keyCommentDone = false;
-    let chompKeep = false;
-    let str = stringify.stringify(key, ctx, () => (keyCommentDone = true), () => (chompKeep = true));
-    if (!explicitKey && !ctx.inFlow && str.length > 1024) {
-        if (simpleKeys)
-            throw new Error('With simple keys, single line scalar must not span more than 1024 characters');
-        explicitKey = true;
-    }
-    if (ctx.inFlow) {
-        if (allNullValues || value == null) {
-            if (keyCommentDone && onComment)
-                onComment();
-            return str === '' ? '?' : explicitKey ? `? ${str}` : str;
-        }
-    }
-    else if ((allNullValues && !simpleKeys) || (value == null && explicitKey)) {
-        str = `? ${str}`;
-        if (keyComment && !keyCommentDone) {
-            str += stringifyComment.lineComment(str, ctx.indent, commentString(keyComment));
-        }
-        else if (chompKeep && onChompKeep)
-            onChompKeep();
-        return str;
-    }
-    if (keyCommentDone)
-        keyComment = null;
-    if (explicitKey) {
-        if (keyComment)
-            str += stringifyComment.lineComment(str, ctx.indent, commentString(keyComment));
-        str = `? ${str}\n${indent}:`;
-    }
-    else {
-        str = `${str}:`;
-        if (keyComment)
-            str += stringifyComment.lineComment(str, ctx.indent, commentString(keyComment));
-    }
-    let vsb, vcb, valueComment;
-    if (identity.isNode(value)) {
-        vsb = !!value.spaceBefore;
-        vcb = value.commentBefore;
-        valueComment = value.comment;
-    }
-    else {
-        vsb = false;
-        vcb = null;
-        valueComment = null;
-        if (value && typeof value === 'object')
-            value = doc.createNode(value);
-    }
-    ctx.implicitKey = false;
-    if (!explicitKey && !keyComment && identity.isScalar(value))
-        ctx.indentAtStart = str.length + 1;
-    chompKeep = false;
-    if (!indentSeq &&
-        indentStep.length >= 2 &&
-        !ctx.inFlow &&
-        !explicitKey &&
-        identity.isSeq(value) &&
-        !value.flow &&
-        !value.tag &&
-        !value.anchor) {
-        // If indentSeq === false, consider '- ' as part of indentation where possible
-        ctx.indent = ctx.indent.substring(2);
-    }
-    let valueCommentDone = false;
-    const valueStr = stringify.stringify(value, ctx, () => (valueCommentDone = true), () => (chompKeep = true));
-    let ws = ' ';
-    if (keyComment || vsb || vcb) {
-        ws = vsb ? '\n' : '';
-        if (vcb) {
-            const cs = commentString(vcb);
-            ws += `\n${stringifyComment.indentComment(cs, ctx.indent)}`;
-        }
-        if (valueStr === '' && !ctx.inFlow) {
-            if (ws === '\n' && valueComment)
-                ws = '\n\n';
-        }
-        else {
-            ws += `\n${ctx.indent}`;
-        }
-    }
-    else if (!explicitKey && identity.isCollection(value)) {
-        const vs0 = valueStr[0];
-        const nl0 = valueStr.indexOf('\n');
-        const hasNewline = nl0 !== -1;
-        const flow = ctx.inFlow ?? value.flow ?? value.items.length === 0;
-        if (hasNewline || !flow) {
-            let hasPropsLine = false;
-            if (hasNewline && (vs0 === '&' || vs0 === '!')) {
-                let sp0 = valueStr.indexOf(' ');
-                if (vs0 === '&' &&
-                    sp0 !== -1 &&
-                    sp0 < nl0 &&
-                    valueStr[sp0 + 1] === '!') {
-                    sp0 = valueStr.indexOf(' ', sp0 + 1);
-                }
-                if (sp0 === -1 || nl0 < sp0)
-                    hasPropsLine = true;
-            }
-            if (!hasPropsLine)
-                ws = `\n${ctx.indent}`;
-        }
-    }
-    else if (valueStr === '' || valueStr[0] === '\n') {
-        ws = '';
-    }
-    str += ws + valueStr;
-    if (ctx.inFlow) {
-        if (valueCommentDone && onComment)
-            onComment();
-    }
-    else if (valueComment && !valueCommentDone) {
-        str += stringifyComment.lineComment(str, ctx.indent, commentString(valueComment));
-    }
-    else if (chompKeep && onChompKeep) {
-        onChompKeep();
-    }
-    return str;
-}
-
-exports.stringifyPair = stringifyPair;
-
-
-/***/ }),
-
-/***/ 3069:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
-
-
-
-var Scalar = __nccwpck_require__(3301);
-var foldFlowLines = __nccwpck_require__(4475);
-
-const getFoldOptions = (ctx, isBlock) => ({
-    indentAtStart: isBlock ? ctx.indent.length : ctx.indentAtStart,
-    lineWidth: ctx.options.lineWidth,
-    minContentWidth: ctx.options.minContentWidth
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  L: () => (/* binding */ readCredentials),
+  $: () => (/* binding */ readPrivateKey)
 });
-// Also checks for lines starting with %, as parsing the output as YAML 1.1 will
-// presume that's starting a new document.
-const containsDocumentMarker = (str) => /^(%|---|\.\.\.)/m.test(str);
-function lineLengthOverLimit(str, lineWidth, indentLength) {
-    if (!lineWidth || lineWidth < 0)
-        return false;
-    const limit = lineWidth - indentLength;
-    const strLen = str.length;
-    if (strLen <= limit)
-        return false;
-    for (let i = 0, start = 0; i < strLen; ++i) {
-        if (str[i] === '\n') {
-            if (i - start > limit)
-                return true;
-            start = i + 1;
-            if (strLen - start <= limit)
-                return false;
-        }
+
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: ./lib/engine/ssh/ssh2.js
+var ssh2 = __nccwpck_require__(4023);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./lib/engine/ssh/ppk-keys.js
+/**
+ * The key material of a PuTTY key: reading the SSH wire blobs (RFC 4251 §5) of each key type and
+ * writing them as an unencrypted `openssh-key-v1` private key (see ppk.ts for the file format).
+ */
+
+class PuttyKeyError extends Error {
+    reason;
+    constructor(message, reason) {
+        super(message);
+        this.reason = reason;
+        this.name = 'PuttyKeyError';
     }
-    return true;
 }
-function doubleQuotedString(value, ctx) {
-    const json = JSON.stringify(value);
-    if (ctx.options.doubleQuotedAsJSON)
-        return json;
-    const { implicitKey } = ctx;
-    const minMultiLineLength = ctx.options.doubleQuotedMinMultiLineLength;
-    const indent = ctx.indent || (containsDocumentMarker(value) ? '  ' : '');
-    let str = '';
-    let start = 0;
-    for (let i = 0, ch = json[i]; ch; ch = json[++i]) {
-        if (ch === ' ' && json[i + 1] === '\\' && json[i + 2] === 'n') {
-            // space before newline needs to be escaped to not be folded
-            str += json.slice(start, i) + '\\ ';
-            i += 1;
-            start = i;
-            ch = '\\';
-        }
-        if (ch === '\\')
-            switch (json[i + 1]) {
-                case 'u':
-                    {
-                        str += json.slice(start, i);
-                        const code = json.substr(i + 2, 4);
-                        switch (code) {
-                            case '0000':
-                                str += '\\0';
-                                break;
-                            case '0007':
-                                str += '\\a';
-                                break;
-                            case '000b':
-                                str += '\\v';
-                                break;
-                            case '001b':
-                                str += '\\e';
-                                break;
-                            case '0085':
-                                str += '\\N';
-                                break;
-                            case '00a0':
-                                str += '\\_';
-                                break;
-                            case '2028':
-                                str += '\\L';
-                                break;
-                            case '2029':
-                                str += '\\P';
-                                break;
-                            default:
-                                if (code.substr(0, 2) === '00')
-                                    str += '\\x' + code.substr(2);
-                                else
-                                    str += json.substr(i, 6);
-                        }
-                        i += 5;
-                        start = i + 1;
-                    }
-                    break;
-                case 'n':
-                    if (implicitKey ||
-                        json[i + 2] === '"' ||
-                        json.length < minMultiLineLength) {
-                        i += 1;
-                    }
-                    else {
-                        // folding will eat first newline
-                        str += json.slice(start, i) + '\n\n';
-                        while (json[i + 2] === '\\' &&
-                            json[i + 3] === 'n' &&
-                            json[i + 4] !== '"') {
-                            str += '\n';
-                            i += 2;
-                        }
-                        str += indent;
-                        // space after newline needs to be escaped to not be folded
-                        if (json[i + 2] === ' ')
-                            str += '\\';
-                        i += 1;
-                        start = i + 1;
-                    }
-                    break;
-                default:
-                    i += 1;
-            }
-    }
-    str = start ? str + json.slice(start) : json;
-    return implicitKey
-        ? str
-        : foldFlowLines.foldFlowLines(str, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
+const ACCEPTED_VERSIONS = 'PuTTY-User-Key-File-2 or PuTTY-User-Key-File-3 (PuTTY 0.52 and later)';
+// ---------------------------------------------------------------------------
+// SSH wire format helpers (RFC 4251 §5)
+function formatError(what) {
+    return new PuttyKeyError(`PuTTY key: ${what}; expected a ${ACCEPTED_VERSIONS} file as saved by PuTTYgen`, 'format');
 }
-function singleQuotedString(value, ctx) {
-    if (ctx.options.singleQuote === false ||
-        (ctx.implicitKey && value.includes('\n')) ||
-        /[ \t]\n|\n[ \t]/.test(value) // single quoted string can't have leading or trailing whitespace around newline
-    )
-        return doubleQuotedString(value, ctx);
-    const indent = ctx.indent || (containsDocumentMarker(value) ? '  ' : '');
-    const res = "'" + value.replace(/'/g, "''").replace(/\n+/g, `$&\n${indent}`) + "'";
-    return ctx.implicitKey
-        ? res
-        : foldFlowLines.foldFlowLines(res, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
+class WireReader {
+    buf;
+    what;
+    pos = 0;
+    constructor(buf, what) {
+        this.buf = buf;
+        this.what = what;
+    }
+    uint32() {
+        if (this.pos + 4 > this.buf.length)
+            throw formatError(`${this.what} is truncated`);
+        const n = this.buf.readUInt32BE(this.pos);
+        this.pos += 4;
+        return n;
+    }
+    string() {
+        const len = this.uint32();
+        if (this.pos + len > this.buf.length)
+            throw formatError(`${this.what} is truncated`);
+        const out = this.buf.subarray(this.pos, this.pos + len);
+        this.pos += len;
+        return out;
+    }
+    /** An unsigned mpint, returned as its magnitude without leading zero bytes. */
+    mpint() {
+        const b = this.string();
+        if (b.length > 0 && b[0] & 0x80)
+            throw formatError(`${this.what} holds a negative number`);
+        return stripZeros(b);
+    }
+    end() {
+        if (this.pos !== this.buf.length)
+            throw formatError(`${this.what} has unexpected trailing data`);
+    }
 }
-function quotedString(value, ctx) {
-    const { singleQuote } = ctx.options;
-    let qs;
-    if (singleQuote === false)
-        qs = doubleQuotedString;
-    else {
-        const hasDouble = value.includes('"');
-        const hasSingle = value.includes("'");
-        if (hasDouble && !hasSingle)
-            qs = singleQuotedString;
-        else if (hasSingle && !hasDouble)
-            qs = doubleQuotedString;
-        else
-            qs = singleQuote ? singleQuotedString : doubleQuotedString;
+class WireWriter {
+    parts = [];
+    uint32(n) {
+        const b = Buffer.alloc(4);
+        b.writeUInt32BE(n);
+        this.parts.push(b);
+        return this;
     }
-    return qs(value, ctx);
+    string(data) {
+        const b = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+        return this.uint32(b.length).raw(b);
+    }
+    /** Writes a non-negative magnitude as a canonical mpint. */
+    mpint(magnitude) {
+        const m = stripZeros(magnitude);
+        return this.string(m.length > 0 && m[0] & 0x80 ? Buffer.concat([Buffer.from([0]), m]) : m);
+    }
+    raw(b) {
+        this.parts.push(b);
+        return this;
+    }
+    toBuffer() {
+        return Buffer.concat(this.parts);
+    }
 }
-// The negative lookbehind avoids a polynomial search,
-// but isn't supported yet on Safari: https://caniuse.com/js-regexp-lookbehind
-let blockEndNewlines;
-try {
-    blockEndNewlines = new RegExp('(^|(?<!\n))\n+(?!\n|$)', 'g');
+function stripZeros(b) {
+    let i = 0;
+    while (i < b.length && b[i] === 0)
+        i++;
+    return b.subarray(i);
 }
-catch {
-    blockEndNewlines = /\n+(?!\n|$)/g;
+const ecdsa = (curve) => (pub, priv, out) => {
+    const curveName = pub.string().toString('latin1');
+    if (curveName !== curve)
+        throw formatError(`public key names curve '${curveName}', expected '${curve}'`);
+    const point = pub.string();
+    pub.end();
+    out.string(curve).string(point).mpint(priv.mpint());
+};
+const CONVERTERS = new Map([
+    [
+        'ssh-rsa',
+        (pub, priv, out) => {
+            const e = pub.mpint();
+            const n = pub.mpint();
+            pub.end();
+            const d = priv.mpint();
+            const p = priv.mpint();
+            const q = priv.mpint();
+            const iqmp = priv.mpint();
+            out.mpint(n).mpint(e).mpint(d).mpint(iqmp).mpint(p).mpint(q);
+        },
+    ],
+    [
+        'ssh-dss',
+        (pub, priv, out) => {
+            const [p, q, g, y] = [pub.mpint(), pub.mpint(), pub.mpint(), pub.mpint()];
+            pub.end();
+            out.mpint(p).mpint(q).mpint(g).mpint(y).mpint(priv.mpint());
+        },
+    ],
+    ['ecdsa-sha2-nistp256', ecdsa('nistp256')],
+    ['ecdsa-sha2-nistp384', ecdsa('nistp384')],
+    ['ecdsa-sha2-nistp521', ecdsa('nistp521')],
+    [
+        'ssh-ed25519',
+        (pub, priv, out) => {
+            const point = pub.string();
+            pub.end();
+            if (point.length !== 32)
+                throw formatError('Ed25519 public key is not 32 bytes');
+            // A little-endian integer: bytes beyond the 32nd must be zero, and a
+            // shorter string is zero-extended at the end.
+            const le = priv.string();
+            if (le.subarray(32).some((byte) => byte !== 0))
+                throw formatError('Ed25519 private key is longer than 32 bytes');
+            const seed = Buffer.alloc(32);
+            le.copy(seed, 0, 0, Math.min(32, le.length));
+            out.string(point).string(Buffer.concat([seed, point]));
+        },
+    ],
+]);
+/** openssh-key-v1 (PROTOCOL.key), cipher and kdf "none", one key. */
+function openSSHPrivateKey(publicBlob, keyFields, comment) {
+    const check = external_node_crypto_.randomBytes(4);
+    const section = new WireWriter().raw(check).raw(check).raw(keyFields).string(comment).toBuffer();
+    const padding = Buffer.from(Array.from({ length: (8 - (section.length % 8)) % 8 }, (_, i) => i + 1));
+    const body = new WireWriter()
+        .raw(Buffer.from('openssh-key-v1\0', 'latin1'))
+        .string('none')
+        .string('none')
+        .string('')
+        .uint32(1)
+        .string(publicBlob)
+        .string(Buffer.concat([section, padding]))
+        .toBuffer();
+    const b64 = body.toString('base64').replace(/.{1,70}/g, '$&\n');
+    return `-----BEGIN OPENSSH PRIVATE KEY-----\n${b64}-----END OPENSSH PRIVATE KEY-----\n`;
 }
-function blockString({ comment, type, value }, ctx, onComment, onChompKeep) {
-    const { blockQuote, commentString, lineWidth } = ctx.options;
-    // 1. Block can't end in whitespace unless the last line is non-empty.
-    // 2. Strings consisting of only whitespace are best rendered explicitly.
-    if (!blockQuote || /\n[\t ]+$/.test(value)) {
-        return quotedString(value, ctx);
-    }
-    const indent = ctx.indent ||
-        (ctx.forceBlockIndent || containsDocumentMarker(value) ? '  ' : '');
-    const literal = blockQuote === 'literal'
-        ? true
-        : blockQuote === 'folded' || type === Scalar.Scalar.BLOCK_FOLDED
-            ? false
-            : type === Scalar.Scalar.BLOCK_LITERAL
-                ? true
-                : !lineLengthOverLimit(value, lineWidth, indent.length);
-    if (!value)
-        return literal ? '|\n' : '>\n';
-    // determine chomping from whitespace at value end
-    let chomp;
-    let endStart;
-    for (endStart = value.length; endStart > 0; --endStart) {
-        const ch = value[endStart - 1];
-        if (ch !== '\n' && ch !== '\t' && ch !== ' ')
-            break;
-    }
-    let end = value.substring(endStart);
-    const endNlPos = end.indexOf('\n');
-    if (endNlPos === -1) {
-        chomp = '-'; // strip
-    }
-    else if (value === end || endNlPos !== end.length - 1) {
-        chomp = '+'; // keep
-        if (onChompKeep)
-            onChompKeep();
-    }
-    else {
-        chomp = ''; // clip
-    }
-    if (end) {
-        value = value.slice(0, -end.length);
-        if (end[end.length - 1] === '\n')
-            end = end.slice(0, -1);
-        end = end.replace(blockEndNewlines, `$&${indent}`);
-    }
-    // determine indent indicator from whitespace at value start
-    let startWithSpace = false;
-    let startEnd;
-    let startNlPos = -1;
-    for (startEnd = 0; startEnd < value.length; ++startEnd) {
-        const ch = value[startEnd];
-        if (ch === ' ')
-            startWithSpace = true;
-        else if (ch === '\n')
-            startNlPos = startEnd;
-        else
-            break;
-    }
-    let start = value.substring(0, startNlPos < startEnd ? startNlPos + 1 : startEnd);
-    if (start) {
-        value = value.substring(start.length);
-        start = start.replace(/\n+/g, `$&${indent}`);
-    }
-    const indentSize = indent ? '2' : '1'; // root is at -1
-    // Leading | or > is added later
-    let header = (startWithSpace ? indentSize : '') + chomp;
-    if (comment) {
-        header += ' ' + commentString(comment.replace(/ ?[\r\n]+/g, ' '));
-        if (onComment)
-            onComment();
-    }
-    if (!literal) {
-        const foldedValue = value
-            .replace(/\n+/g, '\n$&')
-            .replace(/(?:^|\n)([\t ].*)(?:([\n\t ]*)\n(?![\n\t ]))?/g, '$1$2') // more-indented lines aren't folded
-            //                ^ more-ind. ^ empty     ^ capture next empty lines only at end of indent
-            .replace(/\n+/g, `$&${indent}`);
-        let literalFallback = false;
-        const foldOptions = getFoldOptions(ctx, true);
-        if (blockQuote !== 'folded' && type !== Scalar.Scalar.BLOCK_FOLDED) {
-            foldOptions.onOverflow = () => {
-                literalFallback = true;
-            };
-        }
-        const body = foldFlowLines.foldFlowLines(`${start}${foldedValue}${end}`, indent, foldFlowLines.FOLD_BLOCK, foldOptions);
-        if (!literalFallback)
-            return `>${header}\n${indent}${body}`;
-    }
-    value = value.replace(/\n+/g, `$&${indent}`);
-    return `|${header}\n${indent}${start}${value}${end}`;
+
+;// CONCATENATED MODULE: ./lib/engine/ssh/ppk.js
+/**
+ * PuTTY private key (.ppk) → unencrypted OpenSSH private key.
+ *
+ * ssh2 only parses `PuTTY-User-Key-File-2` files holding ssh-rsa or ssh-dss
+ * keys, so PuTTY keys are converted to the `openssh-key-v1` format (cipher
+ * "none", kdf "none") before they reach ssh2.
+ *
+ * The PPK format follows PuTTY's documentation (appendix "PPK file format",
+ * doc/pubkeyfmt.but) and source (sshpubk.c, crypto/ecc-ssh.c):
+ *
+ *   PuTTY-User-Key-File-<2|3>: <algorithm>
+ *   Encryption: none | aes256-cbc
+ *   Comment: <text>
+ *   Public-Lines: N, then N lines of base64 (the SSH wire public key blob)
+ *   [v3, encrypted only] Key-Derivation: Argon2id|Argon2i|Argon2d,
+ *     Argon2-Memory (KiB), Argon2-Passes, Argon2-Parallelism, Argon2-Salt (hex)
+ *   Private-Lines: N, then N lines of base64 (private blob, maybe encrypted)
+ *   Private-MAC: <hex>
+ *
+ * The MAC covers string(algorithm) string(encryption) string(comment)
+ * string(public blob) string(decrypted private blob, padding included).
+ * v2: HMAC-SHA1 keyed with SHA1("putty-private-key-file-mac-key" + passphrase);
+ *     AES key = (SHA1(uint32 0 + pass) || SHA1(uint32 1 + pass))[0..32], IV 0.
+ * v3: HMAC-SHA256; Argon2 (empty secret and associated data) gives 80 bytes:
+ *     AES key 32, IV 16, MAC key 32. Unencrypted: zero-length MAC key.
+ *
+ * Private blobs (unused bytes after them are random padding):
+ *   ssh-rsa      mpint d, mpint p, mpint q, mpint iqmp (q^-1 mod p)
+ *   ssh-dss      mpint x
+ *   ecdsa-sha2-* mpint private scalar
+ *   ssh-ed25519  string of 32 bytes: the seed, "little-endian integer" —
+ *                PuTTY's docs say mpint, but the code writes a fixed-length
+ *                little-endian string, i.e. exactly OpenSSH's 32-byte seed.
+ *
+ * A MAC mismatch on an encrypted key is reported as reason 'passphrase' (a
+ * wrong passphrase and a damaged file cannot be told apart); on an
+ * unencrypted key it is reason 'format'. Passphrases are UTF-8 encoded.
+ *
+ * Only Node built-ins; no @actions/* imports.
+ */
+
+
+
+const ACCEPTED_TYPES = 'ssh-rsa, ssh-ed25519, ecdsa-sha2-nistp256/384/521, ssh-dss';
+const CONVERT_HINT = 'convert it with `puttygen key.ppk -O private-openssh -o key`';
+/** True when `text` looks like a PPK v2 or v3 file. */
+function isPuttyKey(text) {
+    const t = text.trim();
+    return t.startsWith('PuTTY-User-Key-File-2:') || t.startsWith('PuTTY-User-Key-File-3:');
 }
-function plainString(item, ctx, onComment, onChompKeep) {
-    const { type, value } = item;
-    const { actualString, implicitKey, indent, indentStep, inFlow } = ctx;
-    if ((implicitKey && value.includes('\n')) ||
-        (inFlow && /[[\]{},]/.test(value))) {
-        return quotedString(value, ctx);
+// ---------------------------------------------------------------------------
+// Outer text layer
+class PpkLines {
+    lines;
+    i = 0;
+    constructor(lines) {
+        this.lines = lines;
     }
-    if (/^[\n\t ,[\]{}#&*!|>'"%@`]|^[?-]$|^[?-][ \t]|[\n:][ \t]|[ \t]\n|[\n\t ]#|[\n\t :]$/.test(value)) {
-        // not allowed:
-        // - '-' or '?'
-        // - start with an indicator character (except [?:-]) or /[?-] /
-        // - '\n ', ': ' or ' \n' anywhere
-        // - '#' not preceded by a non-space char
-        // - end with ' ' or ':'
-        return implicitKey || inFlow || !value.includes('\n')
-            ? quotedString(value, ctx)
-            : blockString(item, ctx, onComment, onChompKeep);
+    /** Reads the next line, which must be `name: value`. */
+    header(name) {
+        const line = this.lines[this.i];
+        if (line === undefined)
+            throw formatError(`file ends before the '${name}' line`);
+        const m = /^([A-Za-z0-9-]+): ?(.*)$/.exec(line);
+        if (m === null || m[1] !== name)
+            throw formatError(`expected a '${name}:' line at line ${this.i + 1}`);
+        this.i++;
+        return m[2];
     }
-    if (!implicitKey &&
-        !inFlow &&
-        type !== Scalar.Scalar.PLAIN &&
-        value.includes('\n')) {
-        // Where allowed & type not set explicitly, prefer block style for multiline strings
-        return blockString(item, ctx, onComment, onChompKeep);
+    int(name) {
+        const v = this.header(name).trim();
+        if (!/^\d{1,9}$/.test(v))
+            throw formatError(`'${name}' is not a number`);
+        return Number(v);
     }
-    if (containsDocumentMarker(value)) {
-        if (indent === '') {
-            ctx.forceBlockIndent = true;
-            return blockString(item, ctx, onComment, onChompKeep);
-        }
-        else if (implicitKey && indent === indentStep) {
-            return quotedString(value, ctx);
-        }
+    /** `<name>: N` followed by N lines of base64. */
+    base64(name) {
+        const count = this.int(name);
+        if (this.i + count > this.lines.length)
+            throw formatError(`file ends inside the ${name} section`);
+        const text = this.lines
+            .slice(this.i, this.i + count)
+            .join('')
+            .replace(/\s+/g, '');
+        this.i += count;
+        if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text))
+            throw formatError(`${name} section is not valid base64`);
+        return Buffer.from(text, 'base64');
     }
-    const str = value.replace(/\n+/g, `$&\n${indent}`);
-    // Verify that output will be parsed as a string, as e.g. plain numbers and
-    // booleans get parsed with those types in v1.2 (e.g. '42', 'true' & '0.9e-3'),
-    // and others in v1.1.
-    if (actualString) {
-        const test = (tag) => tag.default && tag.tag !== 'tag:yaml.org,2002:str' && tag.test?.test(str);
-        const { compat, tags } = ctx.doc.schema;
-        if (tags.some(test) || compat?.some(test))
-            return quotedString(value, ctx);
+    peekName() {
+        return /^([A-Za-z0-9-]+):/.exec(this.lines[this.i] ?? '')?.[1];
     }
-    return implicitKey
-        ? str
-        : foldFlowLines.foldFlowLines(str, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
 }
-function stringifyString(item, ctx, onComment, onChompKeep) {
-    const { implicitKey, inFlow } = ctx;
-    const ss = typeof item.value === 'string'
-        ? item
-        : Object.assign({}, item, { value: String(item.value) });
-    let { type } = item;
-    if (type !== Scalar.Scalar.QUOTE_DOUBLE) {
-        // force double quotes on control characters & unpaired surrogates
-        if (/[\x00-\x08\x0b-\x1f\x7f-\x9f\u{D800}-\u{DFFF}]/u.test(ss.value))
-            type = Scalar.Scalar.QUOTE_DOUBLE;
+const ARGON2_FLAVOURS = new Map([
+    ['Argon2id', 'argon2id'],
+    ['Argon2i', 'argon2i'],
+    ['Argon2d', 'argon2d'],
+]);
+/** Sanity limit so a malformed file cannot make Argon2 exhaust the runner's memory. */
+const ARGON2_MAX_MEMORY_KIB = 1024 * 1024;
+/** The v3 Key-Derivation / Argon2-* header lines (present only on encrypted keys). */
+function readArgon2Params(lines) {
+    const flavour = lines.header('Key-Derivation');
+    const algorithm = ARGON2_FLAVOURS.get(flavour);
+    if (algorithm === undefined) {
+        throw new PuttyKeyError(`PuTTY key: unknown Key-Derivation '${flavour}'; accepted: Argon2id, Argon2i, Argon2d`, 'unsupported');
     }
-    const _stringify = (_type) => {
-        switch (_type) {
-            case Scalar.Scalar.BLOCK_FOLDED:
-            case Scalar.Scalar.BLOCK_LITERAL:
-                return implicitKey || inFlow
-                    ? quotedString(ss.value, ctx) // blocks are not valid inside flow containers
-                    : blockString(ss, ctx, onComment, onChompKeep);
-            case Scalar.Scalar.QUOTE_DOUBLE:
-                return doubleQuotedString(ss.value, ctx);
-            case Scalar.Scalar.QUOTE_SINGLE:
-                return singleQuotedString(ss.value, ctx);
-            case Scalar.Scalar.PLAIN:
-                return plainString(ss, ctx, onComment, onChompKeep);
-            default:
-                return null;
-        }
+    const memory = lines.int('Argon2-Memory');
+    if (memory > ARGON2_MAX_MEMORY_KIB) {
+        throw new PuttyKeyError(`PuTTY key: Argon2-Memory ${memory} KiB is above the accepted maximum of 1 GiB`, 'unsupported');
+    }
+    const passes = lines.int('Argon2-Passes');
+    const parallelism = lines.int('Argon2-Parallelism');
+    const saltHex = lines.header('Argon2-Salt').trim();
+    if (!/^(?:[0-9a-fA-F]{2})+$/.test(saltHex))
+        throw formatError('Argon2-Salt is not hex');
+    return { algorithm, memory, passes, parallelism, salt: Buffer.from(saltHex, 'hex') };
+}
+function v3Secrets(argon2, passphrase) {
+    const empty = Buffer.alloc(0);
+    if (argon2 === undefined)
+        return { cipherKey: empty, iv: empty, macKey: empty };
+    // Looked up at call time: crypto.argon2Sync only exists on Node >= 24.7.
+    const argon2Sync = external_node_crypto_.argon2Sync;
+    if (typeof argon2Sync !== 'function') {
+        throw new PuttyKeyError(`PuTTY key: this passphrase-protected PPK v3 key needs Argon2, which this Node.js (${process.version}) ` +
+            `does not provide (crypto.argon2Sync, Node 24.7 or later); ${CONVERT_HINT} ` +
+            'or remove its passphrase (puttygen key.ppk -P) and store the key as a secret', 'unsupported');
+    }
+    if (!passphrase)
+        throw missingPassphrase();
+    const { algorithm, memory, passes, parallelism, salt } = argon2;
+    let out;
+    try {
+        out = argon2Sync(algorithm, { message: Buffer.from(passphrase, 'utf8'), nonce: salt, memory, passes, parallelism, tagLength: 80 });
+    }
+    catch {
+        throw formatError(`invalid Argon2 parameters (memory ${memory}, passes ${passes}, parallelism ${parallelism})`);
+    }
+    return { cipherKey: out.subarray(0, 32), iv: out.subarray(32, 48), macKey: out.subarray(48, 80) };
+}
+function v2Secrets(encrypted, passphrase) {
+    if (encrypted && !passphrase)
+        throw missingPassphrase();
+    const pass = Buffer.from(encrypted ? passphrase : '', 'utf8');
+    const sha1 = (...parts) => external_node_crypto_.createHash('sha1').update(Buffer.concat(parts)).digest();
+    const seq = (n) => new WireWriter().uint32(n).toBuffer();
+    return {
+        cipherKey: encrypted ? Buffer.concat([sha1(seq(0), pass), sha1(seq(1), pass)]).subarray(0, 32) : Buffer.alloc(0),
+        iv: Buffer.alloc(16),
+        macKey: sha1(Buffer.from('putty-private-key-file-mac-key'), pass),
     };
-    let res = _stringify(type);
-    if (res === null) {
-        const { defaultKeyType, defaultStringType } = ctx.options;
-        const t = (implicitKey && defaultKeyType) || defaultStringType;
-        res = _stringify(t);
-        if (res === null)
-            throw new Error(`Unsupported default string type ${t}`);
+}
+function missingPassphrase() {
+    return new PuttyKeyError('PuTTY key: the key is encrypted but no passphrase was given; set the passphrase input', 'passphrase');
+}
+// ---------------------------------------------------------------------------
+/**
+ * Converts PuTTY .ppk text to an unencrypted OpenSSH private key
+ * ("-----BEGIN OPENSSH PRIVATE KEY-----"). `passphrase` is needed only for
+ * encrypted keys. Throws PuttyKeyError.
+ */
+function puttyToOpenSSH(text, passphrase) {
+    const lines = new PpkLines(text.trim().split(/\r\n|\r|\n/));
+    const version = /^PuTTY-User-Key-File-(\d+)$/.exec(lines.peekName() ?? '')?.[1];
+    if (version === undefined)
+        throw formatError('not a PuTTY private key');
+    if (version !== '2' && version !== '3') {
+        throw new PuttyKeyError(`PuTTY key: file format version ${version} is not supported; accepted: ${ACCEPTED_VERSIONS}`, 'unsupported');
     }
-    return res;
+    const algorithm = lines.header(`PuTTY-User-Key-File-${version}`);
+    const convert = CONVERTERS.get(algorithm);
+    if (convert === undefined) {
+        throw new PuttyKeyError(`PuTTY key: key type '${algorithm}' is not supported; accepted: ${ACCEPTED_TYPES}`, 'unsupported');
+    }
+    const encryption = lines.header('Encryption');
+    if (encryption !== 'none' && encryption !== 'aes256-cbc') {
+        throw new PuttyKeyError(`PuTTY key: encryption '${encryption}' is not supported; accepted: none, aes256-cbc`, 'unsupported');
+    }
+    const encrypted = encryption === 'aes256-cbc';
+    const comment = lines.header('Comment');
+    const publicBlob = lines.base64('Public-Lines');
+    const argon2 = version === '3' && encrypted ? readArgon2Params(lines) : undefined;
+    const privateData = lines.base64('Private-Lines');
+    const macHex = lines.header('Private-MAC').trim();
+    const macAlgorithm = version === '3' ? 'sha256' : 'sha1';
+    if (!new RegExp(`^[0-9a-fA-F]{${version === '3' ? 64 : 40}}$`).test(macHex)) {
+        throw formatError(`Private-MAC is not an HMAC-${macAlgorithm.toUpperCase()} value in hex`);
+    }
+    if (encrypted && (privateData.length === 0 || privateData.length % 16 !== 0)) {
+        throw formatError('encrypted private key is not a whole number of AES blocks');
+    }
+    // The file is well-formed; now the passphrase.
+    const secrets = version === '3' ? v3Secrets(argon2, passphrase) : v2Secrets(encrypted, passphrase);
+    let privateBlob = privateData;
+    if (encrypted) {
+        const decipher = external_node_crypto_.createDecipheriv('aes-256-cbc', secrets.cipherKey, secrets.iv).setAutoPadding(false);
+        privateBlob = Buffer.concat([decipher.update(privateData), decipher.final()]);
+    }
+    const macInput = new WireWriter().string(algorithm).string(encryption).string(comment).string(publicBlob).string(privateBlob).toBuffer();
+    const mac = external_node_crypto_.createHmac(macAlgorithm, secrets.macKey).update(macInput).digest();
+    if (!external_node_crypto_.timingSafeEqual(mac, Buffer.from(macHex, 'hex'))) {
+        if (encrypted) {
+            throw new PuttyKeyError('PuTTY key: wrong passphrase, or the key file is damaged (Private-MAC does not match)', 'passphrase');
+        }
+        throw formatError('Private-MAC does not match, the key file is damaged or was edited');
+    }
+    const pub = new WireReader(publicBlob, 'public key');
+    const pubType = pub.string().toString('latin1');
+    if (pubType !== algorithm)
+        throw formatError(`public key is '${pubType}' but the header says '${algorithm}'`);
+    const keyFields = new WireWriter().string(algorithm);
+    convert(pub, new WireReader(privateBlob, 'private key'), keyFields);
+    return openSSHPrivateKey(publicBlob, keyFields.toBuffer(), comment);
 }
 
-exports.stringifyString = stringifyString;
+// EXTERNAL MODULE: ./lib/action/input-error.js
+var input_error = __nccwpck_require__(2617);
+;// CONCATENATED MODULE: ./lib/action/credentials.js
+/** The credential inputs (private-key, passphrase, password, the agent), read and checked once, before any host is contacted. */
+
+
+
+
+/** The run's credentials; `required` false when every host brings its own (an inventory's). */
+function readCredentials(read, env, required = true) {
+    const privateKey = read('private-key').trim();
+    const passphrase = read('passphrase');
+    const password = read('password');
+    const agent = env.SSH_AUTH_SOCK && (0,external_node_fs_.existsSync)(env.SSH_AUTH_SOCK) ? env.SSH_AUTH_SOCK : undefined;
+    const credentials = {};
+    if (privateKey !== '' && isPuttyKey(privateKey)) {
+        // ssh2 reads only PuTTY v2 RSA/DSA keys: convert every .ppk to an (unencrypted, in memory) OpenSSH key.
+        credentials.privateKey = readPrivateKey(convertPuttyKey(privateKey, passphrase), '');
+    }
+    else if (privateKey !== '') {
+        // Decrypted once here: every host's authentication reuses the parsed key (an encrypted
+        // key's bcrypt KDF costs about 0.3 s of CPU; once per host it would dominate a big run).
+        credentials.privateKey = readPrivateKey(`${privateKey}\n`, passphrase);
+    }
+    else if (passphrase !== '') {
+        throw new input_error/* InputError */.d('passphrase', 'is set but private-key is empty; give the encrypted private key in private-key');
+    }
+    if (agent)
+        credentials.agent = agent;
+    if (password !== '')
+        credentials.password = password;
+    if (required && !credentials.privateKey && !credentials.agent && !credentials.password) {
+        throw new input_error/* InputError */.d('private-key', 'no credentials: set private-key (recommended, from a secret), or password, or run with an SSH agent (SSH_AUTH_SOCK)');
+    }
+    return credentials;
+}
+function convertPuttyKey(text, passphrase) {
+    try {
+        return puttyToOpenSSH(text, passphrase === '' ? undefined : passphrase);
+    }
+    catch (err) {
+        if (!(err instanceof PuttyKeyError))
+            throw err;
+        throw new input_error/* InputError */.d(err.reason === 'passphrase' ? 'passphrase' : 'private-key', err.message);
+    }
+}
+/** Parses (and decrypts) the key once, up front, so a bad key or passphrase fails before any host is contacted. */
+function readPrivateKey(text, passphrase, input = 'private-key') {
+    const parsed = (0,ssh2/* parseKey */.D)(text, passphrase === '' ? undefined : passphrase);
+    const error = parsed instanceof Error ? parsed : null;
+    if (error) {
+        if (/passphrase|decrypt|bad decrypt|integrity/i.test(error.message)) {
+            const what = passphrase === '' ? 'the key is encrypted and passphrase is empty' : 'passphrase does not decrypt the key';
+            throw new input_error/* InputError */.d('passphrase', `${what}; set passphrase to the key's passphrase (from a secret)`);
+        }
+        throw new input_error/* InputError */.d(input, `could not be read (${error.message}). Give the whole private key text, BEGIN and END lines included: OpenSSH, PEM or PuTTY (.ppk) format; RSA, ECDSA or Ed25519`);
+    }
+    const key = Array.isArray(parsed) ? parsed[0] : parsed;
+    if (!key || key.isPrivateKey() !== true) {
+        throw new input_error/* InputError */.d(input, 'holds a public key, not a private key. Give the private key text (the file without .pub)');
+    }
+    return key;
+}
 
 
 /***/ }),
 
-/***/ 204:
-/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+/***/ 2617:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
-
-
-var identity = __nccwpck_require__(1127);
-
-const BREAK = Symbol('break visit');
-const SKIP = Symbol('skip children');
-const REMOVE = Symbol('remove node');
-/**
- * Apply a visitor to an AST node or document.
- *
- * Walks through the tree (depth-first) starting from `node`, calling a
- * `visitor` function with three arguments:
- *   - `key`: For sequence values and map `Pair`, the node's index in the
- *     collection. Within a `Pair`, `'key'` or `'value'`, correspondingly.
- *     `null` for the root node.
- *   - `node`: The current node.
- *   - `path`: The ancestry of the current node.
- *
- * The return value of the visitor may be used to control the traversal:
- *   - `undefined` (default): Do nothing and continue
- *   - `visit.SKIP`: Do not visit the children of this node, continue with next
- *     sibling
- *   - `visit.BREAK`: Terminate traversal completely
- *   - `visit.REMOVE`: Remove the current node, then continue with the next one
- *   - `Node`: Replace the current node, then continue by visiting it
- *   - `number`: While iterating the items of a sequence or map, set the index
- *     of the next step. This is useful especially if the index of the current
- *     node has changed.
- *
- * If `visitor` is a single function, it will be called with all values
- * encountered in the tree, including e.g. `null` values. Alternatively,
- * separate visitor functions may be defined for each `Map`, `Pair`, `Seq`,
- * `Alias` and `Scalar` node. To define the same visitor function for more than
- * one node type, use the `Collection` (map and seq), `Value` (map, seq & scalar)
- * and `Node` (alias, map, seq & scalar) targets. Of all these, only the most
- * specific defined one will be used for each node.
- */
-function visit(node, visitor) {
-    const visitor_ = initVisitor(visitor);
-    if (identity.isDocument(node)) {
-        const cd = visit_(null, node.contents, visitor_, Object.freeze([node]));
-        if (cd === REMOVE)
-            node.contents = null;
-    }
-    else
-        visit_(null, node, visitor_, Object.freeze([]));
-}
-// Without the `as symbol` casts, TS declares these in the `visit`
-// namespace using `var`, but then complains about that because
-// `unique symbol` must be `const`.
-/** Terminate visit traversal completely */
-visit.BREAK = BREAK;
-/** Do not visit the children of the current node */
-visit.SKIP = SKIP;
-/** Remove the current node */
-visit.REMOVE = REMOVE;
-function visit_(key, node, visitor, path) {
-    const ctrl = callVisitor(key, node, visitor, path);
-    if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path, ctrl);
-        return visit_(key, ctrl, visitor, path);
-    }
-    if (typeof ctrl !== 'symbol') {
-        if (identity.isCollection(node)) {
-            path = Object.freeze(path.concat(node));
-            for (let i = 0; i < node.items.length; ++i) {
-                const ci = visit_(i, node.items[i], visitor, path);
-                if (typeof ci === 'number')
-                    i = ci - 1;
-                else if (ci === BREAK)
-                    return BREAK;
-                else if (ci === REMOVE) {
-                    node.items.splice(i, 1);
-                    i -= 1;
-                }
-            }
-        }
-        else if (identity.isPair(node)) {
-            path = Object.freeze(path.concat(node));
-            const ck = visit_('key', node.key, visitor, path);
-            if (ck === BREAK)
-                return BREAK;
-            else if (ck === REMOVE)
-                node.key = null;
-            const cv = visit_('value', node.value, visitor, path);
-            if (cv === BREAK)
-                return BREAK;
-            else if (cv === REMOVE)
-                node.value = null;
-        }
-    }
-    return ctrl;
-}
-/**
- * Apply an async visitor to an AST node or document.
- *
- * Walks through the tree (depth-first) starting from `node`, calling a
- * `visitor` function with three arguments:
- *   - `key`: For sequence values and map `Pair`, the node's index in the
- *     collection. Within a `Pair`, `'key'` or `'value'`, correspondingly.
- *     `null` for the root node.
- *   - `node`: The current node.
- *   - `path`: The ancestry of the current node.
- *
- * The return value of the visitor may be used to control the traversal:
- *   - `Promise`: Must resolve to one of the following values
- *   - `undefined` (default): Do nothing and continue
- *   - `visit.SKIP`: Do not visit the children of this node, continue with next
- *     sibling
- *   - `visit.BREAK`: Terminate traversal completely
- *   - `visit.REMOVE`: Remove the current node, then continue with the next one
- *   - `Node`: Replace the current node, then continue by visiting it
- *   - `number`: While iterating the items of a sequence or map, set the index
- *     of the next step. This is useful especially if the index of the current
- *     node has changed.
- *
- * If `visitor` is a single function, it will be called with all values
- * encountered in the tree, including e.g. `null` values. Alternatively,
- * separate visitor functions may be defined for each `Map`, `Pair`, `Seq`,
- * `Alias` and `Scalar` node. To define the same visitor function for more than
- * one node type, use the `Collection` (map and seq), `Value` (map, seq & scalar)
- * and `Node` (alias, map, seq & scalar) targets. Of all these, only the most
- * specific defined one will be used for each node.
- */
-async function visitAsync(node, visitor) {
-    const visitor_ = initVisitor(visitor);
-    if (identity.isDocument(node)) {
-        const cd = await visitAsync_(null, node.contents, visitor_, Object.freeze([node]));
-        if (cd === REMOVE)
-            node.contents = null;
-    }
-    else
-        await visitAsync_(null, node, visitor_, Object.freeze([]));
-}
-// Without the `as symbol` casts, TS declares these in the `visit`
-// namespace using `var`, but then complains about that because
-// `unique symbol` must be `const`.
-/** Terminate visit traversal completely */
-visitAsync.BREAK = BREAK;
-/** Do not visit the children of the current node */
-visitAsync.SKIP = SKIP;
-/** Remove the current node */
-visitAsync.REMOVE = REMOVE;
-async function visitAsync_(key, node, visitor, path) {
-    const ctrl = await callVisitor(key, node, visitor, path);
-    if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path, ctrl);
-        return visitAsync_(key, ctrl, visitor, path);
-    }
-    if (typeof ctrl !== 'symbol') {
-        if (identity.isCollection(node)) {
-            path = Object.freeze(path.concat(node));
-            for (let i = 0; i < node.items.length; ++i) {
-                const ci = await visitAsync_(i, node.items[i], visitor, path);
-                if (typeof ci === 'number')
-                    i = ci - 1;
-                else if (ci === BREAK)
-                    return BREAK;
-                else if (ci === REMOVE) {
-                    node.items.splice(i, 1);
-                    i -= 1;
-                }
-            }
-        }
-        else if (identity.isPair(node)) {
-            path = Object.freeze(path.concat(node));
-            const ck = await visitAsync_('key', node.key, visitor, path);
-            if (ck === BREAK)
-                return BREAK;
-            else if (ck === REMOVE)
-                node.key = null;
-            const cv = await visitAsync_('value', node.value, visitor, path);
-            if (cv === BREAK)
-                return BREAK;
-            else if (cv === REMOVE)
-                node.value = null;
-        }
-    }
-    return ctrl;
-}
-function initVisitor(visitor) {
-    if (typeof visitor === 'object' &&
-        (visitor.Collection || visitor.Node || visitor.Value)) {
-        return Object.assign({
-            Alias: visitor.Node,
-            Map: visitor.Node,
-            Scalar: visitor.Node,
-            Seq: visitor.Node
-        }, visitor.Value && {
-            Map: visitor.Value,
-            Scalar: visitor.Value,
-            Seq: visitor.Value
-        }, visitor.Collection && {
-            Map: visitor.Collection,
-            Seq: visitor.Collection
-        }, visitor);
-    }
-    return visitor;
-}
-function callVisitor(key, node, visitor, path) {
-    if (typeof visitor === 'function')
-        return visitor(key, node, path);
-    if (identity.isMap(node))
-        return visitor.Map?.(key, node, path);
-    if (identity.isSeq(node))
-        return visitor.Seq?.(key, node, path);
-    if (identity.isPair(node))
-        return visitor.Pair?.(key, node, path);
-    if (identity.isScalar(node))
-        return visitor.Scalar?.(key, node, path);
-    if (identity.isAlias(node))
-        return visitor.Alias?.(key, node, path);
-    return undefined;
-}
-function replaceNode(key, path, node) {
-    const parent = path[path.length - 1];
-    if (identity.isCollection(parent)) {
-        parent.items[key] = node;
-    }
-    else if (identity.isPair(parent)) {
-        if (key === 'key')
-            parent.key = node;
-        else
-            parent.value = node;
-    }
-    else if (identity.isDocument(parent)) {
-        parent.contents = node;
-    }
-    else {
-        const pt = identity.isAlias(parent) ? 'alias' : 'scalar';
-        throw new Error(`Cannot replace node with ${pt} parent`);
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   d: () => (/* binding */ InputError)
+/* harmony export */ });
+/** The error every bad input ends in, and how inputs are read. */
+/** A user mistake in an input. Its message names the input and says what is accepted; no stack trace is shown. */
+class InputError extends Error {
+    input;
+    constructor(input, message) {
+        super(`Input "${input}": ${message}`);
+        this.input = input;
+        this.name = 'InputError';
     }
 }
-
-exports.visit = visit;
-exports.visitAsync = visitAsync;
 
 
 /***/ }),
 
-/***/ 1480:
+/***/ 6995:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  EB: () => (/* binding */ loadScriptFile),
+  MD: () => (/* binding */ loadWorkspaceFile),
+  w: () => (/* binding */ resolveLogDir)
+});
+
+// UNUSED EXPORTS: LocalFileError, MAX_SCRIPT_BYTES, checkEntryInside, isInside, openForWrite, openRegularFile, readRegularFile, realPathOf, resolveInWorkspace, writeNewFile
+
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: ./lib/engine/parse.js
+var parse = __nccwpck_require__(3773);
+// EXTERNAL MODULE: ./lib/engine/ssh/remote-exec.js
+var remote_exec = __nccwpck_require__(55);
+// EXTERNAL MODULE: ./lib/engine/prepare/upload-shared.js
+var upload_shared = __nccwpck_require__(6691);
+;// CONCATENATED MODULE: ./lib/engine/prepare/script.js
+
+
+
+/** Reads the `#!` line the way Linux does: the interpreter, then everything after it as one optional argument. */
+function parseShebang(text) {
+    if (text[0] !== 0x23 || text[1] !== 0x21)
+        return null;
+    const end = text.indexOf(0x0a);
+    const line = text
+        .subarray(2, end === -1 ? Math.min(text.length, 256) : end)
+        .toString('utf8')
+        .replace(/\r$/, '')
+        .trim();
+    if (line === '')
+        return null;
+    const split = /^(\S+)(?:\s+(.*))?$/.exec(line);
+    return split[2] ? [split[1], split[2].trim()] : [split[1]];
+}
+function readScript(text) {
+    return { text, interpreter: parseShebang(text) };
+}
+/** What mktemp makes for a staged script; the only kind of path ever removed (`rm -rf`) on the host. */
+const STAGED_DIR = /^\/(?:[^\0\n]*\/)?ssh-fanout\.[A-Za-z0-9]{10}$/;
+/** True for an absolute path whose last segment is `ssh-fanout.` and mktemp's 10 letters and digits. */
+function isStagedDir(dir) {
+    return STAGED_DIR.test(dir);
+}
+/**
+ * Run on the host under /bin/sh: $1 = the script's size in bytes, $2 $3 = the marker (see
+ * remote-exec.ts). Makes a private directory (`mktemp -d`: mode 0700, unique name), prints
+ * the marker line with its path, then writes stdin to `script` (0700). A script that did not
+ * arrive whole (the channel or the connection closed early: a cancel, a timeout, a dropped
+ * connection) is removed with its directory by the EXIT trap, on the host, without the client.
+ */
+const STAGE_SCRIPT = [
+    `trap '' PIPE`,
+    `printf '\\n%s%s\\n' "$2" "$3" >&2`,
+    'umask 077',
+    'd=$(mktemp -d "${TMPDIR:-/tmp}/ssh-fanout.XXXXXXXXXX") || exit 1',
+    `trap 'rm -rf -- "$d"' EXIT`,
+    `trap 'exit 129' HUP`,
+    `trap 'exit 130' INT`,
+    `trap 'exit 143' TERM`,
+    `printf '\\n%s%s %s\\n' "$2" "$3" "$d"`,
+    'cat > "$d/script" || exit 1',
+    'n=$(wc -c < "$d/script") || exit 1',
+    `[ $n -eq "$1" ] || { echo "ssh-fanout: the script-file arrived incomplete ($n of $1 bytes)" >&2; exit 1; }`,
+    'chmod 700 "$d/script" || exit 1',
+    'trap - EXIT',
+    'exit 0',
+].join('\n');
+const cancelled = () => new UploadError('upload: cancelled', false);
+/** Writes the script to a private directory made for this connection and resolves with that directory. */
+async function stageScript(client, script, signal) {
+    if (signal.aborted)
+        throw cancelled();
+    const r = await remoteExec(client, {
+        command: (marker) => `/bin/sh -c ${shellQuote(STAGE_SCRIPT)} ssh-fanout-stage ${script.text.length} ${marker.words}`,
+        stdin: script.text,
+        signal,
+    });
+    if (r.end === 'aborted')
+        throw cancelled();
+    if (r.end === 'no channel')
+        throw new UploadError(`upload: could not open a channel to write the script-file on the host (${r.error.message})`, false);
+    const dir = r.lines[0] ?? '';
+    if (r.end === 'exit' && r.code === 0 && isStagedDir(dir))
+        return dir;
+    const noStatus = r.end !== 'exit';
+    const why = lastLine(r.stderr) ||
+        (noStatus
+            ? 'the channel closed without an exit status'
+            : !r.ready
+                ? `exit status ${r.code ?? `SIG${r.signal}`} before the temporary directory was made`
+                : r.code === 0
+                    ? `the host named an unexpected temporary directory ${JSON.stringify(dir)}`
+                    : `exit status ${r.code ?? `SIG${r.signal}`}`);
+    throw new UploadError(`upload: could not write the script-file to a private temporary file on the host (${why})`, noStatus);
+}
+/** The file descriptor the run command holds the staged script on. */
+const SCRIPT_FD = 9;
+/**
+ * The remote command that runs the staged script. It opens the file on descriptor 9; where
+ * the host has /dev/fd (checked by an external `test`, as the interpreter will open it)
+ * it removes the directory at once and runs the interpreter on /dev/fd/9, so nothing is
+ * left on the host whatever happens to the connection; elsewhere it runs the file by its
+ * path (the client removes the directory afterwards). Then the environment prefix, then its
+ * interpreter (or `sh`). Node resolves its script's real path, which a removed file has not:
+ * it is given --preserve-symlinks-main.
+ */
+function scriptCommand(envPrefix, script, dir) {
+    if (!isStagedDir(dir))
+        throw new Error(`not a staged script directory: ${JSON.stringify(dir)}`);
+    const file = shellQuote(`${dir}/script`);
+    const fd = `/dev/fd/${SCRIPT_FD}`;
+    const interpreter = forDescriptor(script.interpreter ?? ['sh']);
+    return [
+        `exec ${SCRIPT_FD}< ${file} || exit 126`,
+        `if env test -r ${fd}; then rm -rf -- ${shellQuote(dir)}; set -- ${fd}; else set -- ${file}; fi`,
+        `${envPrefix}exec ${interpreter.map(shellQuote).join(' ')} "$1"`,
+    ].join('\n');
+}
+const NODE = /^(node|nodejs)$/;
+/** The interpreter with what it needs to run a script given as /dev/fd/N (node: --preserve-symlinks-main). */
+function forDescriptor(interpreter) {
+    const name = (path) => path.slice(path.lastIndexOf('/') + 1);
+    const [program, arg] = interpreter;
+    if (NODE.test(name(program)))
+        return [...interpreter, '--preserve-symlinks-main'];
+    if (name(program) === 'env' && arg !== undefined) {
+        if (NODE.test(arg))
+            return [...interpreter, '--preserve-symlinks-main'];
+        // env -S 'node --flag': the flag goes in the string env splits
+        if (/^-S\s*(node|nodejs)(\s|$)/.test(arg))
+            return [program, `${arg} --preserve-symlinks-main`];
+    }
+    return interpreter;
+}
+/** Removes the staged script's directory (when it is one: see isStagedDir); resolves (never rejects) once done, failed, or after `timeoutMs`. */
+async function removeStaged(client, dir, timeoutMs) {
+    if (!isStagedDir(dir))
+        return;
+    await remoteExec(client, { command: (marker) => `rm -rf -- ${shellQuote(dir)}; ${marker.line()}`, timeoutMs });
+}
+function lastLine(text) {
+    const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
+    return (lines.at(-1) ?? '').trim().slice(0, 300);
+}
+
+;// CONCATENATED MODULE: ./lib/action/local-files.js
+/**
+ * The one rule for every local file the action reads or writes on the runner (script-file,
+ * upload, log-dir, results-file). A repository is untrusted input: a committed symlink
+ * (`deploy.sh -> /proc/self/environ`, `deploy-logs/web1.log -> ~/.gitconfig`,
+ * `out -> /elsewhere`) must not make the action read or write outside the workspace.
+ *
+ * - A relative path is resolved against the workspace and must stay inside it, lexically and
+ *   really: the real path (every symlink resolved) lies inside the workspace's real path.
+ *   An absolute path is accepted only where the README says so; one that is lexically inside
+ *   the workspace follows the same rule as a relative one.
+ * - A file read is opened once (O_NOFOLLOW, O_NONBLOCK so a FIFO cannot block), checked to be
+ *   a regular file by fstat on that descriptor, and read with a byte cap (never trusting
+ *   st.size, which is 0 for /proc files).
+ * - A file written is unlinked, then created with O_EXCL|O_NOFOLLOW: a symlink or hard link
+ *   of its name is replaced, never written through.
+ */
+
+
+
+
+
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = external_node_fs_.constants;
+/** Why a local path was refused; the message says why (callers add the input's name and what is accepted). */
+class LocalFileError extends Error {
+    reason;
+    constructor(reason, message, options) {
+        super(message, options);
+        this.reason = reason;
+        this.name = 'LocalFileError';
+    }
+}
+/** True when `path` is `parent` or lies under it (lexically; `..well-known` is a name, not a step up). */
+function isInside(parent, path) {
+    const rel = (0,external_node_path_.relative)(parent, path);
+    return rel === '' || (rel !== '..' && !rel.startsWith(`..${external_node_path_.sep}`) && !(0,external_node_path_.isAbsolute)(rel));
+}
+/** The real path of `path`, or of its deepest existing ancestor joined with the missing rest. */
+function realPathOf(path) {
+    const missing = [];
+    let at = (0,external_node_path_.resolve)(path);
+    for (;;) {
+        try {
+            return (0,external_node_path_.join)((0,external_node_fs_.realpathSync)(at), ...missing.reverse());
+        }
+        catch (err) {
+            const code = err.code;
+            if ((code !== 'ENOENT' && code !== 'ENOTDIR') || (0,external_node_path_.dirname)(at) === at)
+                throw err;
+            if (code === 'ENOENT' && (0,external_node_fs_.lstatSync)(at, { throwIfNoEntry: false })?.isSymbolicLink()) {
+                throw new LocalFileError('symlink', `${at} is a symbolic link to a path that does not exist`, { cause: err });
+            }
+            missing.push(at.slice((0,external_node_path_.dirname)(at).length).replace(/^[/\\]+/, ''));
+            at = (0,external_node_path_.dirname)(at);
+        }
+    }
+}
+/**
+ * The path `path` (as given in an input) names, checked against the rule: inside the workspace
+ * lexically and really, or absolute where allowed. Returns it as absolute path (`full`) and with
+ * every symlink resolved (`real`: what to open). Throws LocalFileError.
+ */
+function resolveInWorkspace(path, workspace, opts) {
+    workspace = (0,external_node_path_.resolve)(workspace);
+    const full = (0,external_node_path_.resolve)(workspace, path);
+    if (!isInside(workspace, full)) {
+        if (!(0,external_node_path_.isAbsolute)(path))
+            throw new LocalFileError('outside', `${full} is outside the workspace (${workspace})`);
+        if (!opts.absoluteAllowed)
+            throw new LocalFileError('absolute', `${path} is an absolute path outside the workspace (${workspace})`);
+        return { full, real: realPathOf(full) };
+    }
+    if (opts.noSymlinks) {
+        for (let at = full; at !== workspace && isInside(workspace, at); at = (0,external_node_path_.dirname)(at)) {
+            let st;
+            try {
+                st = (0,external_node_fs_.lstatSync)(at);
+            }
+            catch {
+                // not there (yet): created later, as a directory
+            }
+            if (st?.isSymbolicLink())
+                throw new LocalFileError('symlink', `${at} is a symbolic link, which is not followed`);
+        }
+    }
+    const real = realPathOf(full);
+    const realWorkspace = realPathOf(workspace);
+    if (!isInside(realWorkspace, real)) {
+        throw new LocalFileError('outside', `${full} leads through a symbolic link to ${real}, outside the workspace (${realWorkspace})`);
+    }
+    return { full, real };
+}
+function openError(path, err) {
+    const code = err.code;
+    if (code === 'ENOENT')
+        return new LocalFileError('missing', `${path} does not exist`, { cause: err });
+    if (code === 'ELOOP')
+        return new LocalFileError('symlink', `${path} is a symbolic link, which is not followed`, { cause: err });
+    return new LocalFileError('unreadable', `${path} cannot be read (${code ?? err.message})`, { cause: err });
+}
+function notRegular(path, st) {
+    const what = st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a named pipe' : st.isSocket() ? 'a socket' : 'a device or special file';
+    return new LocalFileError('not-regular', `${path} is ${what}, not a regular file`);
+}
+const READ_FLAGS = O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
+/**
+ * Reads a regular file: opened once without following a final symlink, checked by fstat on that
+ * descriptor, at most `cap` bytes (a longer file is refused, whatever its st.size says).
+ */
+function readRegularFile(path, cap) {
+    let fd;
+    try {
+        fd = (0,external_node_fs_.openSync)(path, READ_FLAGS);
+    }
+    catch (err) {
+        throw openError(path, err);
+    }
+    try {
+        const st = (0,external_node_fs_.fstatSync)(fd);
+        if (!st.isFile())
+            throw notRegular(path, st);
+        const chunks = [];
+        let total = 0;
+        for (;;) {
+            const chunk = Buffer.allocUnsafe(Math.min(Math.max(st.size + 1 - total, 64 * 1024), cap + 1 - total, 1 << 20));
+            let n;
+            try {
+                n = (0,external_node_fs_.readSync)(fd, chunk, 0, chunk.length, null);
+            }
+            catch (err) {
+                throw openError(path, err);
+            }
+            if (n === 0)
+                break;
+            chunks.push(chunk.subarray(0, n));
+            total += n;
+            if (total > cap)
+                throw new LocalFileError('too-big', `${path} is more than ${cap} bytes`);
+        }
+        return Buffer.concat(chunks, total);
+    }
+    finally {
+        (0,external_node_fs_.closeSync)(fd);
+    }
+}
+/** Opens a regular file for reading (O_NOFOLLOW, fstat on the descriptor); the caller reads at most `size` bytes and closes it. */
+async function openRegularFile(path) {
+    let handle;
+    try {
+        handle = await open(path, READ_FLAGS);
+    }
+    catch (err) {
+        throw openError(path, err);
+    }
+    try {
+        const stats = await handle.stat();
+        if (!stats.isFile())
+            throw notRegular(path, stats);
+        return { handle, size: stats.size, stats };
+    }
+    catch (err) {
+        await handle.close();
+        throw err;
+    }
+}
+const WRITE_FLAGS = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
+function unlinkIfThere(path) {
+    try {
+        unlinkSync(path);
+    }
+    catch (err) {
+        if (err.code !== 'ENOENT')
+            throw err;
+    }
+}
+/**
+ * Opens `path` to be written from scratch: whatever has that name (a file, a symlink, a hard
+ * link) is unlinked first, then a new file is created exclusively, so no other file is ever
+ * written through it. Returns the handle; the caller closes it.
+ */
+async function openForWrite(path, mode = 0o644) {
+    unlinkIfThere(path);
+    return open(path, WRITE_FLAGS, mode);
+}
+/** openForWrite for a whole text, synchronously. */
+function writeNewFile(path, data, mode = 0o644) {
+    unlinkIfThere(path);
+    const fd = openSync(path, WRITE_FLAGS, mode);
+    try {
+        const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+        for (let off = 0; off < bytes.length;)
+            off += writeSync(fd, bytes, off);
+    }
+    finally {
+        closeSync(fd);
+    }
+}
+/**
+ * Checks that an entry found under the workspace (e.g. by a glob) really lies inside it: its
+ * parent directory's real path is inside the workspace's real path (the entry itself may be
+ * a symlink, packed as a link). `cache` maps directories to their real paths. Returns the
+ * real path of the entry's parent, or throws LocalFileError.
+ */
+function checkEntryInside(path, realWorkspace, cache) {
+    const parent = dirname(path);
+    let real = cache.get(parent);
+    if (real === undefined) {
+        real = realPathOf(parent);
+        cache.set(parent, real);
+    }
+    if (!isInside(realWorkspace, real)) {
+        const whereTo = join(real, path.slice(parent.length));
+        throw new LocalFileError('outside', `${path} really lies at ${whereTo}, through a symbolic link, outside the workspace (${realWorkspace})`);
+    }
+    return real;
+}
+/** log-dir: inside the workspace with no symbolic link on its way (a committed link would redirect the files), or absolute outside it. */
+function resolveLogDir(path, workspace) {
+    try {
+        return resolveInWorkspace(path, workspace, { absoluteAllowed: true, noSymlinks: true }).full;
+    }
+    catch (err) {
+        if (!(err instanceof LocalFileError))
+            throw err;
+        throw new Error(`${(0,parse/* quote */.hD)(path)} is refused: ${err.message}; give a directory inside the workspace with no symbolic link on its path (e.g. ssh-fanout-logs), or an absolute path outside the workspace`, { cause: err });
+    }
+}
+/** Larger files belong in `upload`: the script is held in memory and sent to every host. */
+const MAX_SCRIPT_BYTES = 16 * 1024 * 1024;
+/** Reads the script-file (relative to the workspace, or absolute) once, on the runner, by the rule of local-files.ts. */
+function loadScriptFile(path, workspace) {
+    const example = 'give the path of a script in the repository (check it out first with actions/checkout), e.g. scripts/deploy.sh';
+    const bytes = loadWorkspaceFile(path, workspace, MAX_SCRIPT_BYTES, {
+        example,
+        what: 'the script to run, e.g. scripts/deploy.sh',
+        tooBig: '16 MiB; send large files with upload and run them from command',
+    });
+    return { ...readScript(bytes), path };
+}
+/**
+ * A regular file on the runner, relative to the workspace or absolute, at most `cap` bytes (a
+ * script-file, an inventory, a host's key file); every way it cannot be read is an Error saying what to give.
+ */
+function loadWorkspaceFile(path, workspace, cap, say) {
+    const where = (0,external_node_path_.isAbsolute)(path) ? '' : ` (relative to the workspace, ${workspace})`;
+    try {
+        const { real } = resolveInWorkspace(path, workspace, { absoluteAllowed: true });
+        return readRegularFile(real, cap);
+    }
+    catch (err) {
+        if (!(err instanceof LocalFileError))
+            throw err;
+        switch (err.reason) {
+            case 'missing':
+                throw new Error(`${(0,parse/* quote */.hD)(path)} does not exist${where}; ${say.example}`, { cause: err });
+            case 'outside':
+            case 'symlink':
+                throw new Error(`${(0,parse/* quote */.hD)(path)} is refused: ${err.message}; ${say.example}, or an absolute path outside the workspace`, { cause: err });
+            case 'not-regular':
+                throw new Error(`${(0,parse/* quote */.hD)(path)} is not a regular file${where}; give the path of ${say.what}`, { cause: err });
+            case 'too-big':
+                throw new Error(`${(0,parse/* quote */.hD)(path)} is more than ${say.tooBig}`, { cause: err });
+            default:
+                throw new Error(`${(0,parse/* quote */.hD)(path)} cannot be read (${err.cause?.code ?? err.message})${where}`, { cause: err });
+        }
+    }
+}
+
+
+/***/ }),
+
+/***/ 1232:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -33360,27 +25708,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 6 modules
 var lib_core = __nccwpck_require__(6251);
-// EXTERNAL MODULE: ./node_modules/ssh2/lib/client.js
-var client = __nccwpck_require__(6297);
-// EXTERNAL MODULE: ./node_modules/ssh2/lib/protocol/keyParser.js
-var keyParser = __nccwpck_require__(1789);
-;// CONCATENATED MODULE: ./lib/engine/ssh/ssh2.js
-/**
- * The parts of ssh2 the action uses, loaded from its own files: ssh2's index also loads its
- * server, key generator and HTTP agents (and with them node:http, node:https and node:tls),
- * which start-up would compile for nothing. Types are ssh2's (src/engine/ssh2-lib.d.ts).
- *
- * ssh2 must carry patches/ssh2+1.17.0.patch (the short login's `earlyAuth` and `skipQuery`):
- * plain ssh2 ignores those options without a word, so an unpatched copy is refused here, loudly.
- */
-
-
-if (client.sshFanoutPatched !== true) {
-    throw new Error('ssh2 is loaded without patches/ssh2+1.17.0.patch (its marker Client.sshFanoutPatched is missing): run `npx patch-package` after `npm ci`, which skips install scripts');
-}
-const Client = client;
-const parseKey = keyParser.parseKey;
-
+// EXTERNAL MODULE: ./lib/engine/ssh/ssh2.js
+var ssh2 = __nccwpck_require__(4023);
 ;// CONCATENATED MODULE: ./lib/engine/ssh/auth.js
 /**
  * One SSH login's authentication: tries the key, the agent, then the password (also through
@@ -33476,153 +25805,8 @@ class Authenticator {
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./lib/engine/parse.js
-/**
- * Parsers for scalar action inputs (durations, counts, thresholds, sizes, booleans).
- * Each throws a plain `Error` saying what is wrong and what is accepted; the caller
- * prefixes the input name.
- */
-const DURATION_FORMS = 'use seconds (45) or a number with units h, m, s, ms (45s, 5m, 1h, 1m30s, 500ms)';
-const THRESHOLD_FORMS = 'use a number of hosts (0, 2) or a percentage of hosts from 0% to 100% (10%, 12.5%)';
-const SIZE_FORMS = 'use a number of bytes (1048576) or a number with a unit KB, MB or GB (512KB, 10MB, 1GB; KiB, MiB, GiB also accepted; 1 KB = 1024 bytes)';
-const BOOLEAN_FORMS = 'use true or false (True, TRUE, False and FALSE are also accepted)';
-/** Longest duration accepted: Node.js timers fire at once (after 1 ms) when asked to wait longer than 2^31 - 1 ms (about 24.8 days). */
-const MAX_DURATION_MS = 2 ** 31 - 1;
-const MAX_DURATION = 'at most 24 days (596h)';
-/** Longest piece of user text quoted in an error; longer text is cut so an error never repeats megabytes of input. */
-const QUOTE_LIMIT = 40;
-/** User text in double quotes for an error message; text over 40 characters is cut to its start, with its length. */
-function quote(text) {
-    return text.length <= QUOTE_LIMIT ? `"${text}"` : `"${clip(text)}" (${text.length} characters)`;
-}
-/** The text itself, or its first 40 characters and '…' when longer. */
-function clip(text) {
-    if (text.length <= QUOTE_LIMIT)
-        return text;
-    return (Array.from(text.slice(0, QUOTE_LIMIT * 2))
-        .slice(0, QUOTE_LIMIT)
-        .join('') + '…');
-}
-const NUMBER = String.raw `\d+(?:\.\d+)?`;
-/** Units in order, each at most once; `m(?!s)` keeps minutes from eating the `m` of `ms`. */
-const BARE_NUMBER_RE = new RegExp(`^${NUMBER}$`);
-const DURATION_RE = new RegExp(`^(?:(${NUMBER})h)?(?:(${NUMBER})m(?!s))?(?:(${NUMBER})s)?(?:(\\d+)ms)?$`);
-/**
- * Milliseconds. A bare number is seconds; `h`, `m`, `s` accept decimals (`1.5s`), `ms` does not.
- * Zero is accepted; more than MAX_DURATION_MS is not (Node.js could not wait that long).
- */
-function parseDuration(text) {
-    const trimmed = text.trim();
-    const parts = durationParts(trimmed.toLowerCase());
-    if (parts === null)
-        throw new Error(`${quote(trimmed)} is not a duration; ${DURATION_FORMS}`);
-    const [h, m, s, ms] = parts;
-    const total = Math.round(h * 3_600_000 + m * 60_000 + s * 1000 + ms);
-    if (!(total <= MAX_DURATION_MS))
-        throw new Error(`${quote(trimmed)} is too long a duration; give ${MAX_DURATION}`);
-    return total;
-}
-/** [hours, minutes, seconds, milliseconds], or null when the text is not a duration. */
-function durationParts(text) {
-    if (BARE_NUMBER_RE.test(text))
-        return [0, 0, Number(text), 0];
-    const match = DURATION_RE.exec(text);
-    if (match === null || text === '')
-        return null;
-    return match.slice(1).map((part) => Number(part ?? 0));
-}
-/** A whole number (digits only) that is at least `min` (and at most `max` when given). */
-function parsePositiveInt(text, min, max) {
-    const trimmed = text.trim();
-    const value = Number(trimmed);
-    const range = max === undefined ? `≥ ${min}` : `from ${min} to ${max}`;
-    if (!/^\d+$/.test(trimmed) || !Number.isSafeInteger(value) || value < min || (max !== undefined && value > max)) {
-        const example = max === undefined ? Math.max(min, 10) : max;
-        throw new Error(`${quote(trimmed)} is not a whole number ${range}; use a whole number ${range}, e.g. ${example}`);
-    }
-    return value;
-}
-/** `2` (hosts) or `10%` / `12.5%` (of all hosts, 0..100). */
-function parseThreshold(text) {
-    const trimmed = text.trim();
-    if (/^\d+$/.test(trimmed) && Number.isSafeInteger(Number(trimmed)))
-        return { kind: 'count', value: Number(trimmed) };
-    const percent = new RegExp(`^(${NUMBER})%$`).exec(trimmed);
-    if (percent === null)
-        throw new Error(`${quote(trimmed)} is not a number of hosts or a percentage; ${THRESHOLD_FORMS}`);
-    const value = Number(percent[1]);
-    if (value > 100)
-        throw new Error(`${quote(trimmed)} is more than 100%; ${THRESHOLD_FORMS}`);
-    return { kind: 'percent', value };
-}
-/**
- * How many failures are tolerated. For percentages this is exactly
- * floor(value * total / 100), computed on the decimal digits so that e.g.
- * 1.14% of 5000 hosts is 57, not 56 as floating point would give.
- */
-function toleratedFailures(t, total) {
-    if (t.kind === 'count')
-        return t.value;
-    const exact = decimalParts(t.value);
-    if (exact === null || !Number.isSafeInteger(total))
-        return Math.floor((t.value * total) / 100);
-    const [digits, scale] = exact;
-    return Number((digits * BigInt(total)) / (100n * 10n ** scale));
-}
-/** True when failures are strictly more than tolerated (for percent: failures * 100 > value * total, exactly). */
-function parse_thresholdExceeded(t, failures, total) {
-    return failures > toleratedFailures(t, total);
-}
-/** `2`, or `10% of 40 hosts (4)` with the tolerated count rounded down. */
-function parse_describeThreshold(t, total) {
-    if (t.kind === 'count')
-        return String(t.value);
-    return `${t.value}% of ${total} ${total === 1 ? 'host' : 'hosts'} (${toleratedFailures(t, total)})`;
-}
-/** A non-negative number as digits / 10^scale, from its shortest decimal form; null if not finite or negative. */
-function decimalParts(value) {
-    const match = /^(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(String(value));
-    if (match === null)
-        return null;
-    const [, int, frac = '', exp = '0'] = match;
-    const scale = frac.length - Number(exp);
-    const digits = BigInt(int + frac);
-    return scale >= 0 ? [digits, BigInt(scale)] : [digits * 10n ** BigInt(-scale), 0n];
-}
-// Binary multiples: 1 KB = 1 KiB = 1024 bytes, 1 MB = 1024 KB, 1 GB = 1024 MB
-// (as most people mean them for buffer and output limits).
-const SIZE_UNITS = new Map([
-    ['', 1],
-    ['b', 1],
-    ...['k', 'kb', 'kib'].map((u) => [u, 1024]),
-    ...['m', 'mb', 'mib'].map((u) => [u, 1024 ** 2]),
-    ...['g', 'gb', 'gib'].map((u) => [u, 1024 ** 3]),
-]);
-/** Bytes, at least 1. Units are case-insensitive and binary (1 KB = 1024 bytes); decimals allowed with a unit (`1.5MB`), rounded down to whole bytes. */
-function parseSize(text) {
-    const trimmed = text.trim();
-    const match = new RegExp(`^(${NUMBER})\\s*([a-z]*)$`).exec(trimmed.toLowerCase());
-    const unit = match === null ? undefined : SIZE_UNITS.get(match[2]);
-    if (match === null || unit === undefined || (unit === 1 && match[1].includes('.'))) {
-        throw new Error(`${quote(trimmed)} is not a size; ${SIZE_FORMS}`);
-    }
-    const bytes = Math.floor(Number(match[1]) * unit);
-    if (bytes < 1)
-        throw new Error(`${quote(trimmed)} is less than 1 byte; ${SIZE_FORMS}`);
-    if (!Number.isSafeInteger(bytes))
-        throw new Error(`${quote(trimmed)} is too large; ${SIZE_FORMS}`);
-    return bytes;
-}
-/** YAML 1.2 core schema booleans, as `@actions/core` getBooleanInput accepts them. */
-function parseBoolean(text) {
-    const trimmed = text.trim();
-    if (['true', 'True', 'TRUE'].includes(trimmed))
-        return true;
-    if (['false', 'False', 'FALSE'].includes(trimmed))
-        return false;
-    throw new Error(`${quote(trimmed)} is not a boolean; ${BOOLEAN_FORMS}`);
-}
-
+// EXTERNAL MODULE: ./lib/engine/parse.js
+var engine_parse = __nccwpck_require__(3773);
 ;// CONCATENATED MODULE: ./lib/engine/trust/known-hosts.js
 /**
  * Host key verification against the `known-hosts` and `fingerprints` inputs.
@@ -33744,7 +25928,7 @@ function parseLine(text, line) {
     let marker = null;
     if (fields[0].startsWith('@')) {
         if (!(fields[0] in MARKERS))
-            return `unknown marker ${clip(fields[0])}`;
+            return `unknown marker ${(0,engine_parse/* clip */.$Q)(fields[0])}`;
         marker = MARKERS[fields[0]];
         fields.shift();
     }
@@ -33764,7 +25948,7 @@ function parseLine(text, line) {
         return 'key data is not a public key';
     }
     if (key.type !== type)
-        return `key type ${clip(type)} does not match the key data (${key.type})`;
+        return `key type ${(0,engine_parse/* clip */.$Q)(type)} does not match the key data (${key.type})`;
     return { line, marker, hosts, key };
 }
 /** Parses known_hosts text. Never throws: bad lines are skipped with a warning. */
@@ -33865,7 +26049,7 @@ function looksLikeKeySize(fields) {
     return fields.length >= 2 && /^\d+$/.test(fields[0]) && fields[1].startsWith('SHA256:');
 }
 function keySizeHint(bits) {
-    return (`${quote(bits)} before the fingerprint is the key size that ssh-keygen -l prints, not a host pattern; ` +
+    return (`${(0,engine_parse/* quote */.hD)(bits)} before the fingerprint is the key size that ssh-keygen -l prints, not a host pattern; ` +
         'keep only the SHA256:… field of the ssh-keygen -l line (drop the bit count before it and the comment and key type after it), ' +
         'optionally after a host pattern, e.g. "web1.example.com SHA256:…"');
 }
@@ -34071,7 +26255,7 @@ function login_classifyClientError(err, login) {
 /** One connection's login: owns the client, the stream and what the host key check found. */
 class login_Login {
     opts;
-    client = new Client();
+    client = new ssh2/* Client */.K();
     auth;
     stage = 'connect';
     /** The stream to the host, once the transport opened it. */
@@ -34166,239 +26350,8 @@ class login_Login {
     }
 }
 
-;// CONCATENATED MODULE: ./lib/engine/ssh/remote-exec.js
-/**
- * One exec channel on an authenticated ssh2 Client, run to its end: the command, optionally
- * stdin (a Buffer, or a stream opened once the command is ready for it), stdout and stderr
- * collected (bounded), the channel closed on abort, on a timeout or when the connection is
- * lost. Never rejects: the result says how it ended.
- *
- * The marker protocol. The host's login shell runs the command and may print first (a
- * `.bashrc` banner, on stdout or stderr, with or without a final newline). A command built
- * from a Marker prints a random marker line (`printf '\n%s%s\n' half half`) where its own
- * output starts: stdout before the first marker line is dropped, and so is stderr before a
- * marker line on stderr; stdin is sent only once the marker arrived (so that nothing the
- * login shell runs reads it). Marker lines can carry a result (`<marker> <text>`): their
- * texts are `lines`. The marker is written in the command as two halves, so a login shell
- * that echoes the command line cannot print it.
- */
-
-class Marker {
-    /** The marker line's text: 32 random hex digits. */
-    text;
-    halves;
-    constructor() {
-        const hex = (0,external_node_crypto_.randomBytes)(16).toString('hex');
-        this.text = hex;
-        this.halves = [hex.slice(0, 16), hex.slice(16)];
-    }
-    /** The marker as two shell words (plain hex: no quoting needed), e.g. for a script's positional parameters. */
-    get words() {
-        return this.halves.join(' ');
-    }
-    /** Shell text that prints the marker line on stdout, then `payload` (shell words, e.g. `"$d"`) on the same line. */
-    line(payload) {
-        return payload === undefined ? `printf '\\n%s%s\\n' ${this.words}` : `printf '\\n%s%s %s\\n' ${this.words} ${payload}`;
-    }
-    /** Shell text that prints the marker line on stderr: what the login shell printed there before it is dropped. */
-    get stderrLine() {
-        return `${this.line()} >&2`;
-    }
-}
-const NL = 0x0a;
-/** Drops what comes before `\n<marker>\n` in a stream; passes everything after it. */
-class MarkerFilter {
-    needle;
-    head = Buffer.alloc(0);
-    found = false;
-    constructor(needle) {
-        this.needle = needle;
-    }
-    /** Bytes after the marker line's start (the marker included) once it was seen, else null. */
-    push(chunk) {
-        if (this.found)
-            return chunk;
-        this.head = Buffer.concat([this.head, chunk]);
-        const at = this.head.indexOf(this.needle);
-        if (at === -1) {
-            // keep what could be the start of the marker (a banner can be long)
-            if (this.head.length > 8192)
-                this.head = this.head.subarray(this.head.length - this.needle.length);
-            return null;
-        }
-        this.found = true;
-        const rest = this.head.subarray(at + 1);
-        this.head = Buffer.alloc(0);
-        return rest;
-    }
-}
-function remote_exec_remoteExec(client, opts) {
-    const marker = typeof opts.command === 'function' ? new Marker() : null;
-    const command = typeof opts.command === 'function' ? opts.command(marker) : opts.command;
-    const maxStdout = opts.maxStdout ?? 64 * 1024;
-    const maxStderr = opts.maxStderr ?? 4096;
-    const markerBytes = marker ? Buffer.from(marker.text) : null;
-    return new Promise((resolve) => {
-        let channel;
-        let input;
-        let settled = false;
-        let timer;
-        let code = null;
-        let signal = null;
-        let exited = false;
-        let ready = marker === null;
-        const lines = [];
-        let stdout = Buffer.alloc(0);
-        let pending = Buffer.alloc(0); // a line of stdout not ended yet (marker protocol)
-        let emptyLine = false; // an empty line of stdout not kept yet: the newline a marker line starts with, when one follows
-        let stderr = Buffer.alloc(0);
-        const outFilter = markerBytes ? new MarkerFilter(Buffer.concat([Buffer.from('\n'), markerBytes])) : null;
-        const errFilter = markerBytes ? new MarkerFilter(Buffer.concat([Buffer.from('\n'), markerBytes, Buffer.from('\n')])) : null;
-        let stderrBeforeMarker = Buffer.alloc(0);
-        const keepOut = (bytes) => {
-            if (stdout.length < maxStdout)
-                stdout = Buffer.concat([stdout, bytes.subarray(0, maxStdout - stdout.length)]);
-        };
-        const keepErr = (bytes) => {
-            stderr = Buffer.concat([stderr, bytes]);
-            if (stderr.length > maxStderr)
-                stderr = stderr.subarray(stderr.length - maxStderr);
-        };
-        const settle = (end, error = null) => {
-            if (settled)
-                return;
-            settled = true;
-            clearTimeout(timer);
-            opts.signal?.removeEventListener('abort', onAbort);
-            client.off('close', onLost);
-            if (input) {
-                if (channel)
-                    input.unpipe(channel);
-                input.destroy();
-            }
-            if (end !== 'exit' && end !== 'closed')
-                channel?.close();
-            if (ready && emptyLine)
-                keepOut(Buffer.from('\n'));
-            if (ready && pending.length > 0)
-                keepOut(pending);
-            if (!errFilter?.found && stderrBeforeMarker.length > 0)
-                keepErr(stderrBeforeMarker);
-            resolve({ end, code, signal, ready, lines, stdout: stdout.toString(), stderr: stderr.toString(), error });
-        };
-        const onAbort = () => settle('aborted');
-        const onLost = () => settle('lost');
-        if (opts.signal?.aborted)
-            return settle('aborted');
-        opts.signal?.addEventListener('abort', onAbort, { once: true });
-        client.once('close', onLost);
-        if (opts.timeoutMs && opts.timeoutMs > 0)
-            timer = setTimeout(() => settle('timeout'), opts.timeoutMs);
-        const sendStdin = (ch) => {
-            if (opts.stdin === undefined)
-                return;
-            if (Buffer.isBuffer(opts.stdin))
-                return void ch.end(opts.stdin);
-            input = opts.stdin();
-            input.once('error', (err) => settle('stdin failed', err));
-            input.pipe(ch);
-        };
-        /** stdout after the marker line's start: marker lines give `lines`, the rest is kept. */
-        const onLines = (bytes) => {
-            pending = Buffer.concat([pending, bytes]);
-            for (let nl = pending.indexOf(NL); nl !== -1; nl = pending.indexOf(NL)) {
-                const line = pending.subarray(0, nl);
-                pending = pending.subarray(nl + 1);
-                const isMarker = line.subarray(0, markerBytes.length).equals(markerBytes) && (line.length === markerBytes.length || line[markerBytes.length] === 0x20);
-                if (isMarker) {
-                    emptyLine = false;
-                    if (line.length > markerBytes.length)
-                        lines.push(line.subarray(markerBytes.length + 1).toString());
-                    if (!ready) {
-                        ready = true;
-                        if (channel)
-                            sendStdin(channel);
-                    }
-                    continue;
-                }
-                if (!ready)
-                    continue;
-                if (emptyLine)
-                    keepOut(Buffer.from('\n'));
-                emptyLine = line.length === 0;
-                if (!emptyLine)
-                    keepOut(Buffer.concat([line, Buffer.from('\n')]));
-            }
-            if (pending.length > 64 * 1024) {
-                if (ready)
-                    keepOut(pending);
-                pending = Buffer.alloc(0);
-            }
-        };
-        const onChannel = (ch) => {
-            channel = ch;
-            opts.onOpen?.();
-            let stdoutClosed = false;
-            let stderrEnded = false;
-            const finished = () => {
-                if (stdoutClosed && stderrEnded)
-                    settle(exited ? 'exit' : 'closed');
-            };
-            ch.on('error', () => undefined);
-            ch.on('data', (chunk) => {
-                if (!outFilter)
-                    return keepOut(chunk);
-                const after = outFilter.push(chunk);
-                if (after)
-                    onLines(after);
-            });
-            ch.stderr.on('data', (chunk) => {
-                if (!errFilter || errFilter.found)
-                    return keepErr(chunk);
-                stderrBeforeMarker = Buffer.concat([stderrBeforeMarker, chunk]);
-                if (stderrBeforeMarker.length > 2 * maxStderr)
-                    stderrBeforeMarker = stderrBeforeMarker.subarray(stderrBeforeMarker.length - maxStderr);
-                const after = errFilter.push(chunk);
-                if (after) {
-                    stderrBeforeMarker = Buffer.alloc(0);
-                    keepErr(after.subarray(markerBytes.length + 1));
-                }
-            });
-            ch.stderr.once('close', () => {
-                stderrEnded = true;
-                finished();
-            });
-            ch.on('exit', (c, s) => {
-                exited = true;
-                code = typeof c === 'number' ? c : null;
-                signal = s ?? null;
-            });
-            ch.on('close', () => {
-                stdoutClosed = true;
-                finished();
-            });
-            if (opts.stdin === undefined)
-                ch.end();
-            else if (ready)
-                sendStdin(ch);
-        };
-        try {
-            client.exec(command, (err, ch) => {
-                if (settled) {
-                    ch?.close();
-                    return;
-                }
-                if (err)
-                    return settle('no channel', err);
-                onChannel(ch);
-            });
-        }
-        catch (err) {
-            settle('no channel', err); // not connected
-        }
-    });
-}
-
+// EXTERNAL MODULE: ./lib/engine/ssh/remote-exec.js
+var remote_exec = __nccwpck_require__(55);
 ;// CONCATENATED MODULE: ./lib/engine/targets/env.js
 /**
  * The `env` input: `NAME=value` lines passed to the remote command. Values reach
@@ -34617,7 +26570,7 @@ class LockHost {
     }
     /** Runs one operation; rejects with a LockHostError when it could not run to its end. */
     async run(op, args, signal) {
-        const r = await remote_exec_remoteExec(this.client, { command: (marker) => lockCommand(op, args, marker), signal, timeoutMs: 120_000 });
+        const r = await (0,remote_exec/* remoteExec */.y)(this.client, { command: (marker) => lockCommand(op, args, marker), signal, timeoutMs: 120_000 });
         if (r.end === 'aborted')
             throw new LockHostError('cancelled');
         const line = r.lines.at(-1);
@@ -36397,372 +28350,10 @@ function jumpUnavailable(jump, results) {
         `${countHosts(attempted)} ${attempted === 1 ? 'was' : 'were'} attempted through it, ${countHosts(not)} ${not === 1 ? 'was' : 'were'} not`);
 }
 
-;// CONCATENATED MODULE: ./lib/engine/targets/hosts.js
-/**
- * Parsing of the `hosts` input: a list of `[user@]host[:port]` entries with
- * numeric ranges (`web[01-12].example.com`, `10.0.0.[1-3,7]`) and IPv6 literals.
- * Errors are plain `Error`s; the caller prefixes the input name.
- */
-
-
-/** Most hosts one run may target, after expanding ranges: keeps `results` (an entry per host) under GitHub's 1 MB output limit. */
-const MAX_HOSTS = 5000;
-const ENTRY_FORM = 'write [user@]host[:port], e.g. deploy@web1.example.com:2222';
-const RANGE_FORM = 'ranges look like [1-3], [01-12] or [1-3,7]';
-const PORT_RANGE = 'ports are whole numbers from 1 to 65535';
-const IPV6_FORM = 'write it like 2001:db8::1, or [2001:db8::1]:2222 with a port';
-function parseHosts(text) {
-    const entries = [];
-    const seen = new Map();
-    for (const token of tokenize(text)) {
-        for (const entry of parseToken(token)) {
-            const key = entryKey(entry.username, entry.host, entry.port);
-            const first = seen.get(key);
-            if (first !== undefined)
-                throw new Error(`${where(token)}: ${duplicateMessage(entry, first, token)}`);
-            seen.set(key, token);
-            entries.push(entry);
-        }
-        if (entries.length > MAX_HOSTS) {
-            throw new Error(`more than ${MAX_HOSTS} hosts in total after expanding ranges; at most ${MAX_HOSTS} are allowed, so split them across several steps`);
-        }
-    }
-    if (entries.length === 0) {
-        throw new Error('no hosts given; list hosts one per line or separated by commas or spaces, e.g. web1.example.com, deploy@10.0.0.5:2222');
-    }
-    return entries;
-}
-/** Expands numeric ranges in brackets; brackets holding a ':' (IPv6 literals) are kept as they are. */
-function expandRanges(pattern) {
-    const segments = splitPattern(pattern);
-    const total = segments.reduce((n, s) => n * (typeof s === 'string' ? 1 : rangeCount(s)), 1);
-    if (total > MAX_HOSTS) {
-        const count = Number.isSafeInteger(total) ? `${total} hosts` : 'too many hosts';
-        throw new Error(`expands to ${count}; at most ${MAX_HOSTS} hosts are allowed`);
-    }
-    return segments.reduce((prefixes, segment) => {
-        const options = typeof segment === 'string' ? [segment] : rangeValues(segment);
-        return prefixes.flatMap((prefix) => options.map((option) => prefix + option));
-    }, ['']);
-}
-/** `host` when port is 22, else `host:port`; IPv6 in brackets when a port is shown. */
-function hostLabel(host, port) {
-    if (port === 22)
-        return host;
-    return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
-/** Raised by resolveTargets: `missing-username` (fix the username) or `duplicate` (fix the host list). */
-class TargetError extends Error {
-    reason;
-    constructor(message, reason) {
-        super(message);
-        this.reason = reason;
-    }
-}
-function resolveTargets(entries, defaults) {
-    const targets = entries.map((entry) => {
-        const port = entry.port ?? defaults.port;
-        const username = entry.username ?? defaults.username;
-        return { host: entry.host, port, username, label: hostLabel(entry.host, port) };
-    });
-    const missing = targets.filter((t) => t.username === '');
-    if (missing.length > 0)
-        throw new TargetError(missingUserMessage(missing.map((t) => t.label)), 'missing-username');
-    const seen = new Set();
-    for (const t of targets) {
-        const key = entryKey(t.username, t.host, t.port);
-        if (seen.has(key)) {
-            throw new TargetError(`${clip(`${t.username}@${t.label}`)} appears twice after applying the default username and port; list each host once`, 'duplicate');
-        }
-        seen.add(key);
-    }
-    // Several users on one host and port (alice@web1, bob@web1): each of their labels names its user, so no two hosts look alike.
-    const sharing = new Map();
-    const place = (t) => entryKey(undefined, t.host, t.port);
-    for (const t of targets)
-        sharing.set(place(t), (sharing.get(place(t)) ?? 0) + 1);
-    for (const t of targets)
-        if (sharing.get(place(t)) > 1)
-            t.label = `${t.username}@${t.label}`;
-    return targets;
-}
-// ---- tokenizing -------------------------------------------------------------
-/** Splits on newlines, commas and whitespace, except inside brackets; drops `#` comments. */
-function tokenize(text) {
-    const tokens = [];
-    text.split('\n').forEach((rawLine, index) => {
-        let current = '';
-        let depth = 0;
-        const push = () => {
-            if (current !== '')
-                tokens.push({ text: current, line: index + 1 });
-            current = '';
-        };
-        for (const ch of rawLine.split('#')[0]) {
-            if (ch === '[')
-                depth++;
-            if (ch === ']')
-                depth = Math.max(0, depth - 1);
-            if (depth === 0 && (ch === ',' || /\s/.test(ch)))
-                push();
-            else
-                current += ch;
-        }
-        push();
-    });
-    return tokens;
-}
-function where(token) {
-    return `entry ${quote(token.text)} on line ${token.line}`;
-}
-function parseToken(token) {
-    try {
-        return parseEntry(token.text);
-    }
-    catch (err) {
-        throw new Error(`${where(token)}: ${err.message}`, { cause: err });
-    }
-}
-// ---- one entry --------------------------------------------------------------
-function parseEntry(text) {
-    const { username, rest } = splitUser(text);
-    const { hosts, port } = parseHostPart(rest);
-    return hosts.map((host) => ({
-        host,
-        ...(port !== undefined && { port }),
-        ...(username !== undefined && { username }),
-    }));
-}
-/** Splits at the last '@', as `ssh` does, so `user@domain@host` logs in as `user@domain`. */
-function splitUser(text) {
-    const at = text.lastIndexOf('@');
-    if (at === -1)
-        return { rest: text };
-    const username = text.slice(0, at);
-    if (username === '')
-        throw new Error(`the user name before '@' is empty; ${ENTRY_FORM}`);
-    checkUsername(username);
-    return { username, rest: text.slice(at + 1) };
-}
-/**
- * A login name `ssh` accepts on its command line (OpenSSH's valid_ruser): not starting with '-',
- * no control characters, none of ' ` " ; & < > | ( ) { }, no '-' after a space, no trailing '\'.
- * So `user@domain`, `DOMAIN\user` and `first.last` are fine. Throws a plain Error naming the problem.
- */
-function checkUsername(name) {
-    const problem = usernameProblem(name);
-    if (problem !== null) {
-        throw new Error(`user name ${quote(name)} ${problem}; as with ssh, a user name may not start with '-', contain control characters or any of ' \` " ; & < > | ( ) { }, or end with '\\'`);
-    }
-    return name;
-}
-function usernameProblem(name) {
-    if (name.startsWith('-'))
-        return "starts with '-'";
-    const bad = [...name].find((ch) => /[\p{Cc}'`";&<>|(){}]/u.test(ch));
-    if (bad !== undefined)
-        return `contains ${describeChar(bad)}`;
-    if (/\s-/.test(name))
-        return "has a '-' after a space";
-    if (name.endsWith('\\'))
-        return "ends with '\\'";
-    return null;
-}
-function parseHostPart(text) {
-    if (isBracketedIPv6(text))
-        return parseBracketedIPv6(text);
-    if (text.split(':').length > 2)
-        return { hosts: [checkIPv6(text)] };
-    const [pattern, portText] = text.split(':');
-    const hosts = expandRanges(pattern).map((host) => checkIPv4(checkHostName(host), pattern));
-    return portText === undefined ? { hosts } : { hosts, port: parsePort(portText) };
-}
-/**
- * Refuses zero-padded numbers in an IPv4 address (all digits and dots): the system resolver reads
- * them as octal (10.0.0.010 is 10.0.0.8), and 10.0.0.01 would not count as a duplicate of 10.0.0.1.
- */
-function checkIPv4(host, pattern) {
-    if (!/^[\d.]+$/.test(host))
-        return host;
-    const padded = host.split('.').find((part) => /^0\d/.test(part));
-    if (padded === undefined)
-        return host;
-    const unpadded = host
-        .split('.')
-        .map((part) => (part === '' ? part : String(Number(part))))
-        .join('.');
-    const inRange = pattern.includes('[') ? ' (in a range, write [1-10], not [01-10])' : '';
-    throw new Error(`IPv4 address ${quote(host)} has the zero-padded number "${padded}", which the system resolver reads as octal (010 is 8); ` +
-        `write IPv4 numbers without leading zeros: ${unpadded}${inRange}`);
-}
-/** `[2001:db8::1]...`: the first bracket holds a ':', so it is an address, not a range. */
-function isBracketedIPv6(text) {
-    if (!text.startsWith('['))
-        return false;
-    const close = text.indexOf(']');
-    return (close === -1 ? text.slice(1) : text.slice(1, close)).includes(':');
-}
-function parseBracketedIPv6(text) {
-    const close = text.indexOf(']');
-    if (close === -1)
-        throw new Error(`'[' has no matching ']'; ${IPV6_FORM}`);
-    const host = checkIPv6(text.slice(1, close));
-    const after = text.slice(close + 1);
-    if (after === '')
-        return { hosts: [host] };
-    if (!after.startsWith(':'))
-        throw new Error(`unexpected ${quote(after)} after ']'; ${IPV6_FORM}`);
-    return { hosts: [host], port: parsePort(after.slice(1)) };
-}
-function checkIPv6(address) {
-    if ((0,external_node_net_.isIPv6)(address))
-        return address;
-    const note = address.includes('[') ? ' (ranges are not supported in IPv6 addresses)' : '';
-    throw new Error(`${quote(address)} is not a valid IPv6 address${note}; ${IPV6_FORM}`);
-}
-function parsePort(text) {
-    if (text === '')
-        throw new Error(`the port after ':' is missing; ${PORT_RANGE}`);
-    if (!/^\d+$/.test(text))
-        throw new Error(`port ${quote(text)} is not a number; ${PORT_RANGE}`);
-    const port = Number(text);
-    if (port < 1 || port > 65535)
-        throw new Error(`port ${clip(text)} is out of range; ${PORT_RANGE}`);
-    return port;
-}
-function checkHostName(name) {
-    if (name === '')
-        throw new Error(`the host name is missing; ${ENTRY_FORM}`);
-    const bad = [...name].find((ch) => !/[A-Za-z0-9._-]/.test(ch));
-    if (bad !== undefined) {
-        throw new Error(`host name ${quote(name)} contains ${describeChar(bad)}; host names may only use letters, digits, '.', '-' and '_'`);
-    }
-    if (/^[-.]/.test(name)) {
-        throw new Error(`host name ${quote(name)} starts with '${name[0]}'; it must start with a letter, digit or '_'`);
-    }
-    return name;
-}
-function describeChar(ch) {
-    if (ch === ' ')
-        return 'a space';
-    if (ch === '\t')
-        return 'a tab';
-    return /[\p{L}\p{N}\p{P}\p{S}]/u.test(ch) ? `'${ch}'` : `the character U+${ch.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
-}
-// ---- ranges -----------------------------------------------------------------
-function splitPattern(pattern) {
-    const segments = [];
-    let rest = pattern;
-    while (rest !== '') {
-        const open = rest.indexOf('[');
-        const close = rest.indexOf(']');
-        if (close !== -1 && (open === -1 || close < open))
-            throw new Error(`']' has no matching '['; ${RANGE_FORM}`);
-        if (open === -1) {
-            segments.push(rest);
-            break;
-        }
-        if (close === -1)
-            throw new Error(`'[' has no matching ']'; ${RANGE_FORM}`);
-        const body = rest.slice(open + 1, close);
-        segments.push(rest.slice(0, open), body.includes(':') ? `[${body}]` : parseRange(body));
-        rest = rest.slice(close + 1);
-    }
-    return segments;
-}
-function parseRange(body) {
-    if (body.trim() === '')
-        throw new Error(`empty brackets []; ${RANGE_FORM}`);
-    const items = body.split(',').map((item) => item.trim());
-    return items.map((item) => parseRangeItem(item, body, items.length === 1));
-}
-function parseRangeItem(item, body, alone) {
-    const match = /^(\d+)(?:-(\d+))?$/.exec(item);
-    if (match === null) {
-        throw new Error(`[${clip(body)}] is not a range: ${quote(item)} is not a number or start-end pair; ${RANGE_FORM}`);
-    }
-    const [, startText, endText = startText] = match;
-    const start = Number(startText);
-    const end = Number(endText);
-    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end))
-        throw new Error(`[${clip(body)}] has a number that is too large`);
-    if (start > end) {
-        const fix = clip(`${endText}-${startText}`);
-        throw new Error(alone ? `range [${clip(item)}] goes backwards; write [${fix}]` : `range ${clip(item)} in [${clip(body)}] goes backwards; write ${fix}`);
-    }
-    const width = startText.length > 1 && startText.startsWith('0') ? startText.length : 1;
-    return { start, end, width };
-}
-function rangeCount(items) {
-    return items.reduce((n, item) => n + item.end - item.start + 1, 0);
-}
-function rangeValues(items) {
-    const values = [];
-    for (const { start, end, width } of items) {
-        for (let n = start; n <= end; n++)
-            values.push(String(n).padStart(width, '0'));
-    }
-    return values;
-}
-// ---- duplicates and messages ------------------------------------------------
-function entryKey(username, host, port) {
-    return JSON.stringify([username ?? null, normalizeHost(host), port ?? null]);
-}
-/** Host names compare case-insensitively; IPv6 addresses compare in canonical form. */
-function normalizeHost(host) {
-    if (!host.includes(':'))
-        return host.toLowerCase();
-    try {
-        return new URL(`http://[${host}]/`).hostname;
-    }
-    catch {
-        return host.toLowerCase(); // e.g. a zone id (fe80::1%eth0), which URL does not accept
-    }
-}
-function duplicateMessage(entry, first, current) {
-    const also = first === current ? 'listed twice by this entry' : `already listed by ${where(first)}`;
-    return `${clip(showEntry(entry))} is ${also}; list each host once`;
-}
-/** The entry as written after expansion: `[user@]host[:port]`, IPv6 bracketed when a port follows. */
-function showEntry({ username, host, port }) {
-    const user = username === undefined ? '' : `${username}@`;
-    if (port === undefined)
-        return user + host;
-    return `${user}${host.includes(':') ? `[${host}]` : host}:${port}`;
-}
-function missingUserMessage(labels) {
-    const shown = labels.slice(0, 5).map(clip).join(', ');
-    const more = labels.length > 5 ? ` and ${labels.length - 5} more` : '';
-    const count = labels.length === 1 ? '' : ` ${labels.length} hosts:`;
-    return `no username for${count} ${shown}${more}; give user@host or set the username`;
-}
-
-;// CONCATENATED MODULE: ./lib/engine/targets/jump-target.js
-/** One bastion, `[user@]host[:port]` (the jump-host input, an inventory's ProxyJump): its own user, else the default. */
-
-
-const JUMP_HOST_FORM = 'write [user@]host[:port] of one bastion, e.g. deploy@bastion.example.com:2222';
-/** One `[user@]host[:port]`: its own user, else the username input; port 22 unless given (as `ssh -J`). */
-function parseJumpHost(text, username) {
-    let entries;
-    try {
-        entries = parseHosts(text);
-    }
-    catch (err) {
-        throw new Error(`${err.message}; ${JUMP_HOST_FORM}`, { cause: err });
-    }
-    if (entries.length !== 1)
-        throw new Error(`${quote(text)} names ${entries.length} hosts; ${JUMP_HOST_FORM}`);
-    try {
-        return resolveTargets(entries, { username, port: 22 })[0];
-    }
-    catch (err) {
-        if (err instanceof TargetError && err.reason === 'missing-username')
-            throw new Error(`${quote(text)} has no user; ${JUMP_HOST_FORM}, or set the username input`, { cause: err });
-        throw err;
-    }
-}
-
+// EXTERNAL MODULE: ./lib/engine/targets/hosts.js
+var hosts = __nccwpck_require__(8372);
+// EXTERNAL MODULE: ./lib/engine/targets/jump-target.js
+var jump_target = __nccwpck_require__(6813);
 ;// CONCATENATED MODULE: ./lib/engine/targets/rollout.js
 /**
  * Rollout shape: the `batch-size` input (rolling batches) and the `shard` input
@@ -36904,71 +28495,16 @@ function describeShard(shard, total) {
     return `${name}: hosts ${start + 1}-${end} of ${total}`;
 }
 
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
 // EXTERNAL MODULE: ./node_modules/tar-stream/index.js
 var tar_stream = __nccwpck_require__(6118);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
-;// CONCATENATED MODULE: ./lib/engine/prepare/upload-shared.js
-/** What both upload methods (tar over exec, SFTP) share: the error, the progress, the messages, entry names. */
-class upload_shared_UploadError extends Error {
-    retryable;
-    constructor(message, 
-    /** true when the connection was lost: the whole upload may be tried again on a new connection */
-    retryable) {
-        super(message);
-        this.retryable = retryable;
-        this.name = 'UploadError';
-    }
-}
-const PROGRESS_INTERVAL_MS = 200;
-const upload_shared_READ_CHUNK = (/* unused pure expression or super */ null && (256 * 1024));
-class upload_shared_Progress {
-    onProgress;
-    sent = 0;
-    last = 0;
-    constructor(onProgress) {
-        this.onProgress = onProgress;
-    }
-    add(n) {
-        this.sent += n;
-        const now = Date.now();
-        if (this.onProgress && now - this.last >= PROGRESS_INTERVAL_MS) {
-            this.last = now;
-            this.onProgress(this.sent);
-        }
-    }
-    final() {
-        this.onProgress?.(this.sent);
-    }
-}
-const upload_shared_cancelled = () => new upload_shared_UploadError('upload: cancelled', false);
-const upload_shared_lost = (sent) => new upload_shared_UploadError(`upload: connection lost after ${sent} bytes`, true);
-/** The last lines of the remote's stderr, for a message: `(line; line)`, or '' when there is none. */
-function upload_shared_reason(stderr) {
-    const lines = stderr
-        .split('\n')
-        .map((l) => l.trim())
-        .filter((l) => l !== '');
-    if (lines.length === 0)
-        return '';
-    let text = lines.slice(-2).join('; ');
-    if (text.length > 300)
-        text = `…${text.slice(-300)}`;
-    return ` (${text})`;
-}
-/** Entry name from the archive -> path segments, refusing anything that could leave the destination. */
-function upload_shared_entrySegments(name) {
-    const segments = name.replace(/\/+$/, '').split('/');
-    if (name.startsWith('/') || segments.some((s) => s === '' || s === '.' || s === '..')) {
-        throw new upload_shared_UploadError(`upload: the packed files hold an unsafe name ${JSON.stringify(name)}`, false);
-    }
-    return segments;
-}
-
+// EXTERNAL MODULE: ./lib/engine/prepare/upload-shared.js
+var upload_shared = __nccwpck_require__(6691);
 ;// CONCATENATED MODULE: ./lib/engine/prepare/upload-sftp.js
 /**
  * The upload's fallback for hosts without `tar`: SFTP. Each file is written under a short
@@ -37523,3443 +29059,12 @@ async function viaTar(client, opts, dest, token, progress) {
     throw new UploadError(`upload: ${what}${why}`, false);
 }
 
-;// CONCATENATED MODULE: external "node:fs/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
-;// CONCATENATED MODULE: ./lib/engine/prepare/script.js
-
-
-
-/** Reads the `#!` line the way Linux does: the interpreter, then everything after it as one optional argument. */
-function parseShebang(text) {
-    if (text[0] !== 0x23 || text[1] !== 0x21)
-        return null;
-    const end = text.indexOf(0x0a);
-    const line = text
-        .subarray(2, end === -1 ? Math.min(text.length, 256) : end)
-        .toString('utf8')
-        .replace(/\r$/, '')
-        .trim();
-    if (line === '')
-        return null;
-    const split = /^(\S+)(?:\s+(.*))?$/.exec(line);
-    return split[2] ? [split[1], split[2].trim()] : [split[1]];
-}
-function readScript(text) {
-    return { text, interpreter: parseShebang(text) };
-}
-/** What mktemp makes for a staged script; the only kind of path ever removed (`rm -rf`) on the host. */
-const STAGED_DIR = /^\/(?:[^\0\n]*\/)?ssh-fanout\.[A-Za-z0-9]{10}$/;
-/** True for an absolute path whose last segment is `ssh-fanout.` and mktemp's 10 letters and digits. */
-function isStagedDir(dir) {
-    return STAGED_DIR.test(dir);
-}
-/**
- * Run on the host under /bin/sh: $1 = the script's size in bytes, $2 $3 = the marker (see
- * remote-exec.ts). Makes a private directory (`mktemp -d`: mode 0700, unique name), prints
- * the marker line with its path, then writes stdin to `script` (0700). A script that did not
- * arrive whole (the channel or the connection closed early: a cancel, a timeout, a dropped
- * connection) is removed with its directory by the EXIT trap, on the host, without the client.
- */
-const STAGE_SCRIPT = [
-    `trap '' PIPE`,
-    `printf '\\n%s%s\\n' "$2" "$3" >&2`,
-    'umask 077',
-    'd=$(mktemp -d "${TMPDIR:-/tmp}/ssh-fanout.XXXXXXXXXX") || exit 1',
-    `trap 'rm -rf -- "$d"' EXIT`,
-    `trap 'exit 129' HUP`,
-    `trap 'exit 130' INT`,
-    `trap 'exit 143' TERM`,
-    `printf '\\n%s%s %s\\n' "$2" "$3" "$d"`,
-    'cat > "$d/script" || exit 1',
-    'n=$(wc -c < "$d/script") || exit 1',
-    `[ $n -eq "$1" ] || { echo "ssh-fanout: the script-file arrived incomplete ($n of $1 bytes)" >&2; exit 1; }`,
-    'chmod 700 "$d/script" || exit 1',
-    'trap - EXIT',
-    'exit 0',
-].join('\n');
-const script_cancelled = () => new UploadError('upload: cancelled', false);
-/** Writes the script to a private directory made for this connection and resolves with that directory. */
-async function stageScript(client, script, signal) {
-    if (signal.aborted)
-        throw script_cancelled();
-    const r = await remoteExec(client, {
-        command: (marker) => `/bin/sh -c ${shellQuote(STAGE_SCRIPT)} ssh-fanout-stage ${script.text.length} ${marker.words}`,
-        stdin: script.text,
-        signal,
-    });
-    if (r.end === 'aborted')
-        throw script_cancelled();
-    if (r.end === 'no channel')
-        throw new UploadError(`upload: could not open a channel to write the script-file on the host (${r.error.message})`, false);
-    const dir = r.lines[0] ?? '';
-    if (r.end === 'exit' && r.code === 0 && isStagedDir(dir))
-        return dir;
-    const noStatus = r.end !== 'exit';
-    const why = lastLine(r.stderr) ||
-        (noStatus
-            ? 'the channel closed without an exit status'
-            : !r.ready
-                ? `exit status ${r.code ?? `SIG${r.signal}`} before the temporary directory was made`
-                : r.code === 0
-                    ? `the host named an unexpected temporary directory ${JSON.stringify(dir)}`
-                    : `exit status ${r.code ?? `SIG${r.signal}`}`);
-    throw new UploadError(`upload: could not write the script-file to a private temporary file on the host (${why})`, noStatus);
-}
-/** The file descriptor the run command holds the staged script on. */
-const SCRIPT_FD = 9;
-/**
- * The remote command that runs the staged script. It opens the file on descriptor 9; where
- * the host has /dev/fd (checked by an external `test`, as the interpreter will open it)
- * it removes the directory at once and runs the interpreter on /dev/fd/9, so nothing is
- * left on the host whatever happens to the connection; elsewhere it runs the file by its
- * path (the client removes the directory afterwards). Then the environment prefix, then its
- * interpreter (or `sh`). Node resolves its script's real path, which a removed file has not:
- * it is given --preserve-symlinks-main.
- */
-function scriptCommand(envPrefix, script, dir) {
-    if (!isStagedDir(dir))
-        throw new Error(`not a staged script directory: ${JSON.stringify(dir)}`);
-    const file = shellQuote(`${dir}/script`);
-    const fd = `/dev/fd/${SCRIPT_FD}`;
-    const interpreter = forDescriptor(script.interpreter ?? ['sh']);
-    return [
-        `exec ${SCRIPT_FD}< ${file} || exit 126`,
-        `if env test -r ${fd}; then rm -rf -- ${shellQuote(dir)}; set -- ${fd}; else set -- ${file}; fi`,
-        `${envPrefix}exec ${interpreter.map(shellQuote).join(' ')} "$1"`,
-    ].join('\n');
-}
-const NODE = /^(node|nodejs)$/;
-/** The interpreter with what it needs to run a script given as /dev/fd/N (node: --preserve-symlinks-main). */
-function forDescriptor(interpreter) {
-    const name = (path) => path.slice(path.lastIndexOf('/') + 1);
-    const [program, arg] = interpreter;
-    if (NODE.test(name(program)))
-        return [...interpreter, '--preserve-symlinks-main'];
-    if (name(program) === 'env' && arg !== undefined) {
-        if (NODE.test(arg))
-            return [...interpreter, '--preserve-symlinks-main'];
-        // env -S 'node --flag': the flag goes in the string env splits
-        if (/^-S\s*(node|nodejs)(\s|$)/.test(arg))
-            return [program, `${arg} --preserve-symlinks-main`];
-    }
-    return interpreter;
-}
-/** Removes the staged script's directory (when it is one: see isStagedDir); resolves (never rejects) once done, failed, or after `timeoutMs`. */
-async function removeStaged(client, dir, timeoutMs) {
-    if (!isStagedDir(dir))
-        return;
-    await remoteExec(client, { command: (marker) => `rm -rf -- ${shellQuote(dir)}; ${marker.line()}`, timeoutMs });
-}
-function lastLine(text) {
-    const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-    return (lines.at(-1) ?? '').trim().slice(0, 300);
-}
-
-;// CONCATENATED MODULE: ./lib/action/local-files.js
-/**
- * The one rule for every local file the action reads or writes on the runner (script-file,
- * upload, log-dir, results-file). A repository is untrusted input: a committed symlink
- * (`deploy.sh -> /proc/self/environ`, `deploy-logs/web1.log -> ~/.gitconfig`,
- * `out -> /elsewhere`) must not make the action read or write outside the workspace.
- *
- * - A relative path is resolved against the workspace and must stay inside it, lexically and
- *   really: the real path (every symlink resolved) lies inside the workspace's real path.
- *   An absolute path is accepted only where the README says so; one that is lexically inside
- *   the workspace follows the same rule as a relative one.
- * - A file read is opened once (O_NOFOLLOW, O_NONBLOCK so a FIFO cannot block), checked to be
- *   a regular file by fstat on that descriptor, and read with a byte cap (never trusting
- *   st.size, which is 0 for /proc files).
- * - A file written is unlinked, then created with O_EXCL|O_NOFOLLOW: a symlink or hard link
- *   of its name is replaced, never written through.
- */
-
-
-
-
-
-const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK } = external_node_fs_namespaceObject.constants;
-/** Why a local path was refused; the message says why (callers add the input's name and what is accepted). */
-class LocalFileError extends Error {
-    reason;
-    constructor(reason, message, options) {
-        super(message, options);
-        this.reason = reason;
-        this.name = 'LocalFileError';
-    }
-}
-/** True when `path` is `parent` or lies under it (lexically; `..well-known` is a name, not a step up). */
-function isInside(parent, path) {
-    const rel = (0,external_node_path_.relative)(parent, path);
-    return rel === '' || (rel !== '..' && !rel.startsWith(`..${external_node_path_.sep}`) && !(0,external_node_path_.isAbsolute)(rel));
-}
-/** The real path of `path`, or of its deepest existing ancestor joined with the missing rest. */
-function realPathOf(path) {
-    const missing = [];
-    let at = (0,external_node_path_.resolve)(path);
-    for (;;) {
-        try {
-            return (0,external_node_path_.join)((0,external_node_fs_namespaceObject.realpathSync)(at), ...missing.reverse());
-        }
-        catch (err) {
-            const code = err.code;
-            if ((code !== 'ENOENT' && code !== 'ENOTDIR') || (0,external_node_path_.dirname)(at) === at)
-                throw err;
-            if (code === 'ENOENT' && (0,external_node_fs_namespaceObject.lstatSync)(at, { throwIfNoEntry: false })?.isSymbolicLink()) {
-                throw new LocalFileError('symlink', `${at} is a symbolic link to a path that does not exist`, { cause: err });
-            }
-            missing.push(at.slice((0,external_node_path_.dirname)(at).length).replace(/^[/\\]+/, ''));
-            at = (0,external_node_path_.dirname)(at);
-        }
-    }
-}
-/**
- * The path `path` (as given in an input) names, checked against the rule: inside the workspace
- * lexically and really, or absolute where allowed. Returns it as absolute path (`full`) and with
- * every symlink resolved (`real`: what to open). Throws LocalFileError.
- */
-function resolveInWorkspace(path, workspace, opts) {
-    workspace = (0,external_node_path_.resolve)(workspace);
-    const full = (0,external_node_path_.resolve)(workspace, path);
-    if (!isInside(workspace, full)) {
-        if (!(0,external_node_path_.isAbsolute)(path))
-            throw new LocalFileError('outside', `${full} is outside the workspace (${workspace})`);
-        if (!opts.absoluteAllowed)
-            throw new LocalFileError('absolute', `${path} is an absolute path outside the workspace (${workspace})`);
-        return { full, real: realPathOf(full) };
-    }
-    if (opts.noSymlinks) {
-        for (let at = full; at !== workspace && isInside(workspace, at); at = (0,external_node_path_.dirname)(at)) {
-            let st;
-            try {
-                st = (0,external_node_fs_namespaceObject.lstatSync)(at);
-            }
-            catch {
-                // not there (yet): created later, as a directory
-            }
-            if (st?.isSymbolicLink())
-                throw new LocalFileError('symlink', `${at} is a symbolic link, which is not followed`);
-        }
-    }
-    const real = realPathOf(full);
-    const realWorkspace = realPathOf(workspace);
-    if (!isInside(realWorkspace, real)) {
-        throw new LocalFileError('outside', `${full} leads through a symbolic link to ${real}, outside the workspace (${realWorkspace})`);
-    }
-    return { full, real };
-}
-function openError(path, err) {
-    const code = err.code;
-    if (code === 'ENOENT')
-        return new LocalFileError('missing', `${path} does not exist`, { cause: err });
-    if (code === 'ELOOP')
-        return new LocalFileError('symlink', `${path} is a symbolic link, which is not followed`, { cause: err });
-    return new LocalFileError('unreadable', `${path} cannot be read (${code ?? err.message})`, { cause: err });
-}
-function notRegular(path, st) {
-    const what = st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a named pipe' : st.isSocket() ? 'a socket' : 'a device or special file';
-    return new LocalFileError('not-regular', `${path} is ${what}, not a regular file`);
-}
-const READ_FLAGS = O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
-/**
- * Reads a regular file: opened once without following a final symlink, checked by fstat on that
- * descriptor, at most `cap` bytes (a longer file is refused, whatever its st.size says).
- */
-function readRegularFile(path, cap) {
-    let fd;
-    try {
-        fd = (0,external_node_fs_namespaceObject.openSync)(path, READ_FLAGS);
-    }
-    catch (err) {
-        throw openError(path, err);
-    }
-    try {
-        const st = (0,external_node_fs_namespaceObject.fstatSync)(fd);
-        if (!st.isFile())
-            throw notRegular(path, st);
-        const chunks = [];
-        let total = 0;
-        for (;;) {
-            const chunk = Buffer.allocUnsafe(Math.min(Math.max(st.size + 1 - total, 64 * 1024), cap + 1 - total, 1 << 20));
-            let n;
-            try {
-                n = (0,external_node_fs_namespaceObject.readSync)(fd, chunk, 0, chunk.length, null);
-            }
-            catch (err) {
-                throw openError(path, err);
-            }
-            if (n === 0)
-                break;
-            chunks.push(chunk.subarray(0, n));
-            total += n;
-            if (total > cap)
-                throw new LocalFileError('too-big', `${path} is more than ${cap} bytes`);
-        }
-        return Buffer.concat(chunks, total);
-    }
-    finally {
-        (0,external_node_fs_namespaceObject.closeSync)(fd);
-    }
-}
-/** Opens a regular file for reading (O_NOFOLLOW, fstat on the descriptor); the caller reads at most `size` bytes and closes it. */
-async function openRegularFile(path) {
-    let handle;
-    try {
-        handle = await open(path, READ_FLAGS);
-    }
-    catch (err) {
-        throw openError(path, err);
-    }
-    try {
-        const stats = await handle.stat();
-        if (!stats.isFile())
-            throw notRegular(path, stats);
-        return { handle, size: stats.size, stats };
-    }
-    catch (err) {
-        await handle.close();
-        throw err;
-    }
-}
-const WRITE_FLAGS = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
-function unlinkIfThere(path) {
-    try {
-        unlinkSync(path);
-    }
-    catch (err) {
-        if (err.code !== 'ENOENT')
-            throw err;
-    }
-}
-/**
- * Opens `path` to be written from scratch: whatever has that name (a file, a symlink, a hard
- * link) is unlinked first, then a new file is created exclusively, so no other file is ever
- * written through it. Returns the handle; the caller closes it.
- */
-async function openForWrite(path, mode = 0o644) {
-    unlinkIfThere(path);
-    return open(path, WRITE_FLAGS, mode);
-}
-/** openForWrite for a whole text, synchronously. */
-function writeNewFile(path, data, mode = 0o644) {
-    unlinkIfThere(path);
-    const fd = openSync(path, WRITE_FLAGS, mode);
-    try {
-        const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-        for (let off = 0; off < bytes.length;)
-            off += writeSync(fd, bytes, off);
-    }
-    finally {
-        closeSync(fd);
-    }
-}
-/**
- * Checks that an entry found under the workspace (e.g. by a glob) really lies inside it: its
- * parent directory's real path is inside the workspace's real path (the entry itself may be
- * a symlink, packed as a link). `cache` maps directories to their real paths. Returns the
- * real path of the entry's parent, or throws LocalFileError.
- */
-function checkEntryInside(path, realWorkspace, cache) {
-    const parent = dirname(path);
-    let real = cache.get(parent);
-    if (real === undefined) {
-        real = realPathOf(parent);
-        cache.set(parent, real);
-    }
-    if (!isInside(realWorkspace, real)) {
-        const whereTo = join(real, path.slice(parent.length));
-        throw new LocalFileError('outside', `${path} really lies at ${whereTo}, through a symbolic link, outside the workspace (${realWorkspace})`);
-    }
-    return real;
-}
-/** log-dir: inside the workspace with no symbolic link on its way (a committed link would redirect the files), or absolute outside it. */
-function resolveLogDir(path, workspace) {
-    try {
-        return resolveInWorkspace(path, workspace, { absoluteAllowed: true, noSymlinks: true }).full;
-    }
-    catch (err) {
-        if (!(err instanceof LocalFileError))
-            throw err;
-        throw new Error(`${quote(path)} is refused: ${err.message}; give a directory inside the workspace with no symbolic link on its path (e.g. ssh-fanout-logs), or an absolute path outside the workspace`, { cause: err });
-    }
-}
-/** Larger files belong in `upload`: the script is held in memory and sent to every host. */
-const MAX_SCRIPT_BYTES = 16 * 1024 * 1024;
-/** Reads the script-file (relative to the workspace, or absolute) once, on the runner, by the rule of local-files.ts. */
-function loadScriptFile(path, workspace) {
-    const example = 'give the path of a script in the repository (check it out first with actions/checkout), e.g. scripts/deploy.sh';
-    const bytes = loadWorkspaceFile(path, workspace, MAX_SCRIPT_BYTES, {
-        example,
-        what: 'the script to run, e.g. scripts/deploy.sh',
-        tooBig: '16 MiB; send large files with upload and run them from command',
-    });
-    return { ...readScript(bytes), path };
-}
-/**
- * A regular file on the runner, relative to the workspace or absolute, at most `cap` bytes (a
- * script-file, an inventory, a host's key file); every way it cannot be read is an Error saying what to give.
- */
-function loadWorkspaceFile(path, workspace, cap, say) {
-    const where = (0,external_node_path_.isAbsolute)(path) ? '' : ` (relative to the workspace, ${workspace})`;
-    try {
-        const { real } = resolveInWorkspace(path, workspace, { absoluteAllowed: true });
-        return readRegularFile(real, cap);
-    }
-    catch (err) {
-        if (!(err instanceof LocalFileError))
-            throw err;
-        switch (err.reason) {
-            case 'missing':
-                throw new Error(`${quote(path)} does not exist${where}; ${say.example}`, { cause: err });
-            case 'outside':
-            case 'symlink':
-                throw new Error(`${quote(path)} is refused: ${err.message}; ${say.example}, or an absolute path outside the workspace`, { cause: err });
-            case 'not-regular':
-                throw new Error(`${quote(path)} is not a regular file${where}; give the path of ${say.what}`, { cause: err });
-            case 'too-big':
-                throw new Error(`${quote(path)} is more than ${say.tooBig}`, { cause: err });
-            default:
-                throw new Error(`${quote(path)} cannot be read (${err.cause?.code ?? err.message})${where}`, { cause: err });
-        }
-    }
-}
-
-;// CONCATENATED MODULE: ./lib/engine/ssh/ppk-keys.js
-/**
- * The key material of a PuTTY key: reading the SSH wire blobs (RFC 4251 §5) of each key type and
- * writing them as an unencrypted `openssh-key-v1` private key (see ppk.ts for the file format).
- */
-
-class PuttyKeyError extends Error {
-    reason;
-    constructor(message, reason) {
-        super(message);
-        this.reason = reason;
-        this.name = 'PuttyKeyError';
-    }
-}
-const ACCEPTED_VERSIONS = 'PuTTY-User-Key-File-2 or PuTTY-User-Key-File-3 (PuTTY 0.52 and later)';
-// ---------------------------------------------------------------------------
-// SSH wire format helpers (RFC 4251 §5)
-function formatError(what) {
-    return new PuttyKeyError(`PuTTY key: ${what}; expected a ${ACCEPTED_VERSIONS} file as saved by PuTTYgen`, 'format');
-}
-class WireReader {
-    buf;
-    what;
-    pos = 0;
-    constructor(buf, what) {
-        this.buf = buf;
-        this.what = what;
-    }
-    uint32() {
-        if (this.pos + 4 > this.buf.length)
-            throw formatError(`${this.what} is truncated`);
-        const n = this.buf.readUInt32BE(this.pos);
-        this.pos += 4;
-        return n;
-    }
-    string() {
-        const len = this.uint32();
-        if (this.pos + len > this.buf.length)
-            throw formatError(`${this.what} is truncated`);
-        const out = this.buf.subarray(this.pos, this.pos + len);
-        this.pos += len;
-        return out;
-    }
-    /** An unsigned mpint, returned as its magnitude without leading zero bytes. */
-    mpint() {
-        const b = this.string();
-        if (b.length > 0 && b[0] & 0x80)
-            throw formatError(`${this.what} holds a negative number`);
-        return stripZeros(b);
-    }
-    end() {
-        if (this.pos !== this.buf.length)
-            throw formatError(`${this.what} has unexpected trailing data`);
-    }
-}
-class WireWriter {
-    parts = [];
-    uint32(n) {
-        const b = Buffer.alloc(4);
-        b.writeUInt32BE(n);
-        this.parts.push(b);
-        return this;
-    }
-    string(data) {
-        const b = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-        return this.uint32(b.length).raw(b);
-    }
-    /** Writes a non-negative magnitude as a canonical mpint. */
-    mpint(magnitude) {
-        const m = stripZeros(magnitude);
-        return this.string(m.length > 0 && m[0] & 0x80 ? Buffer.concat([Buffer.from([0]), m]) : m);
-    }
-    raw(b) {
-        this.parts.push(b);
-        return this;
-    }
-    toBuffer() {
-        return Buffer.concat(this.parts);
-    }
-}
-function stripZeros(b) {
-    let i = 0;
-    while (i < b.length && b[i] === 0)
-        i++;
-    return b.subarray(i);
-}
-const ecdsa = (curve) => (pub, priv, out) => {
-    const curveName = pub.string().toString('latin1');
-    if (curveName !== curve)
-        throw formatError(`public key names curve '${curveName}', expected '${curve}'`);
-    const point = pub.string();
-    pub.end();
-    out.string(curve).string(point).mpint(priv.mpint());
-};
-const CONVERTERS = new Map([
-    [
-        'ssh-rsa',
-        (pub, priv, out) => {
-            const e = pub.mpint();
-            const n = pub.mpint();
-            pub.end();
-            const d = priv.mpint();
-            const p = priv.mpint();
-            const q = priv.mpint();
-            const iqmp = priv.mpint();
-            out.mpint(n).mpint(e).mpint(d).mpint(iqmp).mpint(p).mpint(q);
-        },
-    ],
-    [
-        'ssh-dss',
-        (pub, priv, out) => {
-            const [p, q, g, y] = [pub.mpint(), pub.mpint(), pub.mpint(), pub.mpint()];
-            pub.end();
-            out.mpint(p).mpint(q).mpint(g).mpint(y).mpint(priv.mpint());
-        },
-    ],
-    ['ecdsa-sha2-nistp256', ecdsa('nistp256')],
-    ['ecdsa-sha2-nistp384', ecdsa('nistp384')],
-    ['ecdsa-sha2-nistp521', ecdsa('nistp521')],
-    [
-        'ssh-ed25519',
-        (pub, priv, out) => {
-            const point = pub.string();
-            pub.end();
-            if (point.length !== 32)
-                throw formatError('Ed25519 public key is not 32 bytes');
-            // A little-endian integer: bytes beyond the 32nd must be zero, and a
-            // shorter string is zero-extended at the end.
-            const le = priv.string();
-            if (le.subarray(32).some((byte) => byte !== 0))
-                throw formatError('Ed25519 private key is longer than 32 bytes');
-            const seed = Buffer.alloc(32);
-            le.copy(seed, 0, 0, Math.min(32, le.length));
-            out.string(point).string(Buffer.concat([seed, point]));
-        },
-    ],
-]);
-/** openssh-key-v1 (PROTOCOL.key), cipher and kdf "none", one key. */
-function openSSHPrivateKey(publicBlob, keyFields, comment) {
-    const check = external_node_crypto_.randomBytes(4);
-    const section = new WireWriter().raw(check).raw(check).raw(keyFields).string(comment).toBuffer();
-    const padding = Buffer.from(Array.from({ length: (8 - (section.length % 8)) % 8 }, (_, i) => i + 1));
-    const body = new WireWriter()
-        .raw(Buffer.from('openssh-key-v1\0', 'latin1'))
-        .string('none')
-        .string('none')
-        .string('')
-        .uint32(1)
-        .string(publicBlob)
-        .string(Buffer.concat([section, padding]))
-        .toBuffer();
-    const b64 = body.toString('base64').replace(/.{1,70}/g, '$&\n');
-    return `-----BEGIN OPENSSH PRIVATE KEY-----\n${b64}-----END OPENSSH PRIVATE KEY-----\n`;
-}
-
-;// CONCATENATED MODULE: ./lib/engine/ssh/ppk.js
-/**
- * PuTTY private key (.ppk) → unencrypted OpenSSH private key.
- *
- * ssh2 only parses `PuTTY-User-Key-File-2` files holding ssh-rsa or ssh-dss
- * keys, so PuTTY keys are converted to the `openssh-key-v1` format (cipher
- * "none", kdf "none") before they reach ssh2.
- *
- * The PPK format follows PuTTY's documentation (appendix "PPK file format",
- * doc/pubkeyfmt.but) and source (sshpubk.c, crypto/ecc-ssh.c):
- *
- *   PuTTY-User-Key-File-<2|3>: <algorithm>
- *   Encryption: none | aes256-cbc
- *   Comment: <text>
- *   Public-Lines: N, then N lines of base64 (the SSH wire public key blob)
- *   [v3, encrypted only] Key-Derivation: Argon2id|Argon2i|Argon2d,
- *     Argon2-Memory (KiB), Argon2-Passes, Argon2-Parallelism, Argon2-Salt (hex)
- *   Private-Lines: N, then N lines of base64 (private blob, maybe encrypted)
- *   Private-MAC: <hex>
- *
- * The MAC covers string(algorithm) string(encryption) string(comment)
- * string(public blob) string(decrypted private blob, padding included).
- * v2: HMAC-SHA1 keyed with SHA1("putty-private-key-file-mac-key" + passphrase);
- *     AES key = (SHA1(uint32 0 + pass) || SHA1(uint32 1 + pass))[0..32], IV 0.
- * v3: HMAC-SHA256; Argon2 (empty secret and associated data) gives 80 bytes:
- *     AES key 32, IV 16, MAC key 32. Unencrypted: zero-length MAC key.
- *
- * Private blobs (unused bytes after them are random padding):
- *   ssh-rsa      mpint d, mpint p, mpint q, mpint iqmp (q^-1 mod p)
- *   ssh-dss      mpint x
- *   ecdsa-sha2-* mpint private scalar
- *   ssh-ed25519  string of 32 bytes: the seed, "little-endian integer" —
- *                PuTTY's docs say mpint, but the code writes a fixed-length
- *                little-endian string, i.e. exactly OpenSSH's 32-byte seed.
- *
- * A MAC mismatch on an encrypted key is reported as reason 'passphrase' (a
- * wrong passphrase and a damaged file cannot be told apart); on an
- * unencrypted key it is reason 'format'. Passphrases are UTF-8 encoded.
- *
- * Only Node built-ins; no @actions/* imports.
- */
-
-
-
-const ACCEPTED_TYPES = 'ssh-rsa, ssh-ed25519, ecdsa-sha2-nistp256/384/521, ssh-dss';
-const CONVERT_HINT = 'convert it with `puttygen key.ppk -O private-openssh -o key`';
-/** True when `text` looks like a PPK v2 or v3 file. */
-function isPuttyKey(text) {
-    const t = text.trim();
-    return t.startsWith('PuTTY-User-Key-File-2:') || t.startsWith('PuTTY-User-Key-File-3:');
-}
-// ---------------------------------------------------------------------------
-// Outer text layer
-class PpkLines {
-    lines;
-    i = 0;
-    constructor(lines) {
-        this.lines = lines;
-    }
-    /** Reads the next line, which must be `name: value`. */
-    header(name) {
-        const line = this.lines[this.i];
-        if (line === undefined)
-            throw formatError(`file ends before the '${name}' line`);
-        const m = /^([A-Za-z0-9-]+): ?(.*)$/.exec(line);
-        if (m === null || m[1] !== name)
-            throw formatError(`expected a '${name}:' line at line ${this.i + 1}`);
-        this.i++;
-        return m[2];
-    }
-    int(name) {
-        const v = this.header(name).trim();
-        if (!/^\d{1,9}$/.test(v))
-            throw formatError(`'${name}' is not a number`);
-        return Number(v);
-    }
-    /** `<name>: N` followed by N lines of base64. */
-    base64(name) {
-        const count = this.int(name);
-        if (this.i + count > this.lines.length)
-            throw formatError(`file ends inside the ${name} section`);
-        const text = this.lines
-            .slice(this.i, this.i + count)
-            .join('')
-            .replace(/\s+/g, '');
-        this.i += count;
-        if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text))
-            throw formatError(`${name} section is not valid base64`);
-        return Buffer.from(text, 'base64');
-    }
-    peekName() {
-        return /^([A-Za-z0-9-]+):/.exec(this.lines[this.i] ?? '')?.[1];
-    }
-}
-const ARGON2_FLAVOURS = new Map([
-    ['Argon2id', 'argon2id'],
-    ['Argon2i', 'argon2i'],
-    ['Argon2d', 'argon2d'],
-]);
-/** Sanity limit so a malformed file cannot make Argon2 exhaust the runner's memory. */
-const ARGON2_MAX_MEMORY_KIB = 1024 * 1024;
-/** The v3 Key-Derivation / Argon2-* header lines (present only on encrypted keys). */
-function readArgon2Params(lines) {
-    const flavour = lines.header('Key-Derivation');
-    const algorithm = ARGON2_FLAVOURS.get(flavour);
-    if (algorithm === undefined) {
-        throw new PuttyKeyError(`PuTTY key: unknown Key-Derivation '${flavour}'; accepted: Argon2id, Argon2i, Argon2d`, 'unsupported');
-    }
-    const memory = lines.int('Argon2-Memory');
-    if (memory > ARGON2_MAX_MEMORY_KIB) {
-        throw new PuttyKeyError(`PuTTY key: Argon2-Memory ${memory} KiB is above the accepted maximum of 1 GiB`, 'unsupported');
-    }
-    const passes = lines.int('Argon2-Passes');
-    const parallelism = lines.int('Argon2-Parallelism');
-    const saltHex = lines.header('Argon2-Salt').trim();
-    if (!/^(?:[0-9a-fA-F]{2})+$/.test(saltHex))
-        throw formatError('Argon2-Salt is not hex');
-    return { algorithm, memory, passes, parallelism, salt: Buffer.from(saltHex, 'hex') };
-}
-function v3Secrets(argon2, passphrase) {
-    const empty = Buffer.alloc(0);
-    if (argon2 === undefined)
-        return { cipherKey: empty, iv: empty, macKey: empty };
-    // Looked up at call time: crypto.argon2Sync only exists on Node >= 24.7.
-    const argon2Sync = external_node_crypto_.argon2Sync;
-    if (typeof argon2Sync !== 'function') {
-        throw new PuttyKeyError(`PuTTY key: this passphrase-protected PPK v3 key needs Argon2, which this Node.js (${process.version}) ` +
-            `does not provide (crypto.argon2Sync, Node 24.7 or later); ${CONVERT_HINT} ` +
-            'or remove its passphrase (puttygen key.ppk -P) and store the key as a secret', 'unsupported');
-    }
-    if (!passphrase)
-        throw missingPassphrase();
-    const { algorithm, memory, passes, parallelism, salt } = argon2;
-    let out;
-    try {
-        out = argon2Sync(algorithm, { message: Buffer.from(passphrase, 'utf8'), nonce: salt, memory, passes, parallelism, tagLength: 80 });
-    }
-    catch {
-        throw formatError(`invalid Argon2 parameters (memory ${memory}, passes ${passes}, parallelism ${parallelism})`);
-    }
-    return { cipherKey: out.subarray(0, 32), iv: out.subarray(32, 48), macKey: out.subarray(48, 80) };
-}
-function v2Secrets(encrypted, passphrase) {
-    if (encrypted && !passphrase)
-        throw missingPassphrase();
-    const pass = Buffer.from(encrypted ? passphrase : '', 'utf8');
-    const sha1 = (...parts) => external_node_crypto_.createHash('sha1').update(Buffer.concat(parts)).digest();
-    const seq = (n) => new WireWriter().uint32(n).toBuffer();
-    return {
-        cipherKey: encrypted ? Buffer.concat([sha1(seq(0), pass), sha1(seq(1), pass)]).subarray(0, 32) : Buffer.alloc(0),
-        iv: Buffer.alloc(16),
-        macKey: sha1(Buffer.from('putty-private-key-file-mac-key'), pass),
-    };
-}
-function missingPassphrase() {
-    return new PuttyKeyError('PuTTY key: the key is encrypted but no passphrase was given; set the passphrase input', 'passphrase');
-}
-// ---------------------------------------------------------------------------
-/**
- * Converts PuTTY .ppk text to an unencrypted OpenSSH private key
- * ("-----BEGIN OPENSSH PRIVATE KEY-----"). `passphrase` is needed only for
- * encrypted keys. Throws PuttyKeyError.
- */
-function puttyToOpenSSH(text, passphrase) {
-    const lines = new PpkLines(text.trim().split(/\r\n|\r|\n/));
-    const version = /^PuTTY-User-Key-File-(\d+)$/.exec(lines.peekName() ?? '')?.[1];
-    if (version === undefined)
-        throw formatError('not a PuTTY private key');
-    if (version !== '2' && version !== '3') {
-        throw new PuttyKeyError(`PuTTY key: file format version ${version} is not supported; accepted: ${ACCEPTED_VERSIONS}`, 'unsupported');
-    }
-    const algorithm = lines.header(`PuTTY-User-Key-File-${version}`);
-    const convert = CONVERTERS.get(algorithm);
-    if (convert === undefined) {
-        throw new PuttyKeyError(`PuTTY key: key type '${algorithm}' is not supported; accepted: ${ACCEPTED_TYPES}`, 'unsupported');
-    }
-    const encryption = lines.header('Encryption');
-    if (encryption !== 'none' && encryption !== 'aes256-cbc') {
-        throw new PuttyKeyError(`PuTTY key: encryption '${encryption}' is not supported; accepted: none, aes256-cbc`, 'unsupported');
-    }
-    const encrypted = encryption === 'aes256-cbc';
-    const comment = lines.header('Comment');
-    const publicBlob = lines.base64('Public-Lines');
-    const argon2 = version === '3' && encrypted ? readArgon2Params(lines) : undefined;
-    const privateData = lines.base64('Private-Lines');
-    const macHex = lines.header('Private-MAC').trim();
-    const macAlgorithm = version === '3' ? 'sha256' : 'sha1';
-    if (!new RegExp(`^[0-9a-fA-F]{${version === '3' ? 64 : 40}}$`).test(macHex)) {
-        throw formatError(`Private-MAC is not an HMAC-${macAlgorithm.toUpperCase()} value in hex`);
-    }
-    if (encrypted && (privateData.length === 0 || privateData.length % 16 !== 0)) {
-        throw formatError('encrypted private key is not a whole number of AES blocks');
-    }
-    // The file is well-formed; now the passphrase.
-    const secrets = version === '3' ? v3Secrets(argon2, passphrase) : v2Secrets(encrypted, passphrase);
-    let privateBlob = privateData;
-    if (encrypted) {
-        const decipher = external_node_crypto_.createDecipheriv('aes-256-cbc', secrets.cipherKey, secrets.iv).setAutoPadding(false);
-        privateBlob = Buffer.concat([decipher.update(privateData), decipher.final()]);
-    }
-    const macInput = new WireWriter().string(algorithm).string(encryption).string(comment).string(publicBlob).string(privateBlob).toBuffer();
-    const mac = external_node_crypto_.createHmac(macAlgorithm, secrets.macKey).update(macInput).digest();
-    if (!external_node_crypto_.timingSafeEqual(mac, Buffer.from(macHex, 'hex'))) {
-        if (encrypted) {
-            throw new PuttyKeyError('PuTTY key: wrong passphrase, or the key file is damaged (Private-MAC does not match)', 'passphrase');
-        }
-        throw formatError('Private-MAC does not match, the key file is damaged or was edited');
-    }
-    const pub = new WireReader(publicBlob, 'public key');
-    const pubType = pub.string().toString('latin1');
-    if (pubType !== algorithm)
-        throw formatError(`public key is '${pubType}' but the header says '${algorithm}'`);
-    const keyFields = new WireWriter().string(algorithm);
-    convert(pub, new WireReader(privateBlob, 'private key'), keyFields);
-    return openSSHPrivateKey(publicBlob, keyFields.toBuffer(), comment);
-}
-
-;// CONCATENATED MODULE: ./lib/action/input-error.js
-/** The error every bad input ends in, and how inputs are read. */
-/** A user mistake in an input. Its message names the input and says what is accepted; no stack trace is shown. */
-class InputError extends Error {
-    input;
-    constructor(input, message) {
-        super(`Input "${input}": ${message}`);
-        this.input = input;
-        this.name = 'InputError';
-    }
-}
-
-;// CONCATENATED MODULE: ./lib/action/credentials.js
-/** The credential inputs (private-key, passphrase, password, the agent), read and checked once, before any host is contacted. */
-
-
-
-
-/** The run's credentials; `required` false when every host brings its own (an inventory's). */
-function readCredentials(read, env, required = true) {
-    const privateKey = read('private-key').trim();
-    const passphrase = read('passphrase');
-    const password = read('password');
-    const agent = env.SSH_AUTH_SOCK && (0,external_node_fs_namespaceObject.existsSync)(env.SSH_AUTH_SOCK) ? env.SSH_AUTH_SOCK : undefined;
-    const credentials = {};
-    if (privateKey !== '' && isPuttyKey(privateKey)) {
-        // ssh2 reads only PuTTY v2 RSA/DSA keys: convert every .ppk to an (unencrypted, in memory) OpenSSH key.
-        credentials.privateKey = readPrivateKey(convertPuttyKey(privateKey, passphrase), '');
-    }
-    else if (privateKey !== '') {
-        // Decrypted once here: every host's authentication reuses the parsed key (an encrypted
-        // key's bcrypt KDF costs about 0.3 s of CPU; once per host it would dominate a big run).
-        credentials.privateKey = readPrivateKey(`${privateKey}\n`, passphrase);
-    }
-    else if (passphrase !== '') {
-        throw new InputError('passphrase', 'is set but private-key is empty; give the encrypted private key in private-key');
-    }
-    if (agent)
-        credentials.agent = agent;
-    if (password !== '')
-        credentials.password = password;
-    if (required && !credentials.privateKey && !credentials.agent && !credentials.password) {
-        throw new InputError('private-key', 'no credentials: set private-key (recommended, from a secret), or password, or run with an SSH agent (SSH_AUTH_SOCK)');
-    }
-    return credentials;
-}
-function convertPuttyKey(text, passphrase) {
-    try {
-        return puttyToOpenSSH(text, passphrase === '' ? undefined : passphrase);
-    }
-    catch (err) {
-        if (!(err instanceof PuttyKeyError))
-            throw err;
-        throw new InputError(err.reason === 'passphrase' ? 'passphrase' : 'private-key', err.message);
-    }
-}
-/** Parses (and decrypts) the key once, up front, so a bad key or passphrase fails before any host is contacted. */
-function readPrivateKey(text, passphrase, input = 'private-key') {
-    const parsed = parseKey(text, passphrase === '' ? undefined : passphrase);
-    const error = parsed instanceof Error ? parsed : null;
-    if (error) {
-        if (/passphrase|decrypt|bad decrypt|integrity/i.test(error.message)) {
-            const what = passphrase === '' ? 'the key is encrypted and passphrase is empty' : 'passphrase does not decrypt the key';
-            throw new InputError('passphrase', `${what}; set passphrase to the key's passphrase (from a secret)`);
-        }
-        throw new InputError(input, `could not be read (${error.message}). Give the whole private key text, BEGIN and END lines included: OpenSSH, PEM or PuTTY (.ppk) format; RSA, ECDSA or Ed25519`);
-    }
-    const key = Array.isArray(parsed) ? parsed[0] : parsed;
-    if (!key || key.isPrivateKey() !== true) {
-        throw new InputError(input, 'holds a public key, not a private key. Give the private key text (the file without .pub)');
-    }
-    return key;
-}
-
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
-;// CONCATENATED MODULE: ./lib/engine/inventory/addresses.js
-/**
- * ansible-core's address parsing (lib/ansible/parsing/utils/addresses.py, parse_address with
- * ranges allowed): a host name, an IPv4 or IPv6 address, with `[x:y]` ranges and an optional
- * `:port`. Used for inventory host entries (address.ts) and host patterns (split.ts).
- */
-// Python's `$` (no MULTILINE) also matches before a final newline.
-const END = '(?=\\n?(?![^]))';
-const numericRange = '\\[(?:[0-9]+:[0-9]+)(?::[0-9]+)?\\]';
-const hexRange = '\\[(?:[0-9a-f]+:[0-9a-f]+)(?::[0-9]+)?\\]';
-const alnumRange = '\\[(?:[a-z]:[a-z]|[0-9]+:[0-9]+)(?::[0-9]+)?\\]';
-const v6 = `(?:[0-9a-f]{1,4}|${hexRange})`;
-const v4 = `(?:[01]?[0-9]{1,2}|2[0-4][0-9]|25[0-5]|${numericRange})`;
-const label = `(?:[\\p{L}\\p{N}_]|${alnumRange})(?:[\\p{L}\\p{N}_-]|${alnumRange})*(?<![_-])`;
-const BRACKETED_HOSTPORT = new RegExp(`^\\[([^\\n]+)\\]:([0-9]+)${END}`, 'u');
-const HOSTPORT = new RegExp(`^((?:[^:\\[\\]]|\\[[^\\]]*\\])*):([0-9]+)${END}`, 'u');
-const IPV4 = new RegExp(`^(?:${v4}\\.){3}${v4}${END}`, 'iu');
-const HOSTNAME = new RegExp(`^${label}(?:\\.${label})*${END}`, 'iu');
-// As written in addresses.py, `$` binds to the last alternative only: the others need only
-// match at the start. Kept so, to cut patterns exactly where Ansible does.
-const IPV6 = new RegExp('^(?:' +
-    [
-        `(?:${v6}:){7}${v6}`,
-        `(?:${v6}:){1,6}:`,
-        `(?:${v6}:)(?::${v6}){1,6}`,
-        `(?:${v6}:){2}(?::${v6}){1,5}`,
-        `(?:${v6}:){3}(?::${v6}){1,4}`,
-        `(?:${v6}:){4}(?::${v6}){1,3}`,
-        `(?:${v6}:){5}(?::${v6}){1,2}`,
-        `(?:${v6}:){6}(?::${v6})`,
-        `:(?::${v6}){1,6}`,
-        `${v6}?::`,
-        `(?:0:){6}(?:${v6}\\.){3}${v6}`,
-        `::(?:ffff:)?(?:${v6}\\.){3}${v6}`,
-        `(?:0:){5}ffff:(?:${v6}\\.){3}${v6}${END}`,
-    ].join('|') +
-    ')', 'iu');
-/** parse_address(text, allow_ranges=True): the host and the port, or null where ansible-core raises. */
-function parseAddress(text) {
-    let address = text;
-    let port;
-    // Both port forms are tried in turn, the second on what the first left (as addresses.py does).
-    for (const re of [BRACKETED_HOSTPORT, HOSTPORT]) {
-        const m = re.exec(address);
-        if (m) {
-            address = m[1];
-            port = Number(m[2]);
-        }
-    }
-    if (![IPV4, IPV6, HOSTNAME].some((re) => re.test(address)))
-        return null;
-    return port === undefined ? { host: address } : { host: address, port };
-}
-
-;// CONCATENATED MODULE: ./lib/engine/inventory/ranges.js
-/**
- * Ansible's host ranges, as ansible-core's `expand_hostname_range` expands them: `www[01:50].example.com`
- * (leading zeros pad to the width of the start), `db-[a:f]` (letters, a..z then A..Z), `[01:50:2]` (a step),
- * several ranges in one name (the first varies slowest). Throws a plain Error; the parser adds the position.
- */
-
-const FORMS = 'write a range as [start:end] or [start:end:step], e.g. www[01:50].example.com, db-[a:f], web[1:9:2]';
-const LETTERS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
-/** Python's int() of a string: optional spaces and sign, digits with single underscores between them. */
-const PY_INT = /^\s*[-+]?\d+(?:_\d+)*\s*$/;
-/** The names `pattern` stands for; at most `limit` of them. */
-function expandHostnameRange(pattern, limit) {
-    const out = [];
-    expandInto(pattern, pattern, limit, out);
-    return out;
-}
-function expandInto(line, pattern, limit, out) {
-    // As ansible-core: the first '[' and the first ']' after replacing it split the name in three.
-    const open = line.indexOf('[');
-    const close = line.indexOf(']');
-    const parts = line.replace('[', '|').replace(']', '|').split('|');
-    if (open === -1 || close === -1 || parts.length !== 3) {
-        throw new Error(`${quote(pattern)} has a '[' without its ']' (or a '|'); ${FORMS}`);
-    }
-    const [head, body, tail] = parts;
-    const tooMany = () => new Error(`${quote(pattern)} expands to more than ${limit} hosts`);
-    for (const value of ranges_rangeValues(body, pattern, limit - out.length, tooMany)) {
-        const name = head + value + tail;
-        if (name.includes('['))
-            expandInto(name, pattern, limit, out);
-        else
-            out.push(name);
-        if (out.length > limit)
-            throw tooMany();
-    }
-}
-function ranges_rangeValues(body, pattern, room, tooMany) {
-    const bounds = body.split(':');
-    const bad = (why) => new Error(`${quote(pattern)}: range [${body}] ${why}; ${FORMS}`);
-    if (bounds.length !== 2 && bounds.length !== 3)
-        throw bad('is not start:end or start:end:step');
-    const start = bounds[0] === '' ? '0' : bounds[0];
-    const end = bounds[1];
-    if (end === '')
-        throw bad('has no end');
-    const step = bounds.length === 3 ? pyInt(bounds[2]) : 1;
-    // ansible-core slices or counts with any step Python accepts (0 fails, a negative one runs backwards or gives nothing).
-    if (step === null || step < 1)
-        throw bad('has a step that is not a whole number of at least 1');
-    const width = start.length > 1 && start.startsWith('0') ? start.length : 0;
-    if (width > 0 && end.length !== width)
-        throw bad(`starts with a leading zero, so its end must have as many digits (${width})`);
-    const first = LETTERS.indexOf(start);
-    const last = LETTERS.indexOf(end);
-    if (first !== -1 && last !== -1) {
-        if (first > last)
-            throw bad('goes backwards; the start must come first (a..z, then A..Z)');
-        return count(first, last, step, room, tooMany).map((i) => pad(LETTERS[i], width));
-    }
-    const from = pyInt(start);
-    const to = pyInt(end);
-    if (from === null || to === null)
-        throw bad('is neither numbers nor single letters');
-    // ansible-core expands a backwards numeric range to no host at all; saying so is kinder.
-    if (from > to)
-        throw bad('goes backwards; the start must not be greater than the end');
-    return count(from, to, step, room, tooMany).map((n) => pad(String(n), width));
-}
-/** from, from + step, ... up to to; refused before it is built when there would be more than `room`. */
-function count(from, to, step, room, tooMany) {
-    const n = Math.floor((to - from) / step) + 1;
-    if (!Number.isSafeInteger(n) || n > room)
-        throw tooMany();
-    return Array.from({ length: n }, (_, i) => from + i * step);
-}
-function pyInt(text) {
-    if (!PY_INT.test(text))
-        return null;
-    const n = Number(text.trim().replace(/_/g, ''));
-    return Number.isSafeInteger(n) ? n : null;
-}
-/** Python's str.zfill: pads with zeros after any sign. */
-function pad(text, width) {
-    if (text.length >= width)
-        return text;
-    const sign = text.startsWith('-') || text.startsWith('+') ? text[0] : '';
-    return sign + text.slice(sign.length).padStart(width - sign.length, '0');
-}
-
-;// CONCATENATED MODULE: ./lib/engine/inventory/address.js
-/**
- * A host entry of an inventory (`web[01:03].example.com:2222`, `[2001:db8::1]:22`) into its names and port,
- * as ansible-core's `_expand_hostpattern` reads it: `parse_address(allow_ranges=True)` splits off the port
- * when what is left is an IPv4 address, an IPv6 address or a host name (ranges allowed); when it is none
- * of them the entry, port and all, is taken as the name. Then ranges are expanded.
- */
-
-
-/** The host names and port an inventory host entry stands for; at most `limit` names. Throws a plain Error. */
-function expandHostPattern(entry, limit) {
-    const parsed = parseAddress(entry);
-    const pattern = parsed?.host ?? entry;
-    const names = pattern.includes('[') ? expandHostnameRange(pattern, limit) : [pattern];
-    return parsed?.port === undefined ? { names } : { names, port: parsed.port };
-}
-
-;// CONCATENATED MODULE: ./lib/engine/inventory/types.js
-/**
- * An Ansible inventory as ansible-core holds it once parsed (InventoryData after
- * reconcile_inventory): groups and hosts in creation order, each with its own vars. The parsers
- * (INI, YAML) build it; the semantics (host order, vars precedence, group_names, patterns) read it.
- */
-/** A mistake in the inventory or the pattern: the message names the line or key path and says what is wrong. */
-class InventoryError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'InventoryError';
-    }
-}
-
-;// CONCATENATED MODULE: ./lib/engine/inventory/builder.js
-/**
- * The inventory as the parsers fill it, with ansible-core's InventoryData rules (lib/ansible/inventory/
- * data.py, group.py): `all` and `ungrouped` first, a host's `host:port` kept only where the host is first
- * written, a group never its own ancestor, and at the end (reconcile_inventory) every parentless group a
- * child of `all` and every host in no group but `all` in `ungrouped`. Throws BuildError (no position:
- * the parser adds it).
- */
-
-/** Most hosts one inventory may hold (ranges included): far more than a run may target, far less than would hurt. */
-const MAX_INVENTORY_HOSTS = 100_000;
-class BuildError extends Error {
-}
-class InventoryBuilder {
-    groups = new Map();
-    hosts = new Map();
-    parents = new Map();
-    /** Each host's groups, as written (not their ancestors). */
-    memberOf = new Map();
-    ignored = [];
-    constructor() {
-        this.addGroup('all', '');
-        this.addGroup('ungrouped', '');
-        this.addChild('all', 'ungrouped');
-    }
-    hasGroup(name) {
-        return this.groups.has(name);
-    }
-    /** Creates the group unless it exists; `all` and `ungrouped` (made before any line is read) take the `where` the file first names them at. */
-    addGroup(name, where) {
-        if (name === '')
-            throw new BuildError('a group name is empty; name the group');
-        const group = this.groups.get(name);
-        if (group === undefined) {
-            this.groups.set(name, { name, hosts: [], children: [], vars: new Map(), where });
-            this.parents.set(name, []);
-        }
-        else if (group.where === '') {
-            group.where = where;
-        }
-    }
-    /** `port` counts only where the host is created, as in ansible-core (and 0 not at all). */
-    addHost(name, group, port, where) {
-        if (name === '')
-            throw new BuildError('a host name is empty; write a host name or address');
-        if (!this.hosts.has(name)) {
-            if (this.hosts.size >= MAX_INVENTORY_HOSTS)
-                throw new BuildError(`more than ${MAX_INVENTORY_HOSTS} hosts; at most ${MAX_INVENTORY_HOSTS} are read`);
-            const host = { name, vars: new Map(), where };
-            if (port !== undefined && port !== 0)
-                host.vars.set('ansible_port', { value: port, where });
-            this.hosts.set(name, host);
-            this.memberOf.set(name, new Set());
-        }
-        this.addHostTo(this.group(group), name);
-    }
-    /**
-     * A var of the group or host `entity`. As in ansible-core, a group of that name takes it even when a
-     * host is meant (a host var of host `web` lands on group `web` when both exist). Last written wins.
-     */
-    setVar(entity, key, value, where) {
-        const target = this.groups.get(entity) ?? this.hosts.get(entity);
-        if (target === undefined)
-            throw new BuildError(`${entity} is neither a group nor a host`);
-        target.vars.set(key, { value, where });
-    }
-    /** ansible-core's add_child: `child` is a group if one has that name, else a host. */
-    addChild(parent, child) {
-        const group = this.group(parent);
-        if (this.groups.has(child))
-            this.addChildGroup(group, child);
-        else if (this.hosts.has(child))
-            this.addHostTo(group, child);
-        else
-            throw new BuildError(`${child} is neither a group nor a host`);
-    }
-    /** reconcile_inventory, then the result; `source` names the file in an error. */
-    finish(source) {
-        try {
-            return this.reconcile(source);
-        }
-        catch (err) {
-            if (err instanceof BuildError)
-                throw new InventoryError(`${source}: ${err.message}`);
-            throw err;
-        }
-    }
-    reconcile(source) {
-        for (const group of this.groups.values()) {
-            if (group.name === 'all' || this.parents.get(group.name).length > 0)
-                continue;
-            if (this.ancestors('all').has(group.name)) {
-                const at = group.where === '' ? '' : ` ${group.where}`;
-                throw new InventoryError(`${source}${at}: group ${group.name} has no parent, so it becomes a child of all, but all is below it; all cannot be a child`);
-            }
-            this.addChild('all', group.name);
-        }
-        const ungrouped = this.group('ungrouped');
-        // A host's groups in ansible-core are those it is in and all their ancestors; two questions about them suffice.
-        const inUngrouped = this.reaches((g) => g === 'ungrouped');
-        const inOther = this.reaches((g) => g !== 'all' && g !== 'ungrouped');
-        const regrouped = new Set();
-        for (const [host, direct] of this.memberOf) {
-            const groups = [...direct];
-            if (groups.some(inUngrouped)) {
-                // ansible-core drops a host from `ungrouped` once it is in any other group.
-                if (direct.has('ungrouped') && groups.some(inOther))
-                    regrouped.add(host);
-            }
-            else if (groups.every((g) => g === 'all')) {
-                this.addChild('ungrouped', host);
-            }
-        }
-        ungrouped.hosts = ungrouped.hosts.filter((h) => !regrouped.has(h));
-        for (const host of regrouped)
-            this.memberOf.get(host).delete('ungrouped');
-        return { groups: this.groups, hosts: this.hosts, ignored: this.ignored };
-    }
-    group(name) {
-        const group = this.groups.get(name);
-        if (group === undefined)
-            throw new BuildError(`${name} is not a group`);
-        return group;
-    }
-    addChildGroup(parent, child) {
-        if (parent.name === child)
-            throw new BuildError(`group ${child} is listed as its own child`);
-        if (parent.children.includes(child))
-            return;
-        if (this.ancestors(parent.name).has(child)) {
-            throw new BuildError(`making ${child} a child of ${parent.name} makes a loop: ${child} is already an ancestor of ${parent.name}`);
-        }
-        parent.children.push(child);
-        this.parents.get(child).push(parent.name);
-    }
-    addHostTo(group, host) {
-        const groups = this.memberOf.get(host);
-        if (groups.has(group.name))
-            return;
-        group.hosts.push(host);
-        groups.add(group.name);
-    }
-    /** Whether a group or one of its ancestors is `wanted`, remembered per group. */
-    reaches(wanted) {
-        const known = new Map();
-        return (group) => {
-            const cached = known.get(group);
-            if (cached !== undefined)
-                return cached;
-            const found = wanted(group) || [...this.ancestors(group)].some(wanted);
-            known.set(group, found);
-            return found;
-        };
-    }
-    ancestors(name) {
-        const seen = new Set();
-        const todo = [...this.parents.get(name)];
-        for (let g = todo.pop(); g !== undefined; g = todo.pop()) {
-            if (seen.has(g))
-                continue;
-            seen.add(g);
-            todo.push(...this.parents.get(g));
-        }
-        return seen;
-    }
-}
-
-;// CONCATENATED MODULE: ./lib/engine/inventory/py-literal.js
-/** The value of `text` as ansible-core's INI parser reads it. */
-function parseIniValue(text) {
-    if (text.includes('\0'))
-        return text; // Python: source code cannot contain null bytes
-    try {
-        return new LiteralParser(text.replace(/^[ \t]+/, '')).top();
-    }
-    catch (err) {
-        if (err === NOT_A_LITERAL)
-            return text;
-        throw err;
-    }
-}
-class NotALiteral extends Error {
-}
-/** One instance, thrown again and again: most INI values are plain text, and a stack trace each time costs. */
-const NOT_A_LITERAL = new NotALiteral();
-const fail = () => {
-    throw NOT_A_LITERAL;
-};
-// Python's number tokens; a digit, letter, '_' or '.' right after one is a syntax error (or a complex number).
-const RADIX_INT = /0(?:[xX](?:_?[0-9a-fA-F])+|[oO](?:_?[0-7])+|[bB](?:_?[01])+)/y;
-const DIGITS = String.raw `[0-9](?:_?[0-9])*`;
-const FLOAT = new RegExp(String.raw `(?:(?:${DIGITS})?\.${DIGITS}|${DIGITS}\.)(?:[eE][-+]?${DIGITS})?|${DIGITS}[eE][-+]?${DIGITS}`, 'y');
-const DEC_INT = new RegExp(DIGITS, 'y');
-const NAME = /[\p{L}\p{Nl}_][\p{L}\p{N}\p{Mn}\p{Mc}_]*/uy;
-const STRING_PREFIXES = new Set(['', 'r', 'u', 'b', 'br', 'rb']);
-const MAX_DEPTH = 200;
-/** CPython refuses decimal integer literals longer than this (sys.int_info.default_max_str_digits). */
-const MAX_INT_DIGITS = 4300;
-class LiteralParser {
-    src;
-    pos = 0;
-    peeked = null;
-    constructor(src) {
-        this.src = src;
-    }
-    /** eval mode: one expression, or several separated by commas (a tuple). */
-    top() {
-        const first = this.value(0);
-        if (!this.accept(','))
-            return this.end(first);
-        const items = [first];
-        while (this.peek().kind !== 'end') {
-            items.push(this.value(0));
-            if (!this.accept(','))
-                break;
-        }
-        return this.end(items);
-    }
-    end(value) {
-        if (this.next().kind !== 'end')
-            fail();
-        return value;
-    }
-    /** `depth`: the brackets already open around this value. */
-    value(depth) {
-        const tok = this.next();
-        if (tok.kind === 'number')
-            return tok.value;
-        if (tok.kind === 'str')
-            return this.strings(tok);
-        if (tok.kind === 'name')
-            return this.name(tok.text);
-        if (tok.kind !== 'op')
-            return fail();
-        if ('([{'.includes(tok.text) && depth >= MAX_DEPTH)
-            fail(); // Python: too many nested parentheses
-        switch (tok.text) {
-            case '-':
-            case '+':
-                return this.signed(tok.text, depth);
-            case '(':
-                return this.parens(depth);
-            case '[':
-                return this.items(']', depth);
-            case '{':
-                return this.braces(depth);
-            default:
-                return fail();
-        }
-    }
-    /** `-5`, `+0x10`, `-(1.5)`: a sign applies to one number only (not to `-(-5)` or `-True`). */
-    signed(sign, depth) {
-        let opened = 0;
-        while (this.accept('('))
-            if (depth + ++opened > MAX_DEPTH)
-                fail();
-        const tok = this.next();
-        if (tok.kind !== 'number')
-            return fail();
-        for (; opened > 0; opened--)
-            if (!this.accept(')'))
-                fail();
-        const v = tok.value;
-        if (sign === '+')
-            return v;
-        if (typeof v === 'string')
-            return `-${v}`; // a big integer's decimal text
-        return tok.int && v === 0 ? 0 : -v; // Python's -0 is 0; -0.0 stays -0.0
-    }
-    parens(depth) {
-        if (this.accept(')'))
-            return [];
-        const first = this.value(depth + 1);
-        if (this.accept(')'))
-            return first;
-        if (!this.accept(','))
-            return fail();
-        const items = [first];
-        while (!this.accept(')')) {
-            items.push(this.value(depth + 1));
-            if (!this.accept(',')) {
-                if (!this.accept(')'))
-                    fail();
-                break;
-            }
-        }
-        return items;
-    }
-    items(close, depth, first) {
-        const items = first === undefined ? [] : [first];
-        if (first !== undefined && !this.accept(',')) {
-            if (!this.accept(close))
-                fail();
-            return items;
-        }
-        while (!this.accept(close)) {
-            items.push(this.value(depth + 1));
-            if (!this.accept(',')) {
-                if (!this.accept(close))
-                    fail();
-                break;
-            }
-        }
-        return items;
-    }
-    braces(depth) {
-        if (this.accept('}'))
-            return {};
-        const first = this.value(depth + 1);
-        if (!this.accept(':'))
-            return unique(this.items('}', depth, first)); // a set
-        const dict = new Map();
-        dict.set(keyText(first), this.value(depth + 1));
-        while (this.accept(',')) {
-            if (this.accept('}'))
-                return Object.fromEntries(dict);
-            const key = keyText(this.value(depth + 1));
-            if (!this.accept(':'))
-                fail();
-            dict.set(key, this.value(depth + 1));
-        }
-        if (!this.accept('}'))
-            fail();
-        return Object.fromEntries(dict);
-    }
-    strings(first) {
-        let text = first.value;
-        for (let tok = this.peek(); tok.kind === 'str'; tok = this.peek()) {
-            if (tok.bytes !== first.bytes)
-                fail(); // Python: cannot mix bytes and nonbytes literals
-            text += tok.value;
-            this.next();
-        }
-        return text;
-    }
-    name(text) {
-        if (text === 'True')
-            return true;
-        if (text === 'False')
-            return false;
-        if (text === 'None')
-            return null;
-        if (text === 'set' && this.accept('(') && this.accept(')'))
-            return [];
-        return fail();
-    }
-    accept(op) {
-        const tok = this.peek();
-        if (tok.kind !== 'op' || tok.text !== op)
-            return false;
-        this.next();
-        return true;
-    }
-    peek() {
-        this.peeked ??= this.read();
-        return this.peeked;
-    }
-    next() {
-        const tok = this.peek();
-        this.peeked = null;
-        return tok;
-    }
-    read() {
-        const src = this.src;
-        while (this.pos < src.length && ' \t\f'.includes(src[this.pos]))
-            this.pos++;
-        if (this.pos >= src.length || src[this.pos] === '#')
-            return { kind: 'end' };
-        const ch = src[this.pos];
-        if (/[0-9]/.test(ch) || (ch === '.' && /[0-9]/.test(src[this.pos + 1] ?? '')))
-            return this.number();
-        const name = this.match(NAME);
-        if (name !== null) {
-            const quote = src[this.pos];
-            if (quote !== "'" && quote !== '"')
-                return { kind: 'name', text: name };
-            if (!STRING_PREFIXES.has(name.toLowerCase()))
-                return fail(); // f-strings and unknown prefixes
-            return this.string(name.toLowerCase());
-        }
-        if (ch === "'" || ch === '"')
-            return this.string('');
-        if ('()[]{},:+-'.includes(ch)) {
-            this.pos++;
-            return { kind: 'op', text: ch };
-        }
-        return fail();
-    }
-    number() {
-        let text = this.match(RADIX_INT);
-        let value;
-        let int = true;
-        if (text !== null) {
-            value = bigInt(BigInt(text.replace(/_/g, '')));
-        }
-        else if ((text = this.match(FLOAT)) !== null) {
-            value = Number(text.replace(/_/g, ''));
-            int = false;
-        }
-        else {
-            text = this.match(DEC_INT) ?? fail();
-            const digits = text.replace(/_/g, '');
-            if (/^0+[1-9]/.test(digits) || digits.length > MAX_INT_DIGITS)
-                fail(); // leading zeros: a SyntaxError
-            value = bigInt(BigInt(digits));
-        }
-        if (/[\p{L}\p{N}_.]/u.test(this.src[this.pos] ?? ''))
-            fail(); // 1j (complex), 1_, 0x1g, 1.5.3
-        return { kind: 'number', value, int };
-    }
-    string(prefix) {
-        const src = this.src;
-        const raw = prefix.includes('r');
-        const bytes = prefix.includes('b');
-        const q = src[this.pos];
-        const triple = src.startsWith(q.repeat(3), this.pos);
-        const delim = triple ? q.repeat(3) : q;
-        let i = this.pos + delim.length;
-        const start = i;
-        while (!src.startsWith(delim, i)) {
-            if (i >= src.length)
-                fail();
-            i += src[i] === '\\' ? 2 : 1;
-        }
-        const body = src.slice(start, i);
-        this.pos = i + delim.length;
-        if (bytes && /[^\p{ASCII}]/u.test(body))
-            fail(); // bytes can only contain ASCII literal characters
-        if (raw)
-            return { kind: 'str', value: body, bytes };
-        return { kind: 'str', value: bytes ? decodeBytes(py_literal_unescape(body, true)) : py_literal_unescape(body, false), bytes };
-    }
-    match(re) {
-        re.lastIndex = this.pos;
-        const m = re.exec(this.src);
-        if (m === null)
-            return null;
-        this.pos += m[0].length;
-        return m[0];
-    }
-}
-function bigInt(n) {
-    const safe = BigInt(Number.MAX_SAFE_INTEGER);
-    return n <= safe && n >= -safe ? Number(n) : String(n);
-}
-const SIMPLE_ESCAPES = { '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
-/** Python's escape sequences; in bytes \u, \U and \N are not escapes, and \x.. \ooo are byte values. */
-function py_literal_unescape(body, bytes) {
-    return body.replace(/\\(?:([0-7]{1,3})|x(.{0,2})|u(.{0,4})|U(.{0,8})|(N)|([\s\S]))/g, (all, oct, x, u, U, n, other) => {
-        if (oct !== undefined) {
-            const code = parseInt(oct, 8);
-            return String.fromCharCode(bytes ? code & 0xff : code);
-        }
-        if (x !== undefined)
-            return /^[0-9a-fA-F]{2}$/.test(x) ? String.fromCharCode(parseInt(x, 16)) : fail();
-        if (bytes && (u !== undefined || U !== undefined || n !== undefined))
-            return all;
-        if (u !== undefined)
-            return /^[0-9a-fA-F]{4}$/.test(u) ? String.fromCharCode(parseInt(u, 16)) : fail();
-        if (U !== undefined) {
-            const code = /^[0-9a-fA-F]{8}$/.test(U) ? parseInt(U, 16) : fail();
-            return code <= 0x10ffff ? String.fromCodePoint(code) : fail();
-        }
-        if (n !== undefined)
-            return fail(); // \N{NAME}: no Unicode name table here
-        return other in SIMPLE_ESCAPES ? SIMPLE_ESCAPES[other] : all;
-    });
-}
-/** ansible-core turns a bytes value into text: UTF-8, each byte that is not valid UTF-8 as U+DC80..U+DCFF (surrogateescape). */
-function decodeBytes(latin1) {
-    const bytes = Uint8Array.from(latin1, (c) => c.charCodeAt(0));
-    const strict = new TextDecoder('utf-8', { fatal: true });
-    let out = '';
-    for (let i = 0; i < bytes.length;) {
-        const len = bytes[i] < 0x80 ? 1 : bytes[i] >= 0xf0 ? 4 : bytes[i] >= 0xe0 ? 3 : 2;
-        try {
-            out += strict.decode(bytes.subarray(i, i + len));
-            i += len;
-        }
-        catch {
-            out += String.fromCharCode(0xdc00 + bytes[i]);
-            i += 1;
-        }
-    }
-    return out;
-}
-/** A set's members once each, in the order written (Python's own order is its hashing order). */
-function unique(items) {
-    const seen = new Set();
-    return items.filter((item) => {
-        const key = keyText(item);
-        if (seen.has(key))
-            return false;
-        seen.add(key);
-        return true;
-    });
-}
-/** A mapping key as text (as JSON writes Python's keys); lists and mappings cannot be keys. */
-function keyText(key) {
-    if (typeof key === 'string')
-        return key;
-    if (key === null)
-        return 'null';
-    if (typeof key === 'object')
-        return fail();
-    return String(key);
-}
-
-;// CONCATENATED MODULE: ./lib/engine/inventory/shlex.js
-/**
- * Python's `shlex.split(line, comments=True)` (POSIX mode), which ansible-core's INI parser uses for a host
- * line: words split on space, tab, CR and LF; single quotes keep everything; double quotes keep everything
- * but `\"` and `\\`; a backslash outside quotes escapes any character; `#` outside quotes ends the line,
- * even inside a word. Throws a plain Error for an unclosed quote or a trailing backslash.
- */
-const WHITESPACE = ' \t\r\n';
-function shlexSplit(line) {
-    const tokens = [];
-    let token = '';
-    let quoted = false;
-    let inWord = false;
-    const emit = () => {
-        if (inWord || quoted)
-            tokens.push(token);
-        token = '';
-        quoted = false;
-        inWord = false;
-    };
-    for (let i = 0; i < line.length; i++) {
-        const ch = line[i];
-        if (WHITESPACE.includes(ch)) {
-            emit();
-        }
-        else if (ch === '#') {
-            break;
-        }
-        else if (ch === "'" || ch === '"') {
-            const close = readQuoted(line, i);
-            token += close.text;
-            i = close.end;
-            quoted = true;
-            inWord = true;
-        }
-        else if (ch === '\\') {
-            if (i + 1 >= line.length)
-                throw new Error('No escaped character (a backslash ends the line)');
-            token += line[++i];
-            inWord = true;
-        }
-        else {
-            token += ch;
-            inWord = true;
-        }
-    }
-    emit();
-    return tokens;
-}
-/** The text inside the quotes opening at `start`, and the index of the closing quote. */
-function readQuoted(line, start) {
-    const q = line[start];
-    let text = '';
-    for (let i = start + 1; i < line.length; i++) {
-        const ch = line[i];
-        if (ch === q)
-            return { text, end: i };
-        if (q === '"' && ch === '\\' && i + 1 < line.length) {
-            const next = line[++i];
-            // In double quotes only the quote and the backslash itself are escaped; otherwise both stay.
-            text += next === '"' || next === '\\' ? next : ch + next;
-        }
-        else if (q === '"' && ch === '\\') {
-            throw new Error('No escaped character (a backslash ends the line)');
-        }
-        else {
-            text += ch;
-        }
-    }
-    throw new Error(`No closing quotation (a ${q === '"' ? 'double' : 'single'} quote is not closed)`);
-}
-
-;// CONCATENATED MODULE: ./lib/engine/inventory/ini.js
-/**
- * Ansible's INI inventory, as ansible-core's plugins/inventory/ini.py reads it. Lines before any section
- * are hosts of `ungrouped`; `[group]` lists hosts (`name[:port] [key=value ...]`, split as Python's shlex
- * does, `#` starting a comment), `[group:vars]` one `key=value` a line, `[group:children]` group names.
- * Values, inline or in `:vars`, go through Python's literal_eval as ansible-core's do (`23` a number,
- * `True` a boolean, `'x'` a string), else stay text. A `[g:vars]` or a child named before its group is
- * declared is fine; one never declared is an error at the end. Lines starting with `#` or `;` are comments.
- */
-
-
-
-
-
-
-/** An INI inventory's error, with the line it is about (parse.ts weighs it against a YAML reading). */
-class IniError extends InventoryError {
-    line;
-    constructor(message, line) {
-        super(message);
-        this.line = line;
-    }
-}
-// ini.py's patterns; Python's \s and \w are Unicode.
-const SECTION = /^\[([^:\]\s]+)(?::([\p{L}\p{N}_]+))?\]\s*(?:#.*)?$/u;
-const GROUP_NAME = /^([^:\]\s]+)\s*(?:#.*)?$/u;
-/** Python's str.splitlines() breaks. */
-// eslint-disable-next-line no-control-regex -- Python splits lines at these control characters too
-const LINE_BREAK = /\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]/;
-/** Python's str.strip() whitespace. */
-const PY_SPACE = String.raw `[\s\x1c-\x1f\x85]`;
-const PY_STRIP = new RegExp(`^${PY_SPACE}+|${PY_SPACE}+$`, 'gu');
-function parseIni(text, source) {
-    const inv = new InventoryBuilder();
-    const pending = new Map();
-    let group = 'ungrouped';
-    let state = 'hosts';
-    const lines = text.split(LINE_BREAK);
-    for (let index = 0; index < lines.length; index++) {
-        const lineNo = index + 1;
-        const line = lines[index].replace(PY_STRIP, '');
-        if (line === '' || line[0] === '#' || line[0] === ';')
-            continue;
-        const fail = (what) => new IniError(`${source} line ${lineNo}: ${what}`, lineNo);
-        try {
-            const section = SECTION.exec(line);
-            if (section !== null) {
-                group = section[1];
-                const kind = section[2] ?? 'hosts';
-                if (kind !== 'hosts' && kind !== 'vars' && kind !== 'children') {
-                    throw fail(`section ${quote(line)} has the unknown type ${quote(kind)}; write [${group}], [${group}:vars] or [${group}:children]`);
-                }
-                state = kind;
-                declare(inv, pending, group, state, lineNo);
-                continue;
-            }
-            if (line.startsWith('[') && line.endsWith(']')) {
-                throw fail(`${quote(line)} is not a section header; write [group], [group:vars] or [group:children], with no spaces inside the brackets`);
-            }
-            if (state === 'hosts')
-                hostLine(inv, line, group, `line ${lineNo}`);
-            else if (state === 'vars')
-                varLine(inv, line, group, `line ${lineNo}`);
-            else
-                childLine(inv, pending, line, group, lineNo);
-        }
-        catch (err) {
-            if (err instanceof BuildError)
-                throw fail(err.message);
-            if (err instanceof IniError)
-                throw err;
-            if (err instanceof Error && !(err instanceof InventoryError))
-                throw fail(err.message);
-            throw err;
-        }
-    }
-    const [name, first] = pending.entries().next().value ?? [];
-    if (name !== undefined && first !== undefined) {
-        const declared = `no [${name}] or [${name}:children] section declares it`;
-        const what = first.state === 'vars' ? `[${name}:vars] is for group ${name}, but ${declared}` : `[${first.parents[0]}:children] lists ${name}, but ${declared}`;
-        throw new IniError(`${source} line ${first.line}: ${what}`, first.line);
-    }
-    return inv.finish(source);
-}
-/**
- * A section header. As in ini.py: [g] and [g:children] declare g; [g:vars] before that creates g but
- * waits for a declaration; children named before their group is declared are linked when it is.
- */
-function declare(inv, pending, group, state, line) {
-    if (!inv.hasGroup(group)) {
-        if (state === 'vars' && !pending.has(group))
-            pending.set(group, { line, state, parents: [] });
-        inv.addGroup(group, `line ${line}`);
-    }
-    const waiting = pending.get(group);
-    if (waiting === undefined || state === 'vars')
-        return;
-    if (waiting.state === 'children')
-        linkPending(inv, pending, group);
-    else
-        pending.delete(group);
-}
-function linkPending(inv, pending, group) {
-    for (const parent of pending.get(group).parents) {
-        inv.addChild(parent, group);
-        if (pending.get(parent)?.state === 'children')
-            linkPending(inv, pending, parent);
-    }
-    pending.delete(group);
-}
-function hostLine(inv, line, group, where) {
-    let tokens;
-    try {
-        tokens = shlexSplit(line);
-    }
-    catch (err) {
-        throw new Error(`cannot split the host line ${quote(line)}: ${err.message}`, { cause: err });
-    }
-    const entry = tokens[0] ?? '';
-    const { names, port } = expandHostPattern(entry, MAX_INVENTORY_HOSTS);
-    if (entry.trim().endsWith(':') && port === undefined) {
-        throw new Error(`host ${quote(entry)} ends with ':'; a ':' after a host name comes before its port (web1:2222)`);
-    }
-    if (names.some((n) => n.trim() === '---'))
-        throw new Error(`host ${quote(entry)}: '---' starts a YAML document, not an INI host`);
-    const vars = new Map();
-    for (const token of tokens.slice(1)) {
-        const eq = token.indexOf('=');
-        if (eq === -1)
-            throw new Error(`${quote(token)} after host ${quote(entry)} is not key=value; host vars are written name=value`);
-        vars.set(token.slice(0, eq), parseIniValue(token.slice(eq + 1)));
-    }
-    for (const name of names) {
-        inv.addHost(name, group, port, where);
-        for (const [key, value] of vars)
-            inv.setVar(name, key, value, where);
-    }
-}
-function varLine(inv, line, group, where) {
-    const eq = line.indexOf('=');
-    if (eq === -1)
-        throw new Error(`${quote(line)} is not key=value; a [${group}:vars] section holds one name=value a line`);
-    const key = line.slice(0, eq).replace(PY_STRIP, '');
-    inv.setVar(group, key, parseIniValue(line.slice(eq + 1).replace(PY_STRIP, '')), where);
-}
-function childLine(inv, pending, line, group, lineNo) {
-    const m = GROUP_NAME.exec(line);
-    if (m === null)
-        throw new Error(`${quote(line)} is not a group name; a [${group}:children] section lists one group a line`);
-    const child = m[1];
-    if (inv.hasGroup(child)) {
-        inv.addChild(group, child);
-        return;
-    }
-    const waiting = pending.get(child);
-    if (waiting === undefined)
-        pending.set(child, { line: lineNo, state: 'children', parents: [group] });
-    else
-        waiting.parents.push(group);
-}
-
-;// CONCATENATED MODULE: ./lib/engine/inventory/yaml-nodes.js
-/**
- * YAML as ansible-core loads it (PyYAML, YAML 1.1, with Ansible's tags), over the `yaml` package's nodes:
- * plain scalars resolve as PyYAML's resolver does (`yes`/`on` booleans but not `y`, `0755` octal, `1:30`
- * sexagesimal, `1e3` text since a float needs a dot, timestamps kept as text); `<<` merge keys and
- * duplicate keys as PyYAML's constructor treats them (the last value wins, in the first key's place);
- * `!unsafe` text as text, `!vault` as `{ __ansible_vault: … }` the way ansible-inventory prints it.
- */
-
-
-const YAML_TAG = 'tag:yaml.org,2002:';
-/** PyYAML's implicit resolvers (yaml/resolver.py) and constructors, as `yaml` custom tags. */
-const PY_TAGS = [
-    {
-        tag: `${YAML_TAG}null`,
-        default: true,
-        test: /^(?:~|null|Null|NULL)?$/,
-        resolve: () => new dist/* Scalar */.X5(null),
-    },
-    {
-        tag: `${YAML_TAG}bool`,
-        default: true,
-        test: /^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$/,
-        resolve: (s) => /^(?:yes|true|on)$/i.test(s),
-    },
-    {
-        tag: `${YAML_TAG}int`,
-        default: true,
-        test: /^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$/,
-        resolve: (s, onError) => yaml_nodes_pyInt(s) ?? onError(`${JSON.stringify(s)} is not an integer`),
-    },
-    {
-        tag: `${YAML_TAG}float`,
-        default: true,
-        test: /^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/,
-        resolve: (s, onError) => pyFloat(s) ?? onError(`${JSON.stringify(s)} is not a number`),
-    },
-    ...['timestamp', 'binary'].map((t) => ({ tag: `${YAML_TAG}${t}`, resolve: (s) => s })),
-    ...['!unsafe', '!vault', '!vault-encrypted'].map((tag) => ({ tag, resolve: (s) => s })),
-];
-/** Most nodes one inventory's values may expand to through aliases (a "billion laughs" file stops here). */
-const MAX_NODES = 1_000_000;
-/** A YAML syntax error: the message says the line and column. */
-class YamlSyntaxError extends InventoryError {
-    line;
-    constructor(message, line) {
-        super(message);
-        this.line = line;
-    }
-}
-/** Parses one YAML document; throws YamlSyntaxError (and for a tag ansible-core cannot construct). */
-function readYaml(text, source) {
-    const lines = new dist/* LineCounter */.HN();
-    const doc = (0,dist/* parseDocument */.Tp)(text, {
-        version: '1.1',
-        schema: 'failsafe',
-        customTags: PY_TAGS,
-        merge: false,
-        uniqueKeys: false,
-        lineCounter: lines,
-        prettyErrors: false,
-    });
-    const problem = doc.errors[0] ?? doc.warnings.find((w) => w.code === 'TAG_RESOLVE_FAILED');
-    if (problem !== undefined) {
-        const { line, col } = lines.linePos(problem.pos[0]);
-        const what = problem.code === 'TAG_RESOLVE_FAILED' ? `${problem.message}; ansible-core reads YAML's own tags, !unsafe and !vault` : problem.message.split('\n')[0];
-        throw new YamlSyntaxError(`${source} line ${line}, column ${col}: ${what}`, line);
-    }
-    return { doc, lines };
-}
-/** Walks one file's nodes: aliases resolved, merges flattened, positions, a budget against alias bombs. */
-class Nodes {
-    yaml;
-    source;
-    visited = 0;
-    /** Each alias's node, found once for all at the first alias (yaml's Alias.resolve searches the whole document each time). */
-    anchors;
-    constructor(yaml, source) {
-        this.yaml = yaml;
-        this.source = source;
-    }
-    /** An alias names the last node anchored with its name before it. */
-    target(alias) {
-        if (this.anchors === undefined) {
-            const anchors = new Map();
-            const named = new Map();
-            (0,dist/* visit */.YR)(this.yaml.doc, (_key, node) => {
-                if ((0,dist/* isAlias */.Vj)(node)) {
-                    const target = named.get(node.source);
-                    if (target !== undefined)
-                        anchors.set(node, target);
-                }
-                else if (((0,dist/* isScalar */.jn)(node) || (0,dist/* isMap */.jh)(node) || (0,dist/* isSeq */.oP)(node)) && node.anchor !== undefined) {
-                    named.set(node.anchor, node);
-                }
-            });
-            this.anchors = anchors;
-        }
-        return this.anchors.get(alias);
-    }
-    /** The line a node starts on (1-based), for messages. */
-    line(node) {
-        return node?.range ? this.yaml.lines.linePos(node.range[0]).line : 0;
-    }
-    fail(node, path, what) {
-        return new InventoryError(`${this.source} ${path} (line ${this.line(node)}): ${what}`);
-    }
-    /** The node itself (aliases followed), or null for nothing or a null scalar. */
-    resolve(node, path) {
-        let current = node ?? null;
-        if ((0,dist/* isAlias */.Vj)(current)) {
-            current = this.target(current) ?? null;
-            if (current === null)
-                throw this.fail(node, path, 'an alias names no anchor');
-        }
-        if (++this.visited > MAX_NODES)
-            throw this.fail(node, path, `the aliases expand to more than ${MAX_NODES} values`);
-        if ((0,dist/* isScalar */.jn)(current) && current.value === null)
-            return null; // `key:`, `key: ~`, `key: null`
-        return current;
-    }
-    /**
-     * A mapping's entries as PyYAML constructs them: `<<` merges first (a list of them, the last listed
-     * first, so earlier ones win), then the mapping's own; a key written twice keeps its first place and
-     * its last value.
-     */
-    entries(map, path) {
-        const out = new Map();
-        for (const pair of this.flatten(map, path, new Set())) {
-            const key = this.key(pair.key, path);
-            const id = `${typeof key}:${String(key)}`;
-            const first = out.get(id);
-            if (first === undefined)
-                out.set(id, { key, keyNode: pair.key, value: pair.value });
-            else
-                out.set(id, { ...first, keyNode: pair.key, value: pair.value });
-        }
-        return [...out.values()];
-    }
-    /** The value a var holds. */
-    value(node, path, stack = new Set()) {
-        const n = this.resolve(node, path);
-        if (n === null)
-            return null;
-        if (stack.has(n))
-            throw this.fail(n, path, 'a value contains itself (through an alias)');
-        stack.add(n);
-        try {
-            if ((0,dist/* isScalar */.jn)(n))
-                return scalarValue(n);
-            if ((0,dist/* isMap */.jh)(n)) {
-                if (n.tag === `${YAML_TAG}set`)
-                    return this.entries(n, path).map((e) => e.key);
-                return Object.fromEntries(this.entries(n, path).map((e) => [yaml_nodes_keyText(e.key), this.value(e.value, `${path}.${yaml_nodes_keyText(e.key)}`, stack)]));
-            }
-            if ((0,dist/* isSeq */.oP)(n))
-                return n.items.map((item, i) => this.value(item, `${path}[${i}]`, stack));
-            return null;
-        }
-        finally {
-            stack.delete(n);
-        }
-    }
-    flatten(map, path, seen) {
-        if (!(0,dist/* isMap */.jh)(map))
-            throw this.fail(map, path, 'a merge (<<) takes a mapping or a list of mappings');
-        if (seen.has(map))
-            throw this.fail(map, path, 'a merge (<<) includes its own mapping');
-        seen.add(map);
-        const merged = [];
-        const own = [];
-        for (const pair of map.items) {
-            const key = pair.key;
-            const value = pair.value;
-            if (!isMergeKey(key)) {
-                own.push({ key, value });
-                continue;
-            }
-            const source = this.resolve(value, path);
-            const sources = (0,dist/* isSeq */.oP)(source) ? source.items.map((item) => this.resolve(item, path)) : [source];
-            for (const s of sources.reverse()) {
-                if (!(0,dist/* isMap */.jh)(s))
-                    throw this.fail(key, path, 'a merge (<<) takes a mapping or a list of mappings');
-                merged.push(...this.flatten(s, path, new Set(seen)));
-            }
-        }
-        return merged.length === 0 ? own : merged.concat(own);
-    }
-    key(node, path) {
-        const n = this.resolve(node, path);
-        if (n === null)
-            return null;
-        if (!(0,dist/* isScalar */.jn)(n))
-            throw this.fail(n, path, 'a mapping key is a list or a mapping; keys are names');
-        const v = scalarValue(n);
-        if (v !== null && typeof v === 'object')
-            throw this.fail(n, path, 'a mapping key is an encrypted (!vault) value');
-        return v;
-    }
-}
-function isMergeKey(node) {
-    return (0,dist/* isScalar */.jn)(node) && node.type === dist/* Scalar */.X5.PLAIN && node.value === '<<' && node.tag === undefined;
-}
-function scalarValue(node) {
-    const v = node.value;
-    if (node.tag === '!vault' || node.tag === '!vault-encrypted')
-        return { __ansible_vault: String(v) };
-    if (typeof v === 'bigint')
-        return bigIntValue(v);
-    if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')
-        return v;
-    return null; // the tags above make nothing else
-}
-/** A key as text (as JSON writes Python's keys). */
-function yaml_nodes_keyText(key) {
-    if (key === null)
-        return 'null';
-    return typeof key === 'object' ? JSON.stringify(key) : String(key);
-}
-/** An integer too large for a JavaScript number is kept as its decimal text. */
-function bigIntValue(n) {
-    const safe = BigInt(Number.MAX_SAFE_INTEGER);
-    return n <= safe && n >= -safe ? Number(n) : String(n);
-}
-/** PyYAML's construct_yaml_int (kept a bigint until the value is taken, so a key's type stays known). */
-function yaml_nodes_pyInt(text) {
-    let s = text.replace(/_/g, '');
-    const sign = s.startsWith('-') ? -1n : 1n;
-    if (s.startsWith('-') || s.startsWith('+'))
-        s = s.slice(1);
-    try {
-        if (s === '0')
-            return 0n;
-        if (s.startsWith('0b'))
-            return sign * BigInt(`0b${s.slice(2)}`);
-        if (s.startsWith('0x'))
-            return sign * BigInt(`0x${s.slice(2)}`);
-        if (s.startsWith('0'))
-            return sign * BigInt(`0o${s.slice(1)}`);
-        if (s.includes(':'))
-            return sign * s.split(':').reduce((n, part) => n * 60n + BigInt(part), 0n);
-        return sign * BigInt(s);
-    }
-    catch {
-        return undefined;
-    }
-}
-/** PyYAML's construct_yaml_float. */
-function pyFloat(text) {
-    let s = text.replace(/_/g, '').toLowerCase();
-    const sign = s.startsWith('-') ? -1 : 1;
-    if (s.startsWith('-') || s.startsWith('+'))
-        s = s.slice(1);
-    if (s === '.inf')
-        return sign * Infinity;
-    if (s === '.nan')
-        return NaN;
-    const n = s.includes(':') ? s.split(':').reduce((acc, part) => acc * 60 + Number(part), 0) : Number(s);
-    return Number.isNaN(n) ? undefined : sign * n;
-}
-
-;// CONCATENATED MODULE: ./lib/engine/inventory/yaml.js
-/**
- * Ansible's YAML inventory, as ansible-core's plugins/inventory/yaml.py reads it: top-level keys are
- * groups; a group is a mapping (or empty) with `hosts` (host entries, each with its vars or nothing),
- * `children` (groups, the same way) and `vars`, taken in the order written; `hosts: web1` (text) means
- * one host. What ansible-core skips with a warning (a key that is not a group, an unknown key in a group)
- * goes to `ignored`; what it refuses is an error naming the key path and line.
- */
-
-
-
-
-
-
-const SECTIONS = ['vars', 'children', 'hosts'];
-const GROUP_FORM = 'a group is a mapping with hosts, children and vars (each optional), or empty';
-function parseYaml(yaml, source) {
-    return new YamlInventory(yaml, source).read();
-}
-class YamlInventory {
-    yaml;
-    source;
-    nodes;
-    inv = new InventoryBuilder();
-    constructor(yaml, source) {
-        this.yaml = yaml;
-        this.source = source;
-        this.nodes = new Nodes(yaml, source);
-    }
-    read() {
-        const root = this.nodes.resolve(this.yaml.doc.contents, '');
-        if (!(0,dist/* isMap */.jh)(root))
-            throw new InventoryError(`${this.source}: a YAML inventory is a mapping of groups (all:, web:, …)`);
-        const top = this.nodes.entries(root, '');
-        const plugin = top.find((e) => e.key === 'plugin');
-        if (plugin !== undefined && truthy(this.nodes.value(plugin.value, 'plugin'))) {
-            throw this.nodes.fail(plugin.keyNode, 'plugin', "this is an inventory plugin's configuration, not an inventory; only YAML and INI inventories are read");
-        }
-        for (const e of top)
-            this.group(e, yaml_nodes_keyText(e.key));
-        return this.inv.finish(this.source);
-    }
-    /** A group and what is under it; returns its name and whether it was skipped as not a group. */
-    group(e, path) {
-        const data = this.nodes.resolve(e.value, path);
-        if (data !== null && !(0,dist/* isMap */.jh)(data)) {
-            this.inv.ignored.push(path);
-            return { name: e.key, skipped: true };
-        }
-        if (typeof e.key !== 'string')
-            throw this.nodes.fail(e.keyNode, path, `group name ${yaml_nodes_keyText(e.key)} is not text; quote it`);
-        const name = e.key;
-        this.build(e.keyNode, path, () => this.inv.addGroup(name, this.where(path, e.keyNode)));
-        if (data === null)
-            return { name, skipped: false };
-        const entries = this.nodes.entries(data, path);
-        const sections = new Map(SECTIONS.map((s) => [s, this.section(entries, s, `${path}.${s}`)]));
-        for (const entry of entries) {
-            const key = yaml_nodes_keyText(entry.key);
-            const at = `${path}.${key}`;
-            const items = typeof entry.key === 'string' && SECTIONS.includes(entry.key) ? sections.get(entry.key) : this.mapping(entry.value, at);
-            if (items === 'not a mapping')
-                this.inv.ignored.push(at);
-            else if (items === null)
-                continue;
-            else if (key === 'vars')
-                for (const v of items)
-                    this.setVar(name, v, `${at}.${yaml_nodes_keyText(v.key)}`);
-            else if (key === 'children')
-                for (const c of items)
-                    this.child(name, c, `${at}.${yaml_nodes_keyText(c.key)}`);
-            else if (key === 'hosts')
-                for (const h of items)
-                    this.host(name, h, `${at}.${yaml_nodes_keyText(h.key)}`);
-            else
-                this.inv.ignored.push(at);
-        }
-        return { name, skipped: false };
-    }
-    /** `hosts`, `children`, `vars`: a mapping, empty, or text standing for one key with no value. */
-    section(entries, name, path) {
-        const entry = entries.find((e) => e.key === name);
-        if (entry === undefined)
-            return undefined;
-        const node = this.nodes.resolve(entry.value, path);
-        if ((0,dist/* isScalar */.jn)(node) && typeof node.value === 'string')
-            return [{ key: node.value, keyNode: node, value: null }];
-        const items = this.mapping(node, path);
-        if (items === 'not a mapping')
-            throw this.nodes.fail(entry.keyNode, path, `${name} is a mapping (or empty); here it is ${kind(node)}`);
-        return items;
-    }
-    mapping(node, path) {
-        const n = this.nodes.resolve(node, path);
-        if (n === null)
-            return null;
-        return (0,dist/* isMap */.jh)(n) ? this.nodes.entries(n, path) : 'not a mapping';
-    }
-    child(parent, e, path) {
-        const { name, skipped } = this.group(e, path);
-        // ansible-core still links a skipped child when a group (or host) of that name exists.
-        try {
-            if (typeof name !== 'string')
-                throw new BuildError(`group name ${yaml_nodes_keyText(name)} is not text; quote it`);
-            this.inv.addChild(parent, name);
-        }
-        catch (err) {
-            if (!(err instanceof BuildError))
-                throw err;
-            throw this.nodes.fail(e.keyNode, path, skipped ? `${GROUP_FORM}; here it is ${kind(this.nodes.resolve(e.value, path))}` : err.message);
-        }
-    }
-    host(group, e, path) {
-        if (typeof e.key !== 'string') {
-            throw this.nodes.fail(e.keyNode, path, `host name ${yaml_nodes_keyText(e.key)} is not text; quote it (e.g. "10.0.0.1" or "1234")`);
-        }
-        const entry = e.key;
-        const { names, port } = this.build(e.keyNode, path, () => expandHostPattern(entry, MAX_INVENTORY_HOSTS));
-        const node = this.nodes.resolve(e.value, path);
-        // ansible-core reads any false-like value (nothing, '', 0, false, [], {}) as no vars.
-        const vars = (0,dist/* isMap */.jh)(node) ? this.nodes.entries(node, path) : [];
-        if (node !== null && !(0,dist/* isMap */.jh)(node) && truthy(this.nodes.value(node, path))) {
-            throw this.nodes.fail(e.keyNode, path, `a host's value is a mapping of its vars, or empty; here it is ${kind(node)}`);
-        }
-        const where = this.where(path, e.keyNode);
-        for (const name of names) {
-            this.build(e.keyNode, path, () => this.inv.addHost(name, group, port, where));
-            for (const v of vars)
-                this.setVar(name, v, `${path}.${yaml_nodes_keyText(v.key)}`);
-        }
-    }
-    setVar(entity, v, path) {
-        const value = this.nodes.value(v.value, path);
-        this.build(v.keyNode, path, () => this.inv.setVar(entity, yaml_nodes_keyText(v.key), value, this.where(path, v.keyNode)));
-    }
-    where(path, node) {
-        return `${path} (line ${this.nodes.line(node)})`;
-    }
-    build(node, path, step) {
-        try {
-            return step();
-        }
-        catch (err) {
-            if (err instanceof BuildError || (err instanceof Error && !(err instanceof InventoryError)))
-                throw this.nodes.fail(node, path, err.message);
-            throw err;
-        }
-    }
-}
-/** Python's truth of a value. */
-function truthy(v) {
-    if (v === null || v === false || v === 0 || v === '')
-        return false;
-    if (Array.isArray(v))
-        return v.length > 0;
-    if (typeof v === 'object')
-        return Object.keys(v).length > 0;
-    return true;
-}
-function kind(node) {
-    if ((0,dist/* isSeq */.oP)(node))
-        return 'a list';
-    if ((0,dist/* isMap */.jh)(node))
-        return 'a mapping';
-    if (!(0,dist/* isScalar */.jn)(node))
-        return 'empty';
-    const v = node.value;
-    return typeof v === 'string' ? `the text ${quote(v)}` : `${typeof v === 'bigint' ? 'the number' : `the ${typeof v}`} ${String(v)}`;
-}
-
-;// CONCATENATED MODULE: ./lib/engine/inventory/parse.js
-/**
- * An Ansible inventory, YAML or INI, told apart by its content (the action passes text; no file name).
- * ansible-core, given a file without an extension, tries its YAML plugin, then its INI one; that alone
- * would read a mistyped INI line like `web1 a: b` as a YAML inventory of nothing. So:
- *
- * - YAML when it parses as one YAML document whose top level is a mapping and it starts like a YAML
- *   inventory: its first line that is not a comment is `---`, a `%` directive, a flow mapping `{`, or
- *   a key without spaces followed by `:` (`all:`, `web: {…}`, `"db":`). `plugin: aws_ec2` is then
- *   refused, and top-level keys that are not groups go to `ignored`, as ansible-core skips them.
- * - Any other YAML mapping (`web1 note="a: b"` is one): INI if it reads as INI; else YAML if every
- *   top-level value is a group mapping and one has content (`my group:\n  hosts: …`); else the INI error.
- * - YAML that is not a mapping (`web1 ansible_port=2222` is a YAML string, `[web]` alone a list, an
- *   empty or comment-only text null): INI.
- * - Not YAML at all (INI sections followed by hosts never are): INI. When INI fails too: the INI error
- *   if a line starts with `[` at the left margin (in YAML that would be a list at the top), else the
- *   error of the reading that failed on a later line; on the same line, the YAML one (with line and
- *   column) if the text starts like YAML, else the INI one.
- */
-
-
-
-
-const YAML_START = /^(?:---(?:\s|$)|%|\{|(?:[^\s:#=[\]{}'"]+|"[^"]*"|'[^']*')\s*:(?:\s|$))/;
-function parseInventory(text, source) {
-    const body = text.replace(/^\ufeff/, ''); // a byte order mark, which some editors write
-    let yaml;
-    try {
-        yaml = readYaml(body, source);
-    }
-    catch (err) {
-        if (!(err instanceof YamlSyntaxError))
-            throw err;
-        return iniElse(body, source, err);
-    }
-    const nodes = new Nodes(yaml, source);
-    const root = nodes.resolve(yaml.doc.contents, '');
-    if (!(0,dist/* isMap */.jh)(root))
-        return parseIni(body, source);
-    if (startsLikeYaml(body))
-        return parseYaml(yaml, source);
-    try {
-        return parseIni(body, source);
-    }
-    catch (err) {
-        if (!(err instanceof IniError))
-            throw err;
-        const values = root.items.map((pair) => nodes.resolve(pair.value, ''));
-        if (values.every((v) => v === null || (0,dist/* isMap */.jh)(v)) && values.some((v) => (0,dist/* isMap */.jh)(v) && v.items.length > 0))
-            return parseYaml(yaml, source);
-        throw err;
-    }
-}
-/** Not YAML: INI, or when that fails too, the error of the reading that got further. */
-function iniElse(body, source, yamlError) {
-    try {
-        return parseIni(body, source);
-    }
-    catch (err) {
-        if (!(err instanceof IniError))
-            throw err;
-        if (/^\[/m.test(body) || err.line > yamlError.line)
-            throw err;
-        if (err.line === yamlError.line && !startsLikeYaml(body))
-            throw err;
-        throw yamlError;
-    }
-}
-function startsLikeYaml(body) {
-    const first = body.split(/\r\n|[\n\r]/).find((line) => line.trim() !== '' && !/^\s*[#;]/.test(line)) ?? '';
-    return YAML_START.test(first.trim());
-}
-
-;// CONCATENATED MODULE: ./lib/engine/inventory/glob.js
-/**
- * Python's fnmatch.translate (3.11, as ansible-core uses it for a host pattern without `~`),
- * written straight to a JS RegExp: `*` any run, `?` one character, `[seq]` / `[!seq]` a set
- * (`]` first is literal, `-` ranges, a reversed range matches nothing, an unclosed `[` is
- * literal), everything else literal; the whole name must match; case counts.
- */
-/** Escapes a character for a JS `u`-mode pattern outside a class. */
-const literal = (c) => (/[\\^$.*+?()[\]{}|/]/.test(c) ? `\\${c}` : c);
-/** Escapes a character inside a JS `u`-mode class. */
-const classChar = (c) => (/[\\\]^[-]/.test(c) ? `\\${c}` : c);
-/**
- * The set between `[` and `]` (code points chars[from..to)), as fnmatch builds it: split into
- * chunks at the range hyphens, drop empty ranges, then each chunk literal.
- */
-function charSet(chars, from, to) {
-    const negated = chars[from] === '!';
-    let i = from;
-    const chunks = [];
-    let k = negated ? from + 2 : from + 1;
-    if (chars.slice(from, to).includes('-')) {
-        for (;;) {
-            k = chars.indexOf('-', k);
-            if (k < 0 || k >= to)
-                break;
-            chunks.push(chars.slice(i, k));
-            i = k + 1;
-            k = k + 3;
-        }
-        const last = chars.slice(i, to);
-        if (last.length > 0)
-            chunks.push(last);
-        else
-            chunks[chunks.length - 1].push('-');
-        // Remove empty ranges (a chunk's last char after the next chunk's first).
-        for (let c = chunks.length - 1; c > 0; c--) {
-            const prev = chunks[c - 1];
-            const cur = chunks[c];
-            if (prev.length > 0 && cur.length > 0 && prev[prev.length - 1].codePointAt(0) > cur[0].codePointAt(0)) {
-                chunks[c - 1] = [...prev.slice(0, -1), ...cur.slice(1)];
-                chunks.splice(c, 1);
-            }
-        }
-    }
-    else {
-        chunks.push(chars.slice(from, to));
-    }
-    const flat = chunks.flat();
-    if (flat.length === 0)
-        return '(?!)'; // empty set: never matches
-    if (flat.length === 1 && flat[0] === '!')
-        return '[^]'; // negated empty set: any character
-    // The leading `!` sits in the first chunk; the other chunks are joined by range hyphens.
-    const body = chunks.map((chunk, n) => (n === 0 && negated ? chunk.slice(1) : chunk).map(classChar).join('')).join('-');
-    return negated ? `[^${body}]` : `[${body}]`;
-}
-/** The JS source of fnmatch.translate(pattern), anchored at both ends. */
-function globSource(pattern) {
-    const chars = Array.from(pattern);
-    const n = chars.length;
-    let out = '';
-    let i = 0;
-    while (i < n) {
-        const c = chars[i++];
-        if (c === '*') {
-            if (!out.endsWith('[^]*'))
-                out += '[^]*';
-        }
-        else if (c === '?') {
-            out += '[^]';
-        }
-        else if (c === '[') {
-            let j = i;
-            if (j < n && chars[j] === '!')
-                j++;
-            if (j < n && chars[j] === ']')
-                j++;
-            while (j < n && chars[j] !== ']')
-                j++;
-            if (j >= n) {
-                out += '\\[';
-            }
-            else {
-                out += charSet(chars, i, j);
-                i = j + 1;
-            }
-        }
-        else {
-            out += literal(c);
-        }
-    }
-    return `^(?:${out})$`;
-}
-function globRegExp(pattern) {
-    return new RegExp(globSource(pattern), 'u');
-}
-
-;// CONCATENATED MODULE: ./lib/engine/inventory/order.js
-/**
- * Host order as Ansible prints it (`ansible all --list-hosts`): ansible-core's Group.get_hosts,
- * which walks the group and its descendants (_walk_relationship with preserve_ordering) and
- * takes each group's own hosts in turn, a host once, where first met.
- *
- * The walk: the group itself, then its children in list order, then level by level deeper. At
- * the deeper levels ansible-core iterates a Python *set* of groups (hashed by object identity),
- * so when two groups of one level both bring new children, their order is arbitrary and varies
- * from run to run (seen with `ansible all --list-hosts` on the same file). We make it
- * deterministic the natural way: each level is taken in the order its groups were reached, a
- * breadth-first walk in list order. Ansible's order is then one of the orders it can print.
- */
-
-
-/** The group of that name; the model guarantees every child named exists. */
-function groupOf(inv, name) {
-    const group = inv.groups.get(name);
-    if (group === undefined)
-        throw new InventoryError(`the inventory has no group ${quote(name)}`);
-    return group;
-}
-/** The group and all its descendants, each once, in Ansible's walk order (made deterministic, see above). */
-function walkGroups(inv, name) {
-    const start = groupOf(inv, name);
-    const seen = new Set([start.name]);
-    const ordered = [start];
-    // Level by level: the groups of a level in the order they were reached (Ansible: a set).
-    let level = [start];
-    while (level.length > 0) {
-        const next = [];
-        for (const group of level) {
-            for (const child of group.children) {
-                if (seen.has(child))
-                    continue;
-                seen.add(child);
-                const g = groupOf(inv, child);
-                ordered.push(g);
-                next.push(g);
-            }
-        }
-        level = next;
-    }
-    return ordered;
-}
-/** The hosts of a group and of its descendants, in Ansible's order (Group.get_hosts). */
-function groupHosts(inv, name) {
-    const seen = new Set();
-    const hosts = [];
-    for (const group of walkGroups(inv, name)) {
-        for (const host of group.hosts) {
-            if (seen.has(host))
-                continue;
-            seen.add(host);
-            hosts.push(host);
-        }
-    }
-    return hosts;
-}
-/** Every host in inventory order: `ansible all --list-hosts`. */
-function inventoryOrder(inv) {
-    return groupHosts(inv, 'all');
-}
-/**
- * For each host, the group it is listed in directly that comes first in the walk from `all`
- * (never `all` itself: a host listed only there is in `ungrouped` too). batch-by: group files a
- * host named on its own in the pattern under this group.
- */
-function firstOwnGroups(inv) {
-    const first = new Map();
-    for (const group of walkGroups(inv, 'all')) {
-        if (group.name === 'all')
-            continue;
-        for (const host of group.hosts)
-            if (!first.has(host))
-                first.set(host, group.name);
-    }
-    return first;
-}
-
-;// CONCATENATED MODULE: ./lib/engine/inventory/regex.js
-/**
- * A `~regex` host pattern: Python's `re` syntax (ansible-core compiles it with re.compile and
- * calls .match: anchored at the start only), translated to a JS RegExp with the same meaning.
- *
- * Translated so they mean what Python means: `\d` `\w` `\s` (Unicode, as Python's str
- * patterns), `\b` `\B`, `\A` `\Z`, `$` (also before a final newline), `.` (anything but a
- * newline), `(?P<name>...)` `(?P=name)`, `{,n}`, a `{` or `}` that is no repeat (literal), a
- * leading `(?i)` `(?s)` `(?m)`, `\U` escapes, escaped punctuation.
- * Refused, because JS has no equivalent or means something else: `(?x)` `(?a)` `(?L)` and flags
- * after the start or scoped `(?i:...)`, `(?>...)` atomic groups, possessive `*+ ++ ?+ {m,n}+`,
- * conditionals `(?(1)...)`, `\N{name}`, octal escapes, `\D` `\W` `\S` inside `[...]`, a
- * repeat on a lookaround. Invalid as in Python: a repeat on an anchor, a reference to a group
- * not yet closed, a repeat inside a look-behind (fixed width; look-behind alternatives of
- * different widths are not caught: JS takes them). What remains is the same syntax in both.
- * Checked against Python's re over thousands of random regexes (test/engine/inventory-syntax).
- */
-
-
-/** Python's \w for str patterns: alphanumeric (letters, numbers) or underscore. */
-const PY_WORD = '\\p{L}\\p{N}_';
-/** Python's \s for str patterns (str.isspace): includes \x1c-\x1f, not \ufeff. */
-const regex_PY_SPACE = '\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
-const CLASS_ESCAPES = { d: '\\p{Nd}', w: PY_WORD, s: regex_PY_SPACE };
-const CONTROL = { a: '\\x07', f: '\\f', n: '\\n', r: '\\r', t: '\\t', v: '\\v' };
-const SYNTAX = /[\\^$.*+?()[\]{}|/]/;
-/** A code point as a JS `u`-mode escape. */
-const codePoint = (cp) => `\\u{${cp.toString(16)}}`;
-class Translator {
-    src;
-    pattern;
-    i = 0;
-    out = '';
-    flags = { i: false, m: false, s: false };
-    /**
-     * Open groups (a lookaround or not, the capturing group's number): a `)` with none open would
-     * close our own `^(?:` wrapper. Python refers back only to closed groups (JS also to open or
-     * later ones, as empty), so references are checked against `closed`.
-     */
-    open = [];
-    closed = new Set();
-    names = new Map();
-    groups = 0;
-    /** What a repeat would apply to: Python repeats a lookaround (JS does not), never an anchor. */
-    last = 'none';
-    constructor(src, pattern) {
-        this.src = src;
-        this.pattern = pattern;
-    }
-    refuse(what) {
-        throw new InventoryError(`the regex in host pattern ${quote(`~${this.pattern}`)} uses ${what}, which JavaScript reads differently; rewrite it without`);
-    }
-    invalid(why) {
-        throw new InventoryError(`host pattern ${quote(`~${this.pattern}`)} is not a valid regular expression: ${why}`);
-    }
-    peek(offset = 0) {
-        return this.src[this.i + offset];
-    }
-    take(count) {
-        const s = this.src.slice(this.i, this.i + count).join('');
-        this.i += count;
-        return s;
-    }
-    translate() {
-        this.leadingFlags();
-        while (this.i < this.src.length)
-            this.atom();
-        try {
-            return new RegExp(`^(?:${this.out})`, this.flags.i ? 'iu' : 'u');
-        }
-        catch (err) {
-            return this.invalid(err.message.replace(/^Invalid regular expression: /, ''));
-        }
-    }
-    /** Global flags are allowed only at the very start (Python 3.11). */
-    leadingFlags() {
-        for (;;) {
-            const m = /^\(\?([a-zA-Z]+)\)/.exec(this.src.slice(this.i, this.i + 12).join(''));
-            if (!m)
-                return;
-            for (const f of m[1]) {
-                if (f === 'i' || f === 'm' || f === 's')
-                    this.flags[f] = true;
-                else if (f !== 'u')
-                    this.refuse(`the flag (?${f})`);
-            }
-            this.i += m[0].length;
-        }
-    }
-    atom() {
-        const c = this.src[this.i++];
-        const before = this.last;
-        this.last = c === '^' || c === '$' ? 'anchor' : c === '|' || c === '(' ? 'none' : 'item';
-        // A repeat applies to what came before; so does one after a comment (?#...).
-        if (c === '*' || c === '+' || c === '?' || c === '{' || (c === '(' && this.peek() === '?' && this.peek(1) === '#'))
-            this.last = before;
-        if (c === '\\')
-            this.out += this.escape(false);
-        else if (c === '[')
-            this.charClass();
-        else if (c === '(')
-            this.group();
-        else if (c === '.')
-            this.out += this.flags.s ? '[^]' : '[^\\n]';
-        else if (c === '^')
-            this.out += this.flags.m ? '(?<![^\\n])' : '(?<![^])';
-        else if (c === '$')
-            this.out += this.flags.m ? '(?=\\n|(?![^]))' : '(?=\\n?(?![^]))';
-        else if (c === '*' || c === '+' || c === '?')
-            this.quantified(c);
-        else if (c === '{')
-            this.brace();
-        else if (c === ')')
-            this.closeGroup();
-        else if (c === '|')
-            this.out += c;
-        else
-            this.out += SYNTAX.test(c) ? `\\${c}` : c;
-    }
-    /** A repeat, then an optional lazy `?`; a `+` after it is Python's possessive repeat. */
-    quantified(q) {
-        if (this.last === 'anchor')
-            this.invalid('nothing to repeat');
-        if (this.last === 'lookaround')
-            this.refuse('a repeat on a lookaround');
-        // Python's look-behind must have a fixed width (JS takes any); alternatives of other widths are not caught here.
-        if (!/^\{(\d+)\}$/.test(q) && this.open.some((g) => g.behind))
-            this.invalid('look-behind requires fixed-width pattern');
-        this.last = 'item';
-        this.out += q;
-        if (this.peek() === '?')
-            this.out += this.take(1);
-        else if (this.peek() === '+')
-            this.refuse('a possessive repeat (*+, ++, ?+, {m,n}+)');
-    }
-    /** `{m}`, `{m,}`, `{,n}`, `{m,n}` repeat; any other `{` is a literal (sre_parse). */
-    brace() {
-        const m = /^(\d*)(?:(,)(\d*))?\}/.exec(this.src.slice(this.i, this.i + 40).join(''));
-        if (!m || m[0] === '}') {
-            this.last = 'item';
-            this.out += '\\{';
-            return;
-        }
-        this.i += m[0].length;
-        const lo = m[1] === '' ? '0' : m[1];
-        this.quantified(m[2] ? `{${lo},${m[3]}}` : `{${lo}}`);
-    }
-    closeGroup() {
-        const group = this.open.pop();
-        if (group === undefined)
-            this.invalid('unbalanced parenthesis');
-        if (group.group !== undefined)
-            this.closed.add(group.group);
-        this.last = group.lookaround ? 'lookaround' : 'item';
-        this.out += ')';
-    }
-    /** A back reference: to a closed group only, as in Python. */
-    reference(group) {
-        if (!this.closed.has(group))
-            this.invalid(`invalid group reference ${group} (a group must be closed before it is referred to)`);
-        this.last = 'item';
-    }
-    group() {
-        if (this.peek() !== '?') {
-            this.open.push({ lookaround: false, group: ++this.groups });
-            this.out += '(';
-            return;
-        }
-        const rest = this.src.slice(this.i, this.i + 3).join('');
-        if (rest.startsWith('?:') || rest.startsWith('?=') || rest.startsWith('?!') || rest.startsWith('?<=') || rest.startsWith('?<!')) {
-            const n = rest.startsWith('?<') ? 3 : 2;
-            this.open.push({ lookaround: !rest.startsWith('?:'), behind: rest.startsWith('?<') });
-            this.out += `(${this.take(n)}`;
-        }
-        else if (rest.startsWith('?P<')) {
-            const end = this.src.indexOf('>', this.i);
-            const name = end < 0 ? '' : this.src.slice(this.i + 3, end).join('');
-            this.names.set(name, ++this.groups);
-            this.open.push({ lookaround: false, group: this.groups });
-            this.i += 3;
-            this.out += '(?<';
-        }
-        else if (rest.startsWith('?P=')) {
-            const end = this.src.indexOf(')', this.i);
-            if (end < 0)
-                this.invalid('missing ) after (?P=');
-            const name = this.src.slice(this.i + 3, end).join('');
-            this.reference(this.names.get(name) ?? 0);
-            this.out += `\\k<${name}>`;
-            this.i = end + 1;
-        }
-        else if (rest.startsWith('?#')) {
-            const end = this.src.indexOf(')', this.i);
-            if (end < 0)
-                this.invalid('missing ) after comment');
-            this.i = end + 1;
-        }
-        else if (rest.startsWith('?>')) {
-            this.refuse('an atomic group (?>...)');
-        }
-        else if (rest.startsWith('?(')) {
-            this.refuse('a conditional group (?(...)...)');
-        }
-        else if (/^\?[-a-zA-Z]/.test(rest)) {
-            this.refuse('inline flags after the start or scoped flags (?flags:...)');
-        }
-        else {
-            this.invalid(`unknown extension (${rest}`);
-        }
-    }
-    charClass() {
-        let body = '';
-        if (this.peek() === '^')
-            body += this.take(1);
-        if (this.peek() === ']')
-            body += '\\' + this.take(1); // `]` first is a literal
-        for (;;) {
-            const c = this.src[this.i++];
-            if (c === undefined)
-                this.invalid('unterminated character set');
-            if (c === ']')
-                break;
-            if (c === '\\')
-                body += this.escape(true);
-            else
-                body += c === '[' || c === '^' ? `\\${c}` : c;
-        }
-        this.out += `[${body}]`;
-    }
-    /** The escape after a backslash, as Python reads it, in JS syntax. */
-    escape(inClass) {
-        const c = this.src[this.i++];
-        if (c === undefined)
-            this.invalid('bad escape (end of pattern)');
-        if (CLASS_ESCAPES[c] !== undefined)
-            return inClass ? CLASS_ESCAPES[c] : `[${CLASS_ESCAPES[c]}]`;
-        const lower = c.toLowerCase();
-        if ((c === 'D' || c === 'W' || c === 'S') && CLASS_ESCAPES[lower] !== undefined) {
-            if (inClass)
-                this.refuse(`\\${c} inside [...]`);
-            return `[^${CLASS_ESCAPES[lower]}]`;
-        }
-        if (CONTROL[c] !== undefined)
-            return CONTROL[c];
-        if (!inClass && 'bBAZ'.includes(c))
-            this.last = 'anchor';
-        if (c === 'b')
-            return inClass ? '\\x08' : `(?:(?<=[${PY_WORD}])(?![${PY_WORD}])|(?<![${PY_WORD}])(?=[${PY_WORD}]))`;
-        // sre: \B never matches in an empty string.
-        if (!inClass && c === 'B')
-            return `(?!(?<![^])(?![^]))(?:(?<=[${PY_WORD}])(?=[${PY_WORD}])|(?<![${PY_WORD}])(?![${PY_WORD}]))`;
-        if (!inClass && c === 'A')
-            return '(?<![^])';
-        if (!inClass && c === 'Z')
-            return '(?![^])';
-        const hex = { x: 2, u: 4, U: 8 }[c];
-        if (hex !== undefined) {
-            const digits = this.src.slice(this.i, this.i + hex).join('');
-            if (!new RegExp(`^[0-9a-fA-F]{${hex}}$`).test(digits))
-                this.invalid(`incomplete escape \\${c}${digits}`);
-            this.i += hex;
-            const cp = parseInt(digits, 16);
-            if (cp > 0x10ffff)
-                this.invalid(`bad escape \\${c}${digits}`);
-            return codePoint(cp);
-        }
-        if (c === 'N')
-            this.refuse('\\N{...} named characters');
-        if (/[0-9]/.test(c)) {
-            // \0 and three octal digits are octal escapes; otherwise a group reference (sre_parse).
-            const next = this.peek();
-            const third = this.peek(1);
-            if (inClass || c === '0' || (/[0-7]/.test(c) && next !== undefined && /[0-7]/.test(next) && third !== undefined && /[0-7]/.test(third))) {
-                this.refuse('an octal escape (\\0, \\NNN)');
-            }
-            const ref = `${c}${next !== undefined && /[0-9]/.test(next) ? this.take(1) : ''}`;
-            this.reference(Number(ref));
-            return `\\${ref}`;
-        }
-        if (/[a-zA-Z]/.test(c))
-            this.invalid(`bad escape \\${c}`);
-        // Python lets any other character be escaped; JS `u` mode only syntax characters.
-        return SYNTAX.test(c) ? `\\${c}` : codePoint(c.codePointAt(0));
-    }
-}
-/** `~regex` (without the `~`) as a RegExp that tests what Python's re.match would. */
-function pythonRegExp(pattern) {
-    return new Translator(Array.from(pattern), pattern).translate();
-}
-
-;// CONCATENATED MODULE: ./lib/engine/inventory/split.js
-/**
- * A host pattern cut into terms and put in the order Ansible applies them (ansible-core
- * inventory/manager.py split_host_pattern and order_patterns, parsing/utils/addresses.py).
- *
- * A comma anywhere: split on commas only. Otherwise, when the whole pattern reads as one
- * address (parse_address with ranges: a host name, IPv4 or IPv6 address, with `[x:y]` ranges
- * and an optional `:port`), it is one term; else it is cut at `:` and whitespace, a `[...]`
- * kept whole. So `web:db` is two terms and `db[1:3]` one, but also `web:80` one (host `web`,
- * port 80, as Ansible reads it) — commas avoid all that.
- */
-
-
-/** parse_address(text, allow_ranges=True) succeeds: the text is one host, maybe with ranges and a port. */
-function isAddress(text) {
-    return parseAddress(text) !== null;
-}
-const SPACE = new RegExp(`^[${regex_PY_SPACE}]+|[${regex_PY_SPACE}]+$`, 'gu');
-const TERM = new RegExp(`(?:[^${regex_PY_SPACE}:\\[\\]]|\\[[^\\]]*\\])+`, 'gu');
-/** Python's str.strip(). */
-const pyStrip = (s) => s.replace(SPACE, '');
-/** split_host_pattern: the terms, stripped, empty ones dropped. */
-function splitHostPattern(pattern) {
-    let terms;
-    if (pattern.includes(','))
-        terms = pattern.split(',');
-    else if (isAddress(pattern))
-        terms = [pattern];
-    else
-        terms = pattern.match(TERM) ?? [];
-    return terms.map(pyStrip).filter((t) => t !== '');
-}
-/**
- * order_patterns: unions first, then every `&term`, then every `!term`, each kind in the order
- * written; with no union at all, the union is `all`.
- */
-function orderPatterns(terms) {
-    const union = terms.filter((t) => t !== '' && t[0] !== '&' && t[0] !== '!');
-    const and = terms.filter((t) => t[0] === '&');
-    const not = terms.filter((t) => t[0] === '!');
-    return [...(union.length > 0 ? union : ['all']), ...and, ...not];
-}
-
-;// CONCATENATED MODULE: ./lib/engine/inventory/pattern.js
-/**
- * Selecting hosts with an Ansible host pattern, as ansible-core's InventoryManager does
- * (get_hosts -> _evaluate_patterns -> _match_one_pattern -> _enumerate_matches):
- *
- *  - terms in order_patterns order: unions, then `&`, then `!` (split.ts);
- *  - a term that is exactly a host's name is that host (checked first, so a name that is both a
- *    host and a group means the host here, but the group after `&` or `!`, as in Ansible);
- *  - otherwise the term (without `&`/`!` and its `[i]` / `[i:j]` subscript) is matched against
- *    every group name, `all` and `ungrouped` included, then against host names too when no group
- *    matched or it is a `~regex` or holds one of `. ? * [`. `~regex` is Python's re.match
- *    (regex.ts), anything else fnmatch (glob.ts): a plain name matches itself only;
- *  - the subscript picks from that term's matches (duplicates included, as in Ansible);
- *  - a host appears once, where first selected.
- *
- * Not as Ansible: a `localhost` / `127.0.0.1` / `::1` term that the inventory lacks does not
- * create Ansible's implicit local host (it runs without SSH); it matches nothing.
- */
-
-
-
-
-
-
-// ansible-core PATTERN_WITH_SUBSCRIPT: `expr[i]`, `expr[i:j]`, `expr[i:]`, `expr[i-j]`.
-const SUBSCRIPT = /^([^\n]+)\[(?:(-?[0-9]+)|([0-9]+)([:-])([0-9]*))\]$/u;
-const LOCALHOST = new Set(['localhost', '127.0.0.1', '::1']);
-function matcher(expr) {
-    if (expr.startsWith('~'))
-        return pythonRegExp(expr.slice(1));
-    try {
-        return globRegExp(expr);
-    }
-    catch {
-        throw new InventoryError(`host pattern ${quote(expr)} is not a valid wildcard pattern`);
-    }
-}
-/** _apply_subscript: Python indexing and slicing; one index out of range is an error. */
-function applySubscript(hosts, text, start, end) {
-    if (hosts.length === 0)
-        return hosts;
-    if (end !== undefined && end !== 0)
-        return hosts.slice(start, (end === -1 ? hosts.length - 1 : end) + 1);
-    const i = start < 0 ? hosts.length + start : start;
-    if (i < 0 || i >= hosts.length) {
-        throw new InventoryError(`no host matches the subscripted host pattern ${quote(text)}: it has ${hosts.length} host${hosts.length === 1 ? '' : 's'}, so the index must be from 0 to ${hosts.length - 1} (or -${hosts.length} to -1)`);
-    }
-    return [hosts[i]];
-}
-/** _match_one_pattern: the term's groups, hosts and resulting host list (with duplicates). */
-function matchOne(inv, text, body, warnings) {
-    if (body === '')
-        throw new InventoryError(`host pattern term ${quote(text)} has nothing after the ${text}; write a host or group name after it (e.g. ${text}canary)`);
-    let expr = body;
-    let sub;
-    const m = body.startsWith('~') ? null : SUBSCRIPT.exec(body);
-    if (m) {
-        expr = m[1];
-        if (m[2] !== undefined)
-            sub = [Number(m[2]), undefined];
-        else
-            sub = [Number(m[3]), m[5] === '' ? -1 : Number(m[5])];
-        if (m[4] === '-')
-            warnings.push(`host pattern ${quote(text)}: use [x:y] inclusive subscripts instead of [x-y]`);
-    }
-    const re = matcher(expr);
-    const groups = [...inv.groups.keys()].filter((g) => re.test(g));
-    const hosts = groups.flatMap((g) => groupHosts(inv, g));
-    let hostNames = [];
-    if (groups.length === 0 || expr.startsWith('~') || /[.?*[]/.test(expr)) {
-        hostNames = [...inv.hosts.keys()].filter((h) => re.test(h));
-        hosts.push(...hostNames);
-    }
-    if (hosts.length === 0 && groups.length === 0 && expr !== 'all') {
-        const local = LOCALHOST.has(expr) ? " (Ansible's implicit localhost is not used here: list the host in the inventory)" : '';
-        warnings.push(`host pattern term ${quote(body)} matches no group or host; it is ignored${local}`);
-    }
-    return { groups, hostNames, hosts: sub ? applySubscript(hosts, body, sub[0], sub[1]) : hosts };
-}
-/** Evaluates the pattern; an empty result is not an error here (see selectHosts). */
-function evaluatePattern(inv, pattern) {
-    // The selected hosts in order, each once (a Set keeps insertion order).
-    let selected = new Set();
-    const terms = [];
-    const warnings = [];
-    for (const text of orderPatterns(splitHostPattern(pattern))) {
-        if (inv.hosts.has(text)) {
-            terms.push({ text, op: 'union', host: text, groups: [], hostNames: [], hosts: [text] });
-            selected.add(text);
-            continue;
-        }
-        const op = text[0] === '&' ? 'and' : text[0] === '!' ? 'not' : 'union';
-        const term = { text, op, ...matchOne(inv, text, op === 'union' ? text : text.slice(1), warnings) };
-        terms.push(term);
-        if (op === 'union') {
-            for (const h of term.hosts)
-                selected.add(h);
-        }
-        else {
-            const these = new Set(term.hosts);
-            selected = new Set([...selected].filter((h) => these.has(h) === (op === 'and')));
-        }
-    }
-    return { hosts: [...selected], terms, warnings };
-}
-/** The selection, or an error naming the pattern and the inventory's groups when it selects no host. */
-function pattern_select(inv, pattern) {
-    const selection = evaluatePattern(inv, pattern);
-    if (selection.hosts.length > 0)
-        return selection;
-    const names = [...inv.groups.keys()].filter((g) => g !== 'all');
-    const shown = names.length > 40 ? `${names.slice(0, 40).join(', ')} and ${names.length - 40} more` : names.join(', ');
-    const local = splitHostPattern(pattern).some((t) => LOCALHOST.has(t.replace(/^[&!]/, '')) && !inv.hosts.has(t.replace(/^[&!]/, '')));
-    throw new InventoryError(`host pattern ${quote(pattern)} selects no host of the inventory` +
-        (inv.hosts.size === 0 ? ', which has no hosts' : `; its groups are: ${shown || '(none but all)'}`) +
-        (local ? ". Ansible's implicit localhost is not used here: list it in the inventory" : ''));
-}
-/** The host names the pattern selects, in Ansible's order (ansible PATTERN --list-hosts). */
-function selectHosts(inv, pattern) {
-    return pattern_select(inv, pattern).hosts;
-}
-
-;// CONCATENATED MODULE: ./lib/engine/inventory/batch.js
-/**
- * `batch-by: group`: the selected hosts cut into one run of hosts per group, so that a batch
- * never mixes groups. A batch's group is always one that lists its hosts directly:
- *
- *  - the union terms of the pattern are taken in the order written (`&` and `!` terms only
- *    filter, they name no batch; with no union the term is `all`);
- *  - a term that matches groups (a name, a wildcard, a regex, `all`) takes, for each matched
- *    group in inventory order, the groups of that group's walk (itself, then its descendants in
- *    Ansible's host order, order.ts): `web` is one batch group, `prod` with children `web` and
- *    `db` gives `web` then `db` (and `prod` first if it lists hosts itself), `all` gives every
- *    group in inventory order. `all` itself is never a batch group: its hosts are in `ungrouped`
- *    or another group too;
- *  - a term that names a host (exactly, or a wildcard or regex that matched host names) puts
- *    the host in its first own group (the first group listing it in the walk from `all`);
- *  - a host goes with the first group it meets this way; a group is one batch, placed where it
- *    was first met; within it the hosts keep their order in `selected`.
- *
- * Walking the groups in host order means that for `all` the batches, put end to end, are
- * Ansible's host order, but for a host listed under `all` itself and in another group (it comes
- * first in the host order, and with that group here).
- */
-
-
-/**
- * The hosts of `selected` (the hosts the pattern selected, maybe narrowed down, e.g. to a
- * shard) group by group, in the order the pattern names the groups.
- */
-function batchByGroup(inv, pattern, selected) {
-    const wanted = new Set(selected);
-    const groupOfHost = new Map();
-    const own = firstOwnGroups(inv);
-    const assign = (host, group, claimed) => {
-        if (wanted.has(host) && !groupOfHost.has(host) && (claimed === undefined || claimed.has(host)))
-            groupOfHost.set(host, group);
-    };
-    for (const term of evaluatePattern(inv, pattern).terms) {
-        if (term.op !== 'union')
-            continue;
-        // A term claims only the hosts it selected itself (after its subscript).
-        const claimed = new Set(term.hosts);
-        for (const matched of term.groups) {
-            for (const group of walkGroups(inv, matched))
-                if (group.name !== 'all')
-                    for (const host of group.hosts)
-                        assign(host, group.name, claimed);
-        }
-        for (const host of [...(term.host !== undefined ? [term.host] : []), ...term.hostNames])
-            assign(host, own.get(host) ?? 'all', claimed);
-    }
-    // A host no term claims (not selected by this pattern: a caller's mistake) goes with its first own group.
-    for (const host of selected)
-        assign(host, own.get(host) ?? 'all', undefined);
-    const batches = new Map();
-    for (const group of groupOfHost.values())
-        if (!batches.has(group))
-            batches.set(group, []);
-    for (const host of selected)
-        batches.get(groupOfHost.get(host)).push(host);
-    return [...batches].map(([group, hosts]) => ({ group, hosts }));
-}
-
-;// CONCATENATED MODULE: ./lib/engine/inventory/graph.js
-/**
- * What the semantics read from the group graph again and again — each group's parents and
- * depth, each host's groups — worked out once per Inventory object (the model is read-only once
- * parsed), so that vars and group_names for thousands of hosts stay fast.
- */
-
-
-const graphs = new WeakMap();
-/**
- * Each group's depth: the longest path from `all` (Group.add_child_group keeps
- * child.depth >= parent.depth + 1, so that is what ansible-core ends with). A loop is an error.
- */
-function depthsOf(inv, parents) {
-    const depths = new Map();
-    const onPath = new Set();
-    const depth = (name) => {
-        const known = depths.get(name);
-        if (known !== undefined)
-            return known;
-        if (onPath.has(name))
-            throw new InventoryError(`group ${quote(name)} is its own descendant through its children; a group cannot contain itself`);
-        onPath.add(name);
-        const ps = parents.get(name) ?? [];
-        // A parentless group other than `all` is all's child once reconciled: depth 1.
-        const d = name === 'all' ? 0 : ps.length === 0 ? 1 : 1 + Math.max(...ps.map(depth));
-        onPath.delete(name);
-        depths.set(name, d);
-        return d;
-    };
-    for (const name of inv.groups.keys())
-        depth(name);
-    return depths;
-}
-function graphOf(inv) {
-    let graph = graphs.get(inv);
-    if (graph)
-        return graph;
-    const parents = new Map();
-    const listedIn = new Map();
-    for (const group of inv.groups.values())
-        parents.set(group.name, []);
-    for (const group of inv.groups.values()) {
-        for (const child of group.children)
-            parents.get(child)?.push(group.name);
-        for (const host of group.hosts) {
-            const list = listedIn.get(host);
-            if (list)
-                list.push(group.name);
-            else
-                listedIn.set(host, [group.name]);
-        }
-    }
-    graph = { parents, depths: depthsOf(inv, parents), listedIn, ancestors: new Map() };
-    graphs.set(inv, graph);
-    return graph;
-}
-function groupDepths(inv) {
-    return graphOf(inv).depths;
-}
-function ancestorsOf(graph, name) {
-    let found = graph.ancestors.get(name);
-    if (found)
-        return found;
-    found = new Set([name]);
-    for (const p of graph.parents.get(name) ?? [])
-        for (const a of ancestorsOf(graph, p))
-            found.add(a);
-    graph.ancestors.set(name, found);
-    return found;
-}
-/** The groups a host belongs to: those that list it, and all their ancestors (Host.get_groups, as a set). */
-function hostGroups(inv, host) {
-    if (!inv.hosts.has(host))
-        throw new InventoryError(`the inventory has no host ${quote(host)}`);
-    const graph = graphOf(inv);
-    const found = new Set();
-    for (const g of graph.listedIn.get(host) ?? [])
-        for (const a of ancestorsOf(graph, g))
-            found.add(a);
-    if (inv.groups.has('all'))
-        found.add('all');
-    return [...found];
-}
-
-;// CONCATENATED MODULE: ./lib/engine/inventory/vars.js
-/**
- * A host's vars with Ansible's precedence (ansible-core VariableManager.get_vars with the
- * default VARIABLE_PRECEDENCE and hash_behaviour `replace`): the `all` group's vars, then the
- * host's other groups sorted by (depth, ansible_group_priority, name) ascending (helpers.py
- * sort_groups / get_group_vars), then the host's own vars; a later source replaces a key
- * whole (combine_vars: no deep merge). Also Ansible's `group_names`.
- */
-
-
-
-const PRIORITY = 'ansible_group_priority';
-/** Python compares str by code point; JS's `<` compares UTF-16 units (differs past U+FFFF). */
-function comparePython(a, b) {
-    const x = Array.from(a, (c) => c.codePointAt(0));
-    const y = Array.from(b, (c) => c.codePointAt(0));
-    for (let i = 0; i < Math.min(x.length, y.length); i++)
-        if (x[i] !== y[i])
-            return x[i] - y[i];
-    return x.length - y.length;
-}
-/**
- * ansible_group_priority as ansible-core reads it: int(value), default 1. Python's int() takes a
- * whole number or a string of one ("10", " -2 ", "1_000") and truncates a float; on anything
- * else ansible-core stops with a Python error, so we refuse it with the group and the place.
- */
-function groupPriority(group) {
-    const v = group.vars.get(PRIORITY);
-    if (v === undefined)
-        return 1;
-    const { value } = v;
-    if (typeof value === 'boolean')
-        return value ? 1 : 0;
-    if (typeof value === 'number' && Number.isFinite(value))
-        return Math.trunc(value);
-    if (typeof value === 'string' && /^\s*[+-]?\d+(?:_\d+)*\s*$/.test(value))
-        return Number(value.replace(/_/g, ''));
-    throw new InventoryError(`${v.where}: ${PRIORITY} of group ${quote(group.name)} is ${clip(JSON.stringify(value))}; it must be a whole number (higher wins among groups of the same depth)`);
-}
-/** Ansible's `group_names`: the host's groups but `all`, sorted (`ungrouped` is among them for an ungrouped host, as in ansible-core). */
-function groupNames(inv, host) {
-    return hostGroups(inv, host)
-        .filter((g) => g !== 'all')
-        .sort(comparePython);
-}
-/** The host's groups but `all` in the order their vars apply (the last one wins): sort_groups. */
-function varsOrder(inv, host) {
-    const depths = groupDepths(inv);
-    const keyed = hostGroups(inv, host)
-        .filter((g) => g !== 'all')
-        .map((name) => ({ name, depth: depths.get(name), priority: groupPriority(inv.groups.get(name)) }));
-    keyed.sort((a, b) => a.depth - b.depth || a.priority - b.priority || comparePython(a.name, b.name));
-    return keyed.map((k) => k.name);
-}
-/**
- * The host's merged vars (what `ansible-inventory --list` shows as its hostvars), each with the
- * place it was written. ansible_group_priority is not a var for Ansible (Group.set_variable
- * keeps it aside as the priority), so it is left out of the groups' vars.
- */
-function hostVars(inv, host) {
-    const merged = new Map();
-    const all = inv.groups.get('all');
-    for (const name of [...(all ? ['all'] : []), ...varsOrder(inv, host)]) {
-        for (const [key, v] of inv.groups.get(name).vars)
-            if (key !== PRIORITY)
-                merged.set(key, v);
-    }
-    for (const [key, v] of inv.hosts.get(host).vars)
-        merged.set(key, v);
-    return merged;
-}
-
-;// CONCATENATED MODULE: ./lib/engine/inventory/connection.js
-/**
- * What a host's merged vars say about reaching it: address, port, user, its key (a file on the
- * runner, or an environment variable), its password (an environment variable only), its
- * bastion, and the vars it passes to the command. Pure: reading files and the environment is
- * the action's. Jinja is not evaluated: in a var used here it is an error naming the var.
- */
-
-
-/** Vars this reads (the rest is ignored; the ansible_* among them are named in one warning). */
-const USED_VARS = new Set([
-    'ansible_host',
-    'ansible_ssh_host',
-    'ansible_port',
-    'ansible_ssh_port',
-    'ansible_user',
-    'ansible_ssh_user',
-    'ansible_ssh_private_key_file',
-    'ansible_private_key_file',
-    'ansible_ssh_common_args',
-    'ansible_group_priority',
-    'ssh_fanout_key_env',
-    'ssh_fanout_password_env',
-    'ssh_fanout_jump_host',
-    'ssh_fanout_env',
-]);
-const PASSWORD_VARS = ['ansible_password', 'ansible_ssh_pass', 'ansible_ssh_password'];
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** The connection settings of host `name` from its merged vars. Throws InventoryError naming the var and where it was set. */
-function hostConnection(name, vars) {
-    for (const v of PASSWORD_VARS) {
-        const found = vars.get(v);
-        if (found) {
-            throw new InventoryError(`${found.where}: ${v} is set for ${name}; a password does not belong in the repository. ` +
-                'Put it in a secret, map it to an environment variable in the workflow (env: { WEB_PASSWORD: ${{ secrets.WEB_PASSWORD }} }), and name that variable in ssh_fanout_password_env');
-        }
-    }
-    const text = (key, alias) => {
-        const v = vars.get(key) ?? (alias ? vars.get(alias) : undefined);
-        if (!v)
-            return null;
-        return scalar(alias && !vars.has(key) ? alias : key, v);
-    };
-    const portText = text('ansible_port', 'ansible_ssh_port');
-    const port = portText === null ? null : Number(portText);
-    if (port !== null && !(Number.isInteger(port) && port >= 1 && port <= 65535)) {
-        const v = vars.get('ansible_port') ?? vars.get('ansible_ssh_port');
-        throw new InventoryError(`${v.where}: the port of ${name} is ${JSON.stringify(portText)}; give a whole number from 1 to 65535`);
-    }
-    const common = text('ansible_ssh_common_args');
-    const { jump: argsJump, ignored } = common === null ? { jump: null, ignored: [] } : proxyJump(common, vars.get('ansible_ssh_common_args').where);
-    return {
-        address: text('ansible_host', 'ansible_ssh_host') ?? name,
-        port,
-        user: text('ansible_user', 'ansible_ssh_user'),
-        keyFile: text('ansible_ssh_private_key_file', 'ansible_private_key_file'),
-        keyEnv: envName(vars, 'ssh_fanout_key_env'),
-        passwordEnv: envName(vars, 'ssh_fanout_password_env'),
-        jump: text('ssh_fanout_jump_host') ?? argsJump,
-        env: listedEnv(name, vars),
-        ignoredArgs: ignored,
-    };
-}
-/** A var used as text: strings as they are, numbers in decimal, booleans as true/false; anything else, or Jinja, is an error. */
-function scalar(key, v) {
-    const value = asEnvText(v.value);
-    if (value === null)
-        throw new InventoryError(`${v.where}: ${key} is ${connection_describe(v.value)}; give a string, a number or a boolean`);
-    if (/\{\{|\{%/.test(value)) {
-        throw new InventoryError(`${v.where}: ${key} uses Jinja (${JSON.stringify(value.slice(0, 60))}), which ssh-fanout does not evaluate; write the value itself`);
-    }
-    return value;
-}
-function asEnvText(value) {
-    if (typeof value === 'string')
-        return value;
-    if (typeof value === 'number')
-        return Number.isFinite(value) ? String(value) : null;
-    if (typeof value === 'boolean')
-        return value ? 'true' : 'false';
-    return null;
-}
-function connection_describe(value) {
-    if (value === null)
-        return 'empty (null)';
-    return Array.isArray(value) ? 'a list' : 'a mapping';
-}
-function envName(vars, key) {
-    const v = vars.get(key);
-    if (!v)
-        return null;
-    const name = scalar(key, v);
-    if (!ENV_NAME.test(name))
-        throw new InventoryError(`${v.where}: ${key} is ${JSON.stringify(name)}, not an environment variable name (letters, digits and _)`);
-    return name;
-}
-/** ssh_fanout_env: the names of vars passed to the command; each must be set for the host. */
-function listedEnv(host, vars) {
-    const list = vars.get('ssh_fanout_env');
-    if (!list)
-        return [];
-    const names = Array.isArray(list.value) ? list.value : typeof list.value === 'string' ? list.value.split(/[\s,]+/).filter(Boolean) : null;
-    if (names === null || names.some((n) => typeof n !== 'string')) {
-        throw new InventoryError(`${list.where}: ssh_fanout_env must be a list of var names, e.g. [DEPLOY_ROLE, REGION]`);
-    }
-    return names.map((name) => {
-        if (!ENV_NAME.test(name))
-            throw new InventoryError(`${list.where}: ssh_fanout_env lists ${JSON.stringify(name)}, not an environment variable name (letters, digits and _)`);
-        if (name === 'SSH_FANOUT_RUN')
-            throw new InventoryError(`${list.where}: ssh_fanout_env lists SSH_FANOUT_RUN, which ssh-fanout sets itself; use another name`);
-        const v = vars.get(name);
-        if (!v)
-            throw new InventoryError(`${list.where}: ssh_fanout_env lists ${name}, but ${host} has no var ${name}`);
-        return { name, value: scalar(name, v) };
-    });
-}
-/** The bastion of `-J spec` or `-o ProxyJump=spec` in ansible_ssh_common_args, and the other options (ignored). */
-function proxyJump(args, where) {
-    // As ansible-core's ssh plugin splits them (Python's shlex.split).
-    const words = shlexSplit(args);
-    let jump = null;
-    const ignored = [];
-    for (let i = 0; i < words.length; i += 1) {
-        const w = words[i];
-        let spec;
-        if (w === '-J')
-            spec = words[++i] ?? '';
-        else if (w.startsWith('-J'))
-            spec = w.slice(2);
-        else if (w === '-o' && /^ProxyJump[= ]/i.test(words[i + 1] ?? ''))
-            spec = words[++i].replace(/^ProxyJump[= ]\s*/i, '');
-        else if (/^-oProxyJump[= ]/i.test(w))
-            spec = w.replace(/^-oProxyJump[= ]\s*/i, '');
-        else {
-            if (w === '-o' && words[i + 1] !== undefined)
-                ignored.push(`-o ${words[++i]}`);
-            else
-                ignored.push(w);
-            continue;
-        }
-        if (spec === '' || spec.includes(',')) {
-            throw new InventoryError(`${where}: ansible_ssh_common_args names ${spec === '' ? 'no bastion after -J' : `several bastions (${spec})`}; give one [user@]host[:port]`);
-        }
-        jump = spec.replace(/^ssh:\/\//, '');
-    }
-    return { jump, ignored };
-}
-
-;// CONCATENATED MODULE: ./lib/action/inventory.js
-/**
- * The `inventory`, `select` and `batch-by` inputs: an Ansible inventory (text, or a file in the
- * workspace) read as ansible-core reads it, the hosts `select` names, each with its own address,
- * port, user, key or password (from files on the runner and environment variables the workflow
- * maps from secrets), bastion and variables. Everything is checked before any host is contacted.
- */
-
-
-
-
-
-
-
-
-
-
-
-
-
-const MAX_INVENTORY_BYTES = 8 * 1024 * 1024;
-const MAX_KEY_BYTES = 64 * 1024;
-function readInventory(ctx) {
-    if (ctx.batchBy !== '' && ctx.batchBy !== 'group')
-        throw new InputError('batch-by', `${quote(ctx.batchBy)} is not accepted; give group (batches never mix groups), or leave it empty`);
-    const { text, source } = inventoryText(ctx);
-    const inv = guarded('inventory', () => parseInventory(text, source));
-    const selected = guarded('select', () => selectHosts(inv, ctx.select));
-    if (selected.length > MAX_HOSTS)
-        throw new InputError('select', `selects ${selected.length} hosts; at most ${MAX_HOSTS} are allowed, so split them across several steps`);
-    const batches = ctx.batchBy === 'group' ? batchByGroup(inv, ctx.select, selected) : null;
-    const names = batches ? batches.flatMap((b) => b.hosts) : selected;
-    const keys = new KeyReader(ctx);
-    const bastions = new Map();
-    const ignored = new Set(inv.ignored);
-    const targets = names.map((name) => {
-        const vars = hostVars(inv, name);
-        for (const key of vars.keys())
-            if ((key.startsWith('ansible_') || key.startsWith('ssh_fanout_')) && !USED_VARS.has(key))
-                ignored.add(key);
-        const conn = guarded('inventory', () => hostConnection(name, vars));
-        for (const arg of conn.ignoredArgs)
-            ignored.add(`ansible_ssh_common_args ${arg}`);
-        const username = conn.user ?? ctx.username;
-        if (username === '')
-            throw new InputError('username', `is empty and ${name} has no ansible_user in the inventory; set ansible_user for it (or its group), or the username input`);
-        const jump = conn.jump === null
-            ? undefined
-            : bastionKey(guarded('inventory', () => bastionOf(conn.jump, name, ctx.username)), bastions);
-        const target = {
-            host: conn.address.replace(/^\[(.*)\]$/, '$1'),
-            port: conn.port ?? ctx.port,
-            username,
-            label: name,
-            inventory: { name, groups: groupNames(inv, name), credentials: keys.credentialsOf(name, conn), env: conn.env, jump },
-        };
-        return target;
-    });
-    return {
-        targets,
-        batchGroups: batches ? batches.flatMap((b) => b.hosts.map(() => b.group)) : null,
-        bastions,
-        secrets: keys.secrets,
-        warning: ignored.size > 0
-            ? `inventory: not used by ssh-fanout, ignored: ${[...ignored].sort().slice(0, 30).join(', ')}${ignored.size > 30 ? `, and ${ignored.size - 30} more` : ''}`
-            : null,
-    };
-}
-/** The inventory as given: a single line naming a file (in the workspace, or absolute) is read from it; else the text itself. */
-function inventoryText(ctx) {
-    const value = ctx.inventory.trim();
-    const oneLine = !/[\r\n]/.test(value);
-    const looksLikePath = oneLine && /^[^\s=]+$/.test(value) && (/[/\\]/.test(value) || /\.(ya?ml|ini|cfg|txt|hosts)$/i.test(value) || value === 'hosts' || value === 'inventory');
-    if (!looksLikePath)
-        return { text: ctx.inventory, source: 'inventory' };
-    const bytes = guarded('inventory', () => loadWorkspaceFile(value, ctx.workspace, MAX_INVENTORY_BYTES, {
-        example: 'give the path of an inventory in the repository (check it out first with actions/checkout), e.g. deploy/inventory.yml, or the inventory text itself',
-        what: 'an Ansible inventory (YAML or INI)',
-        tooBig: '8 MiB',
-    }));
-    return { text: bytes.toString('utf8'), source: value };
-}
-function guarded(input, fn) {
-    try {
-        return fn();
-    }
-    catch (err) {
-        if (err instanceof InputError)
-            throw err;
-        if (err instanceof InventoryError || err instanceof Error)
-            throw new InputError(input, err.message);
-        throw err;
-    }
-}
-function bastionOf(spec, host, username) {
-    try {
-        return parseJumpHost(spec, username);
-    }
-    catch (err) {
-        throw new InventoryError(`the bastion of ${host} (${JSON.stringify(spec)}): ${err.message}`);
-    }
-}
-/** Two spellings of one bastion (`bastion` and `deploy@bastion:22` with username deploy) share one key, so one session. */
-function bastionKey(bastion, bastions) {
-    const key = `${bastion.username}@${bastion.host}:${bastion.port}`;
-    if (!bastions.has(key))
-        bastions.set(key, { ...bastion, label: bastion.port === 22 ? `${bastion.username}@${bastion.host}` : bastion.label });
-    return key;
-}
-/** Each host's own key (ssh_fanout_key_env over ansible_ssh_private_key_file) and password (ssh_fanout_password_env), read once each. */
-class KeyReader {
-    ctx;
-    secrets = [];
-    parsed = new Map();
-    constructor(ctx) {
-        this.ctx = ctx;
-    }
-    credentialsOf(host, conn) {
-        const key = conn.keyEnv ? this.fromEnv(host, conn.keyEnv) : conn.keyFile ? this.fromFile(host, conn.keyFile) : undefined;
-        const password = conn.passwordEnv ? this.envValue(host, 'ssh_fanout_password_env', conn.passwordEnv) : undefined;
-        if (!key && password === undefined)
-            return undefined;
-        return { ...(key ? { privateKey: key } : {}), ...(password !== undefined ? { password } : {}) };
-    }
-    envValue(host, varName, name) {
-        const value = this.ctx.env[name];
-        if (value === undefined || value.trim() === '') {
-            throw new InputError('inventory', `${host}: ${varName} names ${name}, which is not set (or empty) in the step's environment; map it from a secret in the workflow: env: { ${name}: \${{ secrets.${name} }} }`);
-        }
-        for (const line of value.split(/\r?\n/))
-            if (line.trim() !== '' && !this.secrets.includes(line.trim()))
-                this.secrets.push(line.trim());
-        if (!this.secrets.includes(value))
-            this.secrets.push(value);
-        return value;
-    }
-    fromEnv(host, name) {
-        const cached = this.parsed.get(`env:${name}`);
-        if (cached)
-            return cached;
-        const key = this.read(host, `${this.envValue(host, 'ssh_fanout_key_env', name).trim()}\n`, `the key in ${name}`);
-        this.parsed.set(`env:${name}`, key);
-        return key;
-    }
-    fromFile(host, path) {
-        const full = path === '~' || path.startsWith('~/') ? (0,external_node_os_namespaceObject.homedir)() + path.slice(1) : path;
-        const cached = this.parsed.get(`file:${full}`);
-        if (cached)
-            return cached;
-        const bytes = guarded('inventory', () => loadWorkspaceFile(full, this.ctx.workspace, MAX_KEY_BYTES, {
-            example: `fix ansible_ssh_private_key_file of ${host}: give the path of a private key on the runner (written there by an earlier step), or use ssh_fanout_key_env`,
-            what: 'a private key file',
-            tooBig: '64 kB: it is not a private key',
-        }));
-        const key = this.read(host, bytes.toString('utf8'), `the key file ${path}`);
-        this.parsed.set(`file:${full}`, key);
-        return key;
-    }
-    read(host, text, what) {
-        try {
-            return readPrivateKey(text, this.ctx.passphrase, 'inventory');
-        }
-        catch (err) {
-            throw new InputError('inventory', `${host}: ${what}: ${err.message.replace(/^Input "[^"]+": /, '')}`);
-        }
-    }
-}
-
+// EXTERNAL MODULE: ./lib/action/local-files.js + 2 modules
+var local_files = __nccwpck_require__(6995);
+// EXTERNAL MODULE: ./lib/action/credentials.js + 2 modules
+var action_credentials = __nccwpck_require__(5214);
+// EXTERNAL MODULE: ./lib/action/input-error.js
+var input_error = __nccwpck_require__(2617);
 ;// CONCATENATED MODULE: ./lib/action/safety-inputs.js
 
 /**
@@ -40967,7 +29072,7 @@ class KeyReader {
  * whitespace is unset); the engine puts the env prefix before each, so `env` applies to them all.
  */
 function readSafety({ get, parse }) {
-    const preflightOn = parse('preflight', parseBoolean);
+    const preflightOn = parse('preflight', engine_parse/* parseBoolean */.yG);
     const preflightCommand = get('preflight-command');
     const checkCommand = get('check-command');
     const rollbackCommand = get('rollback-command');
@@ -40976,8 +29081,8 @@ function readSafety({ get, parse }) {
         const ms = positiveDuration(t, '1m');
         // A timeout shorter than the time between attempts is most likely the two values swapped (equal is allowed: one attempt).
         if (ms < intervalMs) {
-            const interval = quote(get('check-interval'));
-            throw new Error(`${quote(t)} is shorter than check-interval (${interval}); give a check-timeout of at least ${interval} ` +
+            const interval = (0,engine_parse/* quote */.hD)(get('check-interval'));
+            throw new Error(`${(0,engine_parse/* quote */.hD)(t)} is shorter than check-interval (${interval}); give a check-timeout of at least ${interval} ` +
                 '(how long a failing check keeps being retried), or a shorter check-interval');
         }
         return ms;
@@ -40991,7 +29096,7 @@ function readSafety({ get, parse }) {
 }
 /** A duration as command-timeout takes it, but more than 0 (worded as connect-timeout's error). */
 function positiveDuration(text, example) {
-    const ms = parseDuration(text);
+    const ms = (0,engine_parse/* parseDuration */.E9)(text);
     if (ms <= 0)
         throw new Error(`must be more than 0 (e.g. ${example})`);
     return ms;
@@ -41002,44 +29107,43 @@ function positiveDuration(text, example) {
 
 
 
-const lock_inputs_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+const NAME = /^[A-Za-z0-9._-]{1,64}$/;
 /** null without `lock`; lock-host and lock-wait are then not read (the runner passes their defaults). */
 function readLock(get, parse, allTargets) {
     const name = get('lock');
     if (name === '') {
         if (get('lock-host') !== '')
-            throw new InputError('lock-host', 'is set but lock is empty; give the lock a name in lock (e.g. deploy-prod)');
+            throw new input_error/* InputError */.d('lock-host', 'is set but lock is empty; give the lock a name in lock (e.g. deploy-prod)');
         return null;
     }
     // `.` and `..` (and any name without a letter or digit) would not name a lock directory of its own.
-    if (!lock_inputs_NAME.test(name) || !/[A-Za-z0-9]/.test(name)) {
-        throw new InputError('lock', `${quote(name)} is not a lock name; use 1 to 64 letters, digits, '.', '_' or '-', with at least one letter or digit (e.g. deploy-prod)`);
+    if (!NAME.test(name) || !/[A-Za-z0-9]/.test(name)) {
+        throw new input_error/* InputError */.d('lock', `${(0,engine_parse/* quote */.hD)(name)} is not a lock name; use 1 to 64 letters, digits, '.', '_' or '-', with at least one letter or digit (e.g. deploy-prod)`);
     }
-    const waitMs = parse('lock-wait', parseDuration);
+    const waitMs = parse('lock-wait', engine_parse/* parseDuration */.E9);
     return { name, host: lockHost(get('lock-host'), allTargets), waitMs, githubToken: get('github-token') };
 }
 /** lock-host as a host of the list (its label, inventory name, host, host:port or user@host[:port]); default: the first. */
 function lockHost(text, targets) {
     if (targets.length === 0)
-        throw new InputError('lock-host', 'no host keeps the lock: the host list is empty');
+        throw new input_error/* InputError */.d('lock-host', 'no host keeps the lock: the host list is empty');
     if (text === '')
         return targets[0];
     const exact = targets.find((t) => t.label === text || t.inventory?.name === text);
     if (exact)
         return exact;
-    const forms = (t) => [t.host, hostLabel(t.host, t.port), `${t.username}@${hostLabel(t.host, t.port)}`, `${t.host}:${t.port}`];
+    const forms = (t) => [t.host, (0,hosts/* hostLabel */.vy)(t.host, t.port), `${t.username}@${(0,hosts/* hostLabel */.vy)(t.host, t.port)}`, `${t.host}:${t.port}`];
     const found = targets.filter((t) => forms(t).includes(text));
     if (found.length === 1)
         return found[0];
     if (found.length > 1) {
-        throw new InputError('lock-host', `${quote(text)} names ${found.length} hosts of the list (${found.map((t) => t.label).join(', ')}); give one as the list names it`);
+        throw new input_error/* InputError */.d('lock-host', `${(0,engine_parse/* quote */.hD)(text)} names ${found.length} hosts of the list (${found.map((t) => t.label).join(', ')}); give one as the list names it`);
     }
     const shown = targets.slice(0, 3).map((t) => t.label);
-    throw new InputError('lock-host', `${quote(text)} is not a host of the list; give one of its hosts (e.g. ${shown.join(', ')}${targets.length > 3 ? ', …' : ''})`);
+    throw new input_error/* InputError */.d('lock-host', `${(0,engine_parse/* quote */.hD)(text)} is not a host of the list; give one of its hosts (e.g. ${shown.join(', ')}${targets.length > 3 ? ', …' : ''})`);
 }
 
 ;// CONCATENATED MODULE: ./lib/action/inputs.js
-
 
 
 
@@ -41120,7 +29224,12 @@ function secretValues(read) {
     const values = [read('password'), read('passphrase'), ...lines(read('private-key')), ...envValues, ...lines(read('mask'))].filter((v) => v.trim().length > 0);
     return [...new Set(values)];
 }
-function getSettings(read, env = process.env) {
+/** getSettings, with the inventory reader loaded first when the inventory input is set (so start-up never compiles it otherwise). */
+async function loadSettings(read, env = process.env) {
+    const inventory = read('inventory').trim() === '' ? undefined : await Promise.all(/* import() */[__nccwpck_require__.e(815), __nccwpck_require__.e(655)]).then(__nccwpck_require__.bind(__nccwpck_require__, 2655));
+    return getSettings(read, env, inventory);
+}
+function getSettings(read, env = process.env, inventoryReader) {
     const get = (name) => {
         const value = read(name).trim();
         return value === '' ? (DEFAULTS[name] ?? '') : value;
@@ -41130,49 +29239,49 @@ function getSettings(read, env = process.env) {
             return parser(get(name));
         }
         catch (err) {
-            throw err instanceof InputError ? err : new InputError(name, err.message);
+            throw err instanceof input_error/* InputError */.d ? err : new input_error/* InputError */.d(name, err.message);
         }
     };
     const port = parse('port', (t) => {
         const n = /^\d+$/.test(t) ? Number(t) : NaN;
         if (!(n >= 1 && n <= 65535))
-            throw new Error(`${quote(t)} is not a valid port; use a whole number from 1 to 65535`);
+            throw new Error(`${(0,engine_parse/* quote */.hD)(t)} is not a valid port; use a whole number from 1 to 65535`);
         return n;
     });
-    const username = get('username') === '' ? '' : parse('username', checkUsername);
+    const username = get('username') === '' ? '' : parse('username', hosts/* checkUsername */.J$);
     const workspace = env.GITHUB_WORKSPACE || process.cwd();
-    const inventory = readHostsOrInventory(read, get, { workspace, username, port, env });
+    const inventory = readHostsOrInventory(read, get, { workspace, username, port, env }, inventoryReader);
     const allTargets = inventory?.targets ?? parse('hosts', (t) => hostTargets(t, username, port));
     const shard = parse('shard', parseShard);
-    const jumpHost = get('jump-host') === '' ? null : parse('jump-host', (t) => parseJumpHost(t, username));
+    const jumpHost = get('jump-host') === '' ? null : parse('jump-host', (t) => (0,jump_target/* parseJumpHost */._)(t, username));
     const command = get('command');
-    const script = get('script-file') === '' ? null : parse('script-file', (t) => loadScriptFile(t, workspace));
+    const script = get('script-file') === '' ? null : parse('script-file', (t) => (0,local_files/* loadScriptFile */.EB)(t, workspace));
     if (command === '' && script === null) {
-        throw new InputError('command', 'is required: give the command (or a multi-line script) to run on every host, or a script from the repository in script-file');
+        throw new input_error/* InputError */.d('command', 'is required: give the command (or a multi-line script) to run on every host, or a script from the repository in script-file');
     }
     if (command !== '' && script !== null) {
-        throw new InputError('script-file', 'and command are both set; give exactly one: command for an inline command, or script-file for a script file to run instead');
+        throw new input_error/* InputError */.d('script-file', 'and command are both set; give exactly one: command for an inline command, or script-file for a script file to run instead');
     }
     // env values are kept byte for byte: not trimmed.
     const envVars = parse('env', () => parseEnv(read('env')));
     const prefix = env_envPrefix(envVars);
     const upload = readUpload(read, get);
     // Without the credential inputs, an inventory whose every host brings its own key or password is enough.
-    const credentials = readCredentials(read, env, !inventory || inventory.targets.some((t) => !t.inventory?.credentials));
-    const strict = parse('strict-host-key-checking', parseBoolean);
+    const credentials = (0,action_credentials/* readCredentials */.L)(read, env, !inventory || inventory.targets.some((t) => !t.inventory?.credentials));
+    const strict = parse('strict-host-key-checking', engine_parse/* parseBoolean */.yG);
     const knownHosts = get('known-hosts') === '' ? null : parseKnownHosts(read('known-hosts'));
     const fingerprints = parse('fingerprints', parseFingerprints);
     if (strict && knownHosts !== null && fingerprints.length === 0)
         checkTrustsSomeKey(knownHosts);
     if (strict && knownHosts === null && fingerprints.length === 0) {
-        throw new InputError('known-hosts', 'strict-host-key-checking is on, but neither known-hosts nor fingerprints is set, so no host key can be trusted. ' +
+        throw new input_error/* InputError */.d('known-hosts', 'strict-host-key-checking is on, but neither known-hosts nor fingerprints is set, so no host key can be trusted. ' +
             'Put the output of `ssh-keyscan -p PORT HOST` (verified out of band) into known-hosts, or the host key fingerprints ' +
             '(`ssh-keygen -l -f key.pub`, or those printed by a run with strict-host-key-checking: false) into fingerprints');
     }
-    const commandTimeoutMs = parse('command-timeout', parseDuration);
-    const connectTimeoutMs = parse('connect-timeout', parseDuration);
+    const commandTimeoutMs = parse('command-timeout', engine_parse/* parseDuration */.E9);
+    const connectTimeoutMs = parse('connect-timeout', engine_parse/* parseDuration */.E9);
     if (connectTimeoutMs <= 0)
-        throw new InputError('connect-timeout', 'must be more than 0 (e.g. 30s)');
+        throw new input_error/* InputError */.d('connect-timeout', 'must be more than 0 (e.g. 30s)');
     const safety = readSafety({ get, parse });
     return {
         targets: shardSlice(allTargets, shard),
@@ -41184,58 +29293,60 @@ function getSettings(read, env = process.env) {
         select: inventory ? get('select') : null,
         shard,
         batchSize: parse('batch-size', parseBatchSize),
-        batchPauseMs: parse('batch-pause', parseDuration),
+        batchPauseMs: parse('batch-pause', engine_parse/* parseDuration */.E9),
         jumpHost,
         command,
         script,
         env: envVars,
         envPrefix: prefix,
         upload,
-        logDir: get('log-dir') === '' ? null : parse('log-dir', (t) => resolveLogDir(t, workspace)),
+        logDir: get('log-dir') === '' ? null : parse('log-dir', (t) => (0,local_files/* resolveLogDir */.w)(t, workspace)),
         workspace,
         credentials,
         strictHostKeyChecking: strict,
         knownHosts,
         fingerprints,
-        concurrency: parse('concurrency', (t) => parsePositiveInt(t, 1)),
+        concurrency: parse('concurrency', (t) => (0,engine_parse/* parsePositiveInt */.EJ)(t, 1)),
         connectTimeoutMs,
         commandTimeoutMs,
-        maxFailures: parse('max-failures', parseThreshold),
-        failFast: parse('fail-fast', parseBoolean),
-        retries: parse('retries', (t) => parsePositiveInt(t, 0, MAX_RETRIES)),
-        maxOutputBytes: parse('max-output', parseSize),
+        maxFailures: parse('max-failures', engine_parse/* parseThreshold */.B7),
+        failFast: parse('fail-fast', engine_parse/* parseBoolean */.yG),
+        retries: parse('retries', (t) => (0,engine_parse/* parsePositiveInt */.EJ)(t, 0, MAX_RETRIES)),
+        maxOutputBytes: parse('max-output', engine_parse/* parseSize */.DB),
         safety,
         lock: readLock(get, parse, allTargets),
     };
 }
 /** The hosts input's targets (user and port defaults applied). */
 function hostTargets(text, username, port) {
-    const entries = parseHosts(text);
+    const entries = (0,hosts/* parseHosts */.tB)(text);
     try {
-        return resolveTargets(entries, { username, port });
+        return (0,hosts/* resolveTargets */.h5)(entries, { username, port });
     }
     catch (err) {
-        throw err instanceof TargetError && err.reason === 'missing-username' ? new InputError('username', err.message) : err;
+        throw err instanceof hosts/* TargetError */.I0 && err.reason === 'missing-username' ? new input_error/* InputError */.d('username', err.message) : err;
     }
 }
 /** Exactly one of hosts and inventory: the inventory's plan, or null for hosts. */
-function readHostsOrInventory(read, get, ctx) {
+function readHostsOrInventory(read, get, ctx, reader) {
     const hosts = read('hosts').trim();
     const inventory = read('inventory').trim();
     if (hosts !== '' && inventory !== '') {
-        throw new InputError('inventory', 'and hosts are both set; give exactly one: hosts for a list of hosts, or inventory for an Ansible inventory (with select to pick hosts from it)');
+        throw new input_error/* InputError */.d('inventory', 'and hosts are both set; give exactly one: hosts for a list of hosts, or inventory for an Ansible inventory (with select to pick hosts from it)');
     }
     if (inventory === '') {
         // The runner passes every default (select: all), so only another value is a mistake.
         for (const name of ['select', 'batch-by']) {
             if (get(name) !== DEFAULTS[name])
-                throw new InputError(name, 'is set but inventory is empty; it selects from an Ansible inventory given in inventory');
+                throw new input_error/* InputError */.d(name, 'is set but inventory is empty; it selects from an Ansible inventory given in inventory');
         }
         if (hosts === '')
-            throw new InputError('hosts', 'no hosts given; list hosts one per line or separated by commas or spaces, e.g. web1.example.com, deploy@10.0.0.5:2222, or give an Ansible inventory in inventory');
+            throw new input_error/* InputError */.d('hosts', 'no hosts given; list hosts one per line or separated by commas or spaces, e.g. web1.example.com, deploy@10.0.0.5:2222, or give an Ansible inventory in inventory');
         return null;
     }
-    return readInventory({ ...ctx, inventory: read('inventory'), select: get('select'), batchBy: get('batch-by'), passphrase: read('passphrase') });
+    if (!reader)
+        throw new Error('internal error: the inventory reader was not loaded (use loadSettings)');
+    return reader.readInventory({ ...ctx, inventory: read('inventory'), select: get('select'), batchBy: get('batch-by'), passphrase: read('passphrase') });
 }
 const UPLOAD_TO_FORM = 'give an absolute path (/srv/app/releases), or one relative to the login directory (app, ~/app)';
 /** `upload` and `upload-to` go together; the patterns are matched later, once, before any host is contacted. */
@@ -41244,16 +29355,16 @@ function readUpload(read, get) {
     const remoteDir = get('upload-to');
     if (patterns.trim() === '') {
         if (remoteDir !== '')
-            throw new InputError('upload-to', 'is set but upload is empty; list the files to send in upload (one path or glob per line, e.g. dist/)');
+            throw new input_error/* InputError */.d('upload-to', 'is set but upload is empty; list the files to send in upload (one path or glob per line, e.g. dist/)');
         return null;
     }
     if (remoteDir === '')
-        throw new InputError('upload-to', `is required when upload is set: the directory on every host the files land in; ${UPLOAD_TO_FORM}`);
+        throw new input_error/* InputError */.d('upload-to', `is required when upload is set: the directory on every host the files land in; ${UPLOAD_TO_FORM}`);
     try {
         resolveRemoteDir(remoteDir);
     }
     catch (err) {
-        throw new InputError('upload-to', `${err.message}`);
+        throw new input_error/* InputError */.d('upload-to', `${err.message}`);
     }
     return { patterns, remoteDir };
 }
@@ -41264,12 +29375,12 @@ function checkTrustsSomeKey(knownHosts) {
     const form = 'Each line is "HOST-PATTERNS KEY-TYPE BASE64-KEY", as ssh-keyscan prints it';
     const marked = knownHosts.entries.map((e) => e.line);
     if (marked.length > 0) {
-        throw new InputError('known-hosts', `has only @revoked or @cert-authority lines (${listLines(marked)}), which trust no host key, so every host would be refused. ` +
+        throw new input_error/* InputError */.d('known-hosts', `has only @revoked or @cert-authority lines (${listLines(marked)}), which trust no host key, so every host would be refused. ` +
             `Add the hosts' keys as plain lines (${form}), or pin them in fingerprints`);
     }
     const shown = knownHosts.warnings.slice(0, 3).join('; ');
     const more = knownHosts.warnings.length > 3 ? `; and ${knownHosts.warnings.length - 3} more` : '';
-    throw new InputError('known-hosts', `has no usable known_hosts line (${shown + more || 'only comments'}). ${form}`);
+    throw new input_error/* InputError */.d('known-hosts', `has no usable known_hosts line (${shown + more || 'only comments'}). ${form}`);
 }
 function listLines(lines) {
     const shown = lines.slice(0, 5).join(', ');
@@ -41472,7 +29583,7 @@ async function releaseLock() {
     let bastions = null;
     try {
         // The same inputs as the main step: the lock host is reached with its credentials, host-key policy and jump host.
-        const settings = getSettings(readInputFromEnv);
+        const settings = await loadSettings(readInputFromEnv);
         const lock = settings.lock;
         if (!lock || lock.host.label !== state.host)
             return leftBehind('the post step does not find the same lock-host in its inputs');
@@ -41519,6 +29630,894 @@ function readState(saved) {
 
 /***/ }),
 
+/***/ 3773:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   $Q: () => (/* binding */ clip),
+/* harmony export */   B7: () => (/* binding */ parseThreshold),
+/* harmony export */   DB: () => (/* binding */ parseSize),
+/* harmony export */   E9: () => (/* binding */ parseDuration),
+/* harmony export */   EJ: () => (/* binding */ parsePositiveInt),
+/* harmony export */   hD: () => (/* binding */ quote),
+/* harmony export */   yG: () => (/* binding */ parseBoolean)
+/* harmony export */ });
+/* unused harmony exports MAX_DURATION_MS, toleratedFailures, thresholdExceeded, describeThreshold */
+/**
+ * Parsers for scalar action inputs (durations, counts, thresholds, sizes, booleans).
+ * Each throws a plain `Error` saying what is wrong and what is accepted; the caller
+ * prefixes the input name.
+ */
+const DURATION_FORMS = 'use seconds (45) or a number with units h, m, s, ms (45s, 5m, 1h, 1m30s, 500ms)';
+const THRESHOLD_FORMS = 'use a number of hosts (0, 2) or a percentage of hosts from 0% to 100% (10%, 12.5%)';
+const SIZE_FORMS = 'use a number of bytes (1048576) or a number with a unit KB, MB or GB (512KB, 10MB, 1GB; KiB, MiB, GiB also accepted; 1 KB = 1024 bytes)';
+const BOOLEAN_FORMS = 'use true or false (True, TRUE, False and FALSE are also accepted)';
+/** Longest duration accepted: Node.js timers fire at once (after 1 ms) when asked to wait longer than 2^31 - 1 ms (about 24.8 days). */
+const MAX_DURATION_MS = 2 ** 31 - 1;
+const MAX_DURATION = 'at most 24 days (596h)';
+/** Longest piece of user text quoted in an error; longer text is cut so an error never repeats megabytes of input. */
+const QUOTE_LIMIT = 40;
+/** User text in double quotes for an error message; text over 40 characters is cut to its start, with its length. */
+function quote(text) {
+    return text.length <= QUOTE_LIMIT ? `"${text}"` : `"${clip(text)}" (${text.length} characters)`;
+}
+/** The text itself, or its first 40 characters and '…' when longer. */
+function clip(text) {
+    if (text.length <= QUOTE_LIMIT)
+        return text;
+    return (Array.from(text.slice(0, QUOTE_LIMIT * 2))
+        .slice(0, QUOTE_LIMIT)
+        .join('') + '…');
+}
+const NUMBER = String.raw `\d+(?:\.\d+)?`;
+/** Units in order, each at most once; `m(?!s)` keeps minutes from eating the `m` of `ms`. */
+const BARE_NUMBER_RE = new RegExp(`^${NUMBER}$`);
+const DURATION_RE = new RegExp(`^(?:(${NUMBER})h)?(?:(${NUMBER})m(?!s))?(?:(${NUMBER})s)?(?:(\\d+)ms)?$`);
+/**
+ * Milliseconds. A bare number is seconds; `h`, `m`, `s` accept decimals (`1.5s`), `ms` does not.
+ * Zero is accepted; more than MAX_DURATION_MS is not (Node.js could not wait that long).
+ */
+function parseDuration(text) {
+    const trimmed = text.trim();
+    const parts = durationParts(trimmed.toLowerCase());
+    if (parts === null)
+        throw new Error(`${quote(trimmed)} is not a duration; ${DURATION_FORMS}`);
+    const [h, m, s, ms] = parts;
+    const total = Math.round(h * 3_600_000 + m * 60_000 + s * 1000 + ms);
+    if (!(total <= MAX_DURATION_MS))
+        throw new Error(`${quote(trimmed)} is too long a duration; give ${MAX_DURATION}`);
+    return total;
+}
+/** [hours, minutes, seconds, milliseconds], or null when the text is not a duration. */
+function durationParts(text) {
+    if (BARE_NUMBER_RE.test(text))
+        return [0, 0, Number(text), 0];
+    const match = DURATION_RE.exec(text);
+    if (match === null || text === '')
+        return null;
+    return match.slice(1).map((part) => Number(part ?? 0));
+}
+/** A whole number (digits only) that is at least `min` (and at most `max` when given). */
+function parsePositiveInt(text, min, max) {
+    const trimmed = text.trim();
+    const value = Number(trimmed);
+    const range = max === undefined ? `≥ ${min}` : `from ${min} to ${max}`;
+    if (!/^\d+$/.test(trimmed) || !Number.isSafeInteger(value) || value < min || (max !== undefined && value > max)) {
+        const example = max === undefined ? Math.max(min, 10) : max;
+        throw new Error(`${quote(trimmed)} is not a whole number ${range}; use a whole number ${range}, e.g. ${example}`);
+    }
+    return value;
+}
+/** `2` (hosts) or `10%` / `12.5%` (of all hosts, 0..100). */
+function parseThreshold(text) {
+    const trimmed = text.trim();
+    if (/^\d+$/.test(trimmed) && Number.isSafeInteger(Number(trimmed)))
+        return { kind: 'count', value: Number(trimmed) };
+    const percent = new RegExp(`^(${NUMBER})%$`).exec(trimmed);
+    if (percent === null)
+        throw new Error(`${quote(trimmed)} is not a number of hosts or a percentage; ${THRESHOLD_FORMS}`);
+    const value = Number(percent[1]);
+    if (value > 100)
+        throw new Error(`${quote(trimmed)} is more than 100%; ${THRESHOLD_FORMS}`);
+    return { kind: 'percent', value };
+}
+/**
+ * How many failures are tolerated. For percentages this is exactly
+ * floor(value * total / 100), computed on the decimal digits so that e.g.
+ * 1.14% of 5000 hosts is 57, not 56 as floating point would give.
+ */
+function toleratedFailures(t, total) {
+    if (t.kind === 'count')
+        return t.value;
+    const exact = decimalParts(t.value);
+    if (exact === null || !Number.isSafeInteger(total))
+        return Math.floor((t.value * total) / 100);
+    const [digits, scale] = exact;
+    return Number((digits * BigInt(total)) / (100n * 10n ** scale));
+}
+/** True when failures are strictly more than tolerated (for percent: failures * 100 > value * total, exactly). */
+function thresholdExceeded(t, failures, total) {
+    return failures > toleratedFailures(t, total);
+}
+/** `2`, or `10% of 40 hosts (4)` with the tolerated count rounded down. */
+function describeThreshold(t, total) {
+    if (t.kind === 'count')
+        return String(t.value);
+    return `${t.value}% of ${total} ${total === 1 ? 'host' : 'hosts'} (${toleratedFailures(t, total)})`;
+}
+/** A non-negative number as digits / 10^scale, from its shortest decimal form; null if not finite or negative. */
+function decimalParts(value) {
+    const match = /^(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(String(value));
+    if (match === null)
+        return null;
+    const [, int, frac = '', exp = '0'] = match;
+    const scale = frac.length - Number(exp);
+    const digits = BigInt(int + frac);
+    return scale >= 0 ? [digits, BigInt(scale)] : [digits * 10n ** BigInt(-scale), 0n];
+}
+// Binary multiples: 1 KB = 1 KiB = 1024 bytes, 1 MB = 1024 KB, 1 GB = 1024 MB
+// (as most people mean them for buffer and output limits).
+const SIZE_UNITS = new Map([
+    ['', 1],
+    ['b', 1],
+    ...['k', 'kb', 'kib'].map((u) => [u, 1024]),
+    ...['m', 'mb', 'mib'].map((u) => [u, 1024 ** 2]),
+    ...['g', 'gb', 'gib'].map((u) => [u, 1024 ** 3]),
+]);
+/** Bytes, at least 1. Units are case-insensitive and binary (1 KB = 1024 bytes); decimals allowed with a unit (`1.5MB`), rounded down to whole bytes. */
+function parseSize(text) {
+    const trimmed = text.trim();
+    const match = new RegExp(`^(${NUMBER})\\s*([a-z]*)$`).exec(trimmed.toLowerCase());
+    const unit = match === null ? undefined : SIZE_UNITS.get(match[2]);
+    if (match === null || unit === undefined || (unit === 1 && match[1].includes('.'))) {
+        throw new Error(`${quote(trimmed)} is not a size; ${SIZE_FORMS}`);
+    }
+    const bytes = Math.floor(Number(match[1]) * unit);
+    if (bytes < 1)
+        throw new Error(`${quote(trimmed)} is less than 1 byte; ${SIZE_FORMS}`);
+    if (!Number.isSafeInteger(bytes))
+        throw new Error(`${quote(trimmed)} is too large; ${SIZE_FORMS}`);
+    return bytes;
+}
+/** YAML 1.2 core schema booleans, as `@actions/core` getBooleanInput accepts them. */
+function parseBoolean(text) {
+    const trimmed = text.trim();
+    if (['true', 'True', 'TRUE'].includes(trimmed))
+        return true;
+    if (['false', 'False', 'FALSE'].includes(trimmed))
+        return false;
+    throw new Error(`${quote(trimmed)} is not a boolean; ${BOOLEAN_FORMS}`);
+}
+
+
+/***/ }),
+
+/***/ 6691:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* unused harmony exports UploadError, PROGRESS_INTERVAL_MS, READ_CHUNK, Progress, cancelled, lost, reason, entrySegments */
+/** What both upload methods (tar over exec, SFTP) share: the error, the progress, the messages, entry names. */
+class UploadError extends Error {
+    retryable;
+    constructor(message, 
+    /** true when the connection was lost: the whole upload may be tried again on a new connection */
+    retryable) {
+        super(message);
+        this.retryable = retryable;
+        this.name = 'UploadError';
+    }
+}
+const PROGRESS_INTERVAL_MS = 200;
+const READ_CHUNK = (/* unused pure expression or super */ null && (256 * 1024));
+class Progress {
+    onProgress;
+    sent = 0;
+    last = 0;
+    constructor(onProgress) {
+        this.onProgress = onProgress;
+    }
+    add(n) {
+        this.sent += n;
+        const now = Date.now();
+        if (this.onProgress && now - this.last >= PROGRESS_INTERVAL_MS) {
+            this.last = now;
+            this.onProgress(this.sent);
+        }
+    }
+    final() {
+        this.onProgress?.(this.sent);
+    }
+}
+const cancelled = () => new UploadError('upload: cancelled', false);
+const lost = (sent) => new UploadError(`upload: connection lost after ${sent} bytes`, true);
+/** The last lines of the remote's stderr, for a message: `(line; line)`, or '' when there is none. */
+function reason(stderr) {
+    const lines = stderr
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l !== '');
+    if (lines.length === 0)
+        return '';
+    let text = lines.slice(-2).join('; ');
+    if (text.length > 300)
+        text = `…${text.slice(-300)}`;
+    return ` (${text})`;
+}
+/** Entry name from the archive -> path segments, refusing anything that could leave the destination. */
+function entrySegments(name) {
+    const segments = name.replace(/\/+$/, '').split('/');
+    if (name.startsWith('/') || segments.some((s) => s === '' || s === '.' || s === '..')) {
+        throw new UploadError(`upload: the packed files hold an unsafe name ${JSON.stringify(name)}`, false);
+    }
+    return segments;
+}
+
+
+/***/ }),
+
+/***/ 55:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   y: () => (/* binding */ remoteExec)
+/* harmony export */ });
+/* unused harmony export Marker */
+/* harmony import */ var node_crypto__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7598);
+/**
+ * One exec channel on an authenticated ssh2 Client, run to its end: the command, optionally
+ * stdin (a Buffer, or a stream opened once the command is ready for it), stdout and stderr
+ * collected (bounded), the channel closed on abort, on a timeout or when the connection is
+ * lost. Never rejects: the result says how it ended.
+ *
+ * The marker protocol. The host's login shell runs the command and may print first (a
+ * `.bashrc` banner, on stdout or stderr, with or without a final newline). A command built
+ * from a Marker prints a random marker line (`printf '\n%s%s\n' half half`) where its own
+ * output starts: stdout before the first marker line is dropped, and so is stderr before a
+ * marker line on stderr; stdin is sent only once the marker arrived (so that nothing the
+ * login shell runs reads it). Marker lines can carry a result (`<marker> <text>`): their
+ * texts are `lines`. The marker is written in the command as two halves, so a login shell
+ * that echoes the command line cannot print it.
+ */
+
+class Marker {
+    /** The marker line's text: 32 random hex digits. */
+    text;
+    halves;
+    constructor() {
+        const hex = (0,node_crypto__WEBPACK_IMPORTED_MODULE_0__.randomBytes)(16).toString('hex');
+        this.text = hex;
+        this.halves = [hex.slice(0, 16), hex.slice(16)];
+    }
+    /** The marker as two shell words (plain hex: no quoting needed), e.g. for a script's positional parameters. */
+    get words() {
+        return this.halves.join(' ');
+    }
+    /** Shell text that prints the marker line on stdout, then `payload` (shell words, e.g. `"$d"`) on the same line. */
+    line(payload) {
+        return payload === undefined ? `printf '\\n%s%s\\n' ${this.words}` : `printf '\\n%s%s %s\\n' ${this.words} ${payload}`;
+    }
+    /** Shell text that prints the marker line on stderr: what the login shell printed there before it is dropped. */
+    get stderrLine() {
+        return `${this.line()} >&2`;
+    }
+}
+const NL = 0x0a;
+/** Drops what comes before `\n<marker>\n` in a stream; passes everything after it. */
+class MarkerFilter {
+    needle;
+    head = Buffer.alloc(0);
+    found = false;
+    constructor(needle) {
+        this.needle = needle;
+    }
+    /** Bytes after the marker line's start (the marker included) once it was seen, else null. */
+    push(chunk) {
+        if (this.found)
+            return chunk;
+        this.head = Buffer.concat([this.head, chunk]);
+        const at = this.head.indexOf(this.needle);
+        if (at === -1) {
+            // keep what could be the start of the marker (a banner can be long)
+            if (this.head.length > 8192)
+                this.head = this.head.subarray(this.head.length - this.needle.length);
+            return null;
+        }
+        this.found = true;
+        const rest = this.head.subarray(at + 1);
+        this.head = Buffer.alloc(0);
+        return rest;
+    }
+}
+function remoteExec(client, opts) {
+    const marker = typeof opts.command === 'function' ? new Marker() : null;
+    const command = typeof opts.command === 'function' ? opts.command(marker) : opts.command;
+    const maxStdout = opts.maxStdout ?? 64 * 1024;
+    const maxStderr = opts.maxStderr ?? 4096;
+    const markerBytes = marker ? Buffer.from(marker.text) : null;
+    return new Promise((resolve) => {
+        let channel;
+        let input;
+        let settled = false;
+        let timer;
+        let code = null;
+        let signal = null;
+        let exited = false;
+        let ready = marker === null;
+        const lines = [];
+        let stdout = Buffer.alloc(0);
+        let pending = Buffer.alloc(0); // a line of stdout not ended yet (marker protocol)
+        let emptyLine = false; // an empty line of stdout not kept yet: the newline a marker line starts with, when one follows
+        let stderr = Buffer.alloc(0);
+        const outFilter = markerBytes ? new MarkerFilter(Buffer.concat([Buffer.from('\n'), markerBytes])) : null;
+        const errFilter = markerBytes ? new MarkerFilter(Buffer.concat([Buffer.from('\n'), markerBytes, Buffer.from('\n')])) : null;
+        let stderrBeforeMarker = Buffer.alloc(0);
+        const keepOut = (bytes) => {
+            if (stdout.length < maxStdout)
+                stdout = Buffer.concat([stdout, bytes.subarray(0, maxStdout - stdout.length)]);
+        };
+        const keepErr = (bytes) => {
+            stderr = Buffer.concat([stderr, bytes]);
+            if (stderr.length > maxStderr)
+                stderr = stderr.subarray(stderr.length - maxStderr);
+        };
+        const settle = (end, error = null) => {
+            if (settled)
+                return;
+            settled = true;
+            clearTimeout(timer);
+            opts.signal?.removeEventListener('abort', onAbort);
+            client.off('close', onLost);
+            if (input) {
+                if (channel)
+                    input.unpipe(channel);
+                input.destroy();
+            }
+            if (end !== 'exit' && end !== 'closed')
+                channel?.close();
+            if (ready && emptyLine)
+                keepOut(Buffer.from('\n'));
+            if (ready && pending.length > 0)
+                keepOut(pending);
+            if (!errFilter?.found && stderrBeforeMarker.length > 0)
+                keepErr(stderrBeforeMarker);
+            resolve({ end, code, signal, ready, lines, stdout: stdout.toString(), stderr: stderr.toString(), error });
+        };
+        const onAbort = () => settle('aborted');
+        const onLost = () => settle('lost');
+        if (opts.signal?.aborted)
+            return settle('aborted');
+        opts.signal?.addEventListener('abort', onAbort, { once: true });
+        client.once('close', onLost);
+        if (opts.timeoutMs && opts.timeoutMs > 0)
+            timer = setTimeout(() => settle('timeout'), opts.timeoutMs);
+        const sendStdin = (ch) => {
+            if (opts.stdin === undefined)
+                return;
+            if (Buffer.isBuffer(opts.stdin))
+                return void ch.end(opts.stdin);
+            input = opts.stdin();
+            input.once('error', (err) => settle('stdin failed', err));
+            input.pipe(ch);
+        };
+        /** stdout after the marker line's start: marker lines give `lines`, the rest is kept. */
+        const onLines = (bytes) => {
+            pending = Buffer.concat([pending, bytes]);
+            for (let nl = pending.indexOf(NL); nl !== -1; nl = pending.indexOf(NL)) {
+                const line = pending.subarray(0, nl);
+                pending = pending.subarray(nl + 1);
+                const isMarker = line.subarray(0, markerBytes.length).equals(markerBytes) && (line.length === markerBytes.length || line[markerBytes.length] === 0x20);
+                if (isMarker) {
+                    emptyLine = false;
+                    if (line.length > markerBytes.length)
+                        lines.push(line.subarray(markerBytes.length + 1).toString());
+                    if (!ready) {
+                        ready = true;
+                        if (channel)
+                            sendStdin(channel);
+                    }
+                    continue;
+                }
+                if (!ready)
+                    continue;
+                if (emptyLine)
+                    keepOut(Buffer.from('\n'));
+                emptyLine = line.length === 0;
+                if (!emptyLine)
+                    keepOut(Buffer.concat([line, Buffer.from('\n')]));
+            }
+            if (pending.length > 64 * 1024) {
+                if (ready)
+                    keepOut(pending);
+                pending = Buffer.alloc(0);
+            }
+        };
+        const onChannel = (ch) => {
+            channel = ch;
+            opts.onOpen?.();
+            let stdoutClosed = false;
+            let stderrEnded = false;
+            const finished = () => {
+                if (stdoutClosed && stderrEnded)
+                    settle(exited ? 'exit' : 'closed');
+            };
+            ch.on('error', () => undefined);
+            ch.on('data', (chunk) => {
+                if (!outFilter)
+                    return keepOut(chunk);
+                const after = outFilter.push(chunk);
+                if (after)
+                    onLines(after);
+            });
+            ch.stderr.on('data', (chunk) => {
+                if (!errFilter || errFilter.found)
+                    return keepErr(chunk);
+                stderrBeforeMarker = Buffer.concat([stderrBeforeMarker, chunk]);
+                if (stderrBeforeMarker.length > 2 * maxStderr)
+                    stderrBeforeMarker = stderrBeforeMarker.subarray(stderrBeforeMarker.length - maxStderr);
+                const after = errFilter.push(chunk);
+                if (after) {
+                    stderrBeforeMarker = Buffer.alloc(0);
+                    keepErr(after.subarray(markerBytes.length + 1));
+                }
+            });
+            ch.stderr.once('close', () => {
+                stderrEnded = true;
+                finished();
+            });
+            ch.on('exit', (c, s) => {
+                exited = true;
+                code = typeof c === 'number' ? c : null;
+                signal = s ?? null;
+            });
+            ch.on('close', () => {
+                stdoutClosed = true;
+                finished();
+            });
+            if (opts.stdin === undefined)
+                ch.end();
+            else if (ready)
+                sendStdin(ch);
+        };
+        try {
+            client.exec(command, (err, ch) => {
+                if (settled) {
+                    ch?.close();
+                    return;
+                }
+                if (err)
+                    return settle('no channel', err);
+                onChannel(ch);
+            });
+        }
+        catch (err) {
+            settle('no channel', err); // not connected
+        }
+    });
+}
+
+
+/***/ }),
+
+/***/ 4023:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   D: () => (/* binding */ parseKey),
+/* harmony export */   K: () => (/* binding */ Client)
+/* harmony export */ });
+/* harmony import */ var ssh2_lib_client_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6297);
+/* harmony import */ var ssh2_lib_protocol_keyParser_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1789);
+/**
+ * The parts of ssh2 the action uses, loaded from its own files: ssh2's index also loads its
+ * server, key generator and HTTP agents (and with them node:http, node:https and node:tls),
+ * which start-up would compile for nothing. Types are ssh2's (src/engine/ssh2-lib.d.ts).
+ *
+ * ssh2 must carry patches/ssh2+1.17.0.patch (the short login's `earlyAuth` and `skipQuery`):
+ * plain ssh2 ignores those options without a word, so an unpatched copy is refused here, loudly.
+ */
+
+
+if (ssh2_lib_client_js__WEBPACK_IMPORTED_MODULE_0__.sshFanoutPatched !== true) {
+    throw new Error('ssh2 is loaded without patches/ssh2+1.17.0.patch (its marker Client.sshFanoutPatched is missing): run `npx patch-package` after `npm ci`, which skips install scripts');
+}
+const Client = ssh2_lib_client_js__WEBPACK_IMPORTED_MODULE_0__;
+const parseKey = ssh2_lib_protocol_keyParser_js__WEBPACK_IMPORTED_MODULE_1__.parseKey;
+
+
+/***/ }),
+
+/***/ 8372:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   I0: () => (/* binding */ TargetError),
+/* harmony export */   J$: () => (/* binding */ checkUsername),
+/* harmony export */   h5: () => (/* binding */ resolveTargets),
+/* harmony export */   pS: () => (/* binding */ MAX_HOSTS),
+/* harmony export */   tB: () => (/* binding */ parseHosts),
+/* harmony export */   vy: () => (/* binding */ hostLabel)
+/* harmony export */ });
+/* unused harmony export expandRanges */
+/* harmony import */ var node_net__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7030);
+/* harmony import */ var _parse_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3773);
+/**
+ * Parsing of the `hosts` input: a list of `[user@]host[:port]` entries with
+ * numeric ranges (`web[01-12].example.com`, `10.0.0.[1-3,7]`) and IPv6 literals.
+ * Errors are plain `Error`s; the caller prefixes the input name.
+ */
+
+
+/** Most hosts one run may target, after expanding ranges: keeps `results` (an entry per host) under GitHub's 1 MB output limit. */
+const MAX_HOSTS = 5000;
+const ENTRY_FORM = 'write [user@]host[:port], e.g. deploy@web1.example.com:2222';
+const RANGE_FORM = 'ranges look like [1-3], [01-12] or [1-3,7]';
+const PORT_RANGE = 'ports are whole numbers from 1 to 65535';
+const IPV6_FORM = 'write it like 2001:db8::1, or [2001:db8::1]:2222 with a port';
+function parseHosts(text) {
+    const entries = [];
+    const seen = new Map();
+    for (const token of tokenize(text)) {
+        for (const entry of parseToken(token)) {
+            const key = entryKey(entry.username, entry.host, entry.port);
+            const first = seen.get(key);
+            if (first !== undefined)
+                throw new Error(`${where(token)}: ${duplicateMessage(entry, first, token)}`);
+            seen.set(key, token);
+            entries.push(entry);
+        }
+        if (entries.length > MAX_HOSTS) {
+            throw new Error(`more than ${MAX_HOSTS} hosts in total after expanding ranges; at most ${MAX_HOSTS} are allowed, so split them across several steps`);
+        }
+    }
+    if (entries.length === 0) {
+        throw new Error('no hosts given; list hosts one per line or separated by commas or spaces, e.g. web1.example.com, deploy@10.0.0.5:2222');
+    }
+    return entries;
+}
+/** Expands numeric ranges in brackets; brackets holding a ':' (IPv6 literals) are kept as they are. */
+function expandRanges(pattern) {
+    const segments = splitPattern(pattern);
+    const total = segments.reduce((n, s) => n * (typeof s === 'string' ? 1 : rangeCount(s)), 1);
+    if (total > MAX_HOSTS) {
+        const count = Number.isSafeInteger(total) ? `${total} hosts` : 'too many hosts';
+        throw new Error(`expands to ${count}; at most ${MAX_HOSTS} hosts are allowed`);
+    }
+    return segments.reduce((prefixes, segment) => {
+        const options = typeof segment === 'string' ? [segment] : rangeValues(segment);
+        return prefixes.flatMap((prefix) => options.map((option) => prefix + option));
+    }, ['']);
+}
+/** `host` when port is 22, else `host:port`; IPv6 in brackets when a port is shown. */
+function hostLabel(host, port) {
+    if (port === 22)
+        return host;
+    return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+/** Raised by resolveTargets: `missing-username` (fix the username) or `duplicate` (fix the host list). */
+class TargetError extends Error {
+    reason;
+    constructor(message, reason) {
+        super(message);
+        this.reason = reason;
+    }
+}
+function resolveTargets(entries, defaults) {
+    const targets = entries.map((entry) => {
+        const port = entry.port ?? defaults.port;
+        const username = entry.username ?? defaults.username;
+        return { host: entry.host, port, username, label: hostLabel(entry.host, port) };
+    });
+    const missing = targets.filter((t) => t.username === '');
+    if (missing.length > 0)
+        throw new TargetError(missingUserMessage(missing.map((t) => t.label)), 'missing-username');
+    const seen = new Set();
+    for (const t of targets) {
+        const key = entryKey(t.username, t.host, t.port);
+        if (seen.has(key)) {
+            throw new TargetError(`${(0,_parse_js__WEBPACK_IMPORTED_MODULE_1__/* .clip */ .$Q)(`${t.username}@${t.label}`)} appears twice after applying the default username and port; list each host once`, 'duplicate');
+        }
+        seen.add(key);
+    }
+    // Several users on one host and port (alice@web1, bob@web1): each of their labels names its user, so no two hosts look alike.
+    const sharing = new Map();
+    const place = (t) => entryKey(undefined, t.host, t.port);
+    for (const t of targets)
+        sharing.set(place(t), (sharing.get(place(t)) ?? 0) + 1);
+    for (const t of targets)
+        if (sharing.get(place(t)) > 1)
+            t.label = `${t.username}@${t.label}`;
+    return targets;
+}
+// ---- tokenizing -------------------------------------------------------------
+/** Splits on newlines, commas and whitespace, except inside brackets; drops `#` comments. */
+function tokenize(text) {
+    const tokens = [];
+    text.split('\n').forEach((rawLine, index) => {
+        let current = '';
+        let depth = 0;
+        const push = () => {
+            if (current !== '')
+                tokens.push({ text: current, line: index + 1 });
+            current = '';
+        };
+        for (const ch of rawLine.split('#')[0]) {
+            if (ch === '[')
+                depth++;
+            if (ch === ']')
+                depth = Math.max(0, depth - 1);
+            if (depth === 0 && (ch === ',' || /\s/.test(ch)))
+                push();
+            else
+                current += ch;
+        }
+        push();
+    });
+    return tokens;
+}
+function where(token) {
+    return `entry ${(0,_parse_js__WEBPACK_IMPORTED_MODULE_1__/* .quote */ .hD)(token.text)} on line ${token.line}`;
+}
+function parseToken(token) {
+    try {
+        return parseEntry(token.text);
+    }
+    catch (err) {
+        throw new Error(`${where(token)}: ${err.message}`, { cause: err });
+    }
+}
+// ---- one entry --------------------------------------------------------------
+function parseEntry(text) {
+    const { username, rest } = splitUser(text);
+    const { hosts, port } = parseHostPart(rest);
+    return hosts.map((host) => ({
+        host,
+        ...(port !== undefined && { port }),
+        ...(username !== undefined && { username }),
+    }));
+}
+/** Splits at the last '@', as `ssh` does, so `user@domain@host` logs in as `user@domain`. */
+function splitUser(text) {
+    const at = text.lastIndexOf('@');
+    if (at === -1)
+        return { rest: text };
+    const username = text.slice(0, at);
+    if (username === '')
+        throw new Error(`the user name before '@' is empty; ${ENTRY_FORM}`);
+    checkUsername(username);
+    return { username, rest: text.slice(at + 1) };
+}
+/**
+ * A login name `ssh` accepts on its command line (OpenSSH's valid_ruser): not starting with '-',
+ * no control characters, none of ' ` " ; & < > | ( ) { }, no '-' after a space, no trailing '\'.
+ * So `user@domain`, `DOMAIN\user` and `first.last` are fine. Throws a plain Error naming the problem.
+ */
+function checkUsername(name) {
+    const problem = usernameProblem(name);
+    if (problem !== null) {
+        throw new Error(`user name ${(0,_parse_js__WEBPACK_IMPORTED_MODULE_1__/* .quote */ .hD)(name)} ${problem}; as with ssh, a user name may not start with '-', contain control characters or any of ' \` " ; & < > | ( ) { }, or end with '\\'`);
+    }
+    return name;
+}
+function usernameProblem(name) {
+    if (name.startsWith('-'))
+        return "starts with '-'";
+    const bad = [...name].find((ch) => /[\p{Cc}'`";&<>|(){}]/u.test(ch));
+    if (bad !== undefined)
+        return `contains ${describeChar(bad)}`;
+    if (/\s-/.test(name))
+        return "has a '-' after a space";
+    if (name.endsWith('\\'))
+        return "ends with '\\'";
+    return null;
+}
+function parseHostPart(text) {
+    if (isBracketedIPv6(text))
+        return parseBracketedIPv6(text);
+    if (text.split(':').length > 2)
+        return { hosts: [checkIPv6(text)] };
+    const [pattern, portText] = text.split(':');
+    const hosts = expandRanges(pattern).map((host) => checkIPv4(checkHostName(host), pattern));
+    return portText === undefined ? { hosts } : { hosts, port: parsePort(portText) };
+}
+/**
+ * Refuses zero-padded numbers in an IPv4 address (all digits and dots): the system resolver reads
+ * them as octal (10.0.0.010 is 10.0.0.8), and 10.0.0.01 would not count as a duplicate of 10.0.0.1.
+ */
+function checkIPv4(host, pattern) {
+    if (!/^[\d.]+$/.test(host))
+        return host;
+    const padded = host.split('.').find((part) => /^0\d/.test(part));
+    if (padded === undefined)
+        return host;
+    const unpadded = host
+        .split('.')
+        .map((part) => (part === '' ? part : String(Number(part))))
+        .join('.');
+    const inRange = pattern.includes('[') ? ' (in a range, write [1-10], not [01-10])' : '';
+    throw new Error(`IPv4 address ${(0,_parse_js__WEBPACK_IMPORTED_MODULE_1__/* .quote */ .hD)(host)} has the zero-padded number "${padded}", which the system resolver reads as octal (010 is 8); ` +
+        `write IPv4 numbers without leading zeros: ${unpadded}${inRange}`);
+}
+/** `[2001:db8::1]...`: the first bracket holds a ':', so it is an address, not a range. */
+function isBracketedIPv6(text) {
+    if (!text.startsWith('['))
+        return false;
+    const close = text.indexOf(']');
+    return (close === -1 ? text.slice(1) : text.slice(1, close)).includes(':');
+}
+function parseBracketedIPv6(text) {
+    const close = text.indexOf(']');
+    if (close === -1)
+        throw new Error(`'[' has no matching ']'; ${IPV6_FORM}`);
+    const host = checkIPv6(text.slice(1, close));
+    const after = text.slice(close + 1);
+    if (after === '')
+        return { hosts: [host] };
+    if (!after.startsWith(':'))
+        throw new Error(`unexpected ${(0,_parse_js__WEBPACK_IMPORTED_MODULE_1__/* .quote */ .hD)(after)} after ']'; ${IPV6_FORM}`);
+    return { hosts: [host], port: parsePort(after.slice(1)) };
+}
+function checkIPv6(address) {
+    if ((0,node_net__WEBPACK_IMPORTED_MODULE_0__.isIPv6)(address))
+        return address;
+    const note = address.includes('[') ? ' (ranges are not supported in IPv6 addresses)' : '';
+    throw new Error(`${(0,_parse_js__WEBPACK_IMPORTED_MODULE_1__/* .quote */ .hD)(address)} is not a valid IPv6 address${note}; ${IPV6_FORM}`);
+}
+function parsePort(text) {
+    if (text === '')
+        throw new Error(`the port after ':' is missing; ${PORT_RANGE}`);
+    if (!/^\d+$/.test(text))
+        throw new Error(`port ${(0,_parse_js__WEBPACK_IMPORTED_MODULE_1__/* .quote */ .hD)(text)} is not a number; ${PORT_RANGE}`);
+    const port = Number(text);
+    if (port < 1 || port > 65535)
+        throw new Error(`port ${(0,_parse_js__WEBPACK_IMPORTED_MODULE_1__/* .clip */ .$Q)(text)} is out of range; ${PORT_RANGE}`);
+    return port;
+}
+function checkHostName(name) {
+    if (name === '')
+        throw new Error(`the host name is missing; ${ENTRY_FORM}`);
+    const bad = [...name].find((ch) => !/[A-Za-z0-9._-]/.test(ch));
+    if (bad !== undefined) {
+        throw new Error(`host name ${(0,_parse_js__WEBPACK_IMPORTED_MODULE_1__/* .quote */ .hD)(name)} contains ${describeChar(bad)}; host names may only use letters, digits, '.', '-' and '_'`);
+    }
+    if (/^[-.]/.test(name)) {
+        throw new Error(`host name ${(0,_parse_js__WEBPACK_IMPORTED_MODULE_1__/* .quote */ .hD)(name)} starts with '${name[0]}'; it must start with a letter, digit or '_'`);
+    }
+    return name;
+}
+function describeChar(ch) {
+    if (ch === ' ')
+        return 'a space';
+    if (ch === '\t')
+        return 'a tab';
+    return /[\p{L}\p{N}\p{P}\p{S}]/u.test(ch) ? `'${ch}'` : `the character U+${ch.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+}
+// ---- ranges -----------------------------------------------------------------
+function splitPattern(pattern) {
+    const segments = [];
+    let rest = pattern;
+    while (rest !== '') {
+        const open = rest.indexOf('[');
+        const close = rest.indexOf(']');
+        if (close !== -1 && (open === -1 || close < open))
+            throw new Error(`']' has no matching '['; ${RANGE_FORM}`);
+        if (open === -1) {
+            segments.push(rest);
+            break;
+        }
+        if (close === -1)
+            throw new Error(`'[' has no matching ']'; ${RANGE_FORM}`);
+        const body = rest.slice(open + 1, close);
+        segments.push(rest.slice(0, open), body.includes(':') ? `[${body}]` : parseRange(body));
+        rest = rest.slice(close + 1);
+    }
+    return segments;
+}
+function parseRange(body) {
+    if (body.trim() === '')
+        throw new Error(`empty brackets []; ${RANGE_FORM}`);
+    const items = body.split(',').map((item) => item.trim());
+    return items.map((item) => parseRangeItem(item, body, items.length === 1));
+}
+function parseRangeItem(item, body, alone) {
+    const match = /^(\d+)(?:-(\d+))?$/.exec(item);
+    if (match === null) {
+        throw new Error(`[${(0,_parse_js__WEBPACK_IMPORTED_MODULE_1__/* .clip */ .$Q)(body)}] is not a range: ${(0,_parse_js__WEBPACK_IMPORTED_MODULE_1__/* .quote */ .hD)(item)} is not a number or start-end pair; ${RANGE_FORM}`);
+    }
+    const [, startText, endText = startText] = match;
+    const start = Number(startText);
+    const end = Number(endText);
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end))
+        throw new Error(`[${(0,_parse_js__WEBPACK_IMPORTED_MODULE_1__/* .clip */ .$Q)(body)}] has a number that is too large`);
+    if (start > end) {
+        const fix = (0,_parse_js__WEBPACK_IMPORTED_MODULE_1__/* .clip */ .$Q)(`${endText}-${startText}`);
+        throw new Error(alone ? `range [${(0,_parse_js__WEBPACK_IMPORTED_MODULE_1__/* .clip */ .$Q)(item)}] goes backwards; write [${fix}]` : `range ${(0,_parse_js__WEBPACK_IMPORTED_MODULE_1__/* .clip */ .$Q)(item)} in [${(0,_parse_js__WEBPACK_IMPORTED_MODULE_1__/* .clip */ .$Q)(body)}] goes backwards; write ${fix}`);
+    }
+    const width = startText.length > 1 && startText.startsWith('0') ? startText.length : 1;
+    return { start, end, width };
+}
+function rangeCount(items) {
+    return items.reduce((n, item) => n + item.end - item.start + 1, 0);
+}
+function rangeValues(items) {
+    const values = [];
+    for (const { start, end, width } of items) {
+        for (let n = start; n <= end; n++)
+            values.push(String(n).padStart(width, '0'));
+    }
+    return values;
+}
+// ---- duplicates and messages ------------------------------------------------
+function entryKey(username, host, port) {
+    return JSON.stringify([username ?? null, normalizeHost(host), port ?? null]);
+}
+/** Host names compare case-insensitively; IPv6 addresses compare in canonical form. */
+function normalizeHost(host) {
+    if (!host.includes(':'))
+        return host.toLowerCase();
+    try {
+        return new URL(`http://[${host}]/`).hostname;
+    }
+    catch {
+        return host.toLowerCase(); // e.g. a zone id (fe80::1%eth0), which URL does not accept
+    }
+}
+function duplicateMessage(entry, first, current) {
+    const also = first === current ? 'listed twice by this entry' : `already listed by ${where(first)}`;
+    return `${(0,_parse_js__WEBPACK_IMPORTED_MODULE_1__/* .clip */ .$Q)(showEntry(entry))} is ${also}; list each host once`;
+}
+/** The entry as written after expansion: `[user@]host[:port]`, IPv6 bracketed when a port follows. */
+function showEntry({ username, host, port }) {
+    const user = username === undefined ? '' : `${username}@`;
+    if (port === undefined)
+        return user + host;
+    return `${user}${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+function missingUserMessage(labels) {
+    const shown = labels.slice(0, 5).map(_parse_js__WEBPACK_IMPORTED_MODULE_1__/* .clip */ .$Q).join(', ');
+    const more = labels.length > 5 ? ` and ${labels.length - 5} more` : '';
+    const count = labels.length === 1 ? '' : ` ${labels.length} hosts:`;
+    return `no username for${count} ${shown}${more}; give user@host or set the username`;
+}
+
+
+/***/ }),
+
+/***/ 6813:
+/***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   _: () => (/* binding */ parseJumpHost)
+/* harmony export */ });
+/* harmony import */ var _parse_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3773);
+/* harmony import */ var _hosts_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8372);
+/** One bastion, `[user@]host[:port]` (the jump-host input, an inventory's ProxyJump): its own user, else the default. */
+
+
+const JUMP_HOST_FORM = 'write [user@]host[:port] of one bastion, e.g. deploy@bastion.example.com:2222';
+/** One `[user@]host[:port]`: its own user, else the username input; port 22 unless given (as `ssh -J`). */
+function parseJumpHost(text, username) {
+    let entries;
+    try {
+        entries = (0,_hosts_js__WEBPACK_IMPORTED_MODULE_1__/* .parseHosts */ .tB)(text);
+    }
+    catch (err) {
+        throw new Error(`${err.message}; ${JUMP_HOST_FORM}`, { cause: err });
+    }
+    if (entries.length !== 1)
+        throw new Error(`${(0,_parse_js__WEBPACK_IMPORTED_MODULE_0__/* .quote */ .hD)(text)} names ${entries.length} hosts; ${JUMP_HOST_FORM}`);
+    try {
+        return (0,_hosts_js__WEBPACK_IMPORTED_MODULE_1__/* .resolveTargets */ .h5)(entries, { username, port: 22 })[0];
+    }
+    catch (err) {
+        if (err instanceof _hosts_js__WEBPACK_IMPORTED_MODULE_1__/* .TargetError */ .I0 && err.reason === 'missing-username')
+            throw new Error(`${(0,_parse_js__WEBPACK_IMPORTED_MODULE_0__/* .quote */ .hD)(text)} has no user; ${JUMP_HOST_FORM}, or set the username input`, { cause: err });
+        throw err;
+    }
+}
+
+
+/***/ }),
+
 /***/ 3012:
 /***/ ((__unused_webpack___webpack_module__, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
@@ -41539,7 +30538,7 @@ g.__dirname ??= (0,node_path__WEBPACK_IMPORTED_MODULE_0__.dirname)((0,node_url__
 
 __nccwpck_require__.a(__webpack_module__, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _esm_shim_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3012);
-/* harmony import */ var _action_lock_post_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1480);
+/* harmony import */ var _action_lock_post_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1232);
 // The post step's entry point (dist/post/index.js): releases the fleet lock (action/lock-post.ts).
 
 

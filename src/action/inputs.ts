@@ -10,7 +10,7 @@ import type { Script } from '../engine/prepare/script.js'
 import { resolveRemoteDir } from '../engine/prepare/upload.js'
 import { loadScriptFile, resolveLogDir } from './local-files.js'
 import { readCredentials } from './credentials.js'
-import { readInventory, type InventoryContext, type InventoryPlan } from './inventory.js'
+import type { InventoryContext, InventoryPlan } from './inventory.js'
 import { InputError, type InputReader } from './input-error.js'
 
 export { InputError, type InputReader } from './input-error.js'
@@ -142,7 +142,16 @@ export function secretValues(read: InputReader): string[] {
   return [...new Set(values)]
 }
 
-export function getSettings(read: InputReader, env: NodeJS.ProcessEnv = process.env): Settings {
+/** The inventory reader (action/inventory.ts and the parsers with `yaml`): loaded only when inventory is set. */
+export type InventoryReader = typeof import('./inventory.js')
+
+/** getSettings, with the inventory reader loaded first when the inventory input is set (so start-up never compiles it otherwise). */
+export async function loadSettings(read: InputReader, env: NodeJS.ProcessEnv = process.env): Promise<Settings> {
+  const inventory = read('inventory').trim() === '' ? undefined : await import('./inventory.js')
+  return getSettings(read, env, inventory)
+}
+
+export function getSettings(read: InputReader, env: NodeJS.ProcessEnv = process.env, inventoryReader?: InventoryReader): Settings {
   const get = (name: string) => {
     const value = read(name).trim()
     return value === '' ? (DEFAULTS[name] ?? '') : value
@@ -162,7 +171,7 @@ export function getSettings(read: InputReader, env: NodeJS.ProcessEnv = process.
   })
   const username = get('username') === '' ? '' : parse('username', checkUsername)
   const workspace = env.GITHUB_WORKSPACE || process.cwd()
-  const inventory = readHostsOrInventory(read, get, { workspace, username, port, env })
+  const inventory = readHostsOrInventory(read, get, { workspace, username, port, env }, inventoryReader)
   const allTargets = inventory?.targets ?? parse('hosts', (t) => hostTargets(t, username, port))
   const shard = parse('shard', parseShard)
   const jumpHost = get('jump-host') === '' ? null : parse('jump-host', (t) => parseJumpHost(t, username))
@@ -256,6 +265,7 @@ function readHostsOrInventory(
   read: InputReader,
   get: (name: string) => string,
   ctx: Omit<InventoryContext, 'inventory' | 'select' | 'batchBy' | 'passphrase'>,
+  reader: InventoryReader | undefined,
 ): InventoryPlan | null {
   const hosts = read('hosts').trim()
   const inventory = read('inventory').trim()
@@ -277,7 +287,8 @@ function readHostsOrInventory(
       )
     return null
   }
-  return readInventory({ ...ctx, inventory: read('inventory'), select: get('select'), batchBy: get('batch-by'), passphrase: read('passphrase') })
+  if (!reader) throw new Error('internal error: the inventory reader was not loaded (use loadSettings)')
+  return reader.readInventory({ ...ctx, inventory: read('inventory'), select: get('select'), batchBy: get('batch-by'), passphrase: read('passphrase') })
 }
 
 const UPLOAD_TO_FORM = 'give an absolute path (/srv/app/releases), or one relative to the login directory (app, ~/app)'

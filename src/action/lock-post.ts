@@ -8,7 +8,7 @@ import * as core from '@actions/core'
 import { connectLockHost } from '../engine/lock/lock-host.js'
 import { hostKeyPolicy } from '../engine/trust/policy.js'
 import { Bastions } from './bastions.js'
-import { getSettings, readInputFromEnv } from './inputs.js'
+import { loadSettings, readInputFromEnv } from './inputs.js'
 import { LOCK_STATE, type LockState } from './lock.js'
 import { inert } from './log/remote-text.js'
 
@@ -22,7 +22,7 @@ export async function releaseLock(): Promise<void> {
   let bastions: Bastions | null = null
   try {
     // The same inputs as the main step: the lock host is reached with its credentials, host-key policy and jump host.
-    const settings = getSettings(readInputFromEnv)
+    const settings = await loadSettings(readInputFromEnv)
     const lock = settings.lock
     if (!lock || lock.host.label !== state.host) return leftBehind('the post step does not find the same lock-host in its inputs')
     const hostKeys = hostKeyPolicy({ strict: settings.strictHostKeyChecking, knownHosts: settings.knownHosts, fingerprints: settings.fingerprints })

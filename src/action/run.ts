@@ -7,7 +7,7 @@ import { Bastions } from './bastions.js'
 import { preparer } from '../engine/prepare/prepare.js'
 import { hostKeyPolicy } from '../engine/trust/policy.js'
 import { countHosts, formatSeconds } from '../engine/format.js'
-import { getSettings, InputError, secretValues, type InputReader, type Settings } from './inputs.js'
+import { loadSettings, InputError, secretValues, type InputReader, type Settings } from './inputs.js'
 import { LogDir } from './results/log-dir.js'
 import type { PackedUpload } from './upload/upload-files.js'
 import { tmpdir } from 'node:os'
@@ -29,7 +29,7 @@ export async function run(read: InputReader): Promise<boolean> {
   // report-from merges earlier jobs' log-dir files and contacts no host (report/report.ts).
   const report = readReportInputs(read)
   if (report) return (await import('./report/report.js')).runReport(report, secrets)
-  const settings = getSettings(read)
+  const settings = await loadSettings(read)
   // Keys and passwords the inventory names, read from the environment: masked before anything else is printed.
   for (const secret of settings.inventorySecrets) core.setSecret(secret)
   secrets.push(...settings.inventorySecrets)

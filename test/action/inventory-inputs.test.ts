@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DEFAULTS, getSettings, InputError, type InputReader, type Settings } from '../../src/action/inputs.js'
+import * as inventoryReader from '../../src/action/inventory.js'
 
 const FINGERPRINT = `SHA256:${Buffer.alloc(32, 7).toString('base64').replace(/=+$/, '')}`
 const BASE: Record<string, string> = { command: 'deploy', username: 'deploy', password: 'pw', fingerprints: FINGERPRINT }
@@ -16,7 +17,7 @@ const reader =
   (name) =>
     inputs[name] ?? DEFAULTS[name] ?? ''
 
-const settings = (inputs: Record<string, string>, env: NodeJS.ProcessEnv = {}): Settings => getSettings(reader({ ...BASE, ...inputs }), env)
+const settings = (inputs: Record<string, string>, env: NodeJS.ProcessEnv = {}): Settings => getSettings(reader({ ...BASE, ...inputs }), env, inventoryReader)
 
 function rejects(inputs: Record<string, string>, input: string, message: RegExp, env: NodeJS.ProcessEnv = {}): void {
   assert.throws(
@@ -100,6 +101,7 @@ describe('inventory inputs', () => {
     const s = getSettings(
       reader({ command: 'deploy', username: 'deploy', fingerprints: FINGERPRINT, inventory: '[web]\nweb1 ssh_fanout_password_env=WEB_PW' }),
       { WEB_PW: 's3cret-pw' },
+      inventoryReader,
     )
     assert.equal(s.targets[0].inventory?.credentials?.password, 's3cret-pw')
     assert.ok(s.inventorySecrets.includes('s3cret-pw'))
