@@ -29680,7 +29680,7 @@ class Command {
     attach(channel) {
         this.channel = channel;
         this.startedAt = Date.now();
-        this.outputEnded = Promise.all([this.pipe(channel), this.pipe(channel.stderr)]);
+        this.outputEnded = Promise.all([this.output.readFrom(channel), this.output.readFrom(channel.stderr)]);
         channel.on('exit', (code, signal) => {
             this.exit = { code: typeof code === 'number' ? code : null, signal: signal ? normalizeSignal(signal) : null };
         });
@@ -29692,20 +29692,6 @@ class Command {
         this.events.started();
         // stdin is closed at once: the command reads end-of-file.
         channel.end();
-    }
-    /**
-     * Spools a stream's output to disk, pausing it until each chunk is written (backpressure).
-     * Resolves when the stream ended and all its chunks were handed to the spool.
-     */
-    pipe(stream) {
-        stream.on('data', (chunk) => {
-            stream.pause();
-            void this.output.write(chunk).then(() => stream.resume());
-        });
-        return new Promise((resolve) => {
-            stream.once('end', resolve);
-            stream.once('error', () => resolve());
-        });
     }
 }
 /** Closes a channel we do not use; a connection already gone closes it anyway. */
@@ -29974,7 +29960,7 @@ function attempt(client, command, spool, limitMs, signal) {
                 ch.on('exit', (code, sig) => {
                     exit = { code: typeof code === 'number' ? code : null, signal: sig ? normalizeSignal(sig) : null };
                 });
-                const ended = Promise.all([pipe(ch, spool), pipe(ch.stderr, spool)]);
+                const ended = Promise.all([spool.readFrom(ch), spool.readFrom(ch.stderr)]);
                 ch.on('close', () => void ended.then(() => done(exit ? { end: 'exit', ...exit } : { end: 'closed', code: null, signal: null })));
                 ch.end();
             });
@@ -29982,17 +29968,6 @@ function attempt(client, command, spool, limitMs, signal) {
         catch (err) {
             done({ end: 'lost', code: null, signal: null, reason: err.message });
         }
-    });
-}
-/** A stream's chunks to the spool, paused until each is written; resolves when it ended. */
-function pipe(stream, spool) {
-    stream.on('data', (chunk) => {
-        stream.pause();
-        void spool.write(chunk).then(() => stream.resume());
-    });
-    return new Promise((resolve) => {
-        stream.once('end', resolve);
-        stream.once('error', () => resolve());
     });
 }
 
@@ -31858,6 +31833,20 @@ class OutputSpool {
     /** Resolves when every queued chunk is on disk. */
     flush() {
         return this.queue;
+    }
+    /**
+     * Spools a stream's output, pausing it until each chunk is written (backpressure). Resolves
+     * when the stream ended (or failed) and all its chunks were handed to the spool.
+     */
+    readFrom(stream) {
+        stream.on('data', (chunk) => {
+            stream.pause();
+            void this.write(chunk).then(() => stream.resume());
+        });
+        return new Promise((resolve) => {
+            stream.once('end', resolve);
+            stream.once('error', () => resolve());
+        });
     }
     /** The last `TAIL_LINES` lines, decoded as UTF-8 (invalid bytes replaced), secrets masked; a very long line keeps its end. */
     tailLines(count = model/* TAIL_LINES */.r6) {

@@ -26995,7 +26995,7 @@ class command_Command {
     attach(channel) {
         this.channel = channel;
         this.startedAt = Date.now();
-        this.outputEnded = Promise.all([this.pipe(channel), this.pipe(channel.stderr)]);
+        this.outputEnded = Promise.all([this.output.readFrom(channel), this.output.readFrom(channel.stderr)]);
         channel.on('exit', (code, signal) => {
             this.exit = { code: typeof code === 'number' ? code : null, signal: signal ? normalizeSignal(signal) : null };
         });
@@ -27007,20 +27007,6 @@ class command_Command {
         this.events.started();
         // stdin is closed at once: the command reads end-of-file.
         channel.end();
-    }
-    /**
-     * Spools a stream's output to disk, pausing it until each chunk is written (backpressure).
-     * Resolves when the stream ended and all its chunks were handed to the spool.
-     */
-    pipe(stream) {
-        stream.on('data', (chunk) => {
-            stream.pause();
-            void this.output.write(chunk).then(() => stream.resume());
-        });
-        return new Promise((resolve) => {
-            stream.once('end', resolve);
-            stream.once('error', () => resolve());
-        });
     }
 }
 /** Closes a channel we do not use; a connection already gone closes it anyway. */

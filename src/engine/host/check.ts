@@ -134,24 +134,12 @@ function attempt(client: Client, command: string, spool: OutputSpool, limitMs: n
         ch.on('exit', (code: number | null, sig?: string) => {
           exit = { code: typeof code === 'number' ? code : null, signal: sig ? normalizeSignal(sig) : null }
         })
-        const ended = Promise.all([pipe(ch, spool), pipe(ch.stderr, spool)])
+        const ended = Promise.all([spool.readFrom(ch), spool.readFrom(ch.stderr)])
         ch.on('close', () => void ended.then(() => done(exit ? { end: 'exit', ...exit } : { end: 'closed', code: null, signal: null })))
         ch.end()
       })
     } catch (err) {
       done({ end: 'lost', code: null, signal: null, reason: (err as Error).message })
     }
-  })
-}
-
-/** A stream's chunks to the spool, paused until each is written; resolves when it ended. */
-function pipe(stream: NodeJS.ReadableStream, spool: OutputSpool): Promise<void> {
-  stream.on('data', (chunk: Buffer) => {
-    stream.pause()
-    void spool.write(chunk).then(() => stream.resume())
-  })
-  return new Promise((resolve) => {
-    stream.once('end', resolve)
-    stream.once('error', () => resolve())
   })
 }

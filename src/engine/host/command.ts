@@ -163,7 +163,7 @@ export class Command {
   private attach(channel: ClientChannel): void {
     this.channel = channel
     this.startedAt = Date.now()
-    this.outputEnded = Promise.all([this.pipe(channel), this.pipe(channel.stderr)])
+    this.outputEnded = Promise.all([this.output.readFrom(channel), this.output.readFrom(channel.stderr)])
     channel.on('exit', (code: number | null, signal?: string) => {
       this.exit = { code: typeof code === 'number' ? code : null, signal: signal ? normalizeSignal(signal) : null }
     })
@@ -179,21 +179,6 @@ export class Command {
     this.events.started()
     // stdin is closed at once: the command reads end-of-file.
     channel.end()
-  }
-
-  /**
-   * Spools a stream's output to disk, pausing it until each chunk is written (backpressure).
-   * Resolves when the stream ended and all its chunks were handed to the spool.
-   */
-  private pipe(stream: NodeJS.ReadableStream): Promise<void> {
-    stream.on('data', (chunk: Buffer) => {
-      stream.pause()
-      void this.output.write(chunk).then(() => stream.resume())
-    })
-    return new Promise((resolve) => {
-      stream.once('end', resolve)
-      stream.once('error', () => resolve())
-    })
   }
 }
 

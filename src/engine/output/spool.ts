@@ -76,6 +76,21 @@ export class OutputSpool {
     return this.queue
   }
 
+  /**
+   * Spools a stream's output, pausing it until each chunk is written (backpressure). Resolves
+   * when the stream ended (or failed) and all its chunks were handed to the spool.
+   */
+  readFrom(stream: NodeJS.ReadableStream): Promise<void> {
+    stream.on('data', (chunk: Buffer) => {
+      stream.pause()
+      void this.write(chunk).then(() => stream.resume())
+    })
+    return new Promise((resolve) => {
+      stream.once('end', resolve)
+      stream.once('error', () => resolve())
+    })
+  }
+
   /** The last `TAIL_LINES` lines, decoded as UTF-8 (invalid bytes replaced), secrets masked; a very long line keeps its end. */
   tailLines(count = TAIL_LINES): string[] {
     const joined = Buffer.concat(this.recent)
