@@ -3328,6 +3328,7 @@ class Client extends EventEmitter {
                                  : undefined);
     this.config.tryKeyboard = (cfg.tryKeyboard === true);
     this.config.earlyAuth = (cfg.earlyAuth === true);
+    this.config.kexGuess = (cfg.kexGuess === true);
     if (typeof cfg.agent === 'string' && cfg.agent.length)
       this.config.agent = createAgent(cfg.agent);
     else if (isAgent(cfg.agent))
@@ -3411,6 +3412,7 @@ class Client extends EventEmitter {
     let authStarted = false;
     const proto = this._protocol = new Protocol({
       ident: this.config.ident,
+      kexGuess: this.config.kexGuess,
       offer: (allOfferDefaults ? undefined : algorithms),
       onWrite: (data) => {
         if (isWritable(sock))
@@ -5377,6 +5379,7 @@ const {
   DEFAULT_KEXINIT_SERVER,
   KexInit,
   kexinit,
+  kexinitWithGuess,
   onKEXPayload,
 } = __nccwpck_require__(4637);
 const {
@@ -5611,7 +5614,14 @@ class Protocol {
       if (greeting)
         this._onWrite(greeting);
       this._onWrite(sentIdent);
+      // ssh-fanout patch: `kexGuess` sends KEXINIT and a guessed key exchange
+      // init in the first flight, without waiting for the server's ident.
+      if (config.kexGuess === true && !this._server)
+        kexinitWithGuess(this);
     };
+    // ssh-fanout patch: 'right' or 'wrong' once the server's KEXINIT told.
+    this.kexGuessed = undefined;
+    this._kexGuess = undefined;
   }
   _destruct(reason) {
     this._packetRW.read.cleanup();
@@ -7318,7 +7328,9 @@ function parseHeader(chunk, p, len) {
           return len;
         }
 
-        kexinit(this);
+        // ssh-fanout patch: not again when it went out in the first flight.
+        if (this._kexinit === undefined)
+          kexinit(this);
 
         return p + 1 - chunkOffset;
       }
@@ -14914,7 +14926,7 @@ const GEX_MAX_BITS = 8192; // RFC 8270
 const EMPTY_BUFFER = Buffer.alloc(0);
 
 // Client/Server
-function kexinit(self) {
+function kexinit(self, guessFollows) {
   /*
     byte         SSH_MSG_KEXINIT
     byte[16]     cookie (random bytes)
@@ -14978,6 +14990,9 @@ function kexinit(self) {
 
   // Zero-fill first_kex_packet_follows and reserved bytes
   bufferFill(payload, 0, payload.length - 5);
+  // ssh-fanout patch: a guessed key exchange packet follows (RFC 4253 7.1).
+  if (guessFollows === true)
+    payload[payload.length - 5] = 1;
 
   self._kexinit = payload;
 
@@ -15077,6 +15092,10 @@ function handleKexInit(self, payload) {
   const debug = self._debug;
 
   debug && debug('Inbound: Handshake in progress');
+  // ssh-fanout patch: each side's preferred algorithms, before negotiation
+  // overwrites `init` (which is `remote`) with its choices.
+  const remoteFirstKex = remote.kex[0];
+  const remoteFirstHostKey = remote.serverHostKey[0];
 
   // Key exchange method =======================================================
   debug && debug(`Handshake: (local) KEX method: ${localKex}`);
@@ -15364,9 +15383,46 @@ function handleKexInit(self, payload) {
     self._decipher._onPayload = onKEXPayload.bind(self, { firstPacket: false });
   }
 
+  // ssh-fanout patch: the guess sent with our KEXINIT (kexGuess) is right when
+  // both sides prefer the same key exchange and host key algorithms (RFC 4253
+  // 7.1, as OpenSSH's proposals_match): key exchange continues with the guessed
+  // packet; else the server ignores it, and the ordinary init follows.
+  const guess = self._kexGuess;
+  self._kexGuess = undefined;
   self._kex = createKeyExchange(init, self, payload);
   self._kex.remoteExtInfoEnabled = remoteExtInfoEnabled;
-  self._kex.start();
+  // ssh2's own server skips every guessed packet (it compares against the
+  // first character of the client's list): never right there.
+  if (guess !== undefined
+      && !self._server
+      && guess.negotiated.kex === init.kex
+      && remoteFirstKex === init.kex
+      && local.lists.serverHostKey.array[0] === remoteFirstHostKey
+      && !/^SSH-2\.0-ssh2js/.test(self._remoteIdentRaw)) {
+    self._kex._keys = guess._keys;
+    self._kex._dh = guess._dh;
+    self._kex._public = guess._public;
+    self.kexGuessed = 'right';
+  } else {
+    if (guess !== undefined)
+      self.kexGuessed = 'wrong';
+    self._kex.start();
+  }
+}
+
+// ssh-fanout patch: the client's first flight: KEXINIT with
+// first_kex_packet_follows set and the key exchange init for our preferred
+// algorithm, sent right behind the identification, before the server's.
+// Only for exchanges whose first packet is the client's public key.
+const GUESSABLE_KEX = /^(curve25519-sha256(@libssh\.org)?|ecdh-sha2-nistp(256|384|521))$/;
+function kexinitWithGuess(self) {
+  const first = self._offer.lists.kex.array[0];
+  if (self._server || !GUESSABLE_KEX.test(first))
+    return kexinit(self);
+  const guess = createKeyExchange({ kex: first }, self, undefined);
+  kexinit(self, true);
+  guess.start();
+  self._kexGuess = guess;
 }
 
 const createKeyExchange = (() => {
@@ -16728,6 +16784,7 @@ function trySendNEWKEYS(kex) {
 module.exports = {
   KexInit,
   kexinit,
+  kexinitWithGuess,
   onKEXPayload,
   DEFAULT_KEXINIT_CLIENT: new KexInit({
     kex: DEFAULT_KEX.concat(['ext-info-c', 'kex-strict-c-v00@openssh.com']),
@@ -26233,6 +26290,25 @@ function tcpOpen(target, signal, lookup) {
 
 
 
+/** How far a login got: the stream is being opened, the SSH handshake runs, authentication runs, logged in. */
+/**
+ * ssh2's key exchange methods, curve25519-sha256 first (ssh2 puts its @libssh.org alias first):
+ * OpenSSH and Dropbear list it first when they do not prefer a method ssh2 lacks, so that the
+ * first flight's guess (patches/ssh2, `kexGuess`) is right on them.
+ */
+const KEX_ORDER = [
+    'curve25519-sha256',
+    'curve25519-sha256@libssh.org',
+    'ecdh-sha2-nistp256',
+    'ecdh-sha2-nistp384',
+    'ecdh-sha2-nistp521',
+    'diffie-hellman-group-exchange-sha256',
+    'diffie-hellman-group14-sha256',
+    'diffie-hellman-group15-sha512',
+    'diffie-hellman-group16-sha512',
+    'diffie-hellman-group17-sha512',
+    'diffie-hellman-group18-sha512',
+];
 /** The stage as connect-timeout messages name it (`stalled during …`). */
 const login_STALLED_DURING = { connect: 'TCP connect', handshake: 'SSH handshake', auth: 'authentication' };
 /** SSH_DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE (RFC 4253). */
@@ -26327,8 +26403,9 @@ class login_Login {
                 events.authRequested?.();
             },
             tryKeyboard: credentials.password !== undefined,
-            ...(this.opts.auth.earlyAuth ? { earlyAuth: true } : {}),
-            ...(serverHostKey ? { algorithms: { serverHostKey: serverHostKey } } : {}),
+            // The short login's first flight: KEXINIT and a guessed key exchange init behind the identification.
+            ...(this.opts.auth.earlyAuth ? { earlyAuth: true, kexGuess: true } : {}),
+            algorithms: { kex: KEX_ORDER, ...(serverHostKey ? { serverHostKey: serverHostKey } : {}) },
         };
         try {
             client.connect(config);
@@ -26336,6 +26413,11 @@ class login_Login {
         catch (err) {
             events.failed(new transport_TransportError('handshake', `could not start the SSH session: ${err.message}`, false));
         }
+    }
+    /** The first flight (KEXINIT and the guess) went out and the server's KEXINIT has not been read (patches/ssh2). */
+    firstFlightUnanswered() {
+        const proto = this.client._protocol;
+        return this.opts.auth.earlyAuth && proto !== undefined && proto.kexGuessed === undefined;
     }
     verifyHostKey(blob) {
         const { target, hostKeys } = this.opts;
@@ -27022,8 +27104,11 @@ function closeQuietly(channel) {
 ;// CONCATENATED MODULE: ./lib/engine/host/failure.js
 
 const HUNG_UP_IN_HANDSHAKE = 'handshake: the host closed the connection during the SSH handshake';
-/** A client error during the login or while the command's channel opened (`phase`: connect, handshake, auth, exec). */
-function failure_clientErrorFailure(c, phase, auth, shortLogin) {
+/**
+ * A client error during the login or while the command's channel opened (`phase`: connect, handshake, auth, exec);
+ * `cutShort`: what the short login sent ahead may be why the host hung up (an ordinary login is worth a try).
+ */
+function failure_clientErrorFailure(c, phase, auth, cutShort) {
     if (c.cause === 'host key')
         return { kind: 'host key', message: c.message };
     if (c.cause === 'authentication')
@@ -27032,7 +27117,7 @@ function failure_clientErrorFailure(c, phase, auth, shortLogin) {
     if (c.cause === 'auth disconnect')
         return { kind: 'authentication', message: `${auth.failureMessage()}; the server disconnected: ${c.detail}` };
     // Any hang-up before the login succeeded, whatever was tried by then: the next login is an ordinary one.
-    const lost = phase === 'auth' && shortLogin ? { shortLoginLost: true } : {};
+    const lost = cutShort ? { shortLoginLost: true } : {};
     if (c.cause === 'socket') {
         const [kind, message] = classifySocketError(c.err);
         return { ...lost, kind: kind === 'refused' ? kind : 'connection lost', message: `${message} (during ${phase})` };
@@ -27044,10 +27129,10 @@ function failure_clientErrorFailure(c, phase, auth, shortLogin) {
     return { ...lost, kind: 'handshake', message: c.hungUp ? HUNG_UP_IN_HANDSHAKE : `handshake: ${c.detail}`, retryable: c.hungUp };
 }
 /** The connection closed during the login or while the command's channel opened; `jumpLost`: the bastion's reason. */
-function failure_closedFailure(phase, jumpLost, shortLogin) {
+function failure_closedFailure(phase, jumpLost, cutShort) {
     if (jumpLost)
         return { kind: 'connection lost', message: `${jumpLost} (during ${phase})`, retryable: true };
-    const lost = phase === 'auth' && shortLogin ? { shortLoginLost: true } : {};
+    const lost = cutShort ? { shortLoginLost: true } : {};
     if (phase === 'handshake')
         return { ...lost, kind: 'handshake', message: HUNG_UP_IN_HANDSHAKE, retryable: true };
     return { ...lost, kind: 'connection lost', message: `connection lost during ${phase}` };
@@ -27296,7 +27381,7 @@ class Session {
         }
         if (c.cause === 'protocol')
             this.login.noCommonHostKey = c.noCommonHostKey;
-        this.failWith(clientErrorFailure(c, this.phase(), this.login.auth, this.shortLogin));
+        this.failWith(clientErrorFailure(c, this.phase(), this.login.auth, this.cutShort()));
     }
     onClose() {
         this.connectionClosed = true;
@@ -27307,13 +27392,22 @@ class Session {
             return this.fail('host key', this.login.hostKeyProblem);
         const jumpLost = this.login.link?.lostReason();
         if (this.state.phase !== 'running')
-            return this.failWith(closedFailure(this.phase(), jumpLost, this.shortLogin));
+            return this.failWith(closedFailure(this.phase(), jumpLost, this.cutShort()));
         if (this.stop.record)
             this.stop.lostWhileStopping = true;
         // The exit status arrived before the connection closed: it decides, whatever the close.
         if (this.stop.record || this.command.exit !== null)
             return this.finish(this.outcome());
         this.failWith(lostWhileRunning(formatSeconds(Date.now() - this.command.startedAt), jumpLost, this.lostReason));
+    }
+    /**
+     * Whether what the short login sent ahead may be why the host hung up: requests sent ahead during
+     * authentication, or the first flight's KEXINIT and guessed key exchange (sent before the server's
+     * identification) while the server had not answered it with its own KEXINIT.
+     */
+    cutShort() {
+        const phase = this.phase();
+        return this.shortLogin && (phase === 'auth' || (phase === 'handshake' && this.login.firstFlightUnanswered()));
     }
     failWith(f) {
         if (f.shortLoginLost)
@@ -27989,6 +28083,8 @@ class JumpTransport {
     /** Why the last session that was up ended (null while none was lost). */
     lastLost = null;
     closed = false;
+    /** The short login (the first flight, the first request sent ahead); off once the bastion hung up on it. */
+    shortLogin = true;
     cleanups = new Set();
     /** Aborted by close(): cuts a wait between bastion attempts short. */
     closing = new AbortController();
@@ -28109,21 +28205,35 @@ class JumpTransport {
                 keepaliveIntervalMs: this.opts.keepaliveIntervalMs,
                 keepaliveCountMax: this.opts.keepaliveCountMax,
                 open: (signal) => tcpOpen(bastion, signal, this.opts.lookup),
-                auth: { short: true, earlyAuth: false, knowsServerSoftware: false },
+                auth: { short: true, earlyAuth: this.shortLogin, knowsServerSoftware: false },
             });
             const client = login.client;
             const phase = () => (login.stage === 'ready' ? login_STALLED_DURING.auth : login_STALLED_DURING[login.stage]);
             let settled = false;
-            const fail = (err) => {
+            const teardown = () => {
                 if (settled)
-                    return;
+                    return false;
                 settled = true;
                 clearTimeout(timer);
                 this.cleanups.delete(cancel);
                 login.closeStream();
                 login.quiet();
                 client.destroy();
-                reject(err);
+                return true;
+            };
+            const fail = (err) => {
+                if (teardown())
+                    reject(err);
+            };
+            // A hang-up that what the short login sent ahead may have caused (as a target's, host/session.ts):
+            // a new connection logs in the ordinary way, and so does every later one to this bastion.
+            const lostShort = () => {
+                const cutShort = login.stage === 'auth' || (login.stage === 'handshake' && login.firstFlightUnanswered());
+                if (!this.shortLogin || !cutShort || this.closed || !teardown())
+                    return false;
+                this.shortLogin = false;
+                resolve(this.connectOnce(excluded, deadline));
+                return true;
             };
             const cancel = () => fail(new transport_TransportError('cancelled', 'cancelled: the run ended', false));
             this.cleanups.add(cancel);
@@ -28137,6 +28247,8 @@ class JumpTransport {
                         return fail(new transport_TransportError('host key', c.message, false));
                     if (c.cause === 'authentication')
                         return fail(new transport_TransportError('authentication', login.auth.failureMessage(), false));
+                    if ((c.cause === 'socket' || c.hungUp) && lostShort())
+                        return;
                     if (c.cause === 'socket')
                         return fail(socketError(c.err));
                     login.noCommonHostKey = c.noCommonHostKey;
@@ -28146,6 +28258,8 @@ class JumpTransport {
                         session.lost ??= `connection lost: jump host ${this.label}: ${c.cause === 'keepalive' ? 'no keepalive reply' : c.detail}`;
                 },
                 close: () => {
+                    if (!session && lostShort())
+                        return;
                     if (!session)
                         return fail(new transport_TransportError('connection lost', `connection lost during ${phase()}`, true));
                     this.onLost(session);

@@ -9,6 +9,8 @@ export interface Shape {
   command: string
   rttMs: number
   key: 'plain' | 'encrypted'
+  /** sshd's key exchange preference: OpenSSH's own (sntrup761x25519-sha512 first), or curve25519-sha256 first */
+  kex: 'stock' | 'curve25519'
 }
 
 export interface BenchArgs {
@@ -28,7 +30,7 @@ export interface BenchArgs {
   before: string | null
 }
 
-export const DEFAULT_SHAPE: Shape = { hosts: 100, concurrency: 50, command: 'echo ok', rttMs: 0, key: 'plain' }
+export const DEFAULT_SHAPE: Shape = { hosts: 100, concurrency: 50, command: 'echo ok', rttMs: 0, key: 'plain', kex: 'stock' }
 
 export const USAGE = `usage: npm run bench [-- flags]
   (no flags)            the original sections, then one comparison at the default shape
@@ -37,6 +39,8 @@ export const USAGE = `usage: npm run bench [-- flags]
   --command CMD         remote command (default '${DEFAULT_SHAPE.command}')
   --rtt MS              added round-trip latency per host, 0..2000 (default 0)
   --key plain|encrypted ed25519 client key without or with passphrase (default plain)
+  --kex stock|curve25519  sshd's key exchange preference: OpenSSH's own (sntrup761x25519 first, which ssh2
+                        lacks) or curve25519-sha256 first, as Dropbear's (default stock)
   --rounds R            interleaved rounds per contender, 1..50 (default 3)
   --only LIST           comma-separated subset of ${CONTENDERS.join(',')} (default all)
   --preset readme       the README's shapes; prints a Markdown table
@@ -92,6 +96,10 @@ export function parseArgs(argv: string[]): BenchArgs {
         if (value !== 'plain' && value !== 'encrypted') throw new Error(`--key: expected plain or encrypted, got '${value}'\n${USAGE}`)
         args.shape.key = value
         break
+      case '--kex':
+        if (value !== 'stock' && value !== 'curve25519') throw new Error(`--kex: expected stock or curve25519, got '${value}'\n${USAGE}`)
+        args.shape.kex = value
+        break
       case '--only': {
         const names = value.split(',').map((s) => s.trim())
         const bad = names.filter((n) => !CONTENDERS.includes(n as Contender))
@@ -128,6 +136,7 @@ export function shapeFlags(shape: Shape, rounds: number): string {
   const parts = [`--hosts ${shape.hosts}`, `--concurrency ${shape.concurrency}`]
   if (shape.rttMs > 0) parts.push(`--rtt ${shape.rttMs}`)
   if (shape.key !== 'plain') parts.push(`--key ${shape.key}`)
+  if (shape.kex !== 'stock') parts.push(`--kex ${shape.kex}`)
   if (shape.command !== DEFAULT_SHAPE.command) parts.push(`--command '${shape.command.replace(/'/g, `'\\''`)}'`)
   parts.push(`--rounds ${rounds}`)
   return `npm run bench -- ${parts.join(' ')}`

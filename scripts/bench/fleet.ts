@@ -67,7 +67,12 @@ export async function startBenchFleet(shape: Shape, extraConfig: string[] = []):
       hostKeyTypes: ['ed25519'],
       ...(shape.key === 'encrypted' ? { clientKeyPassphrase: PASSPHRASE } : {}),
       // sshd drops connections beyond MaxStartups unauthenticated ones; the bench opens hundreds at once.
-      extraConfig: ['MaxStartups 10000:100:10000', 'LogLevel INFO', ...extraConfig],
+      extraConfig: [
+        'MaxStartups 10000:100:10000',
+        'LogLevel INFO',
+        ...(shape.kex === 'curve25519' ? ['KexAlgorithms curve25519-sha256,sntrup761x25519-sha512@openssh.com,ecdh-sha2-nistp256'] : []),
+        ...extraConfig,
+      ],
     },
   )
   let proxies: Proxies

@@ -264,8 +264,11 @@ describe('engine against in-process ssh2 servers', () => {
         const port = (flaky.address() as { port: number }).port
         const res = await run([target('127.0.0.1', port)], { retries: 2, retryBaseDelayMs: 20 })
         const r = res.results[0]
-        assert.deepEqual([r.status, r.attempts], ['success', 3], JSON.stringify(r))
-        assert.equal(res.reporter.retries.length, 2)
+        // The first drop came before the server answered the first flight (it may be a server that will not take
+        // a guessed key exchange): an ordinary login follows at once, in the same attempt; its drop fails
+        // attempt 1, and attempt 2 (ordinary too) gets through. Three connections, one retry.
+        assert.deepEqual([r.status, r.attempts, accepted], ['success', 2, 3], JSON.stringify(r))
+        assert.equal(res.reporter.retries.length, 1)
         const once = await run([target('127.0.0.1', port)], { retries: 0 })
         assert.equal(once.results[0].status, 'success', 'the relay keeps working after the first two drops')
       } finally {

@@ -80,7 +80,9 @@ describe('short login against real sshd', { skip: !requireSshd() && 'sshd not in
     // request; key query; signed request; channel open; exec: 7 (8 when sshd's KEXINIT comes late, and ECDH waits for it).
     const [o, s] = [trips(ordinary.connections[0]), trips(short.connections[0])]
     assert.ok(o === 7 || o === 8, flights(ordinary.connections[0]))
-    // Short: the service request, the signed request and the channel open leave with NEWKEYS.
+    // Short: the service request, the signed request and the channel open leave with NEWKEYS. The first flight's
+    // guess (first-flight.test.ts) is wrong here: OpenSSH 9.2 prefers sntrup761x25519-sha512, which ssh2 lacks,
+    // so sshd skips it and the ordinary exchange follows on the same connection (one connection, asserted above).
     assert.equal(s, o - 3, `short ${flights(short.connections[0])}\nordinary ${flights(ordinary.connections[0])}`)
   })
 

@@ -12,6 +12,7 @@ import { DirectTransport, TransportError } from '../../src/engine/ssh/transport.
 import { JumpTransport, type JumpEvent, type JumpHostOptions } from '../../src/engine/ssh/jump.js'
 import { hostKeyPolicy } from '../../src/engine/trust/policy.js'
 import { startFleet, type Fleet } from '../helpers/fleet.js'
+import { cautiousProxy } from '../helpers/cautious-proxy.js'
 import { closedPort, tarpit, tcpProxy } from '../helpers/net.js'
 import { requireSshd } from '../helpers/sshd.js'
 
@@ -102,6 +103,35 @@ describe('JumpTransport through a real OpenSSH bastion', { skip: !requireSshd() 
       )
     } finally {
       t.close()
+    }
+  })
+
+  it('logs in short (the first flight); a bastion that hangs up on the guess gets the ordinary login on a new connection', async () => {
+    const proxy = await cautiousProxy(fleet.servers[0].port, fleet.servers[0].host)
+    const known = fleet.knownHosts.replaceAll(`[${fleet.servers[0].host}]:${fleet.servers[0].port}`, `[127.0.0.1]:${proxy.port}`)
+    const events: JumpEvent[] = []
+    const t = jump(
+      {
+        bastion: target('127.0.0.1', proxy.port, fleet.username),
+        hostKeys: hostKeyPolicy({ strict: true, knownHosts: parseKnownHosts(known), fingerprints: [] }),
+      },
+      events,
+    )
+    try {
+      const link = await t.open(targetOf(fleet), new AbortController().signal)
+      assert.match(await firstLine(link.stream), /^SSH-2\.0-OpenSSH/)
+      link.stream.destroy()
+      // The first connection's KEXINIT said a guess follows: hung up on; the second came without one.
+      assert.deepEqual(proxy.guesses, [true, false])
+      assert.deepEqual(
+        events.map((e) => e.type),
+        ['connected'],
+      )
+      // Later connections to this bastion log in the ordinary way at once.
+      assert.equal((t as unknown as { shortLogin: boolean }).shortLogin, false)
+    } finally {
+      t.close()
+      await proxy.close()
     }
   })
 

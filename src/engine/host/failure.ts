@@ -18,14 +18,17 @@ export interface Failure {
 
 const HUNG_UP_IN_HANDSHAKE = 'handshake: the host closed the connection during the SSH handshake'
 
-/** A client error during the login or while the command's channel opened (`phase`: connect, handshake, auth, exec). */
-export function clientErrorFailure(c: ClientErrorCause, phase: string, auth: Authenticator, shortLogin: boolean): Failure {
+/**
+ * A client error during the login or while the command's channel opened (`phase`: connect, handshake, auth, exec);
+ * `cutShort`: what the short login sent ahead may be why the host hung up (an ordinary login is worth a try).
+ */
+export function clientErrorFailure(c: ClientErrorCause, phase: string, auth: Authenticator, cutShort: boolean): Failure {
   if (c.cause === 'host key') return { kind: 'host key', message: c.message }
   if (c.cause === 'authentication') return { kind: 'authentication', message: auth.failureMessage() }
   // The server disconnected during authentication, e.g. OpenSSH's "Too many authentication failures" (MaxAuthTries).
   if (c.cause === 'auth disconnect') return { kind: 'authentication', message: `${auth.failureMessage()}; the server disconnected: ${c.detail}` }
   // Any hang-up before the login succeeded, whatever was tried by then: the next login is an ordinary one.
-  const lost = phase === 'auth' && shortLogin ? { shortLoginLost: true } : {}
+  const lost = cutShort ? { shortLoginLost: true } : {}
   if (c.cause === 'socket') {
     const [kind, message] = classifySocketError(c.err)
     return { ...lost, kind: kind === 'refused' ? kind : 'connection lost', message: `${message} (during ${phase})` }
@@ -37,9 +40,9 @@ export function clientErrorFailure(c: ClientErrorCause, phase: string, auth: Aut
 }
 
 /** The connection closed during the login or while the command's channel opened; `jumpLost`: the bastion's reason. */
-export function closedFailure(phase: string, jumpLost: string | null | undefined, shortLogin: boolean): Failure {
+export function closedFailure(phase: string, jumpLost: string | null | undefined, cutShort: boolean): Failure {
   if (jumpLost) return { kind: 'connection lost', message: `${jumpLost} (during ${phase})`, retryable: true }
-  const lost = phase === 'auth' && shortLogin ? { shortLoginLost: true } : {}
+  const lost = cutShort ? { shortLoginLost: true } : {}
   if (phase === 'handshake') return { ...lost, kind: 'handshake', message: HUNG_UP_IN_HANDSHAKE, retryable: true }
   return { ...lost, kind: 'connection lost', message: `connection lost during ${phase}` }
 }

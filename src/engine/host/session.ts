@@ -249,7 +249,7 @@ class Session {
       return
     }
     if (c.cause === 'protocol') this.login.noCommonHostKey = c.noCommonHostKey
-    this.failWith(clientErrorFailure(c, this.phase(), this.login.auth, this.shortLogin))
+    this.failWith(clientErrorFailure(c, this.phase(), this.login.auth, this.cutShort()))
   }
 
   private onClose(): void {
@@ -258,11 +258,21 @@ class Session {
     if (this.state.phase === 'done' || this.state.phase === 'check') return
     if (this.login.hostKeyProblem) return this.fail('host key', this.login.hostKeyProblem)
     const jumpLost = this.login.link?.lostReason()
-    if (this.state.phase !== 'running') return this.failWith(closedFailure(this.phase(), jumpLost, this.shortLogin))
+    if (this.state.phase !== 'running') return this.failWith(closedFailure(this.phase(), jumpLost, this.cutShort()))
     if (this.stop.record) this.stop.lostWhileStopping = true
     // The exit status arrived before the connection closed: it decides, whatever the close.
     if (this.stop.record || this.command.exit !== null) return this.finish(this.outcome())
     this.failWith(lostWhileRunning(formatSeconds(Date.now() - this.command.startedAt), jumpLost, this.lostReason))
+  }
+
+  /**
+   * Whether what the short login sent ahead may be why the host hung up: requests sent ahead during
+   * authentication, or the first flight's KEXINIT and guessed key exchange (sent before the server's
+   * identification) while the server had not answered it with its own KEXINIT.
+   */
+  private cutShort(): boolean {
+    const phase = this.phase()
+    return this.shortLogin && (phase === 'auth' || (phase === 'handshake' && this.login.firstFlightUnanswered()))
   }
 
   private failWith(f: Failure): void {

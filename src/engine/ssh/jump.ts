@@ -57,6 +57,8 @@ export class JumpTransport implements Transport {
   /** Why the last session that was up ended (null while none was lost). */
   private lastLost: string | null = null
   private closed = false
+  /** The short login (the first flight, the first request sent ahead); off once the bastion hung up on it. */
+  private shortLogin = true
   private readonly cleanups = new Set<() => void>()
   /** Aborted by close(): cuts a wait between bastion attempts short. */
   private readonly closing = new AbortController()
@@ -185,20 +187,32 @@ export class JumpTransport implements Transport {
         keepaliveIntervalMs: this.opts.keepaliveIntervalMs,
         keepaliveCountMax: this.opts.keepaliveCountMax,
         open: (signal) => tcpOpen(bastion, signal, this.opts.lookup),
-        auth: { short: true, earlyAuth: false, knowsServerSoftware: false },
+        auth: { short: true, earlyAuth: this.shortLogin, knowsServerSoftware: false },
       })
       const client = login.client
       const phase = () => (login.stage === 'ready' ? STALLED_DURING.auth : STALLED_DURING[login.stage])
       let settled = false
-      const fail = (err: TransportError) => {
-        if (settled) return
+      const teardown = (): boolean => {
+        if (settled) return false
         settled = true
         clearTimeout(timer)
         this.cleanups.delete(cancel)
         login.closeStream()
         login.quiet()
         client.destroy()
-        reject(err)
+        return true
+      }
+      const fail = (err: TransportError) => {
+        if (teardown()) reject(err)
+      }
+      // A hang-up that what the short login sent ahead may have caused (as a target's, host/session.ts):
+      // a new connection logs in the ordinary way, and so does every later one to this bastion.
+      const lostShort = (): boolean => {
+        const cutShort = login.stage === 'auth' || (login.stage === 'handshake' && login.firstFlightUnanswered())
+        if (!this.shortLogin || !cutShort || this.closed || !teardown()) return false
+        this.shortLogin = false
+        resolve(this.connectOnce(excluded, deadline))
+        return true
       }
       const cancel = () => fail(new TransportError('cancelled', 'cancelled: the run ended', false))
       this.cleanups.add(cancel)
@@ -214,12 +228,14 @@ export class JumpTransport implements Transport {
           const c = classifyClientError(err, login)
           if (c.cause === 'host key') return fail(new TransportError('host key', c.message, false))
           if (c.cause === 'authentication') return fail(new TransportError('authentication', login.auth.failureMessage(), false))
+          if ((c.cause === 'socket' || c.hungUp) && lostShort()) return
           if (c.cause === 'socket') return fail(socketError(c.err))
           login.noCommonHostKey = c.noCommonHostKey
           if (!settled) return fail(new TransportError('handshake', `handshake: ${c.detail}`, c.hungUp))
           if (session) session.lost ??= `connection lost: jump host ${this.label}: ${c.cause === 'keepalive' ? 'no keepalive reply' : c.detail}`
         },
         close: () => {
+          if (!session && lostShort()) return
           if (!session) return fail(new TransportError('connection lost', `connection lost during ${phase()}`, true))
           this.onLost(session)
         },

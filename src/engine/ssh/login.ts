@@ -13,6 +13,25 @@ import type { Credentials, HostKeyInfo, HostKeyPolicy, HostTarget } from '../mod
 import { TransportError, type Link } from './transport.js'
 
 /** How far a login got: the stream is being opened, the SSH handshake runs, authentication runs, logged in. */
+/**
+ * ssh2's key exchange methods, curve25519-sha256 first (ssh2 puts its @libssh.org alias first):
+ * OpenSSH and Dropbear list it first when they do not prefer a method ssh2 lacks, so that the
+ * first flight's guess (patches/ssh2, `kexGuess`) is right on them.
+ */
+const KEX_ORDER = [
+  'curve25519-sha256',
+  'curve25519-sha256@libssh.org',
+  'ecdh-sha2-nistp256',
+  'ecdh-sha2-nistp384',
+  'ecdh-sha2-nistp521',
+  'diffie-hellman-group-exchange-sha256',
+  'diffie-hellman-group14-sha256',
+  'diffie-hellman-group15-sha512',
+  'diffie-hellman-group16-sha512',
+  'diffie-hellman-group17-sha512',
+  'diffie-hellman-group18-sha512',
+]
+
 export type LoginStage = 'connect' | 'handshake' | 'auth' | 'ready'
 
 /** The stage as connect-timeout messages name it (`stalled during …`). */
@@ -155,14 +174,21 @@ export class Login {
         events.authRequested?.()
       },
       tryKeyboard: credentials.password !== undefined,
-      ...(this.opts.auth.earlyAuth ? { earlyAuth: true } : {}),
-      ...(serverHostKey ? { algorithms: { serverHostKey: serverHostKey as never } } : {}),
+      // The short login's first flight: KEXINIT and a guessed key exchange init behind the identification.
+      ...(this.opts.auth.earlyAuth ? { earlyAuth: true, kexGuess: true } : {}),
+      algorithms: { kex: KEX_ORDER as never, ...(serverHostKey ? { serverHostKey: serverHostKey as never } : {}) },
     }
     try {
       client.connect(config)
     } catch (err) {
       events.failed(new TransportError('handshake', `could not start the SSH session: ${(err as Error).message}`, false))
     }
+  }
+
+  /** The first flight (KEXINIT and the guess) went out and the server's KEXINIT has not been read (patches/ssh2). */
+  firstFlightUnanswered(): boolean {
+    const proto = (this.client as unknown as { _protocol?: { kexGuessed?: string } })._protocol
+    return this.opts.auth.earlyAuth && proto !== undefined && proto.kexGuessed === undefined
   }
 
   private verifyHostKey(blob: Buffer): boolean {
