@@ -25296,7 +25296,7 @@ function convertPuttyKey(text, passphrase) {
 }
 /** Parses (and decrypts) the key once, up front, so a bad key or passphrase fails before any host is contacted. */
 function readPrivateKey(text, passphrase, input = 'private-key') {
-    const parsed = (0,ssh2/* parseKey */.D)(text, passphrase === '' ? undefined : passphrase);
+    const parsed = (0,ssh2/* parseKey */.Do)(text, passphrase === '' ? undefined : passphrase);
     const error = parsed instanceof Error ? parsed : null;
     if (error) {
         if (/passphrase|decrypt|bad decrypt|integrity/i.test(error.message)) {
@@ -27263,11 +27263,13 @@ function remoteExec(client, opts) {
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   D: () => (/* binding */ parseKey),
-/* harmony export */   K: () => (/* binding */ Client)
+/* harmony export */   Do: () => (/* binding */ parseKey),
+/* harmony export */   Kj: () => (/* binding */ Client),
+/* harmony export */   nF: () => (/* binding */ DEFAULT_KEX)
 /* harmony export */ });
 /* harmony import */ var ssh2_lib_client_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6297);
 /* harmony import */ var ssh2_lib_protocol_keyParser_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(1789);
+/* harmony import */ var ssh2_lib_protocol_constants_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4020);
 /**
  * The parts of ssh2 the action uses, loaded from its own files: ssh2's index also loads its
  * server, key generator and HTTP agents (and with them node:http, node:https and node:tls),
@@ -27278,11 +27280,14 @@ function remoteExec(client, opts) {
  */
 
 
+
 if (ssh2_lib_client_js__WEBPACK_IMPORTED_MODULE_0__.sshFanoutPatched !== true) {
     throw new Error('ssh2 is loaded without patches/ssh2+1.17.0.patch (its marker Client.sshFanoutPatched is missing): run `npx patch-package` after `npm ci`, which skips install scripts');
 }
 const Client = ssh2_lib_client_js__WEBPACK_IMPORTED_MODULE_0__;
 const parseKey = ssh2_lib_protocol_keyParser_js__WEBPACK_IMPORTED_MODULE_1__.parseKey;
+/** The key exchange methods ssh2 offers by default, in its order. */
+const DEFAULT_KEX = ssh2_lib_protocol_constants_js__WEBPACK_IMPORTED_MODULE_2__.DEFAULT_KEX;
 
 
 /***/ }),
@@ -29197,23 +29202,11 @@ class Authenticator {
 
 /** How far a login got: the stream is being opened, the SSH handshake runs, authentication runs, logged in. */
 /**
- * ssh2's key exchange methods, curve25519-sha256 first (ssh2 puts its @libssh.org alias first):
+ * ssh2's default key exchange methods, curve25519-sha256 first (ssh2 puts its @libssh.org alias first):
  * OpenSSH and Dropbear list it first when they do not prefer a method ssh2 lacks, so that the
  * first flight's guess (patches/ssh2, `kexGuess`) is right on them.
  */
-const KEX_ORDER = [
-    'curve25519-sha256',
-    'curve25519-sha256@libssh.org',
-    'ecdh-sha2-nistp256',
-    'ecdh-sha2-nistp384',
-    'ecdh-sha2-nistp521',
-    'diffie-hellman-group-exchange-sha256',
-    'diffie-hellman-group14-sha256',
-    'diffie-hellman-group15-sha512',
-    'diffie-hellman-group16-sha512',
-    'diffie-hellman-group17-sha512',
-    'diffie-hellman-group18-sha512',
-];
+const KEX_ORDER = ['curve25519-sha256', ...ssh2/* DEFAULT_KEX */.nF.filter((name) => name !== 'curve25519-sha256')];
 /** The stage as connect-timeout messages name it (`stalled during …`). */
 const STALLED_DURING = { connect: 'TCP connect', handshake: 'SSH handshake', auth: 'authentication' };
 /** SSH_DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE (RFC 4253). */
@@ -29236,7 +29229,7 @@ function classifyClientError(err, login) {
 /** One connection's login: owns the client, the stream and what the host key check found. */
 class Login {
     opts;
-    client = new ssh2/* Client */.K();
+    client = new ssh2/* Client */.Kj();
     auth;
     stage = 'connect';
     /** The stream to the host, once the transport opened it. */

@@ -137,16 +137,15 @@ async function ssh2Server(kex?: string[]) {
   }
 }
 
+/** Runs `x` on `port` (the server, or a proxy in front of it) with the server's client key. */
+const runOn = (port: number, server: { privateKey: string }, extra: Partial<SessionOptions> = {}) =>
+  run({ target: target('127.0.0.1', port), command: 'x', credentials: { privateKey: server.privateKey }, hostKeys: unchecked, ...extra })
+
 describe('the first flight against in-process servers', () => {
   it('the ssh2 server (which skips every guessed packet, right or not): the ordinary exchange on the same connection', async () => {
     const server = await ssh2Server()
     try {
-      const { outcome, text } = await run({
-        target: target('127.0.0.1', server.port),
-        command: 'x',
-        credentials: { privateKey: server.privateKey },
-        hostKeys: unchecked,
-      })
+      const { outcome, text } = await runOn(server.port, server)
       assert.equal(outcome.status, 'success', outcome.error ?? '')
       assert.equal(text, 'ok\n')
       assert.equal(server.connections(), 1)
@@ -156,15 +155,10 @@ describe('the first flight against in-process servers', () => {
   })
 
   it('a wrong guess (the server prefers ecdh-sha2-nistp256): the ordinary exchange on the same connection', async () => {
-    // ssh2's server skips the guessed packet as RFC 4253 §7.1 says; a client that kept its guess would fail the exchange.
+    // The server skips the guessed packet, as RFC 4253 §7.1 says; a client that kept its guess would fail the exchange.
     const server = await ssh2Server(['ecdh-sha2-nistp256', 'curve25519-sha256'])
     try {
-      const { outcome, text } = await run({
-        target: target('127.0.0.1', server.port),
-        command: 'x',
-        credentials: { privateKey: server.privateKey },
-        hostKeys: unchecked,
-      })
+      const { outcome, text } = await runOn(server.port, server)
       assert.equal(outcome.status, 'success', outcome.error ?? '')
       assert.equal(text, 'ok\n')
       assert.equal(server.connections(), 1)
@@ -177,12 +171,7 @@ describe('the first flight against in-process servers', () => {
     const server = await ssh2Server()
     const proxy = await cautiousProxy(server.port)
     try {
-      const { outcome, text } = await run({
-        target: target('127.0.0.1', proxy.port),
-        command: 'x',
-        credentials: { privateKey: server.privateKey },
-        hostKeys: unchecked,
-      })
+      const { outcome, text } = await runOn(proxy.port, server)
       assert.equal(outcome.status, 'success', outcome.error ?? '')
       assert.equal(text, 'ok\n')
       // The first connection's KEXINIT said a guess follows and was hung up on; the second's did not.
@@ -198,13 +187,7 @@ describe('the first flight against in-process servers', () => {
     const server = await ssh2Server()
     const proxy = await cautiousProxy(server.port)
     try {
-      const { outcome } = await run({
-        target: target('127.0.0.1', proxy.port),
-        command: 'x',
-        credentials: { privateKey: server.privateKey },
-        hostKeys: unchecked,
-        shortLogin: false,
-      })
+      const { outcome } = await runOn(proxy.port, server, { shortLogin: false })
       assert.equal(outcome.status, 'success', outcome.error ?? '')
       assert.deepEqual(proxy.guesses, [false])
       assert.equal(server.connections(), 1)

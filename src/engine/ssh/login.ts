@@ -6,7 +6,7 @@
  */
 import type ssh2 from 'ssh2'
 import type { ConnectConfig } from 'ssh2'
-import { Client } from './ssh2.js'
+import { Client, DEFAULT_KEX } from './ssh2.js'
 import { Authenticator } from './auth.js'
 import { hostKeyAlgorithms, NO_COMMON_HOST_KEY, verifyHostKey } from '../trust/host-key-check.js'
 import type { Credentials, HostKeyInfo, HostKeyPolicy, HostTarget } from '../model.js'
@@ -14,23 +14,11 @@ import { TransportError, type Link } from './transport.js'
 
 /** How far a login got: the stream is being opened, the SSH handshake runs, authentication runs, logged in. */
 /**
- * ssh2's key exchange methods, curve25519-sha256 first (ssh2 puts its @libssh.org alias first):
+ * ssh2's default key exchange methods, curve25519-sha256 first (ssh2 puts its @libssh.org alias first):
  * OpenSSH and Dropbear list it first when they do not prefer a method ssh2 lacks, so that the
  * first flight's guess (patches/ssh2, `kexGuess`) is right on them.
  */
-const KEX_ORDER = [
-  'curve25519-sha256',
-  'curve25519-sha256@libssh.org',
-  'ecdh-sha2-nistp256',
-  'ecdh-sha2-nistp384',
-  'ecdh-sha2-nistp521',
-  'diffie-hellman-group-exchange-sha256',
-  'diffie-hellman-group14-sha256',
-  'diffie-hellman-group15-sha512',
-  'diffie-hellman-group16-sha512',
-  'diffie-hellman-group17-sha512',
-  'diffie-hellman-group18-sha512',
-]
+const KEX_ORDER = ['curve25519-sha256', ...DEFAULT_KEX.filter((name) => name !== 'curve25519-sha256')]
 
 export type LoginStage = 'connect' | 'handshake' | 'auth' | 'ready'
 

@@ -14,3 +14,8 @@ declare module 'ssh2/lib/Channel.js' {
   export const MAX_WINDOW: number
   export const PACKET_SIZE: number
 }
+
+declare module 'ssh2/lib/protocol/constants.js' {
+  const constants: { DEFAULT_KEX: string[] }
+  export default constants
+}

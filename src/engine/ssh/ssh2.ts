@@ -8,6 +8,7 @@
  */
 import ClientClass from 'ssh2/lib/client.js'
 import keyParser from 'ssh2/lib/protocol/keyParser.js'
+import constants from 'ssh2/lib/protocol/constants.js'
 
 if ((ClientClass as unknown as { sshFanoutPatched?: unknown }).sshFanoutPatched !== true) {
   throw new Error(
@@ -17,3 +18,5 @@ if ((ClientClass as unknown as { sshFanoutPatched?: unknown }).sshFanoutPatched 
 
 export const Client = ClientClass
 export const parseKey = keyParser.parseKey
+/** The key exchange methods ssh2 offers by default, in its order. */
+export const DEFAULT_KEX: readonly string[] = constants.DEFAULT_KEX
