@@ -29200,7 +29200,6 @@ class Authenticator {
 
 
 
-/** How far a login got: the stream is being opened, the SSH handshake runs, authentication runs, logged in. */
 /**
  * ssh2's default key exchange methods, curve25519-sha256 first (ssh2 puts its @libssh.org alias first):
  * OpenSSH and Dropbear list it first when they do not prefer a method ssh2 lacks, so that the
@@ -29312,10 +29311,18 @@ class Login {
             events.failed(new TransportError('handshake', `could not start the SSH session: ${err.message}`, false));
         }
     }
-    /** The first flight (KEXINIT and the guess) went out and the server's KEXINIT has not been read (patches/ssh2). */
-    firstFlightUnanswered() {
+    /**
+     * Whether what the short login sent ahead may be why the host hung up now: requests sent ahead
+     * during authentication, or the first flight (KEXINIT and the guessed key exchange, sent before the
+     * server's identification) while the server's KEXINIT has not been read (patches/ssh2, `kexGuessed`).
+     */
+    cutShort() {
+        if (!this.opts.auth.earlyAuth)
+            return false;
+        if (this.stage === 'auth')
+            return true;
         const proto = this.client._protocol;
-        return this.opts.auth.earlyAuth && proto !== undefined && proto.kexGuessed === undefined;
+        return this.stage === 'handshake' && proto !== undefined && proto.kexGuessed === undefined;
     }
     verifyHostKey(blob) {
         const { target, hostKeys } = this.opts;
@@ -30304,14 +30311,9 @@ class Session {
             return this.finish(this.outcome());
         this.failWith(lostWhileRunning((0,format/* formatSeconds */.X)(Date.now() - this.command.startedAt), jumpLost, this.lostReason));
     }
-    /**
-     * Whether what the short login sent ahead may be why the host hung up: requests sent ahead during
-     * authentication, or the first flight's KEXINIT and guessed key exchange (sent before the server's
-     * identification) while the server had not answered it with its own KEXINIT.
-     */
+    /** Whether the short login may be why the host hung up (ssh/login.ts), while logging in. */
     cutShort() {
-        const phase = this.phase();
-        return this.shortLogin && (phase === 'auth' || (phase === 'handshake' && this.login.firstFlightUnanswered()));
+        return this.state.phase === 'login' && this.login.cutShort();
     }
     failWith(f) {
         if (f.shortLoginLost)
@@ -32260,8 +32262,7 @@ class JumpTransport {
             // A hang-up that what the short login sent ahead may have caused (as a target's, host/session.ts):
             // a new connection logs in the ordinary way, and so does every later one to this bastion.
             const lostShort = () => {
-                const cutShort = login.stage === 'auth' || (login.stage === 'handshake' && login.firstFlightUnanswered());
-                if (!this.shortLogin || !cutShort || this.closed || !teardown())
+                if (!login.cutShort() || this.closed || !teardown())
                     return false;
                 this.shortLogin = false;
                 resolve(this.connectOnce(excluded, deadline));

@@ -265,14 +265,9 @@ class Session {
     this.failWith(lostWhileRunning(formatSeconds(Date.now() - this.command.startedAt), jumpLost, this.lostReason))
   }
 
-  /**
-   * Whether what the short login sent ahead may be why the host hung up: requests sent ahead during
-   * authentication, or the first flight's KEXINIT and guessed key exchange (sent before the server's
-   * identification) while the server had not answered it with its own KEXINIT.
-   */
+  /** Whether the short login may be why the host hung up (ssh/login.ts), while logging in. */
   private cutShort(): boolean {
-    const phase = this.phase()
-    return this.shortLogin && (phase === 'auth' || (phase === 'handshake' && this.login.firstFlightUnanswered()))
+    return this.state.phase === 'login' && this.login.cutShort()
   }
 
   private failWith(f: Failure): void {

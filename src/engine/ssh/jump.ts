@@ -208,8 +208,7 @@ export class JumpTransport implements Transport {
       // A hang-up that what the short login sent ahead may have caused (as a target's, host/session.ts):
       // a new connection logs in the ordinary way, and so does every later one to this bastion.
       const lostShort = (): boolean => {
-        const cutShort = login.stage === 'auth' || (login.stage === 'handshake' && login.firstFlightUnanswered())
-        if (!this.shortLogin || !cutShort || this.closed || !teardown()) return false
+        if (!login.cutShort() || this.closed || !teardown()) return false
         this.shortLogin = false
         resolve(this.connectOnce(excluded, deadline))
         return true

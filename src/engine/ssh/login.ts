@@ -12,7 +12,6 @@ import { hostKeyAlgorithms, NO_COMMON_HOST_KEY, verifyHostKey } from '../trust/h
 import type { Credentials, HostKeyInfo, HostKeyPolicy, HostTarget } from '../model.js'
 import { TransportError, type Link } from './transport.js'
 
-/** How far a login got: the stream is being opened, the SSH handshake runs, authentication runs, logged in. */
 /**
  * ssh2's default key exchange methods, curve25519-sha256 first (ssh2 puts its @libssh.org alias first):
  * OpenSSH and Dropbear list it first when they do not prefer a method ssh2 lacks, so that the
@@ -20,6 +19,7 @@ import { TransportError, type Link } from './transport.js'
  */
 const KEX_ORDER = ['curve25519-sha256', ...DEFAULT_KEX.filter((name) => name !== 'curve25519-sha256')]
 
+/** How far a login got: the stream is being opened, the SSH handshake runs, authentication runs, logged in. */
 export type LoginStage = 'connect' | 'handshake' | 'auth' | 'ready'
 
 /** The stage as connect-timeout messages name it (`stalled during …`). */
@@ -173,10 +173,16 @@ export class Login {
     }
   }
 
-  /** The first flight (KEXINIT and the guess) went out and the server's KEXINIT has not been read (patches/ssh2). */
-  firstFlightUnanswered(): boolean {
+  /**
+   * Whether what the short login sent ahead may be why the host hung up now: requests sent ahead
+   * during authentication, or the first flight (KEXINIT and the guessed key exchange, sent before the
+   * server's identification) while the server's KEXINIT has not been read (patches/ssh2, `kexGuessed`).
+   */
+  cutShort(): boolean {
+    if (!this.opts.auth.earlyAuth) return false
+    if (this.stage === 'auth') return true
     const proto = (this.client as unknown as { _protocol?: { kexGuessed?: string } })._protocol
-    return this.opts.auth.earlyAuth && proto !== undefined && proto.kexGuessed === undefined
+    return this.stage === 'handshake' && proto !== undefined && proto.kexGuessed === undefined
   }
 
   private verifyHostKey(blob: Buffer): boolean {
