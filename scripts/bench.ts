@@ -177,7 +177,7 @@ async function compare(args: BenchArgs): Promise<void> {
     console.log(`\n${MARKDOWN_HEADER}`)
     for (const r of results) console.log(markdownRow(r))
   }
-  if (args.cpuProf) console.log(`\nCPU profiles of the action runs (self time, top functions):\n${summariseProfiles(args.cpuProf)}`)
+  if (args.cpuProf) console.log(`\nCPU profiles of the action and floor runs (self time, top functions):\n${summariseProfiles(args.cpuProf)}`)
 }
 
 async function main(): Promise<void> {
@@ -196,7 +196,7 @@ async function main(): Promise<void> {
     if (!sshdPath()) return void console.log('\nupload: skipped (sshd not installed: apt-get install openssh-server)')
     if (args.cpuProf) mkdirSync(args.cpuProf, { recursive: true })
     await compareUpload(args)
-    if (args.cpuProf) console.log(`\nCPU profiles of the action runs (self time, top functions):\n${summariseProfiles(args.cpuProf)}`)
+    if (args.cpuProf) console.log(`\nCPU profiles of the action and floor runs (self time, top functions):\n${summariseProfiles(args.cpuProf)}`)
     return
   }
   await compare(args)

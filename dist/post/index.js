@@ -26029,10 +26029,38 @@ function parseKnownHosts(text) {
     }
     return { entries, warnings };
 }
+const lookups = new WeakMap();
+function lookupFor(kh) {
+    let lookup = lookups.get(kh);
+    if (lookup)
+        return lookup;
+    lookup = { byName: new Map(), scanned: [], found: new Map() };
+    for (const entry of kh.entries) {
+        if (/[*?!|]/.test(entry.hosts)) {
+            lookup.scanned.push(entry);
+            continue;
+        }
+        for (const name of new Set(entry.hosts.toLowerCase().split(','))) {
+            const list = lookup.byName.get(name);
+            if (list)
+                list.push(entry);
+            else
+                lookup.byName.set(name, [entry]);
+        }
+    }
+    lookups.set(kh, lookup);
+    return lookup;
+}
 /** Entries (any marker) whose host field matches this host and port, in file order. */
 function entriesFor(kh, host, port) {
     const name = lookupName(host, port);
-    return kh.entries.filter((e) => hostsMatch(e.hosts, name));
+    const lookup = lookupFor(kh);
+    let found = lookup.found.get(name);
+    if (!found) {
+        found = [...(lookup.byName.get(name) ?? []), ...lookup.scanned.filter((e) => hostsMatch(e.hosts, name))].sort((a, b) => a.line - b.line);
+        lookup.found.set(name, found);
+    }
+    return found;
 }
 function sameKey(a, b) {
     return a.type === b.type && a.blob.equals(b.blob);
@@ -26280,9 +26308,32 @@ function tcpOpen(target, signal, lookup) {
             signal.removeEventListener('abort', onAbort);
             // From here on ssh2 reports socket errors; this keeps one in the gap from becoming uncaught.
             socket.on('error', () => undefined);
+            coalesceWrites(socket);
             resolve({ stream: socket, lostReason: () => null });
         });
     });
+}
+/**
+ * Writes made in one turn of the event loop leave in one system call (cork, then uncork on the next
+ * tick): ssh2 writes each packet on its own, and with TCP_NODELAY on each would be its own segment.
+ * A flight (identification, KEXINIT and the guessed init; NEWKEYS, service request, signed request
+ * and channel open) leaves at once, as before, at a fraction of the CPU.
+ */
+function coalesceWrites(socket) {
+    let corked = false;
+    const uncork = () => {
+        corked = false;
+        socket.uncork();
+    };
+    const write = socket.write.bind(socket);
+    socket.write = function (...args) {
+        if (!corked) {
+            corked = true;
+            socket.cork();
+            process.nextTick(uncork);
+        }
+        return write(...args);
+    };
 }
 
 ;// CONCATENATED MODULE: ./lib/engine/ssh/login.js

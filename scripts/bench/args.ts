@@ -44,7 +44,7 @@ export const USAGE = `usage: npm run bench [-- flags]
   --rounds R            interleaved rounds per contender, 1..50 (default 3)
   --only LIST           comma-separated subset of ${CONTENDERS.join(',')} (default all)
   --preset readme       the README's shapes; prints a Markdown table
-  --cpu-prof DIR        write a CPU profile of every action run into DIR and summarise it
+  --cpu-prof DIR        write a CPU profile of every action and floor run into DIR/action, DIR/floor; summarise them
   --upload MB           instead: MB of random data in 5 files, sent to every host by the action
                         (upload + command \`true\`) and by OpenSSH scp -r (copy only), --concurrency at a time
   --startup ROUNDS      instead: start-up, spawn to the first connection attempt against one refused host,

@@ -127,7 +127,7 @@ export async function compareShape(shape: Shape, args: BenchArgs): Promise<Shape
       for (const c of order) {
         process.stdout.write(` ${c}`)
         const cpu = process.cpuUsage()
-        const figures = await runOnce(c, fleet, shape, c === 'action' ? args.cpuProf : null)
+        const figures = await runOnce(c, fleet, shape, c === 'pssh' ? null : args.cpuProf)
         const used = process.cpuUsage(cpu)
         cpuUs += used.user + used.system
         wallMs += figures.wallMs

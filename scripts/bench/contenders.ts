@@ -74,7 +74,13 @@ function pollProc(pid: number): () => Usage {
   }
 }
 
-export const wrapper = (): string[] => (haveTimeV() ? [TIME_V, '-v'] : [])
+/**
+ * BENCH_PIN=CPUS runs each contender on those CPUs (taskset), e.g. `BENCH_PIN=0 taskset -c 1 npm run bench ...`
+ * keeps the fleet off the contender's core, so that a CPU profile's self time is CPU time, not time preempted.
+ */
+const pin = (): string[] => (process.env.BENCH_PIN ? ['taskset', '-c', process.env.BENCH_PIN] : [])
+
+export const wrapper = (): string[] => [...pin(), ...(haveTimeV() ? [TIME_V, '-v'] : [])]
 
 interface Spawned {
   code: number | null
@@ -144,7 +150,7 @@ async function runActionOnce(fleet: BenchFleet, shape: Shape, cpuProf: string | 
       wrapper: wrapper(),
       timeoutMs: 1_800_000,
       // NODE_OPTIONS from the bench's environment reaches the action (and the floor), as a step's `env:` reaches it on the runner.
-      env: nodeOptions(cpuProf ? `--cpu-prof --cpu-prof-dir=${cpuProf}` : ''),
+      env: nodeOptions(cpuProf ? `--cpu-prof --cpu-prof-dir=${join(cpuProf, 'action')}` : ''),
       onSpawn: () => (spawnedAt = Date.now()),
     },
   )
@@ -174,7 +180,7 @@ async function runActionOnce(fleet: BenchFleet, shape: Shape, cpuProf: string | 
   }
 }
 
-async function runFloorOnce(fleet: BenchFleet, shape: Shape): Promise<Omit<RunFigures, 'roundTrips' | 'roundTripsByTime'>> {
+async function runFloorOnce(fleet: BenchFleet, shape: Shape, cpuProf: string | null): Promise<Omit<RunFigures, 'roundTrips' | 'roundTripsByTime'>> {
   const dir = mkdtempSync(join(tmpdir(), 'ssh-fanout-floor-'))
   try {
     const cfg: FloorConfig = {
@@ -186,7 +192,8 @@ async function runFloorOnce(fleet: BenchFleet, shape: Shape): Promise<Omit<RunFi
       concurrency: shape.concurrency,
     }
     writeFileSync(join(dir, 'config.json'), JSON.stringify(cfg))
-    const run = await timedSpawn(node24(), [join(ROOT, 'build/scripts/bench/floor.js'), join(dir, 'config.json')])
+    const prof = cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${join(cpuProf, 'floor')}`] : []
+    const run = await timedSpawn(node24(), [...prof, join(ROOT, 'build/scripts/bench/floor.js'), join(dir, 'config.json')])
     const line = run.stdout.trim().split('\n').pop() ?? ''
     if (run.code !== 0 || !line.startsWith('{')) throw new Error(`floor failed (exit ${run.code}): ${run.stderr.slice(-500)}`)
     const result = JSON.parse(line) as FloorResult

@@ -1,5 +1,5 @@
 /** Summarises V8 .cpuprofile files (node --cpu-prof): self time per function, top entries. */
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { basename, join } from 'node:path'
 
 interface ProfileNode {
@@ -36,9 +36,13 @@ export function summariseProfile(path: string, top = 15): string {
   return [`   ${basename(path)}: ${(total / 1000).toFixed(0)} ms sampled, ${(idle / 1000).toFixed(0)} ms idle (waiting on the network)`, ...lines].join('\n')
 }
 
+/** The profiles under DIR/action and DIR/floor (written by `--cpu-prof DIR`), each contender's under its name. */
 export function summariseProfiles(dir: string): string {
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.cpuprofile'))
-    .map((f) => summariseProfile(join(dir, f)))
+  return ['action', 'floor']
+    .filter((c) => existsSync(join(dir, c)))
+    .map((c) => {
+      const files = readdirSync(join(dir, c)).filter((f) => f.endsWith('.cpuprofile'))
+      return [`  ${c}:`, ...files.map((f) => summariseProfile(join(dir, c, f)))].join('\n')
+    })
     .join('\n')
 }

@@ -3,8 +3,6 @@
  * authentication, host keys, timeouts, retries, fail-fast, cancellation, floods.
  */
 import assert from 'node:assert/strict'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { connect, createServer, type LookupFunction, type Socket } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { fanout, type FanoutOptions, type Reporter } from '../../src/engine/fanout/fanout.js'
@@ -16,7 +14,7 @@ import { generateClientKey, startFakeServer } from '../helpers/ssh2-server.js'
 import { loginUser } from '../helpers/fleet.js'
 import { closedPort, processGone, tarpit } from '../helpers/net.js'
 import { requireSshd, startSshd, type Sshd } from '../helpers/sshd.js'
-import { whenDirSettles, within } from '../helpers/wait.js'
+import { within } from '../helpers/wait.js'
 
 function target(host: string, port: number, username = 'deploy'): HostTarget {
   return { host, port, username, label: port === 22 ? host : `${host}:${port}` }
@@ -563,16 +561,27 @@ describe('engine against real sshd', { skip: !requireSshd() && 'sshd not install
 
   it('a session whose sshd process is killed mid-command ends error promptly, not when keepalive would notice', async () => {
     // The command prints its sshd process (its parent); once that line reached the runner's spool, the test kills it.
-    const spoolDir = new SpoolDir()
-    const killed = whenDirSettles(spoolDir.path, () => {
-      for (const name of existsSync(spoolDir.path) ? readdirSync(spoolDir.path) : []) {
-        const pid = /^sshd=(\d+)$/m.exec(readFileSync(join(spoolDir.path, name), 'utf8'))?.[1]
-        if (pid === undefined) continue
-        process.kill(Number(pid), 'SIGKILL')
-        return true
+    let killed!: (pid: number) => void
+    const killedPid = new Promise<number>((resolve) => (killed = resolve))
+    const spoolDir = new (class extends SpoolDir {
+      override spool(maxBytes: number): OutputSpool {
+        const spool = super.spool(maxBytes)
+        const write = spool.write.bind(spool)
+        let printed = ''
+        spool.write = (chunk: Buffer) => {
+          const done = write(chunk)
+          printed += chunk.toString('utf8')
+          const pid = /^sshd=(\d+)$/m.exec(printed)?.[1]
+          if (pid !== undefined) {
+            printed = ''
+            process.kill(Number(pid), 'SIGKILL')
+            killed(Number(pid))
+          }
+          return done
+        }
+        return spool
       }
-      return false
-    })
+    })()
     const res = await run([target(sshd.host, sshd.port, sshd.username)], {
       spoolDir,
       session: {
@@ -583,7 +592,7 @@ describe('engine against real sshd', { skip: !requireSshd() && 'sshd not install
         keepaliveIntervalMs: 60_000,
       },
     })
-    assert.equal(await killed, true)
+    assert.ok((await killedPid) > 0)
     const r = res.results[0]
     assert.equal(r.status, 'error', JSON.stringify(r))
     assert.equal(r.errorKind, 'connection lost')

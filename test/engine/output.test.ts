@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
 import { SpoolDir } from '../../src/engine/output/spool.js'
@@ -24,6 +24,21 @@ describe('OutputSpool', () => {
     dir.remove()
   })
 
+  it('keeps output that fits the 16 KiB kept in memory off the disk; larger output goes to a private file, whole', async () => {
+    const dir = new SpoolDir()
+    const spool = dir.spool(1 << 20)
+    const line = Buffer.from(`${'x'.repeat(1023)}\n`)
+    for (let i = 0; i < 16; i++) await spool.write(line)
+    assert.equal(existsSync(spool.path), false, '16 KiB: in memory only')
+    assert.equal((await readAll(spool)).length, 16 * 1024)
+    await spool.write(Buffer.from('the 16385th byte and more\n'))
+    assert.equal(statSync(spool.path).mode & 0o777, 0o600)
+    assert.equal((await readAll(spool)).toString(), line.toString().repeat(16) + 'the 16385th byte and more\n')
+    await spool.dispose()
+    assert.equal(existsSync(spool.path), false)
+    dir.remove()
+  })
+
   it('keeps the head and the tail with a notice when the output is larger than the limit', async () => {
     const dir = new SpoolDir()
     const spool = dir.spool(100)
@@ -39,24 +54,29 @@ describe('OutputSpool', () => {
 
   it('head + tail equal the input for any chunking and limit (property)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.uint8Array({ minLength: 0, maxLength: 300 }), { maxLength: 20 }), fc.integer({ min: 2, max: 500 }), async (chunks, max) => {
-        const dir = new SpoolDir()
-        const spool = dir.spool(max)
-        for (const c of chunks) void spool.write(Buffer.from(c))
-        const all = Buffer.concat(chunks.map((c) => Buffer.from(c)))
-        const out = await readAll(spool)
-        if (all.length <= max) {
-          assert.deepEqual(out, all)
-        } else {
-          const head = Math.floor(max / 2)
-          const tail = max - head
-          assert.deepEqual(out.subarray(0, head), all.subarray(0, head))
-          assert.deepEqual(out.subarray(out.length - tail), all.subarray(all.length - tail))
-          assert.match(out.subarray(head, out.length - tail).toString(), new RegExp(`${all.length - max} bytes of output left out`))
-        }
-        await spool.dispose()
-        dir.remove()
-      }),
+      // Small limits cut in memory's range; large ones let the output pass the 16 KiB kept in memory before the file.
+      fc.asyncProperty(
+        fc.array(fc.uint8Array({ minLength: 0, maxLength: 3000 }), { maxLength: 30 }),
+        fc.oneof(fc.integer({ min: 2, max: 500 }), fc.integer({ min: 10_000, max: 60_000 })),
+        async (chunks, max) => {
+          const dir = new SpoolDir()
+          const spool = dir.spool(max)
+          for (const c of chunks) void spool.write(Buffer.from(c))
+          const all = Buffer.concat(chunks.map((c) => Buffer.from(c)))
+          const out = await readAll(spool)
+          if (all.length <= max) {
+            assert.deepEqual(out, all)
+          } else {
+            const head = Math.floor(max / 2)
+            const tail = max - head
+            assert.deepEqual(out.subarray(0, head), all.subarray(0, head))
+            assert.deepEqual(out.subarray(out.length - tail), all.subarray(all.length - tail))
+            assert.match(out.subarray(head, out.length - tail).toString(), new RegExp(`${all.length - max} bytes of output left out`))
+          }
+          await spool.dispose()
+          dir.remove()
+        },
+      ),
       { numRuns: 150 },
     )
   })

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { once } from 'node:events'
+import { createServer, type AddressInfo, type Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { after, before, describe, it } from 'node:test'
 import { parseKnownHosts } from '../../src/engine/trust/known-hosts.js'
@@ -52,6 +53,41 @@ describe('DirectTransport', () => {
     const err = await rejection(t.open(target('127.0.0.1', port), new AbortController().signal))
     assert.equal(err.kind, 'refused')
     assert.equal(err.retryable, true)
+  })
+
+  it('sends the writes of one tick in one system call (a flight leaves as one write), in order', async () => {
+    const received: Buffer[] = []
+    let ended!: Promise<unknown>
+    const server = createServer((s) => {
+      s.on('data', (d: Buffer) => received.push(d))
+      ended = once(s, 'end')
+    })
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    const { port } = server.address() as AddressInfo
+    const { stream } = await new DirectTransport().open(target('127.0.0.1', port), new AbortController().signal)
+    const socket = stream as Socket
+    try {
+      const calls: string[] = []
+      const writev = socket._writev!.bind(socket)
+      const write = socket._write.bind(socket)
+      socket._writev = (chunks, cb) => (calls.push(`writev ${chunks.length}`), writev(chunks, cb))
+      socket._write = (chunk, enc, cb) => (calls.push('write'), write(chunk, enc, cb))
+      for (const part of ['one ', 'two ', 'three']) socket.write(Buffer.from(part))
+      assert.equal(socket.writableCorked, 1, 'corked until the tick ends')
+      await new Promise((resolve) => setImmediate(resolve))
+      assert.equal(socket.writableCorked, 0)
+      assert.deepEqual(calls, ['writev 3'])
+      socket.write(Buffer.from(' four'))
+      await new Promise((resolve) => setImmediate(resolve))
+      assert.deepEqual(calls, ['writev 3', 'write'], 'the next tick is a flight of its own')
+      socket.end()
+      await ended
+      assert.equal(Buffer.concat(received).toString(), 'one two three four')
+    } finally {
+      socket.destroy()
+      server.close()
+    }
   })
 
   it('gives up when aborted before the connection is made', async () => {

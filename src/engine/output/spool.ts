@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs'
-import { open, type FileHandle } from 'node:fs/promises'
+import { open, rm, type FileHandle } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { TAIL_LINES } from '../model.js'
@@ -13,6 +13,8 @@ const READ_CHUNK = 64 * 1024
 
 /**
  * One host's output, spooled to disk so memory does not grow with output size or concurrency.
+ * Output that fits the memory kept for the last lines anyway (TAIL_MEMORY_BYTES) never reaches
+ * the disk: the file is opened when the output outgrows it (most commands print a few lines).
  *
  * The first half of `maxBytes` is kept as the head; after that, the file's second half is
  * a ring buffer holding the most recent bytes. Reading it back yields the whole output
@@ -31,6 +33,8 @@ export class OutputSpool {
   private queue: Promise<void> = Promise.resolve()
   private failure: Error | null = null
   private written = 0
+  /** The output outgrew memory: it is in the file (and `recent` holds only its last part). */
+  private onDisk = false
   /** The most recent chunks, at least TAIL_MEMORY_BYTES of them when there are that many (kept by reference, not copied). */
   private recent: Buffer[] = []
   private recentBytes = 0
@@ -62,13 +66,30 @@ export class OutputSpool {
     if (chunk.length === 0) return this.queue
     const start = this.written
     this.written += chunk.length
+    // While all of it fits, `recent` is the whole output (remember() drops nothing below TAIL_MEMORY_BYTES).
+    if (!this.onDisk && this.written <= Math.min(TAIL_MEMORY_BYTES, this.maxBytes)) {
+      this.remember(chunk)
+      return this.queue
+    }
+    if (!this.onDisk) {
+      this.onDisk = true
+      let at = 0
+      for (const earlier of this.recent) {
+        this.queue = this.queued(earlier, at)
+        at += earlier.length
+      }
+    }
     this.remember(chunk)
-    this.queue = this.queue
+    this.queue = this.queued(chunk, start)
+    return this.queue
+  }
+
+  private queued(chunk: Buffer, start: number): Promise<void> {
+    return this.queue
       .then(() => this.store(chunk, start))
       .catch((err: Error) => {
         this.failure ??= err
       })
-    return this.queue
   }
 
   /** Resolves when every queued chunk is on disk. */
@@ -113,6 +134,10 @@ export class OutputSpool {
       yield Buffer.from(`[ssh-fanout] the output could not be spooled to ${this.path}: ${this.failure.message}\n`)
       return
     }
+    if (!this.onDisk) {
+      yield Buffer.concat(this.recent)
+      return
+    }
     const fh = await this.handle()
     if (this.written <= this.maxBytes) {
       yield* readRange(fh, 0, this.written)
@@ -144,7 +169,7 @@ export class OutputSpool {
     const file = this.file
     this.file = null
     if (file) await (await file).close().catch(() => undefined)
-    rmSync(this.path, { force: true })
+    if (this.onDisk) await rm(this.path, { force: true })
   }
 
   private remember(chunk: Buffer): void {

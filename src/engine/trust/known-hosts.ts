@@ -27,7 +27,7 @@ export interface KnownHostEntry {
 }
 
 export interface KnownHosts {
-  entries: KnownHostEntry[]
+  readonly entries: readonly KnownHostEntry[]
   warnings: string[]
 }
 
@@ -192,10 +192,48 @@ export function parseKnownHosts(text: string): KnownHosts {
   return { entries, warnings }
 }
 
+/**
+ * Each known_hosts text is matched once per host name: a line whose host field lists plain names
+ * only (no wildcard, no `!`, not hashed) is found through a map by name; the others are scanned.
+ * (Every host's check asks several times, and a fleet's known_hosts often has a line per host.)
+ */
+interface Lookup {
+  byName: Map<string, KnownHostEntry[]>
+  scanned: KnownHostEntry[]
+  found: Map<string, KnownHostEntry[]>
+}
+
+const lookups = new WeakMap<KnownHosts, Lookup>()
+
+function lookupFor(kh: KnownHosts): Lookup {
+  let lookup = lookups.get(kh)
+  if (lookup) return lookup
+  lookup = { byName: new Map(), scanned: [], found: new Map() }
+  for (const entry of kh.entries) {
+    if (/[*?!|]/.test(entry.hosts)) {
+      lookup.scanned.push(entry)
+      continue
+    }
+    for (const name of new Set(entry.hosts.toLowerCase().split(','))) {
+      const list = lookup.byName.get(name)
+      if (list) list.push(entry)
+      else lookup.byName.set(name, [entry])
+    }
+  }
+  lookups.set(kh, lookup)
+  return lookup
+}
+
 /** Entries (any marker) whose host field matches this host and port, in file order. */
 export function entriesFor(kh: KnownHosts, host: string, port: number): KnownHostEntry[] {
   const name = lookupName(host, port)
-  return kh.entries.filter((e) => hostsMatch(e.hosts, name))
+  const lookup = lookupFor(kh)
+  let found = lookup.found.get(name)
+  if (!found) {
+    found = [...(lookup.byName.get(name) ?? []), ...lookup.scanned.filter((e) => hostsMatch(e.hosts, name))].sort((a, b) => a.line - b.line)
+    lookup.found.set(name, found)
+  }
+  return found
 }
 
 function sameKey(a: HostKey, b: HostKey): boolean {
