@@ -5552,7 +5552,7 @@ class Protocol {
           'kex-strict-c-v00@openssh.com',
         ]);
       }
-      offer = new KexInit(offer);
+      offer = cachedKexInit(offer);
     }
     this._kex = undefined;
     this._strictMode = undefined;
@@ -7250,6 +7250,23 @@ class Protocol {
 
 // SSH-protoversion-softwareversion (SP comments) CR LF
 const RE_IDENT = /^SSH-(2\.0|1\.99)-([^ ]+)(?: (.*))?$/;
+
+// ssh-fanout: connections offering the same algorithm lists share one KexInit
+// (nothing writes to one once it is built): a fan-out opens hundreds of
+// connections with a handful of distinct lists, and each KexInit holds a dozen
+// buffers for as long as its connection lives.
+const KEXINIT_CACHE = new Map();
+function cachedKexInit(offer) {
+  const key = JSON.stringify(offer);
+  let kexinit = KEXINIT_CACHE.get(key);
+  if (kexinit === undefined) {
+    if (KEXINIT_CACHE.size >= 64)
+      KEXINIT_CACHE.clear();
+    kexinit = new KexInit(offer);
+    KEXINIT_CACHE.set(key, kexinit);
+  }
+  return kexinit;
+}
 
 // TODO: optimize this by starting n bytes from the end of this._buffer instead
 // of the beginning
@@ -11907,8 +11924,15 @@ module.exports.DISCONNECT_REASON_BY_VALUE =
 
 
 const {
-  createCipheriv, createDecipheriv, createHmac, randomFillSync, timingSafeEqual
+  createCipheriv, createDecipheriv, createHmac, createSecretKey, randomFillSync,
+  timingSafeEqual
 } = __nccwpck_require__(6982);
+
+// ssh-fanout: the per-packet ciphers and MACs below take their key as a
+// KeyObject made once per key. Given a Buffer, Node 24's createCipheriv and
+// createHmac first ask isKeyObject and isCryptoKey, each of which throws and
+// catches an error for a Buffer: about 11 us and 1 KiB of garbage a packet.
+const secretKey = (key) => (key.length ? createSecretKey(key) : key);
 
 const { readUInt32BE, writeUInt32BE } = __nccwpck_require__(2184);
 
@@ -12065,8 +12089,8 @@ class ChaChaPolyCipherNative {
     const enc = config.outbound;
     this.outSeqno = enc.seqno;
     this._onWrite = enc.onWrite;
-    this._encKeyMain = enc.cipherKey.slice(0, 32);
-    this._encKeyPktLen = enc.cipherKey.slice(32);
+    this._encKeyMain = secretKey(enc.cipherKey.slice(0, 32));
+    this._encKeyPktLen = secretKey(enc.cipherKey.slice(32));
     this._dead = false;
   }
   free() {
@@ -12184,7 +12208,7 @@ class AESGCMCipherNative {
     this.outSeqno = enc.seqno;
     this._onWrite = enc.onWrite;
     this._encSSLName = enc.cipherInfo.sslName;
-    this._encKey = enc.cipherKey;
+    this._encKey = secretKey(enc.cipherKey);
     this._encIV = enc.cipherIV;
     this._dead = false;
   }
@@ -12295,7 +12319,7 @@ class GenericCipherNative {
                                           enc.cipherKey,
                                           enc.cipherIV);
     this._macSSLName = enc.macInfo.sslName;
-    this._macKey = enc.macKey;
+    this._macKey = secretKey(enc.macKey);
     this._macActualLen = enc.macInfo.actualLen;
     this._macETM = enc.macInfo.isETM;
     this._aadLen = (this._macETM ? 4 : 0);
@@ -12522,8 +12546,8 @@ class ChaChaPolyDecipherNative {
     const dec = config.inbound;
     this.inSeqno = dec.seqno;
     this._onPayload = dec.onPayload;
-    this._decKeyMain = dec.decipherKey.slice(0, 32);
-    this._decKeyPktLen = dec.decipherKey.slice(32);
+    this._decKeyMain = secretKey(dec.decipherKey.slice(0, 32));
+    this._decKeyPktLen = secretKey(dec.decipherKey.slice(32));
     this._len = 0;
     this._lenBuf = Buffer.alloc(4);
     this._lenPos = 0;
@@ -12763,7 +12787,7 @@ class AESGCMDecipherNative {
     this._onPayload = dec.onPayload;
     this._decipherInstance = null;
     this._decipherSSLName = dec.decipherInfo.sslName;
-    this._decipherKey = dec.decipherKey;
+    this._decipherKey = secretKey(dec.decipherKey);
     this._decipherIV = dec.decipherIV;
     this._len = 0;
     this._lenBytes = 0;
@@ -13015,7 +13039,7 @@ class GenericDecipherNative {
     this._mac = Buffer.allocUnsafe(dec.macInfo.actualLen);
     this._macPos = 0;
     this._macSSLName = dec.macInfo.sslName;
-    this._macKey = dec.macKey;
+    this._macKey = secretKey(dec.macKey);
     this._macActualLen = dec.macInfo.actualLen;
     this._macETM = dec.macInfo.isETM;
     this._macInstance = null;
@@ -26394,7 +26418,9 @@ class login_Login {
     }
     /** Gives up a stream still being opened and destroys the one opened. */
     closeStream() {
-        this.linkAbort.abort();
+        // Once the stream is open the transport no longer listens (and aborting would build an AbortError per host).
+        if (!this.link)
+            this.linkAbort.abort();
         this.link?.stream.destroy();
     }
     /** From now on the client's errors are ignored and its close only calls `onClose` (the login's owner is done). */

@@ -39,7 +39,7 @@ export class OutputSpool {
   private recent: Buffer[] = []
   private recentBytes = 0
   private readonly secrets: readonly string[]
-  private readonly secretBytes: readonly Buffer[]
+  private secretBytesMade: readonly Buffer[] | undefined
 
   constructor(
     path: string,
@@ -50,7 +50,11 @@ export class OutputSpool {
     this.headBytes = Math.floor(maxBytes / 2)
     this.ringBytes = maxBytes - this.headBytes
     this.secrets = secrets.filter((v) => v.length > 0)
-    this.secretBytes = this.secrets.map((v) => Buffer.from(v))
+  }
+
+  /** The secrets as bytes, made only when a cut in the file needs them (most hosts never spill to disk). */
+  private get secretBytes(): readonly Buffer[] {
+    return (this.secretBytesMade ??= this.secrets.map((v) => Buffer.from(v)))
   }
 
   /** Total bytes the host printed (including any left out of the log). */

@@ -112,7 +112,8 @@ export class Login {
 
   /** Gives up a stream still being opened and destroys the one opened. */
   closeStream(): void {
-    this.linkAbort.abort()
+    // Once the stream is open the transport no longer listens (and aborting would build an AbortError per host).
+    if (!this.link) this.linkAbort.abort()
     this.link?.stream.destroy()
   }
 
