@@ -15428,8 +15428,18 @@ function handleKexInit(self, payload) {
     self._kex._public = guess._public;
     self.kexGuessed = 'right';
   } else {
-    if (guess !== undefined)
+    if (guess !== undefined) {
       self.kexGuessed = 'wrong';
+      // The server ignored the guessed packet. When it still agreed on the
+      // guessed exchange (it only prefers another one first), the ordinary init
+      // sends the guessed public key again instead of making a second key pair:
+      // that key takes part in this one completed exchange only.
+      if (!self._server && guess.negotiated.kex === init.kex) {
+        self._kex._keys = guess._keys;
+        self._kex._dh = guess._dh;
+        self._kex._public = guess._public;
+      }
+    }
     self._kex.start();
   }
 }
@@ -15438,6 +15448,9 @@ function handleKexInit(self, payload) {
 // first_kex_packet_follows set and the key exchange init for our preferred
 // algorithm, sent right behind the identification, before the server's.
 // Only for exchanges whose first packet is the client's public key.
+// id-X25519 SubjectPublicKeyInfo up to the key (RFC 8410).
+const X25519_SPKI_HEADER = Buffer.from('302a300506032b656e032100', 'hex');
+
 const GUESSABLE_KEX = /^(curve25519-sha256(@libssh\.org)?|ecdh-sha2-nistp(256|384|521))$/;
 function kexinitWithGuess(self) {
   const first = self._offer.lists.kex.array[0];
@@ -16256,33 +16269,19 @@ const createKeyExchange = (() => {
       this.generateKeys();
 
       try {
-        const asnWriter = new Ber.Writer();
-        asnWriter.startSequence();
-          // algorithm
-          asnWriter.startSequence();
-            asnWriter.writeOID('1.3.101.110'); // id-X25519
-          asnWriter.endSequence();
-
-          // PublicKey
-          asnWriter.startSequence(Ber.BitString);
-            asnWriter.writeByte(0x00);
-            // XXX: hack to write a raw buffer without a tag -- yuck
-            asnWriter._ensure(otherPublicKey.length);
-            otherPublicKey.copy(asnWriter._buf,
-                                asnWriter._offset,
-                                0,
-                                otherPublicKey.length);
-            asnWriter._offset += otherPublicKey.length;
-          asnWriter.endSequence();
-        asnWriter.endSequence();
-
+        // ssh-fanout patch: the server's key as PEM text (the SPKI of an
+        // X25519 key is a fixed 12-byte header and the 32-byte key). Given an
+        // options object, Node 24's createPublicKey throws and catches two
+        // errors first (isKeyObject, isCryptoKey): ~17 us a host.
+        if (otherPublicKey.length !== 32)
+          throw new Error('Invalid X25519 public key length');
+        const spki = Buffer.concat([X25519_SPKI_HEADER, otherPublicKey]);
         return convertToMpint(diffieHellman({
           privateKey: this._keys.privateKey,
-          publicKey: createPublicKey({
-            key: asnWriter.buffer,
-            type: 'spki',
-            format: 'der',
-          }),
+          publicKey: createPublicKey(
+            `-----BEGIN PUBLIC KEY-----\n${spki.toString('base64')}\n`
+              + '-----END PUBLIC KEY-----\n'
+          ),
         }));
       } catch (ex) {
         return ex;

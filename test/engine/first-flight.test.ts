@@ -11,6 +11,7 @@
  */
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
+import net from 'node:net'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -76,6 +77,70 @@ describe('the first flight against real sshd preferring curve25519-sha256', { sk
     // 1: ident + KEXINIT + the guessed ECDH init; 2: NEWKEYS + service request + signed request + channel open; 3: exec.
     assert.equal(trips(short), 3, `short ${flights(short)}\nordinary ${flights(ordinary)}`)
     assert.ok(trips(ordinary) === 7 || trips(ordinary) === 8, flights(ordinary))
+  })
+})
+
+/** The client's packets of a connection up to NEWKEYS (unencrypted), read from what it sent through a pass-through proxy. */
+function clientKexPackets(bytes: Buffer): Buffer[] {
+  let p = bytes.indexOf('\r\n') + 2
+  const packets: Buffer[] = []
+  while (p + 5 <= bytes.length) {
+    const len = bytes.readUInt32BE(p)
+    const payload = bytes.subarray(p + 5, p + 4 + len - bytes[p + 4])
+    packets.push(payload)
+    if (payload[0] === 21) break // NEWKEYS: encrypted from here on
+    p += 4 + len
+  }
+  return packets
+}
+
+/** A proxy to `upstream` that keeps what clients sent. */
+async function tee(upstream: { host: string; port: number }) {
+  const sent: Buffer[][] = []
+  const server = net.createServer((client) => {
+    const chunks: Buffer[] = []
+    sent.push(chunks)
+    const up = net.connect(upstream.port, upstream.host)
+    client.on('data', (c: Buffer) => chunks.push(c))
+    client.pipe(up).pipe(client)
+    const end = () => (client.destroy(), up.destroy())
+    client.on('error', end).on('close', end)
+    up.on('error', end).on('close', end)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return { port: (server.address() as net.AddressInfo).port, sent: () => sent.map((c) => Buffer.concat(c)), close: () => new Promise((r) => server.close(r)) }
+}
+
+describe('the first flight against stock OpenSSH (it prefers sntrup761x25519, so the guess is wrong)', { skip: !requireSshd() && 'sshd not installed' }, () => {
+  let sshd: Sshd
+  before(async () => {
+    sshd = await startSshd({ user: await loginUser() })
+  })
+  after(async () => {
+    await sshd?.stop()
+  })
+
+  it('agreeing on the guessed curve25519-sha256 anyway, the ordinary init sends the guessed key again (one key pair)', async () => {
+    const proxy = await tee(sshd)
+    try {
+      const { outcome, text } = await run({
+        target: target('127.0.0.1', proxy.port, sshd.username),
+        command: 'echo ok',
+        credentials: { privateKey: sshd.clientKey },
+        hostKeys: unchecked,
+      })
+      assert.equal(outcome.status, 'success', outcome.error ?? '')
+      assert.equal(text, 'ok\n')
+      const [sent, ...others] = proxy.sent()
+      assert.equal(others.length, 0)
+      // KEXINIT (first_kex_packet_follows set), the guess, then (the server ignored it) the ordinary ECDH init.
+      const inits = clientKexPackets(sent).filter((m) => m[0] === 30)
+      assert.equal(inits.length, 2)
+      assert.equal(inits[0].readUInt32BE(1), 32)
+      assert.deepEqual(inits[1], inits[0])
+    } finally {
+      await proxy.close()
+    }
   })
 })
 
